@@ -1,0 +1,25 @@
+// swift-tools-version:6.1
+// The benchmarks live in a package of their own so that package-benchmark and its malloc interposer stay out of
+// Sparrow's shipped build. Run: `cd Benchmarks && swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "sparrow-benchmarks",
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "SparrowBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SparrowCore", package: "sparrow"),
+                .product(name: "SparrowConfig", package: "sparrow"),
+            ],
+            path: "SparrowBenchmarks",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)

@@ -1,0 +1,80 @@
+import Benchmark
+import Foundation
+import SparrowConfig
+import SparrowCore
+
+/// Inputs shared by the suites: a realistic Chinese marketing text, a two-variable template and rows.
+enum Fixture {
+    static let chinese = "【青禾旗舰店】王芳，您拍下的羊绒围巾还未付款，库存有限，付款后我们会尽快为您发货。回T退订"
+    static let english = "Hi Anna, your cart still holds the cashmere scarf. Complete your order today: shop.example/c/8. Reply STOP to opt out"
+    static let long = String(repeating: "Your parcel is on its way {and} arrives tomorrow. ", count: 8)
+    static let templateText = "{{#nickname}}{{nickname}}{{/nickname}}{{^nickname}}亲{{/nickname}}，您拍下的{{item}}还未付款，库存有限。"
+    static let template = try! MessageTemplate(templateText)
+    static let numbers = ["138 0013 8000", "+86 198-1234-5678", "0086 16612345678", "１９２１２３４５６７８", "(150) 01234567"]
+
+    static let settings: PlanSettings = PlanSettings(
+        template: template, signature: "【青禾旗舰店】", optoutSuffix: "回T退订", defaultRegion: "CN",
+        defaultTimeZone: "Asia/Shanghai",
+        quietHours: QuietHours(start: WallTime("21:00")!, end: WallTime("08:00")!),
+        carriers: CarrierDirectory(try! SparrowConfiguration.builtinCarriers()),
+        gateways: [GatewayRoute(name: "primary", pricePerSegment: 0.045, carriers: [])])
+
+    static let now = Timestamp(rfc3339: "2026-11-22T14:00:00Z")!
+
+    /// `count` rows of a CSV campaign as bytes.
+    static func csv(rows count: Int) -> [UInt8] {
+        var text = "phone,nickname,item\n"
+        for index in 0..<count {
+            text += "138\(String(format: "%08d", index * 7919 % 100_000_000)),王芳,羊绒围巾\n"
+        }
+        return Array(text.utf8)
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let metrics: [BenchmarkMetric] = [.wallClock, .mallocCountTotal, .throughput]
+    Benchmark.defaultConfiguration = .init(metrics: metrics, maxDuration: .seconds(2), maxIterations: 1_000_000)
+
+    Benchmark("Segmenting/count UCS-2", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Segmenter.count(Fixture.chinese))
+        }
+    }
+    Benchmark("Segmenting/count GSM-7", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Segmenter.count(Fixture.english))
+        }
+    }
+    Benchmark("Segmenting/split 3-part GSM-7", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Segmenter.split(Fixture.long))
+        }
+    }
+    Benchmark("Templating/render two variables", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let row = ["nickname": "王芳", "item": "羊绒围巾", "phone": "13800138000"]
+        for _ in benchmark.scaledIterations {
+            blackHole(Fixture.template.render(row))
+        }
+    }
+    Benchmark("Phone/parse CN formats", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for index in benchmark.scaledIterations {
+            blackHole(PhoneNumberParser.parse(Fixture.numbers[index % Fixture.numbers.count], defaultRegion: "CN"))
+        }
+    }
+    Benchmark("Planning/plan row", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        var planner = Planner(settings: Fixture.settings, zones: SystemZones(around: Fixture.now))
+        let row = RecipientRow(line: 2, values: ["phone": "138 0013 8000", "nickname": "王芳", "item": "羊绒围巾"])
+        for _ in benchmark.scaledIterations {
+            blackHole(planner.plan(row, now: Fixture.now))
+        }
+    }
+    Benchmark("Planning/read CSV 10k rows", configuration: .init(metrics: metrics, maxIterations: 200)) { benchmark in
+        let bytes = Fixture.csv(rows: 10_000)
+        for _ in benchmark.scaledIterations {
+            var reader = RecipientReader()
+            var rows = 0
+            try reader.consume(bytes[...], isFinal: true) { _ in rows += 1 }
+            blackHole(rows)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+/// Gives the core a zone's offsets without the core reading tzdata.
+public protocol ZoneRulesProvider: Sendable {
+    /// The rules of the IANA zone `identifier`, or nil when there is no such zone.
+    func rules(for identifier: String) -> ZoneRules?
+}
+
+/// Everything the planner needs to decide a row, from the configuration.
+public struct PlanSettings: Sendable {
+    public var template: MessageTemplate
+    /// Prepended to every message before segmenting (`【某某旗舰店】`).
+    public var signature: String
+    /// Appended to every message before segmenting (`回T退订`).
+    public var optoutSuffix: String
+    /// Region for numbers written without a country code; nil demands the code (or a `region` column).
+    public var defaultRegion: String?
+    /// Zone of a recipient with no `tz` whose country has several zones (or none).
+    public var defaultTimeZone: String
+    public var quietHours: QuietHours?
+    public var carriers: CarrierDirectory
+    /// Gateways in order of preference: a message goes to the first that serves its carrier.
+    public var gateways: [GatewayRoute]
+
+    public init(
+        template: MessageTemplate, signature: String = "", optoutSuffix: String = "", defaultRegion: String?,
+        defaultTimeZone: String, quietHours: QuietHours?, carriers: CarrierDirectory, gateways: [GatewayRoute]
+    ) {
+        self.template = template
+        self.signature = signature
+        self.optoutSuffix = optoutSuffix
+        self.defaultRegion = defaultRegion
+        self.defaultTimeZone = defaultTimeZone
+        self.quietHours = quietHours
+        self.carriers = carriers
+        self.gateways = gateways
+    }
+}
+
+/// One recipient as read from the input: its 1-based line and its columns.
+public struct RecipientRow: Sendable {
+    public var line: Int
+    /// Column name → value. `phone` (or `to`, `mobile`), `tz`, `region` and `carrier` steer the plan; every
+    /// column, those included, is a template variable.
+    public var values: [String: String]
+
+    public init(line: Int, values: [String: String]) {
+        self.line = line
+        self.values = values
+    }
+}
+
+/// A message the planner decided to send, now or at the end of quiet hours.
+public struct PlannedMessage: Sendable, Hashable {
+    public var line: Int
+    public var number: PhoneNumber
+    public var carrier: String?
+    public var gateway: String
+    /// The full text: signature, rendered template, opt-out suffix.
+    public var text: String
+    public var segments: SegmentCount
+    public var cost: Double
+    /// The first instant the message may go: `now`, or the end of the recipient's quiet hours.
+    public var sendAt: Timestamp
+    public var isDeferred: Bool
+}
+
+/// Decides each row on its own: number, message, segments, route, quiet hours. Decisions that depend on other
+/// rows (duplicates) or on the store (suppression, frequency cap) come after, in input order.
+///
+/// A `Planner` caches zone rules, so keep one per thread and reuse it for every row.
+public struct Planner {
+    public let settings: PlanSettings
+    private let zones: any ZoneRulesProvider
+    private var zoneCache: [String: ZoneRules?] = [:]
+
+    public init(settings: PlanSettings, zones: any ZoneRulesProvider) {
+        self.settings = settings
+        self.zones = zones
+    }
+
+    /// Plans one row as of `now`.
+    public mutating func plan(_ row: RecipientRow, now: Timestamp) -> Result<PlannedMessage, RowRejection> {
+        let values = row.values
+        func reject(_ reason: RejectReason, _ message: String) -> Result<PlannedMessage, RowRejection> {
+            .failure(RowRejection(line: row.line, reason: reason, message: message))
+        }
+        guard let phone = Self.phone(in: values) else {
+            return reject(.missingPhone, "no phone number (column phone, to or mobile)")
+        }
+        var region = settings.defaultRegion
+        if let rowRegion = values["region"], !rowRegion.isEmpty {
+            guard PhoneRegions.isKnown(rowRegion.uppercased()) else {
+                return reject(.invalidRegion, "region '\(rowRegion)' is not an ISO 3166 country code")
+            }
+            region = rowRegion.uppercased()
+        }
+        let info: PhoneNumberInfo
+        switch PhoneNumberParser.parse(phone, defaultRegion: region) {
+        case .success(let parsed): info = parsed
+        case .failure(let error):
+            let forRegion = region.map { " for region \($0)" } ?? ""
+            return reject(.invalidPhone, "phone '\(phone)' is not a valid number\(forRegion): \(error)")
+        }
+
+        let carrier: Carrier?
+        if let carrierID = values["carrier"], !carrierID.isEmpty {
+            guard let named = settings.carriers.carrier(id: carrierID) else {
+                return reject(.unknownCarrier, "carrier '\(carrierID)' is not in the carrier tables")
+            }
+            carrier = named
+        } else {
+            carrier = settings.carriers.carrier(forE164Digits: info.number.e164.utf8.dropFirst())
+        }
+        guard let gateway = settings.gateways.first(where: { $0.serves(carrierID: carrier?.id) }) else {
+            return reject(.noRoute, "no gateway serves carrier '\(carrier?.id ?? "unknown")'")
+        }
+
+        let zoneID = values["tz"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? PhoneRegions.singleTimeZone(forRegion: info.region) ?? settings.defaultTimeZone
+        guard let zone = rules(for: zoneID) else {
+            return reject(.invalidTimeZone, "time zone '\(zoneID)' is not an IANA zone")
+        }
+
+        let body: String
+        switch settings.template.render(values) {
+        case .success(let rendered): body = rendered
+        case .failure(let missing):
+            return reject(.missingVariable, "the template needs '\(missing.name)' and the row has none")
+        }
+        let text = settings.signature + body + settings.optoutSuffix
+        let segments = Segmenter.count(text)
+        let release = settings.quietHours?.release(of: now, in: zone)
+        return .success(
+            PlannedMessage(
+                line: row.line, number: info.number, carrier: carrier?.id, gateway: gateway.name, text: text,
+                segments: segments, cost: Double(segments.segments) * gateway.pricePerSegment,
+                sendAt: release ?? now, isDeferred: release != nil))
+    }
+
+    private mutating func rules(for identifier: String) -> ZoneRules? {
+        if let cached = zoneCache[identifier] { return cached }
+        let rules = zones.rules(for: identifier)
+        zoneCache[identifier] = rules
+        return rules
+    }
+
+    private static func phone(in values: [String: String]) -> String? {
+        for column in ["phone", "to", "mobile"] {
+            if let value = values[column], !value.isEmpty { return value }
+        }
+        return nil
+    }
+}

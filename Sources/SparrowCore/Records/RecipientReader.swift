@@ -1,0 +1,174 @@
+/// The input formats of a recipient file.
+public enum RecipientFormat: String, Sendable, CaseIterable {
+    case csv, jsonl
+}
+
+/// What the reader makes of one record: a row to plan or a reject, each with the record as written (borrowed:
+/// valid only during the callback).
+public enum RecipientInput {
+    case row(RecipientRow, raw: ArraySlice<UInt8>)
+    case rejected(RowRejection, raw: ArraySlice<UInt8>)
+}
+
+/// A recipient file that cannot be read at all (as opposed to a bad row, which is rejected and counted).
+public struct RecipientFileError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+    public var description: String { "line \(line): \(message)" }
+}
+
+/// Turns a recipient file's bytes, fed in chunks, into rows: CSV with a header row or JSON Lines, detected from the
+/// first byte (`{` means JSON Lines) unless given. Memory stays within one record whatever the file's length.
+///
+/// Column names `phone`, `to`, `mobile`, `tz`, `region` and `carrier` are matched without regard to case and
+/// handed on in lower case; other columns keep their names as template variables. Empty values are left out.
+public struct RecipientReader {
+    /// Columns that steer the plan rather than only fill the template.
+    public static let reservedColumns: Set<String> = ["phone", "to", "mobile", "tz", "region", "carrier"]
+    static let phoneColumns: Set<String> = ["phone", "to", "mobile"]
+
+    private var format: RecipientFormat?
+    private var csv: CSVParser
+    private var lines: LineSplitter
+    private var header: [String]?
+    /// Bytes held back until the format is known.
+    private var leading: [UInt8] = []
+
+    public init(format: RecipientFormat? = nil, maxRowBytes: Int = 64 * 1024) {
+        self.format = format
+        csv = CSVParser(maxRecordBytes: maxRowBytes)
+        lines = LineSplitter(maxLineBytes: maxRowBytes)
+    }
+
+    /// The format in use, once known.
+    public var detectedFormat: RecipientFormat? { format }
+
+    /// Parses `bytes`, calling `emit` for every row or reject completed; pass `isFinal` with the last chunk.
+    /// - Throws: `RecipientFileError` when the file cannot be read at all (no header, no phone column), or
+    ///   what `emit` throws.
+    public mutating func consume(
+        _ bytes: ArraySlice<UInt8>, isFinal: Bool, emit: (RecipientInput) throws -> Void
+    ) throws {
+        try bytes.withUnsafeBufferPointer { try consume($0, isFinal: isFinal, emit: emit) }
+    }
+
+    /// Parses `bytes`; see `consume(_:isFinal:emit:)`.
+    public mutating func consume(
+        _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (RecipientInput) throws -> Void
+    ) throws {
+        if format != nil {
+            try feed(bytes, isFinal: isFinal, emit: emit)
+        } else {
+            leading.append(contentsOf: bytes)
+            guard detectFormat(isFinal: isFinal) else { return }
+            let held = leading
+            leading = []
+            try held.withUnsafeBufferPointer { try feed($0, isFinal: isFinal, emit: emit) }
+        }
+        if isFinal, format == .csv, header == nil {
+            throw RecipientFileError(line: 1, message: "the file is empty: a CSV file needs a header row")
+        }
+    }
+
+    /// Decides the format from the first meaningful byte held back; false while there is none yet.
+    private mutating func detectFormat(isFinal: Bool) -> Bool {
+        let meaningful = leading.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if let first = meaningful.first {
+            format = first == UInt8(ascii: "{") ? .jsonl : .csv
+        } else if isFinal {
+            format = .csv
+        }
+        return format != nil
+    }
+
+    private mutating func feed(
+        _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (RecipientInput) throws -> Void
+    ) throws {
+        switch format {
+        case .csv:
+            var parser = csv  // moved out, so that rows can be handed on while it runs (and its buffers stay unique)
+            csv = CSVParser(maxRecordBytes: parser.maxRecordBytes)
+            defer { csv = parser }
+            try parser.consume(bytes, isFinal: isFinal) { try csvRecord($0, emit: emit) }
+        case .jsonl:
+            try lines.consume(bytes, isFinal: isFinal) { line, bytes, overlong in
+                try Self.jsonLine(line, bytes, overlong, emit: emit)
+            }
+        case nil:
+            preconditionFailure("feed before the format is known")
+        }
+    }
+
+    private mutating func csvRecord(_ record: borrowing CSVRecord, emit: (RecipientInput) throws -> Void) throws {
+        guard let header else {
+            guard !record.isOverlong else {
+                throw RecipientFileError(line: record.line, message: "the header row is longer than the row limit")
+            }
+            let names = record.fields.map { field in
+                let name = String(decoding: field, as: UTF8.self).trimmingASCIISpaces
+                return Self.reservedColumns.contains(name.lowercased()) ? name.lowercased() : name
+            }
+            guard names.contains(where: Self.phoneColumns.contains) else {
+                throw RecipientFileError(
+                    line: record.line, message: "the header has no phone column (phone, to or mobile)")
+            }
+            self.header = names
+            return
+        }
+        func reject(_ reason: RejectReason, _ message: String) throws {
+            try emit(.rejected(RowRejection(line: record.line, reason: reason, message: message), raw: record.raw))
+        }
+        if record.isOverlong {
+            return try reject(.rowTooLong, "the row is longer than \(csv.maxRecordBytes) bytes")
+        }
+        var values: [String: String] = [:]
+        values.reserveCapacity(header.count)
+        for (index, field) in record.fields.enumerated() {
+            guard index < header.count else {
+                if field.isEmpty { continue }
+                return try reject(.malformedRow, "the row has \(record.fields.count) fields; the header has \(header.count)")
+            }
+            guard !field.isEmpty else { continue }
+            guard let value = String(validating: field, as: UTF8.self) else {
+                return try reject(.invalidUTF8, "column '\(header[index])' is not valid UTF-8")
+            }
+            values[header[index]] = value
+        }
+        try emit(.row(RecipientRow(line: record.line, values: values), raw: record.raw))
+    }
+
+    private static func jsonLine(
+        _ line: Int, _ bytes: ArraySlice<UInt8>, _ overlong: Bool, emit: (RecipientInput) throws -> Void
+    ) throws {
+        func reject(_ reason: RejectReason, _ message: String) throws {
+            try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: bytes))
+        }
+        if overlong {
+            return try reject(.rowTooLong, "the line is longer than the row limit")
+        }
+        guard bytes.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }  // blank line
+        let members: [(key: String, value: String)]
+        do {
+            members = try FlatJSONObject.parse(bytes)
+        } catch {
+            let reason: RejectReason = error.message == "invalid UTF-8" ? .invalidUTF8 : .malformedRow
+            return try reject(reason, "not a JSON object: \(error)")
+        }
+        var values: [String: String] = [:]
+        values.reserveCapacity(members.count)
+        for (key, value) in members where !value.isEmpty {
+            values[reservedColumns.contains(key.lowercased()) ? key.lowercased() : key] = value
+        }
+        try emit(.row(RecipientRow(line: line, values: values), raw: bytes))
+    }
+}
+
+extension String {
+    /// The string without leading and trailing ASCII spaces and tabs.
+    var trimmingASCIISpaces: String {
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
+        return String(self[first...last])
+    }
+}

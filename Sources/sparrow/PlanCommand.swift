@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import SparrowConfig
+import SparrowCore
+import SparrowDispatch
+
+/// Options shared by the commands that read a campaign: configuration, message and clock.
+struct CampaignOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    @Option(help: "The message template (Mustache), inline.")
+    var text: String?
+
+    @Option(help: "A file holding the message template.")
+    var template: String?
+
+    @Option(help: "Recipients' format: csv or jsonl (default: detected from the first byte).")
+    var format: String?
+
+    @Option(help: "Plan as of this instant (RFC 3339, e.g. 2026-11-22T12:00:00Z) instead of the clock.")
+    var now: String?
+
+    @Option(help: "Where rejected rows are written (JSON Lines).")
+    var rejects: String = "rejects.jsonl"
+
+    func validate() throws {
+        guard (text == nil) != (template == nil) else {
+            throw ValidationError("give the message as exactly one of --text or --template")
+        }
+        if let format, RecipientFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be csv or jsonl")
+        }
+    }
+
+    var recipientFormat: RecipientFormat? { format.flatMap(RecipientFormat.init(rawValue:)) }
+
+    func loadConfiguration() throws -> SparrowConfiguration {
+        try SparrowConfiguration.load(path: config)
+    }
+
+    func loadTemplate() throws -> MessageTemplate {
+        let source: String
+        let origin: String
+        if let text {
+            source = text
+            origin = "--text"
+        } else {
+            let path = template!
+            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8)
+            else { throw UsageError(message: "\(path): cannot read the template (missing, unreadable or not UTF-8)") }
+            source = contents.hasSuffix("\n") ? String(contents.dropLast()) : contents
+            origin = path
+        }
+        do {
+            return try MessageTemplate(source)
+        } catch {
+            throw UsageError(message: "\(origin):\(error)")
+        }
+    }
+
+    func instant() throws -> Timestamp {
+        guard let now else { return Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
+        guard let instant = Timestamp(rfc3339: now) else {
+            throw UsageError(message: "--now '\(now)' is not an RFC 3339 date-time (e.g. 2026-11-22T12:00:00Z)")
+        }
+        return instant
+    }
+}
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dry run: decide every recipient as send would, and send nothing.",
+        discussion: """
+            Reads recipients (CSV with a header row, or JSON Lines) on standard input and writes one JSON line per \
+            row to standard output; totals go to standard error and rejected rows to the rejects file.
+            """)
+
+    @OptionGroup var campaign: CampaignOptions
+
+    @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
+    var maxRowBytes: Int = 64 * 1024
+
+    func run() throws {
+        let configuration = try campaign.loadConfiguration()
+        let settings = configuration.planSettings(template: try campaign.loadTemplate())
+        let now = try campaign.instant()
+        let run = PlanRun(
+            settings: settings,
+            options: .init(format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects))
+        var input = FileDescriptorInput(descriptor: 0)
+        let output = FileDescriptorOutput(descriptor: 1)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let summary: PlanSummary
+        do {
+            summary = try run.run(input: &input, output: output)
+        } catch let error as RecipientFileError {
+            throw UsageError(message: "recipients: \(error)")
+        } catch let error as IOError {
+            throw RuntimeFailure(message: "\(error)")
+        }
+        let elapsed = (clock.now - start) / .seconds(1)
+        printError(
+            PlanReport.text(
+                summary, now: now, carriers: settings.carriers, rejectsPath: campaign.rejects, seconds: elapsed))
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SparrowConfig
+import SparrowCore
+
+/// The `sparrow` command line: parses arguments, loads the configuration, wires the modules, maps errors to the
+/// spec's exit codes (0 done, 1 runtime failure, 2 usage or configuration error).
+@main
+struct Sparrow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparrow",
+        abstract: "High-throughput SMS dispatch for store CRM campaigns.",
+        subcommands: [Plan.self, Segment.self, Phone.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(with: error)
+        }
+    }
+
+    /// Prints `error` as the user should see it and exits with the spec's code for it.
+    static func exit(with error: any Error) -> Never {
+        let code: Int32
+        switch error {
+        case let error as ConfigError:
+            printError("sparrow: \(error)")
+            code = 2
+        case let error as UsageError:
+            printError("sparrow: \(error.message)")
+            code = 2
+        case let error as RuntimeFailure:
+            printError("sparrow: \(error.message)")
+            code = 1
+        default:
+            let exitCode = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if exitCode == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            printError(message)
+            code = exitCode == .validationFailure ? 2 : (exitCode.rawValue == 0 ? 0 : 1)
+        }
+        Foundation.exit(code)
+    }
+}
+
+/// Wrong arguments or input the user must fix: exit code 2.
+struct UsageError: Error {
+    var message: String
+}
+
+/// The run failed: exit code 1.
+struct RuntimeFailure: Error {
+    var message: String
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+}

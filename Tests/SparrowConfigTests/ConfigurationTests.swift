@@ -1,0 +1,121 @@
+import Foundation
+import SparrowCore
+import Testing
+
+@testable import SparrowConfig
+
+/// The repository's root, for the shipped example files.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Writes `yaml` to a fresh temporary file and loads it.
+func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> SparrowConfiguration {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-config-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let path = folder.appendingPathComponent("sparrow.yaml").path
+    try! yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return try SparrowConfiguration.load(path: path, environment: environment)
+}
+
+/// The message of a load that must fail, with the temporary folder cut off the path.
+func failure(_ yaml: String, environment: [String: String] = [:]) -> String {
+    do {
+        _ = try load(yaml, environment: environment)
+        return "loaded"
+    } catch {
+        return "\(error)".replacing(/^.*\/sparrow\.yaml/, with: "sparrow.yaml")
+    }
+}
+
+let minimal = """
+    store: ./sparrow.sqlite
+    gateways:
+      - { name: primary, url: "https://sms.example.com/v1/send", format: json }
+    """
+
+@Suite struct ConfigurationTests {
+    @Test func aMinimalConfigurationHasDefaults() throws {
+        let configuration = try load(minimal)
+        #expect(configuration.store.hasSuffix("/sparrow.sqlite") && configuration.store.hasPrefix("/"))
+        #expect(configuration.defaultRegion == "CN")
+        #expect(configuration.defaultTimeZone == "Asia/Shanghai")
+        #expect(configuration.quietHours == QuietHours(start: WallTime("21:00")!, end: WallTime("08:00")!))
+        #expect(configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
+        #expect(configuration.gateways.first?.maxInFlight == 16)
+        #expect(configuration.gateways.first?.timeout == .seconds(10))
+    }
+
+    @Test func theExampleConfigurationLoads() throws {
+        let configuration = try SparrowConfiguration.load(path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
+        #expect(configuration.gateways.map(\.name) == ["primary", "fallback"])
+        #expect(configuration.frequencyCap == .init(max: 1, window: .seconds(86_400)))
+        #expect(configuration.carriers.first { $0.id == "china-broadnet" }?.rate == 100)
+        #expect(configuration.receipts?.token?.value == "demo-token")
+        #expect("\(configuration.receipts!.token!)" == "<redacted>")
+    }
+
+    @Test func theBuiltInCarrierTableIsTheShippedFile() throws {
+        let shipped = try String(contentsOfFile: repositoryRoot + "/config/carriers/cn.yaml", encoding: .utf8)
+        #expect(BuiltinCarriers.china == shipped)
+        let directory = CarrierDirectory(try SparrowConfiguration.builtinCarriers())
+        let expected = [
+            "8613800138000": "china-mobile", "8613412345678": "china-mobile", "8613491234567": "china-telecom",
+            "8619812345678": "china-mobile", "8616612345678": "china-unicom", "8619912345678": "china-telecom",
+            "8619212345678": "china-broadnet", "8617001234567": "china-telecom", "8617031234567": "china-mobile",
+            "8617041234567": "china-unicom", "8616212345678": "china-telecom", "8619612345678": "china-unicom",
+        ]
+        for (number, carrier) in expected {
+            #expect(directory.carrier(forE164Digits: number.utf8)?.id == carrier, "\(number)")
+        }
+    }
+
+    @Test func environmentInterpolation() throws {
+        let yaml = minimal + "\nreceipts: { token: \"${DLR_TOKEN}\", listen: \"${HOST:-127.0.0.1}:8089\" }"
+        let configuration = try load(yaml, environment: ["DLR_TOKEN": "s3cret"])
+        #expect(configuration.receipts?.token?.value == "s3cret")
+        #expect(configuration.receipts?.listen == "127.0.0.1:8089")
+        #expect(failure(yaml) == "sparrow.yaml:4:20: environment variable 'DLR_TOKEN' is not set")
+    }
+
+    @Test(arguments: [
+        (minimal + "\nrate_limt: 5", "sparrow.yaml:4:1: unknown key 'rate_limt'"),  // nothing close enough to suggest
+        (minimal + "\nsignatrue: x", "sparrow.yaml:4:1: unknown key 'signatrue' (did you mean 'signature'?)"),
+        (minimal + "\ndefault_timezone: Mars/Olympus",
+            "sparrow.yaml:4:19: 'Mars/Olympus' is not an IANA time zone (is tzdata installed?)"),
+        (minimal + "\nfrequency_cap: { max: 1, per: 24 hours }",
+            "sparrow.yaml:4:31: invalid duration '24 hours' (write e.g. 500ms, 30s, 5m, 24h)"),
+        (minimal + "\nquiet_hours: { start: \"21:00\", end: \"25:00\" }", "sparrow.yaml:4:37: '25:00' is not a time (HH:MM)"),
+        (minimal + "\ndefault_region: XX", "sparrow.yaml:4:17: 'XX' is not a region code (ISO 3166, e.g. CN)"),
+        ("store: x\n", "sparrow.yaml:1:1: missing key 'gateways'"),
+        ("store: x\ngateways:\n  - { name: a, url: ftp://x, format: json }",
+            "sparrow.yaml:3:21: expected an http:// or https:// URL"),
+        ("store: x\ngateways:\n  - { name: a, url: http://x, format: xml }",
+            "sparrow.yaml:3:39: 'xml' is not one of json, form, query"),
+        ("store: x\ngateways:\n  - { name: a, url: http://x, format: json, backup: b }",
+            "sparrow.yaml:3:53: backup 'b' is not another gateway of this file"),
+        ("store: x\ngateways:\n  - { name: a, url: http://x, format: json, carriers: [china-mobil] }",
+            "sparrow.yaml:3:56: unknown carrier 'china-mobil' (did you mean 'china-mobile'?)"),
+        ("store: x\ngateways: [\n", "sparrow.yaml:3:1: did not find expected node content while parsing a flow node"),
+        (minimal + "\ncarriers: { include: nowhere.yaml }", "sparrow.yaml:4:22: cannot read carrier table"),
+    ])
+    func errorsNameFileLineAndColumn(_ yaml: String, expected: String) {
+        let message = failure(yaml)
+        #expect(message.hasPrefix(expected), "\(message)")
+    }
+
+    @Test func inlineCarriersAndOverrides() throws {
+        let configuration = try load(minimal + """
+
+            carriers:
+              list:
+                - { id: sg-singtel, country_code: 65, prefixes: [81, 82], rate: 20, unit: segments }
+            """)
+        #expect(configuration.carriers == [
+            Carrier(id: "sg-singtel", name: "sg-singtel", prefixes: ["6581", "6582"], rate: 20, burst: 2, unit: .segments)
+        ])
+    }
+
+    @Test func quietHoursOff() throws {
+        #expect(try load(minimal + "\nquiet_hours: off").quietHours == nil)
+    }
+}
