@@ -10,12 +10,21 @@ public struct PlanRun {
         public var now: Timestamp
         /// Where rejected rows go (JSON Lines: line, reason, message, raw row).
         public var rejectsPath: String
+        /// Planning threads.
+        public var workers: Int
+        /// Rows handed between threads at once.
+        public var batchSize: Int
 
-        public init(format: RecipientFormat?, maxRowBytes: Int = 64 * 1024, now: Timestamp, rejectsPath: String) {
+        public init(
+            format: RecipientFormat?, maxRowBytes: Int = 64 * 1024, now: Timestamp, rejectsPath: String,
+            workers: Int = 2, batchSize: Int = 512
+        ) {
             self.format = format
             self.maxRowBytes = maxRowBytes
             self.now = now
             self.rejectsPath = rejectsPath
+            self.workers = workers
+            self.batchSize = batchSize
         }
     }
 
@@ -27,52 +36,125 @@ public struct PlanRun {
         self.options = options
     }
 
-    /// Plans every row of `input`, writing plan lines to `output`.
+    /// Plans every row read from `input`, writing plan lines to `output`, in input order. Reading, planning (on
+    /// `options.workers` threads) and writing overlap, a batch of rows at a time, in bounded memory.
     /// - Returns: the totals.
     /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes.
-    public func run(input: inout FileDescriptorInput, output: FileDescriptorOutput) throws -> PlanSummary {
+    public func run(input descriptor: Int32, output: FileDescriptorOutput) throws -> PlanSummary {
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
-        var reader = RecipientReader(format: options.format, maxRowBytes: options.maxRowBytes)
-        var planner = Planner(settings: settings, zones: SystemZones(around: options.now))
         var duplicates = DuplicateFilter()
         var summary = PlanSummary()
         var json = JSONWriter()
-        let now = options.now
-
-        func handle(_ input: RecipientInput) throws {
-            json.reset()
-            switch input {
-            case .row(let row, let raw):
-                switch planner.plan(row, now: now) {
-                case .success(let message):
-                    if duplicates.isDuplicate(message.number) {
-                        summary.add(.duplicate)
-                        PlanLine.write(message, status: .duplicate, to: &json)
-                    } else {
-                        summary.add(message, carrier: message.carrier.flatMap(settings.carriers.carrier(id:)))
-                        PlanLine.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
+        let (settings, options) = (settings, options)
+        let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<PlanItem>>(
+            workers: options.workers)
+        try pipeline.run(
+            produce: { send in
+                var input = FileDescriptorInput(descriptor: descriptor)
+                var reader = RecipientReader(format: options.format, maxRowBytes: options.maxRowBytes)
+                var batch = RecordBatch<RecipientInputItem>()
+                let collect = { (item: RecipientInput) throws in
+                    batch.append(item)
+                    if batch.count >= options.batchSize {
+                        try send(batch)
+                        batch = RecordBatch()
                     }
-                case .failure(let rejection):
-                    summary.add(.rejected, reason: rejection.reason)
-                    PlanLine.write(rejection, to: &json)
-                    try RejectLine.write(rejection, raw: raw, to: rejects)
                 }
-            case .rejected(let rejection, let raw):
-                summary.add(.rejected, reason: rejection.reason)
-                PlanLine.write(rejection, to: &json)
-                try RejectLine.write(rejection, raw: raw, to: rejects)
-            }
-            json.newline()
-            try output.write(json.bytes)
-        }
-
-        while let chunk = try input.next() {
-            try reader.consume(chunk, isFinal: false, emit: handle)
-        }
-        try reader.consume([], isFinal: true, emit: handle)
+                while let chunk = try input.next() {
+                    try reader.consume(chunk, isFinal: false, emit: collect)
+                }
+                try reader.consume([], isFinal: true, emit: collect)
+                if batch.count > 0 { try send(batch) }
+            },
+            makeWorker: {
+                var planner = Planner(settings: settings, zones: SystemZones(around: options.now))
+                return { batch in
+                    batch.map { item in
+                        switch item {
+                        case .row(let row):
+                            switch planner.plan(row, now: options.now) {
+                            case .success(let message): .planned(message)
+                            case .failure(let rejection): .rejected(rejection)
+                            }
+                        case .rejected(let rejection): .rejected(rejection)
+                        }
+                    }
+                }
+            },
+            consume: { batch in
+                json.reset()
+                for (item, raw) in batch {
+                    switch item {
+                    case .planned(let message):
+                        if duplicates.isDuplicate(message.number) {
+                            summary.add(.duplicate)
+                            PlanLine.write(message, status: .duplicate, to: &json)
+                        } else {
+                            summary.add(message, carrier: message.carrier.flatMap(settings.carriers.carrier(id:)))
+                            PlanLine.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
+                        }
+                    case .rejected(let rejection):
+                        summary.add(.rejected, reason: rejection.reason)
+                        PlanLine.write(rejection, to: &json)
+                        try RejectLine.write(rejection, raw: raw, to: rejects)
+                    }
+                    json.newline()
+                }
+                try output.write(json.bytes)
+            })
         try output.flush()
         try rejects.flush()
         return summary
+    }
+}
+
+/// What the reader hands to the planners.
+enum RecipientInputItem: Sendable {
+    case row(RecipientRow)
+    case rejected(RowRejection)
+}
+
+/// What the planners hand to the writer.
+enum PlanItem: Sendable {
+    case planned(PlannedMessage)
+    case rejected(RowRejection)
+}
+
+/// A batch of items, each with its record's raw bytes (for the rejects file), in one buffer per batch.
+struct RecordBatch<Item: Sendable>: Sendable, Sequence {
+    private var items: [Item] = []
+    private var ends: [Int] = []
+    private var raw: [UInt8] = []
+
+    var count: Int { items.count }
+
+    mutating func append(_ item: Item, raw record: some Collection<UInt8>) {
+        items.append(item)
+        raw.append(contentsOf: record)
+        ends.append(raw.count)
+    }
+
+    /// The same records with each item transformed.
+    func map<Other>(_ transform: (Item) -> Other) -> RecordBatch<Other> {
+        RecordBatch<Other>(items: items.map(transform), ends: ends, raw: raw)
+    }
+
+    func makeIterator() -> some IteratorProtocol<(Item, ArraySlice<UInt8>)> {
+        var index = 0
+        return AnyIterator {
+            guard index < items.count else { return nil }
+            defer { index += 1 }
+            return (items[index], raw[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+        }
+    }
+}
+
+extension RecordBatch<RecipientInputItem> {
+    mutating func append(_ input: RecipientInput) {
+        switch input {
+        case .row(let row, let raw): append(.row(row), raw: raw)
+        case .rejected(let rejection, let raw): append(.rejected(rejection), raw: raw)
+        }
     }
 }
 

@@ -87,14 +87,15 @@ struct Plan: ParsableCommand {
         let now = try campaign.instant()
         let run = PlanRun(
             settings: settings,
-            options: .init(format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects))
-        var input = FileDescriptorInput(descriptor: 0)
+            options: .init(
+                format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
+                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)))
         let output = FileDescriptorOutput(descriptor: 1)
         let clock = ContinuousClock()
         let start = clock.now
         let summary: PlanSummary
         do {
-            summary = try run.run(input: &input, output: output)
+            summary = try run.run(input: 0, output: output)
         } catch let error as RecipientFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
