@@ -43,7 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"]),
+        .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
         .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
     ]

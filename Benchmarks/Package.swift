@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "sparrow-benchmarks",
     dependencies: [
-        .package(path: ".."),
+        .package(name: "sparrow", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [

@@ -1,4 +1,4 @@
-public import Mustache
+import Mustache
 
 /// A message template: Mustache without HTML escaping, parsed once and rendered for every row.
 ///
