@@ -90,7 +90,7 @@ public struct PlanRun {
                             summary.add(.duplicate)
                             PlanLine.write(message, status: .duplicate, to: &json)
                         } else {
-                            summary.add(message, carrier: message.carrier.flatMap(settings.carriers.carrier(id:)))
+                            summary.add(message)
                             PlanLine.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
                         }
                     case .rejected(let rejection):

@@ -5,22 +5,33 @@ public struct PhoneNumber: Hashable, Sendable {
     /// National significant number as ASCII digits, e.g. "13800138000"; leading zeros (Italy) are kept.
     public let nationalNumber: String
 
-    /// E.164 form, e.g. "+8613800138000".
-    public var e164: String { "+\(countryCode)\(nationalNumber)" }
+    /// E.164 form, e.g. "+8613800138000"; built once, since every stage of a campaign reads it.
+    public let e164: String
 
     init(countryCode: Int, nationalNumber: String) {
         self.countryCode = countryCode
         self.nationalNumber = nationalNumber
+        e164 = "+\(countryCode)\(nationalNumber)"
     }
 
+    /// Builds both forms straight from the digits, without string interpolation (this runs once per row).
     init(countryCode: Int, digits: DigitString) {
-        let nationalNumber = String(unsafeUninitializedCapacity: digits.count) { buffer in
-            for (index, digit) in digits.enumerated() {
-                buffer[index] = digit &+ UInt8(ascii: "0")
+        precondition((1...999).contains(countryCode), "country calling codes have one to three digits")
+        let codeLength = countryCode >= 100 ? 3 : countryCode >= 10 ? 2 : 1
+        e164 = String(unsafeUninitializedCapacity: 1 + codeLength + digits.count) { buffer in
+            buffer[0] = UInt8(ascii: "+")
+            var code = countryCode
+            for position in stride(from: codeLength, through: 1, by: -1) {
+                buffer[position] = UInt8(ascii: "0") &+ UInt8(code % 10)
+                code /= 10
             }
-            return digits.count
+            for (index, digit) in digits.enumerated() {
+                buffer[1 + codeLength + index] = digit &+ UInt8(ascii: "0")
+            }
+            return 1 + codeLength + digits.count
         }
-        self.init(countryCode: countryCode, nationalNumber: nationalNumber)
+        self.countryCode = countryCode
+        nationalNumber = String(e164.utf8.dropFirst(1 + codeLength))!
     }
 }
 

@@ -2,18 +2,46 @@
 /// reasons and release minutes, never by the row count).
 public struct PlanSummary: Sendable {
     public private(set) var rows = 0
-    public private(set) var byStatus: [PlanStatus: Int] = [:]
     public private(set) var byReason: [String: Int] = [:]
-    public private(set) var byEncoding: [SMSEncoding: Int] = [:]
-    /// Messages by segment count.
-    public private(set) var segmentHistogram: [Int: Int] = [:]
     public private(set) var byGateway: [String: GatewayTotals] = [:]
+    private var statusCounts = [Int](repeating: 0, count: PlanStatus.allCases.count)
+    private var gsm7Messages = 0
+    private var ucs2Messages = 0
+    private var segmentCounts: [Int] = []
+    /// Throttle units released per carrier id ("" for none) and minute.
     private var releases: [String: [Int64: Int]] = [:]
 
     public struct GatewayTotals: Sendable, Hashable {
         public var messages = 0
         public var segments = 0
         public var cost = 0.0
+
+        mutating func add(_ message: PlannedMessage) {
+            messages += 1
+            segments += message.segments.segments
+            cost += message.cost
+        }
+    }
+
+    /// Rows by status; statuses with no rows are absent.
+    public var byStatus: [PlanStatus: Int] {
+        var counts: [PlanStatus: Int] = [:]
+        for (index, status) in PlanStatus.allCases.enumerated() where statusCounts[index] > 0 {
+            counts[status] = statusCounts[index]
+        }
+        return counts
+    }
+
+    /// Messages by encoding; encodings with no messages are absent.
+    public var byEncoding: [SMSEncoding: Int] {
+        [.gsm7: gsm7Messages, .ucs2: ucs2Messages].filter { $0.value > 0 }
+    }
+
+    /// Messages by segment count.
+    public var segmentHistogram: [Int: Int] {
+        var histogram: [Int: Int] = [:]
+        for (segments, count) in segmentCounts.enumerated() where count > 0 { histogram[segments] = count }
+        return histogram
     }
 
     public init() {}
@@ -23,16 +51,17 @@ public struct PlanSummary: Sendable {
     public var cost: Double { byGateway.values.reduce(0) { $0 + $1.cost } }
 
     /// Counts a message that will be sent (ready or deferred).
-    public mutating func add(_ message: PlannedMessage, carrier: Carrier?) {
+    public mutating func add(_ message: PlannedMessage) {
         count(message.isDeferred ? .deferred : .ready)
-        byEncoding[message.segments.encoding, default: 0] += 1
-        segmentHistogram[message.segments.segments, default: 0] += 1
-        byGateway[message.gateway, default: GatewayTotals()].messages += 1
-        byGateway[message.gateway, default: GatewayTotals()].segments += message.segments.segments
-        byGateway[message.gateway, default: GatewayTotals()].cost += message.cost
-        let units = carrier?.unit == .segments ? message.segments.segments : 1
+        if message.segments.encoding == .gsm7 { gsm7Messages += 1 } else { ucs2Messages += 1 }
+        let segments = message.segments.segments
+        if segments >= segmentCounts.count {
+            segmentCounts += repeatElement(0, count: segments + 1 - segmentCounts.count)
+        }
+        segmentCounts[segments] += 1
+        byGateway[message.gateway, default: GatewayTotals()].add(message)
         let minute = message.sendAt.secondsSince1970.floorDivided(by: 60) * 60
-        releases[carrier?.id ?? "", default: [:]][minute, default: 0] += units
+        releases[message.carrier ?? "", default: [:]][minute, default: 0] += message.throttleUnits
     }
 
     /// Counts a row that will not be sent.
@@ -45,7 +74,7 @@ public struct PlanSummary: Sendable {
 
     private mutating func count(_ status: PlanStatus) {
         rows += 1
-        byStatus[status, default: 0] += 1
+        statusCounts[PlanStatus.allCases.firstIndex(of: status)!] += 1
     }
 
     /// When the last message would be handed to its gateway if every carrier ran at its configured rate from

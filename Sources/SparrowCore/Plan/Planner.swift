@@ -38,13 +38,32 @@ public struct PlanSettings: Sendable {
 /// One recipient as read from the input: its 1-based line and its columns.
 public struct RecipientRow: Sendable {
     public var line: Int
-    /// Column name → value. `phone` (or `to`, `mobile`), `tz`, `region` and `carrier` steer the plan; every
-    /// column, those included, is a template variable.
+    /// Column name → non-empty value. Every column is a template variable, the steering ones included.
     public var values: [String: String]
+    /// The steering columns, picked out once: `phone` (or `to`, `mobile`), `tz`, `region`, `carrier`.
+    public var phone: String?
+    public var timeZone: String?
+    public var region: String?
+    public var carrier: String?
 
+    /// A row whose steering columns are read from `values`.
     public init(line: Int, values: [String: String]) {
         self.line = line
         self.values = values
+        phone = values["phone"] ?? values["to"] ?? values["mobile"]
+        timeZone = values["tz"]
+        region = values["region"]
+        carrier = values["carrier"]
+    }
+
+    /// A row whose steering columns the reader has already picked out.
+    init(line: Int, values: [String: String], phone: String?, timeZone: String?, region: String?, carrier: String?) {
+        self.line = line
+        self.values = values
+        self.phone = phone
+        self.timeZone = timeZone
+        self.region = region
+        self.carrier = carrier
     }
 }
 
@@ -57,6 +76,8 @@ public struct PlannedMessage: Sendable, Hashable {
     /// The full text: signature, rendered template, opt-out suffix.
     public var text: String
     public var segments: SegmentCount
+    /// What the message costs its carrier's token bucket: 1, or its segments for a carrier rated in segments.
+    public var throttleUnits: Int
     public var cost: Double
     /// The first instant the message may go: `now`, or the end of the recipient's quiet hours.
     public var sendAt: Timestamp
@@ -79,15 +100,14 @@ public struct Planner {
 
     /// Plans one row as of `now`.
     public mutating func plan(_ row: RecipientRow, now: Timestamp) -> Result<PlannedMessage, RowRejection> {
-        let values = row.values
         func reject(_ reason: RejectReason, _ message: String) -> Result<PlannedMessage, RowRejection> {
             .failure(RowRejection(line: row.line, reason: reason, message: message))
         }
-        guard let phone = Self.phone(in: values) else {
+        guard let phone = row.phone else {
             return reject(.missingPhone, "no phone number (column phone, to or mobile)")
         }
         var region = settings.defaultRegion
-        if let rowRegion = values["region"], !rowRegion.isEmpty {
+        if let rowRegion = row.region {
             guard PhoneRegions.isKnown(rowRegion.uppercased()) else {
                 return reject(.invalidRegion, "region '\(rowRegion)' is not an ISO 3166 country code")
             }
@@ -102,7 +122,7 @@ public struct Planner {
         }
 
         let carrier: Carrier?
-        if let carrierID = values["carrier"], !carrierID.isEmpty {
+        if let carrierID = row.carrier {
             guard let named = settings.carriers.carrier(id: carrierID) else {
                 return reject(.unknownCarrier, "carrier '\(carrierID)' is not in the carrier tables")
             }
@@ -114,25 +134,24 @@ public struct Planner {
             return reject(.noRoute, "no gateway serves carrier '\(carrier?.id ?? "unknown")'")
         }
 
-        let zoneID = values["tz"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? PhoneRegions.singleTimeZone(forRegion: info.region) ?? settings.defaultTimeZone
+        let zoneID = row.timeZone ?? PhoneRegions.singleTimeZone(forRegion: info.region) ?? settings.defaultTimeZone
         guard let zone = rules(for: zoneID) else {
             return reject(.invalidTimeZone, "time zone '\(zoneID)' is not an IANA zone")
         }
 
-        let body: String
-        switch settings.template.render(values) {
-        case .success(let rendered): body = rendered
+        let text: String
+        switch settings.template.render(row.values, prefix: settings.signature, suffix: settings.optoutSuffix) {
+        case .success(let rendered): text = rendered
         case .failure(let missing):
             return reject(.missingVariable, "the template needs '\(missing.name)' and the row has none")
         }
-        let text = settings.signature + body + settings.optoutSuffix
         let segments = Segmenter.count(text)
         let release = settings.quietHours?.release(of: now, in: zone)
         return .success(
             PlannedMessage(
                 line: row.line, number: info.number, carrier: carrier?.id, gateway: gateway.name, text: text,
-                segments: segments, cost: Double(segments.segments) * gateway.pricePerSegment,
+                segments: segments, throttleUnits: carrier?.unit == .segments ? segments.segments : 1,
+                cost: Double(segments.segments) * gateway.pricePerSegment,
                 sendAt: release ?? now, isDeferred: release != nil))
     }
 
@@ -141,12 +160,5 @@ public struct Planner {
         let rules = zones.rules(for: identifier)
         zoneCache[identifier] = rules
         return rules
-    }
-
-    private static func phone(in values: [String: String]) -> String? {
-        for column in ["phone", "to", "mobile"] {
-            if let value = values[column], !value.isEmpty { return value }
-        }
-        return nil
     }
 }

@@ -121,8 +121,7 @@ public struct RecipientReader {
         if record.isOverlong {
             return try reject(.rowTooLong, "the row is longer than \(csv.maxRecordBytes) bytes")
         }
-        var values: [String: String] = [:]
-        values.reserveCapacity(header.count)
+        var row = RowBuilder(capacity: header.count)
         for (index, field) in record.fields.enumerated() {
             guard index < header.count else {
                 if field.isEmpty { continue }
@@ -132,9 +131,9 @@ public struct RecipientReader {
             guard let value = String(validating: field, as: UTF8.self) else {
                 return try reject(.invalidUTF8, "column '\(header[index])' is not valid UTF-8")
             }
-            values[header[index]] = value
+            row.add(header[index], value)
         }
-        try emit(.row(RecipientRow(line: record.line, values: values), raw: record.raw))
+        try emit(.row(row.row(line: record.line), raw: record.raw))
     }
 
     private static func jsonLine(
@@ -154,12 +153,43 @@ public struct RecipientReader {
             let reason: RejectReason = error.message == "invalid UTF-8" ? .invalidUTF8 : .malformedRow
             return try reject(reason, "not a JSON object: \(error)")
         }
-        var values: [String: String] = [:]
-        values.reserveCapacity(members.count)
+        var row = RowBuilder(capacity: members.count)
         for (key, value) in members where !value.isEmpty {
-            values[reservedColumns.contains(key.lowercased()) ? key.lowercased() : key] = value
+            row.add(reservedColumns.contains(key.lowercased()) ? key.lowercased() : key, value)
         }
-        try emit(.row(RecipientRow(line: line, values: values), raw: bytes))
+        try emit(.row(row.row(line: line), raw: bytes))
+    }
+}
+
+/// Collects a row's values and picks out the steering columns as they go by, so the planner needs no lookups.
+private struct RowBuilder {
+    var values: [String: String] = [:]
+    var phone: String?
+    var phoneRank = Int.max
+    var timeZone: String?
+    var region: String?
+    var carrier: String?
+
+    init(capacity: Int) {
+        values.reserveCapacity(capacity)
+    }
+
+    /// Adds a non-empty value; `name` is already lower case when it is a steering column.
+    mutating func add(_ name: String, _ value: String) {
+        values[name] = value
+        switch name {
+        case "phone", "to", "mobile":
+            let rank = name == "phone" ? 0 : name == "to" ? 1 : 2
+            if rank < phoneRank { (phone, phoneRank) = (value, rank) }
+        case "tz": timeZone = value
+        case "region": region = value
+        case "carrier": carrier = value
+        default: break
+        }
+    }
+
+    func row(line: Int) -> RecipientRow {
+        RecipientRow(line: line, values: values, phone: phone, timeZone: timeZone, region: region, carrier: carrier)
     }
 }
 

@@ -37,17 +37,24 @@ public struct MessageTemplate: Sendable {
 
     /// Renders the template for one row.
     ///
-    /// - Parameter values: the row's variables; empty values count as missing.
+    /// - Parameters:
+    ///   - values: the row's variables; empty values count as missing.
+    ///   - prefix: text before the rendered template (the signature).
+    ///   - suffix: text after it (the opt-out line).
     /// - Returns: the text, or the name of the first variable the template needed and the row lacked.
-    public func render(_ values: [String: String]) -> Result<String, MissingVariable> {
-        if let flat {
-            var text = ""
-            if let missing = flat.render(values, into: &text) {
-                return .failure(MissingVariable(name: missing))
-            }
-            return .success(text)
+    public func render(
+        _ values: [String: String], prefix: String = "", suffix: String = ""
+    ) -> Result<String, MissingVariable> {
+        guard let flat else {
+            return renderWithMustache(values).map { prefix + $0 + suffix }
         }
-        return renderWithMustache(values)
+        var text = prefix
+        text.reserveCapacity(prefix.utf8.count + suffix.utf8.count + 192)
+        if let missing = flat.render(values, into: &text) {
+            return .failure(MissingVariable(name: missing))
+        }
+        text += suffix
+        return .success(text)
     }
 
     /// Renders with swift-mustache itself: the reference, and the path for templates beyond the flat subset.
