@@ -18,7 +18,7 @@ small=$((rows / 10))
 template=config/examples/unpaid-reminder.mustache
 now=2026-11-22T04:00:00Z
 
-# Runs a command with stdin from $1, prints "seconds peak_rss_kib".
+# Runs a command with stdin from $1, prints "seconds peak_rss_kib cpu_seconds".
 measure() {
   local input=$1; shift
   python3 - "$input" "$@" <<'PY'
@@ -28,22 +28,23 @@ with open(source, "rb") as stdin:
     start = time.perf_counter()
     subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     elapsed = time.perf_counter() - start
-print(f"{elapsed:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{elapsed:.3f} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.3f}")
 PY
 }
 
 plan=("$bin" plan --config config/sparrow.yaml --template "$template" --now "$now" --rejects "$work/rejects.jsonl")
 echo "rows=$rows rounds=$rounds machine: $(nproc) cores, $(uname -sr)"
-printf "%-6s %10s %12s %10s %12s %14s\n" round plan_s rows_per_s wc_s plan/wc peak_rss_MiB
+printf "%-6s %10s %12s %10s %14s %10s %12s %14s\n" round plan_s rows_per_s cpu_s cpu_us_per_row wc_s plan/wc peak_rss_MiB
 plan_times=()
 for round in $(seq 1 "$rounds"); do
-  read -r wc_s _ < <(measure "$work/r$rows.csv" wc -l)
-  read -r plan_s rss < <(measure "$work/r$rows.csv" "${plan[@]}")
+  read -r wc_s _ _ < <(measure "$work/r$rows.csv" wc -l)
+  read -r plan_s rss cpu_s < <(measure "$work/r$rows.csv" "${plan[@]}")
   plan_times+=("$plan_s")
-  python3 -c "import sys; p,w,r,n=map(float,sys.argv[1:5]); print(f'{int(sys.argv[5]):<6d} {p:10.3f} {n/p:12,.0f} {w:10.3f} {p/w:12.1f} {r/1024:14.1f}')" \
-    "$plan_s" "$wc_s" "$rss" "$rows" "$round"
+  python3 -c "import sys; p,w,r,n,c=map(float,sys.argv[1:6]); print(f'{int(sys.argv[6]):<6d} {p:10.3f} {n/p:12,.0f} {c:10.3f} {c/n*1e6:14.2f} {w:10.3f} {p/w:12.1f} {r/1024:14.1f}')" \
+    "$plan_s" "$wc_s" "$rss" "$rows" "$cpu_s" "$round"
 done
-read -r _ small_rss < <(measure "$work/r$small.csv" "${plan[@]}")
+read -r _ small_rss _ < <(measure "$work/r$small.csv" "${plan[@]}")
 median=$(printf "%s\n" "${plan_times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 python3 -c "import sys; m,n,s=float(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'median: {n/m:,.0f} rows/s; peak RSS {s/1024:.1f} MiB at {n//10:,} rows')" \
   "$median" "$rows" "$small_rss"

@@ -68,6 +68,36 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(planner.plan(row, now: Fixture.now))
         }
     }
+    // The plan's output line written by hand against the same line through JSONEncoder (the baseline).
+    Benchmark("Output/plan line JSONWriter", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        var json = JSONWriter()
+        for _ in benchmark.scaledIterations {
+            json.reset()
+            json.object { line in
+                line.field("line", 2)
+                line.field("to", "+8613800138000")
+                line.field("status", "ready")
+                line.nullField("reason")
+                line.field("carrier", "china-mobile")
+                line.field("gateway", "primary")
+                line.field("encoding", "UCS-2")
+                line.field("units", 44)
+                line.field("segments", 1)
+                line.field("send_at", "2026-11-22T14:00:00Z")
+            }
+            blackHole(json.bytes.count)
+        }
+    }
+    Benchmark("Output/plan line JSONEncoder", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        struct Line: Encodable {
+            var line = 2, to = "+8613800138000", status = "ready", reason: String? = nil, carrier = "china-mobile"
+            var gateway = "primary", encoding = "UCS-2", units = 44, segments = 1, send_at = "2026-11-22T14:00:00Z"
+        }
+        let encoder = JSONEncoder()
+        for _ in benchmark.scaledIterations {
+            blackHole(try encoder.encode(Line()).count)
+        }
+    }
     Benchmark("Planning/read CSV 10k rows", configuration: .init(metrics: metrics, maxIterations: 200)) { benchmark in
         let bytes = Fixture.csv(rows: 10_000)
         for _ in benchmark.scaledIterations {

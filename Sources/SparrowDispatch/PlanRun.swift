@@ -45,6 +45,7 @@ public struct PlanRun {
         var duplicates = DuplicateFilter()
         var summary = PlanSummary()
         var json = JSONWriter()
+        var lines = PlanLine()
         let (settings, options) = (settings, options)
         let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<PlanItem>>(
             workers: options.workers)
@@ -88,14 +89,14 @@ public struct PlanRun {
                     case .planned(let message):
                         if duplicates.isDuplicate(message.number) {
                             summary.add(.duplicate)
-                            PlanLine.write(message, status: .duplicate, to: &json)
+                            lines.write(message, status: .duplicate, to: &json)
                         } else {
                             summary.add(message)
-                            PlanLine.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
+                            lines.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
                         }
                     case .rejected(let rejection):
                         summary.add(.rejected, reason: rejection.reason)
-                        PlanLine.write(rejection, to: &json)
+                        lines.write(rejection, to: &json)
                         try RejectLine.write(rejection, raw: raw, to: rejects)
                     }
                     json.newline()
@@ -159,8 +160,15 @@ extension RecordBatch<RecipientInputItem> {
 }
 
 /// One line of `plan` output, in the spec's key order.
-enum PlanLine {
-    static func write(_ message: PlannedMessage, status: PlanStatus, to json: inout JSONWriter) {
+struct PlanLine {
+    /// The last `send_at` formatted: most rows of a run share one (now, or the end of tonight's quiet hours).
+    private var formattedInstant: (instant: Timestamp, bytes: [UInt8])?
+
+    mutating func write(_ message: PlannedMessage, status: PlanStatus, to json: inout JSONWriter) {
+        if formattedInstant?.instant != message.sendAt {
+            formattedInstant = (message.sendAt, message.sendAt.rfc3339Bytes)
+        }
+        let sendAt = formattedInstant!.bytes
         json.object { line in
             line.field("line", message.line)
             line.field("to", message.number.e164)
@@ -176,14 +184,14 @@ enum PlanLine {
             } else {
                 line.rawField("send_at") { bytes in
                     bytes.append(UInt8(ascii: "\""))
-                    message.sendAt.appendRFC3339(to: &bytes)
+                    bytes.append(contentsOf: sendAt)
                     bytes.append(UInt8(ascii: "\""))
                 }
             }
         }
     }
 
-    static func write(_ rejection: RowRejection, to json: inout JSONWriter) {
+    func write(_ rejection: RowRejection, to json: inout JSONWriter) {
         json.object { line in
             line.field("line", rejection.line)
             line.nullField("to")

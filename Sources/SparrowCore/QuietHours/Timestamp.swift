@@ -24,7 +24,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Appends the RFC 3339 UTC form to `buffer`.
-    public func appendRFC3339(to buffer: inout [UInt8]) {
+    private func appendRFC3339(to buffer: inout [UInt8]) {
         let days = secondsSince1970.floorDivided(by: 86_400)
         let secondOfDay = Int(secondsSince1970 - days * 86_400)
         let date = CivilDate(daysSince1970: days)

@@ -1,13 +1,27 @@
-/// One record of a CSV file as the parser hands it out: borrowed bytes, valid only during the callback.
+/// One record of a CSV file as the parser hands it out. Its bytes point into the parser's buffers, which are reused
+/// for the next record: they are valid only during the callback, and handing a record out costs no allocation.
 public struct CSVRecord {
     /// The 1-based line of the file on which the record starts.
-    public var line: Int
+    public let line: Int
     /// The record as it stood in the file (quotes included, line break excluded), cut at the size limit.
-    public var raw: ArraySlice<UInt8>
-    /// Each field's unquoted bytes.
-    public var fields: [ArraySlice<UInt8>]
+    public let raw: UnsafeBufferPointer<UInt8>
+    /// Each field's unquoted bytes; empty when the record is over-long.
+    public let fields: Fields
     /// The record was longer than the limit: `fields` is empty and `raw` is cut.
-    public var isOverlong: Bool
+    public let isOverlong: Bool
+
+    /// The fields of a record, over the parser's value buffer and the ends of each field in it.
+    public struct Fields: RandomAccessCollection {
+        let values: UnsafeBufferPointer<UInt8>
+        let ends: UnsafeBufferPointer<Int>
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { ends.count }
+
+        public subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: values[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+        }
+    }
 }
 
 /// A streaming RFC 4180 reader over bytes: quoted fields with `""` escapes and embedded line breaks, CRLF, LF or
@@ -51,8 +65,11 @@ public struct CSVParser {
     public mutating func consume(
         _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (borrowing CSVRecord) throws -> Void
     ) rethrows {
-        for byte in bytes {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
             if atFileStart {
+                index += 1
                 bomCheck.append(byte)
                 let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
                 if bomCheck.count < 3, bom.starts(with: bomCheck) { continue }
@@ -64,7 +81,15 @@ public struct CSVParser {
                 }
                 continue
             }
+            // Fast path: a run of bytes that only extends the current field is copied whole.
+            let runEnd = plainRunEnd(in: bytes, from: index)
+            if runEnd > index {
+                appendRun(UnsafeBufferPointer(rebasing: bytes[index..<runEnd]))
+                index = runEnd
+                continue
+            }
             try step(byte, emit: emit)
+            index += 1
         }
         if isFinal {
             if atFileStart {
@@ -149,6 +174,37 @@ public struct CSVParser {
         try endRecord(emit: emit)
     }
 
+    /// Where the run of bytes from `start` that `step` would only append to the field ends: none of the bytes
+    /// is a delimiter, quote or line break (nor, inside quotes, a quote or a line break, which counts lines).
+    @inline(__always)
+    private func plainRunEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var end = start
+        switch state {
+        case .unquoted:
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D { break }
+                end += 1
+            }
+        case .quoted:
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != 0x0A { end += 1 }
+        case .fieldStart, .quoteInQuoted, .afterCR:
+            break
+        }
+        return end
+    }
+
+    private mutating func appendRun(_ run: UnsafeBufferPointer<UInt8>) {
+        if !overlong { value.append(contentsOf: run) }
+        let room = maxRecordBytes - raw.count
+        if run.count <= room {
+            raw.append(contentsOf: run)
+        } else {
+            raw.append(contentsOf: UnsafeBufferPointer(rebasing: run[..<max(room, 0)]))
+            overlong = true
+        }
+    }
+
     @inline(__always)
     private mutating func appendValue(_ byte: UInt8) {
         if !overlong { value.append(byte) }
@@ -169,6 +225,7 @@ public struct CSVParser {
 
     private mutating func endRecord(emit: (borrowing CSVRecord) throws -> Void) rethrows {
         endField()
+        if overlong { fieldEnds.removeAll(keepingCapacity: true) }
         defer {
             raw.removeAll(keepingCapacity: true)
             value.removeAll(keepingCapacity: true)
@@ -177,16 +234,14 @@ public struct CSVParser {
             state = .fieldStart
             recordLine = line
         }
-        // The record's slices end with this scope, before the buffers are reset for reuse.
-        var fields: [ArraySlice<UInt8>] = []
-        if !overlong {
-            fields.reserveCapacity(fieldEnds.count)
-            var start = 0
-            for end in fieldEnds {
-                fields.append(value[start..<end])
-                start = end
+        try raw.withUnsafeBufferPointer { raw in
+            try value.withUnsafeBufferPointer { values in
+                try fieldEnds.withUnsafeBufferPointer { ends in
+                    let fields = CSVRecord.Fields(values: values, ends: ends)
+                    try emit(CSVRecord(line: recordLine, raw: raw, fields: fields, isOverlong: overlong))
+                }
             }
         }
-        try emit(CSVRecord(line: recordLine, raw: raw[...], fields: fields, isOverlong: overlong))
     }
+
 }

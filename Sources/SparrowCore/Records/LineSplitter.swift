@@ -10,10 +10,11 @@ public struct LineSplitter {
         self.maxLineBytes = maxLineBytes
     }
 
-    /// Calls `emit` with each complete line's number, bytes (without the line break) and whether it was cut.
+    /// Calls `emit` with each complete line's number, bytes (without the line break; valid only during the call)
+    /// and whether it was cut.
     public mutating func consume(
         _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool,
-        emit: (_ line: Int, _ bytes: ArraySlice<UInt8>, _ isOverlong: Bool) throws -> Void
+        emit: (_ line: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ isOverlong: Bool) throws -> Void
     ) rethrows {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
@@ -29,7 +30,7 @@ public struct LineSplitter {
         }
     }
 
-    private mutating func flush(emit: (Int, ArraySlice<UInt8>, Bool) throws -> Void) rethrows {
+    private mutating func flush(emit: (Int, UnsafeBufferPointer<UInt8>, Bool) throws -> Void) rethrows {
         defer {
             buffer.removeAll(keepingCapacity: true)
             overlong = false
@@ -37,6 +38,6 @@ public struct LineSplitter {
         }
         var end = buffer.endIndex
         if !overlong, end > 0, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        try emit(line, buffer[..<end], overlong)
+        try buffer.withUnsafeBufferPointer { try emit(line, UnsafeBufferPointer(rebasing: $0[..<end]), overlong) }
     }
 }

@@ -6,8 +6,8 @@ public enum RecipientFormat: String, Sendable, CaseIterable {
 /// What the reader makes of one record: a row to plan or a reject, each with the record as written (borrowed:
 /// valid only during the callback).
 public enum RecipientInput {
-    case row(RecipientRow, raw: ArraySlice<UInt8>)
-    case rejected(RowRejection, raw: ArraySlice<UInt8>)
+    case row(RecipientRow, raw: UnsafeBufferPointer<UInt8>)
+    case rejected(RowRejection, raw: UnsafeBufferPointer<UInt8>)
 }
 
 /// A recipient file that cannot be read at all (as opposed to a bad row, which is rejected and counted).
@@ -39,9 +39,6 @@ public struct RecipientReader {
         csv = CSVParser(maxRecordBytes: maxRowBytes)
         lines = LineSplitter(maxLineBytes: maxRowBytes)
     }
-
-    /// The format in use, once known.
-    public var detectedFormat: RecipientFormat? { format }
 
     /// Parses `bytes`, calling `emit` for every row or reject completed; pass `isFinal` with the last chunk.
     /// - Throws: `RecipientFileError` when the file cannot be read at all (no header, no phone column), or
@@ -75,8 +72,8 @@ public struct RecipientReader {
         let meaningful = leading.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
         if let first = meaningful.first {
             format = first == UInt8(ascii: "{") ? .jsonl : .csv
-        } else if isFinal {
-            format = .csv
+        } else if isFinal || leading.count > csv.maxRecordBytes {
+            format = .csv  // blank input is read as CSV (and then has no header); blankness is never held unbounded
         }
         return format != nil
     }
@@ -128,7 +125,7 @@ public struct RecipientReader {
                 return try reject(.malformedRow, "the row has \(record.fields.count) fields; the header has \(header.count)")
             }
             guard !field.isEmpty else { continue }
-            guard let value = String(validating: field, as: UTF8.self) else {
+            guard let value = field.validatedUTF8String else {
                 return try reject(.invalidUTF8, "column '\(header[index])' is not valid UTF-8")
             }
             row.add(header[index], value)
@@ -137,7 +134,7 @@ public struct RecipientReader {
     }
 
     private static func jsonLine(
-        _ line: Int, _ bytes: ArraySlice<UInt8>, _ overlong: Bool, emit: (RecipientInput) throws -> Void
+        _ line: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ overlong: Bool, emit: (RecipientInput) throws -> Void
     ) throws {
         func reject(_ reason: RejectReason, _ message: String) throws {
             try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: bytes))
@@ -190,6 +187,14 @@ private struct RowBuilder {
 
     func row(line: Int) -> RecipientRow {
         RecipientRow(line: line, values: values, phone: phone, timeZone: timeZone, region: region, carrier: carrier)
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The bytes as a string, or nil when they are not valid UTF-8. ASCII, the common case, skips the generic
+    /// validator.
+    var validatedUTF8String: String? {
+        contains { $0 >= 0x80 } ? String(validating: self, as: UTF8.self) : String(decoding: self, as: UTF8.self)
     }
 }
 

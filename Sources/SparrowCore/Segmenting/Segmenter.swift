@@ -38,13 +38,20 @@ public struct SegmentCount: Sendable, Hashable {
 public enum Segmenter {
     /// The encoding, units and segments of `text`, without building the parts.
     ///
-    /// - Complexity: O(n) in the text's Unicode scalars, one pass, no allocation.
+    /// - Complexity: O(n) in the text's UTF-8 bytes, no allocation. Texts longer than one message take a second
+    ///   pass to cut parts.
     public static func count(_ text: some StringProtocol) -> SegmentCount {
-        var cutter = PartCutter()
+        let length = text.utf8.withContiguousStorageIfAvailable(UnitCount.init) ?? UnitCount(Array(text.utf8))
+        let encoding: SMSEncoding = length.isGSM ? .gsm7 : .ucs2
+        let units = length.isGSM ? length.septets : length.utf16Units
+        guard units > encoding.singleCapacity else {
+            return SegmentCount(encoding: encoding, units: units, segments: 1)
+        }
+        var cutter = PartCutter(encoding: encoding)
         for scalar in text.unicodeScalars {
             cutter.add(scalar)
         }
-        return cutter.count
+        return SegmentCount(encoding: encoding, units: units, segments: cutter.parts)
     }
 
     /// The parts `text` is sent as; a single part when it fits one message, `[""]` for empty text.
@@ -52,64 +59,82 @@ public enum Segmenter {
     /// - Complexity: O(n) in the text's Unicode scalars.
     public static func split(_ text: String) -> [Substring] {
         let count = count(text)
-        let scalars = text.unicodeScalars
         guard count.segments > 1 else { return [text[...]] }
+        let scalars = text.unicodeScalars
         var parts: [Substring] = []
         parts.reserveCapacity(count.segments)
+        var cutter = PartCutter(encoding: count.encoding)
         var partStart = scalars.startIndex
-        var used = 0
-        var index = scalars.startIndex
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let cost = count.encoding == .gsm7 ? GSMAlphabet.septets(for: scalar) : scalar.utf16.count
-            if used + cost > count.encoding.partCapacity {
-                parts.append(text[partStart..<index])
-                partStart = index
-                used = 0
-            }
-            used += cost
-            index = scalars.index(after: index)
+        for index in scalars.indices where cutter.add(scalars[index]) {
+            parts.append(text[partStart..<index])
+            partStart = index
         }
-        parts.append(text[partStart..<scalars.endIndex])
+        parts.append(text[partStart...])
         return parts
+    }
+
+}
+
+/// A text's length in both encodings, from its UTF-8 bytes: scalars are decoded only while the text may still be
+/// GSM-7; after that, UTF-16 units are counted from lead bytes alone.
+struct UnitCount {
+    private(set) var isGSM = true
+    private(set) var septets = 0
+    private(set) var utf16Units = 0
+
+    init(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var index = 0
+        while index < utf8.count {
+            let lead = utf8[index]
+            if lead < 0x80 {
+                utf16Units += 1
+                if isGSM { add(septets: Int(GSMAlphabet.asciiCost[Int(lead)])) }
+                index += 1
+                continue
+            }
+            let width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+            utf16Units += width == 4 ? 2 : 1
+            if isGSM {
+                var value = UInt32(lead) & (0xFF >> (width + 1))
+                for offset in 1..<width where index + offset < utf8.count {
+                    value = value << 6 | UInt32(utf8[index + offset] & 0x3F)
+                }
+                add(septets: Unicode.Scalar(value).map(GSMAlphabet.septets(for:)) ?? 0)
+            }
+            index += width
+        }
+    }
+
+    init(_ bytes: [UInt8]) {
+        self = bytes.withUnsafeBufferPointer(UnitCount.init)
+    }
+
+    private mutating func add(septets cost: Int) {
+        if cost == 0 { isGSM = false } else { septets += cost }
     }
 }
 
-/// Counts units and greedy parts for both encodings in one pass, since the encoding is known only at the end.
+/// Counts the parts a text is cut into greedily, without splitting an escape or surrogate pair.
 struct PartCutter {
-    private var isGSM = true
-    private var septets = 0
-    private var utf16Units = 0
-    private var gsmParts = 1, gsmUsed = 0
-    private var ucsParts = 1, ucsUsed = 0
+    let encoding: SMSEncoding
+    private(set) var parts = 1
+    private var used = 0
 
-    @inline(__always)
-    mutating func add(_ scalar: Unicode.Scalar) {
-        let width = scalar.value > 0xFFFF ? 2 : 1
-        utf16Units += width
-        if ucsUsed + width > SMSEncoding.ucs2.partCapacity {
-            ucsParts += 1
-            ucsUsed = 0
-        }
-        ucsUsed += width
-        guard isGSM else { return }
-        let cost = GSMAlphabet.septets(for: scalar)
-        if cost == 0 {
-            isGSM = false
-            return
-        }
-        septets += cost
-        if gsmUsed + cost > SMSEncoding.gsm7.partCapacity {
-            gsmParts += 1
-            gsmUsed = 0
-        }
-        gsmUsed += cost
+    init(encoding: SMSEncoding) {
+        self.encoding = encoding
     }
 
-    var count: SegmentCount {
-        if isGSM {
-            return SegmentCount(encoding: .gsm7, units: septets, segments: septets <= 160 ? 1 : gsmParts)
+    /// Adds the next scalar; true when it starts a new part.
+    @inline(__always)
+    @discardableResult
+    mutating func add(_ scalar: Unicode.Scalar) -> Bool {
+        let cost = encoding == .gsm7 ? GSMAlphabet.septets(for: scalar) : (scalar.value > 0xFFFF ? 2 : 1)
+        let startsPart = used + cost > encoding.partCapacity
+        if startsPart {
+            parts += 1
+            used = 0
         }
-        return SegmentCount(encoding: .ucs2, units: utf16Units, segments: utf16Units <= 70 ? 1 : ucsParts)
+        used += cost
+        return startsPart
     }
 }

@@ -40,7 +40,7 @@ public struct TokenBucket: Sendable, Hashable {
 
     private mutating func refill(now: Duration) {
         guard now > updated else { return }
-        let elapsed = Double((now - updated) / .nanoseconds(1)) / 1e9
+        let elapsed = (now - updated) / .seconds(1)
         tokens = min(burst, tokens + elapsed * rate)
         updated = now
     }
