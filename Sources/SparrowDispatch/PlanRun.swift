@@ -161,34 +161,39 @@ extension RecordBatch<RecipientInputItem> {
 
 /// One line of `plan` output, in the spec's key order.
 struct PlanLine {
-    /// The last `send_at` formatted: most rows of a run share one (now, or the end of tonight's quiet hours).
-    private var formattedInstant: (instant: Timestamp, bytes: [UInt8])?
+    /// The last `send_at` formatted, quoted: most rows of a run share one (now, or the end of tonight's quiet
+    /// hours).
+    private var formattedInstant: (instant: Timestamp, json: [UInt8])?
 
+    /// Writes the line in fixed fragments: this runs once per row on the single writer thread.
     mutating func write(_ message: PlannedMessage, status: PlanStatus, to json: inout JSONWriter) {
+        json.fragment(#"{"line":"#)
+        json.fragment(int: message.line)
+        json.fragment(#","to":"#)
+        json.fragment(string: message.number.e164)
+        switch status {
+        case .ready: json.fragment(#","status":"ready","reason":null,"carrier":"#)
+        case .deferred: json.fragment(#","status":"deferred","reason":null,"carrier":"#)
+        case .duplicate: json.fragment(#","status":"duplicate","reason":null,"carrier":"#)
+        case .suppressed, .capped, .rejected: preconditionFailure("\(status) rows are written by their own lines")
+        }
+        json.fragment(string: message.carrier)
+        json.fragment(#","gateway":"#)
+        json.fragment(string: message.gateway)
+        json.fragment(message.segments.encoding == .gsm7 ? #","encoding":"GSM-7","units":"# : #","encoding":"UCS-2","units":"#)
+        json.fragment(int: message.segments.units)
+        json.fragment(#","segments":"#)
+        json.fragment(int: message.segments.segments)
+        guard status != .duplicate else {
+            json.fragment(#","send_at":null}"#)
+            return
+        }
         if formattedInstant?.instant != message.sendAt {
-            formattedInstant = (message.sendAt, message.sendAt.rfc3339Bytes)
+            formattedInstant = (message.sendAt, [UInt8(ascii: "\"")] + message.sendAt.rfc3339Bytes + [UInt8(ascii: "\"")])
         }
-        let sendAt = formattedInstant!.bytes
-        json.object { line in
-            line.field("line", message.line)
-            line.field("to", message.number.e164)
-            line.field("status", status.rawValue)
-            line.nullField("reason")
-            line.field("carrier", message.carrier)
-            line.field("gateway", message.gateway)
-            line.field("encoding", message.segments.encoding.rawValue)
-            line.field("units", message.segments.units)
-            line.field("segments", message.segments.segments)
-            if status == .duplicate {
-                line.nullField("send_at")
-            } else {
-                line.rawField("send_at") { bytes in
-                    bytes.append(UInt8(ascii: "\""))
-                    bytes.append(contentsOf: sendAt)
-                    bytes.append(UInt8(ascii: "\""))
-                }
-            }
-        }
+        json.fragment(#","send_at":"#)
+        json.fragment(bytes: formattedInstant!.json)
+        json.fragment("}")
     }
 
     func write(_ rejection: RowRejection, to json: inout JSONWriter) {

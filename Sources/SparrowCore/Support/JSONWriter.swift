@@ -109,6 +109,33 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    // MARK: Fragments, for hot paths that write a fixed shape (keys and punctuation given whole, as `StaticString`)
+
+    /// Appends `fragment` as it is: it must be valid JSON text in context (punctuation, keys, literals).
+    public mutating func fragment(_ fragment: StaticString) {
+        fragment.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends `value` as a JSON string.
+    public mutating func fragment(string value: String) {
+        string(value)
+    }
+
+    /// Appends `value` as a JSON string, or `null`.
+    public mutating func fragment(string value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    /// Appends `value` as a JSON number.
+    public mutating func fragment(int value: Int) {
+        int(value)
+    }
+
+    /// Appends bytes as they are (already-formatted JSON).
+    public mutating func fragment(bytes fragment: [UInt8]) {
+        bytes.append(contentsOf: fragment)
+    }
+
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
