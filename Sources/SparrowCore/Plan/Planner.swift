@@ -116,9 +116,10 @@ public struct Planner {
         let info: PhoneNumberInfo
         switch PhoneNumberParser.parse(phone, defaultRegion: region) {
         case .success(let parsed): info = parsed
+        case .failure(.invalidForRegion(let numberRegion)):
+            return reject(.invalidPhone, "phone '\(phone)' is not a valid number for region \(numberRegion)")
         case .failure(let error):
-            let forRegion = region.map { " for region \($0)" } ?? ""
-            return reject(.invalidPhone, "phone '\(phone)' is not a valid number\(forRegion): \(error)")
+            return reject(.invalidPhone, "phone '\(phone)' is not a valid number: \(error)")
         }
 
         let carrier: Carrier?
