@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -31,6 +35,26 @@ let package = Package(
             name: "SparrowConfig",
             dependencies: ["SparrowCore", .product(name: "Yams", package: "Yams")]
         ),
+        // libcurl: the system library and the typed wrappers around its variadic calls.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // HTTP to the gateways: one curl multi handle on a thread of its own.
+        .target(
+            name: "SparrowTransport",
+            dependencies: [
+                "SparrowCore", "CCurl", "CCurlShim", .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // `sparrow gateway-sim`: a local HTTP SMS gateway with fault injection, for demos, tests and benchmarks.
+        .target(
+            name: "SparrowGatewaySim",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Drives the core over real input and output: `plan` today, `send` next.
         .target(
             name: "SparrowDispatch",
@@ -39,12 +63,13 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowDispatch",
+                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
+        .testTarget(name: "SparrowTransportTests", dependencies: ["SparrowTransport", "SparrowGatewaySim"]),
         .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
     ]
 )

@@ -6,16 +6,20 @@ import SparrowCore
 /// The `sparrow` command line: parses arguments, loads the configuration, wires the modules, maps errors to the
 /// spec's exit codes (0 done, 1 runtime failure, 2 usage or configuration error).
 @main
-struct Sparrow: ParsableCommand {
+struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
-        subcommands: [Plan.self, Segment.self, Phone.self])
+        subcommands: [Plan.self, Segment.self, Phone.self, GatewaySim.self])
 
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(with: error)
         }

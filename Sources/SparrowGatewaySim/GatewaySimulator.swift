@@ -1,0 +1,169 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A local HTTP SMS gateway for demos, tests and benchmarks. It accepts a message on any path (the three example
+/// dialects — JSON, form and query string — are all one to it), answers with a generated message id, and counts
+/// messages, distinct idempotency keys and duplicates (`GET /stats`). A repeated `Idempotency-Key` gets the first
+/// answer again and counts as a duplicate, not a new message, unless the simulator plays a gateway that ignores
+/// keys. Faults are injected by fractions, drawn from a seeded generator so that runs repeat.
+public struct GatewaySimulator: Sendable {
+    public struct Faults: Sendable, Hashable {
+        /// Share of messages answered 503 Service Unavailable.
+        public var serviceUnavailable: Double
+        /// Share of messages answered 429 Too Many Requests with `Retry-After: retryAfterSeconds`.
+        public var tooManyRequests: Double
+        public var retryAfterSeconds: Int
+        /// Added to every answer.
+        public var latency: Duration
+
+        public init(
+            serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
+            latency: Duration = .zero
+        ) {
+            self.serviceUnavailable = serviceUnavailable
+            self.tooManyRequests = tooManyRequests
+            self.retryAfterSeconds = retryAfterSeconds
+            self.latency = latency
+        }
+    }
+
+    /// What the simulator has seen, as `GET /stats` reports it.
+    public struct Stats: Sendable, Hashable {
+        /// Messages accepted: one per distinct idempotency key (or per request without a key).
+        public var messages = 0
+        public var distinctKeys = 0
+        /// Requests that repeated a key already accepted.
+        public var duplicates = 0
+        /// Requests answered with an injected fault.
+        public var faults = 0
+
+        public init(messages: Int = 0, distinctKeys: Int = 0, duplicates: Int = 0, faults: Int = 0) {
+            self.messages = messages
+            self.distinctKeys = distinctKeys
+            self.duplicates = duplicates
+            self.faults = faults
+        }
+
+        var json: String {
+            #"{"messages":\#(messages),"distinct_keys":\#(distinctKeys),"duplicates":\#(duplicates),"faults":\#(faults)}"#
+        }
+    }
+
+    public var faults: Faults
+    public var honoursIdempotency: Bool
+    public var seed: UInt64
+
+    private let state: SimulatorState
+
+    public init(faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1) {
+        self.faults = faults
+        self.honoursIdempotency = honoursIdempotency
+        self.seed = seed
+        state = SimulatorState(seed: seed)
+    }
+
+    public var stats: Stats { state.stats }
+
+    /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
+    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
+        try await app.run()
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/stats") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: state.stats.json)))
+        }
+        let accept: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            try await answer(request)
+        }
+        for path: RouterPath in ["/", "**"] {
+            router.post(path, use: accept)
+            router.get(path, use: accept)
+            router.put(path, use: accept)
+        }
+        return router
+    }
+
+    private func answer(_ request: Request) async throws -> Response {
+        _ = try await request.body.collect(upTo: 1 << 20)
+        if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let decision = state.decide(key: honoursIdempotency ? key : nil, faults: faults)
+        switch decision {
+        case .unavailable:
+            return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
+        case .throttled:
+            return Response(
+                status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
+        case .accepted(let messageID):
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","message_id":"\#(messageID)"}"#)))
+        }
+    }
+}
+
+/// The simulator's counters and the answers it gave to each idempotency key, under one lock.
+final class SimulatorState: Sendable {
+    enum Decision { case accepted(String), unavailable, throttled }
+
+    fileprivate struct Shared {
+        var stats = GatewaySimulator.Stats()
+        var answers: [String: String] = [:]
+        var random: UInt64
+    }
+
+    private let shared: Mutex<Shared>
+
+    init(seed: UInt64) {
+        shared = Mutex(Shared(random: seed))
+    }
+
+    var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
+
+    func decide(key: String?, faults: GatewaySimulator.Faults) -> Decision {
+        shared.withLock { shared in
+            if let key, let first = shared.answers[key] {
+                shared.stats.duplicates += 1
+                return .accepted(first)
+            }
+            let draw = shared.nextUnit()
+            if draw < faults.serviceUnavailable {
+                shared.stats.faults += 1
+                return .unavailable
+            }
+            if draw < faults.serviceUnavailable + faults.tooManyRequests {
+                shared.stats.faults += 1
+                return .throttled
+            }
+            shared.stats.messages += 1
+            let messageID = "sim-\(shared.stats.messages)"
+            if let key {
+                shared.answers[key] = messageID
+                shared.stats.distinctKeys += 1
+            }
+            return .accepted(messageID)
+        }
+    }
+}
+
+extension SimulatorState.Shared {
+    /// SplitMix64 mapped to [0, 1).
+    fileprivate mutating func nextUnit() -> Double {
+        random &+= 0x9E37_79B9_7F4A_7C15
+        var z = random
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+}

@@ -1,0 +1,134 @@
+import CCurl
+import CCurlShim
+import DequeModule
+import Foundation
+import Synchronization
+
+/// Sends gateway requests through one curl multi handle driven by a thread of its own (never a thread of the
+/// cooperative pool): callers hand requests in through a locked inbox, the thread runs
+/// `curl_multi_perform`/`curl_multi_poll`, and each caller's continuation is resumed with a `Sendable` result.
+///
+/// Easy handles are kept in a fixed set of slots and reused, so connections stay alive across requests. At most
+/// `maxInFlight` transfers run at once; more wait in a queue the loop owns. Call `shutdown()` before the process
+/// ends: it fails what is still waiting, removes every handle and joins the thread.
+public final class CurlTransport: Sendable {
+    private let inbox: Mutex<Inbox>
+    private let multi: MultiHandle
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `curl_multi_poll`.
+    struct Inbox: ~Copyable {
+        var jobs = Deque<Job>()
+        var sleeping = false
+        var wakeSent = false
+        var stopped = false
+    }
+
+    /// - Parameter maxInFlight: transfers at once; also the number of easy handles and kept-alive connections.
+    public init(maxInFlight: Int = 64) {
+        precondition(maxInFlight >= 1, "a transport needs at least one slot")
+        CurlGlobal.initialize()
+        guard let handle = curl_multi_init() else { preconditionFailure("curl_multi_init failed: out of memory") }
+        multi = MultiHandle(raw: handle)
+        inbox = Mutex(Inbox())
+        let (multi, finished) = (multi, finished)
+        let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
+            CurlLoop(transport: self, multi: multi, maxInFlight: maxInFlight).run()
+            finished.signal()
+        }
+        thread.name = "sparrow-curl"
+        thread.start()
+    }
+
+    /// Sends `request` and waits for the transfer to end, however it ends.
+    public func perform(
+        _ request: GatewayRequest, isolation: isolated (any Actor)? = #isolation
+    ) async -> TransferResult {
+        await withCheckedContinuation(isolation: isolation) { continuation in
+            enqueue(Job(request: request, continuation: continuation))
+        }
+    }
+
+    /// Stops the loop: waiting requests fail as cancelled, transfers in flight are abandoned (their outcome is
+    /// unknown), every handle is cleaned up and the thread has ended when this returns. Idempotent.
+    public func shutdown() {
+        let wasStopped = inbox.withLock { inbox in
+            defer { inbox.stopped = true }
+            return inbox.stopped
+        }
+        guard !wasStopped else { return }
+        multi.wakeup()
+        finished.wait()
+    }
+
+    private func enqueue(_ job: Job) {
+        let wake: Bool? = inbox.withLock { inbox in
+            guard !inbox.stopped else { return nil }  // never park a continuation in a loop that has ended
+            inbox.jobs.append(job)
+            guard inbox.sleeping, !inbox.wakeSent else { return false }
+            inbox.wakeSent = true
+            return true
+        }
+        switch wake {
+        case nil: job.finish(.failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
+        case true?: multi.wakeup()
+        case false?: break
+        }
+    }
+
+    /// Called by the loop: takes everything handed in, or learns that it must stop.
+    func takeJobs(into queue: inout Deque<Job>) -> Bool {
+        inbox.withLock { inbox in
+            queue.append(contentsOf: inbox.jobs)
+            inbox.jobs.removeAll(keepingCapacity: true)
+            inbox.sleeping = false
+            return !inbox.stopped
+        }
+    }
+
+    /// Called by the loop before `curl_multi_poll`: false when new work arrived in the meantime.
+    func prepareToSleep() -> Bool {
+        inbox.withLock { inbox in
+            guard inbox.jobs.isEmpty, !inbox.stopped else { return false }
+            inbox.sleeping = true
+            inbox.wakeSent = false
+            return true
+        }
+    }
+}
+
+/// A request and the caller waiting for it.
+struct Job: Sendable {
+    let request: GatewayRequest
+    let continuation: CheckedContinuation<TransferResult, Never>
+
+    func finish(_ result: TransferResult) {
+        continuation.resume(returning: result)
+    }
+}
+
+/// The multi handle as the transport's other threads may see it: only to wake the loop.
+///
+/// `@unchecked Sendable` is safe because the one call made through it from another thread is
+/// `curl_multi_wakeup`, which libcurl documents as callable from any thread; every other use of the handle
+/// happens on the loop thread, which also cleans it up before the transport's `shutdown()` returns.
+struct MultiHandle: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+
+    func wakeup() {
+        _ = curl_multi_wakeup(raw)
+    }
+}
+
+/// `curl_global_init` once per process, before any handle, and `SIGPIPE` ignored (`CURLOPT_NOSIGNAL` leaves it
+/// to the program).
+enum CurlGlobal {
+    private static let initialized: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return curl_global_init(sparrow_global_default()) == CURLE_OK
+    }()
+
+    static func initialize() {
+        precondition(initialized, "curl_global_init failed")
+    }
+}

@@ -1,0 +1,139 @@
+import CCurl
+import CCurlShim
+
+/// One reusable curl easy handle and the buffers of the transfer it carries. Confined to the transport's loop
+/// thread: it is created, used and destroyed there.
+final class EasySlot {
+    let easy: UnsafeMutableRawPointer
+    /// The request body; `CURLOPT_POSTFIELDS` does not copy it, so it lives here until the transfer ends.
+    private var body: [UInt8] = []
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private(set) var response: [UInt8] = []
+    private(set) var retryAfter: String?
+    /// The most a gateway may send back; a longer answer fails the transfer instead of growing memory.
+    static let maxResponseBytes = 1 << 20
+
+    init() {
+        guard let easy = curl_easy_init() else { preconditionFailure("curl_easy_init failed: out of memory") }
+        self.easy = easy
+        let this = Unmanaged.passUnretained(self).toOpaque()  // the loop's `slots` array owns every slot
+        set(CURLOPT_PRIVATE, this)
+        set(CURLOPT_WRITEDATA, this)
+        set(CURLOPT_HEADERDATA, this)
+        _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody)
+        _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader)
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_TCP_NODELAY, 1)
+        set(CURLOPT_TCP_KEEPALIVE, 1)
+        set(CURLOPT_PROXY, "")  // environment proxies never apply silently
+        set(CURLOPT_NOPROXY, "*")
+        set(CURLOPT_PROTOCOLS_STR, "http,https")
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        curl_easy_cleanup(easy)
+    }
+
+    /// Sets every option of `request` on the handle, ready for `curl_multi_add_handle`.
+    func prepare(_ request: GatewayRequest) {
+        response.removeAll(keepingCapacity: true)
+        retryAfter = nil
+        body = request.body
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for header in request.headers + ["Expect:"] {  // no 100-continue round trip for small bodies
+            headerList = curl_slist_append(headerList, header)
+        }
+        let connection = request.connection
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
+        set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1)))
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(connection.connectTimeout / .milliseconds(1)))
+        set(CURLOPT_HTTP_VERSION, connection.httpVersion == .http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1))
+        set(CURLOPT_PIPEWAIT, connection.httpVersion == .http2 ? 1 : 0)
+        set(CURLOPT_SSL_VERIFYPEER, connection.verifyTLS ? 1 : 0)
+        set(CURLOPT_SSL_VERIFYHOST, connection.verifyTLS ? 2 : 0)
+        set(CURLOPT_CAINFO, connection.caFile)
+        set(CURLOPT_FOLLOWLOCATION, connection.followRedirects ? 1 : 0)
+        switch request.method {
+        case .get:
+            set(CURLOPT_HTTPGET, 1)
+        case .post, .put:
+            set(CURLOPT_POST, 1)
+            _ = sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBytes { set(CURLOPT_POSTFIELDS, $0.baseAddress) }  // `body` is not touched until reset
+        }
+        set(CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil)
+    }
+
+    /// What the finished transfer amounts to, from curl's result code and the handle's information.
+    func result(_ code: CURLcode) -> TransferResult {
+        if code == CURLE_OK {
+            var status = 0
+            _ = sparrow_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            return .answered(HTTPAnswer(status: status, retryAfter: retryAfter, body: response))
+        }
+        var sent = 0
+        _ = sparrow_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &sent)
+        let message = String(cString: curl_easy_strerror(code))
+        return .failed(TransferFailure(kind: Self.kind(of: code), requestBytesSent: sent, message: message))
+    }
+
+    static func kind(of code: CURLcode) -> TransferFailure.Kind {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .resolve
+        case CURLE_COULDNT_CONNECT: .connect
+        case CURLE_SSL_CONNECT_ERROR: .tlsHandshake
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM: .tlsVerification
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_SEND_ERROR: .send
+        case CURLE_RECV_ERROR: .receive
+        case CURLE_GOT_NOTHING: .emptyReply
+        case CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_WEIRD_SERVER_REPLY, CURLE_WRITE_ERROR: .protocolError
+        case CURLE_ABORTED_BY_CALLBACK: .cancelled
+        default: .other(Int32(code.rawValue))
+        }
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        _ = sparrow_easy_setopt_long(easy, option, value)
+    }
+
+    private func set(_ option: CURLoption, _ value: String?) {
+        guard let value else {
+            _ = sparrow_easy_setopt_ptr(easy, option, nil)
+            return
+        }
+        _ = value.withCString { sparrow_easy_setopt_ptr(easy, option, $0) }  // curl copies string options
+    }
+
+    private func set(_ option: CURLoption, _ value: UnsafeRawPointer?) {
+        _ = sparrow_easy_setopt_ptr(easy, option, value)
+    }
+
+    private static let receiveBody: curl_write_callback = { data, size, count, context in
+        let slot = Unmanaged<EasySlot>.fromOpaque(context!).takeUnretainedValue()
+        let length = size * count
+        guard slot.response.count + length <= maxResponseBytes else { return 0 }  // fails with CURLE_WRITE_ERROR
+        if let data {
+            slot.response.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+        }
+        return length
+    }
+
+    private static let receiveHeader: curl_write_callback = { data, size, count, context in
+        let length = size * count
+        guard let data, length > 12, data[0] == 0x52 || data[0] == 0x72 else { return length }  // R or r first
+        let line = UnsafeRawBufferPointer(start: data, count: length)
+        let name = Array("retry-after:".utf8)
+        guard zip(line, name).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return length }
+        let value = line[name.count...].drop { $0 == 0x20 || $0 == 0x09 }.prefix { $0 != 0x0D && $0 != 0x0A }
+        let slot = Unmanaged<EasySlot>.fromOpaque(context!).takeUnretainedValue()
+        slot.retryAfter = String(decoding: value, as: UTF8.self)
+        return length
+    }
+}
+
+@available(*, unavailable)
+extension EasySlot: Sendable {}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import SparrowGatewaySim
+
+struct GatewaySim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-sim",
+        abstract: "Run a local HTTP SMS gateway for demos, tests and benchmarks.",
+        discussion: """
+            Accepts messages on any path in the JSON, form and query-string dialects, answers with generated \
+            message ids, and reports messages, distinct idempotency keys and duplicates at GET /stats.
+            """)
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:8088"
+
+    @Option(name: .customLong("fail-503"), help: "Share of messages answered 503 (0 to 1).")
+    var serviceUnavailable: Double = 0
+
+    @Option(name: .customLong("fail-429"), help: "Share of messages answered 429 with Retry-After (0 to 1).")
+    var tooManyRequests: Double = 0
+
+    @Option(help: "Seconds in the Retry-After of a 429.")
+    var retryAfter: Int = 1
+
+    @Option(help: "Milliseconds added to every answer.")
+    var latencyMs: Int = 0
+
+    @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
+    var noIdempotency = false
+
+    @Option(help: "Seed of the fault draws, so that runs repeat.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard listenAddress != nil else { throw ValidationError("--listen must be HOST:PORT") }
+        for share in [serviceUnavailable, tooManyRequests] where !(0...1).contains(share) {
+            throw ValidationError("fault shares are between 0 and 1")
+        }
+        guard serviceUnavailable + tooManyRequests <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+    }
+
+    private var listenAddress: (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else { return nil }
+        return (String(listen[..<colon]), port)
+    }
+
+    func run() async throws {
+        let address = listenAddress!
+        let simulator = GatewaySimulator(
+            faults: .init(
+                serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
+                latency: .milliseconds(latencyMs)),
+            honoursIdempotency: !noIdempotency, seed: seed)
+        try await simulator.run(host: address.host, port: address.port) { port in
+            print("gateway-sim listening on http://\(address.host):\(port)")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import SparrowGatewaySim
+import Testing
+
+@testable import SparrowTransport
+
+/// Runs a gateway simulator on a free loopback port for the duration of `body`.
+func withSimulator<Result: Sendable>(
+    _ simulator: GatewaySimulator, _ body: (_ baseURL: String) async throws -> Result
+) async throws -> Result {
+    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+    let server = Task { try await simulator.run(host: "127.0.0.1", port: 0) { portSink.yield($0) } }
+    defer { server.cancel() }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else { throw CancellationError() }
+    return try await body("http://127.0.0.1:\(port)")
+}
+
+func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+@Suite(.timeLimit(.minutes(1))) struct CurlTransportTests {
+    @Test func postsOverLoopbackAndReadsTheAnswer() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 4)
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let request = GatewayRequest(
+                url: base + "/v1/sms", headers: ["Content-Type: application/json", "Idempotency-Key: k1"],
+                body: Array(#"{"to":"+8613800138000","text":"您好"}"#.utf8))
+            let result = await transport.perform(request)
+            guard case .answered(let answer) = result else {
+                Issue.record("expected an answer, got \(result)")
+                return
+            }
+            #expect(answer.status == 200)
+            #expect(string(answer.body) == #"{"status":"ok","message_id":"sim-1"}"#)
+        }
+        #expect(simulator.stats == .init(messages: 1, distinctKeys: 1, duplicates: 0, faults: 0))
+    }
+
+    @Test func manyConcurrentRequestsEachGetTheirOwnAnswer() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 8)
+        defer { transport.shutdown() }
+        let count = 500
+        let ids = try await withSimulator(simulator) { base in
+            await withTaskGroup(of: String.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        let request = GatewayRequest(url: base + "/send", headers: ["Idempotency-Key: m\(index)"])
+                        guard case .answered(let answer) = await transport.perform(request) else { return "" }
+                        return string(answer.body)
+                    }
+                }
+                return await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+        }
+        #expect(ids.count == count)  // 500 distinct message ids: no answer crossed to another request
+        #expect(simulator.stats.messages == count)
+    }
+
+    @Test func aRepeatedIdempotencyKeyIsOneMessage() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let bodies = try await withSimulator(simulator) { base in
+            var bodies: [String] = []
+            for _ in 0..<3 {
+                if case .answered(let answer) = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: same"])) {
+                    bodies.append(string(answer.body))
+                }
+            }
+            return bodies
+        }
+        #expect(Set(bodies).count == 1)
+        #expect(simulator.stats == .init(messages: 1, distinctKeys: 1, duplicates: 2, faults: 0))
+    }
+
+    @Test func throttlingCarriesRetryAfter() async throws {
+        let simulator = GatewaySimulator(faults: .init(tooManyRequests: 1, retryAfterSeconds: 7))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let result = try await withSimulator(simulator) { base in await transport.perform(GatewayRequest(url: base)) }
+        #expect(result == .answered(HTTPAnswer(status: 429, retryAfter: "7", body: Array(#"{"error":"rate limited"}"#.utf8))))
+    }
+
+    @Test func aRefusedConnectionSentNothing() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        // Port 9 (discard) is closed on loopback here: the connection is refused before any byte leaves.
+        let result = await transport.perform(GatewayRequest(url: "http://127.0.0.1:9/send", body: [1, 2, 3]))
+        guard case .failed(let failure) = result else {
+            Issue.record("expected a failure, got \(result)")
+            return
+        }
+        #expect(failure.kind == .connect)
+        #expect(failure.requestBytesSent == 0)
+    }
+
+    @Test func aSlowGatewayTimesOutAfterTheRequestLeft() async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .seconds(5)))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let result = try await withSimulator(simulator) { base in
+            await transport.perform(GatewayRequest(url: base, body: Array("x=1".utf8), timeout: .milliseconds(300)))
+        }
+        guard case .failed(let failure) = result else {
+            Issue.record("expected a timeout, got \(result)")
+            return
+        }
+        #expect(failure.kind == .timeout)
+        #expect(failure.requestBytesSent > 0)  // ambiguous: the gateway may have the message
+    }
+
+    @Test func requestsAfterShutdownFailAtOnce() async {
+        let transport = CurlTransport()
+        transport.shutdown()
+        transport.shutdown()
+        let result = await transport.perform(GatewayRequest(url: "http://127.0.0.1:9/"))
+        #expect(result == .failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
+    }
+}
