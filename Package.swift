@@ -23,12 +23,16 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
         .target(
             name: "SparrowCore",
-            dependencies: [.product(name: "Mustache", package: "swift-mustache")]
+            dependencies: [
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),  // HMAC-SHA256 request signatures
+            ]
         ),
         // YAML → typed, validated configuration with located errors.
         .target(
@@ -69,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
-        .testTarget(name: "SparrowTransportTests", dependencies: ["SparrowTransport", "SparrowGatewaySim"]),
+        .testTarget(name: "SparrowTransportTests", dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim"]),
         .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
     ]
 )

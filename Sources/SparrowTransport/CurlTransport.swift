@@ -1,3 +1,4 @@
+public import SparrowCore
 import CCurl
 import CCurlShim
 import DequeModule

@@ -1,3 +1,4 @@
+import SparrowCore
 import CCurl
 import CCurlShim
 

@@ -1,4 +1,5 @@
 import Foundation
+import SparrowCore
 import SparrowGatewaySim
 import Testing
 

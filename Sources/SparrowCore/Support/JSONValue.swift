@@ -1,27 +1,69 @@
-/// Reads one JSON object whose values are scalars, as a recipient row of a JSON Lines file is written:
-/// strings stay strings, numbers and booleans keep their literal text, `null` is left out.
-///
-/// Nested objects and arrays are refused: a recipient's fields are flat, and a template variable is a name.
-public enum FlatJSONObject {
+/// A JSON document: what a gateway answers, a receipt's body. Numbers keep their literal text.
+public indirect enum JSONValue: Sendable, Hashable {
+    case string(String)
+    case number(String)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([Member])
+
+    public struct Member: Sendable, Hashable {
+        public var key: String
+        public var value: JSONValue
+    }
+
     public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
         public var offset: Int
         public var message: String
         public var description: String { "column \(offset + 1): \(message)" }
     }
 
-    /// Parses `bytes` as one JSON object.
+    /// Parses one JSON value, nested at most `maxDepth` levels.
     /// - Throws: `ParseError` with the byte offset and what was wrong.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> [(key: String, value: String)] {
-        var reader = Reader(Array(bytes))
-        return try reader.object()
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 32) throws(ParseError) -> JSONValue {
+        var reader = Reader(Array(bytes), maxDepth: maxDepth)
+        let value = try reader.value(depth: 0)
+        reader.skipSpace()
+        guard reader.position == reader.bytes.count else { throw reader.fail("unexpected text after the value") }
+        return value
+    }
+
+    /// The value at a dotted path of object keys and array indexes (`data.id`, `messages.0.status`).
+    public subscript(path path: String) -> JSONValue? {
+        var current = self
+        for component in path.split(separator: ".") {
+            switch current {
+            case .object(let members):
+                guard let member = members.first(where: { $0.key == component }) else { return nil }
+                current = member.value
+            case .array(let elements):
+                guard let index = Int(component), elements.indices.contains(index) else { return nil }
+                current = elements[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// A scalar as text: strings as they are, numbers and booleans as written; nil for null, arrays and objects.
+    public var text: String? {
+        switch self {
+        case .string(let text), .number(let text): text
+        case .bool(let flag): flag ? "true" : "false"
+        case .null, .array, .object: nil
+        }
     }
 
     private struct Reader {
         let bytes: [UInt8]
         var position = 0
 
-        init(_ bytes: [UInt8]) {
+        let maxDepth: Int
+
+        init(_ bytes: [UInt8], maxDepth: Int) {
             self.bytes = bytes
+            self.maxDepth = maxDepth
         }
 
         func fail(_ message: String) -> ParseError { ParseError(offset: position, message: message) }
@@ -36,21 +78,40 @@ public enum FlatJSONObject {
             position += 1
         }
 
-        mutating func object() throws(ParseError) -> [(key: String, value: String)] {
-            try expect(UInt8(ascii: "{"), "'{'")
-            var members: [(key: String, value: String)] = []
+        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+            skipSpace()
+            guard position < bytes.count else { throw fail("expected a value") }
+            switch bytes[position] {
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "{"): return try object(depth: depth + 1)
+            case UInt8(ascii: "["): return try array(depth: depth + 1)
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
+            default: return .number(try number())
+            }
+        }
+
+        mutating func object(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth <= maxDepth else { throw fail("nested too deeply") }
+            position += 1
+            var members: [Member] = []
             skipSpace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
                 position += 1
-                return try end(members)
+                return .object(members)
             }
             while true {
                 skipSpace()
                 let key = try string()
                 try expect(UInt8(ascii: ":"), "':'")
-                if let value = try scalar() {
-                    members.append((key, value))
-                }
+                members.append(Member(key: key, value: try value(depth: depth)))
                 skipSpace()
                 guard position < bytes.count else { throw fail("unterminated object") }
                 if bytes[position] == UInt8(ascii: ",") {
@@ -58,39 +119,36 @@ public enum FlatJSONObject {
                     continue
                 }
                 try expect(UInt8(ascii: "}"), "',' or '}'")
-                return try end(members)
+                return .object(members)
             }
         }
 
-        mutating func end(_ members: [(key: String, value: String)]) throws(ParseError) -> [(key: String, value: String)] {
+        mutating func array(depth: Int) throws(ParseError) -> JSONValue {
+            guard depth <= maxDepth else { throw fail("nested too deeply") }
+            position += 1
+            var elements: [JSONValue] = []
             skipSpace()
-            guard position == bytes.count else { throw fail("unexpected text after the object") }
-            return members
-        }
-
-        mutating func scalar() throws(ParseError) -> String? {
-            skipSpace()
-            guard position < bytes.count else { throw fail("expected a value") }
-            switch bytes[position] {
-            case UInt8(ascii: "\""):
-                return try string()
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                throw fail("nested objects and arrays are not supported; use flat fields")
-            case UInt8(ascii: "t"): return try literal("true")
-            case UInt8(ascii: "f"): return try literal("false")
-            case UInt8(ascii: "n"):
-                _ = try literal("null")
-                return nil
-            default:
-                return try number()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return .array(elements)
+            }
+            while true {
+                elements.append(try value(depth: depth))
+                skipSpace()
+                guard position < bytes.count else { throw fail("unterminated array") }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                try expect(UInt8(ascii: "]"), "',' or ']'")
+                return .array(elements)
             }
         }
 
-        mutating func literal(_ word: String) throws(ParseError) -> String {
-            let expected = Array(word.utf8)
-            guard bytes[position...].starts(with: expected) else { throw fail("invalid value") }
-            position += expected.count
-            return word
+        mutating func literal(_ word: StaticString) throws(ParseError) {
+            let matches = word.withUTF8Buffer { bytes[position...].starts(with: $0) }
+            guard matches else { throw fail("invalid value") }
+            position += word.utf8CodeUnitCount
         }
 
         mutating func number() throws(ParseError) -> String {
@@ -185,5 +243,31 @@ public enum FlatJSONObject {
             default: nil
             }
         }
+    }
+}
+
+/// Reads one JSON object whose values are scalars, as a recipient row of a JSON Lines file is written:
+/// strings stay strings, numbers and booleans keep their literal text, `null` is left out.
+///
+/// Nested objects and arrays are refused: a recipient's fields are flat, and a template variable is a name.
+public enum FlatJSONObject {
+    /// Parses `bytes` as one flat JSON object.
+    /// - Throws: `JSONValue.ParseError` with the byte offset and what was wrong.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONValue.ParseError) -> [(key: String, value: String)] {
+        guard case .object(let members) = try JSONValue.parse(bytes, maxDepth: 2) else {
+            throw JSONValue.ParseError(offset: 0, message: "expected '{'")
+        }
+        var flat: [(key: String, value: String)] = []
+        flat.reserveCapacity(members.count)
+        for member in members {
+            switch member.value {
+            case .null: continue
+            case .array, .object:
+                throw JSONValue.ParseError(
+                    offset: 0, message: "'\(member.key)': nested objects and arrays are not supported; use flat fields")
+            default: flat.append((member.key, member.value.text!))
+            }
+        }
+        return flat
     }
 }
