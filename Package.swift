@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sparrow", targets: ["sparrow"]),
         .library(name: "SparrowCore", targets: ["SparrowCore"]),
         .library(name: "SparrowConfig", targets: ["SparrowConfig"]),
+        .library(name: "SparrowTransport", targets: ["SparrowTransport"]),
         .library(name: "SparrowDispatch", targets: ["SparrowDispatch"]),
     ],
     dependencies: [

@@ -20,6 +20,16 @@ let package = Package(
             path: "SparrowBenchmarks",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // Sparrow's CurlTransport against the bare C client in Peers/, through nginx: scripts/bench-transport.sh.
+        .executableTarget(
+            name: "TransportBench",
+            dependencies: [
+                .product(name: "SparrowTransport", package: "sparrow"),
+                .product(name: "SparrowCore", package: "sparrow"),
+            ],
+            path: "TransportBench",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
     ]
 )

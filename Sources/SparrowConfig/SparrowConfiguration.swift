@@ -22,32 +22,6 @@ public struct SparrowConfiguration: Sendable {
         public var window: Duration
     }
 
-    /// How a gateway takes a message's fields.
-    public enum BodyFormat: String, Sendable, Hashable, CaseIterable {
-        case json, form, query
-    }
-
-    /// An HTTP SMS gateway (the dialect details grow with the transport).
-    public struct Gateway: Sendable, Hashable {
-        public var name: String
-        public var url: String
-        public var format: BodyFormat
-        public var method: String
-        public var pricePerSegment: Double
-        /// Carrier ids served; empty serves all.
-        public var carriers: [String]
-        /// Gateway to fail over to.
-        public var backup: String?
-        public var maxInFlight: Int
-        public var connectTimeout: Duration
-        public var timeout: Duration
-        public var location: SourceLocation
-
-        public var route: GatewayRoute {
-            GatewayRoute(name: name, pricePerSegment: pricePerSegment, carriers: carriers)
-        }
-    }
-
     /// The webhook that takes delivery receipts and replies.
     public struct Receipts: Sendable, Hashable {
         public var listen: String
@@ -125,7 +99,7 @@ extension SparrowConfiguration {
         } ?? "CN"
         let defaultTimeZone = try map["default_timezone"].map(TimeZoneValidation.validated) ?? "Asia/Shanghai"
         let carriers = try CarrierTables.read(map["carriers"], folder: folder, environment: root.environment)
-        let gateways = try readGateways(map.required("gateways"), carriers: carriers)
+        let gateways = try Gateway.readAll(map.required("gateways"), carriers: carriers, folder: folder)
 
         return SparrowConfiguration(
             file: root.file,
@@ -172,59 +146,6 @@ extension SparrowConfiguration {
             listen: try map["listen"]?.string() ?? "127.0.0.1:8089",
             token: try map["token"].map { Secret(try $0.string()) })
     }
-
-    private static func readGateways(_ node: YAMLNode, carriers: [Carrier]) throws -> [Gateway] {
-        let items = try node.list()
-        guard !items.isEmpty else { throw node.error(.invalidValue, "at least one gateway is needed") }
-        var gateways: [Gateway] = []
-        var backups: [(String, YAMLNode)] = []
-        let carrierIDs = Set(carriers.map(\.id))
-        for item in items {
-            let map = try item.mapping(keys: [
-                "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
-                "connect_timeout", "timeout",
-            ])
-            let nameNode = try map.required("name")
-            let name = try nameNode.string()
-            guard !gateways.contains(where: { $0.name == name }) else {
-                throw nameNode.error(.invalidValue, "duplicate gateway name '\(name)'")
-            }
-            let urlNode = try map.required("url")
-            let url = try urlNode.string()
-            guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
-                parsed.host?.isEmpty == false
-            else { throw urlNode.error(.invalidValue, "expected an http:// or https:// URL") }
-            var served: [String] = []
-            for carrier in try map["carriers"]?.list() ?? [] {
-                let id = try carrier.string()
-                guard carrierIDs.contains(id) else {
-                    let hint = Suggestion.closest(to: id, in: carriers.map(\.id)).map { " (did you mean '\($0)'?)" }
-                    throw carrier.error(.invalidValue, "unknown carrier '\(id)'\(hint ?? "")")
-                }
-                served.append(id)
-            }
-            if let backup = map["backup"] { backups.append((name, backup)) }
-            gateways.append(
-                Gateway(
-                    name: name, url: url, format: try map.required("format").oneOf(BodyFormat.self),
-                    method: try map["method"]?.oneOf(HTTPMethod.self).rawValue ?? "POST",
-                    pricePerSegment: try map["price_per_segment"]?.positiveDouble() ?? 0,
-                    carriers: served, backup: try map["backup"]?.string(),
-                    maxInFlight: try map["max_in_flight"]?.int(in: 1...4096) ?? 16,
-                    connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
-                    timeout: try map["timeout"]?.duration() ?? .seconds(10),
-                    location: item.location))
-        }
-        for (name, backup) in backups {
-            let target = try backup.string()
-            guard target != name, gateways.contains(where: { $0.name == target }) else {
-                throw backup.error(.invalidValue, "backup '\(target)' is not another gateway of this file")
-            }
-        }
-        return gateways
-    }
-
-    private enum HTTPMethod: String, CaseIterable { case GET, POST, PUT }
 
     static func resolve(_ path: String, against folder: String) -> String {
         path.hasPrefix("/") || folder.isEmpty ? path : folder + "/" + path

@@ -42,6 +42,18 @@ struct YAMLNode {
         return YAMLMapping(entries: entries, owner: self)
     }
 
+    /// The node as a mapping with keys of the user's choosing, in the order written (field maps, headers).
+    func openMapping() throws -> [(key: String, value: YAMLNode)] {
+        guard case .mapping(let mapping) = node else { throw error(.invalidValue, "expected a mapping") }
+        return try mapping.map { keyNode, value in
+            let key = YAMLNode(node: keyNode, file: file, environment: environment)
+            guard let name = keyNode.scalar?.string, !name.isEmpty else {
+                throw key.error(.invalidValue, "keys must be non-empty strings")
+            }
+            return (name, YAMLNode(node: value, file: file, environment: environment))
+        }
+    }
+
     func list() throws -> [YAMLNode] {
         guard case .sequence(let sequence) = node else { throw error(.invalidValue, "expected a list") }
         return sequence.map { YAMLNode(node: $0, file: file, environment: environment) }

@@ -119,3 +119,61 @@ let minimal = """
         #expect(try load(minimal + "\nquiet_hours: off").quietHours == nil)
     }
 }
+
+@Suite struct GatewayConfigurationTests {
+    @Test func theExampleDialectsLoad() throws {
+        let configuration = try SparrowConfiguration.load(path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
+        let primary = try #require(configuration.gateways.first)
+        #expect(primary.dialect.format == .json)
+        #expect(primary.dialect.fields.map(\.name) == ["to", "text", "client_ref"])
+        #expect(primary.dialect.auth == .bearer(token: "demo-token"))
+        #expect(primary.retry.honoursIdempotencyKey)
+        #expect(primary.maxInFlight == 32)
+        let fallback = configuration.gateways[1]
+        #expect(fallback.dialect.format == .form)
+        #expect(fallback.dialect.reading.messageIDPath == "sid")
+        #expect(fallback.dialect.auth == .basic(username: "demo", password: "demo"))
+        #expect(fallback.dialect.idempotency.header == "I-Twilio-Idempotency-Token")
+    }
+
+    @Test func theKannelDialectSplitsWithUDHAndHonoursNoKey() throws {
+        let configuration = try load("""
+            store: x
+            gateways:
+              - include: \(repositoryRoot)/config/gateways/kannel-query.yaml
+                name: kannel
+                url: "http://127.0.0.1:13013/cgi-bin/sendsms"
+            """)
+        let kannel = try #require(configuration.gateways.first)
+        #expect(kannel.dialect.splitting == .bySparrow(udhField: "udh"))
+        #expect(kannel.dialect.idempotency.header == nil)
+        #expect(!kannel.retry.honoursIdempotencyKey)
+        let request = try kannel.dialect.request(
+            for: SubmitContent(to: "+8613800138000", text: "hi", id: "k", udh: "050003A70201"),
+            now: Timestamp(secondsSince1970: 0)
+        ).get()
+        #expect(request.url == "http://127.0.0.1:13013/cgi-bin/sendsms?username=sparrow&password=sparrow&from=10690&to=%2B8613800138000&text=hi&udh=050003A70201")
+    }
+
+    static let twoGateways = """
+        store: x
+        gateways:
+          - { name: a, url: "http://a", format: json, backup: b }
+          - { name: b, url: "http://b", format: json, backup: a }
+        """
+
+    @Test(arguments: [
+        (twoGateways, "sparrow.yaml:3:55: backups form a cycle: a → b → a"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, fields: { to: \"{{phone}}\" } }",
+            "sparrow.yaml:3:59: field 'to' uses 'phone'; a request has id, text, to"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, auth: { type: digest } }",
+            "sparrow.yaml:3:59: 'digest' is not one of basic, bearer, hmac"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, response: { success_status: 2xx } }",
+            "sparrow.yaml:3:73: expected a status or a range, e.g. 200 or 200-299"),
+        ("store: x\ngateways:\n  - { include: nowhere.yaml, name: a, url: http://a }", "sparrow.yaml:3:16: cannot read gateway file"),
+    ])
+    func dialectErrorsNameTheirPlace(_ yaml: String, expected: String) {
+        let message = failure(yaml)
+        #expect(message.hasPrefix(expected), "\(message)")
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+public import SparrowCore
+
+extension SparrowConfiguration {
+    /// An HTTP SMS gateway: where it is, how it wants messages (its dialect), what it costs, which carriers it
+    /// serves, how hard to retry, and how to connect.
+    public struct Gateway: Sendable {
+        public enum HTTPVersion: String, Sendable, Hashable, CaseIterable {
+            case http1_1 = "1.1", http2 = "2"
+        }
+
+        public var name: String
+        public var dialect: GatewayDialect
+        public var pricePerSegment: Double
+        /// Carrier ids served; empty serves all.
+        public var carriers: [String]
+        /// Gateway to fail over to.
+        public var backup: String?
+        public var maxInFlight: Int
+        public var connectTimeout: Duration
+        public var timeout: Duration
+        public var retry: RetryPolicy
+        public var httpVersion: HTTPVersion
+        /// Verify the gateway's certificate (on unless the configuration says otherwise, with a warning).
+        public var verifyTLS: Bool
+        public var caFile: String?
+        public var followRedirects: Bool
+        public var location: SourceLocation
+
+        public var url: String { dialect.url }
+
+        public var route: GatewayRoute {
+            GatewayRoute(name: name, pricePerSegment: pricePerSegment, carriers: carriers)
+        }
+    }
+}
+
+extension SparrowConfiguration.Gateway {
+    static let keys = [
+        "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
+        "connect_timeout", "timeout", "fields", "headers", "auth", "sender", "values", "idempotency", "response",
+        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects",
+    ]
+
+    static func readAll(_ node: YAMLNode, carriers: [Carrier], folder: String) throws -> [Self] {
+        let items = try node.list()
+        guard !items.isEmpty else { throw node.error(.invalidValue, "at least one gateway is needed") }
+        var gateways: [Self] = []
+        var backups: [(String, YAMLNode)] = []
+        for item in items {
+            let map = try withInclude(item.mapping(keys: keys + ["include"]), folder: folder)
+            let nameNode = try map.required("name")
+            let name = try nameNode.string()
+            guard !gateways.contains(where: { $0.name == name }) else {
+                throw nameNode.error(.invalidValue, "duplicate gateway name '\(name)'")
+            }
+            if let backup = map["backup"] { backups.append((name, backup)) }
+            gateways.append(try read(name: name, map, item: item, carriers: carriers, folder: folder))
+        }
+        for (name, backup) in backups {
+            let target = try backup.string()
+            guard target != name, gateways.contains(where: { $0.name == target }) else {
+                throw backup.error(.invalidValue, "backup '\(target)' is not another gateway of this file")
+            }
+        }
+        let chain = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
+        if let cycle = GatewayRouter.cycle(in: chain), let first = backups.first(where: { $0.0 == cycle[0] }) {
+            throw first.1.error(.invalidValue, "backups form a cycle: \(cycle.joined(separator: " → "))")
+        }
+        return gateways
+    }
+
+    /// A gateway entry may start from a dialect file (`include: gateways/generic-json.yaml`) and override its keys.
+    private static func withInclude(_ map: YAMLMapping, folder: String) throws -> YAMLMapping {
+        guard let include = map["include"] else { return map }
+        let path = SparrowConfiguration.resolve(try include.string(), against: folder)
+        let base: YAMLMapping
+        do {
+            base = try YAMLFile.read(path, environment: include.environment).mapping(keys: keys)
+        } catch let error as ConfigError where error.code == .unreadable && error.location.file == path {
+            throw include.error(.unreadable, "cannot read gateway file '\(path)'")
+        }
+        var entries = base.entries
+        for (key, value) in map.entries where key != "include" { entries[key] = value }
+        return YAMLMapping(entries: entries, owner: map.owner)
+    }
+
+    private static func read(
+        name: String, _ map: YAMLMapping, item: YAMLNode, carriers: [Carrier], folder: String
+    ) throws -> Self {
+        let urlNode = try map.required("url")
+        let url = try urlNode.string()
+        guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
+            parsed.host?.isEmpty == false
+        else { throw urlNode.error(.invalidValue, "expected an http:// or https:// URL") }
+
+        var served: [String] = []
+        for carrier in try map["carriers"]?.list() ?? [] {
+            let id = try carrier.string()
+            guard carriers.contains(where: { $0.id == id }) else {
+                let hint = Suggestion.closest(to: id, in: carriers.map(\.id)).map { " (did you mean '\($0)'?)" }
+                throw carrier.error(.invalidValue, "unknown carrier '\(id)'\(hint ?? "")")
+            }
+            served.append(id)
+        }
+
+        let sender = try map["sender"]?.string()
+        var values: [String: String] = [:]
+        for (key, value) in try map["values"]?.openMapping() ?? [] { values[key] = try value.string() }
+        let splitting: GatewayDialect.Splitting =
+            switch try map["split"]?.oneOf(SplitMode.self) ?? .gateway {
+            case .gateway: .byGateway
+            case .sparrow: .bySparrow(udhField: try map["udh_field"]?.string() ?? "udh")
+            }
+        var known = Set(values.keys).union(["to", "text", "id"])
+        if sender != nil { known.insert("sender") }
+        if case .bySparrow = splitting { known.insert("udh") }
+
+        var fields: [(name: String, template: MessageTemplate)] = []
+        if let fieldsNode = map["fields"] {
+            for (field, templateNode) in try fieldsNode.openMapping() {
+                fields.append((field, try template(templateNode, field: field, known: known)))
+            }
+        } else {
+            fields = try GatewayDialect.defaultFields(sender: sender != nil)
+            if case .bySparrow(let udhField) = splitting { fields.append((udhField, try MessageTemplate("{{udh}}"))) }
+        }
+
+        var headers: [String] = []
+        for (header, value) in try map["headers"]?.openMapping() ?? [] {
+            let text = try value.string()
+            guard !header.contains(":"), !(header + text).contains(where: \.isNewline) else {
+                throw value.error(.invalidValue, "a header name has no ':' and neither part a line break")
+            }
+            headers.append("\(header): \(text)")
+        }
+
+        let idempotency = try readIdempotency(map["idempotency"])
+        let dialect = GatewayDialect(
+            url: url, method: try map["method"]?.oneOf(GatewayDialect.Method.self) ?? .POST,
+            format: try map.required("format").oneOf(GatewayDialect.BodyFormat.self), fields: fields, headers: headers,
+            auth: try readAuth(map["auth"]), idempotency: idempotency, reading: try readResponse(map["response"]),
+            splitting: splitting, sender: sender, values: values)
+
+        var retry = try readRetry(map["retry"])
+        retry.honoursIdempotencyKey = idempotency.honoured
+        let tls = try map["tls"]?.mapping(keys: ["verify", "ca_file"])
+        return Self(
+            name: name, dialect: dialect, pricePerSegment: try map["price_per_segment"]?.positiveDouble() ?? 0,
+            carriers: served, backup: try map["backup"]?.string(),
+            maxInFlight: try map["max_in_flight"]?.int(in: 1...4096) ?? 16,
+            connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
+            timeout: try map["timeout"]?.duration() ?? .seconds(10), retry: retry,
+            httpVersion: try map["http_version"]?.oneOf(HTTPVersion.self) ?? .http1_1,
+            verifyTLS: try tls?["verify"]?.bool() ?? true,
+            caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
+            followRedirects: try map["follow_redirects"]?.bool() ?? false, location: item.location)
+    }
+
+    private enum SplitMode: String, CaseIterable { case gateway, sparrow }
+
+    /// A field's template, checked to use only variables a request has.
+    private static func template(_ node: YAMLNode, field: String, known: Set<String>) throws -> MessageTemplate {
+        let template: MessageTemplate
+        do {
+            template = try MessageTemplate(try node.string())
+        } catch let error as TemplateError {
+            throw node.error(.invalidValue, "field '\(field)': \(error.message)")
+        }
+        let sample = Dictionary(uniqueKeysWithValues: known.map { ($0, "x") })
+        if case .failure(let missing) = template.render(sample) {
+            let names = known.sorted().joined(separator: ", ")
+            throw node.error(.invalidValue, "field '\(field)' uses '\(missing.name)'; a request has \(names)")
+        }
+        return template
+    }
+
+    private static func readAuth(_ node: YAMLNode?) throws -> GatewayDialect.Auth {
+        guard let node else { return .none }
+        let map = try node.mapping(keys: ["type", "username", "password", "token", "secret", "header", "timestamp_header"])
+        switch try map.required("type").oneOf(AuthType.self) {
+        case .basic:
+            return .basic(username: try map.required("username").string(), password: try map.required("password").string())
+        case .bearer:
+            return .bearer(token: try map.required("token").string())
+        case .hmac:
+            return .hmac(
+                secret: try map.required("secret").string(), header: try map["header"]?.string() ?? "X-Signature",
+                timestampHeader: try map["timestamp_header"]?.string() ?? "X-Timestamp")
+        }
+    }
+
+    private enum AuthType: String, CaseIterable { case basic, bearer, hmac }
+
+    private static func readIdempotency(_ node: YAMLNode?) throws -> GatewayDialect.Idempotency {
+        guard let node else { return GatewayDialect.Idempotency() }
+        let map = try node.mapping(keys: ["header", "field", "honoured"])
+        return GatewayDialect.Idempotency(
+            header: try map.entries["header"].map { $0.isNull ? nil : try $0.string() } ?? "Idempotency-Key",
+            field: try map["field"]?.string(), honoured: try map["honoured"]?.bool() ?? false)
+    }
+
+    private static func readResponse(_ node: YAMLNode?) throws -> GatewayDialect.Reading {
+        guard let node else { return GatewayDialect.Reading() }
+        let map = try node.mapping(keys: ["success_status", "success_field", "message_id", "error"])
+        var reading = GatewayDialect.Reading()
+        if let statusNode = map["success_status"] {
+            let text = try statusNode.string()
+            let bounds = text.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
+                (100...599).contains(low), low <= high, high <= 599
+            else { throw statusNode.error(.invalidValue, "expected a status or a range, e.g. 200 or 200-299") }
+            reading.successStatuses = low...high
+        }
+        if let fieldNode = map["success_field"] {
+            let field = try fieldNode.mapping(keys: ["path", "equals"])
+            reading.successField = (try field.required("path").string(), try field.required("equals").string())
+        }
+        if let path = map["message_id"] { reading.messageIDPath = try path.string() }
+        if let path = map["error"] { reading.errorPath = try path.string() }
+        return reading
+    }
+
+    private static func readRetry(_ node: YAMLNode?) throws -> RetryPolicy {
+        guard let node else { return RetryPolicy() }
+        let map = try node.mapping(keys: ["max_attempts", "base_delay", "max_delay", "max_retry_after"])
+        var policy = RetryPolicy()
+        if let attempts = map["max_attempts"] { policy.maxAttempts = try attempts.int(in: 1...100) }
+        if let delay = map["base_delay"] { policy.baseDelay = try delay.duration() }
+        if let delay = map["max_delay"] { policy.maxDelay = try delay.duration() }
+        if let delay = map["max_retry_after"] { policy.maxRetryAfter = try delay.duration() }
+        return policy
+    }
+}
