@@ -60,10 +60,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // What tests share: a gateway simulator on a free port.
+        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim"]),
         // Drives the core over real input and output: `plan` today, `send` next.
         .target(
             name: "SparrowDispatch",
-            dependencies: ["SparrowCore", "SparrowConfig"]
+            dependencies: [
+                "SparrowCore", "SparrowConfig", "SparrowTransport",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         .executableTarget(
             name: "sparrow",
@@ -74,8 +79,18 @@ let package = Package(
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
-        .testTarget(name: "SparrowTransportTests", dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim"]),
+        .testTarget(
+            name: "SparrowTransportTests",
+            dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
+        ),
         .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
+        .testTarget(
+            name: "SparrowDispatchTests",
+            dependencies: [
+                "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
+                "SparrowTestSupport",
+            ]
+        ),
     ]
 )
 

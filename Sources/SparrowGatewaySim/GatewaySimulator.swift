@@ -17,15 +17,18 @@ public struct GatewaySimulator: Sendable {
         public var retryAfterSeconds: Int
         /// Added to every answer.
         public var latency: Duration
+        /// A window, from the simulator's creation, in which every message is answered 503.
+        public var outage: Range<Duration>?
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
-            latency: Duration = .zero
+            latency: Duration = .zero, outage: Range<Duration>? = nil
         ) {
             self.serviceUnavailable = serviceUnavailable
             self.tooManyRequests = tooManyRequests
             self.retryAfterSeconds = retryAfterSeconds
             self.latency = latency
+            self.outage = outage
         }
     }
 
@@ -124,9 +127,12 @@ final class SimulatorState: Sendable {
     }
 
     private let shared: Mutex<Shared>
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
 
     init(seed: UInt64) {
         shared = Mutex(Shared(random: seed))
+        started = clock.now
     }
 
     var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
@@ -138,7 +144,8 @@ final class SimulatorState: Sendable {
                 return .accepted(first)
             }
             let draw = shared.nextUnit()
-            if draw < faults.serviceUnavailable {
+            let inOutage = faults.outage?.contains(clock.now - started) ?? false
+            if inOutage || draw < faults.serviceUnavailable {
                 shared.stats.faults += 1
                 return .unavailable
             }

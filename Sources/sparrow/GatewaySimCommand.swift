@@ -25,6 +25,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Milliseconds added to every answer.")
     var latencyMs: Int = 0
 
+    @Option(help: "An outage, START_MS:LENGTH_MS after launch, in which every message is answered 503.")
+    var outage: String?
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -37,6 +40,14 @@ struct GatewaySim: AsyncParsableCommand {
             throw ValidationError("fault shares are between 0 and 1")
         }
         guard serviceUnavailable + tooManyRequests <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+        if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
+    }
+
+    private var outageWindow: Range<Duration>? {
+        guard let parts = outage?.split(separator: ":"), parts.count == 2, let start = Int(parts[0]),
+            let length = Int(parts[1]), start >= 0, length > 0
+        else { return nil }
+        return .milliseconds(start)..<(.milliseconds(start + length))
     }
 
     private var listenAddress: (host: String, port: Int)? {
@@ -51,7 +62,7 @@ struct GatewaySim: AsyncParsableCommand {
         let simulator = GatewaySimulator(
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
-                latency: .milliseconds(latencyMs)),
+                latency: .milliseconds(latencyMs), outage: outageWindow),
             honoursIdempotency: !noIdempotency, seed: seed)
         try await simulator.run(host: address.host, port: address.port) { port in
             print("gateway-sim listening on http://\(address.host):\(port)")

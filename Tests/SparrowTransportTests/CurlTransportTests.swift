@@ -1,21 +1,10 @@
 import Foundation
 import SparrowCore
 import SparrowGatewaySim
+import SparrowTestSupport
 import Testing
 
 @testable import SparrowTransport
-
-/// Runs a gateway simulator on a free loopback port for the duration of `body`.
-func withSimulator<Result: Sendable>(
-    _ simulator: GatewaySimulator, _ body: (_ baseURL: String) async throws -> Result
-) async throws -> Result {
-    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-    let server = Task { try await simulator.run(host: "127.0.0.1", port: 0) { portSink.yield($0) } }
-    defer { server.cancel() }
-    var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { throw CancellationError() }
-    return try await body("http://127.0.0.1:\(port)")
-}
 
 func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 

@@ -1,0 +1,160 @@
+import SparrowConfig
+import SparrowCore
+import SparrowDispatch
+import SparrowGatewaySim
+import SparrowTestSupport
+import SparrowTransport
+import Testing
+
+/// Gateways as a configuration file states them, pointed at simulators.
+func gateways(_ yaml: String) throws -> [SparrowConfiguration.Gateway] {
+    try SparrowConfiguration.parse(yaml: "store: x\ngateways:\n" + yaml, path: "test.yaml").gateways
+}
+
+func messages(_ count: Int, gateway: String = "primary") -> [OutboundMessage] {
+    (0..<count).map { OutboundMessage(id: "c1-\($0)", to: "+86138001\(String(10_000 + $0).suffix(5))", text: "您好", gateway: gateway) }
+}
+
+func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) async -> [SubmitOutcome] {
+    await withTaskGroup(of: SubmitOutcome.self) { group in
+        for message in messages { group.addTask { await client.submit(message) } }
+        return await group.reduce(into: []) { $0.append($1) }
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct GatewayClientTests {
+    @Test func retriesAfter503KeepTheIdempotencyKey() async throws {
+        let simulator = GatewaySimulator(faults: .init(serviceUnavailable: 0.4), seed: 7)
+        let transport = CurlTransport(maxInFlight: 8)
+        defer { transport.shutdown() }
+        let outcomes = try await withSimulator(simulator) { base in
+            let client = GatewayClient(
+                gateways: try gateways("""
+                      - name: primary
+                        url: \(base)/v1/sms
+                        format: json
+                        idempotency: { honoured: true }
+                        retry: { max_attempts: 10, base_delay: 5ms, max_delay: 50ms }
+                    """), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
+            return await submitAll(messages(50), through: client)
+        }
+        #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
+        #expect(outcomes.contains { $0.attempts > 1 })  // some were retried …
+        #expect(simulator.stats.messages == 50)  // … and every message arrived once
+        #expect(simulator.stats.duplicates == 0)
+        #expect(simulator.stats.distinctKeys == 50)
+    }
+
+    @Test func retryAfterPausesTheGateway() async throws {
+        let simulator = GatewaySimulator(faults: .init(tooManyRequests: 0.5, retryAfterSeconds: 1), seed: 11)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcomes = try await withSimulator(simulator) { base in
+            let client = GatewayClient(
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: form, retry: { max_attempts: 8 } }"),
+                transport: transport, seed: 5)
+            return await submitAll(messages(10), through: client)
+        }
+        #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
+        #expect(simulator.stats.faults > 0)
+        #expect(clock.now - started >= .seconds(1))  // the Retry-After was waited out
+    }
+
+    @Test func aRejectionIsNotRetried() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let simulator = GatewaySimulator()
+        let outcome = try await withSimulator(simulator) { base in
+            let client = GatewayClient(
+                gateways: try gateways("""
+                      - name: primary
+                        url: \(base)
+                        format: json
+                        response: { success_field: { path: status, equals: queued } }
+                    """), transport: transport)
+            return await client.submit(messages(1)[0])
+        }
+        #expect(outcome.status == .failed(reason: "{\"status\":\"ok\",\"message_id\":\"sim-1\"}"))
+        #expect(outcome.attempts == 1)
+    }
+
+    @Test func anUnreachableGatewayFailsOverToItsBackup() async throws {
+        let backup = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let outcomes = try await withSimulator(backup) { base in
+            let client = GatewayClient(
+                gateways: try gateways("""
+                      - { name: primary, url: "http://127.0.0.1:9/", format: json, backup: fallback, retry: { max_attempts: 2, base_delay: 1ms } }
+                      - { name: fallback, url: "\(base)", format: json }
+                    """), transport: transport, breaker: .init(failureThreshold: 2, coolDown: .seconds(60)))
+            var outcomes: [SubmitOutcome] = []
+            for message in messages(6) { outcomes.append(await client.submit(message)) }
+            return outcomes
+        }
+        // The first message fails on the unreachable primary (nothing was sent: a clean failure) and opens its
+        // breaker; the others go to the backup.
+        #expect(outcomes[0].gateway == "primary")
+        #expect(outcomes[0].status == .failed(reason: outcomes[0].status.reason))
+        #expect(outcomes.dropFirst().allSatisfy { $0.gateway == "fallback" && $0.status == .accepted(gatewayID: $0.status.gatewayID) })
+        #expect(backup.stats.messages == 5)
+    }
+
+    @Test func anOutageFailsOverAndTrafficComesBackAfterAHealthyProbe() async throws {
+        let primary = GatewaySimulator(faults: .init(outage: .zero..<(.milliseconds(400))))
+        let backup = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let outcomes = try await withSimulator(primary) { primaryURL in
+            try await withSimulator(backup) { backupURL in
+                let client = GatewayClient(
+                    gateways: try gateways("""
+                          - { name: primary, url: "\(primaryURL)", format: json, backup: fallback, retry: { max_attempts: 1 } }
+                          - { name: fallback, url: "\(backupURL)", format: json }
+                        """), transport: transport, breaker: .init(failureThreshold: 3, coolDown: .milliseconds(200)))
+                var outcomes: [SubmitOutcome] = []
+                for message in messages(60) {
+                    outcomes.append(await client.submit(message))
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                return outcomes
+            }
+        }
+        let gatewaysInOrder = outcomes.map(\.gateway)
+        #expect(Array(gatewaysInOrder.prefix(3)) == ["primary", "primary", "primary"])  // the breaker's threshold
+        #expect(gatewaysInOrder.contains("fallback"))  // failed over during the outage …
+        #expect(gatewaysInOrder.suffix(10).allSatisfy { $0 == "primary" })  // … and came back after it
+        #expect(primary.stats.messages + backup.stats.messages == outcomes.filter { $0.status.gatewayID != nil }.count)
+    }
+
+    @Test func sparrowSplitsLongMessagesIntoPartsWithUDH() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let outcome = try await withSimulator(simulator) { base in
+            let client = GatewayClient(
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: query, method: GET, split: sparrow }"),
+                transport: transport)
+            return await client.submit(OutboundMessage(id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
+        }
+        #expect(outcome.status == .accepted(gatewayID: "sim-1"))
+        #expect(outcome.attempts == 3)
+        #expect(simulator.stats.messages == 3)
+    }
+}
+
+extension SubmitOutcome.Status {
+    var reason: String {
+        switch self {
+        case .failed(let reason), .unknown(let reason): reason
+        case .accepted: ""
+        }
+    }
+
+    var gatewayID: String? {
+        if case .accepted(let id) = self { return id }
+        return nil
+    }
+}
