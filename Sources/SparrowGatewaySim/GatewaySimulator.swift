@@ -1,6 +1,9 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// A local HTTP SMS gateway for demos, tests and benchmarks. It accepts a message on any path (the three example
@@ -54,25 +57,50 @@ public struct GatewaySimulator: Sendable {
         }
     }
 
+    /// A certificate chain and its private key, both PEM files, to serve HTTPS.
+    public struct TLSFiles: Sendable, Hashable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
+
     public var faults: Faults
     public var honoursIdempotency: Bool
     public var seed: UInt64
+    public var tls: TLSFiles?
 
     private let state: SimulatorState
 
-    public init(faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1) {
+    public init(faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil) {
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
+        self.tls = tls
         state = SimulatorState(seed: seed)
     }
 
     public var stats: Stats { state.stats }
 
+    /// Starts or ends an outage by hand: while it lasts, every message is answered 503.
+    public func setOutage(_ active: Bool) {
+        state.setOutage(active)
+    }
+
     /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
+    /// - Throws: when the address cannot be bound or the TLS files cannot be read.
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+            server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        }
         let app = Application(
-            router: router(),
+            router: router(), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         try await app.run()
@@ -124,6 +152,7 @@ final class SimulatorState: Sendable {
         var stats = GatewaySimulator.Stats()
         var answers: [String: String] = [:]
         var random: UInt64
+        var outage = false
     }
 
     private let shared: Mutex<Shared>
@@ -137,6 +166,10 @@ final class SimulatorState: Sendable {
 
     var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
 
+    func setOutage(_ active: Bool) {
+        shared.withLock { $0.outage = active }
+    }
+
     func decide(key: String?, faults: GatewaySimulator.Faults) -> Decision {
         shared.withLock { shared in
             if let key, let first = shared.answers[key] {
@@ -144,7 +177,7 @@ final class SimulatorState: Sendable {
                 return .accepted(first)
             }
             let draw = shared.nextUnit()
-            let inOutage = faults.outage?.contains(clock.now - started) ?? false
+            let inOutage = shared.outage || faults.outage?.contains(clock.now - started) == true
             if inOutage || draw < faults.serviceUnavailable {
                 shared.stats.faults += 1
                 return .unavailable

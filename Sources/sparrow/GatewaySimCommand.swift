@@ -28,6 +28,12 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "An outage, START_MS:LENGTH_MS after launch, in which every message is answered 503.")
     var outage: String?
 
+    @Option(help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -40,6 +46,7 @@ struct GatewaySim: AsyncParsableCommand {
             throw ValidationError("fault shares are between 0 and 1")
         }
         guard serviceUnavailable + tooManyRequests <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
     }
 
@@ -63,9 +70,10 @@ struct GatewaySim: AsyncParsableCommand {
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
                 latency: .milliseconds(latencyMs), outage: outageWindow),
-            honoursIdempotency: !noIdempotency, seed: seed)
+            honoursIdempotency: !noIdempotency, seed: seed,
+            tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!) })
         try await simulator.run(host: address.host, port: address.port) { port in
-            print("gateway-sim listening on http://\(address.host):\(port)")
+            print("gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)")
         }
     }
 }

@@ -110,3 +110,27 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(result == .failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct TLSTransportTests {
+    @Test func httpsVerifiesTheGatewayAgainstTheGivenCA() async throws {
+        let certificates = try TestCertificates.make()
+        let simulator = GatewaySimulator(
+            tls: .init(certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (trusted, untrusted) = try await withSimulator(simulator) { base in
+            let url = base.replacingOccurrences(of: "http://", with: "https://")
+            let trusted = await transport.perform(
+                GatewayRequest(url: url, headers: ["Idempotency-Key: tls-1"], connection: .init(caFile: certificates.caCertificate)))
+            let untrusted = await transport.perform(GatewayRequest(url: url, headers: ["Idempotency-Key: tls-2"]))
+            return (trusted, untrusted)
+        }
+        #expect(trusted == .answered(HTTPAnswer(status: 200, retryAfter: nil, body: Array(#"{"status":"ok","message_id":"sim-1"}"#.utf8))))
+        guard case .failed(let failure) = untrusted else {
+            Issue.record("an unknown CA must fail verification, got \(untrusted)")
+            return
+        }
+        #expect(failure.kind == .tlsVerification)
+        #expect(simulator.stats.messages == 1)  // the refused handshake sent nothing
+    }
+}
