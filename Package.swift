@@ -56,6 +56,7 @@ let package = Package(
         .target(
             name: "SparrowGatewaySim",
             dependencies: [
+                "SparrowCore", "SparrowTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

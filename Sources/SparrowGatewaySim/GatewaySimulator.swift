@@ -20,16 +20,19 @@ public struct GatewaySimulator: Sendable {
         public var retryAfterSeconds: Int
         /// Added to every answer.
         public var latency: Duration
+        /// Share of messages never answered (the request is read, then nothing: the client times out).
+        public var neverAnswered: Double
         /// A window, from the simulator's creation, in which every message is answered 503.
         public var outage: Range<Duration>?
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
-            latency: Duration = .zero, outage: Range<Duration>? = nil
+            neverAnswered: Double = 0, latency: Duration = .zero, outage: Range<Duration>? = nil
         ) {
             self.serviceUnavailable = serviceUnavailable
             self.tooManyRequests = tooManyRequests
             self.retryAfterSeconds = retryAfterSeconds
+            self.neverAnswered = neverAnswered
             self.latency = latency
             self.outage = outage
         }
@@ -72,14 +75,20 @@ public struct GatewaySimulator: Sendable {
     public var honoursIdempotency: Bool
     public var seed: UInt64
     public var tls: TLSFiles?
+    /// Delivery receipts to send back for accepted messages.
+    public var receipts: Receipts?
 
     private let state: SimulatorState
 
-    public init(faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil) {
+    public init(
+        faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
+        receipts: Receipts? = nil
+    ) {
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
         self.tls = tls
+        self.receipts = receipts
         state = SimulatorState(seed: seed)
     }
 
@@ -99,14 +108,16 @@ public struct GatewaySimulator: Sendable {
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
             server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         }
+        let sender = receipts.map(ReceiptSender.init)
+        defer { sender?.shutdown() }
         let app = Application(
-            router: router(), server: server,
+            router: router(receipts: sender), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         try await app.run()
     }
 
-    func router() -> Router<BasicRequestContext> {
+    func router(receipts: ReceiptSender?) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/stats") { _, _ in
             Response(
@@ -114,7 +125,7 @@ public struct GatewaySimulator: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: state.stats.json)))
         }
         let accept: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await answer(request)
+            try await answer(request, receipts: receipts)
         }
         for path: RouterPath in ["/", "**"] {
             router.post(path, use: accept)
@@ -124,29 +135,36 @@ public struct GatewaySimulator: Sendable {
         return router
     }
 
-    private func answer(_ request: Request) async throws -> Response {
-        _ = try await request.body.collect(upTo: 1 << 20)
+    private func answer(_ request: Request, receipts: ReceiptSender?) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        let dialect = Dialect(path: request.uri.path)
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        let decision = state.decide(key: honoursIdempotency ? key : nil, faults: faults)
-        switch decision {
+            ?? request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
+        switch state.decide(key: honoursIdempotency ? key : nil, faults: faults) {
         case .unavailable:
             return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
         case .throttled:
             return Response(
                 status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
-        case .accepted(let messageID):
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","message_id":"\#(messageID)"}"#)))
+        case .silent:
+            try await Task.sleep(for: .seconds(3600))  // until the client gives up and the server stops
+            throw CancellationError()
+        case .accepted(let messageID, let isNew):
+            if isNew, let receipts {
+                let fields = RequestFields(query: request.uri.query, body: body)
+                receipts.schedule(messageID: messageID, to: fields.recipient, draw: state.draw)
+            }
+            return dialect.acceptance(messageID: messageID)
         }
     }
+
 }
 
 /// The simulator's counters and the answers it gave to each idempotency key, under one lock.
 final class SimulatorState: Sendable {
-    enum Decision { case accepted(String), unavailable, throttled }
+    enum Decision { case accepted(String, isNew: Bool), unavailable, throttled, silent }
 
     fileprivate struct Shared {
         var stats = GatewaySimulator.Stats()
@@ -174,7 +192,7 @@ final class SimulatorState: Sendable {
         shared.withLock { shared in
             if let key, let first = shared.answers[key] {
                 shared.stats.duplicates += 1
-                return .accepted(first)
+                return .accepted(first, isNew: false)
             }
             let draw = shared.nextUnit()
             let inOutage = shared.outage || faults.outage?.contains(clock.now - started) == true
@@ -186,14 +204,23 @@ final class SimulatorState: Sendable {
                 shared.stats.faults += 1
                 return .throttled
             }
+            if draw < faults.serviceUnavailable + faults.tooManyRequests + faults.neverAnswered {
+                shared.stats.faults += 1
+                return .silent
+            }
             shared.stats.messages += 1
             let messageID = "sim-\(shared.stats.messages)"
             if let key {
                 shared.answers[key] = messageID
                 shared.stats.distinctKeys += 1
             }
-            return .accepted(messageID)
+            return .accepted(messageID, isNew: true)
         }
+    }
+
+    /// A uniform draw in [0, 1), for receipts.
+    func draw() -> Double {
+        shared.withLock { $0.nextUnit() }
     }
 }
 

@@ -22,6 +22,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Seconds in the Retry-After of a 429.")
     var retryAfter: Int = 1
 
+    @Option(help: "Share of messages never answered (0 to 1): the client times out.")
+    var neverAnswer: Double = 0
+
     @Option(help: "Milliseconds added to every answer.")
     var latencyMs: Int = 0
 
@@ -34,6 +37,24 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "The private key (PEM) of --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "Post a delivery receipt for every accepted message to this URL.")
+    var receiptsURL: String?
+
+    @Option(help: "Bearer token the receipts carry.")
+    var receiptToken: String?
+
+    @Option(help: "Milliseconds before a receipt is sent.")
+    var receiptDelayMs: Int = 1000
+
+    @Option(help: "Up to this many milliseconds more, at random, so that receipts arrive out of order.")
+    var receiptJitterMs: Int = 0
+
+    @Option(help: "Shares of delivered and failed receipts, DELIVERED,FAILED; the rest expire.")
+    var receiptMix: String = "0.95,0.04"
+
+    @Option(help: "Share of receipts sent twice.")
+    var receiptDuplicates: Double = 0
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -42,12 +63,19 @@ struct GatewaySim: AsyncParsableCommand {
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be HOST:PORT") }
-        for share in [serviceUnavailable, tooManyRequests] where !(0...1).contains(share) {
+        for share in [serviceUnavailable, tooManyRequests, neverAnswer, receiptDuplicates] where !(0...1).contains(share) {
             throw ValidationError("fault shares are between 0 and 1")
         }
-        guard serviceUnavailable + tooManyRequests <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+        guard receiptShares != nil else { throw ValidationError("--receipt-mix must be DELIVERED,FAILED adding up to at most 1") }
+        guard serviceUnavailable + tooManyRequests + neverAnswer <= 1 else { throw ValidationError("fault shares add up to more than 1") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
+    }
+
+    private var receiptShares: (delivered: Double, failed: Double)? {
+        let parts = receiptMix.split(separator: ",").compactMap { Double($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }), parts[0] + parts[1] <= 1 else { return nil }
+        return (parts[0], parts[1])
     }
 
     private var outageWindow: Range<Duration>? {
@@ -69,9 +97,15 @@ struct GatewaySim: AsyncParsableCommand {
         let simulator = GatewaySimulator(
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
-                latency: .milliseconds(latencyMs), outage: outageWindow),
+                neverAnswered: neverAnswer, latency: .milliseconds(latencyMs), outage: outageWindow),
             honoursIdempotency: !noIdempotency, seed: seed,
-            tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!) })
+            tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
+            receipts: receiptsURL.map { url in
+                GatewaySimulator.Receipts(
+                    url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
+                    jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
+                    failed: receiptShares!.failed, duplicates: receiptDuplicates)
+            })
         try await simulator.run(host: address.host, port: address.port) { port in
             print("gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)")
         }

@@ -134,3 +134,56 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(simulator.stats.messages == 1)  // the refused handshake sent nothing
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct GatewaySimulatorTests {
+    @Test func eachDialectGetsItsOwnAnswer() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let answers = try await withSimulator(GatewaySimulator()) { base in
+            var answers: [HTTPAnswer] = []
+            for path in ["/2010-04-01/Accounts/AC1/Messages.json", "/cgi-bin/sendsms?to=%2B8613800138000&text=hi", "/v1/sms"] {
+                if case .answered(let answer) = await transport.perform(GatewayRequest(url: base + path, body: Array("To=1".utf8))) {
+                    answers.append(answer)
+                }
+            }
+            return answers
+        }
+        #expect(answers.map(\.status) == [201, 202, 200])
+        #expect(answers.map { string($0.body) } == [
+            #"{"sid":"SMsim-1","status":"queued"}"#, "0: Accepted for delivery", #"{"status":"ok","message_id":"sim-3"}"#,
+        ])
+    }
+
+    @Test func neverAnsweredRequestsTimeOut() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let result = try await withSimulator(GatewaySimulator(faults: .init(neverAnswered: 1))) { base in
+            await transport.perform(GatewayRequest(url: base, timeout: .milliseconds(300)))
+        }
+        guard case .failed(let failure) = result else {
+            Issue.record("expected a timeout, got \(result)")
+            return
+        }
+        #expect(failure.kind == .timeout)
+    }
+
+    @Test func receiptsArriveForEveryMessageTwiceWhenDuplicated() async throws {
+        let sink = GatewaySimulator(honoursIdempotency: false)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let received = try await withSimulator(sink) { sinkURL in
+            let gateway = GatewaySimulator(
+                receipts: .init(url: sinkURL + "/dlr", delay: .milliseconds(20), jitter: .milliseconds(50), duplicates: 1))
+            return try await withSimulator(gateway) { base in
+                for index in 0..<5 {
+                    _ = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: r\(index)"]))
+                }
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(10)
+                while sink.stats.messages < 10, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                return sink.stats.messages
+            }
+        }
+        #expect(received == 10)  // five messages, every receipt twice
+    }
+}
