@@ -57,7 +57,7 @@ public final class GatewayClient: Sendable {
     private struct Health {
         var router: GatewayRouter
         var pausedUntil: [String: ContinuousClock.Instant] = [:]
-        var random: SplitMixGenerator
+        var random: SplitMix64
     }
 
     public init(
@@ -67,7 +67,7 @@ public final class GatewayClient: Sendable {
         self.gateways = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, $0) })
         self.transport = transport
         let backups = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
-        health = Mutex(Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMixGenerator(seed: seed)))
+        health = Mutex(Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
         permits = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, AsyncPermits($0.maxInFlight)) })
         start = clock.now
     }
@@ -193,22 +193,5 @@ public final class GatewayClient: Sendable {
             connection: .init(
                 httpVersion: gateway.httpVersion == .http2 ? .http2 : .http1_1, connectTimeout: gateway.connectTimeout,
                 verifyTLS: gateway.verifyTLS, caFile: gateway.caFile, followRedirects: gateway.followRedirects))
-    }
-}
-
-/// SplitMix64: the backoff jitter's random numbers, from a seed.
-struct SplitMixGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

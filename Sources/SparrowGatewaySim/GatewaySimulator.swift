@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
+import SparrowCore
 import Synchronization
 
 /// A local HTTP SMS gateway for demos, tests and benchmarks. It accepts a message on any path (the three example
@@ -166,10 +167,10 @@ public struct GatewaySimulator: Sendable {
 final class SimulatorState: Sendable {
     enum Decision { case accepted(String, isNew: Bool), unavailable, throttled, silent }
 
-    fileprivate struct Shared {
+    private struct Shared {
         var stats = GatewaySimulator.Stats()
         var answers: [String: String] = [:]
-        var random: UInt64
+        var random: SplitMix64
         var outage = false
     }
 
@@ -178,7 +179,7 @@ final class SimulatorState: Sendable {
     private let started: ContinuousClock.Instant
 
     init(seed: UInt64) {
-        shared = Mutex(Shared(random: seed))
+        shared = Mutex(Shared(random: SplitMix64(seed: seed)))
         started = clock.now
     }
 
@@ -194,7 +195,7 @@ final class SimulatorState: Sendable {
                 shared.stats.duplicates += 1
                 return .accepted(first, isNew: false)
             }
-            let draw = shared.nextUnit()
+            let draw = shared.random.nextUnit()
             let inOutage = shared.outage || faults.outage?.contains(clock.now - started) == true
             if inOutage || draw < faults.serviceUnavailable {
                 shared.stats.faults += 1
@@ -220,17 +221,6 @@ final class SimulatorState: Sendable {
 
     /// A uniform draw in [0, 1), for receipts.
     func draw() -> Double {
-        shared.withLock { $0.nextUnit() }
-    }
-}
-
-extension SimulatorState.Shared {
-    /// SplitMix64 mapped to [0, 1).
-    fileprivate mutating func nextUnit() -> Double {
-        random &+= 0x9E37_79B9_7F4A_7C15
-        var z = random
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        shared.withLock { $0.random.nextUnit() }
     }
 }

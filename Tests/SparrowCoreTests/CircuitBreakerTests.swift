@@ -120,7 +120,7 @@ import Testing
 
     /// Long random histories, with the same checks.
     @Test func followsTheReferenceOverLongRandomHistories() {
-        var generator = SeededGenerator(seed: 5)
+        var generator = SplitMix64(seed: 5)
         for _ in 0..<2_000 {
             let configuration = CircuitBreaker.Configuration(
                 failureThreshold: Int.random(in: 1...4, using: &generator), coolDown: .seconds(10),

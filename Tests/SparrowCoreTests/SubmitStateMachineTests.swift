@@ -3,19 +3,6 @@ import Testing
 
 @testable import SparrowCore
 
-/// A small deterministic generator (splitmix64) for the retry and breaker property checks.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Shorthands for what a transport reports.
 extension TransferResult {
     static func status(_ status: Int, retryAfter: String? = nil, body: String = "") -> Self {
@@ -206,7 +193,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
         var quarters = [0, 0, 0, 0]
         let seeds: ClosedRange<UInt64> = 1...4_000
         for seed in seeds {
-            var generator = SeededGenerator(seed: seed &* 7_919 &+ UInt64(attempt))
+            var generator = SplitMix64(seed: seed &* 7_919 &+ UInt64(attempt))
             let delay = policy.backoff(after: attempt, random: &generator)
             #expect(delay >= .zero && delay <= ceiling)
             lowest = min(lowest, delay)
@@ -279,8 +266,8 @@ let everyFailureKind: [TransferFailure.Kind] = [
             let policy = RetryPolicy(honoursIdempotencyKey: honoured)
             var machine = SubmitStateMachine(policy: policy)
             #expect(machine.start() == .send(attempt: 1))
-            var generator = SeededGenerator(seed: 99)
-            var twin = SeededGenerator(seed: 99)
+            var generator = SplitMix64(seed: 99)
+            var twin = SplitMix64(seed: 99)
             let action = machine.transferEnded(result, now: Self.now, random: &generator)
             switch expected {
             case .succeeded: #expect(action == .succeeded(attempts: 1))
@@ -295,8 +282,8 @@ let everyFailureKind: [TransferFailure.Kind] = [
 
     @Test func resendsAtOnceOnlyTheFirstTimeNothingWasSent() {
         var machine = SubmitStateMachine(policy: RetryPolicy(maxAttempts: 4))
-        var generator = SeededGenerator(seed: 1)
-        var twin = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
+        var twin = SplitMix64(seed: 1)
         let policy = machine.policy
         _ = machine.start()
         #expect(
@@ -314,7 +301,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
 
     @Test func throttlesThenSucceeds() {
         var machine = SubmitStateMachine(policy: RetryPolicy())
-        var generator = SeededGenerator(seed: 2)
+        var generator = SplitMix64(seed: 2)
         _ = machine.start()
         let throttled = TransferResult.status(429, retryAfter: "3")
         #expect(
@@ -326,13 +313,13 @@ let everyFailureKind: [TransferFailure.Kind] = [
     @Test func aSingleAttemptPolicyNeverRetries() {
         for result in [TransferResult.status(429), .status(503, retryAfter: "1"), .failure(.connect, sent: 0)] {
             var machine = SubmitStateMachine(policy: RetryPolicy(maxAttempts: 1, honoursIdempotencyKey: true))
-            var generator = SeededGenerator(seed: 3)
+            var generator = SplitMix64(seed: 3)
             _ = machine.start()
             let action = machine.transferEnded(result, now: Self.now, random: &generator)
             #expect(action == .failed(reason: "gave up after 1 attempt: \(result.summary)", attempts: 1))
         }
         var machine = SubmitStateMachine(policy: RetryPolicy(maxAttempts: 1, honoursIdempotencyKey: true))
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         _ = machine.start()
         #expect(
             machine.transferEnded(.status(502), now: Self.now, random: &generator)
@@ -342,7 +329,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
     /// Once an attempt may have reached the gateway, the message can no longer be reported as certainly failed.
     @Test func anEarlierAmbiguousAttemptMakesTheEndUnknown() {
         var machine = SubmitStateMachine(policy: RetryPolicy(maxAttempts: 3, honoursIdempotencyKey: true))
-        var generator = SeededGenerator(seed: 4)
+        var generator = SplitMix64(seed: 4)
         _ = machine.start()
         let action = machine.transferEnded(.failure(.timeout, sent: 143), now: Self.now, random: &generator)
         guard case .retry(attempt: 2, _) = action else {
@@ -357,7 +344,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
     /// A message's possible histories: random results from every class, random policies. Attempts are numbered
     /// 1, 2, 3…, never exceed `maxAttempts`, and the end reports how many transfers were made.
     @Test func attemptsNeverExceedTheMaximum() {
-        var generator = SeededGenerator(seed: 2_026)
+        var generator = SplitMix64(seed: 2_026)
         for _ in 0..<20_000 {
             let maxAttempts = Int.random(in: 1...6, using: &generator)
             let policy = RetryPolicy(maxAttempts: maxAttempts, honoursIdempotencyKey: .random(using: &generator))
@@ -386,7 +373,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
     /// the machine ends `unknown` at once. With it honoured, it may be retried, but the message never ends `failed`.
     @Test(arguments: [false, true])
     func ambiguousAttemptsAreNeverResentWithoutTheKey(honoured: Bool) {
-        var generator = SeededGenerator(seed: honoured ? 7 : 8)
+        var generator = SplitMix64(seed: honoured ? 7 : 8)
         for _ in 0..<20_000 {
             var machine = SubmitStateMachine(policy: RetryPolicy(maxAttempts: 6, honoursIdempotencyKey: honoured))
             var action = machine.start()
@@ -421,7 +408,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
     @Test func throttledBackoffsStayWithinTheirCeilings() {
         let policy = RetryPolicy(maxAttempts: 10)
         for seed in UInt64(1)...500 {
-            var generator = SeededGenerator(seed: seed)
+            var generator = SplitMix64(seed: seed)
             var machine = SubmitStateMachine(policy: policy)
             _ = machine.start()
             for attempt in 1..<policy.maxAttempts {
@@ -443,12 +430,12 @@ let everyFailureKind: [TransferFailure.Kind] = [
         }
         await #expect(processExitsWith: .failure) {
             var machine = SubmitStateMachine(policy: RetryPolicy())
-            var generator = SeededGenerator(seed: 1)
+            var generator = SplitMix64(seed: 1)
             _ = machine.transferEnded(.status(200), now: Timestamp(secondsSince1970: 0), random: &generator)
         }
         await #expect(processExitsWith: .failure) {
             var machine = SubmitStateMachine(policy: RetryPolicy())
-            var generator = SeededGenerator(seed: 1)
+            var generator = SplitMix64(seed: 1)
             _ = machine.start()
             _ = machine.transferEnded(.status(200), now: Timestamp(secondsSince1970: 0), random: &generator)
             _ = machine.transferEnded(.status(200), now: Timestamp(secondsSince1970: 0), random: &generator)
@@ -456,7 +443,7 @@ let everyFailureKind: [TransferFailure.Kind] = [
     }
 
     /// A result of any class, with and without bytes sent and headers.
-    static func randomResult(using generator: inout SeededGenerator) -> TransferResult {
+    static func randomResult(using generator: inout SplitMix64) -> TransferResult {
         let statuses = [200, 201, 400, 404, 429, 503, 500, 502, 504, 301]
         let headers: [String?] = [nil, "1", "garbage", "Wed, 21 Oct 2037 07:28:00 GMT"]
         guard Bool.random(using: &generator) else {
