@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SparrowGatewaySim
 
 struct GatewaySim: AsyncParsableCommand {
@@ -107,7 +108,9 @@ struct GatewaySim: AsyncParsableCommand {
                     failed: receiptShares!.failed, duplicates: receiptDuplicates)
             })
         try await simulator.run(host: address.host, port: address.port) { port in
-            print("gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)")
+            // Written at once, unbuffered: scripts wait for this line to learn the port.
+            let line = "gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
         }
     }
 }
