@@ -120,6 +120,7 @@ public final class GatewayClient: Sendable {
         var machine = SubmitStateMachine(policy: gateway.retry)
         var action = machine.start()
         var isProbe = probe
+        var rejection: String?  // the gateway's own reason for its last refusal, read through the dialect
         while true {
             switch action {
             case .send:
@@ -137,9 +138,11 @@ public final class GatewayClient: Sendable {
                         return .accepted(gatewayID: gatewayID)
                     case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):
                         return .failed(reason: reason)  // a success status whose body says otherwise
-                    case .rejected:
-                        break
+                    case .rejected(let status, let reason):
+                        rejection = "HTTP \(status): \(reason)"
                     }
+                } else {
+                    rejection = nil
                 }
                 action = health.withLock { health in
                     machine.transferEnded(result, now: wallClock(), random: &health.random)
@@ -156,7 +159,7 @@ public final class GatewayClient: Sendable {
             case .succeeded:
                 return .accepted(gatewayID: nil)
             case .failed(let reason, _):
-                return .failed(reason: reason)
+                return .failed(reason: rejection ?? reason)
             case .unknown(let reason, _):
                 return .unknown(reason: reason)
             }

@@ -78,18 +78,21 @@ public struct GatewaySimulator: Sendable {
     public var tls: TLSFiles?
     /// Delivery receipts to send back for accepted messages.
     public var receipts: Receipts?
+    /// Credentials every message must carry.
+    public var auth: Auth?
 
     private let state: SimulatorState
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil
     ) {
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
         self.tls = tls
         self.receipts = receipts
+        self.auth = auth
         state = SimulatorState(seed: seed)
     }
 
@@ -138,6 +141,9 @@ public struct GatewaySimulator: Sendable {
 
     private func answer(_ request: Request, receipts: ReceiptSender?) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
+        if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
+            return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
+        }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
         let dialect = Dialect(path: request.uri.path)
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]

@@ -137,6 +137,29 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
         #expect(primary.stats.faults >= 3)
     }
 
+    @Test(arguments: [
+        (GatewaySimulator.Auth.bearer(token: "t0k"), "{ type: bearer, token: t0k }", "{ type: bearer, token: nope }"),
+        (.basic(username: "ac1", password: "s3cret"), "{ type: basic, username: ac1, password: s3cret }",
+            "{ type: basic, username: ac1, password: wrong }"),
+        (.hmac(secret: "k3y"), "{ type: hmac, secret: k3y }", "{ type: hmac, secret: other }"),
+    ])
+    func eachAuthIsAcceptedAndAWrongOneRefused(_ required: GatewaySimulator.Auth, right: String, wrong: String) async throws {
+        let simulator = GatewaySimulator(auth: required)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (accepted, refused) = try await withSimulator(simulator) { base in
+            let good = GatewayClient(
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(right) }"), transport: transport)
+            let bad = GatewayClient(
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(wrong) }"), transport: transport)
+            return (await good.submit(messages(1)[0]), await bad.submit(messages(2)[1]))
+        }
+        #expect(accepted.status == .accepted(gatewayID: "sim-1"))
+        #expect(refused.status == .failed(reason: "HTTP 401: bad credentials"))
+        #expect(refused.attempts == 1)
+        #expect(simulator.stats.messages == 1)
+    }
+
     @Test func sparrowSplitsLongMessagesIntoPartsWithUDH() async throws {
         let simulator = GatewaySimulator()
         let transport = CurlTransport()

@@ -1,7 +1,8 @@
 /// Standard base64: encoding with padding (HTTP Basic credentials), decoding that skips padding, line breaks and
 /// indentation (the generated phone tables).
-enum Base64 {
-    static func encode(_ bytes: [UInt8]) -> String {
+public enum Base64 {
+    /// Standard base64 of `bytes`, padded.
+    public static func encode(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
