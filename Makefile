@@ -4,7 +4,7 @@
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages the build, the tests and the demo use.
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev pkg-config tzdata python3 ca-certificates openssl
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata python3 ca-certificates openssl
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T12:30:00Z
 OUT        := out

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SparrowCore", targets: ["SparrowCore"]),
         .library(name: "SparrowConfig", targets: ["SparrowConfig"]),
         .library(name: "SparrowTransport", targets: ["SparrowTransport"]),
+        .library(name: "SparrowStore", targets: ["SparrowStore"]),
         .library(name: "SparrowDispatch", targets: ["SparrowDispatch"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -51,6 +53,11 @@ let package = Package(
             dependencies: [
                 "SparrowCore", "CCurl", "CCurlShim", .product(name: "DequeModule", package: "swift-collections"),
             ]
+        ),
+        // The journal: campaigns, messages, receipts, unsubscribes and sends in one SQLite file (GRDB, WAL).
+        .target(
+            name: "SparrowStore",
+            dependencies: ["SparrowCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // `sparrow gateway-sim`: a local HTTP SMS gateway with fault injection, for demos, tests and benchmarks.
         .target(
@@ -88,6 +95,7 @@ let package = Package(
             name: "SparrowTransportTests",
             dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
         ),
+        .testTarget(name: "SparrowStoreTests", dependencies: ["SparrowStore", "SparrowCore"]),
         .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
         .testTarget(
             name: "SparrowDispatchTests",
