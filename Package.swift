@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim",
+                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

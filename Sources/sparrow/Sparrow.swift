@@ -10,7 +10,7 @@ struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
-        subcommands: [Plan.self, Segment.self, Phone.self, GatewaySim.self])
+        subcommands: [Plan.self, Suppress.self, Segment.self, Phone.self, GatewaySim.self])
 
     static func main() async {
         do {

@@ -119,3 +119,20 @@ struct FixedZones: ZoneRulesProvider {
         #expect(summary.byStatus[.ready] == 1000)
     }
 }
+
+@Suite struct SuppressionListTests {
+    @Test func findsExactlyTheListedNumbers() throws {
+        var generator = SplitMix64(seed: 9)
+        let listed = (0..<5000).map { _ in 8_613_000_000_000 + generator.next() % 1_000_000_000 }
+        let list = SuppressionList(listed.shuffled(using: &generator))
+        let set = Set(listed)
+        for _ in 0..<20_000 {
+            let value = 8_613_000_000_000 + generator.next() % 1_000_000_000
+            let number = try PhoneNumberParser.parse("+\(value)", defaultRegion: nil).get().number
+            #expect(list.contains(number) == set.contains(value))
+        }
+        for value in listed.prefix(500) {
+            #expect(list.contains(try PhoneNumberParser.parse("+\(value)", defaultRegion: nil).get().number))
+        }
+    }
+}
