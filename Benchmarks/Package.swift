@@ -22,13 +22,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Sparrow's CurlTransport against the bare C client in Peers/, through nginx: scripts/bench-transport.sh.
+        // Not directly under Benchmarks/: package-benchmark's plugin runs every executable target whose folder sits
+        // in a folder named "Benchmarks" as a benchmark suite, and `swift package benchmark` then fails on this one.
         .executableTarget(
             name: "TransportBench",
             dependencies: [
                 .product(name: "SparrowTransport", package: "sparrow"),
                 .product(name: "SparrowCore", package: "sparrow"),
             ],
-            path: "TransportBench",
+            path: "Tools/TransportBench",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
     ]

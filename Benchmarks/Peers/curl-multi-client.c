@@ -20,7 +20,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-// The body. scripts/bench-transport.sh and Benchmarks/TransportBench/main.swift build the same bytes.
+// The body. Benchmarks/Tools/TransportBench/main.swift builds the same bytes.
 #define BODY_FORMAT                                                                                                \
     "from=Sparrow&to=%%2B8613%09ld&coding=0&charset=UTF-8&dlr-mask=31&client-ref=sp-%010ld"                     \
     "&text=Your+verification+code+is+%06ld.+It+expires+in+10+minutes.+Do+not+share+it.+Reply+STOP+to+opt+out."

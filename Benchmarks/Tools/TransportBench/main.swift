@@ -1,7 +1,7 @@
 // Sparrow's side of scripts/bench-transport.sh: the workload of Benchmarks/Peers/curl-multi-client.c (the bare C
 // baseline) through Sparrow's `CurlTransport`. N POSTs of the same ~200-byte form bodies, K in flight: K tasks,
-// task i sends messages i, i+K, i+2K, … one after the other, each `await transport.perform(…)`, so exactly K
-// transfers are in flight until the last round.
+// task i sends messages i, i+K, i+2K, … one after the other, each `await transport.perform(…)`, so K
+// requests are outstanding at any time until the last round.
 //
 //   TransportBench URL N K
 //
@@ -54,8 +54,8 @@ struct Outcome: Sendable {
     var cpuSeconds: Double
 }
 
-/// Everything here runs on the global concurrent executor: static methods of a nonisolated type are not
-/// main-actor code, unlike the top-level statements of this file.
+/// The workload runs in a detached task on the global concurrent executor, never on the main actor (top-level
+/// code in main.swift is main-actor code); `#isolation` is therefore nil in `perform`, as for any nonisolated caller.
 enum TransportBench {
     static func run(url: String, total: Int, inFlight: Int) async -> Outcome {
         let transport = CurlTransport(maxInFlight: inFlight)
