@@ -42,6 +42,13 @@ public struct SparrowConfiguration: Sendable {
     public var gateways: [Gateway]
     public var receipts: Receipts?
 
+    /// Things that load but deserve a word on stderr (a gateway without TLS verification), with their places.
+    public var warnings: [String] {
+        gateways.filter { !$0.verifyTLS }.map { gateway in
+            "\(gateway.location): warning: TLS verification is off for gateway '\(gateway.name)'"
+        }
+    }
+
     /// The planner's view of this configuration, with `template` as the message.
     public func planSettings(template: MessageTemplate) -> PlanSettings {
         PlanSettings(

@@ -35,8 +35,11 @@ struct CampaignOptions: ParsableArguments {
 
     var recipientFormat: RecipientFormat? { format.flatMap(RecipientFormat.init(rawValue:)) }
 
+    /// Loads the configuration and prints its warnings.
     func loadConfiguration() throws -> SparrowConfiguration {
-        try SparrowConfiguration.load(path: config)
+        let configuration = try SparrowConfiguration.load(path: config)
+        for warning in configuration.warnings { printError("sparrow: \(warning)") }
+        return configuration
     }
 
     func loadTemplate() throws -> MessageTemplate {

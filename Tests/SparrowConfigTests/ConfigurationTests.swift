@@ -155,6 +155,13 @@ let minimal = """
         #expect(request.url == "http://127.0.0.1:13013/cgi-bin/sendsms?username=sparrow&password=sparrow&from=10690&to=%2B8613800138000&text=hi&udh=050003A70201")
     }
 
+    @Test func turningTLSVerificationOffIsWarnedAbout() throws {
+        let configuration = try load("store: x\ngateways:\n  - { name: a, url: \"https://a\", format: json, tls: { verify: false } }")
+        #expect(configuration.warnings.count == 1)
+        #expect(configuration.warnings[0].hasSuffix("sparrow.yaml:3:5: warning: TLS verification is off for gateway 'a'"))
+        #expect(try load(minimal).warnings.isEmpty)
+    }
+
     static let twoGateways = """
         store: x
         gateways:
