@@ -17,7 +17,7 @@ ITEMS = ["羊绒围巾", "真丝睡衣", "保温杯", "蓝牙耳机", "儿童雨
 PREFIXES = ["138", "139", "150", "187", "198", "165", "130", "131", "186", "166", "196", "133", "153", "189",
             "199", "191", "162", "192"]
 ABROAD = [("+1", "US", "America/New_York", lambda r: "2025550" + f"{r.randrange(100, 999)}"),
-          ("+44", "GB", "Europe/London", lambda r: "7911" + f"{r.randrange(100000, 999999)}"),
+          ("+44", "GB", "Europe/London", lambda r: "7912" + f"{r.randrange(100000, 999999)}"),
           ("+61", "AU", "Australia/Sydney", lambda r: "412345" + f"{r.randrange(100, 999)}"),
           ("+65", "SG", None, lambda r: "8123" + f"{r.randrange(1000, 9999)}")]
 
