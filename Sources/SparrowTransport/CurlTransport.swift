@@ -55,25 +55,25 @@ public final class CurlTransport: Sendable {
     public func shutdown() {
         let wasStopped = inbox.withLock { inbox in
             defer { inbox.stopped = true }
+            if !inbox.stopped { multi.wakeup() }  // under the lock: the loop cannot have cleaned up the handle yet
             return inbox.stopped
         }
         guard !wasStopped else { return }
-        multi.wakeup()
         finished.wait()
     }
 
     private func enqueue(_ job: Job) {
-        let wake: Bool? = inbox.withLock { inbox in
-            guard !inbox.stopped else { return nil }  // never park a continuation in a loop that has ended
+        let accepted = inbox.withLock { inbox in
+            guard !inbox.stopped else { return false }  // never park a continuation in a loop that has ended
             inbox.jobs.append(job)
-            guard inbox.sleeping, !inbox.wakeSent else { return false }
-            inbox.wakeSent = true
+            if inbox.sleeping, !inbox.wakeSent {
+                inbox.wakeSent = true
+                multi.wakeup()  // under the lock, like every wake-up: the handle is alive while `stopped` is false
+            }
             return true
         }
-        switch wake {
-        case nil: job.finish(.failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
-        case true?: multi.wakeup()
-        case false?: break
+        if !accepted {
+            job.finish(.failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
         }
     }
 
@@ -111,8 +111,9 @@ struct Job: Sendable {
 /// The multi handle as the transport's other threads may see it: only to wake the loop.
 ///
 /// `@unchecked Sendable` is safe because the one call made through it from another thread is
-/// `curl_multi_wakeup`, which libcurl documents as callable from any thread; every other use of the handle
-/// happens on the loop thread, which also cleans it up before the transport's `shutdown()` returns.
+/// `curl_multi_wakeup`, which libcurl documents as callable from any thread, and that call is only made while
+/// holding the inbox lock with `stopped` still false. Every other use of the handle happens on the loop thread,
+/// which cleans it up only after it has seen `stopped` under the same lock, so no wake-up can reach a freed handle.
 struct MultiHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 
