@@ -96,7 +96,7 @@ let package = Package(
             dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
         ),
         .testTarget(name: "SparrowStoreTests", dependencies: ["SparrowStore", "SparrowCore"]),
-        .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore"]),
+        .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore", "SparrowStore"]),
         .testTarget(
             name: "SparrowDispatchTests",
             dependencies: [

@@ -3,7 +3,7 @@ public import SparrowCore
 
 /// `sparrow plan`: reads recipients, decides every row as `send` would, and writes one JSON line per row, the
 /// rejects file and the totals. Nothing is sent and nothing is stored.
-public struct PlanRun {
+public struct PlanRun: Sendable {
     public struct Options: Sendable {
         public var format: RecipientFormat?
         public var maxRowBytes: Int
@@ -30,10 +30,12 @@ public struct PlanRun {
 
     public let settings: PlanSettings
     public let options: Options
+    public let contacts: ContactPolicy
 
-    public init(settings: PlanSettings, options: Options) {
+    public init(settings: PlanSettings, options: Options, contacts: ContactPolicy = ContactPolicy()) {
         self.settings = settings
         self.options = options
+        self.contacts = contacts
     }
 
     /// Plans every row read from `input`, writing plan lines to `output`, in input order. Reading, planning (on
@@ -87,7 +89,10 @@ public struct PlanRun {
                 for (item, raw) in batch {
                     switch item {
                     case .planned(let message):
-                        if duplicates.isDuplicate(message.number) {
+                        if let refusal = contacts.refusal(for: message.number) {
+                            summary.add(refusal)
+                            lines.write(message, status: refusal, to: &json)
+                        } else if duplicates.isDuplicate(message.number) {
                             summary.add(.duplicate)
                             lines.write(message, status: .duplicate, to: &json)
                         } else {
@@ -175,7 +180,9 @@ struct PlanLine {
         case .ready: json.fragment(#","status":"ready","reason":null,"carrier":"#)
         case .deferred: json.fragment(#","status":"deferred","reason":null,"carrier":"#)
         case .duplicate: json.fragment(#","status":"duplicate","reason":null,"carrier":"#)
-        case .suppressed, .capped, .rejected: preconditionFailure("\(status) rows are written by their own lines")
+        case .suppressed: json.fragment(#","status":"suppressed","reason":null,"carrier":"#)
+        case .capped: json.fragment(#","status":"capped","reason":null,"carrier":"#)
+        case .rejected: preconditionFailure("rejected rows are written by their own lines")
         }
         json.fragment(string: message.carrier)
         json.fragment(#","gateway":"#)
@@ -184,8 +191,8 @@ struct PlanLine {
         json.fragment(int: message.segments.units)
         json.fragment(#","segments":"#)
         json.fragment(int: message.segments.segments)
-        guard status != .duplicate else {
-            json.fragment(#","send_at":null}"#)
+        guard status == .ready || status == .deferred else {
+            json.fragment(#","send_at":null}"#)  // not to be sent
             return
         }
         if formattedInstant?.instant != message.sendAt {

@@ -3,6 +3,7 @@ import Foundation
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
+import SparrowStore
 
 /// Options shared by the commands that read a campaign: configuration, message and clock.
 struct CampaignOptions: ParsableArguments {
@@ -71,12 +72,13 @@ struct CampaignOptions: ParsableArguments {
     }
 }
 
-struct Plan: ParsableCommand {
+struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Dry run: decide every recipient as send would, and send nothing.",
         discussion: """
             Reads recipients (CSV with a header row, or JSON Lines) on standard input and writes one JSON line per \
-            row to standard output; totals go to standard error and rejected rows to the rejects file.
+            row to standard output; totals go to standard error and rejected rows to the rejects file. Numbers on \
+            the store's suppression list, or at the frequency cap, are marked so; the store is only read.
             """)
 
     @OptionGroup var campaign: CampaignOptions
@@ -84,7 +86,7 @@ struct Plan: ParsableCommand {
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
 
-    func run() throws {
+    func run() async throws {
         let configuration = try campaign.loadConfiguration()
         let settings = configuration.planSettings(template: try campaign.loadTemplate())
         let now = try campaign.instant()
@@ -92,13 +94,13 @@ struct Plan: ParsableCommand {
             settings: settings,
             options: .init(
                 format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
-                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)))
-        let output = FileDescriptorOutput(descriptor: 1)
+                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
+            contacts: try await Self.contacts(configuration, now: now))
         let clock = ContinuousClock()
         let start = clock.now
         let summary: PlanSummary
         do {
-            summary = try run.run(input: 0, output: output)
+            summary = try await Self.onOwnThread { try run.run(input: 0, output: FileDescriptorOutput(descriptor: 1)) }
         } catch let error as RecipientFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
@@ -108,5 +110,28 @@ struct Plan: ParsableCommand {
         printError(
             PlanReport.text(
                 summary, now: now, carriers: settings.carriers, rejectsPath: campaign.rejects, seconds: elapsed))
+    }
+
+    /// The suppression list and the frequency cap's counts from the store, when it exists (a plan creates none).
+    static func contacts(_ configuration: SparrowConfiguration, now: Timestamp) async throws -> ContactPolicy {
+        guard FileManager.default.fileExists(atPath: configuration.store) else { return ContactPolicy() }
+        do {
+            let store = try SQLiteStore(path: configuration.store)
+            var policy = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
+            if let cap = configuration.frequencyCap {
+                policy.cap = cap.max
+                policy.recentSends = try await store.sendCounts(since: now + -Int64(cap.window / .seconds(1)))
+            }
+            return policy
+        } catch {
+            throw RuntimeFailure(message: "store \(error)")
+        }
+    }
+
+    /// Runs blocking work on a thread of its own, keeping it off the cooperative pool.
+    static func onOwnThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
+        }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SparrowCore
+import SparrowStore
 import Testing
 
 /// `sparrow plan` over real files: a real YAML configuration, a real CSV with the faults spreadsheets produce.
@@ -100,5 +102,41 @@ import Testing
         let (outcome, _) = try Self.plan(stdin: Data("name,item\nWang,tea\n".utf8))
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("recipients: line 1: the header has no phone column"))
+    }
+}
+
+@Suite struct PlanWithStoreTests {
+    @Test func suppressedAndCappedNumbersAreMarked() async throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        try """
+            store: ./state.sqlite
+            frequency_cap: { max: 1, per: 24h }
+            quiet_hours: off
+            gateways:
+              - { name: primary, url: "http://127.0.0.1:9/send", format: json }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
+        try await store.suppress([try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number])
+        let earlier = Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
+        try await store.beginCampaign(id: "old", template: "x", at: earlier)
+        try await store.journal([
+            JournalEntry(
+                id: "old-2", campaign: "old", line: 2, to: "+8613900139000", carrier: nil, gateway: "primary",
+                segments: 1, cost: 0, sendAt: earlier, state: .ready)
+        ])
+        try await store.record([
+            SubmitRecord(
+                id: "old-2", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
+                latency: .milliseconds(1), error: nil, at: earlier)
+        ])
+        let outcome = try SparrowProcess.run(
+            ["plan", "-c", "sparrow.yaml", "--text", "hi", "--now", "2026-11-22T12:00:00Z"],
+            stdin: Data("phone\n13800138000\n13900139000\n13700137000\n13800138000\n".utf8), in: folder)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let statuses = outcome.stdoutLines.map { line in
+            line.split(separator: ",").first { $0.hasPrefix(#""status""#) }.map(String.init) ?? ""
+        }
+        #expect(statuses == [#""status":"suppressed""#, #""status":"capped""#, #""status":"ready""#, #""status":"suppressed""#])
+        #expect(outcome.stderr.contains("status    ready 1, suppressed 2, capped 1"))
     }
 }
