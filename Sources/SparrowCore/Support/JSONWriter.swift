@@ -88,12 +88,6 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// A member whose value is already-formatted ASCII (a number or an RFC 3339 time in quotes).
-    public mutating func rawField(_ key: StaticString, _ ascii: (inout [UInt8]) -> Void) {
-        self.key(key)
-        ascii(&bytes)
-    }
-
     public mutating func element(_ value: String) {
         separate()
         string(value)
