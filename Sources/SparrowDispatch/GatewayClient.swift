@@ -115,7 +115,12 @@ public final class GatewayClient: Sendable {
         let request: EncodedRequest
         switch gateway.dialect.request(for: content, now: wallClock()) {
         case .success(let encoded): request = encoded
-        case .failure(let missing): return .failed(reason: "gateway field needs '\(missing.name)'")
+        case .failure(let missing):
+            if probe {  // nothing was sent: let the next message probe instead
+                let now = clock.now - start
+                health.withLock { $0.router.record(.inconclusive, gateway: gateway.name, probe: true, now: now) }
+            }
+            return .failed(reason: "gateway field needs '\(missing.name)'")
         }
         var machine = SubmitStateMachine(policy: gateway.retry)
         var action = machine.start()
