@@ -121,7 +121,7 @@ public final class SQLiteStore: CampaignStore {
                 if db.changesCount > 0, submit.state == .accepted,
                     let recipient = try String.fetchOne(db, sql: "SELECT recipient FROM message WHERE id = ?", arguments: [submit.id])
                 {
-                    try send.execute(arguments: [Self.numberValue(recipient), submit.at.secondsSince1970, submit.id])
+                    try send.execute(arguments: [Int64(PhoneNumber.value(ofE164: recipient)), submit.at.secondsSince1970, submit.id])
                 }
             }
         }
@@ -214,11 +214,6 @@ public final class SQLiteStore: CampaignStore {
             }
             return counts
         }
-    }
-
-    /// The E.164 digits of `+8613800138000` as one integer.
-    static func numberValue(_ e164: String) -> Int64 {
-        e164.utf8.dropFirst().reduce(0) { $0 &* 10 &+ Int64($1 &- UInt8(ascii: "0")) }
     }
 }
 

@@ -7,11 +7,19 @@ public struct PhoneNumber: Hashable, Sendable {
 
     /// E.164 form, e.g. "+8613800138000"; built once, since every stage of a campaign reads it.
     public let e164: String
+    /// The E.164 digits as one integer (`8613800138000`): a compact key for sets, sorted lists and the store.
+    public let e164Value: UInt64
 
     init(countryCode: Int, nationalNumber: String) {
         self.countryCode = countryCode
         self.nationalNumber = nationalNumber
         e164 = "+\(countryCode)\(nationalNumber)"
+        e164Value = Self.value(ofE164: e164)
+    }
+
+    /// The digits of an E.164 string (`+8613800138000`) as one integer; E.164 has at most 15 digits.
+    public static func value(ofE164 e164: String) -> UInt64 {
+        e164.utf8.dropFirst().reduce(0) { $0 &* 10 &+ UInt64($1 &- UInt8(ascii: "0")) }
     }
 
     /// Builds both forms straight from the digits, without string interpolation (this runs once per row).
@@ -32,6 +40,7 @@ public struct PhoneNumber: Hashable, Sendable {
         }
         self.countryCode = countryCode
         nationalNumber = String(e164.utf8.dropFirst(1 + codeLength))!
+        e164Value = Self.value(ofE164: e164)
     }
 }
 

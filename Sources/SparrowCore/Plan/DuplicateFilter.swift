@@ -1,5 +1,5 @@
 /// Remembers which numbers a campaign has already planned, so a number is messaged once however often the
-/// input lists it. Numbers are kept as 64-bit integers (E.164 has at most 15 digits).
+/// input lists it. Numbers are kept as their 64-bit E.164 values.
 public struct DuplicateFilter: Sendable {
     private var seen: Set<UInt64> = []
 
@@ -11,15 +11,4 @@ public struct DuplicateFilter: Sendable {
     }
 
     public var count: Int { seen.count }
-}
-
-extension PhoneNumber {
-    /// The E.164 digits as one integer: a compact key for sets and sorted lists.
-    public var e164Value: UInt64 {
-        var value: UInt64 = 0
-        for byte in e164.utf8.dropFirst() {
-            value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
-        }
-        return value
-    }
 }
