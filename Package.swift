@@ -74,18 +74,18 @@ let package = Package(
         ),
         // What tests share: a gateway simulator on a free port.
         .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim"]),
-        // Drives the core over real input and output: `plan` today, `send` next.
+        // Drives the core over real input, the gateways and the store: `plan`, `send`, `resume`, `report`.
         .target(
             name: "SparrowDispatch",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowTransport",
+                "SparrowCore", "SparrowConfig", "SparrowTransport", "SparrowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowStore",
+                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +101,7 @@ let package = Package(
             name: "SparrowDispatchTests",
             dependencies: [
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
-                "SparrowTestSupport",
+                "SparrowTestSupport", "SparrowStore",
             ]
         ),
     ]

@@ -1,18 +1,21 @@
 import DequeModule
 import Synchronization
 
-/// A counting semaphore for tasks: at most `limit` bodies run at once, later callers wait in order. Waiting never
-/// blocks a thread.
+/// A counting semaphore for tasks: at most `limit` permits are held at once, later callers wait in order. A caller
+/// may take several permits at once, all or none, so callers that each need several cannot deadlock by holding
+/// parts. Waiting never blocks a thread.
 public final class AsyncPermits: Sendable {
     private struct State {
         var available: Int
-        var waiters = Deque<CheckedContinuation<Void, Never>>()
+        var waiters = Deque<(count: Int, continuation: CheckedContinuation<Void, Never>)>()
     }
 
+    public let limit: Int
     private let state: Mutex<State>
 
     public init(_ limit: Int) {
         precondition(limit >= 1, "a permit pool needs a permit")
+        self.limit = limit
         state = Mutex(State(available: limit))
     }
 
@@ -25,28 +28,34 @@ public final class AsyncPermits: Sendable {
         return await body()
     }
 
-    private func acquire(isolation: isolated (any Actor)? = #isolation) async {
+    /// Takes `count` permits, waiting until all of them are free and every earlier caller has been served.
+    /// - Precondition: `1 <= count <= limit`.
+    public func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async {
+        precondition((1...limit).contains(count), "asked for \(count) of \(limit) permits")
         await withCheckedContinuation(isolation: isolation) { continuation in
             let granted = state.withLock { state in
-                guard state.available > 0 else {
-                    state.waiters.append(continuation)
+                guard state.waiters.isEmpty, state.available >= count else {
+                    state.waiters.append((count, continuation))
                     return false
                 }
-                state.available -= 1
+                state.available -= count
                 return true
             }
             if granted { continuation.resume() }
         }
     }
 
-    private func release() {
-        let next = state.withLock { state in
-            guard let waiter = state.waiters.popFirst() else {
-                state.available += 1
-                return nil as CheckedContinuation<Void, Never>?
+    /// Gives back `count` permits, passing them to waiters in order.
+    public func release(_ count: Int = 1) {
+        let woken = state.withLock { state in
+            state.available += count
+            var woken: [CheckedContinuation<Void, Never>] = []
+            while let first = state.waiters.first, first.count <= state.available {
+                state.available -= first.count
+                woken.append(state.waiters.removeFirst().continuation)
             }
-            return waiter  // the permit passes straight to the next waiter
+            return woken
         }
-        next?.resume()
+        for continuation in woken { continuation.resume() }
     }
 }

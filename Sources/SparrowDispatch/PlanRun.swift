@@ -38,16 +38,40 @@ public struct PlanRun: Sendable {
         self.contacts = contacts
     }
 
-    /// Plans every row read from `input`, writing plan lines to `output`, in input order. Reading, planning (on
-    /// `options.workers` threads) and writing overlap, a batch of rows at a time, in bounded memory.
+    /// Plans every row read from `input`, writing plan lines to `output`, in input order.
     /// - Returns: the totals.
     /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes.
     public func run(input descriptor: Int32, output: FileDescriptorOutput) throws -> PlanSummary {
+        var json = JSONWriter()
+        var lines = PlanLine()
+        let summary = try run(input: descriptor) { rows in
+            json.reset()
+            for row in rows {
+                switch row {
+                case .message(let message, let status): lines.write(message, status: status, to: &json)
+                case .rejected(let rejection): lines.write(rejection, to: &json)
+                }
+                json.newline()
+            }
+            try output.write(json.bytes)
+        }
+        try output.flush()
+        return summary
+    }
+
+    /// Decides every row read from `input` and hands them to `decided` a batch at a time, in input order, writing
+    /// rejected rows to the rejects file. Reading, planning (on `options.workers` threads) and deciding overlap,
+    /// in bounded memory; `decided` runs on the calling thread and may block to hold the input back.
+    /// - Returns: the totals.
+    /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes, and whatever
+    ///   `decided` throws (which stops reading).
+    public func run(
+        input descriptor: Int32, onRead: @escaping @Sendable (_ bytes: Int) -> Void = { _ in },
+        decided: ([DecidedRow]) throws -> Void
+    ) throws -> PlanSummary {
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
         var duplicates = DuplicateFilter()
         var summary = PlanSummary()
-        var json = JSONWriter()
-        var lines = PlanLine()
         let (settings, options) = (settings, options)
         let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<PlanItem>>(
             workers: options.workers)
@@ -64,6 +88,7 @@ public struct PlanRun: Sendable {
                     }
                 }
                 while let chunk = try input.next() {
+                    onRead(chunk.count)
                     try reader.consume(chunk, isFinal: false, emit: collect)
                 }
                 try reader.consume([], isFinal: true, emit: collect)
@@ -85,33 +110,39 @@ public struct PlanRun: Sendable {
                 }
             },
             consume: { batch in
-                json.reset()
+                var rows: [DecidedRow] = []
+                rows.reserveCapacity(batch.count)
                 for (item, raw) in batch {
                     switch item {
                     case .planned(let message):
                         if let refusal = contacts.refusal(for: message.number) {
                             summary.add(refusal)
-                            lines.write(message, status: refusal, to: &json)
+                            rows.append(.message(message, refusal))
                         } else if duplicates.isDuplicate(message.number) {
                             summary.add(.duplicate)
-                            lines.write(message, status: .duplicate, to: &json)
+                            rows.append(.message(message, .duplicate))
                         } else {
                             summary.add(message)
-                            lines.write(message, status: message.isDeferred ? .deferred : .ready, to: &json)
+                            rows.append(.message(message, message.isDeferred ? .deferred : .ready))
                         }
                     case .rejected(let rejection):
                         summary.add(.rejected, reason: rejection.reason)
-                        lines.write(rejection, to: &json)
+                        rows.append(.rejected(rejection))
                         try RejectLine.write(rejection, raw: raw, to: rejects)
                     }
-                    json.newline()
                 }
-                try output.write(json.bytes)
+                try decided(rows)
             })
-        try output.flush()
         try rejects.flush()
         return summary
     }
+}
+
+/// A row as `send` and `plan` decided it.
+public enum DecidedRow: Sendable {
+    /// A planned message with its fate: ready, deferred, duplicate, suppressed or capped.
+    case message(PlannedMessage, PlanStatus)
+    case rejected(RowRejection)
 }
 
 /// What the reader hands to the planners.

@@ -1,6 +1,7 @@
 public import SparrowCore
 
-/// A message as the journal records it before it is submitted.
+/// A message as the journal records it before it is submitted: everything needed to submit it again after a
+/// crash, without the input.
 public struct JournalEntry: Sendable, Hashable {
     /// Deterministic (campaign, row, number): also the gateway idempotency key.
     public var id: String
@@ -9,14 +10,17 @@ public struct JournalEntry: Sendable, Hashable {
     public var to: String
     public var carrier: String?
     public var gateway: String
+    public var text: String
     public var segments: Int
+    /// What the message costs its carrier's token bucket (1, or its segments).
+    public var throttleUnits: Int
     public var cost: Double
     public var sendAt: Timestamp
     public var state: MessageState
 
     public init(
-        id: String, campaign: String, line: Int, to: String, carrier: String?, gateway: String, segments: Int,
-        cost: Double, sendAt: Timestamp, state: MessageState
+        id: String, campaign: String, line: Int, to: String, carrier: String?, gateway: String, text: String,
+        segments: Int, throttleUnits: Int, cost: Double, sendAt: Timestamp, state: MessageState
     ) {
         self.id = id
         self.campaign = campaign
@@ -24,10 +28,30 @@ public struct JournalEntry: Sendable, Hashable {
         self.to = to
         self.carrier = carrier
         self.gateway = gateway
+        self.text = text
         self.segments = segments
+        self.throttleUnits = throttleUnits
         self.cost = cost
         self.sendAt = sendAt
         self.state = state
+    }
+}
+
+/// An input row that became no message (rejected, a duplicate, suppressed or capped), kept for the funnel.
+public struct SkippedRow: Sendable, Hashable {
+    public var line: Int
+    public var status: PlanStatus
+    /// The reject reason code, for rejected rows.
+    public var reason: String?
+    public var carrier: String?
+    public var gateway: String?
+
+    public init(line: Int, status: PlanStatus, reason: String? = nil, carrier: String? = nil, gateway: String? = nil) {
+        self.line = line
+        self.status = status
+        self.reason = reason
+        self.carrier = carrier
+        self.gateway = gateway
     }
 }
 
@@ -59,12 +83,13 @@ public struct SubmitRecord: Sendable, Hashable {
 
 /// A delivery receipt, matched to its message by the gateway's message id.
 public struct ReceiptRecord: Sendable, Hashable {
-    public var gateway: String
+    /// The gateway that sent it; nil matches the message id on any gateway.
+    public var gateway: String?
     public var gatewayMessageID: String
     public var state: MessageState
     public var at: Timestamp
 
-    public init(gateway: String, gatewayMessageID: String, state: MessageState, at: Timestamp) {
+    public init(gateway: String?, gatewayMessageID: String, state: MessageState, at: Timestamp) {
         self.gateway = gateway
         self.gatewayMessageID = gatewayMessageID
         self.state = state
@@ -72,29 +97,47 @@ public struct ReceiptRecord: Sendable, Hashable {
     }
 }
 
+/// A campaign as the store knows it.
+public struct CampaignRecord: Sendable, Hashable {
+    public var id: String
+    public var template: String
+    /// Input lines read to the end, or nil while the input was never read through (a resume needs it again).
+    public var inputLines: Int?
+}
+
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
 /// batches, so that a store for several workers (PostgreSQL) can implement it too.
 public protocol CampaignStore: Sendable {
     /// Records a campaign; a campaign that exists already is left as it is (resume).
     func beginCampaign(id: String, template: String, at: Timestamp) async throws
-    /// Journals messages before they are submitted; ids already journaled are left as they are.
-    func journal(_ entries: [JournalEntry]) async throws
+    func campaign(id: String) async throws -> CampaignRecord?
+    /// Records that the campaign's input was read to its end.
+    func finishInput(campaign: String, lines: Int) async throws
+
+    /// Journals a batch of decided rows in one transaction, before any of it is submitted. A row journaled before (a
+    /// resumed campaign read again) keeps its first decision.
+    /// - Returns: the state each of `messages` has now, in order; nil where the row was first decided as skipped.
+    func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?]
+    /// Marks messages as handed to the gateway, durably, just before their requests go.
+    func markSubmitting(_ ids: [String]) async throws
     /// Moves messages forward (never backward) after the gateway answered, in one transaction.
     func record(_ submits: [SubmitRecord]) async throws
-    /// Marks messages as handed to the gateway.
-    func markSubmitting(_ ids: [String]) async throws
-    /// Messages of `campaign` not yet answered: ready, deferred, or submitting when the process stopped.
-    func unfinished(campaign: String) async throws -> [JournalEntry]
+    /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered (ready, deferred, or
+    /// submitting when the process stopped) and due by `dueBy`.
+    func unfinished(campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int) async throws -> [JournalEntry]
+    /// The earliest `send_at` of the campaign's deferred messages, or nil when none waits.
+    func nextRelease(campaign: String) async throws -> Timestamp?
     /// Applies receipts; returns how many moved a message forward.
     func apply(_ receipts: [ReceiptRecord]) async throws -> Int
-    /// Messages of `campaign` by state.
-    func funnel(campaign: String) async throws -> [MessageState: Int]
+    /// The campaign's funnel, in total, per carrier and per gateway.
+    func figures(campaign: String) async throws -> CampaignFigures
 
     func suppress(_ numbers: [PhoneNumber]) async throws
     func unsuppress(_ numbers: [PhoneNumber]) async throws
     /// Every suppressed number as its E.164 value, ascending: compact to hold in memory during a campaign.
     func suppressedNumbers() async throws -> [UInt64]
 
-    /// Counts, per number, the sends at or after `since` (the frequency cap's window).
-    func sendCounts(since: Timestamp) async throws -> [UInt64: Int]
+    /// Counts, per number, the sends at or after `since` (the frequency cap's window), other campaigns' only when
+    /// `excluding` names one (a resumed campaign does not cap itself).
+    func sendCounts(since: Timestamp, excluding campaign: String?) async throws -> [UInt64: Int]
 }

@@ -15,6 +15,9 @@ public final class SQLiteStore: CampaignStore {
             if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")  // a commit survives a power cut, not just a crash
+            }
             pool = try DatabasePool(path: path, configuration: configuration)  // WAL
             try Self.migrator.migrate(pool)
         } catch {
@@ -66,6 +69,24 @@ public final class SQLiteStore: CampaignStore {
             }
             try db.create(index: "send_number_time", on: "send", columns: ["number", "sentAt"])
         }
+        migrator.registerMigration("v2: resumable without the input, skipped rows, per-campaign ledger") { db in
+            try db.alter(table: "campaign") { table in table.add(column: "inputLines", .integer) }
+            try db.alter(table: "message") { table in
+                table.add(column: "text", .text).notNull().defaults(to: "")
+                table.add(column: "throttleUnits", .integer).notNull().defaults(to: 1)
+            }
+            try db.alter(table: "send") { table in table.add(column: "campaignID", .text) }
+            try db.create(table: "skipped", options: .withoutRowID) { table in
+                table.column("campaignID", .text).notNull().references("campaign")
+                table.column("line", .integer).notNull()
+                table.column("status", .text).notNull()
+                table.column("reason", .text)
+                table.column("carrier", .text)
+                table.column("gateway", .text)
+                table.primaryKey(["campaignID", "line"])
+            }
+            try db.create(index: "message_campaign_line", on: "message", columns: ["campaignID", "line"])
+        }
         return migrator
     }()
 
@@ -77,20 +98,56 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    public func journal(_ entries: [JournalEntry]) async throws {
+    public func campaign(id: String) async throws -> CampaignRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT template, inputLines FROM campaign WHERE id = ?", arguments: [id]).map {
+                CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"])
+            }
+        }
+    }
+
+    public func finishInput(campaign: String, lines: Int) async throws {
         try await pool.write { db in
-            let statement = try db.cachedStatement(
+            try db.execute(sql: "UPDATE campaign SET inputLines = ? WHERE id = ?", arguments: [lines, campaign])
+        }
+    }
+
+    public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?] {
+        try await pool.write { db in
+            let insert = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO message
-                        (id, campaignID, line, recipient, carrier, gateway, segments, cost, sendAt, state, rank)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
+                        throttleUnits, cost, sendAt, state, rank)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
                     """)
-            for entry in entries {
-                try statement.execute(arguments: [
-                    entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.segments,
-                    entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue, entry.state.rank,
+            let current = try db.cachedStatement(sql: "SELECT state FROM message WHERE id = ?")
+            var states: [MessageState?] = []
+            states.reserveCapacity(messages.count)
+            for entry in messages {
+                try insert.execute(arguments: [
+                    entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
+                    entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue,
+                    entry.state.rank, entry.campaign, entry.line,
+                ])
+                if db.changesCount > 0 {
+                    states.append(entry.state)
+                } else {
+                    states.append(try String.fetchOne(current, arguments: [entry.id]).flatMap(MessageState.init(rawValue:)))
+                }
+            }
+            let skip = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO skipped (campaignID, line, status, reason, carrier, gateway)
+                    SELECT ?, ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
+                    """)
+            for row in skipped {
+                try skip.execute(arguments: [
+                    campaign, row.line, row.status.rawValue, row.reason, row.carrier, row.gateway, campaign, row.line,
                 ])
             }
+            return states
         }
     }
 
@@ -111,38 +168,55 @@ public final class SQLiteStore: CampaignStore {
                     WHERE id = ? AND rank < ?
                     """)
             let send = try db.cachedStatement(
-                sql: "INSERT INTO send (number, sentAt) SELECT ?, ? FROM message WHERE id = ? AND state = 'accepted'")
+                sql: "INSERT INTO send (number, sentAt, campaignID) SELECT ?, ?, campaignID FROM message WHERE id = ?")
+            let recipient = try db.cachedStatement(sql: "SELECT recipient FROM message WHERE id = ?")
             for submit in submits {
                 try update.execute(arguments: [
                     submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID, submit.attempts,
                     submit.latency / .microseconds(1), submit.error, submit.at.secondsSince1970, submit.id,
                     submit.state.rank,
                 ])
-                if db.changesCount > 0, submit.state == .accepted,
-                    let recipient = try String.fetchOne(db, sql: "SELECT recipient FROM message WHERE id = ?", arguments: [submit.id])
+                // Sent, or possibly sent: either way it counts against the frequency cap.
+                if db.changesCount > 0, submit.state == .accepted || submit.state == .unknown,
+                    let number = try String.fetchOne(recipient, arguments: [submit.id])
                 {
-                    try send.execute(arguments: [Int64(PhoneNumber.value(ofE164: recipient)), submit.at.secondsSince1970, submit.id])
+                    try send.execute(arguments: [
+                        Int64(PhoneNumber.value(ofE164: number)), submit.at.secondsSince1970, submit.id,
+                    ])
                 }
             }
         }
     }
 
-    public func unfinished(campaign: String) async throws -> [JournalEntry] {
+    public func unfinished(
+        campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int
+    ) async throws -> [JournalEntry] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, campaignID, line, recipient, carrier, gateway, segments, cost, sendAt, state
-                    FROM message WHERE campaignID = ? AND rank < 2 ORDER BY line
+                    SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state
+                    FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ? AND line > ?
+                    ORDER BY line LIMIT ?
                     """,
-                arguments: [campaign]
+                arguments: [campaign, dueBy.secondsSince1970, line, limit]
             ).map { row in
                 JournalEntry(
-                    id: row["id"], campaign: row["campaignID"], line: row["line"], to: row["recipient"],
-                    carrier: row["carrier"], gateway: row["gateway"], segments: row["segments"], cost: row["cost"],
+                    id: row["id"], campaign: campaign, line: row["line"], to: row["recipient"], carrier: row["carrier"],
+                    gateway: row["gateway"], text: row["text"], segments: row["segments"],
+                    throttleUnits: row["throttleUnits"], cost: row["cost"],
                     sendAt: Timestamp(secondsSince1970: row["sendAt"]),
                     state: MessageState(rawValue: row["state"]) ?? .ready)
             }
+        }
+    }
+
+    public func nextRelease(campaign: String) async throws -> Timestamp? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MIN(sendAt) FROM message WHERE campaignID = ? AND state = 'deferred'",
+                arguments: [campaign]
+            ).map { Timestamp(secondsSince1970: $0) }
         }
     }
 
@@ -153,16 +227,17 @@ public final class SQLiteStore: CampaignStore {
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE message SET state = ?, rank = ?, updatedAt = ?
-                    WHERE gateway = ? AND gatewayMessageID = ? AND rank < ?
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
                     """)
             var moved = 0
             for receipt in receipts {
                 try log.execute(arguments: [
-                    receipt.gateway, receipt.gatewayMessageID, receipt.state.rawValue, receipt.at.secondsSince1970,
+                    receipt.gateway ?? "", receipt.gatewayMessageID, receipt.state.rawValue,
+                    receipt.at.secondsSince1970,
                 ])
                 try update.execute(arguments: [
-                    receipt.state.rawValue, receipt.state.rank, receipt.at.secondsSince1970, receipt.gateway,
-                    receipt.gatewayMessageID, receipt.state.rank,
+                    receipt.state.rawValue, receipt.state.rank, receipt.at.secondsSince1970, receipt.gatewayMessageID,
+                    receipt.gateway, receipt.gateway, receipt.state.rank,
                 ])
                 moved += db.changesCount
             }
@@ -170,17 +245,90 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    public func funnel(campaign: String) async throws -> [MessageState: Int] {
+    public func figures(campaign: String) async throws -> CampaignFigures {
         try await pool.read { db in
-            var counts: [MessageState: Int] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT state, COUNT(*) AS count FROM message WHERE campaignID = ? GROUP BY state",
-                arguments: [campaign])
-            {
-                if let state = MessageState(rawValue: row["state"]) { counts[state] = row["count"] }
+            var figures = CampaignFigures()
+            func add(carrier: String?, gateway: String?, _ change: (inout Funnel) -> Void) {
+                change(&figures.total)
+                change(&figures.byCarrier[carrier ?? "", default: Funnel()])
+                change(&figures.byGateway[gateway ?? "", default: Funnel()])
             }
-            return counts
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT carrier, gateway, status, COUNT(*) AS count FROM skipped WHERE campaignID = ?
+                    GROUP BY carrier, gateway, status
+                    """, arguments: [campaign])
+            {
+                let count: Int = row["count"]
+                add(carrier: row["carrier"], gateway: row["gateway"]) { funnel in
+                    funnel.targeted += count
+                    switch PlanStatus(rawValue: row["status"]) {
+                    case .duplicate: funnel.duplicate += count
+                    case .suppressed: funnel.suppressed += count
+                    case .capped: funnel.capped += count
+                    default: funnel.rejected += count
+                    }
+                }
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT carrier, gateway, state, attempts > 0 AS sent, COUNT(*) AS count, SUM(segments) AS segments,
+                        SUM(cost) AS cost
+                    FROM message WHERE campaignID = ? GROUP BY carrier, gateway, state, sent
+                    """, arguments: [campaign])
+            {
+                let count: Int = row["count"]
+                let state = MessageState(rawValue: row["state"]) ?? .ready
+                let sent: Bool = row["sent"]
+                add(carrier: row["carrier"], gateway: row["gateway"]) { funnel in
+                    funnel.targeted += count
+                    if sent || state == .submitting || state == .unknown { funnel.submitted += count }
+                    switch state {
+                    case .deferred: funnel.deferred += count
+                    case .ready, .submitting, .accepted, .unknown: funnel.pending += count
+                    case .failed: funnel.failed += count
+                    case .delivered: funnel.delivered += count
+                    case .undelivered, .expired: funnel.failed += count
+                    }
+                    if state == .accepted || state.rank == 3 {
+                        funnel.accepted += count
+                        funnel.segments += row["segments"] as Int
+                        funnel.cost += row["cost"] as Double
+                    }
+                }
+            }
+            try Self.addLatencies(to: &figures.total, db, campaign: campaign, column: nil, value: nil)
+            for carrier in Array(figures.byCarrier.keys) {
+                try Self.addLatencies(to: &figures.byCarrier[carrier]!, db, campaign: campaign, column: "carrier", value: carrier)
+            }
+            for gateway in Array(figures.byGateway.keys) {
+                try Self.addLatencies(to: &figures.byGateway[gateway]!, db, campaign: campaign, column: "gateway", value: gateway)
+            }
+            return figures
         }
+    }
+
+    /// Submit latency p50 and p99 (nearest rank) of one slice, sorted by SQLite rather than held in memory.
+    private static func addLatencies(
+        to funnel: inout Funnel, _ db: Database, campaign: String, column: String?, value: String?
+    ) throws {
+        let slice = column.map { " AND IFNULL(\($0), '') = ?" } ?? ""
+        var arguments: StatementArguments = [campaign]
+        if let value { arguments += [value] }
+        let filter = "FROM message WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL\(slice)"
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(filter)", arguments: arguments) ?? 0
+        guard count > 0 else { return }
+        func percentile(_ p: Double) throws -> Duration? {
+            let rank = max(0, Int((p * Double(count)).rounded(.up)) - 1)
+            return try Int64.fetchOne(
+                db, sql: "SELECT latencyMicroseconds \(filter) ORDER BY latencyMicroseconds LIMIT 1 OFFSET ?",
+                arguments: arguments + [rank]
+            ).map { .microseconds($0) }
+        }
+        funnel.latencyP50 = try percentile(0.5)
+        funnel.latencyP99 = try percentile(0.99)
     }
 
     public func suppress(_ numbers: [PhoneNumber]) async throws {
@@ -203,12 +351,16 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    public func sendCounts(since: Timestamp) async throws -> [UInt64: Int] {
+    public func sendCounts(since: Timestamp, excluding campaign: String?) async throws -> [UInt64: Int] {
         try await pool.read { db in
             var counts: [UInt64: Int] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT number, COUNT(*) AS count FROM send WHERE sentAt >= ? GROUP BY number",
-                arguments: [since.secondsSince1970])
+                db,
+                sql: """
+                    SELECT number, COUNT(*) AS count FROM send WHERE sentAt >= ? AND IFNULL(campaignID, '') != ?
+                    GROUP BY number
+                    """,
+                arguments: [since.secondsSince1970, campaign ?? ""])
             while let row = try rows.next() {
                 counts[UInt64(row["number"] as Int64)] = row["count"]
             }

@@ -36,12 +36,7 @@ struct CampaignOptions: ParsableArguments {
 
     var recipientFormat: RecipientFormat? { format.flatMap(RecipientFormat.init(rawValue:)) }
 
-    /// Loads the configuration and prints its warnings.
-    func loadConfiguration() throws -> SparrowConfiguration {
-        let configuration = try SparrowConfiguration.load(path: config)
-        for warning in configuration.warnings { printError("sparrow: \(warning)") }
-        return configuration
-    }
+    func loadConfiguration() throws -> SparrowConfiguration { try readConfiguration(config) }
 
     func loadTemplate() throws -> MessageTemplate {
         let source: String
@@ -63,13 +58,23 @@ struct CampaignOptions: ParsableArguments {
         }
     }
 
-    func instant() throws -> Timestamp {
-        guard let now else { return Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
-        guard let instant = Timestamp(rfc3339: now) else {
-            throw UsageError(message: "--now '\(now)' is not an RFC 3339 date-time (e.g. 2026-11-22T12:00:00Z)")
-        }
-        return instant
+    func instant() throws -> Timestamp { try parseInstant(now) }
+}
+
+/// Loads the configuration at `path` and prints its warnings.
+func readConfiguration(_ path: String) throws -> SparrowConfiguration {
+    let configuration = try SparrowConfiguration.load(path: path)
+    for warning in configuration.warnings { printError("sparrow: \(warning)") }
+    return configuration
+}
+
+/// `--now`, or the clock when it is absent.
+func parseInstant(_ now: String?) throws -> Timestamp {
+    guard let now else { return Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
+    guard let instant = Timestamp(rfc3339: now) else {
+        throw UsageError(message: "--now '\(now)' is not an RFC 3339 date-time (e.g. 2026-11-22T12:00:00Z)")
     }
+    return instant
 }
 
 struct Plan: AsyncParsableCommand {
@@ -95,12 +100,14 @@ struct Plan: AsyncParsableCommand {
             options: .init(
                 format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
-            contacts: try await Self.contacts(configuration, now: now))
+            contacts: try await Self.contacts(
+                configuration, store: FileManager.default.fileExists(atPath: configuration.store) ? openStore(configuration) : nil,
+                now: now, excluding: nil))
         let clock = ContinuousClock()
         let start = clock.now
         let summary: PlanSummary
         do {
-            summary = try await Self.onOwnThread { try run.run(input: 0, output: FileDescriptorOutput(descriptor: 1)) }
+            summary = try await runOnOwnThread { try run.run(input: 0, output: FileDescriptorOutput(descriptor: 1)) }
         } catch let error as RecipientFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
@@ -112,26 +119,22 @@ struct Plan: AsyncParsableCommand {
                 summary, now: now, carriers: settings.carriers, rejectsPath: campaign.rejects, seconds: elapsed))
     }
 
-    /// The suppression list and the frequency cap's counts from the store, when it exists (a plan creates none).
-    static func contacts(_ configuration: SparrowConfiguration, now: Timestamp) async throws -> ContactPolicy {
-        guard FileManager.default.fileExists(atPath: configuration.store) else { return ContactPolicy() }
+    /// The suppression list and the frequency cap's counts (other campaigns' sends) from `store`; none without
+    /// one (a plan creates no store).
+    static func contacts(
+        _ configuration: SparrowConfiguration, store: SQLiteStore?, now: Timestamp, excluding campaign: String?
+    ) async throws -> ContactPolicy {
+        guard let store else { return ContactPolicy() }
         do {
-            let store = try SQLiteStore(path: configuration.store)
             var policy = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
             if let cap = configuration.frequencyCap {
                 policy.cap = cap.max
-                policy.recentSends = try await store.sendCounts(since: now + -Int64(cap.window / .seconds(1)))
+                policy.recentSends = try await store.sendCounts(
+                    since: now + -Int64(cap.window / .seconds(1)), excluding: campaign)
             }
             return policy
         } catch {
             throw RuntimeFailure(message: "store \(error)")
-        }
-    }
-
-    /// Runs blocking work on a thread of its own, keeping it off the cooperative pool.
-    static func onOwnThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
         }
     }
 }

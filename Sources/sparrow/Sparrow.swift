@@ -10,7 +10,7 @@ struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
-        subcommands: [Plan.self, Suppress.self, Segment.self, Phone.self, GatewaySim.self])
+        subcommands: [Send.self, Resume.self, Report.self, Plan.self, Suppress.self, Segment.self, Phone.self, GatewaySim.self])
 
     static func main() async {
         do {
@@ -62,6 +62,6 @@ struct RuntimeFailure: Error {
     var message: String
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+func printError(_ message: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((newline && !message.hasSuffix("\n") ? message + "\n" : message).utf8))
 }

@@ -119,11 +119,13 @@ import Testing
         try await store.suppress([try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number])
         let earlier = Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
         try await store.beginCampaign(id: "old", template: "x", at: earlier)
-        try await store.journal([
-            JournalEntry(
-                id: "old-2", campaign: "old", line: 2, to: "+8613900139000", carrier: nil, gateway: "primary",
-                segments: 1, cost: 0, sendAt: earlier, state: .ready)
-        ])
+        _ = try await store.journal(
+            campaign: "old",
+            messages: [
+                JournalEntry(
+                    id: "old-2", campaign: "old", line: 2, to: "+8613900139000", carrier: nil, gateway: "primary",
+                    text: "x", segments: 1, throttleUnits: 1, cost: 0, sendAt: earlier, state: .ready)
+            ], skipped: [])
         try await store.record([
             SubmitRecord(
                 id: "old-2", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,

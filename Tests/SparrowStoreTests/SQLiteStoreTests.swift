@@ -13,7 +13,8 @@ func freshStore() throws -> (SQLiteStore, path: String) {
 func entry(_ line: Int, state: MessageState = .ready) -> JournalEntry {
     JournalEntry(
         id: "c1-\(line)", campaign: "c1", line: line, to: "+86138001380\(String(line + 10).suffix(2))", carrier: "china-mobile",
-        gateway: "primary", segments: 1, cost: 0.05, sendAt: Timestamp(secondsSince1970: 0), state: state)
+        gateway: "primary", text: "hi \(line)", segments: 1, throttleUnits: 1, cost: 0.05,
+        sendAt: Timestamp(secondsSince1970: 0), state: state)
 }
 
 func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitRecord {
@@ -27,32 +28,44 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
-        try await store.journal((1...4).map { entry($0) })
-        try await store.journal((1...4).map { entry($0) })  // a resumed run journals the same ids again
+        let first = try await store.journal(campaign: "c1", messages: (1...4).map { entry($0) }, skipped: [])
+        #expect(first == [.ready, .ready, .ready, .ready])
         try await store.markSubmitting(["c1-1", "c1-2"])
         try await store.record([submit(1, .accepted, id: "g-1")])
-        let unfinished = try await store.unfinished(campaign: "c1")
+        // A resumed run journals the same rows again: each keeps its first record and reports where it stands.
+        let again = try await store.journal(campaign: "c1", messages: (1...4).map { entry($0) }, skipped: [])
+        #expect(again == [.accepted, .submitting, .ready, .ready])
+        let unfinished = try await store.unfinished(
+            campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 0, limit: 10)
         #expect(unfinished.map(\.line) == [2, 3, 4])
         #expect(unfinished.map(\.state) == [.submitting, .ready, .ready])
-        #expect(try await store.funnel(campaign: "c1") == [.accepted: 1, .submitting: 1, .ready: 2])
+        #expect(unfinished.map(\.text) == ["hi 2", "hi 3", "hi 4"])
+        let page = try await store.unfinished(campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 2, limit: 1)
+        #expect(page.map(\.line) == [3])
+        let figures = try await store.figures(campaign: "c1")
+        #expect(figures.total.targeted == 4 && figures.total.accepted == 1 && figures.total.pending == 4)
+        #expect(figures.total.submitted == 2)
     }
 
     @Test func receiptsOnlyMoveForwardAndDuplicatesAreHarmless() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
-        try await store.journal([entry(1), entry(2)])
+        _ = try await store.journal(campaign: "c1", messages: [entry(1), entry(2)], skipped: [])
         try await store.record([submit(1, .accepted, id: "g-1"), submit(2, .accepted, id: "g-2")])
         let at = Timestamp(secondsSince1970: 200)
         let moved = try await store.apply([
             ReceiptRecord(gateway: "primary", gatewayMessageID: "g-1", state: .delivered, at: at),
             ReceiptRecord(gateway: "primary", gatewayMessageID: "g-1", state: .delivered, at: at),  // duplicate
             ReceiptRecord(gateway: "primary", gatewayMessageID: "g-9", state: .delivered, at: at),  // unknown id
-            ReceiptRecord(gateway: "primary", gatewayMessageID: "g-2", state: .expired, at: at),
+            ReceiptRecord(gateway: nil, gatewayMessageID: "g-2", state: .expired, at: at),  // matched by id alone
+            ReceiptRecord(gateway: "primary", gatewayMessageID: "g-2", state: .accepted, at: at),  // late, intermediate
         ])
         #expect(moved == 2)
         // A late submit answer never overwrites a receipt.
         try await store.record([submit(1, .accepted, id: "g-1")])
-        #expect(try await store.funnel(campaign: "c1") == [.delivered: 1, .expired: 1])
+        let figures = try await store.figures(campaign: "c1")
+        #expect(figures.total.delivered == 1 && figures.total.failed == 1 && figures.total.pending == 0)
+        #expect(figures.total.accepted == 2 && figures.total.deliveryRate == 0.5)
     }
 
     @Test func suppressionListAndSendLedgerSurviveReopening() async throws {
@@ -63,12 +76,54 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         try await store.suppress(numbers + numbers)
         try await store.unsuppress([numbers[1]])
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
-        try await store.journal([entry(1)])
+        _ = try await store.journal(campaign: "c1", messages: [entry(1)], skipped: [])
         try await store.record([submit(1, .accepted, id: "g-1")])
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.suppressedNumbers() == [16_502_530_000, 8_613_800_138_000])
-        #expect(try await reopened.sendCounts(since: Timestamp(secondsSince1970: 50)) == [8_613_800_138_011: 1])
-        #expect(try await reopened.sendCounts(since: Timestamp(secondsSince1970: 101)).isEmpty)
+        let since = Timestamp(secondsSince1970: 50)
+        #expect(try await reopened.sendCounts(since: since, excluding: nil) == [8_613_800_138_011: 1])
+        #expect(try await reopened.sendCounts(since: since, excluding: "c1").isEmpty)  // a campaign never caps itself
+        #expect(try await reopened.sendCounts(since: Timestamp(secondsSince1970: 101), excluding: nil).isEmpty)
+    }
+
+    @Test func aRowKeepsItsFirstDecisionAndCountsOnceInTheFunnel() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        let skipped = [
+            SkippedRow(line: 2, status: .rejected, reason: "invalid-phone"),
+            SkippedRow(line: 3, status: .suppressed, carrier: "china-mobile", gateway: "primary"),
+        ]
+        _ = try await store.journal(campaign: "c1", messages: [entry(1), entry(4, state: .deferred)], skipped: skipped)
+        // Read again after the suppression list changed: line 1 is now suppressed, line 3 no longer is.
+        let states = try await store.journal(
+            campaign: "c1", messages: [entry(3), entry(4, state: .deferred)],
+            skipped: [SkippedRow(line: 1, status: .suppressed), SkippedRow(line: 2, status: .rejected, reason: "invalid-phone")])
+        #expect(states == [nil, .deferred])
+        let figures = try await store.figures(campaign: "c1")
+        var expected = Funnel()
+        (expected.targeted, expected.rejected, expected.suppressed, expected.deferred, expected.pending) = (4, 1, 1, 1, 1)
+        #expect(figures.total == expected)
+        #expect(figures.byCarrier["china-mobile"]?.suppressed == 1)
+        #expect(try await store.nextRelease(campaign: "c1") == Timestamp(secondsSince1970: 0))
+        #expect(try await store.campaign(id: "c1")?.inputLines == nil)
+        try await store.finishInput(campaign: "c1", lines: 4)
+        #expect(try await store.campaign(id: "c1")?.inputLines == 4)
+    }
+
+    @Test func latencyPercentilesAreNearestRank() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(campaign: "c1", messages: (1...100).map { entry($0) }, skipped: [])
+        try await store.record(
+            (1...100).map { line in
+                var record = submit(line, .accepted, id: "g-\(line)")
+                record.latency = .milliseconds(line)
+                return record
+            })
+        let figures = try await store.figures(campaign: "c1")
+        #expect(figures.total.latencyP50 == .milliseconds(50))
+        #expect(figures.total.latencyP99 == .milliseconds(99))
+        #expect(figures.byGateway["primary"]?.latencyP99 == .milliseconds(99))
     }
 
     @Test func anUnwritableFolderIsAClearError() {

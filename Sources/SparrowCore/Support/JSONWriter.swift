@@ -75,6 +75,22 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// A number member, or `null` when `value` is nil; written in Swift's shortest round-tripping form.
+    public mutating func field(_ key: StaticString, _ value: Double?) {
+        self.key(key)
+        if let value, value.isFinite { bytes.append(contentsOf: Array("\(value)".utf8)) } else { null() }
+    }
+
+    /// A member whose key is only known at run time, and whose value is written by `value`.
+    public mutating func field(named key: String, _ value: (inout JSONWriter) -> Void) {
+        separate()
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+        value(&self)
+        needsComma = true
+    }
+
     public mutating func nullField(_ key: StaticString) {
         self.key(key)
         null()

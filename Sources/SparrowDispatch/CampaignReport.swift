@@ -1,0 +1,138 @@
+public import SparrowCore
+public import SparrowStore
+
+/// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON or CSV.
+public enum CampaignReport {
+    public enum Format: String, Sendable, CaseIterable {
+        case table, json, csv
+    }
+
+    /// One figure of a funnel, in the order reports show them.
+    private struct Figure: Sendable {
+        var key: StaticString
+        var value: @Sendable (Funnel) -> Value
+    }
+
+    private enum Value {
+        case count(Int)
+        case amount(Double)
+        case ratio(Double?)
+        case latency(Duration?)
+    }
+
+    private static let figures: [Figure] = [
+        Figure(key: "targeted") { .count($0.targeted) },
+        Figure(key: "rejected") { .count($0.rejected) },
+        Figure(key: "duplicate") { .count($0.duplicate) },
+        Figure(key: "suppressed") { .count($0.suppressed) },
+        Figure(key: "capped") { .count($0.capped) },
+        Figure(key: "deferred") { .count($0.deferred) },
+        Figure(key: "submitted") { .count($0.submitted) },
+        Figure(key: "accepted") { .count($0.accepted) },
+        Figure(key: "delivered") { .count($0.delivered) },
+        Figure(key: "failed") { .count($0.failed) },
+        Figure(key: "pending") { .count($0.pending) },
+        Figure(key: "segments") { .count($0.segments) },
+        Figure(key: "cost") { .amount($0.cost) },
+        Figure(key: "delivery_rate") { .ratio($0.deliveryRate) },
+        Figure(key: "latency_p50_ms") { .latency($0.latencyP50) },
+        Figure(key: "latency_p99_ms") { .latency($0.latencyP99) },
+    ]
+
+    /// The slices in report order: the total, then carriers, then gateways, each sorted by name.
+    private static func slices(_ report: CampaignFigures) -> [(kind: String, name: String, funnel: Funnel)] {
+        [("total", "", report.total)]
+            + report.byCarrier.sorted { $0.key < $1.key }.map { ("carrier", $0.key.isEmpty ? "(none)" : $0.key, $0.value) }
+            + report.byGateway.sorted { $0.key < $1.key }.map { ("gateway", $0.key.isEmpty ? "(none)" : $0.key, $0.value) }
+    }
+
+    public static func render(_ report: CampaignFigures, campaign: String, format: Format) -> String {
+        switch format {
+        case .table: table(report, campaign: campaign)
+        case .json: json(report, campaign: campaign)
+        case .csv: csv(report, campaign: campaign)
+        }
+    }
+
+    /// Figures down, slices across.
+    private static func table(_ report: CampaignFigures, campaign: String) -> String {
+        let slices = slices(report)
+        let header = ["campaign \(campaign)"] + slices.map { $0.kind == "total" ? "total" : $0.name }
+        var rows = [header]
+        for figure in figures {
+            rows.append(["\(figure.key)"] + slices.map { text(figure.value($0.funnel), human: true) })
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// One line per slice.
+    private static func csv(_ report: CampaignFigures, campaign: String) -> String {
+        var lines = [(["campaign", "slice", "name"] + figures.map { "\($0.key)" }).joined(separator: ",")]
+        for slice in slices(report) {
+            let cells = [campaign, slice.kind, slice.name].map(csvField) + figures.map { text($0.value(slice.funnel), human: false) }
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func json(_ report: CampaignFigures, campaign: String) -> String {
+        var json = JSONWriter()
+        json.object { root in
+            root.field("campaign", campaign)
+            root.field("total") { write(report.total, to: &$0) }
+            root.field("carriers") { carriers in
+                carriers.object { object in
+                    for (name, funnel) in report.byCarrier.sorted(by: { $0.key < $1.key }) {
+                        object.field(named: name) { write(funnel, to: &$0) }
+                    }
+                }
+            }
+            root.field("gateways") { gateways in
+                gateways.object { object in
+                    for (name, funnel) in report.byGateway.sorted(by: { $0.key < $1.key }) {
+                        object.field(named: name) { write(funnel, to: &$0) }
+                    }
+                }
+            }
+        }
+        json.newline()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    private static func write(_ funnel: Funnel, to json: inout JSONWriter) {
+        json.object { object in
+            for figure in figures {
+                switch figure.value(funnel) {
+                case .count(let count): object.field(figure.key, count)
+                case .amount(let amount): object.field(figure.key, (amount * 1e6).rounded() / 1e6)
+                case .ratio(let ratio): object.field(figure.key, ratio.map { ($0 * 1e4).rounded() / 1e4 })
+                case .latency(let latency): object.field(figure.key, latency.map(milliseconds))
+                }
+            }
+        }
+    }
+
+    private static func text(_ value: Value, human: Bool) -> String {
+        switch value {
+        case .count(let count): human ? PlanReport.grouped(count) : String(count)
+        case .amount(let amount): human ? PlanReport.fixed(amount, 2) : String((amount * 1e6).rounded() / 1e6)
+        case .ratio(let ratio): ratio.map { human ? PlanReport.fixed($0 * 100, 1) + "%" : String(($0 * 1e4).rounded() / 1e4) } ?? ""
+        case .latency(let latency): latency.map { human ? PlanReport.fixed(milliseconds($0), 1) : String(milliseconds($0)) } ?? ""
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double {
+        duration / .milliseconds(1)
+    }
+
+    private static func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return value }
+        return "\"" + String(value.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
+    }
+}

@@ -1,0 +1,191 @@
+public import SparrowCore
+import SparrowStore
+import Synchronization
+
+/// Submits journaled messages: a lane per carrier holds the carrier to its rate, a window bounds the requests in
+/// flight over all lanes, each message is marked as submitting (durably, in batches) just before its request
+/// goes, and the answers are recorded in batched transactions.
+final class SubmitEngine: Sendable {
+    private let store: any CampaignStore
+    private let client: GatewayClient
+    private let throttles: [String: CarrierThrottle<ContinuousClock>]
+    private let unthrottled = CarrierThrottle(rate: nil, burst: 1, clock: ContinuousClock())
+    private let window: AsyncPermits
+    private let clock: CampaignClock
+    private let progress: SendProgress
+    private let stop: StopSignal
+
+    init(
+        store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
+        progress: SendProgress, stop: StopSignal
+    ) {
+        self.store = store
+        self.client = client
+        throttles = Dictionary(
+            uniqueKeysWithValues: carriers.compactMap { carrier in
+                carrier.rate.map { (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: ContinuousClock())) }
+            })
+        self.window = AsyncPermits(window)
+        self.clock = clock
+        self.progress = progress
+        self.stop = stop
+    }
+
+    /// Submits every message taken from `batches` until it is closed (or the stop signal), and returns when each
+    /// message sent has been answered and recorded.
+    func submit(_ batches: BoundedQueue<[JournalEntry]>) async throws {
+        defer { batches.close() }  // a producer never waits on an engine that has stopped
+        let recorder = SubmitRecorder(store: store, stop: stop)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await recorder.run() }
+            defer { recorder.close() }
+            try await withThrowingTaskGroup(of: Void.self) { lanes in
+                var queues: [String: BoundedQueue<[JournalEntry]>] = [:]
+                for await batch in batches {
+                    for (carrier, entries) in Dictionary(grouping: batch, by: { $0.carrier ?? "" }) {
+                        let queue =
+                            queues[carrier]
+                            ?? {
+                                let queue = BoundedQueue<[JournalEntry]>(capacity: 4)
+                                queues[carrier] = queue
+                                let throttle = throttles[carrier] ?? unthrottled
+                                lanes.addTask { try await self.runLane(queue, throttle: throttle, recorder: recorder) }
+                                return queue
+                            }()
+                        await queue.put(entries.sorted { $0.line < $1.line })
+                    }
+                }
+                for queue in queues.values { queue.close() }
+                try await lanes.waitForAll()
+            }
+        }
+    }
+
+    /// Sends one carrier's messages in order, as fast as its throttle and the window allow.
+    private func runLane(
+        _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
+    ) async throws {
+        defer { queue.close() }
+        let largestGroup = min(window.limit, 256)
+        try await withThrowingDiscardingTaskGroup { requests in
+            for await entries in queue {
+                var rest = entries[...]
+                while !rest.isEmpty, !stop.isSet {
+                    let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
+                    let group = rest.prefix(admitted)
+                    rest = rest.dropFirst(admitted)
+                    await window.acquire(group.count)
+                    do {
+                        try await store.markSubmitting(group.map(\.id))
+                    } catch {
+                        stop.set()  // nothing more goes out unjournaled
+                        window.release(group.count)
+                        throw error
+                    }
+                    for entry in group {
+                        requests.addTask {
+                            let outcome = await self.client.submit(
+                                OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway))
+                            self.window.release()
+                            recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
+                            self.progress.count(outcome)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Collects submit answers and writes them to the store in batched transactions: every 20 ms, or at once when
+/// 512 are waiting.
+final class SubmitRecorder: Sendable {
+    private struct State {
+        var pending: [SubmitRecord] = []
+        var closed = false
+    }
+
+    private let store: any CampaignStore
+    private let stop: StopSignal
+    private let state = Mutex(State())
+    private let batchSize = 512
+
+    init(store: any CampaignStore, stop: StopSignal) {
+        self.store = store
+        self.stop = stop
+    }
+
+    func add(_ record: SubmitRecord) {
+        state.withLock { $0.pending.append(record) }
+    }
+
+    func close() {
+        state.withLock { $0.closed = true }
+    }
+
+    /// Writes batches until closed, then writes what is left.
+    func run() async throws {
+        let clock = ContinuousClock()
+        while true {
+            let (batch, closed) = state.withLock { state in
+                let batch = Array(state.pending.prefix(batchSize))
+                state.pending.removeFirst(batch.count)
+                return (batch, state.closed && state.pending.isEmpty)
+            }
+            if !batch.isEmpty {
+                do {
+                    try await store.record(batch)
+                } catch {
+                    stop.set()  // answers that cannot be recorded stop the sending; resume settles them
+                    throw error
+                }
+            }
+            if closed { return }
+            if batch.count < batchSize { try? await clock.sleep(for: .milliseconds(20)) }
+        }
+    }
+}
+
+extension SubmitRecord {
+    init(entry: JournalEntry, outcome: SubmitOutcome, at: Timestamp) {
+        let (state, gatewayID, error): (MessageState, String?, String?) =
+            switch outcome.status {
+            case .accepted(let gatewayID): (.accepted, gatewayID, nil)
+            case .failed(let reason): (.failed, nil, reason)
+            case .unknown(let reason): (.unknown, nil, reason)
+            }
+        self.init(
+            id: entry.id, state: state, gateway: outcome.gateway, gatewayMessageID: gatewayID,
+            attempts: outcome.attempts, latency: outcome.latency, error: error, at: at)
+    }
+}
+
+/// Set once, by Ctrl-C or SIGTERM: stop taking new work, finish what is in flight.
+public final class StopSignal: Sendable {
+    private let flag = Atomic(false)
+
+    public init() {}
+
+    public var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    public func set() { flag.store(true, ordering: .releasing) }
+}
+
+/// The campaign's clock: the wall clock, or `--now` advanced by the time elapsed since the run began.
+public struct CampaignClock: Sendable {
+    private let origin: Timestamp
+    private let start = ContinuousClock.now
+
+    public init(origin: Timestamp) {
+        self.origin = origin
+    }
+
+    public func now() -> Timestamp {
+        origin + Int64((ContinuousClock.now - start) / .seconds(1))
+    }
+
+    /// How long until `instant` on this clock.
+    public func duration(until instant: Timestamp) -> Duration {
+        .seconds(instant.secondsSince1970 - now().secondsSince1970)
+    }
+}

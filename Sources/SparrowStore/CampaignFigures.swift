@@ -1,0 +1,40 @@
+/// A campaign's funnel, for one slice (all of it, a carrier or a gateway). Every input row is counted once:
+/// `targeted` = `rejected` + `duplicate` + `suppressed` + `capped` + messages, and messages = `deferred` +
+/// `delivered` + `failed` + `pending`. `submitted` and `accepted` are stages messages passed.
+public struct Funnel: Sendable, Hashable {
+    public var targeted = 0
+    public var rejected = 0
+    public var duplicate = 0
+    public var suppressed = 0
+    public var capped = 0
+    /// Held for quiet hours, not yet sent.
+    public var deferred = 0
+    /// Handed to a gateway at least once.
+    public var submitted = 0
+    /// Taken by a gateway.
+    public var accepted = 0
+    public var delivered = 0
+    /// Refused by the gateway, not deliverable, or expired.
+    public var failed = 0
+    /// Not settled yet: waiting to be sent, awaiting a receipt, or unknown after an ambiguous failure.
+    public var pending = 0
+    /// Segments and cost of the messages gateways accepted.
+    public var segments = 0
+    public var cost = 0.0
+    public var latencyP50: Duration?
+    public var latencyP99: Duration?
+
+    public init() {}
+
+    /// Delivered over accepted, or nil before anything was accepted.
+    public var deliveryRate: Double? { accepted > 0 ? Double(delivered) / Double(accepted) : nil }
+}
+
+/// A campaign's funnel in total, per carrier and per gateway ("" for rows with none).
+public struct CampaignFigures: Sendable, Hashable {
+    public var total = Funnel()
+    public var byCarrier: [String: Funnel] = [:]
+    public var byGateway: [String: Funnel] = [:]
+
+    public init() {}
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import SparrowConfig
+import SparrowCore
+import SparrowDispatch
+import SparrowStore
+import SparrowTransport
+
+struct Send: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dispatch a campaign to the recipients on standard input.",
+        discussion: """
+            Every row is decided as plan would, journaled in the store, and sent through the carriers' throttles \
+            and the gateways; progress goes to standard error. Messages deferred by quiet hours are kept in the \
+            journal: --wait sends them when they come due, otherwise `sparrow resume` does. Ctrl-C stops reading, \
+            finishes the requests in flight and prints the resume command.
+            """)
+
+    @OptionGroup var campaign: CampaignOptions
+
+    @Option(help: "The campaign's id (letters, digits, . _ -); a new one is made when absent.")
+    var campaignID: String?
+
+    @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
+    var wait = false
+
+    @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
+    var maxRowBytes: Int = 64 * 1024
+
+    func validate() throws {
+        if let campaignID, !MessageID.isValidCampaign(campaignID) {
+            throw ValidationError("--campaign-id must be 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try campaign.loadConfiguration()
+        let template = try campaign.loadTemplate()
+        let now = try campaign.instant()
+        let id = campaignID ?? Self.newCampaignID(now: now)
+        let store = try openStore(configuration)
+        if try await store.campaign(id: id) != nil {
+            throw UsageError(message: "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config) --campaign \(id)")
+        }
+        let reader = PlanRun(
+            settings: configuration.planSettings(template: template),
+            options: .init(
+                format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
+                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
+            contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
+        printError("sparrow: campaign \(id)")
+        try await CampaignLauncher(
+            configuration: configuration, configPath: campaign.config, store: store, campaign: id,
+            template: template.source, now: now, wait: wait
+        ).launch(reading: (reader, 0), rejectsPath: campaign.rejects)
+    }
+
+    /// `20261122-143000-7f3a`: the start time (UTC) and 16 random bits.
+    static func newCampaignID(now: Timestamp) -> String {
+        let digits = now.description.filter(\.isNumber)
+        let stamp = "\(digits.prefix(8))-\(digits.dropFirst(8).prefix(6))"
+        return stamp + "-" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+    }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Finish a campaign that was interrupted, sending nothing twice.",
+        discussion: """
+            Sends what the journal holds unanswered and the deferred messages that are due. When the campaign's \
+            input was not read to its end, pipe the same input again: rows journaled before keep their first \
+            decision and are not sent again.
+            """)
+
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    @Option(help: "The campaign to finish.")
+    var campaign: String
+
+    @Option(help: "Recipients' format: csv or jsonl (default: detected from the first byte).")
+    var format: String?
+
+    @Option(help: "Resume as of this instant (RFC 3339) instead of the clock.")
+    var now: String?
+
+    @Option(help: "Where rejected rows are written (JSON Lines), when the input is read again.")
+    var rejects: String = "rejects.jsonl"
+
+    @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
+    var wait = false
+
+    func validate() throws {
+        if let format, RecipientFormat(rawValue: format) == nil { throw ValidationError("--format must be csv or jsonl") }
+    }
+
+    func run() async throws {
+        let configuration = try readConfiguration(config)
+        let now = try parseInstant(self.now)
+        let store = try openStore(configuration)
+        guard let record = try await store.campaign(id: campaign) else {
+            throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+        }
+        let launcher = CampaignLauncher(
+            configuration: configuration, configPath: config, store: store, campaign: campaign,
+            template: record.template, now: now, wait: wait)
+        guard record.inputLines == nil, isatty(0) == 0 else {
+            return try await launcher.launch(reading: nil, rejectsPath: nil)
+        }
+        let template: MessageTemplate
+        do {
+            template = try MessageTemplate(record.template)
+        } catch {
+            throw RuntimeFailure(message: "campaign '\(campaign)': its stored template no longer compiles: \(error)")
+        }
+        let reader = PlanRun(
+            settings: configuration.planSettings(template: template),
+            options: .init(
+                format: format.flatMap(RecipientFormat.init(rawValue:)), now: now, rejectsPath: rejects,
+                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
+            contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
+        try await launcher.launch(reading: (reader, 0), rejectsPath: rejects)
+    }
+}
+
+/// Opens the configured store, creating it.
+func openStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore {
+    do {
+        return try SQLiteStore(path: configuration.store)
+    } catch {
+        throw RuntimeFailure(message: "store \(error)")
+    }
+}
+
+/// Runs a campaign for `send` and `resume`: wires the transport and the gateways, shows progress, stops gently
+/// on Ctrl-C or SIGTERM, and prints the outcome and what to do next.
+struct CampaignLauncher {
+    var configuration: SparrowConfiguration
+    var configPath: String
+    var store: SQLiteStore
+    var campaign: String
+    var template: String
+    var now: Timestamp
+    var wait: Bool
+
+    func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
+        let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
+        defer { transport.shutdown() }
+        let stop = StopSignal()
+        let progress = SendProgress()
+        let run = CampaignRun(
+            options: .init(
+                campaign: campaign, template: template, waitForDeferred: wait,
+                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
+            store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
+            carriers: configuration.carriers, clock: CampaignClock(origin: now), progress: progress, stop: stop)
+        let signals = StopOnSignals(stop)
+        let display = ProgressDisplay(progress, inputSize: input == nil ? nil : ProgressDisplay.regularFileSize(0))
+        let showing = Task { await display.run() }
+        let outcome: CampaignRun.Outcome
+        do {
+            outcome = try await run.run(reading: input)
+        } catch let error as RecipientFileError {
+            showing.cancel()
+            throw UsageError(message: "recipients: \(error)")
+        } catch let error as IOError {
+            showing.cancel()
+            throw RuntimeFailure(message: "\(error)")
+        } catch {
+            showing.cancel()
+            throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
+        }
+        showing.cancel()
+        await showing.value
+        signals.cancel()
+        let figures = try await store.figures(campaign: campaign)
+        printError(CampaignReport.render(figures, campaign: campaign, format: .table))
+        if let rejectsPath, figures.total.rejected > 0 {
+            printError("sparrow: \(figures.total.rejected) rejected rows in \(rejectsPath)")
+        }
+        if outcome.inFlightResent > 0 {
+            printError("sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys")
+        }
+        if outcome.inFlightUnknown > 0 {
+            printError("sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle")
+        }
+        if outcome.stopped {
+            printError("sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients")
+            throw ExitCode.failure
+        }
+        if !outcome.inputComplete {
+            printError("sparrow: the campaign's input was never read to its end; pipe it again to: \(resumeCommand)")
+        }
+        if let next = outcome.nextRelease {
+            printError("sparrow: \(figures.total.deferred) messages deferred by quiet hours, the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)")
+        }
+    }
+
+    private var resumeCommand: String { "sparrow resume --config \(configPath) --campaign \(campaign)" }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import SparrowConfig
+import SparrowCore
+import SparrowDispatch
+import SparrowGatewaySim
+import SparrowStore
+import SparrowTestSupport
+import SparrowTransport
+import Testing
+
+/// A campaign's moving parts over a real store file, real loopback HTTP and a real input file.
+struct CampaignFixture {
+    let folder: URL
+    let configuration: SparrowConfiguration
+    let store: SQLiteStore
+
+    /// `gateway` is YAML for one gateway at `base`; the rest of the configuration is the example's.
+    init(base: String, gateway: String = "idempotency: { honoured: true }", extra: String = "") throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let yaml = """
+            store: \(folder.path)/s.sqlite
+            default_region: CN
+            signature: "【青禾】"
+            frequency_cap: { max: 1, per: 24h }
+            \(extra)
+            gateways:
+              - name: primary
+                url: \(base)/v1/sms
+                format: json
+                fields: { to: "{{to}}", text: "{{text}}" }
+                response: { message_id: message_id }
+                max_in_flight: 8
+                \(gateway)
+            """
+        configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("s.yaml").path)
+        store = try SQLiteStore(path: configuration.store)
+    }
+
+    /// Writes `csv` to a file and opens it for reading.
+    func input(_ csv: String) throws -> Int32 {
+        let path = folder.appendingPathComponent("recipients-\(UUID().uuidString).csv").path
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        return open(path, O_RDONLY)
+    }
+
+    func run(
+        _ campaign: String, template: String = "{{name}}，您的订单已发货", csv: String?, now: String,
+        transport: CurlTransport, stop: StopSignal = StopSignal(), progress: SendProgress = SendProgress(),
+        wait: Bool = false
+    ) async throws -> CampaignRun.Outcome {
+        let instant = Timestamp(rfc3339: now)!
+        let run = CampaignRun(
+            options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8), store: store,
+            client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
+            carriers: configuration.carriers, clock: CampaignClock(origin: instant), progress: progress, stop: stop)
+        guard let csv else { return try await run.run(reading: nil) }
+        var contacts = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
+        contacts.cap = 1
+        contacts.recentSends = try await store.sendCounts(since: instant + -86_400, excluding: campaign)
+        let reader = PlanRun(
+            settings: configuration.planSettings(template: try MessageTemplate(template)),
+            options: .init(
+                format: nil, now: instant, rejectsPath: folder.appendingPathComponent("rejects.jsonl").path,
+                batchSize: 16),
+            contacts: contacts)
+        let descriptor = try input(csv)
+        defer { close(descriptor) }
+        return try await run.run(reading: (reader, descriptor))
+    }
+}
+
+func number(_ text: String) -> PhoneNumber {
+    try! PhoneNumberParser.parse(text, defaultRegion: "CN").get().number
+}
+
+@Suite(.timeLimit(.minutes(2))) struct CampaignRunTests {
+    /// 04:00Z is noon in Shanghai and 23:00 in New York.
+    static let noon = "2026-11-22T04:00:00Z"
+
+    @Test func theFunnelCountsEveryRowExactlyOnce() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            try await fixture.store.suppress([number("13900139000")])
+            // An earlier campaign reached 13700137000 an hour ago: the cap (1 a day) holds it back.
+            let earlier = Timestamp(rfc3339: "2026-11-22T03:00:00Z")!
+            try await fixture.store.beginCampaign(id: "old", template: "x", at: earlier)
+            _ = try await fixture.store.journal(
+                campaign: "old",
+                messages: [
+                    JournalEntry(
+                        id: "old-2", campaign: "old", line: 2, to: "+8613700137000", carrier: nil, gateway: "primary",
+                        text: "x", segments: 1, throttleUnits: 1, cost: 0, sendAt: earlier, state: .ready)
+                ], skipped: [])
+            try await fixture.store.record([
+                SubmitRecord(
+                    id: "old-2", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
+                    latency: .milliseconds(1), error: nil, at: earlier)
+            ])
+            let csv = """
+                phone,name,tz
+                13800138000,王,
+                138 0013 8000,王,
+                12345,李,
+                13900139000,赵,
+                13700137000,钱,
+                +1 202 555 0123,Ann,America/New_York
+                15000150000,,
+                18600186000,孙,
+
+                """
+            let outcome = try await fixture.run("spring", csv: csv, now: Self.noon, transport: transport)
+            #expect(!outcome.stopped && outcome.inputComplete)
+            #expect(outcome.nextRelease == Timestamp(rfc3339: "2026-11-22T13:00:00Z"))  // 08:00 in New York
+            let figures = try await fixture.store.figures(campaign: "spring")
+            var expected = Funnel()
+            (expected.targeted, expected.rejected, expected.duplicate, expected.suppressed, expected.capped) = (8, 2, 1, 1, 1)
+            (expected.deferred, expected.submitted, expected.accepted, expected.pending) = (1, 2, 2, 2)
+            expected.segments = 2
+            #expect(figures.total.latencyP50 != nil)
+            expected.latencyP50 = figures.total.latencyP50
+            expected.latencyP99 = figures.total.latencyP99
+            #expect(figures.total == expected)
+            #expect(simulator.stats.messages == 2)
+            let rejects = try String(contentsOf: fixture.folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)
+            #expect(rejects.contains(#""line":4,"reason":"invalid-phone""#))
+            #expect(rejects.contains(#""line":8,"reason":"missing-variable""#))
+
+            // Resumed after the quiet hours ended in New York: the deferred message goes, nothing else again.
+            let later = try await fixture.run("spring", csv: nil, now: "2026-11-22T13:00:00Z", transport: transport)
+            #expect(later.nextRelease == nil)
+            #expect(simulator.stats.messages == 3)
+            #expect(simulator.stats.duplicates == 0)
+            #expect(try await fixture.store.figures(campaign: "spring").total.accepted == 3)
+        }
+    }
+
+    @Test func aStoppedCampaignResumesWithoutSendingAnythingTwice() async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(5)))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+            let stop = StopSignal()
+            let progress = SendProgress()
+            let watcher = Task {
+                while progress.snapshot.accepted < 60 { try await Task.sleep(for: .milliseconds(2)) }
+                stop.set()
+            }
+            let first = try await fixture.run("resumed", csv: csv, now: Self.noon, transport: transport, stop: stop, progress: progress)
+            try await watcher.value
+            #expect(first.stopped)
+            #expect(!first.inputComplete)
+            let sentBefore = simulator.stats.messages
+            #expect(sentBefore >= 60 && sentBefore < 400)
+            let pending = try await fixture.store.figures(campaign: "resumed").total.pending
+            #expect(pending == 400 - sentBefore || pending > 0)
+
+            let second = try await fixture.run("resumed", csv: csv, now: Self.noon, transport: transport)
+            #expect(!second.stopped && second.inputComplete)
+            #expect(simulator.stats.messages == 400)
+            #expect(simulator.stats.duplicates == 0)  // a clean stop leaves nothing in flight
+            let figures = try await fixture.store.figures(campaign: "resumed")
+            #expect(figures.total.targeted == 400 && figures.total.accepted == 400)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func messagesInFlightAtACrashAreResentOnlyToAGatewayHonouringKeys(honoured: Bool) async throws {
+        let simulator = GatewaySimulator(honoursIdempotency: honoured)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
+            let now = Timestamp(rfc3339: Self.noon)!
+            let entries = (2...6).map { line in
+                JournalEntry(
+                    id: "crashed-\(line)", campaign: "crashed", line: line, to: "+861390000100\(line)", carrier: nil,
+                    gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: now, state: .ready)
+            }
+            // As a crash leaves them: three messages marked as submitting, their requests gone, the answers lost.
+            try await fixture.store.beginCampaign(id: "crashed", template: "您好", at: now)
+            _ = try await fixture.store.journal(campaign: "crashed", messages: entries, skipped: [])
+            try await fixture.store.markSubmitting(entries.prefix(3).map(\.id))
+            let client = GatewayClient(gateways: fixture.configuration.gateways, transport: transport)
+            for entry in entries.prefix(3) {
+                _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
+            }
+
+            let outcome = try await fixture.run("crashed", csv: nil, now: Self.noon, transport: transport)
+            #expect(outcome.inFlightResent == (honoured ? 3 : 0))
+            #expect(outcome.inFlightUnknown == (honoured ? 0 : 3))
+            #expect(simulator.stats.messages == 5)  // every customer got the message once
+            #expect(simulator.stats.duplicates == (honoured ? 3 : 0))  // the gateway recognised the resent keys
+            let figures = try await fixture.store.figures(campaign: "crashed")
+            #expect(figures.total.accepted == (honoured ? 5 : 2))
+            #expect(figures.total.pending == (honoured ? 5 : 5))  // accepted awaiting receipts, or unknown
+        }
+    }
+}

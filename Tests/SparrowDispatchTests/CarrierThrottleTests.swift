@@ -1,0 +1,64 @@
+import SparrowCore
+import SparrowDispatch
+import Synchronization
+import Testing
+
+/// A clock that moves only when slept on, to the end of the sleep: a throttle's whole schedule runs at once, and
+/// the times it admitted messages are exact.
+final class FastForwardClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let current = Mutex(Instant(offset: .zero))
+
+    var now: Instant { current.withLock { $0 } }
+    var minimumResolution: Duration { .nanoseconds(1) }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        current.withLock { $0 = max($0, deadline) }
+    }
+}
+
+@Suite struct CarrierThrottleTests {
+    /// Every interval of the schedule, not just the whole run: what went in `[a, b]` never exceeds what the
+    /// bucket allows, `burst + rate × (b − a)`.
+    @Test(arguments: [(rate: 50.0, burst: 10), (rate: 3.0, burst: 1), (rate: 1000.0, burst: 200)])
+    func theRateIsNeverExceeded(rate: Double, burst: Int) async {
+        let clock = FastForwardClock()
+        let throttle = CarrierThrottle(rate: rate, burst: burst, clock: clock)
+        var random = SplitMix64(seed: 42)
+        var units = (0..<1500).map { _ in 1 + Int(random.next() % UInt64(min(burst, 3))) }  // messages of 1–3 segments
+        var sent: [(at: Duration, units: Int)] = []
+        while !units.isEmpty {
+            let admitted = await throttle.admit(units.prefix(64))
+            #expect(admitted >= 1)
+            let at = clock.now.offset
+            sent += units.prefix(admitted).map { (at, $0) }
+            units.removeFirst(admitted)
+        }
+        var worst = 0.0
+        for start in sent.indices {
+            var total = 0
+            for end in start..<sent.count {
+                total += sent[end].units
+                let allowed = Double(burst) + rate * ((sent[end].at - sent[start].at) / .seconds(1))
+                worst = max(worst, Double(total) - allowed)
+            }
+        }
+        #expect(worst <= 1e-6, "exceeded the bucket by \(worst) units")
+        // And it is not slower than the rate either: the last message goes as soon as the rate allows.
+        let total = Double(sent.reduce(0) { $0 + $1.units })
+        let expected = (total - Double(burst)) / rate
+        #expect(abs(sent.last!.at / .seconds(1) - expected) < 3 / rate)
+    }
+
+    @Test func aCarrierWithoutARateIsNotHeld() async {
+        let throttle = CarrierThrottle(rate: nil, burst: 1, clock: FastForwardClock())
+        #expect(await throttle.admit(Array(repeating: 5, count: 1000)) == 1000)
+    }
+}
