@@ -1,13 +1,14 @@
 public import SparrowCore
 
-/// Reads carrier tables: the `carriers` key of a configuration (an inline list, or `include` files with
-/// optional `overrides` of rates), or the built-in China table when the key is absent.
+/// Reads carrier tables: the `carriers` key of a configuration (an inline list, or `include` files, with
+/// optional `overrides` of rates), or the built-in China table when the key is absent or only overrides it.
 enum CarrierTables {
     static func read(_ node: YAMLNode?, folder: String, environment: [String: String]) throws -> [Carrier] {
-        guard let node else {
-            return try carriers(in: YAMLFile.parse(BuiltinCarriers.china, file: "<built-in carriers/cn.yaml>",
+        let builtin = {
+            try carriers(in: YAMLFile.parse(BuiltinCarriers.china, file: "<built-in carriers/cn.yaml>",
                 environment: environment))
         }
+        guard let node else { return try builtin() }
         if node.isSequence {
             return try validated(list(node), at: node)
         }
@@ -27,6 +28,7 @@ enum CarrierTables {
         if let inline = map["list"] {
             result += try list(inline)
         }
+        if map["include"] == nil, map["list"] == nil { result = try builtin() }
         result = try validated(result, at: node)
         if let overrides = map["overrides"] {
             try applyOverrides(overrides, to: &result)

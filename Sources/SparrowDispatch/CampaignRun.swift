@@ -150,8 +150,16 @@ public struct CampaignRun: Sendable {
                 guard let last = page.last else { break }
                 after = last.line
                 var due: [JournalEntry] = []
-                var unknown: [SubmitRecord] = []
+                var unknownOrFailed: [SubmitRecord] = []
                 for entry in page {
+                    guard client.isConfigured(entry.gateway) else {
+                        unknownOrFailed.append(
+                            SubmitRecord(
+                                id: entry.id, state: entry.state == .submitting ? .unknown : .failed,
+                                gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: .zero,
+                                error: "gateway '\(entry.gateway)' is no longer configured", at: clock.now()))
+                        continue
+                    }
                     guard entry.state == .submitting else {
                         due.append(entry)
                         continue
@@ -161,14 +169,14 @@ public struct CampaignRun: Sendable {
                         due.append(entry)
                     } else {
                         outcome.inFlightUnknown += 1
-                        unknown.append(
+                        unknownOrFailed.append(
                             SubmitRecord(
                                 id: entry.id, state: .unknown, gateway: entry.gateway, gatewayMessageID: nil,
                                 attempts: 0, latency: .zero, error: "in flight when an earlier run stopped",
                                 at: clock.now()))
                     }
                 }
-                if !unknown.isEmpty { try await store.record(unknown) }
+                if !unknownOrFailed.isEmpty { try await store.record(unknownOrFailed) }
                 progress.decided(rows: 0, toSend: due.count)
                 if !due.isEmpty, await !ready.put(due) { break }
             }

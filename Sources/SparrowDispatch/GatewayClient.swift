@@ -72,7 +72,13 @@ public final class GatewayClient: Sendable {
         start = clock.now
     }
 
+    /// Whether `gateway` is configured (a resumed campaign's journal may name one removed since).
+    public func isConfigured(_ gateway: String) -> Bool {
+        gateways[gateway] != nil
+    }
+
     /// Submits `message`, retrying and failing over as the configuration allows.
+    /// - Precondition: `message.gateway` is configured.
     public func submit(_ message: OutboundMessage) async -> SubmitOutcome {
         let began = clock.now
         let (gatewayName, probe) = await route(message.gateway)

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -83,10 +84,15 @@ public struct GatewaySimulator: Sendable {
 
     private let state: SimulatorState
 
+    /// A file that gets a line `MICROSECONDS_SINCE_START TO` for every new message, to measure rates as the gateway
+    /// sees them.
+    public var arrivalLog: String?
+
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil
     ) {
+        self.arrivalLog = arrivalLog
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
@@ -114,14 +120,15 @@ public struct GatewaySimulator: Sendable {
         }
         let sender = receipts.map(ReceiptSender.init)
         defer { sender?.shutdown() }
+        let arrivals = try arrivalLog.map(ArrivalLog.init(path:))
         let app = Application(
-            router: router(receipts: sender), server: server,
+            router: router(receipts: sender, arrivals: arrivals), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         try await app.run()
     }
 
-    func router(receipts: ReceiptSender?) -> Router<BasicRequestContext> {
+    func router(receipts: ReceiptSender?, arrivals: ArrivalLog?) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/stats") { _, _ in
             Response(
@@ -129,7 +136,7 @@ public struct GatewaySimulator: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: state.stats.json)))
         }
         let accept: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await answer(request, receipts: receipts)
+            try await answer(request, receipts: receipts, arrivals: arrivals)
         }
         for path: RouterPath in ["/", "**"] {
             router.post(path, use: accept)
@@ -139,7 +146,7 @@ public struct GatewaySimulator: Sendable {
         return router
     }
 
-    private func answer(_ request: Request, receipts: ReceiptSender?) async throws -> Response {
+    private func answer(_ request: Request, receipts: ReceiptSender?, arrivals: ArrivalLog?) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
         if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
             return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
@@ -159,14 +166,40 @@ public struct GatewaySimulator: Sendable {
             try await Task.sleep(for: .seconds(3600))  // until the client gives up and the server stops
             throw CancellationError()
         case .accepted(let messageID, let isNew):
-            if isNew, let receipts {
+            if isNew, receipts != nil || arrivals != nil {
                 let fields = RequestFields(query: request.uri.query, body: body)
-                receipts.schedule(messageID: messageID, to: fields.recipient, draw: state.draw)
+                receipts?.schedule(messageID: messageID, to: fields.recipient, draw: state.draw)
+                arrivals?.record(to: fields.recipient ?? "-")
             }
             return dialect.acceptance(messageID: messageID)
         }
     }
 
+}
+
+/// Appends one line per new message to a file: microseconds since the simulator started, and the number.
+final class ArrivalLog: Sendable {
+    private let descriptor: Int32
+    private let lock = Mutex(())
+    private let started = ContinuousClock.now
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ArrivalLogError(path: path, errno: errno) }
+    }
+
+    deinit { close(descriptor) }
+
+    func record(to: String) {
+        let line = Array("\(Int64((ContinuousClock.now - started) / .microseconds(1))) \(to)\n".utf8)
+        lock.withLock { _ in _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } }
+    }
+}
+
+struct ArrivalLogError: Error, CustomStringConvertible {
+    var path: String
+    var errno: Int32
+    var description: String { "\(path): \(String(cString: strerror(errno)))" }
 }
 
 /// The simulator's counters and the answers it gave to each idempotency key, under one lock.

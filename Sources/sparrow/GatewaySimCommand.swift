@@ -59,6 +59,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
+    @Option(help: "Append a line 'MICROSECONDS_SINCE_START NUMBER' to this file for every new message.")
+    var arrivalLog: String?
+
     @Option(help: "Seed of the fault draws, so that runs repeat.")
     var seed: UInt64 = 1
 
@@ -106,7 +109,7 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates)
-            })
+            }, arrivalLog: arrivalLog)
         try await simulator.run(host: address.host, port: address.port) { port in
             // Written at once, unbuffered: scripts wait for this line to learn the port.
             let line = "gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)\n"

@@ -41,6 +41,19 @@ struct SparrowProcess {
             stderr: String(decoding: errorData.wait(), as: UTF8.self))
     }
 
+    /// Starts `sparrow` reading `stdin` from a file, its output discarded, and returns at once.
+    static func start(_ arguments: [String], stdin: URL, in directory: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardInput = try FileHandle(forReadingFrom: stdin)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// A fresh temporary folder for one test's files.
     static func temporaryFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-cli-\(UUID().uuidString)")

@@ -115,6 +115,17 @@ let minimal = """
         ])
     }
 
+    @Test func overridesAloneApplyToTheBuiltInTable() throws {
+        let configuration = try load(minimal + """
+
+            carriers:
+              overrides:
+                china-mobile: { rate: 300, burst: 10 }
+            """)
+        #expect(configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
+        #expect(configuration.carriers[0].rate == 300 && configuration.carriers[0].burst == 10)
+    }
+
     @Test func quietHoursOff() throws {
         #expect(try load(minimal + "\nquiet_hours: off").quietHours == nil)
     }
