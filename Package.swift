@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SparrowTransport", targets: ["SparrowTransport"]),
         .library(name: "SparrowStore", targets: ["SparrowStore"]),
         .library(name: "SparrowDispatch", targets: ["SparrowDispatch"]),
+        .library(name: "SparrowReceipts", targets: ["SparrowReceipts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -72,8 +73,19 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // What tests share: a gateway simulator on a free port.
-        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim"]),
+        // `sparrow receipts`: the DLR/MO webhook; receipts reach the store in batches.
+        .target(
+            name: "SparrowReceipts",
+            dependencies: [
+                "SparrowCore", "SparrowConfig", "SparrowStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
+        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim", "SparrowReceipts"]),
         // Drives the core over real input, the gateways and the store: `plan`, `send`, `resume`, `report`.
         .target(
             name: "SparrowDispatch",
@@ -85,8 +97,8 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowStore", "SparrowTransport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowReceipts",
+                "SparrowStore", "SparrowTransport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
@@ -96,12 +108,21 @@ let package = Package(
             dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
         ),
         .testTarget(name: "SparrowStoreTests", dependencies: ["SparrowStore", "SparrowCore"]),
-        .testTarget(name: "SparrowCLITests", dependencies: ["sparrow", "SparrowCore", "SparrowStore"]),
+        .testTarget(
+            name: "SparrowReceiptsTests",
+            dependencies: [
+                "SparrowReceipts", "SparrowConfig", "SparrowCore", "SparrowStore", "SparrowTransport", "SparrowTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "SparrowCLITests",
+            dependencies: ["sparrow", "SparrowCore", "SparrowStore", "SparrowGatewaySim", "SparrowTestSupport"]
+        ),
         .testTarget(
             name: "SparrowDispatchTests",
             dependencies: [
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
-                "SparrowTestSupport", "SparrowStore",
+                "SparrowTestSupport", "SparrowStore", "SparrowReceipts",
             ]
         ),
     ]

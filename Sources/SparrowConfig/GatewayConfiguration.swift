@@ -25,6 +25,8 @@ extension SparrowConfiguration {
         public var verifyTLS: Bool
         public var caFile: String?
         public var followRedirects: Bool
+        /// How the gateway's delivery receipts read (`POST /dlr/{name}`).
+        public var receipts: ReceiptMapping
         public var location: SourceLocation
 
         public var url: String { dialect.url }
@@ -39,7 +41,7 @@ extension SparrowConfiguration.Gateway {
     static let keys = [
         "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
         "connect_timeout", "timeout", "fields", "headers", "auth", "sender", "values", "idempotency", "response",
-        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects",
+        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts",
     ]
 
     static func readAll(_ node: YAMLNode, carriers: [Carrier], folder: String) throws -> [Self] {
@@ -154,7 +156,8 @@ extension SparrowConfiguration.Gateway {
             httpVersion: try map["http_version"]?.oneOf(HTTPVersion.self) ?? .http1_1,
             verifyTLS: try tls?["verify"]?.bool() ?? true,
             caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
-            followRedirects: try map["follow_redirects"]?.bool() ?? false, location: item.location)
+            followRedirects: try map["follow_redirects"]?.bool() ?? false,
+            receipts: try readReceiptMapping(map["receipts"]), location: item.location)
     }
 
     private enum SplitMode: String, CaseIterable { case gateway, sparrow }
@@ -219,6 +222,46 @@ extension SparrowConfiguration.Gateway {
         if let path = map["message_id"] { reading.messageIDPath = try path.string() }
         if let path = map["error"] { reading.errorPath = try path.string() }
         return reading
+    }
+
+    /// `{ id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] } }`:
+    /// field names (or lists of them, tried in order) replace the standard ones; status words are added to the
+    /// standard words.
+    private static func readReceiptMapping(_ node: YAMLNode?) throws -> ReceiptMapping {
+        guard let node else { return .standard }
+        let map = try node.mapping(keys: ["id", "status", "error", "states"])
+        var words: [ReceiptStatus: [String]] = [:]
+        if let statesNode = map["states"] {
+            let states = try statesNode.mapping(keys: ReceiptStatus.allCases.map(\.rawValue))
+            var seen: [String: ReceiptStatus] = [:]
+            for status in ReceiptStatus.allCases {
+                guard let list = states[status.rawValue] else { continue }
+                for wordNode in try list.isSequence ? list.list() : [list] {
+                    let word = try wordNode.string()
+                    let folded = ReceiptMapping.folded(word)
+                    guard !folded.isEmpty else { throw wordNode.error(.invalidValue, "a status word cannot be empty") }
+                    if let other = seen[folded] {
+                        throw wordNode.error(.invalidValue, "'\(word)' is already listed under \(other.rawValue)")
+                    }
+                    seen[folded] = status
+                    words[status, default: []].append(word)
+                }
+            }
+        }
+        let standard = ReceiptMapping.standard
+        return ReceiptMapping(
+            idFields: try map["id"].map(fieldNames) ?? standard.idFields,
+            statusFields: try map["status"].map(fieldNames) ?? standard.statusFields,
+            errorFields: try map["error"].map(fieldNames) ?? standard.errorFields, words: words)
+    }
+
+    /// A field name (a dotted path in JSON bodies), or a list of them.
+    private static func fieldNames(_ node: YAMLNode) throws -> [String] {
+        let names = try node.isSequence ? node.list().map { try $0.string() } : [node.string()]
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw node.error(.invalidValue, "expected a field name or a list of them")
+        }
+        return names
     }
 
     private static func readRetry(_ node: YAMLNode?) throws -> RetryPolicy {

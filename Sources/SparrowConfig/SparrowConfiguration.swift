@@ -22,10 +22,34 @@ public struct SparrowConfiguration: Sendable {
         public var window: Duration
     }
 
-    /// The webhook that takes delivery receipts and replies.
+    /// The webhook that takes delivery receipts and replies (`sparrow receipts`).
     public struct Receipts: Sendable, Hashable {
-        public var listen: String
+        public var host: String
+        /// 0 picks a free port.
+        public var port: Int
+        /// A token callers send as `Authorization: Bearer …`.
         public var token: Secret?
+        /// A secret callers sign with instead: HMAC-SHA256 of `timestamp + "." + body`.
+        public var hmacSecret: Secret?
+        /// Bodies larger than this many bytes are refused.
+        public var maxBody: Int
+        /// Replies that unsubscribe their sender.
+        public var unsubscribeKeywords: [String]
+
+        /// `HOST:PORT`, as the configuration writes it.
+        public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
+            maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults
+        ) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.hmacSecret = hmacSecret
+            self.maxBody = maxBody
+            self.unsubscribeKeywords = unsubscribeKeywords
+        }
     }
 
     /// Path of the file this configuration was read from.
@@ -148,10 +172,41 @@ extension SparrowConfiguration {
     }
 
     private static func readReceipts(_ node: YAMLNode) throws -> Receipts {
-        let map = try node.mapping(keys: ["listen", "token"])
-        return Receipts(
-            listen: try map["listen"]?.string() ?? "127.0.0.1:8089",
-            token: try map["token"].map { Secret(try $0.string()) })
+        let map = try node.mapping(keys: ["listen", "token", "hmac_secret", "max_body", "unsubscribe_keywords"])
+        var receipts = Receipts()
+        if let listen = map["listen"] { (receipts.host, receipts.port) = try listenAddress(listen) }
+        receipts.token = try map["token"].map(secret)
+        receipts.hmacSecret = try map["hmac_secret"].map(secret)
+        if let maxBody = map["max_body"] { receipts.maxBody = try maxBody.byteCount(in: 1...(16 << 20)) }
+        if let keywords = map["unsubscribe_keywords"] {
+            receipts.unsubscribeKeywords = try keywords.list().map { keyword in
+                let text = try keyword.string()
+                guard !text.trimmingSpaces.isEmpty else {
+                    throw keyword.error(.invalidValue, "a keyword cannot be empty")
+                }
+                return text
+            }
+        }
+        return receipts
+    }
+
+    /// `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one.
+    private static func listenAddress(_ node: YAMLNode) throws -> (host: String, port: Int) {
+        let text = try node.string()
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else { throw node.error(.invalidValue, "expected HOST:PORT, e.g. 127.0.0.1:8089") }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { throw node.error(.invalidValue, "expected HOST:PORT, e.g. 127.0.0.1:8089") }
+        return (String(host), port)
+    }
+
+    /// A token or a secret; an empty one would admit anyone who sends an empty one.
+    private static func secret(_ node: YAMLNode) throws -> Secret {
+        let value = try node.string()
+        guard !value.isEmpty else { throw node.error(.invalidValue, "a secret cannot be empty") }
+        return Secret(value)
     }
 
     static func resolve(_ path: String, against folder: String) -> String {

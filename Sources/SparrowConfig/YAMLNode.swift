@@ -95,6 +95,25 @@ struct YAMLNode {
         return duration
     }
 
+    /// A size in bytes: `65536`, `64KiB` or `1MiB`.
+    func byteCount(in range: ClosedRange<Int>) throws -> Int {
+        let text = try string()
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit: Int? =
+            switch text.dropFirst(digits.count) {
+            case "", "B": 1
+            case "KiB": 1 << 10
+            case "MiB": 1 << 20
+            default: nil
+            }
+        guard let unit, let count = Int(digits), count <= range.upperBound / unit, range.contains(count * unit) else {
+            throw error(
+                .invalidValue,
+                "expected a size from \(range.lowerBound) B to \(range.upperBound >> 20)MiB, e.g. 65536, 64KiB or 1MiB")
+        }
+        return count * unit
+    }
+
     func oneOf<Value: RawRepresentable<String> & CaseIterable>(_ type: Value.Type) throws -> Value {
         let text = try string()
         guard let value = Value(rawValue: text) else {

@@ -1,4 +1,4 @@
-public import SparrowCore
+import SparrowCore
 public import SparrowStore
 
 /// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON or CSV.
@@ -32,6 +32,7 @@ public enum CampaignReport {
         Figure(key: "delivered") { .count($0.delivered) },
         Figure(key: "failed") { .count($0.failed) },
         Figure(key: "pending") { .count($0.pending) },
+        Figure(key: "unknown") { .count($0.unknown) },
         Figure(key: "segments") { .count($0.segments) },
         Figure(key: "cost") { .amount($0.cost) },
         Figure(key: "delivery_rate") { .ratio($0.deliveryRate) },
@@ -57,17 +58,20 @@ public enum CampaignReport {
     /// Figures down, slices across.
     private static func table(_ report: CampaignFigures, campaign: String) -> String {
         let slices = slices(report)
-        let header = ["campaign \(campaign)"] + slices.map { $0.kind == "total" ? "total" : $0.name }
-        var rows = [header]
+        let kinds = ["campaign \(campaign)"] + slices.indices.map { index in
+            index > 0 && slices[index - 1].kind == slices[index].kind ? "" : slices[index].kind
+        }
+        let names = [""] + slices.map(\.name)
+        var rows = [kinds, names]
         for figure in figures {
             rows.append(["\(figure.key)"] + slices.map { text(figure.value($0.funnel), human: true) })
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        let widths = kinds.indices.map { column in rows.map { $0[column].count }.max()! }
         return rows.map { row in
             row.enumerated().map { column, cell in
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
                 return column == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingTrailingSpaces
         }.joined(separator: "\n") + "\n"
     }
 
@@ -134,5 +138,11 @@ public enum CampaignReport {
     private static func csvField(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return value }
         return "\"" + String(value.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        String(self[..<(lastIndex { $0 != " " }.map(index(after:)) ?? startIndex)])
     }
 }

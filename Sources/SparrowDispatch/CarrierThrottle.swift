@@ -1,4 +1,4 @@
-public import SparrowCore
+import SparrowCore
 import Synchronization
 
 /// Holds one carrier's messages to its rate: a token bucket read against `clock`, which tests replace with one

@@ -168,7 +168,8 @@ public struct GatewaySimulator: Sendable {
         case .accepted(let messageID, let isNew):
             if isNew, receipts != nil || arrivals != nil {
                 let fields = RequestFields(query: request.uri.query, body: body)
-                receipts?.schedule(messageID: messageID, to: fields.recipient, draw: state.draw)
+                receipts?.schedule(
+                    messageID: dialect.visibleID(messageID), to: fields.recipient, form: dialect == .twilio, draw: state.draw)
                 arrivals?.record(to: fields.recipient ?? "-")
             }
             return dialect.acceptance(messageID: messageID)

@@ -6,7 +6,8 @@ extension GatewaySimulator {
     /// Delivery receipts the simulator sends back, as real gateways do: after a delay, with a mix of final states,
     /// optionally out of order (a random extra delay) and duplicated.
     public struct Receipts: Sendable, Hashable {
-        /// Where receipts are posted, as JSON: `{"message_id","to","status","error"}`.
+        /// Where receipts are posted: as JSON, `{"message_id","to","status","error"}`, or for messages sent in
+        /// Twilio's dialect as Twilio posts them, a form with `MessageSid`, `To`, `MessageStatus` and `ErrorCode`.
         public var url: String
         /// Sent as `Authorization: Bearer …` when set.
         public var token: String?
@@ -43,21 +44,35 @@ final class ReceiptSender: Sendable {
         self.plan = plan
     }
 
-    /// Sends the receipt of `messageID` later; `draw` gives uniform numbers in [0, 1).
-    func schedule(messageID: String, to: String?, draw: @Sendable () -> Double) {
+    /// Sends the receipt of `messageID` later, as JSON or as a Twilio-style form; `draw` gives uniform numbers in
+    /// [0, 1).
+    func schedule(messageID: String, to: String?, form: Bool, draw: @Sendable () -> Double) {
         let state = draw()
         let status = state < plan.delivered ? "delivered" : state < plan.delivered + plan.failed ? "failed" : "expired"
         let copies = draw() < plan.duplicates ? 2 : 1
-        var json = JSONWriter()
-        json.object { receipt in
-            receipt.field("message_id", messageID)
-            receipt.field("to", to)
-            receipt.field("status", status)
-            receipt.field("error", status == "failed" ? "UNDELIV" : nil)
+        var headers: [String]
+        let body: [UInt8]
+        if form {
+            // Twilio has no "expired": an undeliverable message ends "undelivered", a refused one "failed".
+            let twilioStatus = status == "expired" ? "undelivered" : status
+            var pairs = [("MessageSid", messageID), ("MessageStatus", twilioStatus)]
+            if let to { pairs.append(("To", to)) }
+            if status != "delivered" { pairs.append(("ErrorCode", "30008")) }
+            body = Array(FormEncoding.encode(pairs).utf8)
+            headers = ["Content-Type: application/x-www-form-urlencoded"]
+        } else {
+            var json = JSONWriter()
+            json.object { receipt in
+                receipt.field("message_id", messageID)
+                receipt.field("to", to)
+                receipt.field("status", status)
+                receipt.field("error", status == "failed" ? "UNDELIV" : nil)
+            }
+            body = json.bytes
+            headers = ["Content-Type: application/json"]
         }
-        var headers = ["Content-Type: application/json"]
         if let token = plan.token { headers.append("Authorization: Bearer \(token)") }
-        let request = GatewayRequest(url: plan.url, headers: headers, body: json.bytes)
+        let request = GatewayRequest(url: plan.url, headers: headers, body: body)
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
             Task { [transport] in

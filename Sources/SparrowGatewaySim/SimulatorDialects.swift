@@ -22,10 +22,15 @@ enum Dialect {
         }
     }
 
+    /// The message id as this dialect shows it to the client, and in receipts.
+    func visibleID(_ messageID: String) -> String {
+        self == .twilio ? "SM" + messageID : messageID
+    }
+
     func acceptance(messageID: String) -> Response {
         let (status, contentType, text): (HTTPResponse.Status, String, String) =
             switch self {
-            case .twilio: (.created, "application/json", #"{"sid":"SM\#(messageID)","status":"queued"}"#)
+            case .twilio: (.created, "application/json", #"{"sid":"\#(visibleID(messageID))","status":"queued"}"#)
             case .kannel: (.accepted, "text/plain", "0: Accepted for delivery")
             case .json: (.ok, "application/json", #"{"status":"ok","message_id":"\#(messageID)"}"#)
             }

@@ -18,6 +18,9 @@ public struct Funnel: Sendable, Hashable {
     public var failed = 0
     /// Not settled yet: waiting to be sent, awaiting a receipt, or unknown after an ambiguous failure.
     public var pending = 0
+    /// Of `pending`: may or may not have reached the gateway (an ambiguous failure, or in flight at a crash to a
+    /// gateway that does not honour idempotency keys); only a receipt settles it.
+    public var unknown = 0
     /// Segments and cost of the messages gateways accepted.
     public var segments = 0
     public var cost = 0.0

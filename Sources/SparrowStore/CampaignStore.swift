@@ -132,8 +132,10 @@ public protocol CampaignStore: Sendable {
     /// The campaign's funnel, in total, per carrier and per gateway.
     func figures(campaign: String) async throws -> CampaignFigures
 
-    func suppress(_ numbers: [PhoneNumber]) async throws
-    func unsuppress(_ numbers: [PhoneNumber]) async throws
+    /// Adds numbers, as E.164 values (`PhoneNumber.e164Value`), to the suppression list; a batch of any size is
+    /// one transaction, written in key order.
+    func suppress(_ numbers: [UInt64]) async throws
+    func unsuppress(_ numbers: [UInt64]) async throws
     /// Every suppressed number as its E.164 value, ascending: compact to hold in memory during a campaign.
     func suppressedNumbers() async throws -> [UInt64]
 

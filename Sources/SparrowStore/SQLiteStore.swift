@@ -287,7 +287,10 @@ public final class SQLiteStore: CampaignStore {
                     if sent || state == .submitting || state == .unknown { funnel.submitted += count }
                     switch state {
                     case .deferred: funnel.deferred += count
-                    case .ready, .submitting, .accepted, .unknown: funnel.pending += count
+                    case .ready, .submitting, .accepted: funnel.pending += count
+                    case .unknown:
+                        funnel.pending += count
+                        funnel.unknown += count
                     case .failed: funnel.failed += count
                     case .delivered: funnel.delivered += count
                     case .undelivered, .expired: funnel.failed += count
@@ -331,17 +334,18 @@ public final class SQLiteStore: CampaignStore {
         funnel.latencyP99 = try percentile(0.99)
     }
 
-    public func suppress(_ numbers: [PhoneNumber]) async throws {
+    public func suppress(_ numbers: [UInt64]) async throws {
+        let sorted = numbers.sorted()  // in key order, each B-tree page is written once per batch
         try await pool.write { db in
             let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO suppression (number) VALUES (?)")
-            for number in numbers { try statement.execute(arguments: [Int64(number.e164Value)]) }
+            for number in sorted { try statement.execute(arguments: [Int64(number)]) }
         }
     }
 
-    public func unsuppress(_ numbers: [PhoneNumber]) async throws {
+    public func unsuppress(_ numbers: [UInt64]) async throws {
         try await pool.write { db in
             let statement = try db.cachedStatement(sql: "DELETE FROM suppression WHERE number = ?")
-            for number in numbers { try statement.execute(arguments: [Int64(number.e164Value)]) }
+            for number in numbers { try statement.execute(arguments: [Int64(number)]) }
         }
     }
 

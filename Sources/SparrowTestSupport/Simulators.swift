@@ -1,4 +1,5 @@
 public import SparrowGatewaySim
+public import SparrowReceipts
 
 /// Runs `simulator` on a free loopback port for the duration of `body`, which gets its base URL
 /// (`http://127.0.0.1:PORT`). The server stops when `body` returns or throws.
@@ -6,10 +7,33 @@ public func withSimulator<Result: Sendable>(
     _ simulator: GatewaySimulator, isolation: isolated (any Actor)? = #isolation,
     _ body: (_ baseURL: String) async throws -> Result
 ) async throws -> Result {
+    try await withServer(run: { try await simulator.run(host: "127.0.0.1", port: 0, onRunning: $0) }, body)
+}
+
+/// Runs the receipts webhook `server` (configured with port 0) for the duration of `body`, which gets its base URL.
+public func withReceiptServer<Result: Sendable>(
+    _ server: ReceiptServer, isolation: isolated (any Actor)? = #isolation,
+    _ body: (_ baseURL: String) async throws -> Result
+) async throws -> Result {
+    try await withServer(run: { try await server.run(onRunning: $0) }, body)
+}
+
+/// Runs a server until `body` ends; `run` serves and reports the bound port.
+private func withServer<Result: Sendable>(
+    run: @escaping @Sendable (_ onRunning: @escaping @Sendable (Int) async -> Void) async throws -> Void,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (_ baseURL: String) async throws -> Result
+) async throws -> Result {
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-    let server = Task { try await simulator.run(host: "127.0.0.1", port: 0) { portSink.yield($0) } }
+    let server = Task {
+        defer { portSink.finish() }
+        try await run { portSink.yield($0) }
+    }
     defer { server.cancel() }
     var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { throw CancellationError() }
+    guard let port = await iterator.next() else {
+        try await server.value  // the server could not start: its error
+        throw CancellationError()
+    }
     return try await body("http://127.0.0.1:\(port)")
 }

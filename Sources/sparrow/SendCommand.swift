@@ -3,6 +3,7 @@ import Foundation
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
+import SparrowReceipts
 import SparrowStore
 import SparrowTransport
 
@@ -26,6 +27,8 @@ struct Send: AsyncParsableCommand {
 
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
+
+    @OptionGroup var receipts: ReceiptOptions
 
     func validate() throws {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
@@ -51,7 +54,8 @@ struct Send: AsyncParsableCommand {
         printError("sparrow: campaign \(id)")
         try await CampaignLauncher(
             configuration: configuration, configPath: campaign.config, store: store, campaign: id,
-            template: template.source, now: now, wait: wait
+            template: template.source, now: now, wait: wait,
+            receipts: try receipts.server(configuration, store: store)
         ).launch(reading: (reader, 0), rejectsPath: campaign.rejects)
     }
 
@@ -90,6 +94,8 @@ struct Resume: AsyncParsableCommand {
     @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
     var wait = false
 
+    @OptionGroup var receipts: ReceiptOptions
+
     func validate() throws {
         if let format, RecipientFormat(rawValue: format) == nil { throw ValidationError("--format must be csv or jsonl") }
     }
@@ -103,7 +109,7 @@ struct Resume: AsyncParsableCommand {
         }
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: config, store: store, campaign: campaign,
-            template: record.template, now: now, wait: wait)
+            template: record.template, now: now, wait: wait, receipts: try receipts.server(configuration, store: store))
         guard record.inputLines == nil, isatty(0) == 0 else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
@@ -120,6 +126,22 @@ struct Resume: AsyncParsableCommand {
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
         try await launcher.launch(reading: (reader, 0), rejectsPath: rejects)
+    }
+}
+
+/// `--receipts`: the webhook inside the campaign's process.
+struct ReceiptOptions: ParsableArguments {
+    @Flag(help: "Run the receipts webhook (receipts.listen) during the campaign, and wait for receipts at the end.")
+    var receipts = false
+
+    @Option(help: "With --receipts: stop waiting for receipts after this many seconds without one.")
+    var receiptsWait: Int = 30
+
+    @OptionGroup var webhook: WebhookOptions
+
+    func server(_ configuration: SparrowConfiguration, store: SQLiteStore) throws -> (ReceiptServer, wait: Duration)? {
+        guard receipts else { return nil }
+        return (try webhook.server(configuration, store: store), .seconds(receiptsWait))
     }
 }
 
@@ -142,6 +164,8 @@ struct CampaignLauncher {
     var template: String
     var now: Timestamp
     var wait: Bool
+    /// The webhook to run during the campaign, and how long to wait for a receipt at the end.
+    var receipts: (server: ReceiptServer, wait: Duration)?
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
@@ -155,6 +179,8 @@ struct CampaignLauncher {
             store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers, clock: CampaignClock(origin: now), progress: progress, stop: stop)
+        let webhook = try await startWebhook()
+        defer { webhook?.cancel() }
         let signals = StopOnSignals(stop)
         let display = ProgressDisplay(progress, inputSize: input == nil ? nil : ProgressDisplay.regularFileSize(0))
         let showing = Task { await display.run() }
@@ -173,6 +199,7 @@ struct CampaignLauncher {
         }
         showing.cancel()
         await showing.value
+        if webhook != nil, !outcome.stopped { try await awaitReceipts(stop) }
         signals.cancel()
         let figures = try await store.figures(campaign: campaign)
         printError(CampaignReport.render(figures, campaign: campaign, format: .table))
@@ -194,6 +221,41 @@ struct CampaignLauncher {
         }
         if let next = outcome.nextRelease {
             printError("sparrow: \(figures.total.deferred) messages deferred by quiet hours, the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)")
+        }
+    }
+
+    /// Starts the webhook, returning once it listens.
+    private func startWebhook() async throws -> Task<Void, any Error>? {
+        guard let server = receipts?.server else { return nil }
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let task = Task {
+            defer { sink.finish() }
+            try await server.run { port in sink.yield(port) }
+        }
+        guard let port = await ports.first(where: { _ in true }) else {
+            try await task.value  // the server ended before it listened: its error
+            throw RuntimeFailure(message: "receipts: the webhook did not start")
+        }
+        printError("sparrow: receipts webhook on http://\(server.configuration.host):\(port)")
+        return task
+    }
+
+    /// Waits until every accepted message has its receipt, or none came for the configured wait.
+    private func awaitReceipts(_ stop: StopSignal) async throws {
+        let clock = ContinuousClock()
+        var last = (awaiting: Int.max, at: clock.now)
+        while !stop.isSet {
+            let total = try await store.figures(campaign: campaign).total
+            let awaiting = total.pending - total.unknown
+            if awaiting == 0 { return }
+            if awaiting < last.awaiting {
+                last = (awaiting, clock.now)
+                printError("sparrow: waiting for \(awaiting) delivery receipts")
+            } else if clock.now - last.at > receipts!.wait {
+                printError("sparrow: no receipt for \(receipts!.wait); \(awaiting) messages still await theirs")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 

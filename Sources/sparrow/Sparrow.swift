@@ -10,7 +10,10 @@ struct Sparrow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
-        subcommands: [Send.self, Resume.self, Report.self, Plan.self, Suppress.self, Segment.self, Phone.self, GatewaySim.self])
+        subcommands: [
+            Send.self, Resume.self, Report.self, Receipts.self, Plan.self, Suppress.self, Segment.self, Phone.self,
+            GatewaySim.self,
+        ])
 
     static func main() async {
         do {

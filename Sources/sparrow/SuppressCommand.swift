@@ -34,7 +34,7 @@ struct Suppress: AsyncParsableCommand {
 
         func run() async throws {
             let (store, region) = try options.open()
-            try await store.suppress(try Suppress.parse(numbers, region: region))
+            try await store.suppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
         }
     }
 
@@ -45,7 +45,7 @@ struct Suppress: AsyncParsableCommand {
 
         func run() async throws {
             let (store, region) = try options.open()
-            try await store.unsuppress(try Suppress.parse(numbers, region: region))
+            try await store.unsuppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
         }
     }
 
@@ -63,20 +63,23 @@ struct Suppress: AsyncParsableCommand {
             defer { if descriptor > 0 { close(descriptor) } }
             var input = FileDescriptorInput(descriptor: descriptor)
             var lines = LineSplitter(maxLineBytes: 4096)
-            var batch: [PhoneNumber] = []
+            var batch: [UInt64] = []
             var imported = 0
-            var skipped: [Int] = []
+            var skipped = (count: 0, first: 0)
             func handle(line: Int, bytes: UnsafeBufferPointer<UInt8>, overlong: Bool) {
                 let field = bytes.prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\t") }
                 guard !overlong, case .success(let info) = PhoneNumberParser.parse(utf8: field, defaultRegion: region) else {
-                    if !field.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { skipped.append(line) }
+                    if !field.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                        if skipped.count == 0 { skipped.first = line }
+                        skipped.count += 1
+                    }
                     return
                 }
-                batch.append(info.number)
+                batch.append(info.number.e164Value)
             }
             while let chunk = try input.next() {
                 chunk.withUnsafeBufferPointer { lines.consume($0, isFinal: false, emit: handle) }
-                if batch.count >= 50_000 {
+                if batch.count >= 1_000_000 {  // 8 MB: few large transactions write each page of the list rarely
                     try await store.suppress(batch)
                     imported += batch.count
                     batch.removeAll(keepingCapacity: true)
@@ -86,8 +89,8 @@ struct Suppress: AsyncParsableCommand {
             try await store.suppress(batch)
             imported += batch.count
             var report = "imported \(imported) numbers"
-            if !skipped.isEmpty {
-                report += "; skipped \(skipped.count) lines without a valid number (first: line \(skipped[0]))"
+            if skipped.count > 0 {
+                report += "; skipped \(skipped.count) lines without a valid number (first: line \(skipped.first))"
             }
             printError(report)
         }

@@ -45,3 +45,20 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(outcome.stderr.contains("'QQ' is not a region code"))
     }
 }
+
+@Suite struct ReceiptsCommandTests {
+    @Test func aWebhookWithoutCredentialsRefusesToStart() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        try """
+            store: ./state.sqlite
+            gateways:
+              - { name: primary, url: "http://127.0.0.1:9/send", format: json }
+            receipts: { listen: "0.0.0.0:0" }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        for command in [["receipts"], ["send", "--text", "hi", "--receipts"]] {
+            let outcome = try SparrowProcess.run(command + ["-c", "sparrow.yaml"], stdin: Data("phone\n13800138000\n".utf8), in: folder)
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains("receipts has neither a token nor an hmac_secret"), "\(outcome.stderr)")
+        }
+    }
+}

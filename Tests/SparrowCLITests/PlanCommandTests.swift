@@ -116,7 +116,7 @@ import Testing
               - { name: primary, url: "http://127.0.0.1:9/send", format: json }
             """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
-        try await store.suppress([try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number])
+        try await store.suppress([try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number.e164Value])
         let earlier = Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
         try await store.beginCampaign(id: "old", template: "x", at: earlier)
         _ = try await store.journal(

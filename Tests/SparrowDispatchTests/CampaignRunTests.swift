@@ -3,6 +3,7 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
+import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
@@ -15,8 +16,11 @@ struct CampaignFixture {
     let store: SQLiteStore
 
     /// `gateway` is YAML for one gateway at `base`; the rest of the configuration is the example's.
-    init(base: String, gateway: String = "idempotency: { honoured: true }", extra: String = "") throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-run-\(UUID().uuidString)")
+    init(
+        base: String, gateway: String = "idempotency: { honoured: true }", extra: String = "",
+        folder: URL = CampaignFixture.newFolder()
+    ) throws {
+        self.folder = folder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let yaml = """
             store: \(folder.path)/s.sqlite
@@ -35,6 +39,10 @@ struct CampaignFixture {
             """
         configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("s.yaml").path)
         store = try SQLiteStore(path: configuration.store)
+    }
+
+    static func newFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-run-\(UUID().uuidString)")
     }
 
     /// Writes `csv` to a file and opens it for reading.
@@ -85,7 +93,7 @@ func number(_ text: String) -> PhoneNumber {
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base)
-            try await fixture.store.suppress([number("13900139000")])
+            try await fixture.store.suppress([number("13900139000").e164Value])
             // An earlier campaign reached 13700137000 an hour ago: the cap (1 a day) holds it back.
             let earlier = Timestamp(rfc3339: "2026-11-22T03:00:00Z")!
             try await fixture.store.beginCampaign(id: "old", template: "x", at: earlier)
@@ -199,7 +207,50 @@ func number(_ text: String) -> PhoneNumber {
             #expect(simulator.stats.duplicates == (honoured ? 3 : 0))  // the gateway recognised the resent keys
             let figures = try await fixture.store.figures(campaign: "crashed")
             #expect(figures.total.accepted == (honoured ? 5 : 2))
-            #expect(figures.total.pending == (honoured ? 5 : 5))  // accepted awaiting receipts, or unknown
+            #expect(figures.total.pending == 5)  // accepted and awaiting receipts, or unknown
+            #expect(figures.total.unknown == (honoured ? 0 : 3))
+        }
+    }
+
+    @Test func receiptsSettleTheCampaignAndAnUnsubscribeHoldsTheNextOne() async throws {
+        let folder = CampaignFixture.newFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let webhookStore = try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path)
+        let webhook = ReceiptServer(configuration: .init(port: 0, token: Secret("t0ken")), store: webhookStore)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withReceiptServer(webhook) { receiptsBase in
+            // Receipts out of order (up to 300 ms apart) and half of them twice.
+            let simulator = GatewaySimulator(
+                receipts: .init(
+                    url: receiptsBase + "/dlr", token: "t0ken", delay: .milliseconds(20), jitter: .milliseconds(300),
+                    delivered: 0.7, failed: 0.2, duplicates: 0.5))
+            try await withSimulator(simulator) { base in
+                let fixture = try CampaignFixture(base: base, folder: folder)
+                let csv = "phone,name\n" + (0..<200).map { "1360000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+                _ = try await fixture.run("dlr", csv: csv, now: Self.noon, transport: transport)
+                var total = try await fixture.store.figures(campaign: "dlr").total
+                let deadline = ContinuousClock.now + .seconds(20)
+                while total.pending > 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                    total = try await fixture.store.figures(campaign: "dlr").total
+                }
+                #expect(total.accepted == 200 && total.pending == 0)
+                #expect(total.delivered + total.failed == 200)
+                #expect((100..<180).contains(total.delivered), "\(total.delivered) delivered of 200 at 70%")
+
+                // The customer of line 2 answers "TD": the next campaign holds that number back.
+                let reply = await transport.perform(
+                    GatewayRequest(
+                        url: receiptsBase + "/mo",
+                        headers: ["Authorization: Bearer t0ken", "Content-Type: application/x-www-form-urlencoded"],
+                        body: Array("from=%2B8613600001000&text=TD".utf8)))
+                guard case .answered(let answer) = reply else { throw CancellationError() }
+                #expect(answer.status == 200)
+                _ = try await fixture.run("next", csv: csv, now: "2026-11-25T04:00:00Z", transport: transport)
+                let next = try await fixture.store.figures(campaign: "next").total
+                #expect(next.suppressed == 1 && next.accepted == 199)
+            }
         }
     }
 }

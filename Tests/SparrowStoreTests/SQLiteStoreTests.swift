@@ -73,8 +73,8 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         let numbers = ["13800138000", "19912345678", "+1 650 253 0000"].map {
             try! PhoneNumberParser.parse($0, defaultRegion: "CN").get().number
         }
-        try await store.suppress(numbers + numbers)
-        try await store.unsuppress([numbers[1]])
+        try await store.suppress((numbers + numbers).map(\.e164Value))
+        try await store.unsuppress([numbers[1].e164Value])
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
         _ = try await store.journal(campaign: "c1", messages: [entry(1)], skipped: [])
         try await store.record([submit(1, .accepted, id: "g-1")])

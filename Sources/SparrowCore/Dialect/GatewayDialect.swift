@@ -253,8 +253,8 @@ public enum ConcatenationHeader {
 }
 
 /// `application/x-www-form-urlencoded`, as HTML forms and query strings write it.
-enum FormEncoding {
-    static func encode(_ pairs: [(String, String)]) -> String {
+public enum FormEncoding {
+    public static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
     }
 

@@ -1,0 +1,297 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+public import SparrowConfig
+public import SparrowCore
+public import SparrowStore
+
+/// `sparrow receipts`: the webhook that takes delivery receipts (DLR) and inbound replies (MO).
+///
+/// | route | what it does |
+/// |---|---|
+/// | `POST /dlr/{gateway}` | a receipt, read with the gateway's `receipts` mapping, matched by gateway and message id |
+/// | `POST /dlr` | a receipt, read with the standard mapping and matched by the gateway's message id alone |
+/// | `POST /mo` | a reply; an unsubscribe keyword (`TD`, `退订`, `STOP`, …) suppresses the sender |
+/// | `GET /health` | `{"status":"ok"}` |
+/// | `GET /metrics` | counters in the Prometheus text format |
+///
+/// Bodies are JSON objects or forms (see `WebhookFields`), at most `maxBody` bytes (413 otherwise, decided from
+/// `Content-Length` before anything is read). With a token or a secret configured, every POST must carry
+/// `Authorization: Bearer …` or an `X-Sparrow-Timestamp` and `X-Sparrow-Signature` (see `WebhookAuthenticator`),
+/// else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused requests never reach the
+/// store.
+///
+/// Final receipts (delivered, undelivered, expired) are written in batches (see `Configuration.batchSize`) and
+/// answered 200 only once their batch is committed; states only move forward, so duplicated and out-of-order
+/// receipts are harmless. Intermediate receipts (`sent`, `ENROUTE`, …) are counted and answered 200 but not
+/// written: they cannot move a message the gateway has already accepted.
+public struct ReceiptServer: Sendable {
+    /// Where the webhook listens and what it admits.
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port; `run` tells which.
+        public var port: Int
+        /// The bearer token callers may send.
+        public var token: Secret?
+        /// The secret callers may sign with.
+        public var hmacSecret: Secret?
+        /// Larger bodies are refused with 413.
+        public var maxBody: Int
+        public var unsubscribeKeywords: [String]
+        /// The region of reply senders written without a country code.
+        public var defaultRegion: String?
+        /// Receipt mappings by gateway name, for `POST /dlr/{gateway}`.
+        public var gateways: [String: ReceiptMapping]
+        /// Receipts written in one transaction at most.
+        public var batchSize: Int
+        /// How long a batch collects receipts after its first one, unless it fills up before.
+        public var batchWindow: Duration
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
+            maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults,
+            defaultRegion: String? = "CN", gateways: [String: ReceiptMapping] = [:], batchSize: Int = 256,
+            batchWindow: Duration = .milliseconds(20)
+        ) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.hmacSecret = hmacSecret
+            self.maxBody = maxBody
+            self.unsubscribeKeywords = unsubscribeKeywords
+            self.defaultRegion = defaultRegion
+            self.gateways = gateways
+            self.batchSize = batchSize
+            self.batchWindow = batchWindow
+        }
+
+        /// The webhook as a Sparrow configuration describes it: its `receipts` section (defaults without one), its
+        /// default region and its gateways' receipt mappings.
+        public init(_ configuration: SparrowConfiguration) {
+            let receipts = configuration.receipts ?? SparrowConfiguration.Receipts()
+            self.init(
+                host: receipts.host, port: receipts.port, token: receipts.token, hmacSecret: receipts.hmacSecret,
+                maxBody: receipts.maxBody, unsubscribeKeywords: receipts.unsubscribeKeywords,
+                defaultRegion: configuration.defaultRegion,
+                gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }))
+        }
+    }
+
+    public let configuration: Configuration
+    private let store: any CampaignStore
+    private let now: @Sendable () -> Timestamp
+    private let authenticator: WebhookAuthenticator
+    private let keywords: UnsubscribeKeywords
+    private let metrics = ReceiptMetrics()
+
+    /// - Parameters:
+    ///   - store: where receipts and unsubscribes go.
+    ///   - now: the wall clock, for signed requests' timestamps and receipts' times; the system's when nil.
+    public init(configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil) {
+        self.configuration = configuration
+        self.store = store
+        self.now = now ?? { Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
+        authenticator = WebhookAuthenticator(
+            token: configuration.token?.value, hmacSecret: configuration.hmacSecret?.value)
+        keywords = UnsubscribeKeywords(configuration.unsubscribeKeywords)
+    }
+
+    /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0). Receipts already
+    /// handed to a batch are written before this returns, unless the store refuses them because the task was
+    /// cancelled; then their requests get no 200 and the gateways send them again.
+    /// - Throws: when the address cannot be bound.
+    public func run(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
+        let batcher = ReceiptBatcher(
+            store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics)
+        let app = Application(
+            router: router(batcher: batcher),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow-receipts"),
+            onServerRunning: { [port = configuration.port] channel in
+                await onRunning(channel.localAddress?.port ?? port)
+            })
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await batcher.run() }
+            defer { batcher.stop() }
+            try await app.run()
+        }
+    }
+
+    func router(batcher: ReceiptBatcher) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in
+            Self.json(.ok) { $0.field("status", "ok") }
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText)))
+        }
+        router.post("/dlr") { request, _ in
+            await receipt(request, gateway: nil, batcher: batcher)
+        }
+        router.post("/dlr/{gateway}") { request, context in
+            await receipt(request, gateway: context.parameters.get("gateway"), batcher: batcher)
+        }
+        router.post("/mo") { request, _ in
+            await reply(request)
+        }
+        return router
+    }
+
+    private func receipt(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async -> Response {
+        do throws(Rejection) {
+            try await acceptReceipt(request, gateway: gateway, batcher: batcher)
+            return Self.json(.ok) { $0.field("status", "ok") }
+        } catch {
+            return refuse(error)
+        }
+    }
+
+    private func reply(_ request: Request) async -> Response {
+        do throws(Rejection) {
+            let unsubscribed = try await acceptReply(request)
+            return Self.json(.ok) { json in
+                json.field("status", "ok")
+                json.field("unsubscribed", unsubscribed)
+            }
+        } catch {
+            return refuse(error)
+        }
+    }
+
+    private func acceptReceipt(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async throws(Rejection) {
+        let body = try await admittedBody(request)
+        var mapping = ReceiptMapping.standard
+        if let gateway {
+            guard let configured = configuration.gateways[gateway] else { throw .unknownGateway }
+            mapping = configured
+        }
+        let receipt: DeliveryReceipt
+        do throws(ReceiptError) {
+            receipt = try DeliveryReceipt(WebhookFields(body: body, query: request.uri.query), mapping: mapping)
+        } catch {
+            throw Rejection(error)
+        }
+        metrics.received(receipt.status)
+        guard let state = receipt.status.messageState else { return }
+        do {
+            try await batcher.commit(
+                ReceiptRecord(gateway: gateway, gatewayMessageID: receipt.gatewayMessageID, state: state, at: now()))
+        } catch {
+            throw .storeUnavailable
+        }
+    }
+
+    /// - Returns: whether the sender was unsubscribed.
+    private func acceptReply(_ request: Request) async throws(Rejection) -> Bool {
+        let body = try await admittedBody(request)
+        let reply: InboundReply
+        do throws(ReceiptError) {
+            reply = try InboundReply(
+                WebhookFields(body: body, query: request.uri.query), defaultRegion: configuration.defaultRegion)
+        } catch {
+            throw Rejection(error)
+        }
+        let unsubscribes = keywords.matches(reply.text)
+        if unsubscribes {
+            do {
+                try await store.suppress([reply.sender.e164Value])
+            } catch {
+                throw .storeUnavailable
+            }
+        }
+        metrics.replied(unsubscribed: unsubscribes)
+        return unsubscribes
+    }
+
+    /// The request's body, once it is known to be within the size limit and to carry valid credentials.
+    private func admittedBody(_ request: Request) async throws(Rejection) -> [UInt8] {
+        let limit = configuration.maxBody
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw .tooLarge(limit)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw .tooLarge(limit)  // chunked, without a length
+        } catch {
+            throw .unreadableBody
+        }
+        let body = Array(buffer.readableBytesView)
+        do throws(WebhookAuthenticator.Refusal) {
+            try authenticator.check(
+                authorization: request.headers[.authorization], timestamp: request.headers[.sparrowTimestamp],
+                signature: request.headers[.sparrowSignature], body: body, now: now())
+        } catch {
+            throw Rejection(error)
+        }
+        return body
+    }
+
+    private func refuse(_ rejection: Rejection) -> Response {
+        metrics.rejected(rejection.reason)
+        var response = Self.json(rejection.status) { $0.field("error", rejection.message) }
+        if rejection.status == .contentTooLarge { response.headers[.connection] = "close" }
+        return response
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ write: (inout JSONWriter) -> Void) -> Response {
+        var json = JSONWriter(capacity: 64)
+        json.object(write)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+}
+
+/// A request the webhook refuses before it reaches the store (or that the store could not take): the HTTP status,
+/// the reason (a bounded code, also the metrics label) and a short message for the JSON answer.
+struct Rejection: Error {
+    var status: HTTPResponse.Status
+    var reason: String
+    var message: String
+
+    static func tooLarge(_ limit: Int) -> Self {
+        Self(status: .contentTooLarge, reason: "too-large", message: "the body is larger than \(limit) bytes")
+    }
+    static let unreadableBody = Self(
+        status: .badRequest, reason: "unreadable-body", message: "the body could not be read")
+    static let unknownGateway = Self(status: .notFound, reason: "unknown-gateway", message: "no gateway of that name")
+    static let storeUnavailable = Self(
+        status: .serviceUnavailable, reason: "store-error", message: "the store could not take it; send it again later")
+
+    init(status: HTTPResponse.Status, reason: String, message: String) {
+        self.status = status
+        self.reason = reason
+        self.message = message
+    }
+
+    init(_ error: ReceiptError) {
+        self.init(status: .badRequest, reason: error.code.description, message: error.message)
+    }
+
+    init(_ refusal: WebhookAuthenticator.Refusal) {
+        self.init(status: .unauthorized, reason: refusal.code.description, message: refusal.message)
+    }
+}
+
+extension ReceiptStatus {
+    /// The journal state a receipt of this status moves its message to; nil for an intermediate receipt.
+    var messageState: MessageState? {
+        switch self {
+        case .accepted: nil
+        case .delivered: .delivered
+        case .undelivered: .undelivered
+        case .expired: .expired
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let sparrowTimestamp = Self(WebhookAuthenticator.timestampHeader)!
+    static let sparrowSignature = Self(WebhookAuthenticator.signatureHeader)!
+}

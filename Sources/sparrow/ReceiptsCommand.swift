@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import SparrowConfig
+import SparrowReceipts
+import SparrowStore
+
+struct Receipts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the webhook that takes delivery receipts (DLR) and inbound replies (MO).",
+        discussion: """
+            POST /dlr/GATEWAY (or /dlr, matched by message id alone) takes receipts, POST /mo takes replies \
+            (an unsubscribe keyword suppresses the sender), GET /health and GET /metrics report. Listens on the \
+            configuration's receipts.listen, and refuses to start without a receipts.token or receipts.hmac_secret \
+            unless told --insecure-loopback.
+            """)
+
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    @OptionGroup var webhook: WebhookOptions
+
+    func run() async throws {
+        let configuration = try readConfiguration(config)
+        let server = try webhook.server(configuration, store: openStore(configuration))
+        do {
+            try await server.run { port in
+                // Written at once, unbuffered: scripts wait for this line to learn the port.
+                FileHandle.standardOutput.write(Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+            }
+        } catch {
+            throw RuntimeFailure(message: "receipts: \(error)")
+        }
+    }
+}
+
+/// How the webhook may be started, for `receipts` and `send --receipts`.
+struct WebhookOptions: ParsableArguments {
+    @Flag(help: "Run the webhook without a token or secret: it then listens on 127.0.0.1 only.")
+    var insecureLoopback = false
+
+    /// The configured webhook, once it is known not to be an open door: credentials, or loopback only when allowed.
+    func server(_ configuration: SparrowConfiguration, store: SQLiteStore) throws -> ReceiptServer {
+        var settings = ReceiptServer.Configuration(configuration)
+        if settings.token == nil, settings.hmacSecret == nil {
+            guard insecureLoopback else {
+                throw UsageError(
+                    message: "\(configuration.file): receipts has neither a token nor an hmac_secret: anyone could "
+                        + "forge receipts and unsubscribes; set one, or pass --insecure-loopback to listen on 127.0.0.1 only")
+            }
+            settings.host = "127.0.0.1"
+        }
+        return ReceiptServer(configuration: settings, store: store)
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import SparrowConfig
+import SparrowCore
+import SparrowReceipts
+import SparrowStore
+import SparrowTransport
+import SparrowTestSupport
+import Testing
+
+/// The webhook's clock in these tests, so that signed requests' timestamps are exact.
+let fixedNow = Timestamp(secondsSince1970: 1_800_000_000)
+
+let bearer = ["Authorization: Bearer t0k"]
+
+/// Two gateways, `primary` with the standard receipt mapping and `twilio` naming Twilio's fields; both kinds of
+/// credentials; bodies up to 1 KiB.
+let webhookYAML = """
+    store: unused.sqlite
+    gateways:
+      - { name: primary, url: "http://127.0.0.1:9/", format: json }
+      - name: twilio
+        url: "http://127.0.0.1:9/"
+        format: form
+        receipts: { id: MessageSid, status: MessageStatus, error: ErrorCode }
+    receipts:
+      listen: 127.0.0.1:0
+      token: t0k
+      hmac_secret: k3y
+      max_body: 1KiB
+    """
+
+func makeServer(store: SQLiteStore) throws -> ReceiptServer {
+    let configuration = try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml")
+    return ReceiptServer(configuration: .init(configuration), store: store, now: { fixedNow })
+}
+
+/// A real SQLite store in a folder of its own, with campaign `c1`: messages 1…`count`, each accepted by
+/// `gateway(line)` with the gateway message id `g-LINE`.
+func seededStore(messages count: Int, gateway: (Int) -> String = { _ in "primary" }) async throws -> SQLiteStore {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-receipts-\(UUID().uuidString)")
+    let store = try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path)
+    try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+    let entries = (1...count).map { line in
+        JournalEntry(
+            id: "c1-\(line)", campaign: "c1", line: line, to: "+86138\(String(100_000_000 + line).suffix(8))",
+            carrier: "china-mobile", gateway: gateway(line), text: "hi", segments: 1, throttleUnits: 1, cost: 0.05,
+            sendAt: Timestamp(secondsSince1970: 0), state: .ready)
+    }
+    _ = try await store.journal(campaign: "c1", messages: entries, skipped: [])
+    try await store.record(
+        entries.map { entry in
+            SubmitRecord(
+                id: entry.id, state: .accepted, gateway: entry.gateway, gatewayMessageID: "g-\(entry.line)",
+                attempts: 1, latency: .milliseconds(3), error: nil, at: Timestamp(secondsSince1970: 100))
+        })
+    return store
+}
+
+struct Answer: Equatable {
+    var status: Int
+    var body: String
+}
+
+func post(_ transport: CurlTransport, _ url: String, _ body: String, headers: [String]) async -> Answer {
+    await perform(transport, GatewayRequest(url: url, headers: headers, body: Array(body.utf8)))
+}
+
+func get(_ transport: CurlTransport, _ url: String) async -> Answer {
+    await perform(transport, GatewayRequest(url: url, method: .get))
+}
+
+func perform(_ transport: CurlTransport, _ request: GatewayRequest) async -> Answer {
+    switch await transport.perform(request) {
+    case .answered(let answer): return Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self))
+    case .failed(let failure): return Answer(status: 0, body: "\(failure)")
+    }
+}
+
+/// The headers of a request signed at `timestamp` (Unix seconds).
+func signed(_ body: String, at timestamp: Int64 = fixedNow.secondsSince1970, secret: String = "k3y") -> [String] {
+    let time = String(timestamp)
+    let signature = WebhookAuthenticator.signature(secret: secret, timestamp: time, body: Array(body.utf8))
+    return ["X-Sparrow-Timestamp: \(time)", "X-Sparrow-Signature: \(signature)"]
+}
+
+/// The value of the sample `name` (labels included) in Prometheus text.
+func metric(_ text: String, _ name: String) -> Int? {
+    for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+        return Int(line.dropFirst(name.count + 1))
+    }
+    return nil
+}
+
+@Suite(.timeLimit(.minutes(1))) struct ReceiptServerTests {
+    @Test func receiptsOnlyMoveMessagesForwardAndAreCounted() async throws {
+        let store = try await seededStore(messages: 4) { $0 == 4 ? "twilio" : "primary" }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (statuses, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            var statuses: [Int] = []
+            for (path, body) in [
+                ("/dlr", #"{"message_id":"g-1","to":"+8613800000001","status":"delivered","error":null}"#),
+                ("/dlr", #"{"message_id":"g-1","status":"failed","error":"UNDELIV"}"#),  // late: g-1 is delivered
+                ("/dlr", #"{"message_id":"g-1","status":"delivered"}"#),  // a duplicate
+                ("/dlr/primary", "id=g-2&stat=UNDELIV&err=001"),
+                ("/dlr/primary", "id=g-3&stat=ENROUTE"),  // intermediate: answered and counted, not written
+                ("/dlr/primary", "id=g-3&stat=EXPIRED"),
+                ("/dlr/twilio", "MessageSid=g-4&MessageStatus=delivered"),
+                ("/dlr/primary", "id=g-4&stat=UNDELIV"),  // g-4 is twilio's: no match
+                ("/dlr", #"{"message_id":"g-9","status":"delivered"}"#),  // no such message
+            ] {
+                statuses.append(await post(transport, base + path, body, headers: bearer).status)
+            }
+            return (statuses, await get(transport, base + "/metrics").body)
+        }
+        #expect(statuses == Array(repeating: 200, count: 9))
+        let figures = try await store.figures(campaign: "c1").total
+        #expect(figures.delivered == 2)  // g-1, g-4
+        #expect(figures.failed == 2)  // g-2 undelivered, g-3 expired
+        #expect(figures.pending == 0)
+        for (name, value) in [
+            (#"sparrow_receipts_received_total{state="accepted"}"#, 1),
+            (#"sparrow_receipts_received_total{state="delivered"}"#, 4),
+            (#"sparrow_receipts_received_total{state="undelivered"}"#, 3),
+            (#"sparrow_receipts_received_total{state="expired"}"#, 1),
+            ("sparrow_receipts_applied_total", 4),
+            ("sparrow_receipts_duplicate_or_stale_total", 4),
+            ("sparrow_receipt_batches_total", 8),  // one request at a time: a batch each
+        ] {
+            #expect(metric(metrics, name) == value, "\(name)")
+        }
+    }
+
+    @Test func aFloodOfReceiptsIsWrittenInBatches() async throws {
+        let count = 300
+        let store = try await seededStore(messages: count)
+        let transport = CurlTransport(maxInFlight: 64)
+        defer { transport.shutdown() }
+        let (statuses, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for line in 1...count {
+                    group.addTask {
+                        let body = #"{"message_id":"g-\#(line)","status":"delivered"}"#
+                        return await post(transport, base + "/dlr/primary", body, headers: bearer).status
+                    }
+                }
+                return await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            return (statuses, await get(transport, base + "/metrics").body)
+        }
+        #expect(statuses == [200: count])  // every 200 came after its batch committed …
+        #expect(try await store.figures(campaign: "c1").total.delivered == count)  // … so all are in the store
+        #expect(metric(metrics, "sparrow_receipts_applied_total") == count)
+        let batches = try #require(metric(metrics, "sparrow_receipt_batches_total"))
+        #expect(batches < count / 4, "\(batches) transactions for \(count) receipts")
+    }
+
+    @Test func aReplyWithAnUnsubscribeKeywordSuppressesItsSender() async throws {
+        let store = try await seededStore(messages: 1)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (answers, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            var answers: [Answer] = []
+            for body in [
+                "From=%2B8613800138000&Body=%EF%BC%B4%EF%BC%A4&To=10690",  // Twilio style, a full-width "ＴＤ"
+                #"{"from":"13900139000","text":"谢谢"}"#,  // a thank-you
+                "msisdn=8618612345678&message=%E9%80%80%E8%AE%A2",  // "退订", Kannel style
+                #"{"from":"12345","text":"TD"}"#,  // not a phone number
+            ] {
+                answers.append(await post(transport, base + "/mo", body, headers: bearer))
+            }
+            return (answers, await get(transport, base + "/metrics").body)
+        }
+        #expect(answers.map(\.status) == [200, 200, 200, 400])
+        #expect(answers[0].body == #"{"status":"ok","unsubscribed":true}"#)
+        #expect(answers[1].body == #"{"status":"ok","unsubscribed":false}"#)
+        #expect(answers[3].body.hasPrefix(#"{"error":"sender: "#))  // why, but never the number itself
+        #expect(try await store.suppressedNumbers() == [8_613_800_138_000, 8_618_612_345_678])
+        #expect(metric(metrics, "sparrow_mo_received_total") == 3)
+        #expect(metric(metrics, "sparrow_unsubscribes_total") == 2)
+        #expect(metric(metrics, #"sparrow_webhook_rejected_total{reason="invalid-sender"}"#) == 1)
+    }
+
+    @Test func requestsWithoutValidCredentialsNeverReachTheStore() async throws {
+        let store = try await seededStore(messages: 1)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let body = #"{"message_id":"g-1","status":"delivered"}"#
+        let requests: [(headers: [String], status: Int)] = [
+            ([], 401),
+            (["Authorization: Bearer nope"], 401),
+            (signed(body, secret: "wrong"), 401),
+            (signed("{}"), 401),  // the signature of another body
+            (signed(body, at: fixedNow.secondsSince1970 - 301), 401),  // replayed after the window
+            (signed(body, at: fixedNow.secondsSince1970 + 301), 401),
+            (bearer, 200),
+            (signed(body, at: fixedNow.secondsSince1970 - 300), 200),
+        ]
+        let (answers, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            var answers: [Answer] = []
+            for request in requests {
+                answers.append(await post(transport, base + "/dlr", body, headers: request.headers))
+            }
+            return (answers, await get(transport, base + "/metrics").body)
+        }
+        #expect(answers.map(\.status) == requests.map(\.status))
+        #expect(answers[0].body == #"{"error":"credentials needed: a bearer token or a signature"}"#)
+        #expect(answers[4].body == #"{"error":"the timestamp is more than 300 s from now"}"#)
+        #expect(try await store.figures(campaign: "c1").total.delivered == 1)
+        for (name, value) in [
+            (#"sparrow_receipts_received_total{state="delivered"}"#, 2),  // only the admitted two were read …
+            ("sparrow_receipt_batches_total", 2),  // … and written
+            (#"sparrow_webhook_rejected_total{reason="missing-credentials"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="bad-token"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="bad-signature"}"#, 2),
+            (#"sparrow_webhook_rejected_total{reason="stale-timestamp"}"#, 2),
+        ] {
+            #expect(metric(metrics, name) == value, "\(name)")
+        }
+    }
+
+    @Test func oversizedAndMalformedBodiesAreRefused() async throws {
+        let store = try await seededStore(messages: 1)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let padding = String(repeating: "x", count: 2000)
+        let requests: [(path: String, body: String, status: Int)] = [
+            ("/dlr", #"{"message_id":"g-1","status":"delivered","pad":"\#(padding)"}"#, 413),
+            ("/mo", "From=%2B8613800138000&Body=TD&pad=\(padding)", 413),
+            ("/dlr", #"{"message_id":"#, 400),
+            ("/dlr", #"{"message_id":"g-1","status":"BOGUS"}"#, 400),
+            ("/dlr", #"{"status":"delivered"}"#, 400),
+            ("/dlr/nowhere", #"{"message_id":"g-1","status":"delivered"}"#, 404),
+        ]
+        let (answers, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            var answers: [Answer] = []
+            for request in requests {
+                answers.append(await post(transport, base + request.path, request.body, headers: bearer))
+            }
+            return (answers, await get(transport, base + "/metrics").body)
+        }
+        #expect(answers.map(\.status) == requests.map(\.status))
+        #expect(answers[3].body == #"{"error":"unknown status 'BOGUS'; map it in the gateway's receipts.states"}"#)
+        #expect(answers[4].body == #"{"error":"no message id (looked for message_id, MessageSid, id)"}"#)
+        #expect(try await store.figures(campaign: "c1").total.delivered == 0)
+        #expect(try await store.suppressedNumbers().isEmpty)
+        for (name, value) in [
+            ("sparrow_receipt_batches_total", 0),
+            (#"sparrow_webhook_rejected_total{reason="too-large"}"#, 2),
+            (#"sparrow_webhook_rejected_total{reason="malformed-body"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="unknown-status"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="missing-field"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="unknown-gateway"}"#, 1),
+        ] {
+            #expect(metric(metrics, name) == value, "\(name)")
+        }
+    }
+
+    @Test func healthNeedsNoCredentials() async throws {
+        let store = try await seededStore(messages: 1)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (health, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            (await get(transport, base + "/health"), await get(transport, base + "/metrics"))
+        }
+        #expect(health == Answer(status: 200, body: #"{"status":"ok"}"#))
+        #expect(metrics.status == 200)
+        #expect(metrics.body.hasPrefix("# HELP sparrow_receipts_received_total "))
+        #expect(metric(metrics.body, "sparrow_receipts_applied_total") == 0)
+    }
+}
