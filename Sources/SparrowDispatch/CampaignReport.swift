@@ -1,10 +1,11 @@
 import SparrowCore
 public import SparrowStore
 
-/// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON or CSV.
+/// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON, CSV or an HTML
+/// page.
 public enum CampaignReport {
     public enum Format: String, Sendable, CaseIterable {
-        case table, json, csv
+        case table, json, csv, html
     }
 
     /// One figure of a funnel, in the order reports show them.
@@ -52,7 +53,48 @@ public enum CampaignReport {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)
         case .csv: csv(report, campaign: campaign)
+        case .html: html(report, campaign: campaign)
         }
+    }
+
+    /// A page of its own: the table's figures down and slices across, with no script and no outside resource.
+    private static func html(_ report: CampaignFigures, campaign: String) -> String {
+        let slices = slices(report)
+        let title = "Campaign " + escape(campaign)
+        var page = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}\
+            th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}\
+            thead th{background:#f4f4f4}</style></head><body>
+            <h1>\(title)</h1>
+            <table><thead><tr><th></th>
+            """
+        for slice in slices {
+            let name = slice.kind == "total" ? "total" : slice.kind + "<br>" + escape(slice.name)
+            page += "<th>\(name)</th>"
+        }
+        page += "</tr></thead><tbody>\n"
+        for figure in figures {
+            page += "<tr><th>\(figure.key)</th>"
+            for slice in slices { page += "<td>\(escape(text(figure.value(slice.funnel), human: true)))</td>" }
+            page += "</tr>\n"
+        }
+        return page + "</tbody></table></body></html>\n"
+    }
+
+    private static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// Figures down, slices across.

@@ -23,8 +23,9 @@ public struct OutboundMessage: Sendable, Hashable {
 /// How a submit ended.
 public struct SubmitOutcome: Sendable, Hashable {
     public enum Status: Sendable, Hashable {
-        /// The gateway took the message (every part of it), with its id for the first part when it gave one.
-        case accepted(gatewayID: String?)
+        /// The gateway took the message (every part of it), with the ids it gave, one per request: one for a
+        /// message it splits itself, one per part for a message Sparrow split; none when it gives no ids.
+        case accepted(gatewayIDs: [String])
         /// The gateway refused it, or it could not be sent within the retry policy.
         case failed(reason: String)
         /// The message may or may not have reached the gateway; it is not resent, and receipts settle it.
@@ -85,18 +86,18 @@ public final class GatewayClient: Sendable {
         guard let gateway = gateways[gatewayName] else { preconditionFailure("unknown gateway \(gatewayName)") }
         let parts = parts(of: message, for: gateway)
         var attempts = 0
-        var firstID: String?
+        var ids: [String] = []
         for part in parts {
             let ended = await send(part, via: gateway, probe: probe && part == parts[0], attempts: &attempts)
             switch ended {
-            case .accepted(let gatewayID):
-                firstID = firstID ?? gatewayID
+            case .accepted(let gatewayIDs):
+                ids += gatewayIDs
             case .failed, .unknown:
                 return SubmitOutcome(status: ended, gateway: gatewayName, attempts: attempts, latency: clock.now - began)
             }
         }
         return SubmitOutcome(
-            status: .accepted(gatewayID: firstID), gateway: gatewayName, attempts: attempts, latency: clock.now - began)
+            status: .accepted(gatewayIDs: ids), gateway: gatewayName, attempts: attempts, latency: clock.now - began)
     }
 
     /// The requests' contents: the whole text, or one part each with its concatenation header.
@@ -146,7 +147,7 @@ public final class GatewayClient: Sendable {
                 if case .answered(let answer) = result {
                     switch gateway.dialect.read(status: answer.status, body: answer.body) {
                     case .accepted(let gatewayID):
-                        return .accepted(gatewayID: gatewayID)
+                        return .accepted(gatewayIDs: gatewayID.map { [$0] } ?? [])
                     case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):
                         return .failed(reason: reason)  // a success status whose body says otherwise
                     case .rejected(let status, let reason):
@@ -168,7 +169,7 @@ public final class GatewayClient: Sendable {
                 }
                 action = .send(attempt: attempt)
             case .succeeded:
-                return .accepted(gatewayID: nil)
+                return .accepted(gatewayIDs: [])
             case .failed(let reason, _):
                 return .failed(reason: rejection ?? reason)
             case .unknown(let reason, _):

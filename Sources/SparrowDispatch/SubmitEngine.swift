@@ -148,15 +148,16 @@ final class SubmitRecorder: Sendable {
 
 extension SubmitRecord {
     init(entry: JournalEntry, outcome: SubmitOutcome, at: Timestamp) {
-        let (state, gatewayID, error): (MessageState, String?, String?) =
+        let (state, gatewayIDs, error): (MessageState, [String], String?) =
             switch outcome.status {
-            case .accepted(let gatewayID): (.accepted, gatewayID, nil)
-            case .failed(let reason): (.failed, nil, reason)
-            case .unknown(let reason): (.unknown, nil, reason)
+            case .accepted(let gatewayIDs): (.accepted, gatewayIDs, nil)
+            case .failed(let reason): (.failed, [], reason)
+            case .unknown(let reason): (.unknown, [], reason)
             }
         self.init(
-            id: entry.id, state: state, gateway: outcome.gateway, gatewayMessageID: gatewayID,
-            attempts: outcome.attempts, latency: outcome.latency, error: error, at: at)
+            id: entry.id, state: state, gateway: outcome.gateway, gatewayMessageID: gatewayIDs.first,
+            attempts: outcome.attempts, latency: outcome.latency, error: error, at: at,
+            partIDs: gatewayIDs.count > 1 ? gatewayIDs : [])
     }
 }
 

@@ -65,10 +65,13 @@ public struct SubmitRecord: Sendable, Hashable {
     public var latency: Duration
     public var error: String?
     public var at: Timestamp
+    /// The gateway's ids of each part, for a message Sparrow sent in parts (empty otherwise): each part gets its own
+    /// receipt, and the message is settled when every part is.
+    public var partIDs: [String]
 
     public init(
         id: String, state: MessageState, gateway: String, gatewayMessageID: String?, attempts: Int, latency: Duration,
-        error: String?, at: Timestamp
+        error: String?, at: Timestamp, partIDs: [String] = []
     ) {
         self.id = id
         self.state = state
@@ -78,6 +81,7 @@ public struct SubmitRecord: Sendable, Hashable {
         self.latency = latency
         self.error = error
         self.at = at
+        self.partIDs = partIDs
     }
 }
 
@@ -127,7 +131,9 @@ public protocol CampaignStore: Sendable {
     func unfinished(campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int) async throws -> [JournalEntry]
     /// The earliest `send_at` of the campaign's deferred messages, or nil when none waits.
     func nextRelease(campaign: String) async throws -> Timestamp?
-    /// Applies receipts; returns how many moved a message forward.
+    /// Applies receipts; returns how many moved a message forward. A receipt for one part of a message sent in parts
+    /// settles the message once every part has a final receipt: delivered when all were, otherwise the first of
+    /// undelivered or expired among them.
     func apply(_ receipts: [ReceiptRecord]) async throws -> Int
     /// The campaign's funnel, in total, per carrier and per gateway.
     func figures(campaign: String) async throws -> CampaignFigures

@@ -87,6 +87,18 @@ public final class SQLiteStore: CampaignStore {
             }
             try db.create(index: "message_campaign_line", on: "message", columns: ["campaignID", "line"])
         }
+        migrator.registerMigration("v3: receipts per part") { db in
+            try db.alter(table: "message") { table in table.add(column: "parts", .integer).notNull().defaults(to: 1) }
+            try db.create(table: "part") { table in
+                table.column("messageID", .text).notNull()
+                table.column("gateway", .text).notNull()
+                table.column("gatewayMessageID", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("rank", .integer).notNull()
+                table.primaryKey(["messageID", "gatewayMessageID"])
+            }
+            try db.create(index: "part_gateway_id", on: "part", columns: ["gatewayMessageID", "gateway"])
+        }
         return migrator
     }()
 
@@ -164,8 +176,13 @@ public final class SQLiteStore: CampaignStore {
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE message SET state = ?, rank = ?, gateway = ?, gatewayMessageID = ?, attempts = ?,
-                        latencyMicroseconds = ?, error = ?, updatedAt = ?
+                        latencyMicroseconds = ?, error = ?, updatedAt = ?, parts = ?
                     WHERE id = ? AND rank < ?
+                    """)
+            let part = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO part (messageID, gateway, gatewayMessageID, state, rank)
+                    VALUES (?, ?, ?, 'accepted', 2)
                     """)
             let send = try db.cachedStatement(
                 sql: "INSERT INTO send (number, sentAt, campaignID) SELECT ?, ?, campaignID FROM message WHERE id = ?")
@@ -173,9 +190,12 @@ public final class SQLiteStore: CampaignStore {
             for submit in submits {
                 try update.execute(arguments: [
                     submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID, submit.attempts,
-                    submit.latency / .microseconds(1), submit.error, submit.at.secondsSince1970, submit.id,
-                    submit.state.rank,
+                    submit.latency / .microseconds(1), submit.error, submit.at.secondsSince1970,
+                    max(1, submit.partIDs.count), submit.id, submit.state.rank,
                 ])
+                if db.changesCount > 0 {
+                    for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
+                }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
                 if db.changesCount > 0, submit.state == .accepted || submit.state == .unknown,
                     let number = try String.fetchOne(recipient, arguments: [submit.id])
@@ -227,8 +247,18 @@ public final class SQLiteStore: CampaignStore {
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE message SET state = ?, rank = ?, updatedAt = ?
-                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ? AND parts = 1
                     """)
+            let updatePart = try db.cachedStatement(
+                sql: """
+                    UPDATE part SET state = ?, rank = ?
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
+                    RETURNING messageID
+                    """)
+            let partStates = try db.cachedStatement(
+                sql: "SELECT state FROM part WHERE messageID = ?")
+            let settle = try db.cachedStatement(
+                sql: "UPDATE message SET state = ?, rank = 3, updatedAt = ? WHERE id = ? AND rank < 3")
             var moved = 0
             for receipt in receipts {
                 try log.execute(arguments: [
@@ -240,9 +270,29 @@ public final class SQLiteStore: CampaignStore {
                     receipt.gateway, receipt.gateway, receipt.state.rank,
                 ])
                 moved += db.changesCount
+                let messages = try String.fetchAll(
+                    updatePart,
+                    arguments: [
+                        receipt.state.rawValue, receipt.state.rank, receipt.gatewayMessageID, receipt.gateway,
+                        receipt.gateway, receipt.state.rank,
+                    ])
+                for message in Set(messages) {
+                    let states = try String.fetchAll(partStates, arguments: [message]).compactMap(MessageState.init(rawValue:))
+                    guard let settled = Self.settled(parts: states) else { continue }
+                    try settle.execute(arguments: [settled.rawValue, receipt.at.secondsSince1970, message])
+                    moved += db.changesCount
+                }
             }
             return moved
         }
+    }
+
+    /// A message's final state from its parts' states, once every part has a final one.
+    static func settled(parts: [MessageState]) -> MessageState? {
+        guard parts.allSatisfy({ $0.rank == 3 }) else { return nil }
+        if parts.contains(.undelivered) { return .undelivered }
+        if parts.contains(.expired) { return .expired }
+        return .delivered
     }
 
     public func figures(campaign: String) async throws -> CampaignFigures {

@@ -17,11 +17,11 @@ struct Report: AsyncParsableCommand {
     @Option(help: "The campaign.")
     var campaign: String
 
-    @Option(help: "table, json or csv.")
+    @Option(help: "table, json, csv or html.")
     var format: String = "table"
 
     func validate() throws {
-        guard CampaignReport.Format(rawValue: format) != nil else { throw ValidationError("--format must be table, json or csv") }
+        guard CampaignReport.Format(rawValue: format) != nil else { throw ValidationError("--format must be table, json, csv or html") }
     }
 
     func run() async throws {

@@ -45,14 +45,14 @@ import Testing
                 let process = try SparrowProcess.start(arguments, stdin: recipients, in: folder)
                 if kills < 6 {
                     try await Task.sleep(for: .milliseconds(50 + Int(random.next() % 700)))
-                    if process.isRunning {
-                        kill(process.processIdentifier, SIGKILL)
+                    if !process.hasExited {
+                        kill(process.pid, SIGKILL)
                         kills += 1
                     }
                 }
-                process.waitUntilExit()
-                if process.terminationReason == .exit {
-                    #expect(process.terminationStatus == 0, "seed \(seed): run \(runs) exited \(process.terminationStatus)")
+                let ending = await process.exited()
+                if ending.reason == .exit {
+                    #expect(ending.status == 0, "seed \(seed): run \(runs) exited \(ending.status)")
                     break
                 }
             }
@@ -63,6 +63,45 @@ import Testing
             #expect(figures.total.targeted == rows && figures.total.accepted == rows, "seed \(seed)")
             // Requests in flight at a kill were sent again under the same key: the gateway counted them as repeats.
             print("crash test: seed \(seed), \(kills) kills, \(runs) runs, \(simulator.stats.duplicates) repeats recognised")
+        }
+    }
+
+    @Test func sigtermDrainsTheRequestsInFlightAndTellsHowToResume() async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(10)))
+        let rows = 600
+        try await withSimulator(simulator) { base in
+            let folder = try SparrowProcess.temporaryFolder()
+            try """
+                store: ./state.sqlite
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4 }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            let recipients = folder.appendingPathComponent("recipients.csv")
+            try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
+                .write(to: recipients, atomically: true, encoding: .utf8)
+            let log = folder.appendingPathComponent("stderr.txt")
+            let process = try SparrowProcess.start(
+                ["send", "-c", "sparrow.yaml", "--campaign-id", "term", "--text", "您好"], stdin: recipients, in: folder,
+                stderr: log)
+            while simulator.stats.messages < 40, !process.hasExited { try await Task.sleep(for: .milliseconds(5)) }
+            kill(process.pid, SIGTERM)
+            let ending = await process.exited()
+            let stderr = try String(contentsOf: log, encoding: .utf8)
+            #expect(ending.reason == .exit && ending.status == 1, "\(stderr)")
+            #expect(stderr.contains("stopping: no new messages"))
+            #expect(stderr.contains("sparrow resume --config sparrow.yaml --campaign term"))
+            let sent = simulator.stats.messages
+            #expect(sent < rows)
+            // Nothing was left in flight: the journal agrees with the gateway.
+            let figures = try await SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path).figures(campaign: "term")
+            #expect(figures.total.accepted == sent)
+
+            let resumed = try SparrowProcess.start(
+                ["resume", "-c", "sparrow.yaml", "--campaign", "term"], stdin: recipients, in: folder)
+            #expect(await resumed.exited().status == 0)
+            #expect(simulator.stats.messages == rows)
+            #expect(simulator.stats.duplicates == 0)
         }
     }
 }

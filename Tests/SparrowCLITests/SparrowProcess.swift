@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the built `sparrow` executable as a user would.
 struct SparrowProcess {
@@ -41,17 +42,64 @@ struct SparrowProcess {
             stderr: String(decoding: errorData.wait(), as: UTF8.self))
     }
 
-    /// Starts `sparrow` reading `stdin` from a file, its output discarded, and returns at once.
-    static func start(_ arguments: [String], stdin: URL, in directory: URL) throws -> Process {
+    /// A `sparrow` process started by `start`.
+    final class Running: Sendable {
+        typealias Ending = (reason: Process.TerminationReason, status: Int32)
+        private let started = Atomic<Int32>(0)
+        private let state = Mutex<(ending: Ending?, waiters: [CheckedContinuation<Ending, Never>])>((nil, []))
+
+        var pid: Int32 { started.load(ordering: .acquiring) }
+
+        var hasExited: Bool { state.withLock { $0.ending != nil } }
+
+        /// Waits for the process to end without holding a thread: the tests' own servers need the cooperative
+        /// pool meanwhile.
+        func exited() async -> Ending {
+            await withCheckedContinuation { continuation in
+                let ending = state.withLock { state in
+                    if state.ending == nil { state.waiters.append(continuation) }
+                    return state.ending
+                }
+                if let ending { continuation.resume(returning: ending) }
+            }
+        }
+
+        fileprivate func started(pid: Int32) {
+            started.store(pid, ordering: .releasing)
+        }
+
+        fileprivate func end(_ ending: Ending) {
+            for waiter in state.withLock({ state in
+                state.ending = ending
+                defer { state.waiters = [] }
+                return state.waiters
+            }) {
+                waiter.resume(returning: ending)
+            }
+        }
+    }
+
+    /// Starts `sparrow` reading `stdin` from a file, its output discarded (or stderr to a file), and returns at once.
+    static func start(_ arguments: [String], stdin: URL, in directory: URL, stderr: URL? = nil) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardInput = try FileHandle(forReadingFrom: stdin)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        let running = Running()
+        process.terminationHandler = { process in
+            running.end((process.terminationReason, process.terminationStatus))
+        }
         try process.run()
-        return process
+        running.started(pid: process.processIdentifier)
+        return running
     }
 
     /// A fresh temporary folder for one test's files.

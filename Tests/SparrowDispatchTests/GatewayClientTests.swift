@@ -98,7 +98,7 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
         // breaker; the others go to the backup.
         #expect(outcomes[0].gateway == "primary")
         #expect(outcomes[0].status == .failed(reason: outcomes[0].status.reason))
-        #expect(outcomes.dropFirst().allSatisfy { $0.gateway == "fallback" && $0.status == .accepted(gatewayID: $0.status.gatewayID) })
+        #expect(outcomes.dropFirst().allSatisfy { $0.gateway == "fallback" && $0.status == .accepted(gatewayIDs: $0.status.gatewayIDs) })
         #expect(backup.stats.messages == 5)
     }
 
@@ -154,7 +154,7 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
                 gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(wrong) }"), transport: transport)
             return (await good.submit(messages(1)[0]), await bad.submit(messages(2)[1]))
         }
-        #expect(accepted.status == .accepted(gatewayID: "sim-1"))
+        #expect(accepted.status == .accepted(gatewayIDs: ["sim-1"]))
         #expect(refused.status == .failed(reason: "HTTP 401: bad credentials"))
         #expect(refused.attempts == 1)
         #expect(simulator.stats.messages == 1)
@@ -170,7 +170,7 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
                 transport: transport)
             return await client.submit(OutboundMessage(id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
         }
-        #expect(outcome.status == .accepted(gatewayID: "sim-1"))
+        #expect(outcome.status == .accepted(gatewayIDs: ["sim-1", "sim-2", "sim-3"]))  // an id per part, for its receipt
         #expect(outcome.attempts == 3)
         #expect(simulator.stats.messages == 3)
     }
@@ -184,8 +184,8 @@ extension SubmitOutcome.Status {
         }
     }
 
-    var gatewayID: String? {
-        if case .accepted(let id) = self { return id }
-        return nil
+    var gatewayIDs: [String] {
+        if case .accepted(let ids) = self { return ids }
+        return []
     }
 }

@@ -110,6 +110,33 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(try await store.campaign(id: "c1")?.inputLines == 4)
     }
 
+    @Test(arguments: [
+        ([MessageState.delivered, .delivered, .delivered], MessageState.delivered),
+        ([.delivered, .expired, .delivered], .expired),
+        ([.expired, .undelivered, .delivered], .undelivered),
+    ])
+    func aMessageInPartsSettlesWhenEveryPartHasItsReceipt(_ parts: [MessageState], settled: MessageState) async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(campaign: "c1", messages: [entry(1)], skipped: [])
+        var record = submit(1, .accepted, id: "p-1")
+        record.partIDs = ["p-1", "p-2", "p-3"]
+        try await store.record([record])
+        let at = Timestamp(secondsSince1970: 200)
+        var moved = 0
+        for (index, state) in parts.enumerated().reversed() {  // out of order
+            #expect(try await store.figures(campaign: "c1").total.pending == 1)
+            moved += try await store.apply([ReceiptRecord(gateway: nil, gatewayMessageID: "p-\(index + 1)", state: state, at: at)])
+        }
+        #expect(moved == 1)  // the last part's receipt settles the message
+        let total = try await store.figures(campaign: "c1").total
+        #expect(total.pending == 0)
+        #expect(settled == .delivered ? total.delivered == 1 : total.failed == 1)
+        #expect(try await store.unfinished(campaign: "c1", dueBy: at, afterLine: 0, limit: 1).isEmpty)
+        // A repeated part receipt changes nothing.
+        #expect(try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-2", state: .delivered, at: at)]) == 0)
+    }
+
     @Test func latencyPercentilesAreNearestRank() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))

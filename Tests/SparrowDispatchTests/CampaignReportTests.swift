@@ -1,0 +1,53 @@
+import Foundation
+import SparrowDispatch
+import SparrowStore
+import Testing
+
+@Suite struct CampaignReportTests {
+    static let figures: CampaignFigures = {
+        var primary = Funnel()
+        (primary.targeted, primary.accepted, primary.submitted, primary.delivered, primary.failed) = (10, 9, 9, 8, 1)
+        (primary.segments, primary.cost, primary.latencyP50, primary.latencyP99) = (12, 0.54, .microseconds(3_250), .milliseconds(40))
+        var rejected = Funnel()
+        (rejected.targeted, rejected.rejected) = (2, 2)
+        var total = primary
+        total.targeted += 2
+        total.rejected = 2
+        var figures = CampaignFigures()
+        figures.total = total
+        figures.byCarrier = ["china-mobile": primary, "": rejected]
+        figures.byGateway = ["primary": primary, "": rejected]
+        return figures
+    }()
+
+    @Test func theTableAlignsFiguresUnderTheirSlices() {
+        let lines = CampaignReport.render(Self.figures, campaign: "c1", format: .table).split(separator: "\n")
+        #expect(lines[0] == "campaign c1     total  carrier                gateway")
+        #expect(lines[1] == "                        (none)  china-mobile   (none)  primary")
+        #expect(lines[2] == "targeted           12        2            10        2       10")
+        #expect(lines.contains("delivery_rate   88.9%                  88.9%             88.9%"))
+        #expect(lines.contains("latency_p50_ms    3.3                    3.3               3.3"))
+    }
+
+    @Test func csvHasALinePerSliceAndJSONParses() throws {
+        let csv = CampaignReport.render(Self.figures, campaign: "c,1", format: .csv).split(separator: "\n")
+        #expect(csv.count == 6)  // the header, the total, two carriers, two gateways
+        #expect(csv[0].hasPrefix("campaign,slice,name,targeted,rejected,"))
+        #expect(csv[1] == "\"c,1\",total,,12,2,0,0,0,0,9,9,8,1,0,0,12,0.54,0.8889,3.25,40.0")
+        let json = CampaignReport.render(Self.figures, campaign: "c1", format: .json)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let total = try #require(object["total"] as? [String: Any])
+        #expect(total["delivered"] as? Int == 8 && total["delivery_rate"] as? Double == 0.8889)
+        #expect((object["gateways"] as? [String: Any])?.keys.sorted() == ["", "primary"])
+    }
+
+    @Test func theHTMLPageEscapesWhatItShows() {
+        var figures = Self.figures
+        figures.byCarrier["<b>&co</b>"] = Funnel()
+        let page = CampaignReport.render(figures, campaign: "c1", format: .html)
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("carrier<br>&lt;b&gt;&amp;co&lt;/b&gt;"))
+        #expect(!page.contains("<b>&co"))
+        #expect(page.contains("<tr><th>delivered</th><td>8</td>"))
+    }
+}
