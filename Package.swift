@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -60,12 +61,21 @@ let package = Package(
             name: "SparrowStore",
             dependencies: ["SparrowCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Serving Hummingbird applications until cancelled, with a graceful shutdown.
+        .target(
+            name: "SparrowServing",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `sparrow gateway-sim`: a local HTTP SMS gateway with fault injection, for demos, tests and benchmarks.
         .target(
             name: "SparrowGatewaySim",
             dependencies: [
-                "SparrowCore", "SparrowTransport",
+                "SparrowCore", "SparrowTransport", "SparrowServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -77,7 +87,7 @@ let package = Package(
         .target(
             name: "SparrowReceipts",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowStore",
+                "SparrowCore", "SparrowConfig", "SparrowStore", "SparrowServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

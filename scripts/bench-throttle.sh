@@ -47,7 +47,7 @@ PY
 
 start=$(date +%s.%N)
 "$bin" send --config "$work/sparrow.yaml" --text "{{name}}，您好" --now 2026-11-22T04:00:00Z \
-  --campaign-id throttle --rejects "$work/rejects.jsonl" < "$work/recipients.csv" 2> "$work/send.err"
+  --campaign throttle --rejects "$work/rejects.jsonl" < "$work/recipients.csv" 2> "$work/send.err"
 end=$(date +%s.%N)
 
 python3 - "$work/arrivals" "$carriers" "$start" "$end" <<'PY'

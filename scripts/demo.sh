@@ -23,7 +23,7 @@ for _ in $(seq 100); do grep -q listening "$out/gateway-sim.log" && break; sleep
 campaign=demo-$(date +%H%M%S)
 echo "== sparrow send --receipts: campaign $campaign, config/examples/recipients.csv, as of $now"
 "$bin" send --config config/sparrow.yaml --template config/examples/unpaid-reminder.mustache --now "$now" \
-  --campaign-id "$campaign" --receipts --receipts-wait 10 --rejects "$out/rejects.jsonl" < config/examples/recipients.csv
+  --campaign "$campaign" --receipts --receipts-wait 10 --rejects "$out/rejects.jsonl" < config/examples/recipients.csv
 
 echo "== first rejects ($out/rejects.jsonl)"
 head -n 3 "$out/rejects.jsonl"

@@ -102,6 +102,12 @@ public struct CampaignRun: Sendable {
                 }
             }
         }
+        // A stop ends the reading even while the input is idle (a pipe whose writer waits).
+        let stopWatch = Task { [stop] in
+            while !stop.isSet, (try? await Task.sleep(for: .milliseconds(100))) != nil {}
+            if stop.isSet { decided.close() }
+        }
+        defer { stopWatch.cancel() }
         async let submitting: Void = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
             progress: progress, stop: stop
@@ -156,7 +162,7 @@ public struct CampaignRun: Sendable {
                         unknownOrFailed.append(
                             SubmitRecord(
                                 id: entry.id, state: entry.state == .submitting ? .unknown : .failed,
-                                gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: .zero,
+                                gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: nil,
                                 error: "gateway '\(entry.gateway)' is no longer configured", at: clock.now()))
                         continue
                     }
@@ -172,7 +178,7 @@ public struct CampaignRun: Sendable {
                         unknownOrFailed.append(
                             SubmitRecord(
                                 id: entry.id, state: .unknown, gateway: entry.gateway, gatewayMessageID: nil,
-                                attempts: 0, latency: .zero, error: "in flight when an earlier run stopped",
+                                attempts: 0, latency: nil, error: "in flight when an earlier run stopped",
                                 at: clock.now()))
                     }
                 }

@@ -78,3 +78,26 @@ public struct IOError: Error, Hashable, Sendable, CustomStringConvertible {
     public var errno: Int32
     public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
 }
+
+/// What a file descriptor reads from: stdin may be a file, a pipe, a terminal or `/dev/null`.
+public enum InputSource: Sendable, Hashable {
+    case regularFile(size: Int)
+    case terminal
+    /// `/dev/null` and other character devices.
+    case device
+    /// A pipe or a socket.
+    case stream
+
+    public init(descriptor: Int32) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            self = .stream
+            return
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: self = .regularFile(size: Int(status.st_size))
+        case S_IFCHR: self = isatty(descriptor) != 0 ? .terminal : .device
+        default: self = .stream
+        }
+    }
+}

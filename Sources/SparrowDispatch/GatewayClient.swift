@@ -78,11 +78,43 @@ public final class GatewayClient: Sendable {
         gateways[gateway] != nil
     }
 
-    /// Submits `message`, retrying and failing over as the configuration allows.
+    /// The gateway a message goes to, chosen before its request: the planned one, or its backup while the planned
+    /// one's circuit is open.
+    public struct Route: Sendable, Hashable {
+        public var gateway: String
+        /// This message is the probe of a half-open circuit.
+        var probe = false
+
+        /// A message pinned to `gateway`: one that may already have reached it goes there again, or nowhere.
+        public static func pinned(_ gateway: String) -> Route { Route(gateway: gateway) }
+    }
+
+    /// The gateway for a new message planned for `planned`, waiting while every gateway of its chain is open.
+    /// - Precondition: `planned` is configured.
+    public func route(_ planned: String) async -> Route {
+        while true {
+            let now = clock.now - start
+            switch health.withLock({ $0.router.route(from: planned, now: now) }) {
+            case .send(let gateway, let probe):
+                return Route(gateway: gateway, probe: probe)
+            case .hold(let until):
+                try? await clock.sleep(for: max((until ?? now + .milliseconds(100)) - now, .milliseconds(10)))
+            }
+        }
+    }
+
+    /// Submits `message` after routing it, retrying and failing over as the configuration allows.
     /// - Precondition: `message.gateway` is configured.
     public func submit(_ message: OutboundMessage) async -> SubmitOutcome {
+        await submit(message, via: route(message.gateway))
+    }
+
+    /// Submits `message` to the gateway of `route`, retrying as its policy allows; it does not fail over, so that
+    /// the journal can name the gateway before the request goes.
+    /// - Precondition: `route.gateway` is configured.
+    public func submit(_ message: OutboundMessage, via route: Route) async -> SubmitOutcome {
         let began = clock.now
-        let (gatewayName, probe) = await route(message.gateway)
+        let (gatewayName, probe) = (route.gateway, route.probe)
         guard let gateway = gateways[gatewayName] else { preconditionFailure("unknown gateway \(gatewayName)") }
         let parts = parts(of: message, for: gateway)
         var attempts = 0
@@ -174,19 +206,6 @@ public final class GatewayClient: Sendable {
                 return .failed(reason: rejection ?? reason)
             case .unknown(let reason, _):
                 return .unknown(reason: reason)
-            }
-        }
-    }
-
-    /// The gateway for a new message, waiting while every gateway of its chain is open.
-    private func route(_ planned: String) async -> (String, probe: Bool) {
-        while true {
-            let now = clock.now - start
-            switch health.withLock({ $0.router.route(from: planned, now: now) }) {
-            case .send(let gateway, let probe):
-                return (gateway, probe)
-            case .hold(let until):
-                try? await clock.sleep(for: max((until ?? now + .milliseconds(100)) - now, .milliseconds(10)))
             }
         }
     }

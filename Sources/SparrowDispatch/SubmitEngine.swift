@@ -38,8 +38,21 @@ final class SubmitEngine: Sendable {
         let recorder = SubmitRecorder(store: store, stop: stop)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await recorder.run() }
-            defer { recorder.close() }
-            try await withThrowingTaskGroup(of: Void.self) { lanes in
+            do {
+                try await runLanes(batches, recorder: recorder)
+            } catch {
+                recorder.close()
+                try? await group.waitForAll()
+                throw error
+            }
+            recorder.close()
+            try await group.waitForAll()  // the recorder's error, if its last writes failed
+        }
+    }
+
+    /// Hands each batch's messages to their carrier's lane, and returns when every lane has finished.
+    private func runLanes(_ batches: BoundedQueue<[JournalEntry]>, recorder: SubmitRecorder) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { lanes in
                 var queues: [String: BoundedQueue<[JournalEntry]>] = [:]
                 for await batch in batches {
                     for (carrier, entries) in Dictionary(grouping: batch, by: { $0.carrier ?? "" }) {
@@ -57,35 +70,44 @@ final class SubmitEngine: Sendable {
                 }
                 for queue in queues.values { queue.close() }
                 try await lanes.waitForAll()
-            }
         }
     }
 
-    /// Sends one carrier's messages in order, as fast as its throttle and the window allow.
+    /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed
+    /// first (a message already in flight in an earlier run keeps its gateway), then journaled as submitting to
+    /// that gateway, then sent. A store failure stops the campaign: the requests already sent finish and are
+    /// recorded, nothing more goes, and the error is thrown after them.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
         let largestGroup = min(window.limit, 256)
-        try await withThrowingDiscardingTaskGroup { requests in
+        var failure: (any Error)?
+        await withDiscardingTaskGroup { requests in
             for await entries in queue {
                 var rest = entries[...]
                 while !rest.isEmpty, !stop.isSet {
                     let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
                     let group = rest.prefix(admitted)
                     rest = rest.dropFirst(admitted)
+                    var routes: [GatewayClient.Route] = []
+                    for entry in group {
+                        routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
+                    }
                     await window.acquire(group.count)
                     do {
-                        try await store.markSubmitting(group.map(\.id))
+                        try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
                     } catch {
                         stop.set()  // nothing more goes out unjournaled
                         window.release(group.count)
-                        throw error
+                        failure = error
+                        break
                     }
-                    for entry in group {
+                    for (entry, route) in zip(group, routes) {
                         requests.addTask {
                             let outcome = await self.client.submit(
-                                OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway))
+                                OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway),
+                                via: route)
                             self.window.release()
                             recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
                             self.progress.count(outcome)
@@ -94,6 +116,7 @@ final class SubmitEngine: Sendable {
                 }
             }
         }
+        if let failure { throw failure }
     }
 }
 

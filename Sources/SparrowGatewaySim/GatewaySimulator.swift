@@ -5,7 +5,9 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import SparrowCore
+import SparrowServing
 import Synchronization
 
 /// A local HTTP SMS gateway for demos, tests and benchmarks. It accepts a message on any path (the three example
@@ -125,7 +127,7 @@ public struct GatewaySimulator: Sendable {
             router: router(receipts: sender, arrivals: arrivals), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
-        try await app.run()
+        try await app.runUntilCancelled()
     }
 
     func router(receipts: ReceiptSender?, arrivals: ArrivalLog?) -> Router<BasicRequestContext> {
@@ -163,7 +165,8 @@ public struct GatewaySimulator: Sendable {
                 status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
         case .silent:
-            try await Task.sleep(for: .seconds(3600))  // until the client gives up and the server stops
+            // Until the client gives up, or the server shuts down.
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             throw CancellationError()
         case .accepted(let messageID, let isNew):
             if isNew, receipts != nil || arrivals != nil {

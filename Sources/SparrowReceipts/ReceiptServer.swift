@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import SparrowServing
 public import SparrowConfig
 public import SparrowCore
 public import SparrowStore
@@ -115,7 +116,7 @@ public struct ReceiptServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await batcher.run() }
             defer { batcher.stop() }
-            try await app.run()
+            try await app.runUntilCancelled()
         }
     }
 
@@ -171,7 +172,7 @@ public struct ReceiptServer: Sendable {
         }
         let receipt: DeliveryReceipt
         do throws(ReceiptError) {
-            receipt = try DeliveryReceipt(WebhookFields(body: body, query: request.uri.query), mapping: mapping)
+            receipt = try DeliveryReceipt(WebhookFields(body: body, query: Self.query(of: request)), mapping: mapping)
         } catch {
             throw Rejection(error)
         }
@@ -191,7 +192,7 @@ public struct ReceiptServer: Sendable {
         let reply: InboundReply
         do throws(ReceiptError) {
             reply = try InboundReply(
-                WebhookFields(body: body, query: request.uri.query), defaultRegion: configuration.defaultRegion)
+                WebhookFields(body: body, query: Self.query(of: request)), defaultRegion: configuration.defaultRegion)
         } catch {
             throw Rejection(error)
         }
@@ -230,6 +231,11 @@ public struct ReceiptServer: Sendable {
             throw Rejection(error)
         }
         return body
+    }
+
+    /// The query string whose fields count: none for a signed request, whose signature covers only the body.
+    private static func query(of request: Request) -> String? {
+        request.headers[.sparrowSignature] == nil ? request.uri.query : nil
     }
 
     private func refuse(_ rejection: Rejection) -> Response {

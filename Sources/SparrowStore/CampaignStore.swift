@@ -62,7 +62,8 @@ public struct SubmitRecord: Sendable, Hashable {
     public var gateway: String
     public var gatewayMessageID: String?
     public var attempts: Int
-    public var latency: Duration
+    /// From the first request to the answer; nil when no request was made in this run.
+    public var latency: Duration?
     public var error: String?
     public var at: Timestamp
     /// The gateway's ids of each part, for a message Sparrow sent in parts (empty otherwise): each part gets its own
@@ -70,7 +71,7 @@ public struct SubmitRecord: Sendable, Hashable {
     public var partIDs: [String]
 
     public init(
-        id: String, state: MessageState, gateway: String, gatewayMessageID: String?, attempts: Int, latency: Duration,
+        id: String, state: MessageState, gateway: String, gatewayMessageID: String?, attempts: Int, latency: Duration?,
         error: String?, at: Timestamp, partIDs: [String] = []
     ) {
         self.id = id
@@ -115,15 +116,18 @@ public protocol CampaignStore: Sendable {
     /// Records a campaign; a campaign that exists already is left as it is (resume).
     func beginCampaign(id: String, template: String, at: Timestamp) async throws
     func campaign(id: String) async throws -> CampaignRecord?
-    /// Records that the campaign's input was read to its end.
+    /// Records that the campaign's input was read to its end, at line `lines`.
+    /// - Throws: `InputMismatch` when rows beyond it were journaled (a shorter input than the first run's).
     func finishInput(campaign: String, lines: Int) async throws
 
     /// Journals a batch of decided rows in one transaction, before any of it is submitted. A row journaled before (a
     /// resumed campaign read again) keeps its first decision.
     /// - Returns: the state each of `messages` has now, in order; nil where the row was first decided as skipped.
+    /// - Throws: `InputMismatch` when a message was journaled at one of these lines for another number.
     func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?]
-    /// Marks messages as handed to the gateway, durably, just before their requests go.
-    func markSubmitting(_ ids: [String]) async throws
+    /// Marks messages as handed to a gateway (the planned one, or its backup), durably, just before their requests
+    /// go: after a crash, a message marked so may have reached that gateway and no other.
+    func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws
     /// Moves messages forward (never backward) after the gateway answered, in one transaction.
     func record(_ submits: [SubmitRecord]) async throws
     /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered (ready, deferred, or

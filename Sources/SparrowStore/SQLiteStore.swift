@@ -99,6 +99,10 @@ public final class SQLiteStore: CampaignStore {
             }
             try db.create(index: "part_gateway_id", on: "part", columns: ["gatewayMessageID", "gateway"])
         }
+        migrator.registerMigration("v4: receipts found by the gateway's id alone") { db in
+            try db.create(index: "message_gateway_message_id", on: "message", columns: ["gatewayMessageID"])
+            try db.create(index: "receipt_gateway_message_id", on: "receipt", columns: ["gatewayMessageID"])
+        }
         return migrator
     }()
 
@@ -120,6 +124,13 @@ public final class SQLiteStore: CampaignStore {
 
     public func finishInput(campaign: String, lines: Int) async throws {
         try await pool.write { db in
+            let journaled = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
+                        UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
+                    """, arguments: [campaign, campaign]) ?? 0
+            guard journaled <= lines else { throw InputMismatch(line: lines + 1) }
             try db.execute(sql: "UPDATE campaign SET inputLines = ? WHERE id = ?", arguments: [lines, campaign])
         }
     }
@@ -132,20 +143,24 @@ public final class SQLiteStore: CampaignStore {
                         throttleUnits, cost, sendAt, state, rank)
                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
+                    AND NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
                     """)
-            let current = try db.cachedStatement(sql: "SELECT state FROM message WHERE id = ?")
+            let current = try db.cachedStatement(sql: "SELECT id, state FROM message WHERE campaignID = ? AND line = ?")
             var states: [MessageState?] = []
             states.reserveCapacity(messages.count)
             for entry in messages {
                 try insert.execute(arguments: [
                     entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                     entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue,
-                    entry.state.rank, entry.campaign, entry.line,
+                    entry.state.rank, entry.campaign, entry.line, entry.campaign, entry.line,
                 ])
                 if db.changesCount > 0 {
                     states.append(entry.state)
+                } else if let row = try Row.fetchOne(current, arguments: [entry.campaign, entry.line]) {
+                    guard row["id"] as String == entry.id else { throw InputMismatch(line: entry.line) }
+                    states.append(MessageState(rawValue: row["state"]))
                 } else {
-                    states.append(try String.fetchOne(current, arguments: [entry.id]).flatMap(MessageState.init(rawValue:)))
+                    states.append(nil)  // first decided as skipped
                 }
             }
             let skip = try db.cachedStatement(
@@ -163,11 +178,11 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    public func markSubmitting(_ ids: [String]) async throws {
+    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
         try await pool.write { db in
             let statement = try db.cachedStatement(
-                sql: "UPDATE message SET state = 'submitting', rank = 1 WHERE id = ? AND rank < 1")
-            for id in ids { try statement.execute(arguments: [id]) }
+                sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
+            for message in messages { try statement.execute(arguments: [message.gateway, message.id]) }
         }
     }
 
@@ -187,17 +202,24 @@ public final class SQLiteStore: CampaignStore {
             let send = try db.cachedStatement(
                 sql: "INSERT INTO send (number, sentAt, campaignID) SELECT ?, ?, campaignID FROM message WHERE id = ?")
             let recipient = try db.cachedStatement(sql: "SELECT recipient FROM message WHERE id = ?")
+            let matcher = try ReceiptMatcher(db)
             for submit in submits {
                 try update.execute(arguments: [
                     submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID, submit.attempts,
-                    submit.latency / .microseconds(1), submit.error, submit.at.secondsSince1970,
+                    submit.latency.map { Int64($0 / .microseconds(1)) }, submit.error, submit.at.secondsSince1970,
                     max(1, submit.partIDs.count), submit.id, submit.state.rank,
                 ])
-                if db.changesCount > 0 {
+                let moved = db.changesCount > 0
+                if moved {
                     for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
+                    // A receipt may overtake the recording of its submit's answer.
+                    let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
+                    for id in ids {
+                        try matcher.applyLogged(gateway: submit.gateway, gatewayMessageID: id, db)
+                    }
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
-                if db.changesCount > 0, submit.state == .accepted || submit.state == .unknown,
+                if moved, submit.state == .accepted || submit.state == .unknown,
                     let number = try String.fetchOne(recipient, arguments: [submit.id])
                 {
                     try send.execute(arguments: [
@@ -244,46 +266,78 @@ public final class SQLiteStore: CampaignStore {
         try await pool.write { db in
             let log = try db.cachedStatement(
                 sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE message SET state = ?, rank = ?, updatedAt = ?
-                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ? AND parts = 1
-                    """)
-            let updatePart = try db.cachedStatement(
-                sql: """
-                    UPDATE part SET state = ?, rank = ?
-                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
-                    RETURNING messageID
-                    """)
-            let partStates = try db.cachedStatement(
-                sql: "SELECT state FROM part WHERE messageID = ?")
-            let settle = try db.cachedStatement(
-                sql: "UPDATE message SET state = ?, rank = 3, updatedAt = ? WHERE id = ? AND rank < 3")
+            let matcher = try ReceiptMatcher(db)
             var moved = 0
             for receipt in receipts {
                 try log.execute(arguments: [
                     receipt.gateway ?? "", receipt.gatewayMessageID, receipt.state.rawValue,
                     receipt.at.secondsSince1970,
                 ])
-                try update.execute(arguments: [
-                    receipt.state.rawValue, receipt.state.rank, receipt.at.secondsSince1970, receipt.gatewayMessageID,
-                    receipt.gateway, receipt.gateway, receipt.state.rank,
-                ])
-                moved += db.changesCount
-                let messages = try String.fetchAll(
-                    updatePart,
-                    arguments: [
-                        receipt.state.rawValue, receipt.state.rank, receipt.gatewayMessageID, receipt.gateway,
-                        receipt.gateway, receipt.state.rank,
-                    ])
-                for message in Set(messages) {
-                    let states = try String.fetchAll(partStates, arguments: [message]).compactMap(MessageState.init(rawValue:))
-                    guard let settled = Self.settled(parts: states) else { continue }
-                    try settle.execute(arguments: [settled.rawValue, receipt.at.secondsSince1970, message])
-                    moved += db.changesCount
-                }
+                moved += try matcher.apply(receipt, db)
             }
             return moved
+        }
+    }
+
+    /// Moves messages, and the parts of messages sent in parts, forward by receipts.
+    private struct ReceiptMatcher {
+        let message: Statement
+        let part: Statement
+        let partStates: Statement
+        let settle: Statement
+        let logged: Statement
+
+        init(_ db: Database) throws {
+            message = try db.cachedStatement(
+                sql: """
+                    UPDATE message SET state = ?, rank = ?, updatedAt = ?
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ? AND parts = 1
+                    """)
+            part = try db.cachedStatement(
+                sql: """
+                    UPDATE part SET state = ?, rank = ?
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
+                    RETURNING messageID
+                    """)
+            partStates = try db.cachedStatement(sql: "SELECT state FROM part WHERE messageID = ?")
+            settle = try db.cachedStatement(
+                sql: "UPDATE message SET state = ?, rank = 3, updatedAt = ? WHERE id = ? AND rank < 3")
+            logged = try db.cachedStatement(
+                sql: "SELECT state, receivedAt FROM receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')")
+        }
+
+        /// - Returns: how many messages `receipt` moved forward.
+        func apply(_ receipt: ReceiptRecord, _ db: Database) throws -> Int {
+            try message.execute(arguments: [
+                receipt.state.rawValue, receipt.state.rank, receipt.at.secondsSince1970, receipt.gatewayMessageID,
+                receipt.gateway, receipt.gateway, receipt.state.rank,
+            ])
+            var moved = db.changesCount
+            let messages = try String.fetchAll(
+                part,
+                arguments: [
+                    receipt.state.rawValue, receipt.state.rank, receipt.gatewayMessageID, receipt.gateway, receipt.gateway,
+                    receipt.state.rank,
+                ])
+            for id in Set(messages) {
+                let states = try String.fetchAll(partStates, arguments: [id]).compactMap(MessageState.init(rawValue:))
+                guard let settled = SQLiteStore.settled(parts: states) else { continue }
+                try settle.execute(arguments: [settled.rawValue, receipt.at.secondsSince1970, id])
+                moved += db.changesCount
+            }
+            return moved
+        }
+
+        /// Applies the receipts that arrived for `gatewayMessageID` before its submit's answer was recorded.
+        func applyLogged(gateway: String, gatewayMessageID: String, _ db: Database) throws {
+            let receipts = try Row.fetchAll(logged, arguments: [gatewayMessageID, gateway]).compactMap { row in
+                MessageState(rawValue: row["state"]).map {
+                    ReceiptRecord(
+                        gateway: gateway, gatewayMessageID: gatewayMessageID, state: $0,
+                        at: Timestamp(secondsSince1970: row["receivedAt"]))
+                }
+            }
+            for receipt in receipts { _ = try apply(receipt, db) }
         }
     }
 
@@ -420,6 +474,14 @@ public final class SQLiteStore: CampaignStore {
             }
             return counts
         }
+    }
+}
+
+/// A resumed campaign's input is not the one it journaled: the row at `line` differs, or the input ends before it.
+public struct InputMismatch: Error, Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var description: String {
+        "line \(line) is not the row this campaign journaled there: resume needs the campaign's own input, unchanged"
     }
 }
 

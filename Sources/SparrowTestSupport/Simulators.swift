@@ -3,37 +3,44 @@ public import SparrowReceipts
 
 /// Runs `simulator` on a free loopback port for the duration of `body`, which gets its base URL
 /// (`http://127.0.0.1:PORT`). The server stops when `body` returns or throws.
-public func withSimulator<Result: Sendable>(
+public func withSimulator<Value: Sendable>(
     _ simulator: GatewaySimulator, isolation: isolated (any Actor)? = #isolation,
-    _ body: (_ baseURL: String) async throws -> Result
-) async throws -> Result {
+    _ body: (_ baseURL: String) async throws -> Value
+) async throws -> Value {
     try await withServer(run: { try await simulator.run(host: "127.0.0.1", port: 0, onRunning: $0) }, body)
 }
 
 /// Runs the receipts webhook `server` (configured with port 0) for the duration of `body`, which gets its base URL.
-public func withReceiptServer<Result: Sendable>(
+public func withReceiptServer<Value: Sendable>(
     _ server: ReceiptServer, isolation: isolated (any Actor)? = #isolation,
-    _ body: (_ baseURL: String) async throws -> Result
-) async throws -> Result {
+    _ body: (_ baseURL: String) async throws -> Value
+) async throws -> Value {
     try await withServer(run: { try await server.run(onRunning: $0) }, body)
 }
 
 /// Runs a server until `body` ends; `run` serves and reports the bound port.
-private func withServer<Result: Sendable>(
+private func withServer<Value: Sendable>(
     run: @escaping @Sendable (_ onRunning: @escaping @Sendable (Int) async -> Void) async throws -> Void,
     isolation: isolated (any Actor)? = #isolation,
-    _ body: (_ baseURL: String) async throws -> Result
-) async throws -> Result {
+    _ body: (_ baseURL: String) async throws -> Value
+) async throws -> Value {
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
     let server = Task {
         defer { portSink.finish() }
         try await run { portSink.yield($0) }
     }
-    defer { server.cancel() }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next() else {
         try await server.value  // the server could not start: its error
         throw CancellationError()
     }
-    return try await body("http://127.0.0.1:\(port)")
+    let result: Result<Value, any Error>
+    do {
+        result = .success(try await body("http://127.0.0.1:\(port)"))
+    } catch {
+        result = .failure(error)
+    }
+    server.cancel()
+    _ = await server.result  // shut down, and its receipt sender stopped, before the next server goes
+    return try result.get()
 }

@@ -44,13 +44,6 @@ struct ProgressDisplay: Sendable {
         parts.append("\(Int(rate)) msg/s")
         return parts.joined(separator: "  ")
     }
-
-    /// The size of the file open at `descriptor`, when it is a regular file.
-    static func regularFileSize(_ descriptor: Int32) -> Int? {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(status.st_size)
-    }
 }
 
 /// Turns the first Ctrl-C or SIGTERM into a gentle stop (stop reading, finish what is in flight, flush the

@@ -19,7 +19,9 @@ struct Send: AsyncParsableCommand {
 
     @OptionGroup var campaign: CampaignOptions
 
-    @Option(help: "The campaign's id (letters, digits, . _ -); a new one is made when absent.")
+    @Option(
+        name: [.customLong("campaign"), .customLong("campaign-id")],
+        help: "The campaign's id (letters, digits, . _ -); a new one is made when absent.")
     var campaignID: String?
 
     @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
@@ -32,7 +34,7 @@ struct Send: AsyncParsableCommand {
 
     func validate() throws {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
-            throw ValidationError("--campaign-id must be 1 to 64 letters, digits, '.', '_' or '-'")
+            throw ValidationError("--campaign must be 1 to 64 letters, digits, '.', '_' or '-'")
         }
     }
 
@@ -110,7 +112,7 @@ struct Resume: AsyncParsableCommand {
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: config, store: store, campaign: campaign,
             template: record.template, now: now, wait: wait, receipts: try receipts.server(configuration, store: store))
-        guard record.inputLines == nil, isatty(0) == 0 else {
+        guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
         let template: MessageTemplate
@@ -168,6 +170,8 @@ struct CampaignLauncher {
     var receipts: (server: ReceiptServer, wait: Duration)?
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
+        let lock = try CampaignLock(store: configuration.store, campaign: campaign)
+        defer { lock.release() }
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
         defer { transport.shutdown() }
         let stop = StopSignal()
@@ -182,7 +186,7 @@ struct CampaignLauncher {
         let webhook = try await startWebhook()
         defer { webhook?.cancel() }
         let signals = StopOnSignals(stop)
-        let display = ProgressDisplay(progress, inputSize: input == nil ? nil : ProgressDisplay.regularFileSize(0))
+        let display = ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
         let showing = Task { await display.run() }
         let outcome: CampaignRun.Outcome
         do {
@@ -193,6 +197,9 @@ struct CampaignLauncher {
         } catch let error as IOError {
             showing.cancel()
             throw RuntimeFailure(message: "\(error)")
+        } catch let error as InputMismatch {
+            showing.cancel()
+            throw UsageError(message: "recipients: \(error)")
         } catch {
             showing.cancel()
             throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")

@@ -41,7 +41,7 @@ import Testing
                     ? try await SQLiteStore(path: store).campaign(id: "crash") != nil : false
                 let arguments = started
                     ? ["resume", "-c", "sparrow.yaml", "--campaign", "crash"]
-                    : ["send", "-c", "sparrow.yaml", "--campaign-id", "crash", "--text", "{{name}}，您的包裹已发出"]
+                    : ["send", "-c", "sparrow.yaml", "--campaign", "crash", "--text", "{{name}}，您的包裹已发出"]
                 let process = try SparrowProcess.start(arguments, stdin: recipients, in: folder)
                 if kills < 6 {
                     try await Task.sleep(for: .milliseconds(50 + Int(random.next() % 700)))
@@ -82,9 +82,15 @@ import Testing
                 .write(to: recipients, atomically: true, encoding: .utf8)
             let log = folder.appendingPathComponent("stderr.txt")
             let process = try SparrowProcess.start(
-                ["send", "-c", "sparrow.yaml", "--campaign-id", "term", "--text", "您好"], stdin: recipients, in: folder,
+                ["send", "-c", "sparrow.yaml", "--campaign", "term", "--text", "您好"], stdin: recipients, in: folder,
                 stderr: log)
             while simulator.stats.messages < 40, !process.hasExited { try await Task.sleep(for: .milliseconds(5)) }
+            // A second process on the same campaign is turned away while the first runs.
+            let secondLog = folder.appendingPathComponent("second.txt")
+            let second = try SparrowProcess.start(
+                ["resume", "-c", "sparrow.yaml", "--campaign", "term"], stdin: recipients, in: folder, stderr: secondLog)
+            #expect(await second.exited().status == 2)
+            #expect(try String(contentsOf: secondLog, encoding: .utf8).contains("is being run by another process (pid \(process.pid))"))
             kill(process.pid, SIGTERM)
             let ending = await process.exited()
             let stderr = try String(contentsOf: log, encoding: .utf8)

@@ -194,7 +194,7 @@ func number(_ text: String) -> PhoneNumber {
             // As a crash leaves them: three messages marked as submitting, their requests gone, the answers lost.
             try await fixture.store.beginCampaign(id: "crashed", template: "您好", at: now)
             _ = try await fixture.store.journal(campaign: "crashed", messages: entries, skipped: [])
-            try await fixture.store.markSubmitting(entries.prefix(3).map(\.id))
+            try await fixture.store.markSubmitting(entries.prefix(3).map { ($0.id, "primary") })
             let client = GatewayClient(gateways: fixture.configuration.gateways, transport: transport)
             for entry in entries.prefix(3) {
                 _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))

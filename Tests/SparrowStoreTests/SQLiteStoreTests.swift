@@ -30,7 +30,7 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
         let first = try await store.journal(campaign: "c1", messages: (1...4).map { entry($0) }, skipped: [])
         #expect(first == [.ready, .ready, .ready, .ready])
-        try await store.markSubmitting(["c1-1", "c1-2"])
+        try await store.markSubmitting([("c1-1", "primary"), ("c1-2", "fallback")])  // c1-2 failed over
         try await store.record([submit(1, .accepted, id: "g-1")])
         // A resumed run journals the same rows again: each keeps its first record and reports where it stands.
         let again = try await store.journal(campaign: "c1", messages: (1...4).map { entry($0) }, skipped: [])
@@ -40,6 +40,7 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(unfinished.map(\.line) == [2, 3, 4])
         #expect(unfinished.map(\.state) == [.submitting, .ready, .ready])
         #expect(unfinished.map(\.text) == ["hi 2", "hi 3", "hi 4"])
+        #expect(unfinished.map(\.gateway) == ["fallback", "primary", "primary"])  // where it may have gone
         let page = try await store.unfinished(campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 2, limit: 1)
         #expect(page.map(\.line) == [3])
         let figures = try await store.figures(campaign: "c1")
@@ -135,6 +136,41 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(try await store.unfinished(campaign: "c1", dueBy: at, afterLine: 0, limit: 1).isEmpty)
         // A repeated part receipt changes nothing.
         #expect(try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-2", state: .delivered, at: at)]) == 0)
+    }
+
+    @Test func anotherInputIsRefusedAtTheFirstLineThatDiffers() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(campaign: "c1", messages: [entry(1), entry(2)], skipped: [])
+        var shifted = entry(2)
+        shifted.id = "c1-2-other-number"
+        await #expect(throws: InputMismatch(line: 2)) {
+            _ = try await store.journal(campaign: "c1", messages: [entry(1), shifted], skipped: [])
+        }
+        // An input that ends before the rows journaled from it is not the same input either.
+        await #expect(throws: InputMismatch(line: 2)) { try await store.finishInput(campaign: "c1", lines: 1) }
+        try await store.finishInput(campaign: "c1", lines: 2)
+    }
+
+    @Test func aReceiptThatOvertakesItsSubmitIsAppliedWhenTheSubmitIsRecorded() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(campaign: "c1", messages: [entry(1), entry(2)], skipped: [])
+        let at = Timestamp(secondsSince1970: 150)
+        let early = try await store.apply([
+            ReceiptRecord(gateway: nil, gatewayMessageID: "g-1", state: .delivered, at: at),
+            ReceiptRecord(gateway: "primary", gatewayMessageID: "p-2", state: .expired, at: at),
+            ReceiptRecord(gateway: "other", gatewayMessageID: "p-1", state: .delivered, at: at),  // another gateway's
+        ])
+        #expect(early == 0)
+        var parts = submit(2, .accepted, id: "p-1")
+        parts.partIDs = ["p-1", "p-2"]
+        try await store.record([submit(1, .accepted, id: "g-1"), parts])
+        var total = try await store.figures(campaign: "c1").total
+        #expect(total.delivered == 1 && total.pending == 1)  // line 2's first part still awaits its receipt
+        _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-1", state: .delivered, at: at)])
+        total = try await store.figures(campaign: "c1").total
+        #expect(total.delivered == 1 && total.failed == 1 && total.pending == 0)
     }
 
     @Test func latencyPercentilesAreNearestRank() async throws {
