@@ -51,6 +51,8 @@ public struct CampaignRun: Sendable {
     public let clock: CampaignClock
     public let progress: SendProgress
     public let stop: StopSignal
+    /// One for the whole run, so that the carriers' buckets carry over from the input to the journal's messages.
+    private let engine: SubmitEngine
 
     public init(
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
@@ -64,6 +66,9 @@ public struct CampaignRun: Sendable {
         self.clock = clock
         self.progress = progress
         self.stop = stop
+        engine = SubmitEngine(
+            store: store, client: client, carriers: carriers, window: options.window, clock: clock, progress: progress,
+            stop: stop)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished
@@ -108,10 +113,7 @@ public struct CampaignRun: Sendable {
             if stop.isSet { decided.close() }
         }
         defer { stopWatch.cancel() }
-        async let submitting: Void = SubmitEngine(
-            store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            progress: progress, stop: stop
-        ).submit(ready)
+        async let submitting: Void = engine.submit(ready)
         var lastLine = 0
         do {
             for await rows in decided {
@@ -144,10 +146,7 @@ public struct CampaignRun: Sendable {
     /// Submits the journal's unfinished messages that are due, in line order, a page at a time.
     private func finishJournaled(_ outcome: inout Outcome) async throws {
         let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
-        async let submitting: Void = SubmitEngine(
-            store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            progress: progress, stop: stop
-        ).submit(ready)
+        async let submitting: Void = engine.submit(ready)
         do {
             var after = 0
             while !stop.isSet {
