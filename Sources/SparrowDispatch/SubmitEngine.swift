@@ -53,23 +53,21 @@ final class SubmitEngine: Sendable {
     /// Hands each batch's messages to their carrier's lane, and returns when every lane has finished.
     private func runLanes(_ batches: BoundedQueue<[JournalEntry]>, recorder: SubmitRecorder) async throws {
         try await withThrowingTaskGroup(of: Void.self) { lanes in
-                var queues: [String: BoundedQueue<[JournalEntry]>] = [:]
-                for await batch in batches {
-                    for (carrier, entries) in Dictionary(grouping: batch, by: { $0.carrier ?? "" }) {
-                        let queue =
-                            queues[carrier]
-                            ?? {
-                                let queue = BoundedQueue<[JournalEntry]>(capacity: 4)
-                                queues[carrier] = queue
-                                let throttle = throttles[carrier] ?? unthrottled
-                                lanes.addTask { try await self.runLane(queue, throttle: throttle, recorder: recorder) }
-                                return queue
-                            }()
-                        await queue.put(entries.sorted { $0.line < $1.line })
+            var queues: [String: BoundedQueue<[JournalEntry]>] = [:]
+            for await batch in batches {
+                // Grouping keeps each carrier's messages in line order.
+                for (carrier, entries) in Dictionary(grouping: batch, by: { $0.carrier ?? "" }) {
+                    if queues[carrier] == nil {
+                        let queue = BoundedQueue<[JournalEntry]>(capacity: 4)
+                        queues[carrier] = queue
+                        let throttle = throttles[carrier] ?? unthrottled
+                        lanes.addTask { try await self.runLane(queue, throttle: throttle, recorder: recorder) }
                     }
+                    await queues[carrier]!.put(entries)
                 }
-                for queue in queues.values { queue.close() }
-                try await lanes.waitForAll()
+            }
+            for queue in queues.values { queue.close() }
+            try await lanes.waitForAll()
         }
     }
 
