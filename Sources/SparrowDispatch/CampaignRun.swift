@@ -56,7 +56,8 @@ public struct CampaignRun: Sendable {
 
     public init(
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
-        carriers: [Carrier], clock: CampaignClock, progress: SendProgress = SendProgress(), stop: StopSignal = StopSignal()
+        carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock, progress: SendProgress = SendProgress(),
+        stop: StopSignal = StopSignal()
     ) {
         self.options = options
         self.store = store
@@ -67,8 +68,8 @@ public struct CampaignRun: Sendable {
         self.progress = progress
         self.stop = stop
         engine = SubmitEngine(
-            store: store, client: client, carriers: carriers, window: options.window, clock: clock, progress: progress,
-            stop: stop)
+            store: store, client: client, carriers: carriers, window: options.window, clock: clock,
+            quietHours: quietHours, progress: progress, stop: stop)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished
@@ -208,7 +209,7 @@ public struct CampaignRun: Sendable {
                         campaign: options.campaign, line: message.line, to: message.number.e164,
                         carrier: message.carrier, gateway: message.gateway, text: message.text,
                         segments: message.segments.segments, throttleUnits: message.throttleUnits, cost: message.cost,
-                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred))
+                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred, timeZone: message.timeZone))
             case .message(let message, let status):
                 skipped.append(SkippedRow(line: message.line, status: status, carrier: message.carrier, gateway: message.gateway))
             case .rejected(let rejection):

@@ -14,11 +14,13 @@ final class SubmitEngine: Sendable {
     private let clock: CampaignClock
     private let progress: SendProgress
     private let stop: StopSignal
+    private let quietHours: QuietHoursCheck?
 
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
-        progress: SendProgress, stop: StopSignal
+        quietHours: QuietHoursCheck?, progress: SendProgress, stop: StopSignal
     ) {
+        self.quietHours = quietHours
         self.store = store
         self.client = client
         throttles = Dictionary(
@@ -86,8 +88,16 @@ final class SubmitEngine: Sendable {
                 var rest = entries[...]
                 while !rest.isEmpty, !stop.isSet {
                     let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
-                    let group = rest.prefix(admitted)
+                    var group = Array(rest.prefix(admitted))
                     rest = rest.dropFirst(admitted)
+                    do {
+                        try await postponeQuiet(&group)
+                    } catch {
+                        stop.set()
+                        failure = error
+                        break
+                    }
+                    guard !group.isEmpty else { continue }
                     var routes: [GatewayClient.Route] = []
                     for entry in group {
                         routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
@@ -115,6 +125,20 @@ final class SubmitEngine: Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Takes out of `group` the messages whose recipients' quiet hours have begun since they were decided, and
+    /// journals them as deferred to the window's end.
+    private func postponeQuiet(_ group: inout [JournalEntry]) async throws {
+        guard let quietHours else { return }
+        let now = clock.now()
+        var postponed: [(id: String, sendAt: Timestamp)] = []
+        group.removeAll { entry in
+            guard entry.state.rank == 0, let release = quietHours.release(at: now, zone: entry.timeZone) else { return false }
+            postponed.append((entry.id, release))
+            return true
+        }
+        if !postponed.isEmpty { try await store.postpone(postponed) }
     }
 }
 

@@ -17,10 +17,13 @@ public struct JournalEntry: Sendable, Hashable {
     public var cost: Double
     public var sendAt: Timestamp
     public var state: MessageState
+    /// The recipient's zone, whose quiet hours are checked again just before the message goes.
+    public var timeZone: String?
 
     public init(
         id: String, campaign: String, line: Int, to: String, carrier: String?, gateway: String, text: String,
-        segments: Int, throttleUnits: Int, cost: Double, sendAt: Timestamp, state: MessageState
+        segments: Int, throttleUnits: Int, cost: Double, sendAt: Timestamp, state: MessageState,
+        timeZone: String? = nil
     ) {
         self.id = id
         self.campaign = campaign
@@ -34,6 +37,7 @@ public struct JournalEntry: Sendable, Hashable {
         self.cost = cost
         self.sendAt = sendAt
         self.state = state
+        self.timeZone = timeZone
     }
 }
 
@@ -125,6 +129,8 @@ public protocol CampaignStore: Sendable {
     /// - Returns: the state each of `messages` has now, in order; nil where the row was first decided as skipped.
     /// - Throws: `InputMismatch` when a message was journaled at one of these lines for another number.
     func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?]
+    /// Holds messages not yet sent until `sendAt` (quiet hours began before they could go).
+    func postpone(_ messages: [(id: String, sendAt: Timestamp)]) async throws
     /// Marks messages as handed to a gateway (the planned one, or its backup), durably, just before their requests
     /// go: after a crash, a message marked so may have reached that gateway and no other.
     func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws

@@ -103,6 +103,9 @@ public final class SQLiteStore: CampaignStore {
             try db.create(index: "message_gateway_message_id", on: "message", columns: ["gatewayMessageID"])
             try db.create(index: "receipt_gateway_message_id", on: "receipt", columns: ["gatewayMessageID"])
         }
+        migrator.registerMigration("v5: quiet hours checked again at send time") { db in
+            try db.alter(table: "message") { table in table.add(column: "timeZone", .text) }
+        }
         return migrator
     }()
 
@@ -140,8 +143,8 @@ public final class SQLiteStore: CampaignStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
-                        throttleUnits, cost, sendAt, state, rank)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                        throttleUnits, cost, sendAt, state, rank, timeZone)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
                     AND NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
                     """)
@@ -152,7 +155,7 @@ public final class SQLiteStore: CampaignStore {
                 try insert.execute(arguments: [
                     entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                     entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue,
-                    entry.state.rank, entry.campaign, entry.line, entry.campaign, entry.line,
+                    entry.state.rank, entry.timeZone, entry.campaign, entry.line, entry.campaign, entry.line,
                 ])
                 if db.changesCount > 0 {
                     states.append(entry.state)
@@ -175,6 +178,14 @@ public final class SQLiteStore: CampaignStore {
                 ])
             }
             return states
+        }
+    }
+
+    public func postpone(_ messages: [(id: String, sendAt: Timestamp)]) async throws {
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "UPDATE message SET state = 'deferred', sendAt = ? WHERE id = ? AND rank = 0")
+            for message in messages { try statement.execute(arguments: [message.sendAt.secondsSince1970, message.id]) }
         }
     }
 
@@ -237,7 +248,8 @@ public final class SQLiteStore: CampaignStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state
+                    SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state,
+                        timeZone
                     FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ? AND line > ?
                     ORDER BY line LIMIT ?
                     """,
@@ -248,7 +260,7 @@ public final class SQLiteStore: CampaignStore {
                     gateway: row["gateway"], text: row["text"], segments: row["segments"],
                     throttleUnits: row["throttleUnits"], cost: row["cost"],
                     sendAt: Timestamp(secondsSince1970: row["sendAt"]),
-                    state: MessageState(rawValue: row["state"]) ?? .ready)
+                    state: MessageState(rawValue: row["state"]) ?? .ready, timeZone: row["timeZone"])
             }
         }
     }

@@ -182,7 +182,9 @@ struct CampaignLauncher {
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
             store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
-            carriers: configuration.carriers, clock: CampaignClock(origin: now), progress: progress, stop: stop)
+            carriers: configuration.carriers,
+            quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
+            clock: CampaignClock(origin: now), progress: progress, stop: stop)
         let webhook = try await startWebhook()
         defer { webhook?.cancel() }
         let signals = StopOnSignals(stop)

@@ -62,7 +62,9 @@ struct CampaignFixture {
             options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8), store: store,
             client: GatewayClient(gateways: configuration.gateways, transport: transport),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
-            carriers: configuration.carriers, clock: CampaignClock(origin: instant), progress: progress, stop: stop)
+            carriers: configuration.carriers,
+            quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
+            clock: CampaignClock(origin: instant), progress: progress, stop: stop)
         guard let csv else { return try await run.run(reading: nil) }
         var contacts = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
         contacts.cap = 1
@@ -251,6 +253,34 @@ func number(_ text: String) -> PhoneNumber {
                 let next = try await fixture.store.figures(campaign: "next").total
                 #expect(next.suppressed == 1 && next.accepted == 199)
             }
+        }
+    }
+
+    @Test func messagesWhoseQuietHoursBeganWhileTheyWaitedAreHeldAgain() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            let noon = Timestamp(rfc3339: Self.noon)!
+            // Decided at noon in Shanghai; the run stopped before they went, and is resumed at 23:00 there.
+            try await fixture.store.beginCampaign(id: "late", template: "您好", at: noon)
+            _ = try await fixture.store.journal(
+                campaign: "late",
+                messages: (2...4).map { line in
+                    JournalEntry(
+                        id: "late-\(line)", campaign: "late", line: line, to: "+861390000100\(line)", carrier: nil,
+                        gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: noon,
+                        state: .ready, timeZone: "Asia/Shanghai")
+                }, skipped: [])
+            let night = try await fixture.run("late", csv: nil, now: "2026-11-22T15:00:00Z", transport: transport)
+            #expect(simulator.stats.messages == 0)
+            #expect(night.nextRelease == Timestamp(rfc3339: "2026-11-23T00:00:00Z"))  // 08:00 in Shanghai
+            #expect(try await fixture.store.figures(campaign: "late").total.deferred == 3)
+
+            let morning = try await fixture.run("late", csv: nil, now: "2026-11-23T00:00:00Z", transport: transport)
+            #expect(morning.nextRelease == nil)
+            #expect(simulator.stats.messages == 3)
         }
     }
 }

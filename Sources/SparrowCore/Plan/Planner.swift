@@ -82,6 +82,8 @@ public struct PlannedMessage: Sendable, Hashable {
     /// The first instant the message may go: `now`, or the end of the recipient's quiet hours.
     public var sendAt: Timestamp
     public var isDeferred: Bool
+    /// The recipient's IANA zone, whose quiet hours hold the message back.
+    public var timeZone: String
 }
 
 /// Decides each row on its own: number, message, segments, route, quiet hours. Decisions that depend on other
@@ -153,7 +155,7 @@ public struct Planner {
                 line: row.line, number: info.number, carrier: carrier?.id, gateway: gateway.name, text: text,
                 segments: segments, throttleUnits: carrier?.unit == .segments ? segments.segments : 1,
                 cost: Double(segments.segments) * gateway.pricePerSegment,
-                sendAt: release ?? now, isDeferred: release != nil))
+                sendAt: release ?? now, isDeferred: release != nil, timeZone: zoneID))
     }
 
     private mutating func rules(for identifier: String) -> ZoneRules? {
