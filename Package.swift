@@ -95,7 +95,7 @@ let package = Package(
             ]
         ),
         // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
-        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim", "SparrowReceipts"]),
+        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim", "SparrowReceipts", "SparrowServing"]),
         // Drives the core over real input, the gateways and the store: `plan`, `send`, `resume`, `report`.
         .target(
             name: "SparrowDispatch",
@@ -108,7 +108,8 @@ let package = Package(
             name: "sparrow",
             dependencies: [
                 "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowReceipts",
-                "SparrowStore", "SparrowTransport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SparrowServing", "SparrowStore", "SparrowTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),

@@ -98,7 +98,7 @@ public struct CampaignRun: Sendable {
     /// - Returns: the input's last line when it was read to its end.
     private func stream(_ reader: PlanRun, descriptor: Int32) async throws -> Int? {
         let decided = BoundedQueue<[DecidedRow]>(capacity: 4)
-        let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
+        defer { decided.close() }  // a reader waiting to hand over rows gives up
         let progress = progress
         let reading = Task.detached {
             try await runOnOwnThread {
@@ -114,9 +114,8 @@ public struct CampaignRun: Sendable {
             if stop.isSet { decided.close() }
         }
         defer { stopWatch.cancel() }
-        async let submitting: Void = engine.submit(ready)
         var lastLine = 0
-        do {
+        try await feedingEngine { ready in
             for await rows in decided {
                 if stop.isSet { break }
                 let (entries, skipped) = journalBatch(rows)
@@ -126,16 +125,7 @@ public struct CampaignRun: Sendable {
                 lastLine = max(lastLine, rows.last.map(\.line) ?? 0)
                 if !due.isEmpty, await !ready.put(due) { break }
             }
-        } catch {
-            stop.set()
-            decided.close()
-            ready.close()
-            try? await submitting
-            throw error
         }
-        decided.close()
-        ready.close()
-        try await submitting
         if stop.isSet { return nil }  // the reading thread may be blocked in read(2); it ends with the process
         switch await reading.result {
         case .success: return lastLine
@@ -146,9 +136,7 @@ public struct CampaignRun: Sendable {
 
     /// Submits the journal's unfinished messages that are due, in line order, a page at a time.
     private func finishJournaled(_ outcome: inout Outcome) async throws {
-        let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
-        async let submitting: Void = engine.submit(ready)
-        do {
+        try await feedingEngine { ready in
             var after = 0
             while !stop.isSet {
                 let page = try await store.unfinished(
@@ -160,10 +148,9 @@ public struct CampaignRun: Sendable {
                 for entry in page {
                     guard client.isConfigured(entry.gateway) else {
                         unknownOrFailed.append(
-                            SubmitRecord(
-                                id: entry.id, state: entry.state == .submitting ? .unknown : .failed,
-                                gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: nil,
-                                error: "gateway '\(entry.gateway)' is no longer configured", at: clock.now()))
+                            unsent(
+                                entry, entry.state == .submitting ? .unknown : .failed,
+                                "gateway '\(entry.gateway)' is no longer configured"))
                         continue
                     }
                     guard entry.state == .submitting else {
@@ -175,25 +162,38 @@ public struct CampaignRun: Sendable {
                         due.append(entry)
                     } else {
                         outcome.inFlightUnknown += 1
-                        unknownOrFailed.append(
-                            SubmitRecord(
-                                id: entry.id, state: .unknown, gateway: entry.gateway, gatewayMessageID: nil,
-                                attempts: 0, latency: nil, error: "in flight when an earlier run stopped",
-                                at: clock.now()))
+                        unknownOrFailed.append(unsent(entry, .unknown, "in flight when an earlier run stopped"))
                     }
                 }
                 if !unknownOrFailed.isEmpty { try await store.record(unknownOrFailed) }
                 progress.decided(rows: 0, toSend: due.count)
                 if !due.isEmpty, await !ready.put(due) { break }
             }
+        }
+    }
+
+    /// Runs `feed`, which puts batches of messages into the engine while it submits them, and returns when all
+    /// are answered and recorded. On an error the campaign stops: what the engine took is finished first.
+    private func feedingEngine(_ feed: (BoundedQueue<[JournalEntry]>) async throws -> Void) async throws {
+        let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
+        async let submitted: Void = engine.submit(ready)
+        do {
+            try await feed(ready)
         } catch {
             stop.set()
             ready.close()
-            try? await submitting
+            try? await submitted
             throw error
         }
         ready.close()
-        try await submitting
+        try await submitted
+    }
+
+    /// The record of a message settled without a request in this run.
+    private func unsent(_ entry: JournalEntry, _ state: MessageState, _ reason: String) -> SubmitRecord {
+        SubmitRecord(
+            id: entry.id, state: state, gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: nil,
+            error: reason, at: clock.now())
     }
 
     /// The journal's view of a batch of decided rows.

@@ -15,3 +15,21 @@ extension ApplicationProtocol {
         }
     }
 }
+
+/// Starts a server in a task of its own and returns once it listens: `serve` runs it and reports the bound port
+/// (port 0 picks a free one). Cancel the task to shut the server down.
+/// - Throws: the server's error when it ended before it listened.
+public func startServing(
+    _ serve: @escaping @Sendable (_ onRunning: @escaping @Sendable (Int) async -> Void) async throws -> Void
+) async throws -> (port: Int, task: Task<Void, any Error>) {
+    let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+    let task = Task {
+        defer { sink.finish() }
+        try await serve { sink.yield($0) }
+    }
+    guard let port = await ports.first(where: { _ in true }) else {
+        try await task.value  // ended before it listened: its error
+        throw CancellationError()
+    }
+    return (port, task)
+}

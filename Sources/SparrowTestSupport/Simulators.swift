@@ -1,5 +1,6 @@
 public import SparrowGatewaySim
 public import SparrowReceipts
+import SparrowServing
 
 /// Runs `simulator` on a free loopback port for the duration of `body`, which gets its base URL
 /// (`http://127.0.0.1:PORT`). The server stops when `body` returns or throws.
@@ -24,16 +25,7 @@ private func withServer<Value: Sendable>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (_ baseURL: String) async throws -> Value
 ) async throws -> Value {
-    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-    let server = Task {
-        defer { portSink.finish() }
-        try await run { portSink.yield($0) }
-    }
-    var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else {
-        try await server.value  // the server could not start: its error
-        throw CancellationError()
-    }
+    let (port, server) = try await startServing(run)
     let result: Result<Value, any Error>
     do {
         result = .success(try await body("http://127.0.0.1:\(port)"))

@@ -4,6 +4,7 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowReceipts
+import SparrowServing
 import SparrowStore
 import SparrowTransport
 
@@ -236,14 +237,11 @@ struct CampaignLauncher {
     /// Starts the webhook, returning once it listens.
     private func startWebhook() async throws -> Task<Void, any Error>? {
         guard let server = receipts?.server else { return nil }
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let task = Task {
-            defer { sink.finish() }
-            try await server.run { port in sink.yield(port) }
-        }
-        guard let port = await ports.first(where: { _ in true }) else {
-            try await task.value  // the server ended before it listened: its error
-            throw RuntimeFailure(message: "receipts: the webhook did not start")
+        let (port, task): (Int, Task<Void, any Error>)
+        do {
+            (port, task) = try await startServing { try await server.run(onRunning: $0) }
+        } catch {
+            throw RuntimeFailure(message: "receipts: the webhook did not start: \(error)")
         }
         printError("sparrow: receipts webhook on http://\(server.configuration.host):\(port)")
         return task
