@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Sparrow's HTTP transport (CurlTransport: one curl multi handle on a thread of its own, callers awaiting
-# continuations) against a bare C libcurl-multi client, through the same local nginx, in alternating rounds.
+# Sparrow's HTTP transport (CurlTransport: one curl multi handle on a thread of its own) against a bare C
+# libcurl-multi client, through the same local nginx, in alternating rounds. Sparrow runs both ways it hands back
+# results: completions on the transport's thread (`send`, the path the dispatcher takes) and tasks awaiting a
+# continuation each (`perform`).
 #
 #   scripts/bench-transport.sh [N] [ROUNDS] [K]      (defaults: 200000 requests, 3 rounds, 16 in flight)
 #
 # Both clients POST the same ~200-byte form bodies (a different message number in each), K in flight over K
 # keep-alive HTTP/1.1 connections, to nginx on a free 127.0.0.1 port (one worker, keepalive_requests 100000,
-# access log off, a fixed JSON answer). Runs go C S C S …; every run is printed, then the medians of req/s and of
-# client CPU µs/req, and the ratios Sparrow/C. On this shared 2-core machine compare CPU µs/req: req/s is bounded
+# access log off, a fixed JSON answer). Runs go C S P C S P …; every run is printed, then the medians of req/s
+# and of client CPU µs/req, and the ratios Sparrow/C. On this shared 2-core machine compare CPU µs/req: req/s is bounded
 # by nginx and by whatever else runs. Each run line also shows the connections nginx accepted during the run
 # (K means no churn), nginx's own CPU per request, and the CPU the rest of the box used meanwhile ("other", in %
 # of one core; a run with a high figure was disturbed). The summary gives the medians twice: over all runs, and
@@ -159,14 +161,14 @@ wait_for_quiet() {  # until the box is below half a core busy for a second, at m
 results="$work/results.txt"
 : >"$results"
 failed=0
-run_one() {  # run_one NAME BINARY
-  local name=$1 binary=$2 line rc=0 start end busy0 busy1 steal0 steal1 ng0 ng1 acc0 req0 acc1 req1
+run_one() {  # run_one NAME BINARY [ARGUMENT]
+  local name=$1 binary=$2 extra=${3:-} line rc=0 start end busy0 busy1 steal0 steal1 ng0 ng1 acc0 req0 acc1 req1
   wait_for_quiet
   read -r acc0 req0 < <(nginx_counts)
   read -r busy0 steal0 < <(busy_ticks)
   ng0=$(process_ticks "$nginx_worker")
   start=$(date +%s.%N)
-  nice -n 15 "$binary" "$url" "$total" "$inflight" >"$work/out.txt" 2>"$work/err.txt" &
+  nice -n 15 "$binary" "$url" "$total" "$inflight" $extra >"$work/out.txt" 2>"$work/err.txt" &
   client_pid=$!
   wait "$client_pid" || rc=$?
   client_pid=""
@@ -207,7 +209,8 @@ echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version)"
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
   run_one C "$work/curl-multi-client"
-  run_one Sparrow "$sparrow_bench"
+  run_one Sparrow "$sparrow_bench" send
+  run_one Perform "$sparrow_bench" perform
 done
 
 python3 - "$results" "$total" "$inflight" <<'PY'
@@ -215,23 +218,30 @@ import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 def column(name, index):
     return [float(r[index]) for r in rows if r[0] == name]
-c_rate, s_rate = column("C", 1), column("Sparrow", 1)
 errors = sum(int(r[3]) for r in rows)
 churn = [int(r[5]) for r in rows if int(r[5]) != int(sys.argv[3])]
-print(f"summary: N={sys.argv[2]} K={sys.argv[3]}, {len(c_rate)} C runs and {len(s_rate)} Sparrow runs, "
+print(f"summary: N={sys.argv[2]} K={sys.argv[3]}, {len(column('C', 1))} rounds, "
       f"{errors} errors in all, connections per run {'always K' if not churn else 'not K in ' + str(len(churn)) + ' runs'}")
+clients = [("C", "C client"), ("Sparrow", "Sparrow transport, send"), ("Perform", "Sparrow transport, perform")]
 def table(title, keep):
-    c = [(float(r[1]), float(r[2])) for r in rows if r[0] == "C" and keep(r)]
-    s = [(float(r[1]), float(r[2])) for r in rows if r[0] == "Sparrow" and keep(r)]
-    if not c or not s:
+    medians = {}
+    for name, _ in clients:
+        runs = [(float(r[1]), float(r[2])) for r in rows if r[0] == name and keep(r)]
+        if runs:
+            medians[name] = (statistics.median(x[0] for x in runs), statistics.median(x[1] for x in runs), len(runs))
+    if "C" not in medians or len(medians) < 2:
         print(f"{title}: not enough runs")
         return
-    mc_rate, mc_cpu = statistics.median(x[0] for x in c), statistics.median(x[1] for x in c)
-    ms_rate, ms_cpu = statistics.median(x[0] for x in s), statistics.median(x[1] for x in s)
-    print(f"{title + f' ({len(c)} C, {len(s)} Sparrow)':50s} {'req/s (median)':>15s} {'CPU us/req (median)':>20s}")
-    print(f"{'  C client':50s} {mc_rate:>15,.0f} {mc_cpu:>20.1f}")
-    print(f"{'  Sparrow transport':50s} {ms_rate:>15,.0f} {ms_cpu:>20.1f}")
-    print(f"{'  Sparrow / C':50s} {ms_rate / mc_rate:>15.2f} {ms_cpu / mc_cpu:>20.2f}")
+    print(f"{title:50s} {'runs':>5s} {'req/s (median)':>15s} {'CPU us/req (median)':>20s}")
+    for name, label in clients:
+        if name in medians:
+            rate, cpu, n = medians[name]
+            print(f"{'  ' + label:50s} {n:>5d} {rate:>15,.0f} {cpu:>20.1f}")
+    c_rate, c_cpu, _ = medians["C"]
+    for name, label in clients[1:]:
+        if name in medians:
+            rate, cpu, _ = medians[name]
+            print(f"{'  ' + label.replace('Sparrow transport', 'Sparrow') + ' / C':50s} {'':>5s} {rate / c_rate:>15.2f} {cpu / c_cpu:>20.2f}")
 table("all runs", lambda r: True)
 # A run during which the rest of the box used a quarter of a core or more competed with other work.
 table("undisturbed runs (other < 25%)", lambda r: float(r[8]) < 25)

@@ -7,7 +7,12 @@ import Synchronization
 
 /// Sends gateway requests through one curl multi handle driven by a thread of its own (never a thread of the
 /// cooperative pool): callers hand requests in through a locked inbox, the thread runs
-/// `curl_multi_perform`/`curl_multi_poll`, and each caller's continuation is resumed with a `Sendable` result.
+/// `curl_multi_perform`/`curl_multi_poll`, and each transfer's end is handed back as a `Sendable` result, either to
+/// a completion that runs on that thread (`send`) or to an awaiting task (`perform`).
+///
+/// `send` is the fast path: a completion that starts the next request or records the answer runs without waking
+/// any other thread, the way a C client's loop does. `perform` resumes a continuation per transfer, which wakes a
+/// pool thread each time; it is the simple path for callers that send little.
 ///
 /// Easy handles are kept in a fixed set of slots and reused, so connections stay alive across requests. At most
 /// `maxInFlight` transfers run at once; more wait in a queue the loop owns. Call `shutdown()` before the process
@@ -34,11 +39,21 @@ public final class CurlTransport: Sendable {
         inbox = Mutex(Inbox())
         let (multi, finished) = (multi, finished)
         let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
+            Thread.current.name = "sparrow-curl"  // on Linux only the running thread can name itself (top -H, perf)
             CurlLoop(transport: self, multi: multi, maxInFlight: maxInFlight).run()
             finished.signal()
         }
-        thread.name = "sparrow-curl"
         thread.start()
+    }
+
+    /// What runs on the transport's thread when a transfer ends, however it ends. It must be brief and must never
+    /// block: every other transfer waits for it. It may call `send` again.
+    public typealias Completion = @Sendable (TransferResult) -> Void
+
+    /// Sends `request`; `completion` runs on the transport's thread when the transfer ends, or at once on the
+    /// caller's thread if the transport has been shut down.
+    public func send(_ request: GatewayRequest, completion: @escaping Completion) {
+        enqueue(Job(request: request, completion: completion))
     }
 
     /// Sends `request` and waits for the transfer to end, however it ends.
@@ -46,7 +61,7 @@ public final class CurlTransport: Sendable {
         _ request: GatewayRequest, isolation: isolated (any Actor)? = #isolation
     ) async -> TransferResult {
         await withCheckedContinuation(isolation: isolation) { continuation in
-            enqueue(Job(request: request, continuation: continuation))
+            send(request) { continuation.resume(returning: $0) }
         }
     }
 
@@ -98,13 +113,13 @@ public final class CurlTransport: Sendable {
     }
 }
 
-/// A request and the caller waiting for it.
+/// A request and what to do with its result.
 struct Job: Sendable {
     let request: GatewayRequest
-    let continuation: CheckedContinuation<TransferResult, Never>
+    let completion: CurlTransport.Completion
 
     func finish(_ result: TransferResult) {
-        continuation.resume(returning: result)
+        completion(result)
     }
 }
 

@@ -11,12 +11,20 @@ final class EasySlot {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private(set) var response: [UInt8] = []
     private(set) var retryAfter: String?
+    /// The CA bundle libcurl was built to trust, restored when a gateway without a CA file of its own follows one with.
+    private let defaultCAFile: String?
+    /// The settings of the previous request, as they stand on the handle.
+    private var applied:
+        (headers: [String], connection: GatewayRequest.Connection, timeout: Duration, method: GatewayRequest.Method)?
     /// The most a gateway may send back; a longer answer fails the transfer instead of growing memory.
     static let maxResponseBytes = 1 << 20
 
     init() {
         guard let easy = curl_easy_init() else { preconditionFailure("curl_easy_init failed: out of memory") }
         self.easy = easy
+        var bundle: UnsafeMutableRawPointer?
+        _ = sparrow_easy_getinfo_ptr(easy, CURLINFO_CAINFO, &bundle)
+        defaultCAFile = bundle.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
         let this = Unmanaged.passUnretained(self).toOpaque()  // the loop's `slots` array owns every slot
         set(CURLOPT_PRIVATE, this)
         set(CURLOPT_WRITEDATA, this)
@@ -36,27 +44,17 @@ final class EasySlot {
         curl_easy_cleanup(easy)
     }
 
-    /// Sets every option of `request` on the handle, ready for `curl_multi_add_handle`.
+    /// Sets the options of `request` on the handle, ready for `curl_multi_add_handle`. Options that are the same as
+    /// for the slot's previous request (a gateway's connection settings, its header lines) are left as they are, so
+    /// a run of requests to one gateway sets little more than the URL and the body.
     func prepare(_ request: GatewayRequest) {
         response.removeAll(keepingCapacity: true)
         retryAfter = nil
-        body = request.body
-        curl_slist_free_all(headerList)
-        headerList = nil
-        for header in request.headers + ["Expect:"] {  // no 100-continue round trip for small bodies
-            headerList = curl_slist_append(headerList, header)
-        }
-        let connection = request.connection
+        if request.headers != applied?.headers { setHeaders(request.headers) }
+        if request.connection != applied?.connection { setConnection(request.connection) }
+        if request.timeout != applied?.timeout { set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1))) }
         set(CURLOPT_URL, request.url)
-        set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
-        set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1)))
-        set(CURLOPT_CONNECTTIMEOUT_MS, Int(connection.connectTimeout / .milliseconds(1)))
-        set(CURLOPT_HTTP_VERSION, connection.httpVersion == .http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1))
-        set(CURLOPT_PIPEWAIT, connection.httpVersion == .http2 ? 1 : 0)
-        set(CURLOPT_SSL_VERIFYPEER, connection.verifyTLS ? 1 : 0)
-        set(CURLOPT_SSL_VERIFYHOST, connection.verifyTLS ? 2 : 0)
-        set(CURLOPT_CAINFO, connection.caFile)
-        set(CURLOPT_FOLLOWLOCATION, connection.followRedirects ? 1 : 0)
+        body = request.body
         switch request.method {
         case .get:
             set(CURLOPT_HTTPGET, 1)
@@ -65,7 +63,27 @@ final class EasySlot {
             _ = sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBytes { set(CURLOPT_POSTFIELDS, $0.baseAddress) }  // `body` is not touched until reset
         }
-        set(CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil)
+        if request.method != applied?.method { set(CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil) }
+        applied = (request.headers, request.connection, request.timeout, request.method)
+    }
+
+    private func setHeaders(_ headers: [String]) {
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for header in headers + ["Expect:"] {  // no 100-continue round trip for small bodies
+            headerList = curl_slist_append(headerList, header)
+        }
+        set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
+    }
+
+    private func setConnection(_ connection: GatewayRequest.Connection) {
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(connection.connectTimeout / .milliseconds(1)))
+        set(CURLOPT_HTTP_VERSION, connection.httpVersion == .http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1))
+        set(CURLOPT_PIPEWAIT, connection.httpVersion == .http2 ? 1 : 0)
+        set(CURLOPT_SSL_VERIFYPEER, connection.verifyTLS ? 1 : 0)
+        set(CURLOPT_SSL_VERIFYHOST, connection.verifyTLS ? 2 : 0)
+        set(CURLOPT_CAINFO, connection.caFile ?? defaultCAFile)  // nil would drop the system bundle, not restore it
+        set(CURLOPT_FOLLOWLOCATION, connection.followRedirects ? 1 : 0)
     }
 
     /// What the finished transfer amounts to, from curl's result code and the handle's information.
@@ -73,7 +91,10 @@ final class EasySlot {
         if code == CURLE_OK {
             var status = 0
             _ = sparrow_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            return .answered(HTTPAnswer(status: status, retryAfter: retryAfter, body: response))
+            var version = 0
+            _ = sparrow_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+            let major = version == Int(CURL_HTTP_VERSION_2_0) ? 2 : version == Int(CURL_HTTP_VERSION_3) ? 3 : 1
+            return .answered(HTTPAnswer(status: status, retryAfter: retryAfter, body: response, httpVersion: major))
         }
         var sent = 0
         _ = sparrow_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &sent)

@@ -2,6 +2,7 @@ import Foundation
 import SparrowCore
 import SparrowGatewaySim
 import SparrowTestSupport
+import Synchronization
 import Testing
 
 @testable import SparrowTransport
@@ -47,6 +48,35 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         }
         #expect(ids.count == count)  // 500 distinct message ids: no answer crossed to another request
         #expect(simulator.stats.messages == count)
+    }
+
+    @Test func completionsRunOnTheTransportThreadAndMaySendTheNextRequest() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 4)
+        defer { transport.shutdown() }
+        let (chains, perChain) = (4, 50)
+        let answers = AnswerLog()
+        try await withSimulator(simulator) { base in
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                @Sendable func send(chain: Int, step: Int) {
+                    let request = GatewayRequest(url: base + "/send", headers: ["Idempotency-Key: c\(chain)-\(step)"])
+                    transport.send(request) { result in
+                        let finished = answers.add(result, onTransportThread: Thread.current.name == "sparrow-curl")
+                        if step + 1 < perChain {
+                            send(chain: chain, step: step + 1)
+                        } else if finished == chains * perChain {
+                            done.resume()
+                        }
+                    }
+                }
+                for chain in 0..<chains { send(chain: chain, step: 0) }
+            }
+        }
+        let log = answers.snapshot
+        #expect(log.bodies.count == chains * perChain)
+        #expect(Set(log.bodies).count == chains * perChain)  // every request got its own answer
+        #expect(log.elsewhere == 0)
+        #expect(simulator.stats == .init(messages: chains * perChain, distinctKeys: chains * perChain, duplicates: 0, faults: 0))
     }
 
     @Test func aRepeatedIdempotencyKeyIsOneMessage() async throws {
@@ -186,4 +216,29 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         }
         #expect(received == 10)  // five messages, every receipt twice
     }
+}
+
+/// What the completions of `send` saw, collected from the transport's thread.
+final class AnswerLog: Sendable {
+    struct Log {
+        var completions = 0
+        /// The bodies of the answers.
+        var bodies: [String] = []
+        /// Completions that ran on another thread than the transport's.
+        var elsewhere = 0
+    }
+
+    private let log = Mutex(Log())
+
+    /// Records one completion and returns how many have been recorded.
+    func add(_ result: TransferResult, onTransportThread: Bool) -> Int {
+        log.withLock { log in
+            log.completions += 1
+            if case .answered(let answer) = result { log.bodies.append(string(answer.body)) }
+            if !onTransportThread { log.elsewhere += 1 }
+            return log.completions
+        }
+    }
+
+    var snapshot: Log { log.withLock { $0 } }
 }

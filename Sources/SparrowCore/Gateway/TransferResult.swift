@@ -17,11 +17,14 @@ public struct HTTPAnswer: Sendable, Hashable {
     public var retryAfter: String?
     /// The response body.
     public var body: [UInt8]
+    /// The major HTTP version the answer came in: 1 for HTTP/1.x, 2 for a multiplexed HTTP/2 stream.
+    public var httpVersion: Int
 
-    public init(status: Int, retryAfter: String?, body: [UInt8]) {
+    public init(status: Int, retryAfter: String?, body: [UInt8], httpVersion: Int = 1) {
         self.status = status
         self.retryAfter = retryAfter
         self.body = body
+        self.httpVersion = httpVersion
     }
 }
 
