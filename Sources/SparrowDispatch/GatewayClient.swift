@@ -45,8 +45,8 @@ public struct SubmitOutcome: Sendable, Hashable {
 /// gateway, an open breaker fails new messages over to the backup and back after a healthy probe, and the
 /// idempotency key stays the same across retries.
 ///
-/// Submits run concurrently in the caller's tasks; the shared state (breakers, pauses, permits) is small and
-/// locked, so no actor hop happens per message.
+/// Submits run as chains of completions on the transport's thread, with no task per message; the shared state
+/// (breakers, pauses, permits) is small and locked, so no actor hop happens per message.
 public final class GatewayClient: Sendable {
     private let gateways: [String: SparrowConfiguration.Gateway]
     private let transport: CurlTransport
@@ -106,30 +106,56 @@ public final class GatewayClient: Sendable {
     /// Submits `message` after routing it, retrying and failing over as the configuration allows.
     /// - Precondition: `message.gateway` is configured.
     public func submit(_ message: OutboundMessage) async -> SubmitOutcome {
-        await submit(message, via: route(message.gateway))
+        let route = await route(message.gateway)
+        return await withCheckedContinuation { continuation in
+            submit(message, via: route) { continuation.resume(returning: $0) }
+        }
     }
 
-    /// Submits `message` to the gateway of `route`, retrying as its policy allows; it does not fail over, so that
-    /// the journal can name the gateway before the request goes.
+    /// What runs when a submit has ended: on the transport's thread, or on a timer's after a wait. It must be brief
+    /// and must never block.
+    public typealias Completion = @Sendable (SubmitOutcome) -> Void
+
+    /// Submits `message` to the gateway of `route`, retrying as its policy allows, and hands the outcome to
+    /// `completion`; it does not fail over, so that the journal can name the gateway before the request goes.
+    ///
+    /// Nothing waits in a task while the request is out: each step runs as the completion of the one before, on the
+    /// transport's thread, the way a C client's loop does. Only waits (a retry's back-off, a gateway's pause, a
+    /// full gateway) leave it, and resume it from a timer or from the completion that frees a slot.
     /// - Precondition: `route.gateway` is configured.
-    public func submit(_ message: OutboundMessage, via route: Route) async -> SubmitOutcome {
-        let began = clock.now
-        let (gatewayName, probe) = (route.gateway, route.probe)
-        guard let gateway = gateways[gatewayName] else { preconditionFailure("unknown gateway \(gatewayName)") }
-        let parts = parts(of: message, for: gateway)
+    public func submit(_ message: OutboundMessage, via route: Route, completion: @escaping Completion) {
+        guard let gateway = gateways[route.gateway] else { preconditionFailure("unknown gateway \(route.gateway)") }
+        startPart(Submission(gateway: gateway, parts: parts(of: message, for: gateway), probe: route.probe,
+                             began: clock.now, completion: completion))
+    }
+
+    /// A message on its way through its parts and their attempts. It is passed along from step to step, by value.
+    private struct Submission: Sendable {
+        let gateway: SparrowConfiguration.Gateway
+        let parts: [SubmitContent]
+        /// This message is the probe of a half-open circuit: its first request says whether the gateway is back.
+        var probe: Bool
+        let began: ContinuousClock.Instant
+        let completion: Completion
+        var part = 0
         var attempts = 0
-        var ids: [String] = []
-        for part in parts {
-            let ended = await send(part, via: gateway, probe: probe && part == parts[0], attempts: &attempts)
-            switch ended {
-            case .accepted(let gatewayIDs):
-                ids += gatewayIDs
-            case .failed, .unknown:
-                return SubmitOutcome(status: ended, gateway: gatewayName, attempts: attempts, latency: clock.now - began)
-            }
+        var gatewayIDs: [String] = []
+        /// The current part's request, its retry state, and the gateway's own reason for its last refusal.
+        var request: GatewayRequest?
+        var machine: SubmitStateMachine
+        var rejection: String?
+
+        init(
+            gateway: SparrowConfiguration.Gateway, parts: [SubmitContent], probe: Bool, began: ContinuousClock.Instant,
+            completion: @escaping Completion
+        ) {
+            self.gateway = gateway
+            self.parts = parts
+            self.probe = probe
+            self.began = began
+            self.completion = completion
+            machine = SubmitStateMachine(policy: gateway.retry)
         }
-        return SubmitOutcome(
-            status: .accepted(gatewayIDs: ids), gateway: gatewayName, attempts: attempts, latency: clock.now - began)
     }
 
     /// The requests' contents: the whole text, or one part each with its concatenation header.
@@ -147,72 +173,105 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// Runs one request's state machine to its end.
-    private func send(
-        _ content: SubmitContent, via gateway: SparrowConfiguration.Gateway, probe: Bool, attempts: inout Int
-    ) async -> SubmitOutcome.Status {
-        let request: EncodedRequest
-        switch gateway.dialect.request(for: content, now: wallClock()) {
-        case .success(let encoded): request = encoded
+    /// Starts the submission's next part, or ends the submission once every part has been accepted.
+    private func startPart(_ submission: Submission) {
+        var submission = submission
+        guard submission.part < submission.parts.count else {
+            return finish(submission, .accepted(gatewayIDs: submission.gatewayIDs))
+        }
+        let gateway = submission.gateway
+        switch gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
+        case .success(let encoded):
+            submission.request = Self.transferRequest(encoded, gateway: gateway)
         case .failure(let missing):
-            if probe {  // nothing was sent: let the next message probe instead
+            if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now - start
                 health.withLock { $0.router.record(.inconclusive, gateway: gateway.name, probe: true, now: now) }
             }
-            return .failed(reason: "gateway field needs '\(missing.name)'")
+            return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
-        var machine = SubmitStateMachine(policy: gateway.retry)
-        var action = machine.start()
-        var isProbe = probe
-        var rejection: String?  // the gateway's own reason for its last refusal, read through the dialect
-        while true {
-            switch action {
-            case .send:
-                await waitWhilePaused(gateway.name)
-                attempts += 1
-                let result = await permits[gateway.name]!.withPermit {
-                    await transport.perform(Self.transferRequest(request, gateway: gateway))
-                }
-                let now = clock.now - start
-                health.withLock { $0.router.record(BreakerOutcome(result), gateway: gateway.name, probe: isProbe, now: now) }
-                isProbe = false
-                if case .answered(let answer) = result {
-                    switch gateway.dialect.read(status: answer.status, body: answer.body) {
-                    case .accepted(let gatewayID):
-                        return .accepted(gatewayIDs: gatewayID.map { [$0] } ?? [])
-                    case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):
-                        return .failed(reason: reason)  // a success status whose body says otherwise
-                    case .rejected(let status, let reason):
-                        rejection = "HTTP \(status): \(reason)"
-                    }
-                } else {
-                    rejection = nil
-                }
-                action = health.withLock { health in
-                    machine.transferEnded(result, now: wallClock(), random: &health.random)
-                }
-            case .retry(let attempt, let delay):
-                try? await clock.sleep(for: delay)
-                action = .send(attempt: attempt)
-            case .pauseGateway(let pause, let attempt):
-                let until = clock.now + pause
-                health.withLock { health in
-                    health.pausedUntil[gateway.name] = max(health.pausedUntil[gateway.name] ?? until, until)
-                }
-                action = .send(attempt: attempt)
-            case .succeeded:
-                return .accepted(gatewayIDs: [])
-            case .failed(let reason, _):
-                return .failed(reason: rejection ?? reason)
-            case .unknown(let reason, _):
-                return .unknown(reason: reason)
+        submission.machine = SubmitStateMachine(policy: gateway.retry)
+        submission.rejection = nil
+        let action = submission.machine.start()
+        act(action, submission)
+    }
+
+    /// Carries out what the part's state machine decided.
+    private func act(_ action: SubmitStateMachine.Action, _ submission: Submission) {
+        switch action {
+        case .send:
+            let gateway = submission.gateway.name
+            if let until = health.withLock({ $0.pausedUntil[gateway] }), until > clock.now {
+                return after(until - clock.now) { self.act(action, submission) }
             }
+            permits[gateway]!.acquire { self.send(submission) }
+        case .retry(let attempt, let delay):
+            after(delay) { self.act(.send(attempt: attempt), submission) }
+        case .pauseGateway(let pause, let attempt):
+            let until = clock.now + pause
+            health.withLock { health in
+                health.pausedUntil[submission.gateway.name] = max(health.pausedUntil[submission.gateway.name] ?? until, until)
+            }
+            act(.send(attempt: attempt), submission)
+        case .succeeded:
+            var next = submission
+            next.part += 1
+            startPart(next)
+        case .failed(let reason, _):
+            finish(submission, .failed(reason: submission.rejection ?? reason))
+        case .unknown(let reason, _):
+            finish(submission, .unknown(reason: reason))
         }
     }
 
-    private func waitWhilePaused(_ gateway: String) async {
-        while let until = health.withLock({ $0.pausedUntil[gateway] }), until > clock.now {
-            try? await clock.sleep(until: until)
+    /// Sends the current part's request, holding one of the gateway's slots, and reads the answer when it comes.
+    private func send(_ submission: Submission) {
+        var submission = submission
+        submission.attempts += 1
+        transport.send(submission.request!) { [submission] result in
+            self.permits[submission.gateway.name]!.release()
+            self.transferEnded(result, submission)
+        }
+    }
+
+    private func transferEnded(_ result: TransferResult, _ submission: Submission) {
+        var submission = submission
+        let gateway = submission.gateway
+        let now = clock.now - start
+        let probe = submission.probe
+        health.withLock { $0.router.record(BreakerOutcome(result), gateway: gateway.name, probe: probe, now: now) }
+        submission.probe = false
+        if case .answered(let answer) = result {
+            switch gateway.dialect.read(status: answer.status, body: answer.body) {
+            case .accepted(let gatewayID):
+                submission.gatewayIDs += gatewayID.map { [$0] } ?? []
+                submission.part += 1
+                return startPart(submission)
+            case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):
+                return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
+            case .rejected(let status, let reason):
+                submission.rejection = "HTTP \(status): \(reason)"
+            }
+        } else {
+            submission.rejection = nil
+        }
+        let action = health.withLock { health in
+            submission.machine.transferEnded(result, now: wallClock(), random: &health.random)
+        }
+        act(action, submission)
+    }
+
+    private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
+        submission.completion(
+            SubmitOutcome(status: status, gateway: submission.gateway.name, attempts: submission.attempts,
+                          latency: clock.now - submission.began))
+    }
+
+    /// Runs `step` after `delay`, from a task of its own: waits are rare (back-off, pauses), so a task each is cheap.
+    private func after(_ delay: Duration, _ step: @escaping @Sendable () -> Void) {
+        Task {
+            try? await clock.sleep(for: delay)
+            step()
         }
     }
 

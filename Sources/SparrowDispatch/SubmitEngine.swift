@@ -40,14 +40,20 @@ final class SubmitEngine: Sendable {
         let recorder = SubmitRecorder(store: store, stop: stop)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await recorder.run() }
+            let failure: (any Error)?
             do {
                 try await runLanes(batches, recorder: recorder)
+                failure = nil
             } catch {
-                recorder.close()
-                try? await group.waitForAll()
-                throw error
+                failure = error
             }
+            await window.acquire(window.limit)  // every request sent has been answered
+            window.release(window.limit)
             recorder.close()
+            if let failure {
+                try? await group.waitForAll()
+                throw failure
+            }
             try await group.waitForAll()  // the recorder's error, if its last writes failed
         }
     }
@@ -82,49 +88,41 @@ final class SubmitEngine: Sendable {
     ) async throws {
         defer { queue.close() }
         let largestGroup = min(window.limit, 256)
-        var failure: (any Error)?
-        await withDiscardingTaskGroup { requests in
-            for await entries in queue {
-                var rest = entries[...]
-                while !rest.isEmpty, !stop.isSet {
-                    let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
-                    var group = Array(rest.prefix(admitted))
-                    rest = rest.dropFirst(admitted)
-                    do {
-                        try await postponeQuiet(&group)
-                    } catch {
-                        stop.set()
-                        failure = error
-                        break
-                    }
-                    guard !group.isEmpty else { continue }
-                    var routes: [GatewayClient.Route] = []
-                    for entry in group {
-                        routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
-                    }
-                    await window.acquire(group.count)
-                    do {
-                        try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
-                    } catch {
-                        stop.set()  // nothing more goes out unjournaled
-                        window.release(group.count)
-                        failure = error
-                        break
-                    }
-                    for (entry, route) in zip(group, routes) {
-                        requests.addTask {
-                            let outcome = await self.client.submit(
-                                OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway),
-                                via: route)
-                            self.window.release()
-                            recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
-                            self.progress.count(outcome)
-                        }
+        for await entries in queue {
+            var rest = entries[...]
+            while !rest.isEmpty, !stop.isSet {
+                let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
+                var group = Array(rest.prefix(admitted))
+                rest = rest.dropFirst(admitted)
+                do {
+                    try await postponeQuiet(&group)
+                } catch {
+                    stop.set()
+                    throw error
+                }
+                guard !group.isEmpty else { continue }
+                var routes: [GatewayClient.Route] = []
+                for entry in group {
+                    routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
+                }
+                await window.acquire(group.count)
+                do {
+                    try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+                } catch {
+                    stop.set()  // nothing more goes out unjournaled
+                    window.release(group.count)
+                    throw error
+                }
+                for (entry, route) in zip(group, routes) {
+                    let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
+                    client.submit(message, via: route) { outcome in
+                        recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
+                        self.progress.count(outcome)
+                        self.window.release()  // last: once every permit is back, every answer is with the recorder
                     }
                 }
             }
         }
-        if let failure { throw failure }
     }
 
     /// Takes out of `group` the messages whose recipients' quiet hours have begun since they were decided, and
