@@ -12,6 +12,9 @@ CURLcode sparrow_easy_setopt_ptr(CURL *handle, CURLoption option, const void *va
 CURLcode sparrow_easy_setopt_write_callback(CURL *handle, CURLoption option, curl_write_callback callback) {
     return curl_easy_setopt(handle, option, callback);
 }
+CURLcode sparrow_easy_setopt_prereq_callback(CURL *handle, curl_prereq_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+}
 CURLcode sparrow_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
+import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
 import SparrowCore
@@ -26,13 +27,18 @@ public struct GatewaySimulator: Sendable {
         public var latency: Duration
         /// Share of messages never answered (the request is read, then nothing: the client times out).
         public var neverAnswered: Double
+        /// Share of messages taken, then answered with a TCP reset instead of an answer: the client cannot tell
+        /// whether the message went. A repeat of its idempotency key is a duplicate.
+        public var connectionReset: Double
         /// A window, from the simulator's creation, in which every message is answered 503.
         public var outage: Range<Duration>?
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
-            neverAnswered: Double = 0, latency: Duration = .zero, outage: Range<Duration>? = nil
+            neverAnswered: Double = 0, connectionReset: Double = 0, latency: Duration = .zero,
+            outage: Range<Duration>? = nil
         ) {
+            self.connectionReset = connectionReset
             self.serviceUnavailable = serviceUnavailable
             self.tooManyRequests = tooManyRequests
             self.retryAfterSeconds = retryAfterSeconds
@@ -49,7 +55,7 @@ public struct GatewaySimulator: Sendable {
         public var distinctKeys = 0
         /// Requests that repeated a key already accepted.
         public var duplicates = 0
-        /// Requests answered with an injected fault.
+        /// Requests answered with an injected fault (a reset connection counts here and, as a message taken, above).
         public var faults = 0
 
         public init(messages: Int = 0, distinctKeys: Int = 0, duplicates: Int = 0, faults: Int = 0) {
@@ -114,11 +120,14 @@ public struct GatewaySimulator: Sendable {
     /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
     /// - Throws: when the address cannot be bound or the TLS files cannot be read.
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        var server = HTTPServerBuilder.http1()
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ConnectionResetHandler()])
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-            server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            server = try .tls(
+                .http1(configuration: http1),
+                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         }
         let sender = receipts.map(ReceiptSender.init)
         defer { sender?.shutdown() }
@@ -168,6 +177,9 @@ public struct GatewaySimulator: Sendable {
             // Until the client gives up, or the server shuts down.
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             throw CancellationError()
+        case .reset(let messageID):
+            arrivals?.record(to: RequestFields(query: request.uri.query, body: body).recipient ?? "-")
+            return Response(status: .ok, headers: [ConnectionResetHandler.marker: messageID])
         case .accepted(let messageID, let isNew):
             if isNew, receipts != nil || arrivals != nil {
                 let fields = RequestFields(query: request.uri.query, body: body)
@@ -208,7 +220,7 @@ struct ArrivalLogError: Error, CustomStringConvertible {
 
 /// The simulator's counters and the answers it gave to each idempotency key, under one lock.
 final class SimulatorState: Sendable {
-    enum Decision { case accepted(String, isNew: Bool), unavailable, throttled, silent }
+    enum Decision { case accepted(String, isNew: Bool), reset(String), unavailable, throttled, silent }
 
     private struct Shared {
         var stats = GatewaySimulator.Stats()
@@ -258,6 +270,10 @@ final class SimulatorState: Sendable {
                 shared.answers[key] = messageID
                 shared.stats.distinctKeys += 1
             }
+            if draw < faults.serviceUnavailable + faults.tooManyRequests + faults.neverAnswered + faults.connectionReset {
+                shared.stats.faults += 1
+                return .reset(messageID)
+            }
             return .accepted(messageID, isNew: true)
         }
     }
@@ -265,5 +281,31 @@ final class SimulatorState: Sendable {
     /// A uniform draw in [0, 1), for receipts.
     func draw() -> Double {
         shared.withLock { $0.random.nextUnit() }
+    }
+}
+
+/// Turns an answer the simulator marked into a TCP reset: the connection is closed with `SO_LINGER` 0, so the
+/// client gets RST instead of the answer, as from a gateway or load balancer that drops a connection mid-request.
+/// Hummingbird's handlers cannot reach the socket; this one sits in the channel pipeline, after the HTTP codec.
+final class ConnectionResetHandler: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The header the router sets on an answer to reset instead; it never reaches the wire.
+    static let marker = HTTPField.Name("X-Sparrow-Sim-Reset")!
+    private var resetting = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head(let head) = unwrapOutboundIn(data), head.headerFields[Self.marker] != nil {
+            resetting = true
+            // On the event loop the option is set at once, before the close.
+            _ = (context.channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            context.close(promise: nil)
+        }
+        guard !resetting else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(data, promise: promise)
     }
 }

@@ -11,6 +11,11 @@ final class EasySlot {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private(set) var response: [UInt8] = []
     private(set) var retryAfter: String?
+    /// Times libcurl has been about to send this transfer's request: more than once means it is resending on a
+    /// fresh connection because a reused one died without an answer.
+    private var requestsStarted = 0
+    /// Request bytes that left on the died connection, when the resend was refused (`refuseResend`).
+    private var refusedAfterSending: Int?
     /// The CA bundle libcurl was built to trust, restored when a gateway without a CA file of its own follows one with.
     private let defaultCAFile: String?
     /// The settings of the previous request, as they stand on the handle.
@@ -29,6 +34,8 @@ final class EasySlot {
         set(CURLOPT_PRIVATE, this)
         set(CURLOPT_WRITEDATA, this)
         set(CURLOPT_HEADERDATA, this)
+        set(CURLOPT_PREREQDATA, this)
+        _ = sparrow_easy_setopt_prereq_callback(easy, EasySlot.refuseResend)
         _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody)
         _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader)
         set(CURLOPT_NOSIGNAL, 1)
@@ -50,6 +57,8 @@ final class EasySlot {
     func prepare(_ request: GatewayRequest) {
         response.removeAll(keepingCapacity: true)
         retryAfter = nil
+        requestsStarted = 0
+        refusedAfterSending = nil
         if request.headers != applied?.headers { setHeaders(request.headers) }
         if request.connection != applied?.connection { setConnection(request.connection) }
         if request.timeout != applied?.timeout { set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1))) }
@@ -88,6 +97,10 @@ final class EasySlot {
 
     /// What the finished transfer amounts to, from curl's result code and the handle's information.
     func result(_ code: CURLcode) -> TransferResult {
+        if let sent = refusedAfterSending {
+            let message = "the connection closed before an answer; the request is not sent again"
+            return .failed(TransferFailure(kind: .receive, requestBytesSent: sent, message: message))
+        }
         if code == CURLE_OK {
             var status = 0
             _ = sparrow_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
@@ -132,6 +145,20 @@ final class EasySlot {
 
     private func set(_ option: CURLoption, _ value: UnsafeRawPointer?) {
         _ = sparrow_easy_setopt_ptr(easy, option, value)
+    }
+
+    /// libcurl resends a request by itself, up to five times, when a reused connection closes before any answer
+    /// byte, POST or not. An SMS submit must not go twice behind the state machine's back: a resend is allowed only
+    /// when the first try sent nothing; otherwise the transfer ends as an ambiguous failure for the state machine.
+    private static let refuseResend: curl_prereq_callback = { context, _, _, _, _ in
+        let slot = Unmanaged<EasySlot>.fromOpaque(context!).takeUnretainedValue()
+        slot.requestsStarted += 1
+        guard slot.requestsStarted > 1 else { return sparrow_prereq_ok() }
+        var sent = 0
+        _ = sparrow_easy_getinfo_long(slot.easy, CURLINFO_REQUEST_SIZE, &sent)  // still the died try's count
+        guard sent > 0 else { return sparrow_prereq_ok() }
+        slot.refusedAfterSending = sent
+        return sparrow_prereq_abort()
     }
 
     private static let receiveBody: curl_write_callback = { data, size, count, context in

@@ -26,6 +26,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Share of messages never answered (0 to 1): the client times out.")
     var neverAnswer: Double = 0
 
+    @Option(help: "Share of messages taken, then answered with a TCP reset (0 to 1): the client cannot tell.")
+    var resetConnection: Double = 0
+
     @Option(help: "Milliseconds added to every answer.")
     var latencyMs: Int = 0
 
@@ -67,11 +70,11 @@ struct GatewaySim: AsyncParsableCommand {
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be HOST:PORT") }
-        for share in [serviceUnavailable, tooManyRequests, neverAnswer, receiptDuplicates] where !(0...1).contains(share) {
+        for share in [serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates] where !(0...1).contains(share) {
             throw ValidationError("fault shares are between 0 and 1")
         }
         guard receiptShares != nil else { throw ValidationError("--receipt-mix must be DELIVERED,FAILED adding up to at most 1") }
-        guard serviceUnavailable + tooManyRequests + neverAnswer <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+        guard serviceUnavailable + tooManyRequests + neverAnswer + resetConnection <= 1 else { throw ValidationError("fault shares add up to more than 1") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
     }
@@ -101,7 +104,7 @@ struct GatewaySim: AsyncParsableCommand {
         let simulator = GatewaySimulator(
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
-                neverAnswered: neverAnswer, latency: .milliseconds(latencyMs), outage: outageWindow),
+                neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs), outage: outageWindow),
             honoursIdempotency: !noIdempotency, seed: seed,
             tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
             receipts: receiptsURL.map { url in

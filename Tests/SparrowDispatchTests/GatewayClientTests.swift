@@ -45,6 +45,37 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
         #expect(simulator.stats.distinctKeys == 50)
     }
 
+    /// A reset after the gateway took the message is ambiguous: a gateway that honours keys gets the message again
+    /// under the same key (and counts a duplicate, not a second message); one that does not leaves it unknown.
+    @Test(arguments: [true, false]) func aResetConnectionIsRetriedOnlyUnderAnHonouredKey(honoured: Bool) async throws {
+        let simulator = GatewaySimulator(faults: .init(connectionReset: 0.3), honoursIdempotency: honoured, seed: 5)
+        let transport = CurlTransport(maxInFlight: 8)
+        defer { transport.shutdown() }
+        let outcomes = try await withSimulator(simulator) { base in
+            let client = GatewayClient(
+                gateways: try gateways("""
+                      - name: primary
+                        url: \(base)/v1/sms
+                        format: json
+                        idempotency: { honoured: \(honoured) }
+                        retry: { max_attempts: 10, base_delay: 1ms, max_delay: 5ms }
+                    """), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
+            return await submitAll(messages(40), through: client)
+        }
+        let resets = simulator.stats.faults
+        #expect(resets > 0)
+        #expect(simulator.stats.messages == 40)  // every message reached the gateway once, reset or not
+        if honoured {
+            #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
+            #expect(simulator.stats.duplicates == resets)  // each reset message came again under its key
+        } else {
+            let unknown = outcomes.filter { if case .unknown = $0.status { true } else { false } }
+            #expect(unknown.count == resets)  // not sent again: receipts settle them
+            #expect(unknown.allSatisfy { $0.attempts == 1 })
+            #expect(simulator.stats.duplicates == 0)
+        }
+    }
+
     @Test func retryAfterPausesTheGateway() async throws {
         let simulator = GatewaySimulator(faults: .init(tooManyRequests: 0.5, retryAfterSeconds: 1), seed: 11)
         let transport = CurlTransport()

@@ -79,6 +79,22 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(simulator.stats == .init(messages: chains * perChain, distinctKeys: chains * perChain, duplicates: 0, faults: 0))
     }
 
+    @Test func aResetConnectionFailsAfterTheRequestLeft() async throws {
+        let simulator = GatewaySimulator(faults: .init(connectionReset: 1))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let result = try await withSimulator(simulator) { base in
+            await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: reset-1"], body: Array("x=1".utf8)))
+        }
+        guard case .failed(let failure) = result else {
+            Issue.record("a reset connection must fail the transfer, got \(result)")
+            return
+        }
+        #expect(failure.kind == .receive)
+        #expect(failure.requestBytesSent > 0)  // ambiguous: the gateway may have taken it
+        #expect(simulator.stats == .init(messages: 1, distinctKeys: 1, duplicates: 0, faults: 1))
+    }
+
     @Test func aRepeatedIdempotencyKeyIsOneMessage() async throws {
         let simulator = GatewaySimulator()
         let transport = CurlTransport()

@@ -12,6 +12,8 @@ CURLcode sparrow_easy_setopt_ptr(CURL *_Nonnull handle, CURLoption option, const
 // CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION.
 CURLcode sparrow_easy_setopt_write_callback(CURL *_Nonnull handle, CURLoption option,
                                             curl_write_callback _Nullable callback);
+// CURLOPT_PREREQFUNCTION.
+CURLcode sparrow_easy_setopt_prereq_callback(CURL *_Nonnull handle, curl_prereq_callback _Nullable callback);
 
 CURLcode sparrow_easy_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value);
 CURLcode sparrow_easy_getinfo_off_t(CURL *_Nonnull handle, CURLINFO info, curl_off_t *_Nonnull value);
@@ -28,6 +30,8 @@ typedef struct {
 sparrow_multi_message sparrow_multi_info_read(CURLM *_Nonnull multi, int *_Nonnull remaining);
 
 static inline long sparrow_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+static inline int sparrow_prereq_ok(void) { return CURL_PREREQFUNC_OK; }
+static inline int sparrow_prereq_abort(void) { return CURL_PREREQFUNC_ABORT; }
 static inline const curl_version_info_data *_Nonnull sparrow_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);
 }
