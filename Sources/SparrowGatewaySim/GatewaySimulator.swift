@@ -2,6 +2,7 @@ import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import NIOCore
 import NIOHTTPTypes
@@ -74,10 +75,16 @@ public struct GatewaySimulator: Sendable {
     public struct TLSFiles: Sendable, Hashable {
         public var certificateChain: String
         public var privateKey: String
+        /// Offer HTTP/2 as well as HTTP/1.1 (ALPN), to play a gateway that multiplexes on few connections.
+        ///
+        /// A graceful shutdown then waits for each HTTP/2 client to answer its GOAWAY and PING, which an idle
+        /// libcurl does not do until its next transfer: end such clients first.
+        public var http2: Bool
 
-        public init(certificateChain: String, privateKey: String) {
+        public init(certificateChain: String, privateKey: String, http2: Bool = false) {
             self.certificateChain = certificateChain
             self.privateKey = privateKey
+            self.http2 = http2
         }
     }
 
@@ -112,6 +119,9 @@ public struct GatewaySimulator: Sendable {
 
     public var stats: Stats { state.stats }
 
+    /// Client connections seen (distinct client addresses): HTTP/2 streams multiplexed on one connection count once.
+    public var clientConnections: Int { state.clientConnections }
+
     /// Starts or ends an outage by hand: while it lasts, every message is answered 503.
     public func setOutage(_ active: Bool) {
         state.setOutage(active)
@@ -120,14 +130,20 @@ public struct GatewaySimulator: Sendable {
     /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
     /// - Throws: when the address cannot be bound or the TLS files cannot be read.
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ConnectionResetHandler()])
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            ClientConnections(state: state), ConnectionResetHandler(),
+        ])
         var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-            server = try .tls(
-                .http1(configuration: http1),
-                tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            server =
+                if tls.http2 {  // HTTP/2 or HTTP/1.1, as the client's ALPN asks
+                    try .http2Upgrade(tlsConfiguration: configuration, configuration: .init(streamConfiguration: http1))
+                } else {
+                    try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
+                }
         }
         let sender = receipts.map(ReceiptSender.init)
         defer { sender?.shutdown() }
@@ -227,6 +243,7 @@ final class SimulatorState: Sendable {
         var answers: [String: String] = [:]
         var random: SplitMix64
         var outage = false
+        var clientAddresses: Set<String> = []
     }
 
     private let shared: Mutex<Shared>
@@ -239,6 +256,12 @@ final class SimulatorState: Sendable {
     }
 
     var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
+
+    var clientConnections: Int { shared.withLock { $0.clientAddresses.count } }
+
+    func sawConnection(from address: String) {
+        _ = shared.withLock { $0.clientAddresses.insert(address) }
+    }
 
     func setOutage(_ active: Bool) {
         shared.withLock { $0.outage = active }
@@ -284,9 +307,28 @@ final class SimulatorState: Sendable {
     }
 }
 
+/// Notes the client address of each connection (an HTTP/2 stream's is its connection's).
+final class ClientConnections: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private let state: SimulatorState
+
+    init(state: SimulatorState) {
+        self.state = state
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let address = (context.channel.parent ?? context.channel).remoteAddress {
+            state.sawConnection(from: address.description)
+        }
+    }
+}
+
 /// Turns an answer the simulator marked into a TCP reset: the connection is closed with `SO_LINGER` 0, so the
 /// client gets RST instead of the answer, as from a gateway or load balancer that drops a connection mid-request.
-/// Hummingbird's handlers cannot reach the socket; this one sits in the channel pipeline, after the HTTP codec.
+/// Over HTTP/2 only the stream is reset. Hummingbird's handlers cannot reach the socket; this one sits in the
+/// channel pipeline, after the HTTP codec.
 final class ConnectionResetHandler: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart

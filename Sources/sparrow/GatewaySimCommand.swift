@@ -41,6 +41,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "The private key (PEM) of --tls-cert.")
     var tlsKey: String?
 
+    @Flag(help: "With --tls-cert, offer HTTP/2 as well as HTTP/1.1 (ALPN).")
+    var http2 = false
+
     @Option(help: "Post a delivery receipt for every accepted message to this URL.")
     var receiptsURL: String?
 
@@ -76,6 +79,7 @@ struct GatewaySim: AsyncParsableCommand {
         guard receiptShares != nil else { throw ValidationError("--receipt-mix must be DELIVERED,FAILED adding up to at most 1") }
         guard serviceUnavailable + tooManyRequests + neverAnswer + resetConnection <= 1 else { throw ValidationError("fault shares add up to more than 1") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard !http2 || tlsCert != nil else { throw ValidationError("--http2 needs --tls-cert: HTTP/2 is offered over TLS") }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
     }
 
@@ -106,7 +110,7 @@ struct GatewaySim: AsyncParsableCommand {
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
                 neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs), outage: outageWindow),
             honoursIdempotency: !noIdempotency, seed: seed,
-            tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!) },
+            tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!, http2: http2) },
             receipts: receiptsURL.map { url in
                 GatewaySimulator.Receipts(
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),

@@ -158,6 +158,34 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
 }
 
 @Suite(.timeLimit(.minutes(1))) struct TLSTransportTests {
+    @Test func http2MultiplexesEveryRequestOnOneConnection() async throws {
+        let certificates = try TestCertificates.make()
+        let simulator = GatewaySimulator(
+            tls: .init(certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, http2: true))
+        let transport = CurlTransport(maxInFlight: 16)
+        defer { transport.shutdown() }
+        let count = 40
+        let results = try await withSimulator(simulator) { base in
+            let url = base.replacingOccurrences(of: "http://", with: "https://")
+            let connection = GatewayRequest.Connection(httpVersion: .http2, caFile: certificates.caCertificate)
+            return await withTaskGroup(of: TransferResult.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        await transport.perform(
+                            GatewayRequest(url: url, headers: ["Idempotency-Key: h2-\(index)"], connection: connection))
+                    }
+                }
+                let results = await group.reduce(into: [TransferResult]()) { $0.append($1) }
+                transport.shutdown()  // closes the connection: an idle HTTP/2 client holds up the server's shutdown
+                return results
+            }
+        }
+        let versions = results.map { if case .answered(let answer) = $0, answer.status == 200 { answer.httpVersion } else { 0 } }
+        #expect(versions == Array(repeating: 2, count: count))
+        #expect(simulator.stats.messages == count)
+        #expect(simulator.clientConnections == 1)  // 16 at once, multiplexed on one connection
+    }
+
     @Test func httpsVerifiesTheGatewayAgainstTheGivenCA() async throws {
         let certificates = try TestCertificates.make()
         let simulator = GatewaySimulator(
