@@ -7,7 +7,7 @@
 #   scripts/bench-transport.sh [N] [ROUNDS] [K]      (defaults: 200000 requests, 3 rounds, 16 in flight)
 #
 # Both clients POST the same ~200-byte form bodies (a different message number in each), K in flight over K
-# keep-alive HTTP/1.1 connections, to nginx on a free 127.0.0.1 port (one worker, keepalive_requests 100000,
+# keep-alive HTTP/1.1 connections, to nginx on a free 127.0.0.1 port (one worker, keepalive_requests 1000000,
 # access log off, a fixed JSON answer). Runs go C S P C S P …; every run is printed, then the medians of req/s
 # and of client CPU µs/req, and the ratios Sparrow/C. On this shared 2-core machine compare CPU µs/req: req/s is bounded
 # by nginx and by whatever else runs. Each run line also shows the connections nginx accepted during the run
@@ -23,17 +23,14 @@ cd "$(dirname "$0")/.."
 total=${1:-200000}
 rounds=${2:-3}
 inflight=${3:-16}
-quiet_wait=${QUIET_WAIT:-20}
-for value in "$total" "$rounds" "$inflight" "$quiet_wait"; do
+for value in "$total" "$rounds" "$inflight" "${QUIET_WAIT:-20}"; do
   [[ $value =~ ^[0-9]+$ ]] || { echo "usage: $0 [N] [ROUNDS] [K]   (positive integers)" >&2; exit 2; }
 done
 ((total > 0 && rounds > 0 && inflight > 0)) || { echo "N, ROUNDS and K must be positive" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/bench-transport.XXXXXX)
-chmod 755 "$work"  # nginx's worker runs as an unprivileged user and must reach its temp directories
-nginx_pid=""
+source scripts/lib/bench.sh
 client_pid=""
-policy_created=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
@@ -41,14 +38,7 @@ cleanup() {
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
   fi
-  if [[ -n $nginx_pid ]] && kill -0 "$nginx_pid" 2>/dev/null; then
-    kill -TERM "$nginx_pid" 2>/dev/null || true  # fast shutdown: the master stops its worker, then exits
-    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
-  [[ -n $policy_created ]] && rm -f /usr/sbin/policy-rc.d
-  rm -rf "$work"
+  bench_cleanup
   exit "$status"
 }
 trap cleanup EXIT
@@ -56,22 +46,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# --- nginx -------------------------------------------------------------------------------------------------------
-nginx=$(command -v nginx || true)
-[[ -n $nginx ]] || { [[ -x /usr/sbin/nginx ]] && nginx=/usr/sbin/nginx; }
-if [[ -z $nginx ]]; then
-  [[ $(id -u) == 0 ]] || { echo "nginx is missing; run as root to install nginx-light, or install it" >&2; exit 1; }
-  echo "installing nginx-light from Debian" >&2
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\n# bench-transport.sh: keep package scripts from starting services\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_created=1
-  fi
-  apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx-light >&2
-  if [[ -n $policy_created ]]; then rm -f /usr/sbin/policy-rc.d; policy_created=""; fi
-  nginx=/usr/sbin/nginx
-fi
+bench_install nginx-light curl
 
 # --- builds ------------------------------------------------------------------------------------------------------
 echo "building the C client and TransportBench (release)" >&2
@@ -80,102 +55,29 @@ nice -n 15 gcc -O2 -Wall -Wextra -o "$work/curl-multi-client" Benchmarks/Peers/c
 sparrow_bench="$(cd Benchmarks && nice -n 15 swift build -c release --show-bin-path)/TransportBench"
 [[ -x $sparrow_bench ]] || { echo "TransportBench binary not found at $sparrow_bench" >&2; exit 1; }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+bench_start_nginx "$inflight"
+url="http://127.0.0.1:$bench_nginx_port/sms"
 
-start_nginx() {
-  local port=$1
-  mkdir -p "$work/nginx"
-  cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections $((inflight + 256)); }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    keepalive_requests 100000;
-    keepalive_timeout 120s;
-    server {
-        listen 127.0.0.1:$port;
-        location = /nginx-status { stub_status; }
-        location / {
-            default_type application/json;
-            return 200 '{"status":"ok","message_id":"\$request_id"}';
-        }
-    }
-}
-EOF
-  nice -n 15 "$nginx" -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
-  nginx_pid=$!
-  for _ in $(seq 50); do
-    if curl -sf --noproxy '*' --max-time 1 -o /dev/null "http://127.0.0.1:$port/nginx-status"; then return 0; fi
-    kill -0 "$nginx_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -TERM "$nginx_pid" 2>/dev/null || true
-  wait "$nginx_pid" 2>/dev/null || true
-  nginx_pid=""
-  return 1
-}
-
-port=""
-for _ in 1 2 3; do
-  candidate=$(free_port)
-  if start_nginx "$candidate"; then port=$candidate; break; fi
-done
-[[ -n $port ]] || { echo "nginx did not start:" >&2; cat "$work/nginx/error.log" >&2 || true; exit 1; }
-url="http://127.0.0.1:$port/sms"
-status_url="http://127.0.0.1:$port/nginx-status"
-nginx_worker=$(pgrep -P "$nginx_pid" | head -n 1 || true)  # the one worker, for its CPU counters
-
-# --- measuring helpers -------------------------------------------------------------------------------------------
 ticks=$(getconf CLK_TCK)
-busy_ticks() {  # CPU ticks the whole box spent busy (all cores), and ticks stolen by the hypervisor
-  awk '/^cpu / {print $2+$3+$4+$7+$8, $9}' /proc/stat
-}
-process_ticks() {  # utime+stime of one process, 0 if it is gone
-  [[ -n ${1:-} && -r /proc/$1/stat ]] || { echo 0; return; }
-  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12+$13}'
-}
-nginx_counts() {  # connections accepted, requests handled
-  { curl -sf --noproxy '*' --max-time 2 "$status_url" || echo; } | awk 'NR==3 {print $1, $3; found=1} END {if (!found) print 0, 0}'
-}
-wait_for_quiet() {  # until the box is below half a core busy for a second, at most $quiet_wait seconds
-  local waited=0 before after
-  while ((waited < quiet_wait)); do
-    read -r before _ < <(busy_ticks)
-    sleep 1
-    read -r after _ < <(busy_ticks)
-    (((after - before) * 100 < ticks * 50)) && return 0
-    waited=$((waited + 1))
-  done
-}
 
 results="$work/results.txt"
 : >"$results"
 failed=0
 run_one() {  # run_one NAME BINARY [ARGUMENT]
   local name=$1 binary=$2 extra=${3:-} line rc=0 start end busy0 busy1 steal0 steal1 ng0 ng1 acc0 req0 acc1 req1
-  wait_for_quiet
-  read -r acc0 req0 < <(nginx_counts)
-  read -r busy0 steal0 < <(busy_ticks)
-  ng0=$(process_ticks "$nginx_worker")
+  bench_wait_for_quiet
+  read -r acc0 req0 < <(bench_nginx_counts)
+  read -r busy0 steal0 < <(bench_busy_ticks)
+  ng0=$(bench_process_ticks "$bench_nginx_worker")
   start=$(date +%s.%N)
   nice -n 15 "$binary" "$url" "$total" "$inflight" $extra >"$work/out.txt" 2>"$work/err.txt" &
   client_pid=$!
   wait "$client_pid" || rc=$?
   client_pid=""
   end=$(date +%s.%N)
-  ng1=$(process_ticks "$nginx_worker")
-  read -r busy1 steal1 < <(busy_ticks)
-  read -r acc1 req1 < <(nginx_counts)
+  ng1=$(bench_process_ticks "$bench_nginx_worker")
+  read -r busy1 steal1 < <(bench_busy_ticks)
+  read -r acc1 req1 < <(bench_nginx_counts)
   line=$(grep -E '^(c-client|sparrow-transport):' "$work/out.txt" || true)
   if [[ -z $line || $rc != 0 ]]; then
     failed=1
@@ -204,7 +106,7 @@ PY
   tail -n 1 "$results" | awk -F'\t' -v n="$name" '{printf "%-8s %s | nginx: %d conns, %d reqs, %s CPU us/req | other %s%%, steal %s%%\n", n, $11, $6, $7, $8, $9, $10}'
 }
 
-echo "bench-transport: N=$total K=$inflight rounds=$rounds, nginx $("$nginx" -v 2>&1 | sed 's/.*\///') on $url"
+echo "bench-transport: N=$total K=$inflight rounds=$rounds, nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///') on $url"
 echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version)"
 for round in $(seq 1 "$rounds"); do
   echo "round $round"

@@ -5,7 +5,12 @@
 // differ only in what Sparrow adds around curl.
 //
 //   gcc -O2 -Wall -o curl-multi-client curl-multi-client.c -lcurl
-//   curl-multi-client URL N K
+//   curl-multi-client URL N K [BODIES]
+//
+// With BODIES (a file of request bodies, one per line, e.g. the bodies `sparrow gateway-sim --body-log` saw from
+// `sparrow send`), request n posts line n instead, with the headers a gateway dialect sends: a JSON or form
+// content type, a bearer token, and an `Idempotency-Key` of its own, so that each request builds its header list
+// as Sparrow's does. N is at most the number of lines.
 //
 // Prints one line:
 //   c-client: N requests, E errors, S seconds, R req/s, C CPU us/req
@@ -30,7 +35,58 @@ typedef struct {
     CURL *easy;
     char body[BODY_CAPACITY];
     size_t received;
+    struct curl_slist *headers;  // with BODIES: this request's header lines
 } slot;
+
+// With BODIES: the whole file, and where each line starts and ends.
+static char *bodies_text;
+static long *line_start, *line_end;
+static long line_count;
+
+static long load_bodies(const char *path) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return -1;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    bodies_text = malloc((size_t)size + 1);
+    if (fread(bodies_text, 1, (size_t)size, file) != (size_t)size) return -1;
+    fclose(file);
+    long capacity = 1024;
+    line_start = malloc(sizeof(long) * (size_t)capacity);
+    line_end = malloc(sizeof(long) * (size_t)capacity);
+    for (long at = 0; at < size;) {
+        char *newline = memchr(bodies_text + at, '\n', (size_t)(size - at));
+        long end = newline ? newline - bodies_text : size;
+        if (line_count == capacity) {
+            capacity *= 2;
+            line_start = realloc(line_start, sizeof(long) * (size_t)capacity);
+            line_end = realloc(line_end, sizeof(long) * (size_t)capacity);
+        }
+        line_start[line_count] = at;
+        line_end[line_count++] = end;
+        at = end + 1;
+    }
+    return line_count;
+}
+
+static void prepare_from_bodies(slot *s, long number) {
+    const char *body = bodies_text + line_start[number];
+    long length = line_end[number] - line_start[number];
+    char key[48];
+    snprintf(key, sizeof key, "Idempotency-Key: c-%ld", number);
+    curl_slist_free_all(s->headers);
+    s->headers = curl_slist_append(NULL, "Expect:");
+    s->headers = curl_slist_append(s->headers, body[0] == '{' ? "Content-Type: application/json"
+                                                              : "Content-Type: application/x-www-form-urlencoded");
+    s->headers = curl_slist_append(s->headers, "Accept: application/json");
+    s->headers = curl_slist_append(s->headers, "Authorization: Bearer bench-token");
+    s->headers = curl_slist_append(s->headers, key);
+    s->received = 0;
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);  // the file stays in memory for the whole run
+}
 
 static size_t discard_body(char *data, size_t size, size_t count, void *context) {
     (void)data;
@@ -39,6 +95,10 @@ static size_t discard_body(char *data, size_t size, size_t count, void *context)
 }
 
 static void prepare(slot *s, long number) {
+    if (bodies_text) {
+        prepare_from_bodies(s, number);
+        return;
+    }
     int length = snprintf(s->body, sizeof s->body, BODY_FORMAT, number % 1000000000L, number,
                           (number * 7919L) % 1000000L);
     if (length < 0 || length >= (int)sizeof s->body) {
@@ -60,8 +120,8 @@ static double cpu_seconds(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s URL N K\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s URL N K [BODIES]\n", argv[0]);
         return 2;
     }
     const char *url = argv[1];
@@ -70,6 +130,14 @@ int main(int argc, char **argv) {
     if (total < 1 || in_flight < 1) {
         fprintf(stderr, "N and K must be positive\n");
         return 2;
+    }
+    if (argc == 5) {
+        long lines = load_bodies(argv[4]);
+        if (lines < 1) {
+            fprintf(stderr, "cannot read bodies from %s\n", argv[4]);
+            return 2;
+        }
+        if (total > lines) total = lines;
     }
     if (in_flight > total) in_flight = total;
 
@@ -150,7 +218,13 @@ int main(int argc, char **argv) {
     if (connects != in_flight)
         fprintf(stderr, "c-client: %ld connections opened for %ld in flight\n", connects, in_flight);
 
-    for (long i = 0; i < in_flight; i++) curl_easy_cleanup(slots[i].easy);
+    for (long i = 0; i < in_flight; i++) {
+        curl_easy_cleanup(slots[i].easy);
+        curl_slist_free_all(slots[i].headers);
+    }
+    free(bodies_text);
+    free(line_start);
+    free(line_end);
     curl_multi_cleanup(multi);
     curl_slist_free_all(headers);
     free(slots);

@@ -102,12 +102,16 @@ public struct GatewaySimulator: Sendable {
     /// A file that gets a line `MICROSECONDS_SINCE_START TO` for every new message, to measure rates as the gateway
     /// sees them.
     public var arrivalLog: String?
+    /// A file that gets the request body of every new message, one per line (a dialect's encoding never leaves a
+    /// raw newline in a body), to replay the exact requests from another client.
+    public var bodyLog: String?
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil, bodyLog: String? = nil
     ) {
         self.arrivalLog = arrivalLog
+        self.bodyLog = bodyLog
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
@@ -147,15 +151,15 @@ public struct GatewaySimulator: Sendable {
         }
         let sender = receipts.map(ReceiptSender.init)
         defer { sender?.shutdown() }
-        let arrivals = try arrivalLog.map(ArrivalLog.init(path:))
+        let logs = MessageLogs(arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)))
         let app = Application(
-            router: router(receipts: sender, arrivals: arrivals), server: server,
+            router: router(receipts: sender, logs: logs), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         try await app.runUntilCancelled()
     }
 
-    func router(receipts: ReceiptSender?, arrivals: ArrivalLog?) -> Router<BasicRequestContext> {
+    func router(receipts: ReceiptSender?, logs: MessageLogs) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/stats") { _, _ in
             Response(
@@ -163,7 +167,7 @@ public struct GatewaySimulator: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: state.stats.json)))
         }
         let accept: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await answer(request, receipts: receipts, arrivals: arrivals)
+            try await answer(request, receipts: receipts, logs: logs)
         }
         for path: RouterPath in ["/", "**"] {
             router.post(path, use: accept)
@@ -173,7 +177,7 @@ public struct GatewaySimulator: Sendable {
         return router
     }
 
-    private func answer(_ request: Request, receipts: ReceiptSender?, arrivals: ArrivalLog?) async throws -> Response {
+    private func answer(_ request: Request, receipts: ReceiptSender?, logs: MessageLogs) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
         if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
             return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
@@ -194,14 +198,16 @@ public struct GatewaySimulator: Sendable {
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             throw CancellationError()
         case .reset(let messageID):
-            arrivals?.record(to: RequestFields(query: request.uri.query, body: body).recipient ?? "-")
+            logs.record(request, body: body)
             return Response(status: .ok, headers: [ConnectionResetHandler.marker: messageID])
         case .accepted(let messageID, let isNew):
-            if isNew, receipts != nil || arrivals != nil {
-                let fields = RequestFields(query: request.uri.query, body: body)
-                receipts?.schedule(
-                    messageID: dialect.visibleID(messageID), to: fields.recipient, form: dialect == .twilio, draw: state.draw)
-                arrivals?.record(to: fields.recipient ?? "-")
+            if isNew {
+                logs.record(request, body: body)
+                if let receipts {
+                    let recipient = RequestFields(query: request.uri.query, body: body).recipient
+                    receipts.schedule(
+                        messageID: dialect.visibleID(messageID), to: recipient, form: dialect == .twilio, draw: state.draw)
+                }
             }
             return dialect.acceptance(messageID: messageID)
         }
@@ -209,26 +215,43 @@ public struct GatewaySimulator: Sendable {
 
 }
 
-/// Appends one line per new message to a file: microseconds since the simulator started, and the number.
-final class ArrivalLog: Sendable {
+/// The files that get a line for every new message the simulator takes.
+struct MessageLogs: Sendable {
+    /// `MICROSECONDS_SINCE_START NUMBER`, to measure rates as the gateway sees them.
+    var arrivals: LineLog?
+    /// The request body as it came.
+    var bodies: LineLog?
+    let started = ContinuousClock.now
+
+    func record(_ request: Request, body: ByteBuffer) {
+        if let arrivals {
+            let recipient = RequestFields(query: request.uri.query, body: body).recipient ?? "-"
+            arrivals.append("\(Int64((ContinuousClock.now - started) / .microseconds(1))) \(recipient)".utf8)
+        }
+        bodies?.append(body.readableBytesView)
+    }
+}
+
+/// A file written a line at a time, from any thread.
+final class LineLog: Sendable {
     private let descriptor: Int32
     private let lock = Mutex(())
-    private let started = ContinuousClock.now
 
     init(path: String) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ArrivalLogError(path: path, errno: errno) }
+        guard descriptor >= 0 else { throw LineLogError(path: path, errno: errno) }
     }
 
     deinit { close(descriptor) }
 
-    func record(to: String) {
-        let line = Array("\(Int64((ContinuousClock.now - started) / .microseconds(1))) \(to)\n".utf8)
-        lock.withLock { _ in _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } }
+    /// Writes `line` and a newline in one `write`, so that lines from concurrent requests never interleave.
+    func append(_ line: some Collection<UInt8>) {
+        let bytes = Array(line) + [UInt8(ascii: "\n")]
+        lock.withLock { _ in _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } }
     }
 }
 
-struct ArrivalLogError: Error, CustomStringConvertible {
+struct LineLogError: Error, CustomStringConvertible {
     var path: String
     var errno: Int32
     var description: String { "\(path): \(String(cString: strerror(errno)))" }

@@ -68,6 +68,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Append a line 'MICROSECONDS_SINCE_START NUMBER' to this file for every new message.")
     var arrivalLog: String?
 
+    @Option(help: "Append every new message's request body, one per line, to this file (to replay the requests).")
+    var bodyLog: String?
+
     @Option(help: "Seed of the fault draws, so that runs repeat.")
     var seed: UInt64 = 1
 
@@ -116,7 +119,7 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates)
-            }, arrivalLog: arrivalLog)
+            }, arrivalLog: arrivalLog, bodyLog: bodyLog)
         try await simulator.run(host: address.host, port: address.port) { port in
             // Written at once, unbuffered: scripts wait for this line to learn the port.
             let line = "gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)\n"
