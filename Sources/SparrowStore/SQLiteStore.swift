@@ -106,6 +106,16 @@ public final class SQLiteStore: CampaignStore {
         migrator.registerMigration("v5: quiet hours checked again at send time") { db in
             try db.alter(table: "message") { table in table.add(column: "timeZone", .text) }
         }
+        migrator.registerMigration("v6: fewer indexes to keep up per message") { db in
+            // Every state change rewrote (campaignID, state); only deferred messages are looked up by state.
+            try db.drop(index: "message_campaign_state")
+            try db.execute(sql: "CREATE INDEX message_deferred ON message (campaignID, sendAt) WHERE state = 'deferred'")
+            // Receipts find messages by the gateway's id alone since v4.
+            try db.drop(index: "message_gateway_id")
+            // The ledger is read by time, never by number: appends instead of inserts at random places.
+            try db.drop(index: "send_number_time")
+            try db.create(index: "send_time", on: "send", columns: ["sentAt"])
+        }
         return migrator
     }()
 
@@ -204,38 +214,36 @@ public final class SQLiteStore: CampaignStore {
                     UPDATE message SET state = ?, rank = ?, gateway = ?, gatewayMessageID = ?, attempts = ?,
                         latencyMicroseconds = ?, error = ?, updatedAt = ?, parts = ?
                     WHERE id = ? AND rank < ?
+                    RETURNING recipient, campaignID
                     """)
             let part = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO part (messageID, gateway, gatewayMessageID, state, rank)
                     VALUES (?, ?, ?, 'accepted', 2)
                     """)
-            let send = try db.cachedStatement(
-                sql: "INSERT INTO send (number, sentAt, campaignID) SELECT ?, ?, campaignID FROM message WHERE id = ?")
-            let recipient = try db.cachedStatement(sql: "SELECT recipient FROM message WHERE id = ?")
+            let send = try db.cachedStatement(sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
             let matcher = try ReceiptMatcher(db)
             for submit in submits {
-                try update.execute(arguments: [
-                    submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID, submit.attempts,
-                    submit.latency.map { Int64($0 / .microseconds(1)) }, submit.error, submit.at.secondsSince1970,
-                    max(1, submit.partIDs.count), submit.id, submit.state.rank,
-                ])
-                let moved = db.changesCount > 0
-                if moved {
-                    for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
-                    // A receipt may overtake the recording of its submit's answer.
-                    let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
-                    for id in ids {
-                        try matcher.applyLogged(gateway: submit.gateway, gatewayMessageID: id, db)
-                    }
+                // A row comes back only when the message moved forward.
+                guard
+                    let moved = try Row.fetchOne(
+                        update,
+                        arguments: [
+                            submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID,
+                            submit.attempts, submit.latency.map { Int64($0 / .microseconds(1)) }, submit.error,
+                            submit.at.secondsSince1970, max(1, submit.partIDs.count), submit.id, submit.state.rank,
+                        ])
+                else { continue }
+                for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
+                // A receipt may overtake the recording of its submit's answer.
+                let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
+                for id in ids {
+                    try matcher.applyLogged(gateway: submit.gateway, gatewayMessageID: id, db)
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
-                if moved, submit.state == .accepted || submit.state == .unknown,
-                    let number = try String.fetchOne(recipient, arguments: [submit.id])
-                {
-                    try send.execute(arguments: [
-                        Int64(PhoneNumber.value(ofE164: number)), submit.at.secondsSince1970, submit.id,
-                    ])
+                if submit.state == .accepted || submit.state == .unknown {
+                    let number = Int64(PhoneNumber.value(ofE164: moved["recipient"]))
+                    try send.execute(arguments: [number, submit.at.secondsSince1970, moved["campaignID"] as String])
                 }
             }
         }
@@ -429,25 +437,30 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    /// Submit latency p50 and p99 (nearest rank) of one slice, sorted by SQLite rather than held in memory.
+    /// Submit latency p50 and p99 (nearest rank) of one slice, sorted once by SQLite rather than held in memory.
     private static func addLatencies(
         to funnel: inout Funnel, _ db: Database, campaign: String, column: String?, value: String?
     ) throws {
         let slice = column.map { " AND IFNULL(\($0), '') = ?" } ?? ""
         var arguments: StatementArguments = [campaign]
         if let value { arguments += [value] }
-        let filter = "FROM message WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL\(slice)"
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(filter)", arguments: arguments) ?? 0
-        guard count > 0 else { return }
-        func percentile(_ p: Double) throws -> Duration? {
-            let rank = max(0, Int((p * Double(count)).rounded(.up)) - 1)
-            return try Int64.fetchOne(
-                db, sql: "SELECT latencyMicroseconds \(filter) ORDER BY latencyMicroseconds LIMIT 1 OFFSET ?",
-                arguments: arguments + [rank]
-            ).map { .microseconds($0) }
+        // Nearest rank, 1-based: ceil(p × count), in integers.
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT latency, rank, count FROM (
+                    SELECT latencyMicroseconds AS latency, COUNT(*) OVER () AS count,
+                        ROW_NUMBER() OVER (ORDER BY latencyMicroseconds) AS rank
+                    FROM message WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL\(slice))
+                WHERE rank IN ((count + 1) / 2, (99 * count + 99) / 100)
+                """,
+            arguments: arguments)
+        for row in rows {
+            let (rank, count): (Int, Int) = (row["rank"], row["count"])
+            let latency = Duration.microseconds(row["latency"] as Int64)
+            if rank == (count + 1) / 2 { funnel.latencyP50 = latency }
+            if rank == (99 * count + 99) / 100 { funnel.latencyP99 = latency }
         }
-        funnel.latencyP50 = try percentile(0.5)
-        funnel.latencyP99 = try percentile(0.99)
     }
 
     public func suppress(_ numbers: [UInt64]) async throws {

@@ -173,20 +173,22 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(total.delivered == 1 && total.failed == 1 && total.pending == 0)
     }
 
-    @Test func latencyPercentilesAreNearestRank() async throws {
+    /// Nearest rank: the ceil(p × n)-th smallest, so p50 of 7 is the 4th and p99 of 7 the 7th.
+    @Test(arguments: [(100, 50, 99), (7, 4, 7), (1, 1, 1)])
+    func latencyPercentilesAreNearestRank(count: Int, p50: Int, p99: Int) async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
-        _ = try await store.journal(campaign: "c1", messages: (1...100).map { entry($0) }, skipped: [])
+        _ = try await store.journal(campaign: "c1", messages: (1...count).map { entry($0) }, skipped: [])
         try await store.record(
-            (1...100).map { line in
+            (1...count).reversed().map { line in
                 var record = submit(line, .accepted, id: "g-\(line)")
                 record.latency = .milliseconds(line)
                 return record
             })
         let figures = try await store.figures(campaign: "c1")
-        #expect(figures.total.latencyP50 == .milliseconds(50))
-        #expect(figures.total.latencyP99 == .milliseconds(99))
-        #expect(figures.byGateway["primary"]?.latencyP99 == .milliseconds(99))
+        #expect(figures.total.latencyP50 == .milliseconds(p50))
+        #expect(figures.total.latencyP99 == .milliseconds(p99))
+        #expect(figures.byGateway["primary"]?.latencyP99 == .milliseconds(p99))
     }
 
     @Test func anUnwritableFolderIsAClearError() {
