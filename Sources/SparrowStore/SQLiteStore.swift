@@ -137,24 +137,33 @@ public final class SQLiteStore: CampaignStore {
 
     public func finishInput(campaign: String, lines: Int) async throws {
         try await pool.write { db in
-            let journaled = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
-                        UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
-                    """, arguments: [campaign, campaign]) ?? 0
-            guard journaled <= lines else { throw InputMismatch(line: lines + 1) }
+            guard try Self.lastJournaledLine(campaign: campaign, db) <= lines else { throw InputMismatch(line: lines + 1) }
             try db.execute(sql: "UPDATE campaign SET inputLines = ? WHERE id = ?", arguments: [lines, campaign])
         }
     }
 
+    /// The last input line with a decision in the journal, message or skipped row; 0 when there is none.
+    private static func lastJournaledLine(campaign: String, _ db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
+                    UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
+                """, arguments: [campaign, campaign]) ?? 0
+    }
+
     public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?] {
         try await pool.write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
-                        throttleUnits, cost, sendAt, state, rank, timeZone)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+            let columns = """
+                INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
+                    throttleUnits, cost, sendAt, state, rank, timeZone)
+                """
+            // Lines past everything journaled (a first run reads nothing but these) cannot have a decision yet.
+            let journaled = try Self.lastJournaledLine(campaign: campaign, db)
+            let fresh = try db.cachedStatement(sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let again = try db.cachedStatement(
+                sql: columns + """
+                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
                     AND NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
                     """)
@@ -162,11 +171,17 @@ public final class SQLiteStore: CampaignStore {
             var states: [MessageState?] = []
             states.reserveCapacity(messages.count)
             for entry in messages {
-                try insert.execute(arguments: [
+                var arguments: StatementArguments = [
                     entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                     entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue,
-                    entry.state.rank, entry.timeZone, entry.campaign, entry.line, entry.campaign, entry.line,
-                ])
+                    entry.state.rank, entry.timeZone,
+                ]
+                if entry.line > journaled {
+                    try fresh.execute(arguments: arguments)
+                } else {
+                    arguments += [entry.campaign, entry.line, entry.campaign, entry.line]
+                    try again.execute(arguments: arguments)
+                }
                 if db.changesCount > 0 {
                     states.append(entry.state)
                 } else if let row = try Row.fetchOne(current, arguments: [entry.campaign, entry.line]) {
