@@ -35,14 +35,20 @@ public struct SparrowConfiguration: Sendable {
         public var maxBody: Int
         /// Replies that unsubscribe their sender.
         public var unsubscribeKeywords: [String]
+        /// Requests a second each caller (by address) may make, and how many at once.
+        public var clientRate: Double
+        public var clientBurst: Int
 
         /// `HOST:PORT`, as the configuration writes it.
         public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
         public init(
             host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
-            maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults
+            maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults,
+            clientRate: Double = 1_000, clientBurst: Int = 2_000
         ) {
+            self.clientRate = clientRate
+            self.clientBurst = clientBurst
             self.host = host
             self.port = port
             self.token = token
@@ -172,12 +178,21 @@ extension SparrowConfiguration {
     }
 
     private static func readReceipts(_ node: YAMLNode) throws -> Receipts {
-        let map = try node.mapping(keys: ["listen", "token", "hmac_secret", "max_body", "unsubscribe_keywords"])
+        let map = try node.mapping(keys: [
+            "listen", "token", "hmac_secret", "max_body", "unsubscribe_keywords", "rate_limit",
+        ])
         var receipts = Receipts()
         if let listen = map["listen"] { (receipts.host, receipts.port) = try listenAddress(listen) }
         receipts.token = try map["token"].map(secret)
         receipts.hmacSecret = try map["hmac_secret"].map(secret)
         if let maxBody = map["max_body"] { receipts.maxBody = try maxBody.byteCount(in: 1...(16 << 20)) }
+        if let limit = map["rate_limit"] {
+            let limits = try limit.mapping(keys: ["per_client", "burst"])
+            let rateNode = try limits.required("per_client")
+            receipts.clientRate = try rateNode.positiveDouble()
+            guard receipts.clientRate > 0 else { throw rateNode.error(.invalidValue, "a rate must be above 0") }
+            receipts.clientBurst = try limits["burst"]?.int(in: 1...1_000_000) ?? max(1, Int(receipts.clientRate * 2))
+        }
         if let keywords = map["unsubscribe_keywords"] {
             receipts.unsubscribeKeywords = try keywords.list().map { keyword in
                 let text = try keyword.string()

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import SparrowServing
+import Synchronization
 public import SparrowConfig
 public import SparrowCore
 public import SparrowStore
@@ -18,7 +19,8 @@ public import SparrowStore
 /// | `GET /health` | `{"status":"ok"}` |
 /// | `GET /metrics` | counters in the Prometheus text format |
 ///
-/// Bodies are JSON objects or forms (see `WebhookFields`), at most `maxBody` bytes (413 otherwise, decided from
+/// Each caller, by address, may make `clientRate` POSTs a second with bursts of `clientBurst` (429 with `Retry-After`
+/// beyond, before the body is read). Bodies are JSON objects or forms (see `WebhookFields`), at most `maxBody` bytes (413 otherwise, decided from
 /// `Content-Length` before anything is read). With a token or a secret configured, every POST must carry
 /// `Authorization: Bearer …` or an `X-Sparrow-Timestamp` and `X-Sparrow-Signature` (see `WebhookAuthenticator`),
 /// else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused requests never reach the
@@ -49,13 +51,18 @@ public struct ReceiptServer: Sendable {
         public var batchSize: Int
         /// How long a batch collects receipts after its first one, unless it fills up before.
         public var batchWindow: Duration
+        /// POSTs a second each caller (by address) may make, and how many at once.
+        public var clientRate: Double
+        public var clientBurst: Int
 
         public init(
             host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
             maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults,
             defaultRegion: String? = "CN", gateways: [String: ReceiptMapping] = [:], batchSize: Int = 256,
-            batchWindow: Duration = .milliseconds(20)
+            batchWindow: Duration = .milliseconds(20), clientRate: Double = 1_000, clientBurst: Int = 2_000
         ) {
+            self.clientRate = clientRate
+            self.clientBurst = clientBurst
             self.host = host
             self.port = port
             self.token = token
@@ -76,7 +83,8 @@ public struct ReceiptServer: Sendable {
                 host: receipts.host, port: receipts.port, token: receipts.token, hmacSecret: receipts.hmacSecret,
                 maxBody: receipts.maxBody, unsubscribeKeywords: receipts.unsubscribeKeywords,
                 defaultRegion: configuration.defaultRegion,
-                gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }))
+                gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }),
+                clientRate: receipts.clientRate, clientBurst: receipts.clientBurst)
         }
     }
 
@@ -86,6 +94,7 @@ public struct ReceiptServer: Sendable {
     private let authenticator: WebhookAuthenticator
     private let keywords: UnsubscribeKeywords
     private let metrics = ReceiptMetrics()
+    private let limiter: ClientLimiter
 
     /// - Parameters:
     ///   - store: where receipts and unsubscribes go.
@@ -97,6 +106,7 @@ public struct ReceiptServer: Sendable {
         authenticator = WebhookAuthenticator(
             token: configuration.token?.value, hmacSecret: configuration.hmacSecret?.value)
         keywords = UnsubscribeKeywords(configuration.unsubscribeKeywords)
+        limiter = ClientLimiter(ClientRateLimits(rate: configuration.clientRate, burst: configuration.clientBurst))
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0). Receipts already
@@ -120,8 +130,8 @@ public struct ReceiptServer: Sendable {
         }
     }
 
-    func router(batcher: ReceiptBatcher) -> Router<BasicRequestContext> {
-        let router = Router()
+    func router(batcher: ReceiptBatcher) -> Router<ReceiptRequestContext> {
+        let router = Router(context: ReceiptRequestContext.self)
         router.get("/health") { _, _ in
             Self.json(.ok) { $0.field("status", "ok") }
         }
@@ -130,20 +140,23 @@ public struct ReceiptServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText)))
         }
-        router.post("/dlr") { request, _ in
-            await receipt(request, gateway: nil, batcher: batcher)
+        router.post("/dlr") { request, context in
+            await receipt(request, from: context, gateway: nil, batcher: batcher)
         }
         router.post("/dlr/{gateway}") { request, context in
-            await receipt(request, gateway: context.parameters.get("gateway"), batcher: batcher)
+            await receipt(request, from: context, gateway: context.parameters.get("gateway"), batcher: batcher)
         }
-        router.post("/mo") { request, _ in
-            await reply(request)
+        router.post("/mo") { request, context in
+            await reply(request, from: context)
         }
         return router
     }
 
-    private func receipt(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async -> Response {
+    private func receipt(
+        _ request: Request, from context: ReceiptRequestContext, gateway: String?, batcher: ReceiptBatcher
+    ) async -> Response {
         do throws(Rejection) {
+            try admit(context)
             try await acceptReceipt(request, gateway: gateway, batcher: batcher)
             return Self.json(.ok) { $0.field("status", "ok") }
         } catch {
@@ -151,8 +164,9 @@ public struct ReceiptServer: Sendable {
         }
     }
 
-    private func reply(_ request: Request) async -> Response {
+    private func reply(_ request: Request, from context: ReceiptRequestContext) async -> Response {
         do throws(Rejection) {
+            try admit(context)
             let unsubscribed = try await acceptReply(request)
             return Self.json(.ok) { json in
                 json.field("status", "ok")
@@ -208,6 +222,13 @@ public struct ReceiptServer: Sendable {
         return unsubscribes
     }
 
+    /// Takes a token from the caller's bucket, or refuses the request before anything of it is read.
+    private func admit(_ context: ReceiptRequestContext) throws(Rejection) {
+        if let wait = limiter.admit(context.remoteAddress?.ipAddress ?? "unknown") {
+            throw .rateLimited(retryAfterSeconds: Int((wait / .seconds(1)).rounded(.up)))
+        }
+    }
+
     /// The request's body, once it is known to be within the size limit and to carry valid credentials.
     private func admittedBody(_ request: Request) async throws(Rejection) -> [UInt8] {
         let limit = configuration.maxBody
@@ -242,6 +263,7 @@ public struct ReceiptServer: Sendable {
         metrics.rejected(rejection.reason)
         var response = Self.json(rejection.status) { $0.field("error", rejection.message) }
         if rejection.status == .contentTooLarge { response.headers[.connection] = "close" }
+        if let seconds = rejection.retryAfterSeconds { response.headers[.retryAfter] = String(max(1, seconds)) }
         return response
     }
 
@@ -260,12 +282,18 @@ struct Rejection: Error {
     var status: HTTPResponse.Status
     var reason: String
     var message: String
+    var retryAfterSeconds: Int?
 
     static func tooLarge(_ limit: Int) -> Self {
         Self(status: .contentTooLarge, reason: "too-large", message: "the body is larger than \(limit) bytes")
     }
     static let unreadableBody = Self(
         status: .badRequest, reason: "unreadable-body", message: "the body could not be read")
+    static func rateLimited(retryAfterSeconds: Int) -> Self {
+        var rejection = Self(status: .tooManyRequests, reason: "rate-limited", message: "too many requests from this address")
+        rejection.retryAfterSeconds = retryAfterSeconds
+        return rejection
+    }
     static let unknownGateway = Self(status: .notFound, reason: "unknown-gateway", message: "no gateway of that name")
     static let storeUnavailable = Self(
         status: .serviceUnavailable, reason: "store-error", message: "the store could not take it; send it again later")
@@ -300,4 +328,31 @@ extension ReceiptStatus {
 extension HTTPField.Name {
     static let sparrowTimestamp = Self(WebhookAuthenticator.timestampHeader)!
     static let sparrowSignature = Self(WebhookAuthenticator.signatureHeader)!
+}
+
+/// The webhook's request context: Hummingbird's, and the caller's address for the rate limit.
+struct ReceiptRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The callers' buckets, shared by every request of one server.
+final class ClientLimiter: Sendable {
+    private let limits: Mutex<ClientRateLimits>
+    private let started = ContinuousClock.now
+
+    init(_ limits: ClientRateLimits) {
+        self.limits = Mutex(limits)
+    }
+
+    /// nil when `client` may go on; else how long it must wait.
+    func admit(_ client: String) -> Duration? {
+        let now = ContinuousClock.now - started
+        return limits.withLock { $0.admit(client, now: now) }
+    }
 }

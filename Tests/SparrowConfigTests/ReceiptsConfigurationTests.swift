@@ -10,6 +10,7 @@ import Testing
         #expect(receipts?.listen == "127.0.0.1:8089")
         #expect(receipts?.maxBody == 65_536)
         #expect(receipts?.unsubscribeKeywords == ["T", "TD", "退订", "STOP", "UNSUBSCRIBE"])
+        #expect(receipts?.clientRate == 1_000 && receipts?.clientBurst == 2_000)
     }
 
     @Test func everyWebhookKeyIsRead() throws {
@@ -23,6 +24,7 @@ import Testing
                       hmac_secret: ${DLR_SECRET}
                       max_body: 32KiB
                       unsubscribe_keywords: [STOP, 退订]
+                      rate_limit: { per_client: 50, burst: 10 }
                     """, environment: ["DLR_SECRET": "k3y"]
             ).receipts)
         #expect(receipts.host == "::1" && receipts.port == 0 && receipts.listen == "[::1]:0")
@@ -30,6 +32,8 @@ import Testing
         #expect("\(receipts.hmacSecret!)" == "<redacted>")
         #expect(receipts.maxBody == 32_768)
         #expect(receipts.unsubscribeKeywords == ["STOP", "退订"])
+        #expect(receipts.clientRate == 50 && receipts.clientBurst == 10)
+        #expect(try load(minimal + "\nreceipts: { rate_limit: { per_client: 2.5 } }").receipts?.clientBurst == 5)
     }
 
     @Test func aGatewayMayMapItsReceipts() throws {
@@ -64,6 +68,8 @@ import Testing
         (minimal + "\nreceipts: { max_body: 1GiB }",
             "sparrow.yaml:4:23: expected a size from 1 B to 16MiB, e.g. 65536, 64KiB or 1MiB"),
         (minimal + "\nreceipts: { token: \"\" }", "sparrow.yaml:4:20: a secret cannot be empty"),
+        (minimal + "\nreceipts: { rate_limit: { per_client: 0 } }", "sparrow.yaml:4:39: a rate must be above 0"),
+        (minimal + "\nreceipts: { rate_limit: { burst: 5 } }", "sparrow.yaml:4:25: missing key 'per_client'"),
         (minimal + "\nreceipts: { unsubscribe_keywords: [TD, \" \"] }", "sparrow.yaml:4:40: a keyword cannot be empty"),
         ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { states: { failed: [X] } } }",
             "sparrow.yaml:3:67: unknown key 'failed'"),

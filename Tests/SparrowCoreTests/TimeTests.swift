@@ -69,3 +69,32 @@ import Testing
         #expect(Double(total) >= rate * 19)  // and it does not starve
     }
 }
+
+@Suite struct ClientRateLimitsTests {
+    @Test func eachClientHasItsOwnBucket() {
+        var limits = ClientRateLimits(rate: 2, burst: 3)
+        let first = (0..<4).map { _ in limits.admit("10.0.0.1", now: .zero) }
+        #expect(first[0..<3].allSatisfy { $0 == nil })  // the burst
+        #expect(first[3] == .milliseconds(500))  // then one token every half second
+        #expect(limits.admit("10.0.0.2", now: .zero) == nil)  // another caller is not held up
+        #expect(limits.admit("10.0.0.1", now: .milliseconds(500)) == nil)
+        #expect(limits.admit("10.0.0.1", now: .milliseconds(500)) != nil)
+    }
+
+    @Test func aFullTableForgetsIdleClientsFirst() {
+        var limits = ClientRateLimits(rate: 1, burst: 2, capacity: 4)
+        for _ in 0..<3 { _ = limits.admit("busy", now: .seconds(10)) }  // in debt
+        for index in 0..<3 { _ = limits.admit("idle-\(index)", now: .zero) }
+        #expect(limits.count == 4)
+        _ = limits.admit("new", now: .seconds(10))  // the idle ones' buckets are full again: forgotten
+        #expect(limits.count == 2)
+        #expect(limits.admit("busy", now: .seconds(10)) != nil)  // the busy one kept its debt
+    }
+
+    @Test func aTableOfActiveClientsDropsTheQuarterSeenLongestAgo() {
+        var limits = ClientRateLimits(rate: 1, burst: 100, capacity: 8)
+        for index in 0..<8 { _ = limits.admit("c\(index)", now: .milliseconds(Int64(index))) }
+        _ = limits.admit("c8", now: .milliseconds(8))
+        #expect(limits.count == 7)  // the 6 seen last, and the new one
+    }
+}

@@ -256,6 +256,32 @@ func metric(_ text: String, _ name: String) -> Int? {
         }
     }
 
+    @Test func aCallerOverItsRateIsRefusedBeforeTheBodyIsRead() async throws {
+        let store = try await seededStore(messages: 3)
+        var configuration = ReceiptServer.Configuration(
+            try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml"))
+        (configuration.clientRate, configuration.clientBurst) = (0.01, 2)  // two now, the next in 100 s
+        let server = ReceiptServer(configuration: configuration, store: store, now: { fixedNow })
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (answers, retryAfter, metrics) = try await withReceiptServer(server) { base in
+            var answers: [Answer] = []
+            for line in 1...3 {
+                answers.append(await post(transport, base + "/dlr", #"{"message_id":"g-\#(line)","status":"delivered"}"#, headers: bearer))
+            }
+            let refused = await transport.perform(GatewayRequest(url: base + "/mo", headers: bearer, body: Array("From=1&Body=TD".utf8)))
+            guard case .answered(let answer) = refused else { return (answers, nil as String?, "") }
+            answers.append(Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self)))
+            return (answers, answer.retryAfter, await get(transport, base + "/metrics").body)
+        }
+        #expect(answers.map(\.status) == [200, 200, 429, 429])
+        #expect(answers[2].body == #"{"error":"too many requests from this address"}"#)
+        #expect(retryAfter?.trimmingCharacters(in: .whitespacesAndNewlines) == "100")
+        #expect(try await store.figures(campaign: "c1").total.delivered == 2)  // the third never reached the store
+        #expect(try await store.suppressedNumbers().isEmpty)
+        #expect(metric(metrics, #"sparrow_webhook_rejected_total{reason="rate-limited"}"#) == 2)
+    }
+
     @Test func healthNeedsNoCredentials() async throws {
         let store = try await seededStore(messages: 1)
         let transport = CurlTransport()
