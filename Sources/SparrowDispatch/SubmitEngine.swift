@@ -81,8 +81,10 @@ final class SubmitEngine: Sendable {
 
     /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed
     /// first (a message already in flight in an earlier run keeps its gateway), then journaled as submitting to
-    /// that gateway, then sent. A store failure stops the campaign: the requests already sent finish and are
-    /// recorded, nothing more goes, and the error is thrown after them.
+    /// that gateway, then sent as the window frees up. Groups are at most the window's size, so at most that many
+    /// messages per lane are journaled as submitting before their request goes. A store failure stops the
+    /// campaign: the requests already sent finish and are recorded, nothing more goes, and the error is thrown
+    /// after them.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
     ) async throws {
@@ -105,21 +107,27 @@ final class SubmitEngine: Sendable {
                 for entry in group {
                     routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
                 }
-                await window.acquire(group.count)
                 do {
+                    // While the previous group's requests are still out: the commit does not drain the window.
                     try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
                 } catch {
                     stop.set()  // nothing more goes out unjournaled
-                    window.release(group.count)
                     throw error
                 }
-                for (entry, route) in zip(group, routes) {
-                    let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
-                    client.submit(message, via: route) { outcome in
-                        recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
-                        self.progress.count(outcome)
-                        self.window.release()  // last: once every permit is back, every answer is with the recorder
+                var next = 0
+                while next < group.count {
+                    // A few permits at least, so that the lane wakes once per few answers, not once per answer.
+                    let wanted = min(group.count - next, max(1, window.limit / 4))
+                    let granted = await window.acquire(atLeast: wanted, upTo: group.count - next)
+                    for (entry, route) in zip(group[next..<next + granted], routes[next..<next + granted]) {
+                        let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
+                        client.submit(message, via: route) { outcome in
+                            recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
+                            self.progress.count(outcome)
+                            self.window.release()  // last: once every permit is back, every answer is with the recorder
+                        }
                     }
+                    next += granted
                 }
             }
         }
