@@ -11,7 +11,8 @@
 # time, reading and journaling included. The C side (Benchmarks/Peers/curl-multi-client.c) posts the very bodies
 # Sparrow sent, captured once through `sparrow gateway-sim --body-log`, with the same headers and K = 16 in
 # flight on keep-alive connections. The gateway is nginx on loopback answering a fixed JSON body; then, in a
-# second table, `sparrow gateway-sim`. CPU is user+system time of the client process; RSS its peak.
+# second table, `sparrow gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
+# RSS its peak.
 #
 # Installs nginx-light from Debian if missing (root). Everything it starts is stopped, every temp file removed.
 set -euo pipefail
@@ -30,10 +31,25 @@ done
 work=$(mktemp -d /tmp/bench-e2e.XXXXXX)
 source scripts/lib/bench.sh
 sim_pid=""
+stop_sim() {
+  if [[ -n $sim_pid ]]; then kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
+  sim_pid=""
+}
+# start_sim [OPTION…]: a fresh gateway-sim (no keys seen yet) on sim_port.
+start_sim() {
+  stop_sim
+  sim_port=$(bench_free_port)
+  "$sparrow" gateway-sim --listen "127.0.0.1:$sim_port" "$@" >"$work/sim.log" 2>&1 &
+  sim_pid=$!
+  for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$sim_port/stats" && return 0; sleep 0.1; done
+  echo "gateway-sim did not start:" >&2
+  cat "$work/sim.log" >&2
+  return 1
+}
 cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
-  [[ -n $sim_pid ]] && { kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
+  stop_sim
   bench_cleanup
   exit "$status"
 }
@@ -93,10 +109,7 @@ write_config "$work/base/sparrow.yaml" "http://127.0.0.1:1/unused"
 "$sparrow" suppress import --config "$work/base/sparrow.yaml" "$work/suppressed.txt" >&2
 
 # Sparrow's request bodies, byte for byte: one send to gateway-sim with --body-log.
-sim_port=$(bench_free_port)
-"$sparrow" gateway-sim --listen "127.0.0.1:$sim_port" --body-log "$work/bodies.txt" >"$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$sim_port/stats" && break; sleep 0.1; done
+start_sim --body-log "$work/bodies.txt"
 mkdir -p "$work/capture"
 cp "$work/base/store.sqlite" "$work/capture/"
 write_config "$work/capture/sparrow.yaml" "http://127.0.0.1:$sim_port/v1/sms"
@@ -105,10 +118,10 @@ write_config "$work/capture/sparrow.yaml" "http://127.0.0.1:$sim_port/v1/sms"
   { cat "$work/capture.log" >&2; exit 1; }
 captured=$(wc -l <"$work/bodies.txt")
 ((captured == total)) || { echo "captured $captured bodies for $total recipients" >&2; cat "$work/capture.log" >&2; exit 1; }
+stop_sim
 
 bench_start_nginx "$inflight"
 nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
-sim_url="http://127.0.0.1:$sim_port/v1/sms"
 
 # --- runs --------------------------------------------------------------------------------------------------------
 results="$work/results.tsv"
@@ -155,8 +168,11 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round"
   measure nginx C /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
   sparrow_run nginx "$nginx_url"
-  measure gateway-sim C /dev/null "$work/c-client" "$sim_url" "$total" "$inflight" "$work/bodies.txt"
-  sparrow_run gateway-sim "$sim_url"
+  start_sim
+  measure gateway-sim C /dev/null "$work/c-client" "http://127.0.0.1:$sim_port/v1/sms" "$total" "$inflight" "$work/bodies.txt"
+  start_sim
+  sparrow_run gateway-sim "http://127.0.0.1:$sim_port/v1/sms"
+  stop_sim
 done
 
 python3 - "$results" "$total" <<'PY'
