@@ -79,20 +79,17 @@ struct SparrowProcess {
         }
     }
 
-    /// Starts `sparrow` reading `stdin` from a file, its output discarded (or stderr to a file), and returns at once.
-    static func start(_ arguments: [String], stdin: URL, in directory: URL, stderr: URL? = nil) throws -> Running {
+    /// Starts `sparrow` reading `stdin` from a file, its output discarded or written to files, and returns at once.
+    static func start(
+        _ arguments: [String], stdin: URL, in directory: URL, stdout: URL? = nil, stderr: URL? = nil
+    ) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardInput = try FileHandle(forReadingFrom: stdin)
-        process.standardOutput = FileHandle.nullDevice
-        if let stderr {
-            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: stderr)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
+        process.standardOutput = try stdout.map(emptyFile) ?? FileHandle.nullDevice
+        process.standardError = try stderr.map(emptyFile) ?? FileHandle.nullDevice
         let running = Running()
         process.terminationHandler = { process in
             running.end((process.terminationReason, process.terminationStatus))
@@ -100,6 +97,11 @@ struct SparrowProcess {
         try process.run()
         running.started(pid: process.processIdentifier)
         return running
+    }
+
+    private static func emptyFile(_ url: URL) throws -> FileHandle {
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        return try FileHandle(forWritingTo: url)
     }
 
     /// A fresh temporary folder for one test's files.
