@@ -120,10 +120,12 @@ struct GatewaySim: AsyncParsableCommand {
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates)
             }, arrivalLog: arrivalLog, bodyLog: bodyLog)
-        try await simulator.run(host: address.host, port: address.port) { port in
-            // Written at once, unbuffered: scripts wait for this line to learn the port.
-            let line = "gateway-sim listening on \(tlsCert == nil ? "http" : "https")://\(address.host):\(port)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let scheme = tlsCert == nil ? "http" : "https"
+        try await StopOnSignals.serving("gateway-sim") {
+            try await simulator.run(host: address.host, port: address.port) { port in
+                // Written at once, unbuffered: scripts wait for this line to learn the port.
+                FileHandle.standardOutput.write(Data("gateway-sim listening on \(scheme)://\(address.host):\(port)\n".utf8))
+            }
         }
     }
 }

@@ -46,23 +46,34 @@ struct ProgressDisplay: Sendable {
     }
 }
 
-/// Turns the first Ctrl-C or SIGTERM into a gentle stop (stop reading, finish what is in flight, flush the
-/// journal); a second one ends the process at once, which the journal also survives.
+/// Turns the first Ctrl-C or SIGTERM into a gentle stop, announced with `notice`; a second one ends the process at
+/// once (exit 130), which the journal also survives.
 final class StopOnSignals {
     private let sources: [any DispatchSourceSignal]
 
-    init(_ stop: StopSignal) {
+    init(_ notice: String, stop: @escaping @Sendable () -> Void) {
+        let signalled = StopSignal()
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number)
             source.setEventHandler {
-                if stop.isSet { exit(130) }
-                printError("\nsparrow: stopping: no new messages; finishing the requests in flight (again to quit now)")
-                stop.set()
+                if signalled.isSet { exit(130) }
+                printError("\nsparrow: \(notice) (again to quit now)")
+                signalled.set()
+                stop()
             }
             source.resume()
             return source
         }
+    }
+
+    /// Serves with `serve` until Ctrl-C or SIGTERM cancels it, which shuts a server down gracefully: no new
+    /// connections, the requests in flight answered.
+    static func serving(_ name: String, _ serve: @escaping @Sendable () async throws -> Void) async throws {
+        let task = Task { try await serve() }
+        let signals = StopOnSignals("\(name): stopping: answering the requests in flight") { task.cancel() }
+        defer { signals.cancel() }
+        try await task.value
     }
 
     func cancel() {

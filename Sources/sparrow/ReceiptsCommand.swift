@@ -23,9 +23,11 @@ struct Receipts: AsyncParsableCommand {
         let configuration = try readConfiguration(config)
         let server = try webhook.server(configuration, store: openStore(configuration))
         do {
-            try await server.run { port in
-                // Written at once, unbuffered: scripts wait for this line to learn the port.
-                FileHandle.standardOutput.write(Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+            try await StopOnSignals.serving("receipts") {
+                try await server.run { port in
+                    // Written at once, unbuffered: scripts wait for this line to learn the port.
+                    FileHandle.standardOutput.write(Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+                }
             }
         } catch {
             throw RuntimeFailure(message: "receipts: \(error)")

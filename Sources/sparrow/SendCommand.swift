@@ -188,7 +188,7 @@ struct CampaignLauncher {
             clock: CampaignClock(origin: now), progress: progress, stop: stop)
         let webhook = try await startWebhook()
         defer { webhook?.cancel() }
-        let signals = StopOnSignals(stop)
+        let signals = StopOnSignals("stopping: no new messages; finishing the requests in flight") { stop.set() }
         let display = ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
         let showing = Task { await display.run() }
         let outcome: CampaignRun.Outcome
