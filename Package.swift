@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
                 "SparrowTestSupport", "SparrowStore", "SparrowReceipts",
+                .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
             ]
         ),
     ]

@@ -5,7 +5,8 @@ public import SparrowCore
 /// The embedded store: one SQLite file in WAL mode through GRDB, migrated on open. Every method is one
 /// transaction over a batch, run on GRDB's own threads (never blocking the cooperative pool).
 public final class SQLiteStore: CampaignStore {
-    private let pool: DatabasePool
+    /// Internal, not private: tests reach the writer connection to inject faults (a full disk).
+    let pool: DatabasePool
 
     /// Opens (creating it and its folder if needed) and migrates the store at `path`.
     /// - Throws: `StoreError` when the file cannot be opened or migrated.
