@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Kill soak: one campaign to `sparrow gateway-sim`, killed with SIGKILL at random moments and resumed each time,
+# then finished; the simulator's counters and the report must show every row submitted exactly once.
+#
+#   scripts/soak-kill.sh [ROWS] [KILLS] [SEED]     (defaults: 200000 rows, 20 kills, a random seed)
+#
+# The kills land while the input is read and journaled, while requests are out (5 % of them answered 503, so
+# retries and their back-off are under way too), while answers are committed, and during a quiet-hours wait:
+# 200 of the recipients are in New York, where --now is 30 seconds before the end of the night, and the campaign
+# runs with --wait. Each run is `send` the first time, `resume` after (with the same input on stdin).
+#
+# Checks, from gateway-sim's /stats and `sparrow report --format json`:
+#   distinct idempotency keys = rows  (no row lost)
+#   messages = rows                   (no row sent twice: a message in flight at a kill, or answered but not yet
+#                                      recorded, is resent under its key, and the simulator, honouring keys,
+#                                      counts a repeated key, not a message)
+#   accepted = submitted = rows in the report
+# Prints one line per run and a summary; exits 1 if a check fails. Everything it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-200000}
+kills=${2:-20}
+seed=${3:-$RANDOM$RANDOM}
+for value in "$rows" "$kills" "$seed"; do
+  [[ $value =~ ^[0-9]+$ ]] || { echo "usage: $0 [ROWS] [KILLS] [SEED]" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/soak-kill.XXXXXX)
+sim_pid=""
+run_pid=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM HUP
+  [[ -n $run_pid ]] && kill -KILL "$run_pid" 2>/dev/null || true
+  [[ -n $sim_pid ]] && { kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "building sparrow (release)" >&2
+swift build -c release --product sparrow >&2
+sparrow=$(swift build -c release --show-bin-path)/sparrow
+
+# 30 s before 08:00 in New York: the 200 recipients there come due half a minute into the run.
+now=2026-11-23T12:59:30Z
+python3 - "$work" "$rows" "$seed" <<'PY'
+import random, sys
+work, rows, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+abroad = min(200, rows // 10)
+with open(f"{work}/recipients.csv", "w") as out:
+    out.write("phone,name,tz\n")
+    for i in range(rows - abroad):
+        out.write(f"{('138', '186', '189')[i % 3]}{i // 3:08d},客户{i},\n")
+    for i in range(abroad):
+        out.write(f"+1 212 555 {i:04d},Customer {i},America/New_York\n")
+PY
+cat >"$work/sparrow.yaml" <<CONF
+store: store.sqlite
+default_region: CN
+quiet_hours: { start: "21:00", end: "08:00" }
+carriers:
+  - { id: china-mobile, country_code: 86, prefixes: [138] }
+  - { id: china-unicom, country_code: 86, prefixes: [186] }
+  - { id: china-telecom, country_code: 86, prefixes: [189] }
+  - { id: us, country_code: 1, prefixes: [212] }
+gateways:
+  - include: $PWD/config/gateways/generic-json.yaml
+    name: primary
+    url: http://127.0.0.1:SIM_PORT/v1/sms
+    auth: { type: bearer, token: soak-token }
+    max_in_flight: 32
+    retry: { max_attempts: 8, base_delay: 20ms, max_delay: 500ms }
+CONF
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+sed -i "s/SIM_PORT/$port/" "$work/sparrow.yaml"
+"$sparrow" gateway-sim --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" >"$work/sim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$port/stats" && break; sleep 0.1; done
+
+echo "soak-kill: $rows rows, $kills kills, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
+random=$seed
+started=$(date +%s)
+run=0
+killed=0
+while true; do
+  run=$((run + 1))
+  if [[ -f $work/store.sqlite ]]; then command=(resume); else command=(send --text '{{name}}您好，您的订单已发货'); fi
+  (cd "$work" && exec "$sparrow" "${command[@]}" -c sparrow.yaml --campaign soak --now "$now" --wait \
+    --rejects rejects.jsonl <recipients.csv >>run.log 2>&1) &
+  run_pid=$!
+  if ((killed < kills)); then
+    random=$(((random * 1103515245 + 12345) % 2147483648))  # a linear congruential step: the seed repeats a run
+    delay_ms=$((200 + random % 4800))
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    if kill -0 "$run_pid" 2>/dev/null; then
+      kill -KILL "$run_pid"
+      wait "$run_pid" 2>/dev/null || true
+      run_pid=""
+      killed=$((killed + 1))
+      echo "  run $run (${command[0]}): killed after ${delay_ms} ms; gateway: $(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")"
+      continue
+    fi
+  fi
+  status=0
+  wait "$run_pid" || status=$?
+  run_pid=""
+  echo "  run $run (${command[0]}): exited $status; gateway: $(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")"
+  ((status == 0)) && break
+  ((run < kills + 10)) || { echo "the campaign did not finish" >&2; tail -n 20 "$work/run.log" >&2; exit 1; }
+done
+elapsed=$(($(date +%s) - started))
+
+stats=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")
+report=$(cd "$work" && "$sparrow" report -c sparrow.yaml --campaign soak --format json 2>/dev/null)
+python3 - "$rows" "$killed" "$run" "$elapsed" "$stats" "$report" <<'PY'
+import json, sys
+rows, killed, runs, elapsed = map(int, sys.argv[1:5])
+stats, report = json.loads(sys.argv[5]), json.loads(sys.argv[6])["total"]
+lost = rows - stats["distinct_keys"]
+duplicated = stats["messages"] - rows
+print(f"summary: {rows} rows, {killed} kills in {runs} runs, {elapsed} s")
+print(f"  gateway: {stats['messages']} messages, {stats['distinct_keys']} distinct keys, "
+      f"{stats['duplicates']} repeated keys (unrecorded at a kill, resent and recognised), {stats['faults']} 503s")
+print(f"  report: targeted {report['targeted']}, submitted {report['submitted']}, accepted {report['accepted']}, "
+      f"unknown {report['unknown']}, failed {report['failed']}")
+print(f"  lost {lost}, duplicated {duplicated}")
+ok = lost == 0 and duplicated == 0 and report["accepted"] == rows and report["submitted"] == rows
+print("  PASS" if ok else "  FAIL")
+sys.exit(0 if ok else 1)
+PY
