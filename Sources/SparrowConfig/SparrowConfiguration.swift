@@ -71,6 +71,8 @@ public struct SparrowConfiguration: Sendable {
     public var carriers: [Carrier]
     public var gateways: [Gateway]
     public var receipts: Receipts?
+    /// When a gateway's circuit opens (failing traffic over to its backup) and how long it stays open.
+    public var circuitBreaker = CircuitBreaker.Configuration()
 
     /// Things that load but deserve a word on stderr (a gateway without TLS verification), with their places.
     public var warnings: [String] {
@@ -91,7 +93,7 @@ public struct SparrowConfiguration: Sendable {
 extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
-        "frequency_cap", "carriers", "gateways", "receipts",
+        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -138,7 +140,7 @@ extension SparrowConfiguration {
         let carriers = try CarrierTables.read(map["carriers"], folder: folder, environment: root.environment)
         let gateways = try Gateway.readAll(map.required("gateways"), carriers: carriers, folder: folder)
 
-        return SparrowConfiguration(
+        var configuration = SparrowConfiguration(
             file: root.file,
             store: try resolve(map.required("store").string(), against: folder),
             defaultRegion: defaultRegion,
@@ -150,6 +152,26 @@ extension SparrowConfiguration {
             carriers: carriers,
             gateways: gateways,
             receipts: try map["receipts"].map(readReceipts))
+        if let breaker = map["circuit_breaker"] { configuration.circuitBreaker = try readCircuitBreaker(breaker) }
+        return configuration
+    }
+
+    private static func readCircuitBreaker(_ node: YAMLNode) throws -> CircuitBreaker.Configuration {
+        let map = try node.mapping(keys: ["failures", "cool_down", "max_cool_down"])
+        let defaults = CircuitBreaker.Configuration()
+        let failures = try map["failures"]?.int(in: 1...1_000_000) ?? defaults.failureThreshold
+        func positive(_ key: String) throws -> Duration? {
+            guard let value = map[key] else { return nil }
+            let duration = try value.duration()
+            guard duration > .zero else { throw value.error(.invalidValue, "\(key) must be longer than 0") }
+            return duration
+        }
+        let coolDown = try positive("cool_down") ?? defaults.coolDown
+        let maxCoolDown = try positive("max_cool_down") ?? max(defaults.maxCoolDown, coolDown)
+        guard maxCoolDown >= coolDown else {
+            throw map["max_cool_down"]!.error(.invalidValue, "max_cool_down must be at least cool_down")
+        }
+        return CircuitBreaker.Configuration(failureThreshold: failures, coolDown: coolDown, maxCoolDown: maxCoolDown)
     }
 
     /// Default `21:00`–`08:00`; `quiet_hours: off` turns them off.

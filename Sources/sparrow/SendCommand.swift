@@ -181,7 +181,8 @@ struct CampaignLauncher {
             options: .init(
                 campaign: campaign, template: template, waitForDeferred: wait,
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
-            store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            store: store, client: GatewayClient(
+                gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },

@@ -43,6 +43,15 @@ let minimal = """
         #expect(configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
         #expect(configuration.gateways.first?.maxInFlight == 16)
         #expect(configuration.gateways.first?.timeout == .seconds(10))
+        #expect(configuration.circuitBreaker == CircuitBreaker.Configuration())
+    }
+
+    @Test func theCircuitBreakerIsConfigurable() throws {
+        let configuration = try load(minimal + "\ncircuit_breaker: { failures: 3, cool_down: 2s, max_cool_down: 10s }")
+        #expect(configuration.circuitBreaker == .init(failureThreshold: 3, coolDown: .seconds(2), maxCoolDown: .seconds(10)))
+        // A cool-down past the default cap raises the cap with it.
+        let long = try load(minimal + "\ncircuit_breaker: { cool_down: 10m }").circuitBreaker
+        #expect(long.coolDown == .seconds(600) && long.maxCoolDown == .seconds(600))
     }
 
     @Test func theExampleConfigurationLoads() throws {
@@ -86,6 +95,9 @@ let minimal = """
             "sparrow.yaml:4:31: invalid duration '24 hours' (write e.g. 500ms, 30s, 5m, 24h)"),
         (minimal + "\nquiet_hours: { start: \"21:00\", end: \"25:00\" }", "sparrow.yaml:4:37: '25:00' is not a time (HH:MM)"),
         (minimal + "\ndefault_region: XX", "sparrow.yaml:4:17: 'XX' is not a region code (ISO 3166, e.g. CN)"),
+        (minimal + "\ncircuit_breaker: { cool_down: 10s, max_cool_down: 5s }",
+            "sparrow.yaml:4:51: max_cool_down must be at least cool_down"),
+        (minimal + "\ncircuit_breaker: { failures: 0 }", "sparrow.yaml:4:30: "),
         ("store: x\n", "sparrow.yaml:1:1: missing key 'gateways'"),
         ("store: x\ngateways:\n  - { name: a, url: ftp://x, format: json }",
             "sparrow.yaml:3:21: expected an http:// or https:// URL"),
