@@ -45,7 +45,7 @@ public struct SparrowConfiguration: Sendable {
         public init(
             host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
             maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults,
-            clientRate: Double = 1_000, clientBurst: Int = 2_000
+            clientRate: Double = 10_000, clientBurst: Int = 20_000
         ) {
             self.clientRate = clientRate
             self.clientBurst = clientBurst

@@ -19,12 +19,12 @@ public import SparrowStore
 /// | `GET /health` | `{"status":"ok"}` |
 /// | `GET /metrics` | counters in the Prometheus text format |
 ///
-/// Each caller, by address, may make `clientRate` POSTs a second with bursts of `clientBurst` (429 with `Retry-After`
-/// beyond, before the body is read). Bodies are JSON objects or forms (see `WebhookFields`), at most `maxBody` bytes (413 otherwise, decided from
-/// `Content-Length` before anything is read). With a token or a secret configured, every POST must carry
-/// `Authorization: Bearer …` or an `X-Sparrow-Timestamp` and `X-Sparrow-Signature` (see `WebhookAuthenticator`),
-/// else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused requests never reach the
-/// store.
+/// Each caller, by address, may make `clientRate` POSTs a second in bursts of up to `clientBurst` (beyond, 429 with
+/// `Retry-After`, before the body is read). Bodies are JSON objects or forms (see `WebhookFields`), at most `maxBody`
+/// bytes (413 otherwise, decided from `Content-Length` before anything is read). With a token or a secret configured,
+/// every POST must carry `Authorization: Bearer …` or an `X-Sparrow-Timestamp` and `X-Sparrow-Signature` (see
+/// `WebhookAuthenticator`), else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused
+/// requests never reach the store.
 ///
 /// Final receipts (delivered, undelivered, expired) are written in batches (see `Configuration.batchSize`) and
 /// answered 200 only once their batch is committed; states only move forward, so duplicated and out-of-order
@@ -59,7 +59,7 @@ public struct ReceiptServer: Sendable {
             host: String = "127.0.0.1", port: Int = 8089, token: Secret? = nil, hmacSecret: Secret? = nil,
             maxBody: Int = 65_536, unsubscribeKeywords: [String] = UnsubscribeKeywords.defaults,
             defaultRegion: String? = "CN", gateways: [String: ReceiptMapping] = [:], batchSize: Int = 256,
-            batchWindow: Duration = .milliseconds(20), clientRate: Double = 1_000, clientBurst: Int = 2_000
+            batchWindow: Duration = .milliseconds(20), clientRate: Double = 10_000, clientBurst: Int = 20_000
         ) {
             self.clientRate = clientRate
             self.clientBurst = clientBurst
@@ -290,7 +290,8 @@ struct Rejection: Error {
     static let unreadableBody = Self(
         status: .badRequest, reason: "unreadable-body", message: "the body could not be read")
     static func rateLimited(retryAfterSeconds: Int) -> Self {
-        var rejection = Self(status: .tooManyRequests, reason: "rate-limited", message: "too many requests from this address")
+        var rejection = Self(
+            status: .tooManyRequests, reason: "rate-limited", message: "too many requests from this address")
         rejection.retryAfterSeconds = retryAfterSeconds
         return rejection
     }

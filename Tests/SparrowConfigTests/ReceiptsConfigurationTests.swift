@@ -10,7 +10,7 @@ import Testing
         #expect(receipts?.listen == "127.0.0.1:8089")
         #expect(receipts?.maxBody == 65_536)
         #expect(receipts?.unsubscribeKeywords == ["T", "TD", "退订", "STOP", "UNSUBSCRIBE"])
-        #expect(receipts?.clientRate == 1_000 && receipts?.clientBurst == 2_000)
+        #expect(receipts?.clientRate == 10_000 && receipts?.clientBurst == 20_000)
     }
 
     @Test func everyWebhookKeyIsRead() throws {
