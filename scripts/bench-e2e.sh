@@ -59,9 +59,7 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 bench_install nginx-light curl libcurl4-openssl-dev gcc
-echo "building sparrow (release) and the C client" >&2
-nice -n 15 swift build -c release --product sparrow >&2
-sparrow=$(swift build -c release --show-bin-path)/sparrow
+bench_build_sparrow
 nice -n 15 gcc -O2 -Wall -Wextra -o "$work/c-client" Benchmarks/Peers/curl-multi-client.c -lcurl
 
 # --- data --------------------------------------------------------------------------------------------------------

@@ -30,25 +30,23 @@ done
 max_attempts=8
 
 work=$(mktemp -d /tmp/soak-faults.XXXXXX)
+source scripts/lib/bench.sh
 pids=()
 cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  bench_cleanup
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "building sparrow (release)" >&2
-swift build -c release --product sparrow >&2
-sparrow=$(swift build -c release --show-bin-path)/sparrow
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-primary_port=$(free_port)
-backup_port=$(free_port)
-webhook_port=$(free_port)
+bench_build_sparrow
+primary_port=$(bench_free_port)
+backup_port=$(bench_free_port)
+webhook_port=$(bench_free_port)
 
 python3 - "$work" "$rows" <<'PY'
 import sys

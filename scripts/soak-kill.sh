@@ -26,6 +26,7 @@ for value in "$rows" "$kills" "$seed"; do
 done
 
 work=$(mktemp -d /tmp/soak-kill.XXXXXX)
+source scripts/lib/bench.sh
 sim_pid=""
 run_pid=""
 cleanup() {
@@ -33,16 +34,14 @@ cleanup() {
   trap - EXIT INT TERM HUP
   [[ -n $run_pid ]] && kill -KILL "$run_pid" 2>/dev/null || true
   [[ -n $sim_pid ]] && { kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
-  rm -rf "$work"
+  bench_cleanup
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "building sparrow (release)" >&2
-swift build -c release --product sparrow >&2
-sparrow=$(swift build -c release --show-bin-path)/sparrow
+bench_build_sparrow
 
 # 30 s before 08:00 in New York: the 200 recipients there come due half a minute into the run.
 now=2026-11-23T12:59:30Z
@@ -76,7 +75,7 @@ gateways:
     retry: { max_attempts: 8, base_delay: 20ms, max_delay: 500ms }
 CONF
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(bench_free_port)
 sed -i "s/SIM_PORT/$port/" "$work/sparrow.yaml"
 "$sparrow" gateway-sim --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" >"$work/sim.log" 2>&1 &
 sim_pid=$!

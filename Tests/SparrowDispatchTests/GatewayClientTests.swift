@@ -22,20 +22,25 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
     }
 }
 
+/// A client for one JSON gateway at `base` that retries up to 10 times, quickly, and whose breaker never opens.
+func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) throws -> GatewayClient {
+    GatewayClient(
+        gateways: try gateways("""
+              - name: primary
+                url: \(base)/v1/sms
+                format: json
+                idempotency: { honoured: \(honoured) }
+                retry: { max_attempts: 10, base_delay: 2ms, max_delay: 50ms }
+            """), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
+}
+
 @Suite(.timeLimit(.minutes(1))) struct GatewayClientTests {
     @Test func retriesAfter503KeepTheIdempotencyKey() async throws {
         let simulator = GatewaySimulator(faults: .init(serviceUnavailable: 0.4), seed: 7)
         let transport = CurlTransport(maxInFlight: 8)
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(simulator) { base in
-            let client = GatewayClient(
-                gateways: try gateways("""
-                      - name: primary
-                        url: \(base)/v1/sms
-                        format: json
-                        idempotency: { honoured: true }
-                        retry: { max_attempts: 10, base_delay: 5ms, max_delay: 50ms }
-                    """), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
+            let client = try retryingClient(base, honoured: true, transport: transport)
             return await submitAll(messages(50), through: client)
         }
         #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
@@ -52,14 +57,7 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
         let transport = CurlTransport(maxInFlight: 8)
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(simulator) { base in
-            let client = GatewayClient(
-                gateways: try gateways("""
-                      - name: primary
-                        url: \(base)/v1/sms
-                        format: json
-                        idempotency: { honoured: \(honoured) }
-                        retry: { max_attempts: 10, base_delay: 1ms, max_delay: 5ms }
-                    """), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
+            let client = try retryingClient(base, honoured: honoured, transport: transport)
             return await submitAll(messages(40), through: client)
         }
         let resets = simulator.stats.faults

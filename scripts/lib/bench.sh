@@ -1,4 +1,4 @@
-# Shared by the bench-*.sh scripts: installing Debian packages without starting their services, nginx on a free
+# Shared by the bench-*.sh and soak-*.sh scripts: installing Debian packages without starting their services, nginx on a free
 # loopback port as a neutral gateway, and the CPU counters that tell a disturbed run. Source it after setting
 # `work` (a temporary directory the script removes) and call `bench_cleanup` from the script's EXIT trap.
 
@@ -24,6 +24,13 @@ bench_install() {
   apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   if [[ -n $bench_policy_created ]]; then rm -f /usr/sbin/policy-rc.d; bench_policy_created=""; fi
+}
+
+# bench_build_sparrow: builds `sparrow` (release) and sets `sparrow` to the binary's path.
+bench_build_sparrow() {
+  echo "building sparrow (release)" >&2
+  nice -n 15 swift build -c release --product sparrow >&2
+  sparrow=$(swift build -c release --show-bin-path)/sparrow
 }
 
 bench_free_port() {
