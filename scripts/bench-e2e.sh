@@ -3,6 +3,8 @@
 # the same gateway, in turns (C S C S …), and the medians and ratios of their rates.
 #
 #   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1)
+#   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
+#                                                   report by thread, library and symbol goes to REPORT
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -14,11 +16,24 @@
 # second table, `sparrow gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
 # RSS its peak.
 #
-# Installs nginx-light from Debian if missing (root). Everything it starts is stopped, every temp file removed.
+# Then Kannel (scripts/lib/kannel.sh) side by side with Sparrow in three scenarios: short GSM-7, short UCS-2
+# (Chinese) and 3-part GSM-7 messages, N/4 of them (at least 5,000). Sparrow runs as above with the scenario's
+# template; Kannel gets the very texts Sparrow sent (read from Sparrow's store), injected through its `sendsms`
+# interface by the C client (K = 32 GETs in flight), and its HTTP SMSC sends them to the same nginx. Kannel's rate
+# is N over the time from the first injection until nginx has answered every request (one per part); CPU and RSS
+# are both boxes'.
+#
+# Installs nginx-light and kannel from Debian if missing (root). Everything it starts is stopped, every temp file
+# removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=""
+profile=""
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
+if [[ ${1:-} == --perf ]]; then
+  [[ -n ${2:-} ]] || { echo "usage: $0 --perf REPORT [N]" >&2; exit 2; }
+  profile=$(realpath -m "$2"); quick=1; shift 2
+fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
 suppressed=1000000
@@ -30,6 +45,7 @@ done
 
 work=$(mktemp -d /tmp/bench-e2e.XXXXXX)
 source scripts/lib/bench.sh
+source scripts/lib/kannel.sh
 sim_pid=""
 stop_sim() {
   if [[ -n $sim_pid ]]; then kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
@@ -50,6 +66,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
   stop_sim
+  kannel_stop
   bench_cleanup
   exit "$status"
 }
@@ -58,7 +75,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-bench_install nginx-light curl libcurl4-openssl-dev gcc
+bench_install nginx-light kannel curl libcurl4-openssl-dev gcc bc
+[[ -z $profile ]] || bench_install linux-perf
 bench_build_sparrow
 nice -n 15 gcc -O2 -Wall -Wextra -o "$work/c-client" Benchmarks/Peers/curl-multi-client.c -lcurl
 
@@ -68,24 +86,33 @@ import random, sys
 work, total, suppressed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = random.Random(5)
 names = "王伟 李娜 张敏 刘洋 陈静 杨磊 黄丽 赵强 吴芳 周杰".split()
+aliases = "Wei Na Min Yang Jing Lei Li Qiang Fang Jie".split()
 with open(f"{work}/recipients.csv", "w") as out:
-    out.write("phone,name,order\n")
+    out.write("phone,name,alias,order\n")
     for i in range(total):  # distinct numbers of three carriers, none of them suppressed
         prefix = ("138", "186", "189")[i % 3]
-        out.write(f"{prefix}{i // 3:08d},{rng.choice(names)},DD{rng.randrange(10**9):09d}\n")
+        name = rng.randrange(len(names))
+        out.write(f"{prefix}{i // 3:08d},{names[name]},{aliases[name]},DD{rng.randrange(10**9):09d}\n")
 with open(f"{work}/suppressed.txt", "w") as out:
     for i in range(suppressed):
         out.write(f"137{i:08d}\n")
 PY
 printf '%s' '{{name}}您好，您的订单{{order}}已发货，请留意查收。' >"$work/template.mustache"
+# The Kannel scenarios' templates: ucs2 is the one above; gsm and long are GSM-7, of one and three parts.
+cp "$work/template.mustache" "$work/ucs2.mustache"
+printf '%s' 'Hi {{alias}}, your order {{order}} has shipped and arrives in 2 days.' >"$work/gsm.mustache"
+printf '%s' 'Hi {{alias}}, thank you for shopping with us again! Your order {{order}} has shipped today and should
+arrive within 2 to 3 working days. You can follow it at any time under My Orders in the app, where you can also
+change the delivery slot or choose a pick-up point near you. This weekend only, members get 15% off the whole
+autumn range with the code AUTUMN15 at checkout, and free delivery on every order.' | tr '\n' ' ' >"$work/long.mustache"
 
-write_config() {  # write_config FILE GATEWAY_URL
+write_config() {  # write_config FILE GATEWAY_URL [SIGNATURE OPTOUT_SUFFIX]
   cat >"$1" <<CONF
 store: store.sqlite
 default_region: CN
 default_timezone: Asia/Shanghai
-signature: "【青禾旗舰店】"
-optout_suffix: "回T退订"
+signature: "${3:-【青禾旗舰店】}"
+optout_suffix: "${4:-回T退订}"
 quiet_hours: { start: "21:00", end: "08:00" }
 frequency_cap: { max: 1, per: 24h }
 carriers:
@@ -124,10 +151,21 @@ nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
 # --- runs --------------------------------------------------------------------------------------------------------
 results="$work/results.tsv"
 : >"$results"
-# measure GATEWAY CLIENT STDIN COMMAND…: one run, one line of results: wall seconds, CPU seconds, peak RSS KiB.
+kannel_total=$((total / 4 > 5000 ? total / 4 : 5000))
+((kannel_total <= total)) || kannel_total=$total
+head -n $((kannel_total + 1)) "$work/recipients.csv" >"$work/kannel-recipients.csv"
+
+# record SCENARIO CLIENT N WALL CPU RSS_KIB: one line of results, echoed.
+record() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
+  awk -F'\t' '{printf "  %-11s %-8s %8.0f msg/s  %6.1f CPU us/msg  %6.1f MiB peak\n", $1, $2, $3 / $4, $5 * 1e6 / $3, $6 / 1024}' \
+    <(tail -n 1 "$results")
+}
+
+# measure SCENARIO CLIENT N STDIN COMMAND…: one run of COMMAND, timed as a whole.
 measure() {
-  local gateway=$1 client=$2 input=$3 line
-  shift 3
+  local scenario=$1 client=$2 n=$3 input=$4 line
+  shift 4
   bench_wait_for_quiet
   line=$(python3 - "$input" "$@" <<'PY'
 import resource, subprocess, sys, time
@@ -140,52 +178,108 @@ usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 if done.returncode != 0:
     sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
     sys.exit(1)
-print(f"{wall:.3f}\t{usage.ru_utime + usage.ru_stime:.3f}\t{usage.ru_maxrss}")
+print(f"{wall:.3f} {usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}")
 PY
-  ) || { echo "$client run against $gateway failed" >&2; exit 1; }
-  printf '%s\t%s\t%s\n' "$gateway" "$client" "$line" >>"$results"
-  awk -F'\t' -v n="$total" '{printf "  %-11s %-8s %8.0f msg/s  %6.1f CPU us/msg  %6.1f MiB peak\n", $1, $2, n / $3, $4 * 1e6 / n, $5 / 1024}' \
-    <(tail -n 1 "$results")
+  ) || { echo "$client run ($scenario) failed" >&2; exit 1; }
+  record "$scenario" "$client" "$n" $line
 }
 
-sparrow_run() {  # sparrow_run GATEWAY URL
-  local run="$work/run"
+# sparrow_run SCENARIO URL TEMPLATE RECIPIENTS [SIGNATURE OPTOUT_SUFFIX] [-- WRAPPER…]: a whole `sparrow send`
+# from a copy of the base store, which is left in $work/run (the Kannel runs read their texts from it).
+sparrow_run() {
+  local scenario=$1 url=$2 template=$3 recipients=$4 run="$work/run" n accepted
+  shift 4
+  local labels=() wrapper=()
+  while (($# > 0)) && [[ $1 != -- ]]; do labels+=("$1"); shift; done
+  if (($# > 0)); then shift; wrapper=("$@"); fi
+  n=$(($(wc -l <"$recipients") - 1))
   rm -rf "$run" && mkdir -p "$run"
   cp "$work/base/store.sqlite" "$run/"
-  write_config "$run/sparrow.yaml" "$2"
-  measure "$1" Sparrow "$work/recipients.csv" "$sparrow" send --config "$run/sparrow.yaml" \
-    --template "$work/template.mustache" --now "$now" --campaign bench --rejects "$run/rejects.jsonl"
-  local accepted
+  write_config "$run/sparrow.yaml" "$url" "${labels[@]}"
+  measure "$scenario" Sparrow "$n" "$recipients" "${wrapper[@]}" "$sparrow" send --config "$run/sparrow.yaml" \
+    --template "$template" --now "$now" --campaign bench --rejects "$run/rejects.jsonl"
   accepted=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from message where state = ?", ("accepted",)).fetchone()[0])' "$run/store.sqlite")
-  ((accepted == total)) || { echo "Sparrow: $accepted of $total messages accepted" >&2; exit 1; }
+  ((accepted == n)) || { echo "Sparrow: $accepted of $n messages accepted" >&2; exit 1; }
+}
+
+# kannel_run SCENARIO PARTS: a fresh Kannel sends the texts of Sparrow's last run, PARTS requests each.
+kannel_run() {
+  local scenario=$1 parts=$2 queries="$work/kannel-queries.txt" n before expected seen polls=0 start ticks
+  python3 - "$work/run/store.sqlite" "$queries" <<'PY'
+import sqlite3, sys, urllib.parse
+rows = sqlite3.connect(sys.argv[1]).execute("select recipient, text from message order by line")
+with open(sys.argv[2], "w") as out:
+    for to, text in rows:
+        coding = "" if text.isascii() else "&charset=UTF-8&coding=2"  # the GSM scenarios' texts are plain ASCII
+        out.write(f"?username=bench&password=bench&from=Sparrow&to={urllib.parse.quote(to)}"
+                  f"&text={urllib.parse.quote(text)}{coding}\n")
+PY
+  n=$(wc -l <"$queries")
+  kannel_start "$nginx_url"
+  bench_wait_for_quiet
+  read -r _ before < <(bench_nginx_counts)
+  expected=$((before + n * parts))  # nginx counts each status request in the count it reads
+  ticks=$(kannel_ticks)
+  start=$(date +%s.%N)
+  "$work/c-client" "$kannel_sendsms_url" "$n" 32 "$queries" >/dev/null || { echo "Kannel refused messages" >&2; exit 1; }
+  while :; do
+    polls=$((polls + 1))
+    read -r _ seen < <(bench_nginx_counts)
+    ((seen >= expected + polls)) && break
+    # Kannel retries a failed submit only a minute later: a run this slow has gone wrong.
+    (($(date +%s) - ${start%.*} < 600)) ||
+      { echo "Kannel: $((seen - before - polls)) of $((n * parts)) requests after 600 s" >&2; exit 1; }
+    sleep 0.05
+  done
+  record "$scenario" Kannel "$n" "$(echo "$(date +%s.%N) - $start" | bc)" \
+    "$(echo "scale=3; ($(kannel_ticks) - $ticks) / $(getconf CLK_TCK)" | bc)" "$(kannel_peak_rss)"
+  kannel_stop
 }
 
 echo "bench-e2e: N=$total rounds=$rounds K=$inflight, suppression list $suppressed, nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///')"
 echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version), $(git rev-parse --short HEAD)"
+if [[ -n $profile ]]; then
+  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
+    perf record -q -F 1999 -o "$work/perf.data" --
+  for sort in comm comm,dso comm,dso,sym; do
+    perf report -i "$work/perf.data" --no-children --sort "$sort" --percent-limit 0.3 --stdio 2>/dev/null |
+      grep -v -e '^$' -e '^# [^O]' -e '^#$'
+  done >"$profile"
+  echo "profile: $profile"
+  exit 0
+fi
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
-  measure nginx C /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
-  sparrow_run nginx "$nginx_url"
+  measure nginx C "$total" /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
+  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
   start_sim
-  measure gateway-sim C /dev/null "$work/c-client" "http://127.0.0.1:$sim_port/v1/sms" "$total" "$inflight" "$work/bodies.txt"
+  measure gateway-sim C "$total" /dev/null "$work/c-client" "http://127.0.0.1:$sim_port/v1/sms" "$total" "$inflight" \
+    "$work/bodies.txt"
   start_sim
-  sparrow_run gateway-sim "http://127.0.0.1:$sim_port/v1/sms"
+  sparrow_run gateway-sim "http://127.0.0.1:$sim_port/v1/sms" "$work/template.mustache" "$work/recipients.csv"
   stop_sim
+  for scenario in gsm:1 ucs2:1 long:3; do
+    name=${scenario%:*}
+    labels=()
+    [[ $name == ucs2 ]] || labels=("[Qinghe Shop]" "Reply T to opt out")
+    sparrow_run "$name" "$nginx_url" "$work/$name.mustache" "$work/kannel-recipients.csv" "${labels[@]}"
+    kannel_run "$name" "${scenario#*:}"
+  done
 done
 
-python3 - "$results" "$total" <<'PY'
+python3 - "$results" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
-total = int(sys.argv[2])
-print(f"\n{'gateway':12s} {'client':8s} {'runs':>4s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} {'Sparrow/C':>10s}")
-for gateway in ("nginx", "gateway-sim"):
+print(f"\n{'scenario':12s} {'client':8s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} {'Sparrow ×':>10s}")
+for scenario, baseline in (("nginx", "C"), ("gateway-sim", "C"), ("gsm", "Kannel"), ("ucs2", "Kannel"), ("long", "Kannel")):
     medians = {}
-    for client in ("C", "Sparrow"):
-        runs = [r for r in rows if r[0] == gateway and r[1] == client]
-        rate = statistics.median(total / float(r[2]) for r in runs)
-        cpu = statistics.median(float(r[3]) * 1e6 / total for r in runs)
-        rss = max(int(r[4]) for r in runs) / 1024
+    for client in (baseline, "Sparrow"):
+        runs = [r for r in rows if r[0] == scenario and r[1] == client]
+        n = int(runs[0][2])
+        rate = statistics.median(n / float(r[3]) for r in runs)
+        cpu = statistics.median(float(r[4]) * 1e6 / n for r in runs)
+        rss = max(int(r[5]) for r in runs) / 1024
         medians[client] = rate
-        ratio = f"{medians['Sparrow'] / medians['C']:10.2f}" if client == "Sparrow" else ""
-        print(f"{gateway:12s} {client:8s} {len(runs):4d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio}")
+        ratio = f"{medians['Sparrow'] / medians[baseline]:10.2f}" if client == "Sparrow" else ""
+        print(f"{scenario:12s} {client:8s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio}")
 PY

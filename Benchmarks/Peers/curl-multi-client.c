@@ -10,11 +10,12 @@
 // With BODIES (a file of request bodies, one per line, e.g. the bodies `sparrow gateway-sim --body-log` saw from
 // `sparrow send`), request n posts line n instead, with the headers a gateway dialect sends: a JSON or form
 // content type, a bearer token, and an `Idempotency-Key` of its own, so that each request builds its header list
-// as Sparrow's does. N is at most the number of lines.
+// as Sparrow's does. A line that starts with '?' is a query string instead: request n is then a GET of URL with it
+// (Kannel's sendsms interface). N is at most the number of lines.
 //
 // Prints one line:
 //   c-client: N requests, E errors, S seconds, R req/s, C CPU us/req
-// An error is a transfer that did not end with CURLE_OK and HTTP 200. Wall time runs from the first
+// An error is a transfer that did not end with CURLE_OK and an HTTP 2xx (Kannel's sendsms answers 202). Wall time runs from the first
 // curl_multi_add_handle to the last completion; CPU is this process's user+system time (getrusage) over the same
 // span, so it includes the kernel's loopback TCP work done on the client's syscalls.
 #include <curl/curl.h>
@@ -36,7 +37,10 @@ typedef struct {
     char body[BODY_CAPACITY];
     size_t received;
     struct curl_slist *headers;  // with BODIES: this request's header lines
+    char *url;                   // with query lines: URL and this request's query
 } slot;
+
+static const char *base_url;
 
 // With BODIES: the whole file, and where each line starts and ends.
 static char *bodies_text;
@@ -70,9 +74,24 @@ static long load_bodies(const char *path) {
     return line_count;
 }
 
+static void prepare_query(slot *s, const char *query, long length) {
+    size_t base = strlen(base_url);
+    s->url = realloc(s->url, base + (size_t)length + 1);
+    memcpy(s->url, base_url, base);
+    memcpy(s->url + base, query, (size_t)length);
+    s->url[base + (size_t)length] = 0;
+    s->received = 0;
+    curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+    curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+}
+
 static void prepare_from_bodies(slot *s, long number) {
     const char *body = bodies_text + line_start[number];
     long length = line_end[number] - line_start[number];
+    if (length > 0 && body[0] == '?') {
+        prepare_query(s, body, length);
+        return;
+    }
     char key[48];
     snprintf(key, sizeof key, "Idempotency-Key: c-%ld", number);
     curl_slist_free_all(s->headers);
@@ -124,7 +143,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s URL N K [BODIES]\n", argv[0]);
         return 2;
     }
-    const char *url = argv[1];
+    const char *url = base_url = argv[1];
     long total = atol(argv[2]);
     long in_flight = atol(argv[3]);
     if (total < 1 || in_flight < 1) {
@@ -194,7 +213,7 @@ int main(int argc, char **argv) {
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
             curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &new_connections);
             connects += new_connections;
-            if (message->data.result != CURLE_OK || status != 200) {
+            if (message->data.result != CURLE_OK || status < 200 || status > 299) {
                 if (errors < 5)
                     fprintf(stderr, "c-client: transfer failed: %s, HTTP %ld\n",
                             curl_easy_strerror(message->data.result), status);
@@ -221,6 +240,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < in_flight; i++) {
         curl_easy_cleanup(slots[i].easy);
         curl_slist_free_all(slots[i].headers);
+        free(slots[i].url);
     }
     free(bodies_text);
     free(line_start);
