@@ -60,7 +60,10 @@ let package = Package(
         // The journal: campaigns, messages, receipts, unsubscribes and sends in one SQLite file (GRDB, WAL).
         .target(
             name: "SparrowStore",
-            dependencies: ["SparrowCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SparrowCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // hot statements bind through the C API
+            ]
         ),
         // Serving Hummingbird applications until cancelled, with a graceful shutdown.
         .target(

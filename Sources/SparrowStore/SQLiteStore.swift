@@ -161,7 +161,7 @@ public final class SQLiteStore: CampaignStore {
                 """
             // Lines past everything journaled (a first run reads nothing but these) cannot have a decision yet.
             let journaled = try Self.lastJournaledLine(campaign: campaign, db)
-            let fresh = try db.cachedStatement(sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let fresh = try HotStatement(db, sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             let again = try db.cachedStatement(
                 sql: columns + """
                      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
@@ -172,18 +172,34 @@ public final class SQLiteStore: CampaignStore {
             var states: [MessageState?] = []
             states.reserveCapacity(messages.count)
             for entry in messages {
-                var arguments: StatementArguments = [
-                    entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
-                    entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970, entry.state.rawValue,
-                    entry.state.rank, entry.timeZone,
-                ]
+                let inserted: Bool
                 if entry.line > journaled {
-                    try fresh.execute(arguments: arguments)
+                    inserted = try fresh.execute { values in
+                        values.bind(entry.id)
+                        values.bind(entry.campaign)
+                        values.bind(entry.line)
+                        values.bind(entry.to)
+                        values.bind(entry.carrier)
+                        values.bind(entry.gateway)
+                        values.bind(entry.text)
+                        values.bind(entry.segments)
+                        values.bind(entry.throttleUnits)
+                        values.bind(entry.cost)
+                        values.bind(entry.sendAt.secondsSince1970)
+                        values.bind(entry.state.rawValue)
+                        values.bind(entry.state.rank)
+                        values.bind(entry.timeZone)
+                    } > 0
                 } else {
-                    arguments += [entry.campaign, entry.line, entry.campaign, entry.line]
-                    try again.execute(arguments: arguments)
+                    try again.execute(arguments: [
+                        entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
+                        entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
+                        entry.state.rawValue, entry.state.rank, entry.timeZone, entry.campaign, entry.line, entry.campaign,
+                        entry.line,
+                    ])
+                    inserted = db.changesCount > 0
                 }
-                if db.changesCount > 0 {
+                if inserted {
                     states.append(entry.state)
                 } else if let row = try Row.fetchOne(current, arguments: [entry.campaign, entry.line]) {
                     guard row["id"] as String == entry.id else { throw InputMismatch(line: entry.line) }
@@ -217,15 +233,21 @@ public final class SQLiteStore: CampaignStore {
 
     public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
         try await pool.write { db in
-            let statement = try db.cachedStatement(
-                sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
-            for message in messages { try statement.execute(arguments: [message.gateway, message.id]) }
+            let statement = try HotStatement(
+                db, sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
+            for message in messages {
+                try statement.execute { values in
+                    values.bind(message.gateway)
+                    values.bind(message.id)
+                }
+            }
         }
     }
 
     public func record(_ submits: [SubmitRecord]) async throws {
         try await pool.write { db in
-            let update = try db.cachedStatement(
+            let update = try HotStatement(
+                db,
                 sql: """
                     UPDATE message SET state = ?, rank = ?, gateway = ?, gatewayMessageID = ?, attempts = ?,
                         latencyMicroseconds = ?, error = ?, updatedAt = ?, parts = ?
@@ -237,19 +259,27 @@ public final class SQLiteStore: CampaignStore {
                     INSERT OR IGNORE INTO part (messageID, gateway, gatewayMessageID, state, rank)
                     VALUES (?, ?, ?, 'accepted', 2)
                     """)
-            let send = try db.cachedStatement(sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
+            let send = try HotStatement(db, sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
             let matcher = try ReceiptMatcher(db)
             for submit in submits {
                 // A row comes back only when the message moved forward.
-                guard
-                    let moved = try Row.fetchOne(
-                        update,
-                        arguments: [
-                            submit.state.rawValue, submit.state.rank, submit.gateway, submit.gatewayMessageID,
-                            submit.attempts, submit.latency.map { Int64($0 / .microseconds(1)) }, submit.error,
-                            submit.at.secondsSince1970, max(1, submit.partIDs.count), submit.id, submit.state.rank,
-                        ])
-                else { continue }
+                var moved: (recipient: String, campaign: String)?
+                try update.rows { values in
+                    values.bind(submit.state.rawValue)
+                    values.bind(submit.state.rank)
+                    values.bind(submit.gateway)
+                    values.bind(submit.gatewayMessageID)
+                    values.bind(submit.attempts)
+                    values.bind(submit.latency.map { Int64($0 / .microseconds(1)) })
+                    values.bind(submit.error)
+                    values.bind(submit.at.secondsSince1970)
+                    values.bind(max(1, submit.partIDs.count))
+                    values.bind(submit.id)
+                    values.bind(submit.state.rank)
+                } _: { row in
+                    moved = (row.string(0) ?? "", row.string(1) ?? "")
+                }
+                guard let moved else { continue }
                 for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
                 // A receipt may overtake the recording of its submit's answer.
                 let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
@@ -258,8 +288,11 @@ public final class SQLiteStore: CampaignStore {
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
                 if submit.state == .accepted || submit.state == .unknown {
-                    let number = Int64(PhoneNumber.value(ofE164: moved["recipient"]))
-                    try send.execute(arguments: [number, submit.at.secondsSince1970, moved["campaignID"] as String])
+                    try send.execute { values in
+                        values.bind(Int64(PhoneNumber.value(ofE164: moved.recipient)))
+                        values.bind(submit.at.secondsSince1970)
+                        values.bind(moved.campaign)
+                    }
                 }
             }
         }
@@ -321,7 +354,7 @@ public final class SQLiteStore: CampaignStore {
         let part: Statement
         let partStates: Statement
         let settle: Statement
-        let logged: Statement
+        let logged: HotStatement
 
         init(_ db: Database) throws {
             message = try db.cachedStatement(
@@ -338,8 +371,8 @@ public final class SQLiteStore: CampaignStore {
             partStates = try db.cachedStatement(sql: "SELECT state FROM part WHERE messageID = ?")
             settle = try db.cachedStatement(
                 sql: "UPDATE message SET state = ?, rank = 3, updatedAt = ? WHERE id = ? AND rank < 3")
-            logged = try db.cachedStatement(
-                sql: "SELECT state, receivedAt FROM receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')")
+            logged = try HotStatement(
+                db, sql: "SELECT state, receivedAt FROM receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')")
         }
 
         /// - Returns: how many messages `receipt` moved forward.
@@ -366,12 +399,16 @@ public final class SQLiteStore: CampaignStore {
 
         /// Applies the receipts that arrived for `gatewayMessageID` before its submit's answer was recorded.
         func applyLogged(gateway: String, gatewayMessageID: String, _ db: Database) throws {
-            let receipts = try Row.fetchAll(logged, arguments: [gatewayMessageID, gateway]).compactMap { row in
-                MessageState(rawValue: row["state"]).map {
+            var receipts: [ReceiptRecord] = []
+            try logged.rows { values in
+                values.bind(gatewayMessageID)
+                values.bind(gateway)
+            } _: { row in
+                guard let state = row.string(0).flatMap(MessageState.init(rawValue:)) else { return }
+                receipts.append(
                     ReceiptRecord(
-                        gateway: gateway, gatewayMessageID: gatewayMessageID, state: $0,
-                        at: Timestamp(secondsSince1970: row["receivedAt"]))
-                }
+                        gateway: gateway, gatewayMessageID: gatewayMessageID, state: state,
+                        at: Timestamp(secondsSince1970: row.int64(1))))
             }
             for receipt in receipts { _ = try apply(receipt, db) }
         }
