@@ -19,6 +19,8 @@
 #                                             reason, e.g. 503 through all its attempts during the outage)
 #   the backup took messages (failover), and the primary took new ones after its outage (recovery)
 #   no message took more attempts than the retry policy allows
+#   Retry-After honoured: from the primary's log of every request, each key answered 429 comes back to the primary
+#                         no sooner than Retry-After (1 s) later (the minimum and median gaps are printed)
 # Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,7 +100,8 @@ start_sim() {  # start_sim NAME PORT OPTION…
 }
 start_sim backup "$backup_port"
 start_sim primary "$primary_port" --fail-503 0.10 --fail-429 0.05 --retry-after 1 --never-answer 0.02 \
-  --reset-connection 0.01 --outage 5000:10000 --arrival-log "$work/primary-arrivals.log"
+  --reset-connection 0.01 --outage 5000:10000 --arrival-log "$work/primary-arrivals.log" \
+  --request-log "$work/primary-requests.log"
 
 echo "soak-faults: $rows rows, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
 started=$(date +%s)
@@ -112,7 +115,7 @@ primary=$(curl -sf --noproxy '*' "http://127.0.0.1:$primary_port/stats")
 backup=$(curl -sf --noproxy '*' "http://127.0.0.1:$backup_port/stats")
 report=$(cd "$work" && "$sparrow" report -c sparrow.yaml --campaign soak --format json 2>/dev/null)
 python3 - "$rows" "$elapsed" "$max_attempts" "$primary" "$backup" "$report" "$work" <<'PY'
-import json, sqlite3, sys
+import json, sqlite3, statistics, sys
 rows, elapsed, max_attempts = map(int, sys.argv[1:4])
 primary, backup, report = json.loads(sys.argv[4]), json.loads(sys.argv[5]), json.loads(sys.argv[6])
 work = sys.argv[7]
@@ -122,6 +125,14 @@ most_attempts = db.execute("SELECT MAX(attempts) FROM message").fetchone()[0]
 by_state = dict(db.execute("SELECT state, COUNT(*) FROM message GROUP BY state").fetchall())
 arrivals = [int(line.split()[0]) for line in open(f"{work}/primary-arrivals.log")]
 after_outage = sum(1 for t in arrivals if t > 15_000_000)
+# For each 429, the gap to the same key's next request at the primary (a key retried at the backup has none).
+throttled_at, gaps = {}, []
+for line in open(f"{work}/primary-requests.log"):
+    at, key, answer = line.split()
+    if key in throttled_at:
+        gaps.append(int(at) - throttled_at.pop(key))
+    if answer == "429":
+        throttled_at[key] = int(at)
 messages = primary["messages"] + backup["messages"]
 keys = primary["distinct_keys"] + backup["distinct_keys"]
 print(f"summary: {rows} rows in {elapsed} s")
@@ -133,6 +144,9 @@ print(f"  report:  accepted {total['accepted']}, delivered {total['delivered']},
       f"pending {total['pending']}, unknown {total['unknown']}")
 reasons = db.execute("SELECT error, COUNT(*) FROM message WHERE state = 'failed' GROUP BY error").fetchall()
 print(f"  refused at submit: {reasons}")
+if gaps:
+    print(f"  Retry-After: {len(gaps)} keys answered 429 came back after at least {min(gaps) / 1e6:.3f} s "
+          f"(median {statistics.median(gaps) / 1e6:.3f} s); {len(throttled_at)} did not come back to the primary")
 refused = by_state.get("failed", 0)  # never taken by a gateway: refused, or out of attempts
 checks = {
     "none lost": keys == total["accepted"] and total["accepted"] + refused == rows,
@@ -141,6 +155,7 @@ checks = {
     "failed over to the backup": backup["messages"] > 0,
     "back on the primary after the outage": after_outage > 0,
     "retries bounded": most_attempts <= max_attempts,
+    "Retry-After honoured": len(gaps) > 0 and min(gaps) >= 1_000_000,
 }
 for name, ok in checks.items():
     print(f"  {'ok  ' if ok else 'FAIL'} {name}")

@@ -105,13 +105,18 @@ public struct GatewaySimulator: Sendable {
     /// A file that gets the request body of every new message, one per line (a dialect's encoding never leaves a
     /// raw newline in a body), to replay the exact requests from another client.
     public var bodyLog: String?
+    /// A file that gets a line `MICROSECONDS_SINCE_START KEY ANSWER` for every request, answered or not (`-` for a
+    /// request without an idempotency key), to measure how clients retry.
+    public var requestLog: String?
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil, bodyLog: String? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil, bodyLog: String? = nil,
+        requestLog: String? = nil
     ) {
         self.arrivalLog = arrivalLog
         self.bodyLog = bodyLog
+        self.requestLog = requestLog
         self.faults = faults
         self.honoursIdempotency = honoursIdempotency
         self.seed = seed
@@ -151,7 +156,9 @@ public struct GatewaySimulator: Sendable {
         }
         let sender = receipts.map(ReceiptSender.init)
         defer { sender?.shutdown() }
-        let logs = MessageLogs(arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)))
+        let logs = MessageLogs(
+            arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)),
+            requests: try requestLog.map(LineLog.init(path:)))
         let app = Application(
             router: router(receipts: sender, logs: logs), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
@@ -186,7 +193,9 @@ public struct GatewaySimulator: Sendable {
         let dialect = Dialect(path: request.uri.path)
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]
             ?? request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
-        switch state.decide(key: honoursIdempotency ? key : nil, faults: faults) {
+        let decision = state.decide(key: honoursIdempotency ? key : nil, faults: faults)
+        logs.answer(decision, key: key)
+        switch decision {
         case .unavailable:
             return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
         case .throttled:
@@ -215,20 +224,37 @@ public struct GatewaySimulator: Sendable {
 
 }
 
-/// The files that get a line for every new message the simulator takes.
+/// The files that get a line for every new message the simulator takes, or for every request.
 struct MessageLogs: Sendable {
     /// `MICROSECONDS_SINCE_START NUMBER`, to measure rates as the gateway sees them.
     var arrivals: LineLog?
     /// The request body as it came.
     var bodies: LineLog?
+    /// `MICROSECONDS_SINCE_START KEY ANSWER` for every request.
+    var requests: LineLog?
     let started = ContinuousClock.now
+
+    private var microseconds: Int64 { Int64((ContinuousClock.now - started) / .microseconds(1)) }
 
     func record(_ request: Request, body: ByteBuffer) {
         if let arrivals {
             let recipient = RequestFields(query: request.uri.query, body: body).recipient ?? "-"
-            arrivals.append("\(Int64((ContinuousClock.now - started) / .microseconds(1))) \(recipient)".utf8)
+            arrivals.append("\(microseconds) \(recipient)".utf8)
         }
         bodies?.append(body.readableBytesView)
+    }
+
+    func answer(_ decision: SimulatorState.Decision, key: String?) {
+        guard let requests else { return }
+        let answer =
+            switch decision {
+            case .accepted(_, let isNew): isNew ? "accepted" : "repeated"
+            case .reset: "reset"
+            case .unavailable: "503"
+            case .throttled: "429"
+            case .silent: "silent"
+            }
+        requests.append("\(microseconds) \(key ?? "-") \(answer)".utf8)
     }
 }
 

@@ -71,6 +71,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Append every new message's request body, one per line, to this file (to replay the requests).")
     var bodyLog: String?
 
+    @Option(help: "Append a line 'MICROSECONDS_SINCE_START KEY ANSWER' to this file for every request.")
+    var requestLog: String?
+
     @Option(help: "Seed of the fault draws, so that runs repeat.")
     var seed: UInt64 = 1
 
@@ -119,7 +122,7 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates)
-            }, arrivalLog: arrivalLog, bodyLog: bodyLog)
+            }, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
         try await StopOnSignals.serving("gateway-sim") {
             try await simulator.run(host: address.host, port: address.port) { port in
