@@ -144,6 +144,9 @@ print(f"  report:  accepted {total['accepted']}, delivered {total['delivered']},
       f"pending {total['pending']}, unknown {total['unknown']}")
 reasons = db.execute("SELECT error, COUNT(*) FROM message WHERE state = 'failed' GROUP BY error").fetchall()
 print(f"  refused at submit: {reasons}")
+for line in open(f"{work}/send.log"):
+    if "ended unknown" in line:  # settled by a second pass under their keys
+        print(f"  {line.strip()}")
 if gaps:
     print(f"  Retry-After: {len(gaps)} keys answered 429 came back after at least {min(gaps) / 1e6:.3f} s "
           f"(median {statistics.median(gaps) / 1e6:.3f} s); {len(throttled_at)} did not come back to the primary")

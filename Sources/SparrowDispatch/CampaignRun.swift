@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// Every message has a deterministic id, so reading the same input again journals nothing twice and submits only
 /// what is still unanswered; a message that was in flight when a run stopped is sent again under the same
-/// idempotency key to a gateway that honours it, and otherwise recorded as `unknown` for receipts to settle.
+/// idempotency key to a gateway that honours it, and otherwise recorded as `unknown` for receipts to settle. A
+/// message that ended `unknown` on a gateway that honours keys (every attempt allowed failed, one of them after the
+/// request left) is sent again under its key once per run, after the input, which settles it.
 public struct CampaignRun: Sendable {
     public struct Options: Sendable {
         public var campaign: String
@@ -38,6 +40,8 @@ public struct CampaignRun: Sendable {
         /// Messages found in flight from an earlier run: sent again under the same key, or recorded as unknown.
         public var inFlightResent = 0
         public var inFlightUnknown = 0
+        /// Messages that had ended `unknown` on a gateway honouring keys, sent again under their keys.
+        public var unknownResent = 0
         /// The next deferred message's release, when some wait.
         public var nextRelease: Timestamp?
     }
@@ -83,10 +87,13 @@ public struct CampaignRun: Sendable {
             let lines = try await stream(input.reader, descriptor: input.descriptor)
             if let lines, !stop.isSet { try await store.finishInput(campaign: campaign, lines: lines) }
         }
-        try await finishJournaled(&outcome)
+        let reopened =
+            stop.isSet ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
+        outcome.unknownResent = reopened.count
+        try await finishJournaled(&outcome, reopened: reopened)
         while options.waitForDeferred, !stop.isSet, let next = try await store.nextRelease(campaign: campaign) {
             try await sleep(until: next)
-            try await finishJournaled(&outcome)
+            try await finishJournaled(&outcome, reopened: reopened)
         }
         outcome.stopped = stop.isSet
         outcome.inputComplete = try await store.campaign(id: campaign)?.inputLines != nil
@@ -134,8 +141,9 @@ public struct CampaignRun: Sendable {
         }
     }
 
-    /// Submits the journal's unfinished messages that are due, in line order, a page at a time.
-    private func finishJournaled(_ outcome: inout Outcome) async throws {
+    /// Submits the journal's unfinished messages that are due, in line order, a page at a time. `reopened` are the
+    /// messages opened again from `unknown`, which are not counted as found in flight.
+    private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>) async throws {
         try await feedingEngine { ready in
             var after = 0
             while !stop.isSet {
@@ -158,7 +166,7 @@ public struct CampaignRun: Sendable {
                         continue
                     }
                     if idempotentGateways.contains(entry.gateway) {
-                        outcome.inFlightResent += 1
+                        if !reopened.contains(entry.id) { outcome.inFlightResent += 1 }
                         due.append(entry)
                     } else {
                         outcome.inFlightUnknown += 1

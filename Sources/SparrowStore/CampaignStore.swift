@@ -136,6 +136,12 @@ public protocol CampaignStore: Sendable {
     func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws
     /// Moves messages forward (never backward) after the gateway answered, in one transaction.
     func record(_ submits: [SubmitRecord]) async throws
+    /// Opens the campaign's `unknown` messages on `gateways` (gateways that honour idempotency keys) again, as
+    /// `submitting`, so that the next pass sends them again under their keys: the gateway answers with what it made
+    /// of the earlier attempt, or takes the message now, and either way it is settled. Their possible sends leave
+    /// the frequency cap's ledger until that pass records them again.
+    /// - Returns: the ids of the messages opened again.
+    func reopenUnknown(campaign: String, gateways: Set<String>) async throws -> Set<String>
     /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered (ready, deferred, or
     /// submitting when the process stopped) and due by `dueBy`.
     func unfinished(campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int) async throws -> [JournalEntry]

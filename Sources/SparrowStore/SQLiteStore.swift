@@ -117,6 +117,9 @@ public final class SQLiteStore: CampaignStore {
             try db.drop(index: "send_number_time")
             try db.create(index: "send_time", on: "send", columns: ["sentAt"])
         }
+        migrator.registerMigration("v7: unknown messages sent again to gateways that honour keys") { db in
+            try db.execute(sql: "CREATE INDEX message_unknown ON message (campaignID) WHERE state = 'unknown'")
+        }
         return migrator
     }()
 
@@ -295,6 +298,33 @@ public final class SQLiteStore: CampaignStore {
                     }
                 }
             }
+        }
+    }
+
+    public func reopenUnknown(campaign: String, gateways: Set<String>) async throws -> Set<String> {
+        guard !gateways.isEmpty else { return [] }
+        return try await pool.write { db in
+            let unknown = try Row.fetchAll(
+                db, sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
+                arguments: [campaign])
+            // The ledger row its answer added: same number, campaign and time (found through the time index).
+            let withdraw = try db.cachedStatement(
+                sql: """
+                    DELETE FROM send WHERE rowid = (
+                        SELECT rowid FROM send WHERE sentAt = ? AND number = ? AND campaignID = ? LIMIT 1)
+                    """)
+            let reopen = try db.cachedStatement(
+                sql: "UPDATE message SET state = 'submitting', rank = 1 WHERE id = ? AND state = 'unknown'")
+            var reopened: Set<String> = []
+            for row in unknown where gateways.contains(row["gateway"]) {
+                let id: String = row["id"]
+                try withdraw.execute(arguments: [
+                    row["updatedAt"] as Int64?, Int64(PhoneNumber.value(ofE164: row["recipient"])), campaign,
+                ])
+                try reopen.execute(arguments: [id])
+                reopened.insert(id)
+            }
+            return reopened
         }
     }
 

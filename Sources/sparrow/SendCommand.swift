@@ -220,6 +220,9 @@ struct CampaignLauncher {
         if outcome.inFlightResent > 0 {
             printError("sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys")
         }
+        if outcome.unknownResent > 0 {
+            printError("sparrow: \(outcome.unknownResent) messages had ended unknown on gateways that honour idempotency keys: sent again under the same keys")
+        }
         if outcome.inFlightUnknown > 0 {
             printError("sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle")
         }

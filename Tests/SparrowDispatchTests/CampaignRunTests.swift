@@ -214,6 +214,47 @@ func number(_ text: String) -> PhoneNumber {
         }
     }
 
+    @Test(arguments: [true, false])
+    func messagesLeftUnknownAreResentOnlyToAGatewayHonouringKeys(honoured: Bool) async throws {
+        let simulator = GatewaySimulator(honoursIdempotency: honoured)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
+            let now = Timestamp(rfc3339: Self.noon)!
+            let entries = (2...6).map { line in
+                JournalEntry(
+                    id: "unsure-\(line)", campaign: "unsure", line: line, to: "+861390000100\(line)", carrier: nil,
+                    gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: now, state: .ready)
+            }
+            // As an earlier run left them: three messages whose attempts all failed, one of them after the request
+            // left; the gateway took two of them, and nobody knows.
+            try await fixture.store.beginCampaign(id: "unsure", template: "您好", at: now)
+            _ = try await fixture.store.journal(campaign: "unsure", messages: entries, skipped: [])
+            let client = GatewayClient(gateways: fixture.configuration.gateways, transport: transport)
+            for entry in entries.prefix(2) {
+                _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
+            }
+            try await fixture.store.record(
+                entries.prefix(3).map {
+                    SubmitRecord(
+                        id: $0.id, state: .unknown, gateway: "primary", gatewayMessageID: nil, attempts: 4, latency: nil,
+                        error: "gave up after 4 attempts: timed out", at: now)
+                })
+
+            let outcome = try await fixture.run("unsure", csv: nil, now: Self.noon, transport: transport)
+            #expect(outcome.unknownResent == (honoured ? 3 : 0))
+            #expect(outcome.inFlightResent == 0)
+            #expect(simulator.stats.messages == (honoured ? 5 : 4))  // nobody got it twice; all got it when honoured
+            #expect(simulator.stats.duplicates == (honoured ? 2 : 0))  // the gateway recognised the two it had
+            let figures = try await fixture.store.figures(campaign: "unsure")
+            #expect(figures.total.accepted == (honoured ? 5 : 2))
+            #expect(figures.total.unknown == (honoured ? 0 : 3))
+            let counts = try await fixture.store.sendCounts(since: now + -60, excluding: nil)
+            #expect(counts.count == 5 && counts.values.allSatisfy { $0 == 1 })  // each counts once against the cap
+        }
+    }
+
     @Test func receiptsSettleTheCampaignAndAnUnsubscribeHoldsTheNextOne() async throws {
         let folder = CampaignFixture.newFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -87,6 +87,27 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(try await reopened.sendCounts(since: Timestamp(secondsSince1970: 101), excluding: nil).isEmpty)
     }
 
+    @Test func unknownMessagesOpenAgainOnlyOnTheGivenGatewaysAndLeaveTheLedgerUntilRecorded() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(campaign: "c1", messages: (1...3).map { entry($0) }, skipped: [])
+        var elsewhere = submit(3, .unknown)
+        elsewhere.gateway = "other"
+        try await store.record([submit(1, .unknown), submit(2, .accepted, id: "g-2"), elsewhere])
+        let since = Timestamp(secondsSince1970: 50)
+        #expect(try await store.sendCounts(since: since, excluding: nil).count == 3)
+
+        #expect(try await store.reopenUnknown(campaign: "c1", gateways: ["primary"]) == ["c1-1"])
+        let unfinished = try await store.unfinished(
+            campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 0, limit: 10)
+        #expect(unfinished.map(\.id) == ["c1-1"] && unfinished.map(\.state) == [.submitting])
+        #expect(try await store.sendCounts(since: since, excluding: nil).count == 2)  // withdrawn until answered
+        try await store.record([submit(1, .accepted, id: "g-1")])
+        #expect(try await store.sendCounts(since: since, excluding: nil).count == 3)
+        #expect(try await store.figures(campaign: "c1").total.unknown == 1)  // the other gateway's stays unknown
+        #expect(try await store.reopenUnknown(campaign: "c1", gateways: ["primary"]).isEmpty)
+    }
+
     @Test func aRowKeepsItsFirstDecisionAndCountsOnceInTheFunnel() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
