@@ -5,6 +5,8 @@
 #   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1)
 #   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
 #                                                   report by thread, library and symbol goes to REPORT
+#   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
+#                                                   journal's size per message
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -29,11 +31,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=""
 profile=""
+memory=""
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
 if [[ ${1:-} == --perf ]]; then
   [[ -n ${2:-} ]] || { echo "usage: $0 --perf REPORT [N]" >&2; exit 2; }
   profile=$(realpath -m "$2"); quick=1; shift 2
 fi
+if [[ ${1:-} == --memory ]]; then memory=1; quick=1; shift; fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
 suppressed=1000000
@@ -132,18 +136,6 @@ CONF
 mkdir -p "$work/base"
 write_config "$work/base/sparrow.yaml" "http://127.0.0.1:1/unused"
 "$sparrow" suppress import --config "$work/base/sparrow.yaml" "$work/suppressed.txt" >&2
-
-# Sparrow's request bodies, byte for byte: one send to gateway-sim with --body-log.
-start_sim --body-log "$work/bodies.txt"
-mkdir -p "$work/capture"
-cp "$work/base/store.sqlite" "$work/capture/"
-write_config "$work/capture/sparrow.yaml" "http://127.0.0.1:$sim_port/v1/sms"
-"$sparrow" send --config "$work/capture/sparrow.yaml" --template "$work/template.mustache" --now "$now" \
-  --campaign bench --rejects "$work/capture/rejects.jsonl" <"$work/recipients.csv" >/dev/null 2>"$work/capture.log" ||
-  { cat "$work/capture.log" >&2; exit 1; }
-captured=$(wc -l <"$work/bodies.txt")
-((captured == total)) || { echo "captured $captured bodies for $total recipients" >&2; cat "$work/capture.log" >&2; exit 1; }
-stop_sim
 
 bench_start_nginx "$inflight"
 nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
@@ -248,6 +240,26 @@ if [[ -n $profile ]]; then
   echo "profile: $profile"
   exit 0
 fi
+if [[ -n $memory ]]; then
+  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  size() { du -cb "$1"/store.sqlite* | tail -n 1 | cut -f 1; }
+  journal=$(($(size "$work/run") - $(size "$work/base")))
+  echo "journal: $((journal / total)) bytes per message ($((journal / 1048576)) MiB for $total messages)"
+  exit 0
+fi
+
+# Sparrow's request bodies, byte for byte: one send to gateway-sim with --body-log.
+start_sim --body-log "$work/bodies.txt"
+mkdir -p "$work/capture"
+cp "$work/base/store.sqlite" "$work/capture/"
+write_config "$work/capture/sparrow.yaml" "http://127.0.0.1:$sim_port/v1/sms"
+"$sparrow" send --config "$work/capture/sparrow.yaml" --template "$work/template.mustache" --now "$now" \
+  --campaign bench --rejects "$work/capture/rejects.jsonl" <"$work/recipients.csv" >/dev/null 2>"$work/capture.log" ||
+  { cat "$work/capture.log" >&2; exit 1; }
+captured=$(wc -l <"$work/bodies.txt")
+((captured == total)) || { echo "captured $captured bodies for $total recipients" >&2; cat "$work/capture.log" >&2; exit 1; }
+stop_sim
+
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
   measure nginx C "$total" /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
