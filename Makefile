@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T04:30:00Z
 
-.PHONY: deps build test demo bench-plan benchmarks clean
+.PHONY: deps build test demo bench-plan benchmarks benchmark-check benchmark-thresholds clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -36,6 +36,18 @@ bench-plan: build
 
 benchmarks: deps
 	cd Benchmarks && $(SWIFT) build -c release
+
+# Runs the package-benchmark suites for their malloc counts only (exact, unlike times on a shared machine) and fails
+# when one is above its p90 in Benchmarks/Thresholds/. Fewer mallocs pass, with a reminder to lower the thresholds.
+benchmark-check: benchmarks
+	@cd Benchmarks && status=0 && \
+	  $(SWIFT) package --disable-sandbox benchmark thresholds check --metric mallocCountTotal || status=$$?; \
+	  if [ $$status = 4 ]; then echo "fewer mallocs than Benchmarks/Thresholds/: lower them with make benchmark-thresholds"; \
+	  elif [ $$status != 0 ]; then exit $$status; fi
+
+benchmark-thresholds: benchmarks
+	cd Benchmarks && $(SWIFT) package --disable-sandbox --allow-writing-to-package-directory \
+	  benchmark thresholds update --metric mallocCountTotal
 
 clean:
 	rm -rf .build Benchmarks/.build out state

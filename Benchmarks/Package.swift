@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SparrowCore", package: "sparrow"),
                 .product(name: "SparrowConfig", package: "sparrow"),
+                .product(name: "SparrowStore", package: "sparrow"),
             ],
             path: "SparrowBenchmarks",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")],
