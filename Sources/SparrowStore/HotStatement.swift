@@ -6,7 +6,7 @@ import GRDBSQLite
 /// GRDB boxes every argument in a `DatabaseValue` and a row in a `Row`, which cost more than SQLite's own work for
 /// the journal's few hot statements (a message's insert, its answer, its send). The statement is GRDB's cached one,
 /// so GRDB still prepares and finalizes it; it is used only inside a write or read closure, on that connection's
-/// queue, and always left reset.
+/// queue, and always left reset: after a failed step too, which SQLite allows to run again.
 struct HotStatement {
     private let statement: Statement
     private let db: Database
@@ -54,7 +54,7 @@ struct HotStatement {
             index += 1
             var value = value
             value.withUTF8 { bytes in
-                // An empty string's buffer may have no address; SQLite reads NULL as NULL, not as "".
+                // SQLite binds a null pointer as NULL: an empty string needs an address of its own.
                 let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
                 _ = sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
             }
