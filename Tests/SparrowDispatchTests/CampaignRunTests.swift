@@ -187,20 +187,9 @@ func number(_ text: String) -> PhoneNumber {
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
-            let now = Timestamp(rfc3339: Self.noon)!
-            let entries = (2...6).map { line in
-                JournalEntry(
-                    id: "crashed-\(line)", campaign: "crashed", line: line, to: "+861390000100\(line)", carrier: nil,
-                    gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: now, state: .ready)
-            }
             // As a crash leaves them: three messages marked as submitting, their requests gone, the answers lost.
-            try await fixture.store.beginCampaign(id: "crashed", template: "您好", at: now)
-            _ = try await fixture.store.journal(campaign: "crashed", messages: entries, skipped: [])
+            let entries = try await fixture.journalFive("crashed", reached: 3, transport: transport)
             try await fixture.store.markSubmitting(entries.prefix(3).map { ($0.id, "primary") })
-            let client = GatewayClient(gateways: fixture.configuration.gateways, transport: transport)
-            for entry in entries.prefix(3) {
-                _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
-            }
 
             let outcome = try await fixture.run("crashed", csv: nil, now: Self.noon, transport: transport)
             #expect(outcome.inFlightResent == (honoured ? 3 : 0))
@@ -221,20 +210,10 @@ func number(_ text: String) -> PhoneNumber {
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
-            let now = Timestamp(rfc3339: Self.noon)!
-            let entries = (2...6).map { line in
-                JournalEntry(
-                    id: "unsure-\(line)", campaign: "unsure", line: line, to: "+861390000100\(line)", carrier: nil,
-                    gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: now, state: .ready)
-            }
             // As an earlier run left them: three messages whose attempts all failed, one of them after the request
             // left; the gateway took two of them, and nobody knows.
-            try await fixture.store.beginCampaign(id: "unsure", template: "您好", at: now)
-            _ = try await fixture.store.journal(campaign: "unsure", messages: entries, skipped: [])
-            let client = GatewayClient(gateways: fixture.configuration.gateways, transport: transport)
-            for entry in entries.prefix(2) {
-                _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
-            }
+            let now = Timestamp(rfc3339: Self.noon)!
+            let entries = try await fixture.journalFive("unsure", reached: 2, transport: transport)
             try await fixture.store.record(
                 entries.prefix(3).map {
                     SubmitRecord(
@@ -323,5 +302,25 @@ func number(_ text: String) -> PhoneNumber {
             #expect(morning.nextRelease == nil)
             #expect(simulator.stats.messages == 3)
         }
+    }
+}
+
+extension CampaignFixture {
+    /// Journals five ready messages of `campaign` (lines 2…6) at noon, and hands the first `reached` of them to the
+    /// gateway straight through a client, as an earlier run did before it lost their answers.
+    func journalFive(_ campaign: String, reached: Int, transport: CurlTransport) async throws -> [JournalEntry] {
+        let now = Timestamp(rfc3339: CampaignRunTests.noon)!
+        let entries = (2...6).map { line in
+            JournalEntry(
+                id: "\(campaign)-\(line)", campaign: campaign, line: line, to: "+861390000100\(line)", carrier: nil,
+                gateway: "primary", text: "您好", segments: 1, throttleUnits: 1, cost: 0, sendAt: now, state: .ready)
+        }
+        try await store.beginCampaign(id: campaign, template: "您好", at: now)
+        _ = try await store.journal(campaign: campaign, messages: entries, skipped: [])
+        let client = GatewayClient(gateways: configuration.gateways, transport: transport)
+        for entry in entries.prefix(reached) {
+            _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
+        }
+        return entries
     }
 }
