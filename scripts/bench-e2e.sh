@@ -66,18 +66,11 @@ start_sim() {
   cat "$work/sim.log" >&2
   return 1
 }
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM HUP
+stop_processes() {
   stop_sim
   kannel_stop
-  bench_cleanup
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+bench_on_exit stop_processes
 
 bench_install nginx-light kannel curl libcurl4-openssl-dev gcc bc
 [[ -z $profile ]] || bench_install linux-perf

@@ -31,20 +31,13 @@ done
 work=$(mktemp -d /tmp/bench-transport.XXXXXX)
 source scripts/lib/bench.sh
 client_pid=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM HUP
+stop_client() {
   if [[ -n $client_pid ]] && kill -0 "$client_pid" 2>/dev/null; then
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
   fi
-  bench_cleanup
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+bench_on_exit stop_client
 
 bench_install nginx-light curl
 

@@ -34,16 +34,10 @@ max_attempts=8
 work=$(mktemp -d /tmp/soak-faults.XXXXXX)
 source scripts/lib/bench.sh
 pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM HUP
+stop_simulators() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  bench_cleanup
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_simulators
 
 bench_build_sparrow
 primary_port=$(bench_free_port)

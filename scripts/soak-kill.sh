@@ -29,17 +29,11 @@ work=$(mktemp -d /tmp/soak-kill.XXXXXX)
 source scripts/lib/bench.sh
 sim_pid=""
 run_pid=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM HUP
+stop_processes() {
   [[ -n $run_pid ]] && kill -KILL "$run_pid" 2>/dev/null || true
   [[ -n $sim_pid ]] && { kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
-  bench_cleanup
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit stop_processes
 
 bench_build_sparrow
 

@@ -1,6 +1,6 @@
 # Shared by the bench-*.sh and soak-*.sh scripts: installing Debian packages without starting their services, nginx on a free
 # loopback port as a neutral gateway, and the CPU counters that tell a disturbed run. Source it after setting
-# `work` (a temporary directory the script removes) and call `bench_cleanup` from the script's EXIT trap.
+# `work` (a temporary directory the script removes) and call `bench_on_exit`.
 
 bench_nginx_pid=""
 bench_nginx_worker=""
@@ -126,6 +126,24 @@ bench_wait_for_quiet() {
     (((after - before) * 100 < ticks * 50)) && return 0
     waited=$((waited + 1))
   done
+}
+
+# bench_on_exit STOP: when the script exits, or on Ctrl-C, SIGTERM or SIGHUP, runs STOP (a function stopping the
+# script's own processes), then `bench_cleanup`, and exits with the script's status.
+bench_on_exit() {
+  bench_stop_hook=$1
+  trap bench_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+}
+
+bench_exit() {
+  local status=$?
+  trap - EXIT INT TERM HUP
+  "$bench_stop_hook" || true  # stopping what has already stopped is not a failure
+  bench_cleanup
+  exit "$status"
 }
 
 bench_cleanup() {
