@@ -110,7 +110,9 @@ public struct CampaignRun: Sendable {
         let reading = Task.detached {
             try await runOnOwnThread {
                 defer { decided.close() }
-                return try reader.run(input: descriptor, onRead: { progress.read(bytes: $0) }) { rows in
+                // The journal finds duplicates (`CampaignStore.journal`).
+                let onRead: @Sendable (Int) -> Void = { progress.read(bytes: $0) }
+                return try reader.run(input: descriptor, findingDuplicates: false, onRead: onRead) { rows in
                     guard Self.blockingPut(rows, into: decided) else { throw StoppedReading() }
                 }
             }

@@ -44,7 +44,7 @@ public struct PlanRun: Sendable {
     public func run(input descriptor: Int32, output: FileDescriptorOutput) throws -> PlanSummary {
         var json = JSONWriter()
         var lines = PlanLine()
-        let summary = try run(input: descriptor) { rows in
+        let summary = try run(input: descriptor, findingDuplicates: true) { rows in
             json.reset()
             for row in rows {
                 switch row {
@@ -62,11 +62,14 @@ public struct PlanRun: Sendable {
     /// Decides every row read from `input` and hands them to `decided` a batch at a time, in input order, writing
     /// rejected rows to the rejects file. Reading, planning (on `options.workers` threads) and deciding overlap,
     /// in bounded memory; `decided` runs on the calling thread and may block to hold the input back.
+    /// - Parameter findingDuplicates: whether a row whose number came earlier is decided `duplicate` here, from a
+    ///   set of every number read (`plan`). `send` leaves duplicates to its journal, which finds them without holding
+    ///   every number in memory.
     /// - Returns: the totals.
     /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes, and whatever
     ///   `decided` throws (which stops reading).
     public func run(
-        input descriptor: Int32, onRead: @escaping @Sendable (_ bytes: Int) -> Void = { _ in },
+        input descriptor: Int32, findingDuplicates: Bool, onRead: @escaping @Sendable (_ bytes: Int) -> Void = { _ in },
         decided: ([DecidedRow]) throws -> Void
     ) throws -> PlanSummary {
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
@@ -118,7 +121,7 @@ public struct PlanRun: Sendable {
                         if let refusal = contacts.refusal(for: message.number) {
                             summary.add(refusal)
                             rows.append(.message(message, refusal))
-                        } else if duplicates.isDuplicate(message.number) {
+                        } else if findingDuplicates, duplicates.isDuplicate(message.number) {
                             summary.add(.duplicate)
                             rows.append(.message(message, .duplicate))
                         } else {

@@ -41,3 +41,32 @@ public struct CampaignFigures: Sendable, Hashable {
 
     public init() {}
 }
+
+extension CampaignFigures {
+    /// One of the funnels: the total, a carrier's or a gateway's.
+    enum Slice: Hashable {
+        case total, carrier(String), gateway(String)
+
+        /// The three slices a message of `carrier` sent through `gateway` counts in.
+        static func of(carrier: String?, gateway: String?) -> [Slice] {
+            [.total, .carrier(carrier ?? ""), .gateway(gateway ?? "")]
+        }
+    }
+
+    subscript(slice: Slice) -> Funnel {
+        get {
+            switch slice {
+            case .total: total
+            case .carrier(let carrier): byCarrier[carrier, default: Funnel()]
+            case .gateway(let gateway): byGateway[gateway, default: Funnel()]
+            }
+        }
+        set {
+            switch slice {
+            case .total: total = newValue
+            case .carrier(let carrier): byCarrier[carrier] = newValue
+            case .gateway(let gateway): byGateway[gateway] = newValue
+            }
+        }
+    }
+}

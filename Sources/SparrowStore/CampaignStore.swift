@@ -59,6 +59,11 @@ public struct SkippedRow: Sendable, Hashable {
     }
 }
 
+extension JournalEntry {
+    /// The skipped row of a message whose number has a message in the campaign already.
+    var duplicate: SkippedRow { SkippedRow(line: line, status: .duplicate, carrier: carrier, gateway: gateway) }
+}
+
 /// What the gateway made of a submit.
 public struct SubmitRecord: Sendable, Hashable {
     public var id: String
@@ -125,8 +130,10 @@ public protocol CampaignStore: Sendable {
     func finishInput(campaign: String, lines: Int) async throws
 
     /// Journals a batch of decided rows in one transaction, before any of it is submitted. A row journaled before (a
-    /// resumed campaign read again) keeps its first decision.
-    /// - Returns: the state each of `messages` has now, in order; nil where the row was first decided as skipped.
+    /// resumed campaign read again) keeps its first decision. A message to a number that has one in the campaign
+    /// already (at an earlier line) is skipped as a duplicate: the store, not the reader's memory, knows every number.
+    /// - Returns: the state each of `messages` has now, in order; nil where the row was first decided as skipped or
+    ///   is a duplicate.
     /// - Throws: `InputMismatch` when a message was journaled at one of these lines for another number.
     func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?]
     /// Holds messages not yet sent until `sendAt` (quiet hours began before they could go).
@@ -161,7 +168,8 @@ public protocol CampaignStore: Sendable {
     /// Every suppressed number as its E.164 value, ascending: compact to hold in memory during a campaign.
     func suppressedNumbers() async throws -> [UInt64]
 
-    /// Counts, per number, the sends at or after `since` (the frequency cap's window), other campaigns' only when
-    /// `excluding` names one (a resumed campaign does not cap itself).
-    func sendCounts(since: Timestamp, excluding campaign: String?) async throws -> [UInt64: Int]
+    /// The numbers, as E.164 values ascending, with at least `sends` sends at or after `since` (the frequency cap
+    /// and its window), counting other campaigns' sends only when `excluding` names one (a resumed campaign does not
+    /// cap itself).
+    func cappedNumbers(since: Timestamp, excluding campaign: String?, sends: Int) async throws -> [UInt64]
 }

@@ -120,6 +120,11 @@ public final class SQLiteStore: CampaignStore {
         migrator.registerMigration("v7: unknown messages sent again to gateways that honour keys") { db in
             try db.execute(sql: "CREATE INDEX message_unknown ON message (campaignID) WHERE state = 'unknown'")
         }
+        migrator.registerMigration("v8: duplicates found by the journal, in bounded memory") { db in
+            // A number is journaled once per campaign: a later row with it is the row's duplicate.
+            try db.create(
+                index: "message_campaign_recipient", on: "message", columns: ["campaignID", "recipient"], unique: true)
+        }
         return migrator
     }()
 
@@ -174,6 +179,7 @@ public final class SQLiteStore: CampaignStore {
             let current = try db.cachedStatement(sql: "SELECT id, state FROM message WHERE campaignID = ? AND line = ?")
             var states: [MessageState?] = []
             states.reserveCapacity(messages.count)
+            var skipped = skipped
             for entry in messages {
                 let inserted: Bool
                 if entry.line > journaled {
@@ -204,11 +210,15 @@ public final class SQLiteStore: CampaignStore {
                 }
                 if inserted {
                     states.append(entry.state)
+                } else if entry.line > journaled {
+                    states.append(nil)  // the unique (campaign, recipient) index: the number has a message already
+                    skipped.append(entry.duplicate)
                 } else if let row = try Row.fetchOne(current, arguments: [entry.campaign, entry.line]) {
                     guard row["id"] as String == entry.id else { throw InputMismatch(line: entry.line) }
                     states.append(MessageState(rawValue: row["state"]))
                 } else {
-                    states.append(nil)  // first decided as skipped
+                    states.append(nil)  // first decided as skipped, or a duplicate (its skipped row is kept once)
+                    skipped.append(entry.duplicate)
                 }
             }
             let skip = try db.cachedStatement(
@@ -456,10 +466,9 @@ public final class SQLiteStore: CampaignStore {
         try await pool.read { db in
             var figures = CampaignFigures()
             func add(carrier: String?, gateway: String?, _ change: (inout Funnel) -> Void) {
-                change(&figures.total)
-                change(&figures.byCarrier[carrier ?? "", default: Funnel()])
-                change(&figures.byGateway[gateway ?? "", default: Funnel()])
+                for slice in CampaignFigures.Slice.of(carrier: carrier, gateway: gateway) { change(&figures[slice]) }
             }
+            var timed: [CampaignFigures.Slice: Int] = [:]  // messages with a submit latency
             for row in try Row.fetchAll(
                 db,
                 sql: """
@@ -482,11 +491,14 @@ public final class SQLiteStore: CampaignStore {
                 db,
                 sql: """
                     SELECT carrier, gateway, state, attempts > 0 AS sent, COUNT(*) AS count, SUM(segments) AS segments,
-                        SUM(cost) AS cost
+                        SUM(cost) AS cost, COUNT(latencyMicroseconds) AS timed
                     FROM message WHERE campaignID = ? GROUP BY carrier, gateway, state, sent
                     """, arguments: [campaign])
             {
                 let count: Int = row["count"]
+                for slice in CampaignFigures.Slice.of(carrier: row["carrier"], gateway: row["gateway"]) {
+                    timed[slice, default: 0] += row["timed"] as Int
+                }
                 let state = MessageState(rawValue: row["state"]) ?? .ready
                 let sent: Bool = row["sent"]
                 add(carrier: row["carrier"], gateway: row["gateway"]) { funnel in
@@ -509,40 +521,38 @@ public final class SQLiteStore: CampaignStore {
                     }
                 }
             }
-            try Self.addLatencies(to: &figures.total, db, campaign: campaign, column: nil, value: nil)
-            for carrier in Array(figures.byCarrier.keys) {
-                try Self.addLatencies(to: &figures.byCarrier[carrier]!, db, campaign: campaign, column: "carrier", value: carrier)
-            }
-            for gateway in Array(figures.byGateway.keys) {
-                try Self.addLatencies(to: &figures.byGateway[gateway]!, db, campaign: campaign, column: "gateway", value: gateway)
-            }
+            try Self.addLatencies(to: &figures, timed: timed, db, campaign: campaign)
             return figures
         }
     }
 
-    /// Submit latency p50 and p99 (nearest rank) of one slice, sorted once by SQLite rather than held in memory.
+    /// Submit latency p50 and p99 (nearest rank) of every slice, `timed` messages each, in one pass over the
+    /// campaign's latencies in ascending order, counted per latency and slice by SQLite (which sorts on disk rather
+    /// than in memory).
     private static func addLatencies(
-        to funnel: inout Funnel, _ db: Database, campaign: String, column: String?, value: String?
+        to figures: inout CampaignFigures, timed: [CampaignFigures.Slice: Int], _ db: Database, campaign: String
     ) throws {
-        let slice = column.map { " AND IFNULL(\($0), '') = ?" } ?? ""
-        var arguments: StatementArguments = [campaign]
-        if let value { arguments += [value] }
-        // Nearest rank, 1-based: ceil(p × count), in integers.
-        let rows = try Row.fetchAll(
+        var seen: [CampaignFigures.Slice: Int] = [:]
+        let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT latency, rank, count FROM (
-                    SELECT latencyMicroseconds AS latency, COUNT(*) OVER () AS count,
-                        ROW_NUMBER() OVER (ORDER BY latencyMicroseconds) AS rank
-                    FROM message WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL\(slice))
-                WHERE rank IN ((count + 1) / 2, (99 * count + 99) / 100)
+                SELECT latencyMicroseconds AS latency, carrier, gateway, COUNT(*) AS count FROM message
+                WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL
+                GROUP BY latencyMicroseconds, carrier, gateway ORDER BY latencyMicroseconds
                 """,
-            arguments: arguments)
-        for row in rows {
-            let (rank, count): (Int, Int) = (row["rank"], row["count"])
+            arguments: [campaign])
+        while let row = try rows.next() {
             let latency = Duration.microseconds(row["latency"] as Int64)
-            if rank == (count + 1) / 2 { funnel.latencyP50 = latency }
-            if rank == (99 * count + 99) / 100 { funnel.latencyP99 = latency }
+            for slice in CampaignFigures.Slice.of(carrier: row["carrier"], gateway: row["gateway"]) {
+                let count = timed[slice, default: 0]
+                let before = seen[slice, default: 0]
+                let after = before + (row["count"] as Int)
+                seen[slice] = after
+                // Nearest rank, 1-based: ceil(p × count), in integers.
+                let reached = { (rank: Int) in before < rank && rank <= after }
+                if reached((count + 1) / 2) { figures[slice].latencyP50 = latency }
+                if reached((99 * count + 99) / 100) { figures[slice].latencyP99 = latency }
+            }
         }
     }
 
@@ -567,20 +577,16 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    public func sendCounts(since: Timestamp, excluding campaign: String?) async throws -> [UInt64: Int] {
+    public func cappedNumbers(since: Timestamp, excluding campaign: String?, sends: Int) async throws -> [UInt64] {
         try await pool.read { db in
-            var counts: [UInt64: Int] = [:]
-            let rows = try Row.fetchCursor(
+            try Int64.fetchAll(
                 db,
                 sql: """
-                    SELECT number, COUNT(*) AS count FROM send WHERE sentAt >= ? AND IFNULL(campaignID, '') != ?
-                    GROUP BY number
+                    SELECT number FROM send WHERE sentAt >= ? AND IFNULL(campaignID, '') != ?
+                    GROUP BY number HAVING COUNT(*) >= ? ORDER BY number
                     """,
-                arguments: [since.secondsSince1970, campaign ?? ""])
-            while let row = try rows.next() {
-                counts[UInt64(row["number"] as Int64)] = row["count"]
-            }
-            return counts
+                arguments: [since.secondsSince1970, campaign ?? "", sends]
+            ).map { UInt64($0) }
         }
     }
 }

@@ -126,11 +126,11 @@ struct Plan: AsyncParsableCommand {
     ) async throws -> ContactPolicy {
         guard let store else { return ContactPolicy() }
         do {
-            var policy = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
+            var policy = ContactPolicy(suppressed: NumberSet(try await store.suppressedNumbers()))
             if let cap = configuration.frequencyCap {
-                policy.cap = cap.max
-                policy.recentSends = try await store.sendCounts(
-                    since: now + -Int64(cap.window / .seconds(1)), excluding: campaign)
+                policy.capped = NumberSet(
+                    try await store.cappedNumbers(
+                        since: now + -Int64(cap.window / .seconds(1)), excluding: campaign, sends: cap.max))
             }
             return policy
         } catch {

@@ -120,11 +120,11 @@ struct FixedZones: ZoneRulesProvider {
     }
 }
 
-@Suite struct SuppressionListTests {
+@Suite struct NumberSetTests {
     @Test func findsExactlyTheListedNumbers() throws {
         var generator = SplitMix64(seed: 9)
         let listed = (0..<5000).map { _ in 8_613_000_000_000 + generator.next() % 1_000_000_000 }
-        let list = SuppressionList(listed.shuffled(using: &generator))
+        let list = NumberSet(listed.shuffled(using: &generator))
         let set = Set(listed)
         for _ in 0..<20_000 {
             let value = 8_613_000_000_000 + generator.next() % 1_000_000_000

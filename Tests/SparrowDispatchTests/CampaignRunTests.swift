@@ -66,9 +66,9 @@ struct CampaignFixture {
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
             clock: CampaignClock(origin: instant), progress: progress, stop: stop)
         guard let csv else { return try await run.run(reading: nil) }
-        var contacts = ContactPolicy(suppressed: SuppressionList(try await store.suppressedNumbers()))
-        contacts.cap = 1
-        contacts.recentSends = try await store.sendCounts(since: instant + -86_400, excluding: campaign)
+        let contacts = ContactPolicy(
+            suppressed: NumberSet(try await store.suppressedNumbers()),
+            capped: NumberSet(try await store.cappedNumbers(since: instant + -86_400, excluding: campaign, sends: 1)))
         let reader = PlanRun(
             settings: configuration.planSettings(template: try MessageTemplate(template)),
             options: .init(
@@ -229,8 +229,9 @@ func number(_ text: String) -> PhoneNumber {
             let figures = try await fixture.store.figures(campaign: "unsure")
             #expect(figures.total.accepted == (honoured ? 5 : 2))
             #expect(figures.total.unknown == (honoured ? 0 : 3))
-            let counts = try await fixture.store.sendCounts(since: now + -60, excluding: nil)
-            #expect(counts.count == 5 && counts.values.allSatisfy { $0 == 1 })  // each counts once against the cap
+            // Each counts once against the cap.
+            #expect(try await fixture.store.cappedNumbers(since: now + -60, excluding: nil, sends: 1).count == 5)
+            #expect(try await fixture.store.cappedNumbers(since: now + -60, excluding: nil, sends: 2).isEmpty)
         }
     }
 

@@ -82,9 +82,21 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.suppressedNumbers() == [16_502_530_000, 8_613_800_138_000])
         let since = Timestamp(secondsSince1970: 50)
-        #expect(try await reopened.sendCounts(since: since, excluding: nil) == [8_613_800_138_011: 1])
-        #expect(try await reopened.sendCounts(since: since, excluding: "c1").isEmpty)  // a campaign never caps itself
-        #expect(try await reopened.sendCounts(since: Timestamp(secondsSince1970: 101), excluding: nil).isEmpty)
+        #expect(try await reopened.cappedNumbers(since: since, excluding: nil, sends: 1) == [8_613_800_138_011])
+        #expect(try await reopened.cappedNumbers(since: since, excluding: nil, sends: 2).isEmpty)
+        // A campaign never caps itself.
+        #expect(try await reopened.cappedNumbers(since: since, excluding: "c1", sends: 1).isEmpty)
+        #expect(try await reopened.cappedNumbers(since: Timestamp(secondsSince1970: 101), excluding: nil, sends: 1).isEmpty)
+        // A second campaign's send to the number: two within the window.
+        var again = entry(1)
+        (again.id, again.campaign) = ("c2-1", "c2")
+        try await reopened.beginCampaign(id: "c2", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await reopened.journal(campaign: "c2", messages: [again], skipped: [])
+        var answer = submit(1, .accepted, id: "g-2")
+        answer.id = "c2-1"
+        try await reopened.record([answer])
+        #expect(try await reopened.cappedNumbers(since: since, excluding: nil, sends: 2) == [8_613_800_138_011])
+        #expect(try await reopened.cappedNumbers(since: since, excluding: "c2", sends: 2).isEmpty)
     }
 
     @Test func unknownMessagesOpenAgainOnlyOnTheGivenGatewaysAndLeaveTheLedgerUntilRecorded() async throws {
@@ -95,15 +107,15 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         elsewhere.gateway = "other"
         try await store.record([submit(1, .unknown), submit(2, .accepted, id: "g-2"), elsewhere])
         let since = Timestamp(secondsSince1970: 50)
-        #expect(try await store.sendCounts(since: since, excluding: nil).count == 3)
+        #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 3)
 
         #expect(try await store.reopenUnknown(campaign: "c1", gateways: ["primary"]) == ["c1-1"])
         let unfinished = try await store.unfinished(
             campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 0, limit: 10)
         #expect(unfinished.map(\.id) == ["c1-1"] && unfinished.map(\.state) == [.submitting])
-        #expect(try await store.sendCounts(since: since, excluding: nil).count == 2)  // withdrawn until answered
+        #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 2)  // withdrawn until answered
         try await store.record([submit(1, .accepted, id: "g-1")])
-        #expect(try await store.sendCounts(since: since, excluding: nil).count == 3)
+        #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 3)
         #expect(try await store.figures(campaign: "c1").total.unknown == 1)  // the other gateway's stays unknown
         #expect(try await store.reopenUnknown(campaign: "c1", gateways: ["primary"]).isEmpty)
     }
@@ -130,6 +142,30 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(try await store.campaign(id: "c1")?.inputLines == nil)
         try await store.finishInput(campaign: "c1", lines: 4)
         #expect(try await store.campaign(id: "c1")?.inputLines == 4)
+    }
+
+    @Test func aNumberGetsOneMessagePerCampaignAndLaterRowsWithItAreDuplicates() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        func sameNumber(_ line: Int, as first: Int, campaign: String = "c1") -> JournalEntry {
+            var message = entry(line)
+            (message.id, message.campaign, message.to) = ("\(campaign)-\(line)", campaign, entry(first).to)
+            return message
+        }
+        // Within a batch, and across batches (line 4 repeats line 1).
+        #expect(try await store.journal(campaign: "c1", messages: [entry(1), sameNumber(2, as: 1), entry(3)], skipped: []) == [.ready, nil, .ready])
+        #expect(try await store.journal(campaign: "c1", messages: [sameNumber(4, as: 1)], skipped: []) == [nil])
+        // Read again (resume): every row keeps its first decision, and counts once.
+        let again = try await store.journal(
+            campaign: "c1", messages: [entry(1), sameNumber(2, as: 1), entry(3), sameNumber(4, as: 1)], skipped: [])
+        #expect(again == [.ready, nil, .ready, nil])
+        var expected = Funnel()
+        (expected.targeted, expected.duplicate, expected.pending) = (4, 2, 2)
+        #expect(try await store.figures(campaign: "c1").total == expected)
+        #expect(try await store.figures(campaign: "c1").byCarrier["china-mobile"]?.duplicate == 2)
+        // Another campaign may message the number.
+        try await store.beginCampaign(id: "c2", template: "hi", at: Timestamp(secondsSince1970: 0))
+        #expect(try await store.journal(campaign: "c2", messages: [sameNumber(1, as: 1, campaign: "c2")], skipped: []) == [.ready])
     }
 
     @Test(arguments: [
@@ -210,6 +246,32 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(figures.total.latencyP50 == .milliseconds(p50))
         #expect(figures.total.latencyP99 == .milliseconds(p99))
         #expect(figures.byGateway["primary"]?.latencyP99 == .milliseconds(p99))
+    }
+
+    @Test func latencyPercentilesOfEverySliceCountEqualLatenciesOneByOne() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        // Lines 1–6 on china-mobile, all at 5 ms; lines 7–10 on china-unicom at 1, 2, 3 and 40 ms.
+        let latencies = [5, 5, 5, 5, 5, 5, 1, 2, 3, 40]
+        _ = try await store.journal(
+            campaign: "c1",
+            messages: (1...10).map { line in
+                var message = entry(line)
+                message.carrier = line <= 6 ? "china-mobile" : "china-unicom"
+                return message
+            }, skipped: [])
+        try await store.record(
+            (1...10).map { line in
+                var record = submit(line, .accepted, id: "g-\(line)")
+                record.latency = .milliseconds(latencies[line - 1])
+                return record
+            })
+        let figures = try await store.figures(campaign: "c1")
+        #expect(figures.total.latencyP50 == .milliseconds(5) && figures.total.latencyP99 == .milliseconds(40))
+        let mobile = figures.byCarrier["china-mobile"], unicom = figures.byCarrier["china-unicom"]
+        #expect(mobile?.latencyP50 == .milliseconds(5) && mobile?.latencyP99 == .milliseconds(5))
+        #expect(unicom?.latencyP50 == .milliseconds(2) && unicom?.latencyP99 == .milliseconds(40))
+        #expect(figures.byGateway["primary"]?.latencyP50 == .milliseconds(5))
     }
 
     @Test func anUnwritableFolderIsAClearError() {

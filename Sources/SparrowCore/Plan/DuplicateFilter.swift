@@ -1,5 +1,6 @@
-/// Remembers which numbers a campaign has already planned, so a number is messaged once however often the
-/// input lists it. Numbers are kept as their 64-bit E.164 values.
+/// Remembers which numbers `plan` has read, so that a number is planned once however often the input lists it.
+/// Numbers are kept as their 64-bit E.164 values, so memory grows with the distinct numbers read; `send` finds
+/// duplicates through its journal instead.
 public struct DuplicateFilter: Sendable {
     private var seen: Set<UInt64> = []
 

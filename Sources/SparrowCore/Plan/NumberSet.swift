@@ -1,6 +1,6 @@
-/// The unsubscribed numbers of a campaign, held in memory as one sorted array of E.164 values: 8 bytes a number,
-/// looked up by binary search.
-public struct SuppressionList: Sendable {
+/// A set of numbers held in memory as one sorted array of E.164 values: 8 bytes a number, looked up by binary
+/// search. A campaign holds its unsubscribed and its capped numbers so.
+public struct NumberSet: Sendable {
     private let numbers: [UInt64]
 
     /// - Parameter numbers: E.164 values; sorted here unless already ascending (as the store returns them).
