@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // glibc's malloc tuning (`mallopt`), which its Swift module leaves out.
+        .systemLibrary(name: "CMalloc"),
         // HTTP to the gateways: one curl multi handle on a thread of its own.
         .target(
             name: "SparrowTransport",
@@ -116,6 +118,7 @@ let package = Package(
                 "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowReceipts",
                 "SparrowServing", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .target(name: "CMalloc", condition: .when(platforms: [.linux])),
             ]
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),

@@ -16,6 +16,7 @@ struct Sparrow: AsyncParsableCommand {
         ])
 
     static func main() async {
+        MallocArenas.limit()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
