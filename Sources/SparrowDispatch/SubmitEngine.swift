@@ -81,15 +81,18 @@ final class SubmitEngine: Sendable {
 
     /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed
     /// first (a message already in flight in an earlier run keeps its gateway), then journaled as submitting to
-    /// that gateway, then sent as the window frees up. Groups are at most the window's size, so at most that many
-    /// messages per lane are journaled as submitting before their request goes. A store failure stops the
-    /// campaign: the requests already sent finish and are recorded, nothing more goes, and the error is thrown
-    /// after them.
+    /// that gateway, then sent as the window frees up: each request starts from the answer that freed its permit,
+    /// on the transport's thread, the way a C client's loop does, while the lane journals the next group. Groups
+    /// are at most the window's size, and a lane waits for a group's last request to start before it hands over
+    /// the next, so at most two groups per lane are journaled as submitting before their requests go. A store
+    /// failure stops the campaign: the requests already sent finish and are recorded, nothing more goes, and the
+    /// error is thrown after them.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
         let largestGroup = min(window.limit, 256)
+        var previous: GroupStart?
         for await entries in queue {
             var rest = entries[...]
             while !rest.isEmpty, !stop.isSet {
@@ -114,21 +117,20 @@ final class SubmitEngine: Sendable {
                     stop.set()  // nothing more goes out unjournaled
                     throw error
                 }
-                var next = 0
-                while next < group.count {
-                    // A few permits at least, so that the lane wakes once per few answers, not once per answer.
-                    let wanted = min(group.count - next, max(1, window.limit / 4))
-                    let granted = await window.acquire(atLeast: wanted, upTo: group.count - next)
-                    for (entry, route) in zip(group[next..<next + granted], routes[next..<next + granted]) {
+                await previous?.allStarted()
+                let start = GroupStart(count: group.count)
+                for (entry, route) in zip(group, routes) {
+                    window.acquire {
                         let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
-                        client.submit(message, via: route) { outcome in
+                        self.client.submit(message, via: route) { outcome in
                             recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
                             self.progress.count(outcome)
                             self.window.release()  // last: once every permit is back, every answer is with the recorder
                         }
+                        start.started()
                     }
-                    next += granted
                 }
+                previous = start
             }
         }
     }
@@ -145,6 +147,40 @@ final class SubmitEngine: Sendable {
             return true
         }
         if !postponed.isEmpty { try await store.postpone(postponed) }
+    }
+}
+
+/// Counts a group's requests as they start, for the lane that waits until the last one has.
+private final class GroupStart: Sendable {
+    private struct State {
+        var left: Int
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(left: count))
+    }
+
+    func started() {
+        let waiter = state.withLock { state in
+            state.left -= 1
+            return state.left == 0 ? state.waiter.take() : nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once every request of the group has started.
+    func allStarted() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.left == 0 { return true }
+                state.waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 }
 
