@@ -16,9 +16,9 @@ struct Sparrow: AsyncParsableCommand {
         ])
 
     static func main() async {
-        MallocArenas.limit()
         do {
             var command = try parseAsRoot()
+            if command is Send || command is Resume { MallocArenas.limit() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
