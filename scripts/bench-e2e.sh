@@ -2,7 +2,8 @@
 # `sparrow send` end to end, with everything on, against a bare C libcurl-multi client posting the same bodies to
 # the same gateway, in turns (C S C S …), and the medians and ratios of their rates.
 #
-#   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1)
+#   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1, and
+#                                                   5,000 messages for Kannel)
 #   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
 #                                                   report by thread, library and symbol goes to REPORT
 #   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
@@ -18,12 +19,15 @@
 # second table, `sparrow gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
 # RSS its peak.
 #
+# Sparrow runs once more on nginx with its store on tmpfs (/dev/shm), where a commit's fdatasync costs nothing and
+# nothing reaches a disk: the journal's durability, as a ratio.
+#
 # Then Kannel (scripts/lib/kannel.sh) side by side with Sparrow in three scenarios: short GSM-7, short UCS-2
-# (Chinese) and 3-part GSM-7 messages, N/4 of them (at least 5,000). Sparrow runs as above with the scenario's
-# template; Kannel gets the very texts Sparrow sent (read from Sparrow's store), injected through its `sendsms`
-# interface by the C client (K = 32 GETs in flight), and its HTTP SMSC sends them to the same nginx. Kannel's rate
-# is N over the time from the first injection until nginx has answered every request (one per part); CPU and RSS
-# are both boxes'.
+# (Chinese) and 3-part GSM-7 messages, N/4 of them (at least 5,000; 5,000 with --quick). Sparrow runs as above
+# with the scenario's template; Kannel gets the very texts Sparrow sent (read from Sparrow's store), injected
+# through its `sendsms` interface by the C client (K = 32 GETs in flight), and its HTTP SMSC sends them to the same
+# nginx. Kannel's rate is N over the time from the first injection until nginx has answered every request (one per
+# part); CPU and RSS are both boxes'.
 #
 # Installs nginx-light and kannel from Debian if missing (root). Everything it starts is stopped, every temp file
 # removed.
@@ -48,6 +52,7 @@ for value in "$total" "$rounds"; do
 done
 
 work=$(mktemp -d /tmp/bench-e2e.XXXXXX)
+ram=$(mktemp -d /dev/shm/bench-e2e.XXXXXX)  # the store on tmpfs
 source scripts/lib/bench.sh
 source scripts/lib/kannel.sh
 sim_pid=""
@@ -69,6 +74,7 @@ start_sim() {
 stop_processes() {
   stop_sim
   kannel_stop
+  rm -rf "$ram"
 }
 bench_on_exit stop_processes
 
@@ -137,6 +143,7 @@ nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
 results="$work/results.tsv"
 : >"$results"
 kannel_total=$((total / 4 > 5000 ? total / 4 : 5000))
+[[ -z $quick ]] || kannel_total=5000
 ((kannel_total <= total)) || kannel_total=$total
 head -n $((kannel_total + 1)) "$work/recipients.csv" >"$work/kannel-recipients.csv"
 
@@ -170,9 +177,10 @@ PY
 }
 
 # sparrow_run SCENARIO URL TEMPLATE RECIPIENTS [SIGNATURE OPTOUT_SUFFIX] [-- WRAPPER…]: a whole `sparrow send`
-# from a copy of the base store, which is left in $work/run (the Kannel runs read their texts from it).
+# from a copy of the base store, which is left in $work/run (the Kannel runs read their texts from it), or in
+# $run_folder when set.
 sparrow_run() {
-  local scenario=$1 url=$2 template=$3 recipients=$4 run="$work/run" n accepted
+  local scenario=$1 url=$2 template=$3 recipients=$4 run=${run_folder:-$work/run} n accepted
   shift 4
   local labels=() wrapper=()
   while (($# > 0)) && [[ $1 != -- ]]; do labels+=("$1"); shift; done
@@ -257,6 +265,8 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round"
   measure nginx C "$total" /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  run_folder="$ram/run" sparrow_run nginx-tmpfs "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  rm -rf "$ram/run"
   start_sim
   measure gateway-sim C "$total" /dev/null "$work/c-client" "http://127.0.0.1:$sim_port/v1/sms" "$total" "$inflight" \
     "$work/bodies.txt"
@@ -276,15 +286,17 @@ python3 - "$results" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 print(f"\n{'scenario':12s} {'client':8s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} {'Sparrow ×':>10s}")
-for scenario, baseline in (("nginx", "C"), ("gateway-sim", "C"), ("gsm", "Kannel"), ("ucs2", "Kannel"), ("long", "Kannel")):
-    medians = {}
-    for client in (baseline, "Sparrow"):
+medians = {}
+for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim", "C"), ("gsm", "Kannel"),
+                           ("ucs2", "Kannel"), ("long", "Kannel")):
+    for client in (baseline, "Sparrow") if baseline else ("Sparrow",):
         runs = [r for r in rows if r[0] == scenario and r[1] == client]
         n = int(runs[0][2])
         rate = statistics.median(n / float(r[3]) for r in runs)
         cpu = statistics.median(float(r[4]) * 1e6 / n for r in runs)
         rss = max(int(r[5]) for r in runs) / 1024
-        medians[client] = rate
-        ratio = f"{medians['Sparrow'] / medians[baseline]:10.2f}" if client == "Sparrow" else ""
+        medians[scenario, client] = rate
+        ratio = f"{rate / medians[scenario, baseline]:10.2f}" if client == "Sparrow" and baseline else ""
         print(f"{scenario:12s} {client:8s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio}")
+print(f"\nSparrow with its journal on disk ÷ on tmpfs: {medians['nginx', 'Sparrow'] / medians['nginx-tmpfs', 'Sparrow']:.2f}")
 PY
