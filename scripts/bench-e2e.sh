@@ -8,6 +8,8 @@
 #                                                   report by thread, library and symbol goes to REPORT
 #   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
 #                                                   journal's size per message
+#   scripts/bench-e2e.sh --sched [N]                one Sparrow run against nginx: each thread's CPU time and
+#                                                   time waiting for a core (/proc/…/schedstat), and nginx's
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -43,6 +45,8 @@ if [[ ${1:-} == --perf ]]; then
   profile=$(realpath -m "$2"); quick=1; shift 2
 fi
 if [[ ${1:-} == --memory ]]; then memory=1; quick=1; shift; fi
+sched=""
+if [[ ${1:-} == --sched ]]; then sched=1; quick=1; shift; fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
 suppressed=1000000
@@ -247,6 +251,42 @@ if [[ -n $memory ]]; then
   size() { du -cb "$1"/store.sqlite* | tail -n 1 | cut -f 1; }
   journal=$(($(size "$work/run") - $(size "$work/base")))
   echo "journal: $((journal / total)) bytes per message ($((journal / 1048576)) MiB for $total messages)"
+  exit 0
+fi
+
+if [[ -n $sched ]]; then
+  # Runs the command given, sampling its threads' schedstat (CPU ns, run-queue wait ns) until it exits; then prints
+  # them in ms, summed per thread name, with nginx's worker over the same time.
+  cat >"$work/schedstat.sh" <<'SH'
+#!/usr/bin/env bash
+out=$1 nginx=$2
+shift 2
+read -r nginx_cpu nginx_wait _ <"/proc/$nginx/schedstat"
+"$@" <&0 &
+pid=$!
+declare -A seen
+while kill -0 "$pid" 2>/dev/null; do
+  for task in /proc/"$pid"/task/*; do
+    name=$(cat "$task/comm" 2>/dev/null) && stat=$(cat "$task/schedstat" 2>/dev/null) || continue  # it ended
+    seen[$name:${task##*/}]=$stat
+  done
+  sleep 0.2
+done
+wait "$pid" && status=0 || status=$?
+read -r cpu wait _ <"/proc/$nginx/schedstat"
+{
+  for key in "${!seen[@]}"; do echo "${key%:*} ${seen[$key]}"; done |
+    awk '{cpu[$1] += $2; wait[$1] += $3; n[$1]++}
+         END {for (t in cpu) printf "%-18s %3d %9.0f %9.0f\n", t, n[t], cpu[t] / 1e6, wait[t] / 1e6}' | sort -k3 -nr
+  printf "%-18s %3d %9.0f %9.0f\n" nginx-worker 1 $(((cpu - nginx_cpu) / 1000000)) $(((wait - nginx_wait) / 1000000))
+} >"$out"
+exit "$status"
+SH
+  chmod +x "$work/schedstat.sh"
+  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
+    "$work/schedstat.sh" "$work/sched.txt" "$bench_nginx_worker"
+  printf "%-18s %3s %9s %9s\n" thread count "CPU ms" "wait ms"
+  cat "$work/sched.txt"
   exit 0
 fi
 
