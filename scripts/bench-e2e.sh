@@ -8,8 +8,9 @@
 #                                                   report by thread, library and symbol goes to REPORT
 #   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
 #                                                   journal's size per message
-#   scripts/bench-e2e.sh --sched [N]                one Sparrow run against nginx: each thread's CPU time and
-#                                                   time waiting for a core (/proc/…/schedstat), and nginx's
+#   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
+#                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
+#                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -46,7 +47,11 @@ if [[ ${1:-} == --perf ]]; then
 fi
 if [[ ${1:-} == --memory ]]; then memory=1; quick=1; shift; fi
 sched=""
-if [[ ${1:-} == --sched ]]; then sched=1; quick=1; shift; fi
+cpus=""
+if [[ ${1:-} == --sched ]]; then
+  sched=1; quick=1; shift
+  if [[ ${1:-} == --cpus ]]; then cpus=${2:?usage: $0 --sched [--cpus LIST] [N]}; shift 2; fi
+fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
 suppressed=1000000
@@ -284,7 +289,7 @@ exit "$status"
 SH
   chmod +x "$work/schedstat.sh"
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
-    "$work/schedstat.sh" "$work/sched.txt" "$bench_nginx_worker"
+    "$work/schedstat.sh" "$work/sched.txt" "$bench_nginx_worker" ${cpus:+taskset -c "$cpus"}
   printf "%-18s %3s %9s %9s\n" thread count "CPU ms" "wait ms"
   cat "$work/sched.txt"
   exit 0
