@@ -92,7 +92,7 @@ final class SubmitEngine: Sendable {
     ) async throws {
         defer { queue.close() }
         let largestGroup = min(window.limit, 256)
-        var previous: GroupStart?
+        var previous: AsyncPermits?  // the last group's starts, counted down
         for await entries in queue {
             var rest = entries[...]
             while !rest.isEmpty, !stop.isSet {
@@ -117,8 +117,11 @@ final class SubmitEngine: Sendable {
                     stop.set()  // nothing more goes out unjournaled
                     throw error
                 }
-                await previous?.allStarted()
-                let start = GroupStart(count: group.count)
+                if let previous { await previous.acquire(previous.limit) }
+                // All permits taken now; each request gives one back as it starts, so that the lane can wait above
+                // for the whole group to have started before it hands over the next.
+                let started = AsyncPermits(group.count)
+                started.acquire(group.count) {}
                 for (entry, route) in zip(group, routes) {
                     window.acquire {
                         let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
@@ -127,10 +130,10 @@ final class SubmitEngine: Sendable {
                             self.progress.count(outcome)
                             self.window.release()  // last: once every permit is back, every answer is with the recorder
                         }
-                        start.started()
+                        started.release()
                     }
                 }
-                previous = start
+                previous = started
             }
         }
     }
@@ -147,40 +150,6 @@ final class SubmitEngine: Sendable {
             return true
         }
         if !postponed.isEmpty { try await store.postpone(postponed) }
-    }
-}
-
-/// Counts a group's requests as they start, for the lane that waits until the last one has.
-private final class GroupStart: Sendable {
-    private struct State {
-        var left: Int
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state: Mutex<State>
-
-    init(count: Int) {
-        state = Mutex(State(left: count))
-    }
-
-    func started() {
-        let waiter = state.withLock { state in
-            state.left -= 1
-            return state.left == 0 ? state.waiter.take() : nil
-        }
-        waiter?.resume()
-    }
-
-    /// Returns once every request of the group has started.
-    func allStarted() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if state.left == 0 { return true }
-                state.waiter = continuation
-                return false
-            }
-            if done { continuation.resume() }
-        }
     }
 }
 
