@@ -80,7 +80,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     Benchmark("Templating.render-two-variables", configuration: .init(scalingFactor: .kilo)) { benchmark in
-        let row = ["nickname": "王芳", "item": "羊绒围巾", "phone": "13800138000"]
+        let row: TemplateValues = ["nickname": "王芳", "item": "羊绒围巾", "phone": "13800138000"]
         for _ in benchmark.scaledIterations {
             blackHole(Fixture.template.render(row))
         }

@@ -142,7 +142,7 @@ extension SparrowConfiguration.Gateway {
             url: url, method: try map["method"]?.oneOf(GatewayDialect.Method.self) ?? .POST,
             format: try map.required("format").oneOf(GatewayDialect.BodyFormat.self), fields: fields, headers: headers,
             auth: try readAuth(map["auth"]), idempotency: idempotency, reading: try readResponse(map["response"]),
-            splitting: splitting, sender: sender, values: values)
+            splitting: splitting, sender: sender, values: TemplateValues(values))
 
         var retry = try readRetry(map["retry"])
         retry.honoursIdempotencyKey = idempotency.honoured
@@ -170,7 +170,7 @@ extension SparrowConfiguration.Gateway {
         } catch let error as TemplateError {
             throw node.error(.invalidValue, "field '\(field)': \(error.message)")
         }
-        let sample = Dictionary(uniqueKeysWithValues: known.map { ($0, "x") })
+        let sample = TemplateValues(Dictionary(uniqueKeysWithValues: known.map { ($0, "x") }))
         if case .failure(let missing) = template.render(sample) {
             let names = known.sorted().joined(separator: ", ")
             throw node.error(.invalidValue, "field '\(field)' uses '\(missing.name)'; a request has \(names)")

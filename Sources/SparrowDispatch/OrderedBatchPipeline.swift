@@ -23,13 +23,14 @@ public struct OrderedBatchPipeline<Input: Sendable, Output: Sendable> {
     /// - Parameters:
     ///   - produce: called on the producer thread with a `send` function; returns when the input is exhausted.
     ///   - makeWorker: called once per worker thread; the returned function holds that thread's state.
-    ///   - consume: called on the calling thread with each output, in production order.
+    ///   - consume: called on the calling thread with each output, in production order; it may change the output in
+    ///     place, which is then dropped.
     /// - Throws: the first error thrown by `produce` or `consume`; the other stages stop early, and every thread
     ///   has ended when this returns.
     public func run(
         produce: @escaping @Sendable (_ send: (Input) throws -> Void) throws -> Void,
         makeWorker: @escaping @Sendable () -> (Input) -> Output,
-        consume: (Output) throws -> Void
+        consume: (inout Output) throws -> Void
     ) throws {
         let state = PipelineState<Input, Output>(maxInFlight: maxInFlight, threads: workers + 1)
         Thread {
@@ -132,7 +133,7 @@ private final class PipelineState<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    func write(_ consume: (Output) throws -> Void) {
+    func write(_ consume: (inout Output) throws -> Void) {
         while true {
             let next = waitFor({ shared in
                 shared.done[shared.nextToWrite] != nil || shared.failure != nil
@@ -141,9 +142,9 @@ private final class PipelineState<Input: Sendable, Output: Sendable>: Sendable {
                 guard shared.failure == nil else { return nil }
                 return shared.done.removeValue(forKey: shared.nextToWrite)
             }
-            guard let next else { return }
+            guard var next else { return }
             do {
-                try consume(next)
+                try consume(&next)
                 waitFor({ _ in true }) { shared in
                     shared.nextToWrite += 1
                     shared.inFlight -= 1

@@ -76,7 +76,7 @@ public struct PlanRun: Sendable {
         var duplicates = DuplicateFilter()
         var summary = PlanSummary()
         let (settings, options) = (settings, options)
-        let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<PlanItem>>(
+        let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<DecidedRow>>(
             workers: options.workers)
         try pipeline.run(
             produce: { send in
@@ -104,7 +104,7 @@ public struct PlanRun: Sendable {
                         switch item {
                         case .row(let row):
                             switch planner.plan(row, now: options.now) {
-                            case .success(let message): .planned(message)
+                            case .success(let message): .message(message, message.isDeferred ? .deferred : .ready)
                             case .failure(let rejection): .rejected(rejection)
                             }
                         case .rejected(let rejection): .rejected(rejection)
@@ -113,28 +113,25 @@ public struct PlanRun: Sendable {
                 }
             },
             consume: { batch in
-                var rows: [DecidedRow] = []
-                rows.reserveCapacity(batch.count)
-                for (item, raw) in batch {
-                    switch item {
-                    case .planned(let message):
+                // In place: a planned row keeps its status unless the number is refused or came earlier.
+                try batch.updateEach { row, raw in
+                    switch row {
+                    case .message(let message, _):
                         if let refusal = contacts.refusal(for: message.number) {
                             summary.add(refusal)
-                            rows.append(.message(message, refusal))
+                            row = .message(message, refusal)
                         } else if findingDuplicates, duplicates.isDuplicate(message.number) {
                             summary.add(.duplicate)
-                            rows.append(.message(message, .duplicate))
+                            row = .message(message, .duplicate)
                         } else {
                             summary.add(message)
-                            rows.append(.message(message, message.isDeferred ? .deferred : .ready))
                         }
                     case .rejected(let rejection):
                         summary.add(.rejected, reason: rejection.reason)
-                        rows.append(.rejected(rejection))
                         try RejectLine.write(rejection, raw: raw, to: rejects)
                     }
                 }
-                try decided(rows)
+                try decided(batch.items)
             })
         try rejects.flush()
         return summary
@@ -154,15 +151,9 @@ enum RecipientInputItem: Sendable {
     case rejected(RowRejection)
 }
 
-/// What the planners hand to the writer.
-enum PlanItem: Sendable {
-    case planned(PlannedMessage)
-    case rejected(RowRejection)
-}
-
 /// A batch of items, each with its record's raw bytes (for the rejects file), in one buffer per batch.
-struct RecordBatch<Item: Sendable>: Sendable, Sequence {
-    private var items: [Item] = []
+struct RecordBatch<Item: Sendable>: Sendable {
+    private(set) var items: [Item] = []
     private var ends: [Int] = []
     private var raw: [UInt8] = []
 
@@ -179,12 +170,10 @@ struct RecordBatch<Item: Sendable>: Sendable, Sequence {
         RecordBatch<Other>(items: items.map(transform), ends: ends, raw: raw)
     }
 
-    func makeIterator() -> some IteratorProtocol<(Item, ArraySlice<UInt8>)> {
-        var index = 0
-        return AnyIterator {
-            guard index < items.count else { return nil }
-            defer { index += 1 }
-            return (items[index], raw[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+    /// Calls `body` with each item in place, in order, and its record's raw bytes.
+    mutating func updateEach(_ body: (inout Item, ArraySlice<UInt8>) throws -> Void) rethrows {
+        for index in items.indices {
+            try body(&items[index], raw[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
         }
     }
 }

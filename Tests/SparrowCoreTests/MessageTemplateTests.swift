@@ -25,6 +25,21 @@ import Testing
         #expect(try template.render(["vip": "yes", "level": "金卡"]).get() == "尊敬的金卡会员，您好")
     }
 
+    /// A name given twice yields its last non-empty value; setting replaces every value of the name.
+    @Test func templateValuesLookUpByName() {
+        var values = TemplateValues(names: ["a", "b", "a", "a"], values: ["1", "2", "3", ""])
+        #expect(values["a"] == "3")
+        #expect(values["b"] == "2")
+        #expect(values["c"] == nil)
+        values["a"] = "4"
+        #expect(values.dictionary == ["a": "4", "b": "2"])
+        values["b"] = nil
+        values["c"] = ""
+        #expect(values["b"] == nil)
+        #expect(values["c"] == nil)
+        #expect(values.dictionary == ["a": "4"])
+    }
+
     @Test func nothingIsHTMLEscaped() throws {
         let template = try MessageTemplate("{{a}} & {{{b}}}")
         #expect(try template.render(["a": "<Tom & \"Jerry\">", "b": "'x'"]).get() == "<Tom & \"Jerry\"> & 'x'")
@@ -89,7 +104,7 @@ import Testing
             for name in names where generator.next() % 3 != 0 {
                 row[name] = pick(["", "王芳", "<x&y>", "a"])
             }
-            #expect(template.render(row) == template.renderWithMustache(row), "\(template.source) \(row)")
+            #expect(template.render(TemplateValues(row)) == template.renderWithMustache(TemplateValues(row)), "\(template.source) \(row)")
             compared += 1
         }
         #expect(compared > 1500)

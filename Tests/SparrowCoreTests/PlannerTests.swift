@@ -79,7 +79,7 @@ struct FixedZones: ZoneRulesProvider {
     func rejectsSayWhy(_ values: [String: String], reason: RejectReason) throws {
         var planner = try Self.planner()
         #expect(throws: RowRejection(line: 9, reason: reason, message: "")) {
-            try planner.plan(RecipientRow(line: 9, values: values), now: Self.noonInShanghai).mapError {
+            try planner.plan(RecipientRow(line: 9, values: TemplateValues(values)), now: Self.noonInShanghai).mapError {
                 RowRejection(line: $0.line, reason: $0.reason, message: "")
             }.get()
         }
@@ -117,6 +117,24 @@ struct FixedZones: ZoneRulesProvider {
         #expect(summary.forecastFinish(now: Self.noonInShanghai, carriers: Self.carriers) == Self.noonInShanghai + 10)
         #expect(summary.byGateway["mobile-only"]?.messages == 1000)
         #expect(summary.byStatus[.ready] == 1000)
+    }
+}
+
+@Suite struct DuplicateFilterTests {
+    /// 60,000 draws from 30,000 numbers: the table grows five times on the way, and agrees with a `Set` throughout.
+    @Test func flagsExactlyTheNumbersSeenBefore() throws {
+        var generator = SplitMix64(seed: 5)
+        var filter = DuplicateFilter()
+        var seen = Set<UInt64>()
+        var disagreements = 0
+        for _ in 0..<60_000 {
+            let value = 8_613_800_000_000 + generator.next() % 30_000
+            let number = try PhoneNumberParser.parse("+\(value)", defaultRegion: nil).get().number
+            if filter.isDuplicate(number) != !seen.insert(value).inserted { disagreements += 1 }
+        }
+        #expect(disagreements == 0)
+        #expect(filter.count == seen.count)
+        #expect(seen.count > 25_000)
     }
 }
 

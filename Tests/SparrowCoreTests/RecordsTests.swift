@@ -72,7 +72,7 @@ import Testing
         try reader.consume(text[...], isFinal: true) { input in
             switch input {
             case .row(let row, _):
-                out.append("\(row.line) " + row.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                out.append("\(row.line) " + row.values.dictionary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             case .rejected(let rejection, let raw):
                 out.append("\(rejection.line) \(rejection.reason.code) [\(String(decoding: raw, as: UTF8.self).prefix(20))]")
             }
@@ -92,6 +92,28 @@ import Testing
             "6 row-too-long [152,yyyyyyyyyyyyyyyy]",
             "7 phone=153",
         ])
+    }
+
+    /// A column named twice fills the template with its last non-empty value.
+    @Test func aRepeatedColumnKeepsItsLastValue() throws {
+        #expect(try Self.read(Array("phone,n,N,n\n138,a,b,c\n139,a,b,\n".utf8)) == ["2 N=b n=c phone=138", "3 N=b n=a phone=139"])
+    }
+
+    /// Every kind of ill-formed UTF-8 is refused, in any position of the field; well-formed text of every width,
+    /// U+FFFD itself included, is kept as it was.
+    @Test func invalidUTF8IsRejectedWherePresent() throws {
+        let invalid: [[UInt8]] = [
+            [0x80], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE7, 0x8E],
+            [0xF0, 0x9F, 0x98], [0xFE],
+        ]
+        for bytes in invalid {
+            for field in [bytes, Array("王".utf8) + bytes, bytes + Array("x".utf8)] {
+                let row = Array("phone,n\n138,".utf8) + field + [0x0A]
+                #expect(try Self.read(row).first?.hasPrefix("2 invalid-utf8") == true, "\(field)")
+            }
+        }
+        let valid = "é王😀\u{FFFD}ok"
+        #expect(try Self.read(Array("phone,n\n138,\(valid)\n".utf8)) == ["2 n=\(valid) phone=138"])
     }
 
     @Test func jsonLinesDetectedFromTheFirstByte() throws {

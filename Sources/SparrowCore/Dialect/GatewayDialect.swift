@@ -97,13 +97,13 @@ public struct GatewayDialect: Sendable {
     public var splitting: Splitting
     public var sender: String?
     /// Constants the field templates may use (an account id, a channel).
-    public var values: [String: String]
+    public var values: TemplateValues
 
     public init(
         url: String, method: Method = .POST, format: BodyFormat, fields: [(name: String, template: MessageTemplate)],
         headers: [String] = [], auth: Auth = .none, idempotency: Idempotency = Idempotency(),
         reading: Reading = Reading(), splitting: Splitting = .byGateway, sender: String? = nil,
-        values: [String: String] = [:]
+        values: TemplateValues = [:]
     ) {
         self.url = url
         self.method = method

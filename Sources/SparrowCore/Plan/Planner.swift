@@ -38,8 +38,8 @@ public struct PlanSettings: Sendable {
 /// One recipient as read from the input: its 1-based line and its columns.
 public struct RecipientRow: Sendable {
     public var line: Int
-    /// Column name → non-empty value. Every column is a template variable, the steering ones included.
-    public var values: [String: String]
+    /// The row's columns by name. Every column is a template variable, the steering ones included.
+    public var values: TemplateValues
     /// The steering columns, picked out once: `phone` (or `to`, `mobile`), `tz`, `region`, `carrier`.
     public var phone: String?
     public var timeZone: String?
@@ -47,7 +47,7 @@ public struct RecipientRow: Sendable {
     public var carrier: String?
 
     /// A row whose steering columns are read from `values`.
-    public init(line: Int, values: [String: String]) {
+    public init(line: Int, values: TemplateValues) {
         self.line = line
         self.values = values
         phone = values["phone"] ?? values["to"] ?? values["mobile"]
@@ -57,7 +57,7 @@ public struct RecipientRow: Sendable {
     }
 
     /// A row whose steering columns the reader has already picked out.
-    init(line: Int, values: [String: String], phone: String?, timeZone: String?, region: String?, carrier: String?) {
+    init(line: Int, values: TemplateValues, phone: String?, timeZone: String?, region: String?, carrier: String?) {
         self.line = line
         self.values = values
         self.phone = phone

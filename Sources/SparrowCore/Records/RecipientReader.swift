@@ -118,7 +118,7 @@ public struct RecipientReader {
         if record.isOverlong {
             return try reject(.rowTooLong, "the row is longer than \(csv.maxRecordBytes) bytes")
         }
-        var row = RowBuilder(capacity: header.count)
+        var row = RowBuilder(header: header)
         for (index, field) in record.fields.enumerated() {
             guard index < header.count else {
                 if field.isEmpty { continue }
@@ -128,7 +128,7 @@ public struct RecipientReader {
             guard let value = field.validatedUTF8String else {
                 return try reject(.invalidUTF8, "column '\(header[index])' is not valid UTF-8")
             }
-            row.add(header[index], value)
+            row.add(column: index, value)
         }
         try emit(.row(row.row(line: record.line), raw: record.raw))
     }
@@ -160,20 +160,43 @@ public struct RecipientReader {
 
 /// Collects a row's values and picks out the steering columns as they go by, so the planner needs no lookups.
 private struct RowBuilder {
-    var values: [String: String] = [:]
+    var names: [String]
+    var values: [String]
     var phone: String?
     var phoneRank = Int.max
     var timeZone: String?
     var region: String?
     var carrier: String?
 
+    /// A CSV row: a value for each of the header's columns, empty until its field is added.
+    init(header: [String]) {
+        names = header
+        values = Array(repeating: "", count: header.count)
+    }
+
+    /// A JSON row: each value comes with its name.
     init(capacity: Int) {
+        names = []
+        values = []
+        names.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
     }
 
-    /// Adds a non-empty value; `name` is already lower case when it is a steering column.
+    /// Adds the non-empty value of the header's column `index`.
+    mutating func add(column index: Int, _ value: String) {
+        values[index] = value
+        steer(names[index], value)
+    }
+
+    /// Adds a non-empty value with its name.
     mutating func add(_ name: String, _ value: String) {
-        values[name] = value
+        names.append(name)
+        values.append(value)
+        steer(name, value)
+    }
+
+    /// Picks out a steering column; `name` is already lower case when it is one.
+    private mutating func steer(_ name: String, _ value: String) {
         switch name {
         case "phone", "to", "mobile":
             let rank = name == "phone" ? 0 : name == "to" ? 1 : 2
@@ -186,15 +209,22 @@ private struct RowBuilder {
     }
 
     func row(line: Int) -> RecipientRow {
-        RecipientRow(line: line, values: values, phone: phone, timeZone: timeZone, region: region, carrier: carrier)
+        RecipientRow(
+            line: line, values: TemplateValues(names: names, values: values), phone: phone, timeZone: timeZone,
+            region: region, carrier: carrier)
     }
 }
 
 extension UnsafeBufferPointer<UInt8> {
-    /// The bytes as a string, or nil when they are not valid UTF-8. ASCII, the common case, skips the generic
-    /// validator.
+    /// The bytes as a string, or nil when they are not valid UTF-8.
+    ///
+    /// Decoding repairs each invalid sequence with U+FFFD, so the bytes come back unchanged exactly when they were
+    /// valid. This avoids `String(validating:as:)`, which is generic over the encoding and looks up type metadata on
+    /// every call, a cost paid on every non-ASCII field.
     var validatedUTF8String: String? {
-        contains { $0 >= 0x80 } ? String(validating: self, as: UTF8.self) : String(decoding: self, as: UTF8.self)
+        var string = String(decoding: self, as: UTF8.self)
+        guard contains(where: { $0 >= 0x80 }) else { return string }
+        return string.withUTF8 { $0.elementsEqual(self) } ? string : nil
     }
 }
 

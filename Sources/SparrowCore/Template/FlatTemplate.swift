@@ -24,21 +24,20 @@ struct FlatTemplate: Sendable, Hashable {
 
     /// Renders for `values` (empty values count as missing), appending to `output`.
     /// - Returns: the first variable rendering reached that `values` lacks, or nil.
-    func render(_ values: [String: String], into output: inout String) -> String? {
+    func render(_ values: TemplateValues, into output: inout String) -> String? {
         Self.render(steps, values, into: &output)
     }
 
-    private static func render(_ steps: [Step], _ values: [String: String], into output: inout String) -> String? {
+    private static func render(_ steps: [Step], _ values: TemplateValues, into output: inout String) -> String? {
         for step in steps {
             switch step {
             case .text(let text):
                 output += text
             case .variable(let name):
-                guard let value = values[name], !value.isEmpty else { return name }
+                guard let value = values[name] else { return name }
                 output += value
             case .section(let name, let inverted, let body):
-                let present = values[name].map { !$0.isEmpty } ?? false
-                if present != inverted, let missing = render(body, values, into: &output) {
+                if (values[name] != nil) != inverted, let missing = render(body, values, into: &output) {
                     return missing
                 }
             }

@@ -43,7 +43,7 @@ public struct MessageTemplate: Sendable {
     ///   - suffix: text after it (the opt-out line).
     /// - Returns: the text, or the name of the first variable the template needed and the row lacked.
     public func render(
-        _ values: [String: String], prefix: String = "", suffix: String = ""
+        _ values: TemplateValues, prefix: String = "", suffix: String = ""
     ) -> Result<String, MissingVariable> {
         guard let flat else {
             return renderWithMustache(values).map { prefix + $0 + suffix }
@@ -58,7 +58,7 @@ public struct MessageTemplate: Sendable {
     }
 
     /// Renders with swift-mustache itself: the reference, and the path for templates beyond the flat subset.
-    func renderWithMustache(_ values: [String: String]) -> Result<String, MissingVariable> {
+    func renderWithMustache(_ values: TemplateValues) -> Result<String, MissingVariable> {
         let scope = RenderScope(values)
         let text = template.render(scope)
         if let missing = scope.missing {
@@ -96,15 +96,15 @@ public struct TemplateError: Error, Hashable, Sendable, CustomStringConvertible 
 /// The root object one render sees. Rendering is synchronous and confined to the caller, so the recorded
 /// miss needs no lock; the class exists only so that `MissingValue` can report back into it.
 private final class RenderScope: MustacheParent {
-    let values: [String: String]
+    let values: TemplateValues
     var missing: String?
 
-    init(_ values: [String: String]) {
+    init(_ values: TemplateValues) {
         self.values = values
     }
 
     func child(named name: String) -> Any? {
-        if let value = values[name], !value.isEmpty {
+        if let value = values[name] {
             return PresentValue(text: value)
         }
         return MissingValue(name: name, scope: self)
