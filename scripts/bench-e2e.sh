@@ -11,6 +11,10 @@
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
 #                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
 #                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
+#   scripts/bench-e2e.sh --against BINARY [N] [ROUNDS]
+#                                                   this checkout's Sparrow and another `sparrow` binary (an
+#                                                   older build, say) in turns against nginx (A B A B …): each
+#                                                   one's median rate and CPU, and the ratio
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -51,6 +55,11 @@ cpus=""
 if [[ ${1:-} == --sched ]]; then
   sched=1; quick=1; shift
   if [[ ${1:-} == --cpus ]]; then cpus=${2:?usage: $0 --sched [--cpus LIST] [N]}; shift 2; fi
+fi
+against=""
+if [[ ${1:-} == --against ]]; then
+  [[ -x ${2:-} ]] || { echo "usage: $0 --against BINARY [N] [ROUNDS]   (an executable sparrow)" >&2; exit 2; }
+  against=$(realpath "$2"); quick=1; shift 2
 fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
@@ -199,7 +208,7 @@ sparrow_run() {
   rm -rf "$run" && mkdir -p "$run"
   cp "$work/base/store.sqlite" "$run/"
   write_config "$run/sparrow.yaml" "$url" "${labels[@]}"
-  measure "$scenario" Sparrow "$n" "$recipients" "${wrapper[@]}" "$sparrow" send --config "$run/sparrow.yaml" \
+  measure "$scenario" "${sparrow_label:-Sparrow}" "$n" "$recipients" "${wrapper[@]}" "$sparrow" send --config "$run/sparrow.yaml" \
     --template "$template" --now "$now" --campaign bench --rejects "$run/rejects.jsonl"
   accepted=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from message where state = ?", ("accepted",)).fetchone()[0])' "$run/store.sqlite")
   ((accepted == n)) || { echo "Sparrow: $accepted of $n messages accepted" >&2; exit 1; }
@@ -256,6 +265,26 @@ if [[ -n $memory ]]; then
   size() { du -cb "$1"/store.sqlite* | tail -n 1 | cut -f 1; }
   journal=$(($(size "$work/run") - $(size "$work/base")))
   echo "journal: $((journal / total)) bytes per message ($((journal / 1048576)) MiB for $total messages)"
+  exit 0
+fi
+
+if [[ -n $against ]]; then
+  for round in $(seq 1 "$rounds"); do
+    echo "round $round"
+    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+    sparrow=$against sparrow_label=other sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  done
+  python3 - "$results" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+rates, cpus = {}, {}
+for client in ("Sparrow", "other"):
+    runs = [r for r in rows if r[1] == client]
+    rates[client] = statistics.median(int(r[2]) / float(r[3]) for r in runs)
+    cpus[client] = statistics.median(float(r[4]) * 1e6 / int(r[2]) for r in runs)
+    print(f"{client:8s} {len(runs):2d} runs  {rates[client]:9,.0f} msg/s  {cpus[client]:6.1f} CPU us/msg (medians)")
+print(f"this checkout ÷ other: rate {rates['Sparrow'] / rates['other']:.2f}, CPU per message {cpus['Sparrow'] / cpus['other']:.2f}")
+PY
   exit 0
 fi
 
