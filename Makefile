@@ -39,13 +39,16 @@ benchmarks: deps
 
 # Runs the package-benchmark suites for their malloc counts only (exact, unlike times on a shared machine) and fails
 # when one is above its p90 in Benchmarks/Thresholds/. Fewer mallocs pass, with a reminder to lower the thresholds.
-benchmark-check: benchmarks
+# The plugin builds the suites itself; TransportBench, a tool rather than a suite, is built after it: in that order
+# the second build reuses the first, where the other order builds everything twice.
+benchmark-check: deps
 	@cd Benchmarks && status=0 && \
 	  $(SWIFT) package --disable-sandbox benchmark thresholds check --metric mallocCountTotal || status=$$?; \
 	  if [ $$status = 4 ]; then echo "fewer mallocs than Benchmarks/Thresholds/: lower them with make benchmark-thresholds"; \
 	  elif [ $$status != 0 ]; then exit $$status; fi
+	cd Benchmarks && $(SWIFT) build -c release --product TransportBench
 
-benchmark-thresholds: benchmarks
+benchmark-thresholds: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox --allow-writing-to-package-directory \
 	  benchmark thresholds update --metric mallocCountTotal
 

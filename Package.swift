@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "SparrowStore", targets: ["SparrowStore"]),
         .library(name: "SparrowDispatch", targets: ["SparrowDispatch"]),
         .library(name: "SparrowReceipts", targets: ["SparrowReceipts"]),
+        // The gateway simulator and its loopback fixtures, for the benchmarks' end-to-end cases.
+        .library(name: "SparrowGatewaySim", targets: ["SparrowGatewaySim"]),
+        .library(name: "SparrowTestSupport", targets: ["SparrowTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -2,7 +2,12 @@ import Benchmark
 import Foundation
 import SparrowConfig
 import SparrowCore
+import SparrowDispatch
+import SparrowGatewaySim
 import SparrowStore
+import SparrowTestSupport
+import SparrowTransport
+import Synchronization
 
 /// Inputs shared by the suites: a realistic Chinese marketing text, a two-variable template and rows.
 enum Fixture {
@@ -52,6 +57,80 @@ struct StoreFixture: Sendable {
                 carrier: "china-mobile", gateway: "primary", text: Fixture.chinese, segments: 1, throttleUnits: 1, cost: 0.045,
                 sendAt: Fixture.now, state: .ready)
         }
+    }
+}
+
+/// `sparrow send` in one process with its gateway: the gateway simulator on loopback, the configuration of
+/// `scripts/bench-e2e.sh` (template, signature, opt-out suffix, quiet hours, frequency cap, an unthrottled
+/// carrier, the JSON dialect with a bearer token and idempotency keys), a real store file and a recipients file of
+/// 1,000 rows.
+struct SendFixture: Sendable {
+    static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-benchmark-send")
+    static let rows = 1_000
+    /// Noon in Shanghai: every recipient is outside quiet hours.
+    static let now = Timestamp(rfc3339: "2026-11-22T04:00:00Z")!
+    /// The simulator and the transport outlive the setup that starts them; the teardown stops them.
+    private static let running = Mutex<(simulator: RunningSimulator, transport: CurlTransport)?>(nil)
+
+    let configuration: SparrowConfiguration
+    let store: SQLiteStore
+    let transport: CurlTransport
+    let recipients: String
+
+    static func start() async throws -> SendFixture {
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let simulator = try await RunningSimulator(GatewaySimulator())
+        let transport = CurlTransport(maxInFlight: 16)
+        running.withLock { $0 = (simulator, transport) }
+        let yaml = """
+            store: \(folder.path)/store.sqlite
+            default_region: CN
+            default_timezone: Asia/Shanghai
+            signature: "【青禾旗舰店】"
+            optout_suffix: "回T退订"
+            quiet_hours: { start: "21:00", end: "08:00" }
+            frequency_cap: { max: 1, per: 24h }
+            carriers:
+              - { id: china-mobile, country_code: 86, prefixes: [138] }
+            gateways:
+              - name: primary
+                url: \(simulator.baseURL)/v1/sms
+                format: json
+                fields: { to: "{{to}}", text: "{{text}}", client_ref: "{{id}}" }
+                auth: { type: bearer, token: bench-token }
+                idempotency: { header: Idempotency-Key, honoured: true }
+                response: { message_id: message_id, error: error }
+                split: gateway
+                max_in_flight: 16
+            """
+        let configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("sparrow.yaml").path)
+        let recipients = folder.appendingPathComponent("recipients.csv")
+        try Data(Fixture.csv(rows: rows)).write(to: recipients)
+        return SendFixture(
+            configuration: configuration, store: try SQLiteStore(path: configuration.store),
+            transport: transport, recipients: recipients.path)
+    }
+
+    static func stop() async {
+        try? FileManager.default.removeItem(at: folder)
+        guard let (simulator, transport) = running.withLock({ $0.take() }) else { return }
+        transport.shutdown()
+        await simulator.stop()
+    }
+
+    /// A new campaign wired as `send` wires it, and the reader of its recipients file.
+    func campaign(_ id: String) -> (run: CampaignRun, reader: PlanRun) {
+        let run = CampaignRun(
+            options: .init(campaign: id, template: Fixture.templateText, waitForDeferred: false, window: 16),
+            store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            idempotentGateways: ["primary"], carriers: configuration.carriers,
+            quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: Self.now)) },
+            clock: CampaignClock(origin: Self.now), progress: SendProgress(), stop: StopSignal())
+        let reader = PlanRun(
+            settings: configuration.planSettings(template: Fixture.template),
+            options: .init(format: .csv, now: Self.now, rejectsPath: Self.folder.appendingPathComponent("rejects.jsonl").path))
+        return (run, reader)
     }
 }
 
@@ -166,4 +245,23 @@ let benchmarks: @Sendable () -> Void = {
         },
         setup: { try StoreFixture() },
         teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
+    // The whole of `sparrow send` but its process: 1,000 rows read, planned, journaled, posted over loopback HTTP
+    // through libcurl to the gateway simulator in this process (whose own mallocs count too) and recorded.
+    Benchmark(
+        "Send.campaign-1000-rows-gateway-sim",
+        configuration: .init(
+            metrics: metrics, maxDuration: .seconds(10), maxIterations: 30,
+            thresholds: [.mallocCountTotal: .init(relative: [.p90: 5])]),
+        closure: { benchmark, fixture in
+            let (run, reader) = fixture.campaign("c-\(UUID().uuidString)")
+            let descriptor = open(fixture.recipients, O_RDONLY)
+            defer { close(descriptor) }
+            benchmark.startMeasurement()
+            _ = try await run.run(reading: (reader, descriptor))
+            benchmark.stopMeasurement()
+            let accepted = try await fixture.store.figures(campaign: run.options.campaign).total.accepted
+            guard accepted == SendFixture.rows else { fatalError("\(accepted) of \(SendFixture.rows) messages accepted") }
+        },
+        setup: { try await SendFixture.start() },
+        teardown: { await SendFixture.stop() })
 }

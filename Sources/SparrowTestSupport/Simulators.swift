@@ -36,3 +36,22 @@ private func withServer<Value: Sendable>(
     _ = await server.result  // shut down, and its receipt sender stopped, before the next server goes
     return try result.get()
 }
+
+/// A simulator serving on a free loopback port until `stop()`, for fixtures that outlive one scope (benchmarks).
+public struct RunningSimulator: Sendable {
+    /// `http://127.0.0.1:PORT`.
+    public let baseURL: String
+    private let server: Task<Void, any Error>
+
+    public init(_ simulator: GatewaySimulator) async throws {
+        let (port, server) = try await startServing { try await simulator.run(host: "127.0.0.1", port: 0, onRunning: $0) }
+        baseURL = "http://127.0.0.1:\(port)"
+        self.server = server
+    }
+
+    /// Shuts the server down and returns once it has.
+    public func stop() async {
+        server.cancel()
+        _ = await server.result
+    }
+}
