@@ -244,7 +244,7 @@ public final class GatewayClient: Sendable {
         if case .answered(let answer) = result {
             switch gateway.dialect.read(status: answer.status, body: answer.body) {
             case .accepted(let gatewayID):
-                submission.gatewayIDs += gatewayID.map { [$0] } ?? []
+                if let gatewayID { submission.gatewayIDs.append(gatewayID) }
                 submission.part += 1
                 return startPart(submission)
             case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):

@@ -79,9 +79,10 @@ final class EasySlot {
     private func setHeaders(_ headers: [String]) {
         curl_slist_free_all(headerList)
         headerList = nil
-        for header in headers + ["Expect:"] {  // no 100-continue round trip for small bodies
-            headerList = curl_slist_append(headerList, header)
+        for header in headers {
+            headerList = header.withCString { curl_slist_append(headerList, $0) }  // small strings: no heap copy
         }
+        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip for small bodies
         set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
     }
 

@@ -134,6 +134,7 @@ public struct GatewayDialect: Sendable {
     /// - Returns: the request, or the first variable a field needed and did not have.
     public func request(for content: SubmitContent, now: Timestamp) -> Result<EncodedRequest, MissingVariable> {
         var variables = values
+        variables.reserveCapacity(adding: 5)  // one copy of the configured values, none as the five below are added
         variables["to"] = content.to
         variables["text"] = content.text
         variables["id"] = content.id
@@ -152,6 +153,7 @@ public struct GatewayDialect: Sendable {
         var requestURL = url
         var body: [UInt8] = []
         var lines = headers
+        lines.reserveCapacity(headers.count + 3)  // content type, idempotency key, authorization
         switch format {
         case .json:
             var json = JSONWriter()

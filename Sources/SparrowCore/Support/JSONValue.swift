@@ -1,5 +1,6 @@
-/// A JSON document: what a gateway answers, a receipt's body. Numbers keep their literal text.
-public indirect enum JSONValue: Sendable, Hashable {
+/// A JSON document: what a gateway answers, a receipt's body. Numbers keep their literal text. Not `indirect`: the
+/// arrays hold the nesting, and a scalar's payload stays inline instead of in a box of its own.
+public enum JSONValue: Sendable, Hashable {
     case string(String)
     case number(String)
     case bool(Bool)
@@ -31,8 +32,13 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// The value at a dotted path of object keys and array indexes (`data.id`, `messages.0.status`).
     public subscript(path path: String) -> JSONValue? {
         var current = self
-        for component in path.split(separator: ".") {
+        var rest = path[...]
+        while true {  // component by component, without an array of them: this runs for every gateway answer
+            let end = rest.firstIndex(of: ".") ?? rest.endIndex
+            let component = rest[..<end]
             switch current {
+            case _ where component.isEmpty:  // `a..b`, a leading or a trailing dot
+                break
             case .object(let members):
                 guard let member = members.first(where: { $0.key == component }) else { return nil }
                 current = member.value
@@ -42,8 +48,9 @@ public indirect enum JSONValue: Sendable, Hashable {
             default:
                 return nil
             }
+            guard end < rest.endIndex else { return current }
+            rest = rest[rest.index(after: end)...]
         }
-        return current
     }
 
     /// A scalar as text: strings as they are, numbers and booleans as written; nil for null, arrays and objects.
@@ -176,7 +183,21 @@ public indirect enum JSONValue: Sendable, Hashable {
         mutating func string() throws(ParseError) -> String {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string") }
             position += 1
-            var utf8: [UInt8] = []
+            // Most strings have no escape: their text is their bytes, made into a string without a buffer.
+            let start = position
+            while position < bytes.count, bytes[position] >= 0x20, bytes[position] != UInt8(ascii: "\""),
+                bytes[position] != UInt8(ascii: "\\")
+            {
+                position += 1
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+                position += 1
+                guard let text = String(validating: bytes[start..<position - 1], as: UTF8.self) else {
+                    throw fail("invalid UTF-8")
+                }
+                return text
+            }
+            var utf8 = Array(bytes[start..<position])
             while position < bytes.count {
                 let byte = bytes[position]
                 position += 1

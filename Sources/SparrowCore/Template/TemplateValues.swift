@@ -24,6 +24,12 @@ public struct TemplateValues: Sendable, ExpressibleByDictionaryLiteral {
         values = elements.map(\.1)
     }
 
+    /// Makes room for `count` more values, so that adding them does not grow the storage.
+    public mutating func reserveCapacity(adding count: Int) {
+        names.reserveCapacity(names.count + count)
+        values.reserveCapacity(values.count + count)
+    }
+
     /// The last non-empty value named `name`, or nil. Setting replaces every value of that name; nil removes them.
     public subscript(name: String) -> String? {
         get {
