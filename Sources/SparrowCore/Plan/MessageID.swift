@@ -11,7 +11,7 @@ public enum MessageID {
     /// changed between runs.
     public static func make(campaign: String, line: Int, e164: String) -> String {
         let digest = SHA256.hash(data: Array("\(campaign)\u{0}\(line)\u{0}\(e164)".utf8))
-        return "\(campaign)-\(line)-\(Hex.string(digest.prefix(4)))"
+        return "\(campaign)-\(line)-\(digest.withUnsafeBytes { Hex.string($0.prefix(4)) })"
     }
 
     /// Whether `id` may name a campaign: 1 to 64 ASCII letters, digits, `.`, `_` or `-`, so that message ids are
