@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T04:30:00Z
 
-.PHONY: deps build test demo bench-plan benchmarks benchmark-check benchmark-thresholds clean
+.PHONY: deps build test demo bench-plan benchmark-check benchmark-thresholds clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -33,9 +33,6 @@ demo: build
 
 bench-plan: build
 	scripts/bench-plan.sh
-
-benchmarks: deps
-	cd Benchmarks && $(SWIFT) build -c release
 
 # Runs the package-benchmark suites for their malloc counts only (exact, unlike times on a shared machine) and fails
 # when one is above its p90 in Benchmarks/Thresholds/. Fewer mallocs pass, with a reminder to lower the thresholds.
