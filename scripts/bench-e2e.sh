@@ -14,7 +14,8 @@
 #   scripts/bench-e2e.sh --against BINARY [N] [ROUNDS]
 #                                                   this checkout's Sparrow and another `sparrow` binary (an
 #                                                   older build, say) in turns against nginx (A B A B …): each
-#                                                   one's median rate and CPU, and the ratio
+#                                                   one's median rate and CPU, and the ratio; with
+#                                                   SPARROW_BIN=PATH, that binary stands for this checkout's
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,

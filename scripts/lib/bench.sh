@@ -26,8 +26,13 @@ bench_install() {
   if [[ -n $bench_policy_created ]]; then rm -f /usr/sbin/policy-rc.d; bench_policy_created=""; fi
 }
 
-# bench_build_sparrow: builds `sparrow` (release) and sets `sparrow` to the binary's path.
+# bench_build_sparrow: builds `sparrow` (release) and sets `sparrow` to the binary's path; with SPARROW_BIN set,
+# uses that binary instead (to compare two saved builds with `--against`).
 bench_build_sparrow() {
+  if [[ -n ${SPARROW_BIN:-} ]]; then
+    sparrow=$(realpath "$SPARROW_BIN")
+    return
+  fi
   echo "building sparrow (release)" >&2
   nice -n 15 swift build -c release --product sparrow >&2
   sparrow=$(swift build -c release --show-bin-path)/sparrow
