@@ -84,24 +84,26 @@ struct UnitCount {
 
     init(_ utf8: UnsafeBufferPointer<UInt8>) {
         var index = 0
-        while index < utf8.count {
+        while isGSM, index < utf8.count {
             let lead = utf8[index]
             if lead < 0x80 {
                 utf16Units += 1
-                if isGSM { add(septets: Int(GSMAlphabet.asciiCost[Int(lead)])) }
+                add(septets: Int(GSMAlphabet.asciiCost[Int(lead)]))
                 index += 1
                 continue
             }
             let width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
             utf16Units += width == 4 ? 2 : 1
-            if isGSM {
-                var value = UInt32(lead) & (0xFF >> (width + 1))
-                for offset in 1..<width where index + offset < utf8.count {
-                    value = value << 6 | UInt32(utf8[index + offset] & 0x3F)
-                }
-                add(septets: Unicode.Scalar(value).map(GSMAlphabet.septets(for:)) ?? 0)
+            var value = UInt32(lead) & (0xFF >> (width + 1))
+            for offset in 1..<width where index + offset < utf8.count {
+                value = value << 6 | UInt32(utf8[index + offset] & 0x3F)
             }
+            add(septets: Unicode.Scalar(value).map(GSMAlphabet.septets(for:)) ?? 0)
             index += width
+        }
+        // The rest in one branch-free pass: a unit per lead byte, and one more for a scalar beyond the BMP.
+        for byte in utf8[index...] {
+            utf16Units &+= (byte & 0xC0 != 0x80 ? 1 : 0) &+ (byte >= 0xF0 ? 1 : 0)
         }
     }
 
