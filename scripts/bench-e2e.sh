@@ -5,7 +5,9 @@
 #   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1, and
 #                                                   5,000 messages for Kannel)
 #   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
-#                                                   report by thread, library and symbol goes to REPORT
+#                                                   report by thread, library and symbol goes to REPORT;
+#                                                   PERF_OPTS adds to `perf record` (say, "--call-graph dwarf
+#                                                   -F 499"), and the raw data is kept as REPORT.data
 #   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
 #                                                   journal's size per message
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
@@ -253,9 +255,9 @@ echo "bench-e2e: N=$total rounds=$rounds K=$inflight, suppression list $suppress
 echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version), $(git rev-parse --short HEAD)"
 if [[ -n $profile ]]; then
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
-    perf record -q -F 1999 -o "$work/perf.data" --
+    perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
   for sort in comm comm,dso comm,dso,sym; do
-    perf report -i "$work/perf.data" --no-children --sort "$sort" --percent-limit 0.3 --stdio 2>/dev/null |
+    perf report -i "$profile.data" --no-children --sort "$sort" --percent-limit 0.3 --stdio 2>/dev/null |
       grep -v -e '^$' -e '^# [^O]' -e '^#$'
   done >"$profile"
   echo "profile: $profile"

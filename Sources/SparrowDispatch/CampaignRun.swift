@@ -202,8 +202,8 @@ public struct CampaignRun: Sendable {
     /// The record of a message settled without a request in this run.
     private func unsent(_ entry: JournalEntry, _ state: MessageState, _ reason: String) -> SubmitRecord {
         SubmitRecord(
-            id: entry.id, state: state, gateway: entry.gateway, gatewayMessageID: nil, attempts: 0, latency: nil,
-            error: reason, at: clock.now())
+            id: entry.id, campaign: entry.campaign, recipient: entry.to, state: state, gateway: entry.gateway,
+            gatewayMessageID: nil, attempts: 0, latency: nil, error: reason, at: clock.now())
     }
 
     /// The journal's view of a batch of decided rows.

@@ -211,9 +211,9 @@ extension SubmitRecord {
             case .unknown(let reason): (.unknown, [], reason)
             }
         self.init(
-            id: entry.id, state: state, gateway: outcome.gateway, gatewayMessageID: gatewayIDs.first,
-            attempts: outcome.attempts, latency: outcome.latency, error: error, at: at,
-            partIDs: gatewayIDs.count > 1 ? gatewayIDs : [])
+            id: entry.id, campaign: entry.campaign, recipient: entry.to, state: state, gateway: outcome.gateway,
+            gatewayMessageID: gatewayIDs.first, attempts: outcome.attempts, latency: outcome.latency, error: error,
+            at: at, partIDs: gatewayIDs.count > 1 ? gatewayIDs : [])
     }
 }
 

@@ -67,6 +67,9 @@ extension JournalEntry {
 /// What the gateway made of a submit.
 public struct SubmitRecord: Sendable, Hashable {
     public var id: String
+    /// The message's campaign and number, as journaled: what the frequency cap's ledger counts a send against.
+    public var campaign: String
+    public var recipient: String
     public var state: MessageState
     public var gateway: String
     public var gatewayMessageID: String?
@@ -80,10 +83,13 @@ public struct SubmitRecord: Sendable, Hashable {
     public var partIDs: [String]
 
     public init(
-        id: String, state: MessageState, gateway: String, gatewayMessageID: String?, attempts: Int, latency: Duration?,
-        error: String?, at: Timestamp, partIDs: [String] = []
+        id: String, campaign: String, recipient: String, state: MessageState, gateway: String,
+        gatewayMessageID: String?, attempts: Int, latency: Duration?, error: String?, at: Timestamp,
+        partIDs: [String] = []
     ) {
         self.id = id
+        self.campaign = campaign
+        self.recipient = recipient
         self.state = state
         self.gateway = gateway
         self.gatewayMessageID = gatewayMessageID

@@ -128,7 +128,7 @@ import Testing
             ], skipped: [])
         try await store.record([
             SubmitRecord(
-                id: "old-2", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
+                id: "old-2", campaign: "old", recipient: "+8613900139000", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
                 latency: .milliseconds(1), error: nil, at: earlier)
         ])
         let outcome = try SparrowProcess.run(

@@ -108,7 +108,7 @@ func number(_ text: String) -> PhoneNumber {
                 ], skipped: [])
             try await fixture.store.record([
                 SubmitRecord(
-                    id: "old-2", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
+                    id: "old-2", campaign: "old", recipient: "+8613700137000", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
                     latency: .milliseconds(1), error: nil, at: earlier)
             ])
             let csv = """
@@ -217,7 +217,7 @@ func number(_ text: String) -> PhoneNumber {
             try await fixture.store.record(
                 entries.prefix(3).map {
                     SubmitRecord(
-                        id: $0.id, state: .unknown, gateway: "primary", gatewayMessageID: nil, attempts: 4, latency: nil,
+                        id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .unknown, gateway: "primary", gatewayMessageID: nil, attempts: 4, latency: nil,
                         error: "gave up after 4 attempts: timed out", at: now)
                 })
 

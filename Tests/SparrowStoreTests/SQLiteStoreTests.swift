@@ -17,10 +17,12 @@ func entry(_ line: Int, state: MessageState = .ready) -> JournalEntry {
         sendAt: Timestamp(secondsSince1970: 0), state: state)
 }
 
+/// The answer to the message of `entry(line)`.
 func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitRecord {
-    SubmitRecord(
-        id: "c1-\(line)", state: state, gateway: "primary", gatewayMessageID: id, attempts: 1, latency: .milliseconds(3),
-        error: nil, at: Timestamp(secondsSince1970: 100))
+    let message = entry(line)
+    return SubmitRecord(
+        id: message.id, campaign: message.campaign, recipient: message.to, state: state, gateway: "primary",
+        gatewayMessageID: id, attempts: 1, latency: .milliseconds(3), error: nil, at: Timestamp(secondsSince1970: 100))
 }
 
 @Suite struct SQLiteStoreTests {
@@ -93,7 +95,7 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         try await reopened.beginCampaign(id: "c2", template: "hi", at: Timestamp(secondsSince1970: 0))
         _ = try await reopened.journal(campaign: "c2", messages: [again], skipped: [])
         var answer = submit(1, .accepted, id: "g-2")
-        answer.id = "c2-1"
+        (answer.id, answer.campaign) = ("c2-1", "c2")
         try await reopened.record([answer])
         #expect(try await reopened.cappedNumbers(since: since, excluding: nil, sends: 2) == [8_613_800_138_011])
         #expect(try await reopened.cappedNumbers(since: since, excluding: "c2", sends: 2).isEmpty)
