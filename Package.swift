@@ -130,7 +130,13 @@ let package = Package(
             name: "SparrowTransportTests",
             dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
         ),
-        .testTarget(name: "SparrowStoreTests", dependencies: ["SparrowStore", "SparrowCore"]),
+        .testTarget(
+            name: "SparrowStoreTests",
+            dependencies: [
+                "SparrowStore", "SparrowCore",
+                .product(name: "GRDB", package: "GRDB.swift"),  // to read the store's query plans in a test
+            ]
+        ),
         .testTarget(
             name: "SparrowReceiptsTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SparrowCore
 import Testing
 
@@ -69,6 +70,22 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         let figures = try await store.figures(campaign: "c1")
         #expect(figures.total.delivered == 1 && figures.total.failed == 1 && figures.total.pending == 0)
         #expect(figures.total.accepted == 2 && figures.total.deliveryRate == 0.5)
+    }
+
+    /// A receipt finds its message through the gateway id's index, not by reading every message of the store.
+    @Test func aReceiptFindsItsMessageThroughTheGatewayIDIndex() async throws {
+        let (store, _) = try freshStore()
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN UPDATE message SET state = 'delivered'
+                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < 3 AND parts = 1
+                    """,
+                arguments: ["g-1", "primary", "primary"]
+            ).map { $0["detail"] as String }.joined(separator: "\n")
+        }
+        #expect(plan.contains("USING INDEX message_gateway_message_id (gatewayMessageID=?)"), "\(plan)")
     }
 
     @Test func suppressionListAndSendLedgerSurviveReopening() async throws {
