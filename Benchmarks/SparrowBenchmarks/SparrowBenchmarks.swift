@@ -238,8 +238,9 @@ let benchmarks: @Sendable () -> Void = {
                 try await fixture.store.record(
                     entries[batch..<batch + 500].map {
                         SubmitRecord(
-                            id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .accepted, gateway: "primary", gatewayMessageID: "g-\($0.line)", attempts: 1,
-                            latency: .milliseconds(2), error: nil, at: Fixture.now)
+                            id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .accepted, gateway: "primary",
+                            gatewayMessageID: "g-\($0.line)", attempts: 1, latency: .milliseconds(2), error: nil,
+                            at: Fixture.now)
                     })
             }
         },

@@ -128,8 +128,8 @@ import Testing
             ], skipped: [])
         try await store.record([
             SubmitRecord(
-                id: "old-2", campaign: "old", recipient: "+8613900139000", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
-                latency: .milliseconds(1), error: nil, at: earlier)
+                id: "old-2", campaign: "old", recipient: "+8613900139000", state: .accepted, gateway: "primary",
+                gatewayMessageID: "g", attempts: 1, latency: .milliseconds(1), error: nil, at: earlier)
         ])
         let outcome = try SparrowProcess.run(
             ["plan", "-c", "sparrow.yaml", "--text", "hi", "--now", "2026-11-22T12:00:00Z"],

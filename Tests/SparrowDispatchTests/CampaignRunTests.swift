@@ -108,8 +108,8 @@ func number(_ text: String) -> PhoneNumber {
                 ], skipped: [])
             try await fixture.store.record([
                 SubmitRecord(
-                    id: "old-2", campaign: "old", recipient: "+8613700137000", state: .accepted, gateway: "primary", gatewayMessageID: "g", attempts: 1,
-                    latency: .milliseconds(1), error: nil, at: earlier)
+                    id: "old-2", campaign: "old", recipient: "+8613700137000", state: .accepted, gateway: "primary",
+                    gatewayMessageID: "g", attempts: 1, latency: .milliseconds(1), error: nil, at: earlier)
             ])
             let csv = """
                 phone,name,tz
@@ -217,8 +217,9 @@ func number(_ text: String) -> PhoneNumber {
             try await fixture.store.record(
                 entries.prefix(3).map {
                     SubmitRecord(
-                        id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .unknown, gateway: "primary", gatewayMessageID: nil, attempts: 4, latency: nil,
-                        error: "gave up after 4 attempts: timed out", at: now)
+                        id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .unknown, gateway: "primary",
+                        gatewayMessageID: nil, attempts: 4, latency: nil, error: "gave up after 4 attempts: timed out",
+                        at: now)
                 })
 
             let outcome = try await fixture.run("unsure", csv: nil, now: Self.noon, transport: transport)

@@ -50,8 +50,9 @@ func seededStore(messages count: Int, gateway: (Int) -> String = { _ in "primary
     try await store.record(
         entries.map { entry in
             SubmitRecord(
-                id: entry.id, campaign: entry.campaign, recipient: entry.to, state: .accepted, gateway: entry.gateway, gatewayMessageID: "g-\(entry.line)",
-                attempts: 1, latency: .milliseconds(3), error: nil, at: Timestamp(secondsSince1970: 100))
+                id: entry.id, campaign: entry.campaign, recipient: entry.to, state: .accepted, gateway: entry.gateway,
+                gatewayMessageID: "g-\(entry.line)", attempts: 1, latency: .milliseconds(3), error: nil,
+                at: Timestamp(secondsSince1970: 100))
         })
     return store
 }
