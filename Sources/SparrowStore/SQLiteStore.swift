@@ -16,10 +16,10 @@ public final class SQLiteStore: CampaignStore {
             if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")  // a commit survives a power cut, not just a crash
-            }
             pool = try DatabasePool(path: path, configuration: configuration)  // WAL
+            // A commit survives a power cut, not just a crash. Set on the pool's one writer connection once it is
+            // open: GRDB turns WAL on after `prepareDatabase` and sets `NORMAL` with it.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
         } catch {
             throw StoreError(path: path, message: "\(error)")

@@ -88,6 +88,15 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(plan.contains("USING INDEX message_gateway_message_id (gatewayMessageID=?)"), "\(plan)")
     }
 
+    /// Every commit of the writer is synced to disk (`FULL` is 2): a `submitting` mark must survive a power cut, or
+    /// a message that went out would go again after the reboot. `NORMAL` would only survive a crash of the process.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let (store, path) = try freshStore()
+        #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        let reopened = try SQLiteStore(path: path)  // a store that exists already is opened the same way
+        #expect(try await reopened.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test func suppressionListAndSendLedgerSurviveReopening() async throws {
         let (store, path) = try freshStore()
         let numbers = ["13800138000", "19912345678", "+1 650 253 0000"].map {
