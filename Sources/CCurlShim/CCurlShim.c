@@ -27,6 +27,15 @@ CURLcode sparrow_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **value) {
 CURLMcode sparrow_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+CURLMcode sparrow_multi_setopt_ptr(CURLM *multi, CURLMoption option, void *value) {
+    return curl_multi_setopt(multi, option, value);
+}
+CURLMcode sparrow_multi_setopt_socket_callback(CURLM *multi, curl_socket_callback callback) {
+    return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, callback);
+}
+CURLMcode sparrow_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_callback callback) {
+    return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, callback);
+}
 sparrow_multi_message sparrow_multi_info_read(CURLM *multi, int *remaining) {
     sparrow_multi_message message = {0};
     CURLMsg *raw = curl_multi_info_read(multi, remaining);

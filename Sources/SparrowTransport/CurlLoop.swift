@@ -2,9 +2,15 @@ import SparrowCore
 import CCurl
 import CCurlShim
 import DequeModule
+import Glibc
 
 /// The transfer loop: the only code that touches curl handles. It lives on the transport's thread from start to
 /// end, so none of its state needs a lock.
+///
+/// It drives libcurl through its socket interface: libcurl names the sockets it waits on and the time it next needs
+/// to run, the loop waits for them on an epoll set, and `curl_multi_socket_action` runs only the transfers whose
+/// socket is ready, told what it is ready for. (`curl_multi_perform` would poll every transfer's socket on each
+/// pass, one `poll` call each, whether ready or not.)
 final class CurlLoop {
     private unowned let transport: CurlTransport
     private let multi: MultiHandle
@@ -14,6 +20,13 @@ final class CurlLoop {
     private var free: [EasySlot]
     private var running: [ObjectIdentifier: Job] = [:]
     private var waiting = Deque<Job>()
+    /// The epoll set: the sockets libcurl waits on, and the wake-up's eventfd.
+    private let epoll: Int32
+    /// What each socket in the set is watched for, and whether libcurl has let go of it (`parked`).
+    private var watched: [Int32: (events: UInt32, parked: Bool)] = [:]
+    private let ready = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 64)
+    /// When libcurl next needs to run for its own timers (timeouts, a new transfer's start); nil when it does not.
+    private var timerDeadline: ContinuousClock.Instant?
 
     init(transport: CurlTransport, multi: MultiHandle, maxInFlight: Int) {
         self.transport = transport
@@ -21,6 +34,12 @@ final class CurlLoop {
         self.maxInFlight = maxInFlight
         slots = (0..<maxInFlight).map { _ in EasySlot() }
         free = slots.reversed()
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        var wake = epoll_event()
+        wake.events = EPOLLIN.rawValue
+        wake.data.fd = multi.wakeFD
+        precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, multi.wakeFD, &wake) == 0, "epoll_ctl failed: errno \(errno)")
         _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_HOST_CONNECTIONS, maxInFlight)
         _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxInFlight)
         _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAXCONNECTS, maxInFlight)
@@ -28,23 +47,101 @@ final class CurlLoop {
     }
 
     func run() {
+        // The loop outlives its callbacks: `run` ends after `curl_multi_cleanup`.
+        let this = Unmanaged.passUnretained(self).toOpaque()
+        _ = sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_SOCKETDATA, this)
+        _ = sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_TIMERDATA, this)
+        _ = sparrow_multi_setopt_socket_callback(multi.raw, CurlLoop.watchSocket)
+        _ = sparrow_multi_setopt_timer_callback(multi.raw, CurlLoop.setTimer)
         var finishedJobs: [(Job, TransferResult)] = []
         while transport.takeJobs(into: &waiting) {
             startWaiting()
-            var stillRunning: Int32 = 0
-            _ = curl_multi_perform(multi.raw, &stillRunning)
+            let timeout = millisecondsToTimer()  // 0 after a handle was added: libcurl starts it from its timer
+            if timeout > 0, transport.prepareToSleep() {
+                wait(milliseconds: timeout)
+                transport.wokeUp()
+            } else {
+                wait(milliseconds: 0)
+            }
+            runTimerIfDue()
             collectFinished(into: &finishedJobs)
-            if !finishedJobs.isEmpty {
-                startWaiting()
-                for (job, result) in finishedJobs { job.finish(result) }  // after curl's bookkeeping for this pass
-                finishedJobs.removeAll(keepingCapacity: true)
-                continue  // handles just added need a perform before the loop may sleep
-            }
-            if transport.prepareToSleep() {
-                _ = curl_multi_poll(multi.raw, nil, 0, 1000, nil)  // curl shortens the wait for its own timers
-            }
+            startWaiting()
+            for (job, result) in finishedJobs { job.finish(result) }  // after curl's bookkeeping for this pass
+            finishedJobs.removeAll(keepingCapacity: true)
         }
         tearDown()
+    }
+
+    /// Waits at most `milliseconds` for sockets to be ready or a wake-up, and lets libcurl act on each ready socket.
+    private func wait(milliseconds: Int32) {
+        let count = epoll_wait(epoll, ready.baseAddress, Int32(ready.count), milliseconds)
+        var stillRunning: Int32 = 0
+        for event in ready.prefix(max(Int(count), 0)) {
+            let fd = event.data.fd
+            if fd == multi.wakeFD {
+                var value: UInt64 = 0
+                _ = read(fd, &value, 8)
+                continue
+            }
+            if watched[fd]?.parked == true {  // an idle connection closed by the gateway: libcurl finds out on reuse
+                watched[fd] = nil
+                _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+                continue
+            }
+            var bits: Int32 = 0
+            if event.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue) != 0 { bits |= CURL_CSELECT_IN }
+            if event.events & EPOLLOUT.rawValue != 0 { bits |= CURL_CSELECT_OUT }
+            if event.events & EPOLLERR.rawValue != 0 { bits |= CURL_CSELECT_ERR }
+            _ = curl_multi_socket_action(multi.raw, fd, bits, &stillRunning)
+        }
+    }
+
+    private func millisecondsToTimer() -> Int32 {
+        guard let timerDeadline else { return 1000 }
+        let left = timerDeadline - .now
+        guard left > .zero else { return 0 }
+        return Int32(min(1000, (left / .milliseconds(1)).rounded(.up)))
+    }
+
+    private func runTimerIfDue() {
+        guard let deadline = timerDeadline, deadline <= .now else { return }
+        timerDeadline = nil  // libcurl sets the next one while it runs
+        var stillRunning: Int32 = 0
+        _ = curl_multi_socket_action(multi.raw, sparrow_socket_timeout(), 0, &stillRunning)
+    }
+
+    /// libcurl's socket callback: start, change or stop watching `fd`.
+    ///
+    /// A socket libcurl lets go of is only marked parked: it is a kept-alive connection between two transfers, as a
+    /// rule, and the next transfer on it would add it again, so it stays in the set until it fires (then it leaves)
+    /// or is wanted again. That saves two `epoll_ctl` calls per request.
+    private func watch(_ fd: Int32, for what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            watched[fd]?.parked = true
+            return
+        }
+        let wanted =
+            (what & CURL_POLL_IN != 0 ? EPOLLIN.rawValue : 0) | (what & CURL_POLL_OUT != 0 ? EPOLLOUT.rawValue : 0)
+        let current = watched.updateValue((wanted, parked: false), forKey: fd)
+        // Not parked means libcurl has not closed it since, so the set holds it as it was.
+        if let current, !current.parked, current.events == wanted { return }
+        var event = epoll_event()
+        event.events = wanted
+        event.data.fd = fd
+        guard epoll_ctl(epoll, current == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event) != 0 else { return }
+        // A parked socket was closed and a new one given its number: the kernel dropped the old one by itself.
+        _ = epoll_ctl(epoll, current == nil ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    private static let watchSocket: curl_socket_callback = { _, fd, what, context, _ in
+        Unmanaged<CurlLoop>.fromOpaque(context!).takeUnretainedValue().watch(fd, for: what)
+        return 0
+    }
+
+    private static let setTimer: curl_multi_timer_callback = { _, milliseconds, context in
+        let loop = Unmanaged<CurlLoop>.fromOpaque(context!).takeUnretainedValue()
+        loop.timerDeadline = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
+        return 0
     }
 
     private func startWaiting() {
@@ -74,7 +171,8 @@ final class CurlLoop {
         }
     }
 
-    /// Fails everything still waiting or running, removes every handle and cleans up the multi handle.
+    /// Fails everything still waiting or running, removes every handle, cleans up the multi handle and closes the
+    /// loop's descriptors.
     private func tearDown() {
         let stopped = TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")
         _ = transport.takeJobs(into: &waiting)
@@ -87,7 +185,13 @@ final class CurlLoop {
             let abandoned = TransferFailure(kind: .cancelled, requestBytesSent: sent, message: "transport stopped")
             running.removeValue(forKey: ObjectIdentifier(slot))?.finish(.failed(abandoned))
         }
-        _ = curl_multi_cleanup(multi.raw)
+        _ = curl_multi_cleanup(multi.raw)  // may still call `watchSocket` for the connections it closes
+        close(epoll)
+        close(multi.wakeFD)
+    }
+
+    deinit {
+        ready.deallocate()
     }
 }
 

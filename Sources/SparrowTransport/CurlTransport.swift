@@ -6,9 +6,9 @@ import Foundation
 import Synchronization
 
 /// Sends gateway requests through one curl multi handle driven by a thread of its own (never a thread of the
-/// cooperative pool): callers hand requests in through a locked inbox, the thread runs
-/// `curl_multi_perform`/`curl_multi_poll`, and each transfer's end is handed back as a `Sendable` result, either to
-/// a completion that runs on that thread (`send`) or to an awaiting task (`perform`).
+/// cooperative pool): callers hand requests in through a locked inbox, the thread runs libcurl's socket interface
+/// on an epoll set (see `CurlLoop`), and each transfer's end is handed back as a `Sendable` result, either to a
+/// completion that runs on that thread (`send`) or to an awaiting task (`perform`).
 ///
 /// `send` is the fast path: a completion that starts the next request or records the answer runs without waking
 /// any other thread, the way a C client's loop does. `perform` resumes a continuation per transfer, which wakes a
@@ -22,7 +22,7 @@ public final class CurlTransport: Sendable {
     private let multi: MultiHandle
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `curl_multi_poll`.
+    /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `epoll_wait`.
     struct Inbox: ~Copyable {
         var jobs = Deque<Job>()
         var sleeping = false
@@ -35,7 +35,9 @@ public final class CurlTransport: Sendable {
         precondition(maxInFlight >= 1, "a transport needs at least one slot")
         CurlGlobal.initialize()
         guard let handle = curl_multi_init() else { preconditionFailure("curl_multi_init failed: out of memory") }
-        multi = MultiHandle(raw: handle)
+        let wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
+        multi = MultiHandle(raw: handle, wakeFD: wakeFD)
         inbox = Mutex(Inbox())
         let (multi, finished) = (multi, finished)
         let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
@@ -102,7 +104,7 @@ public final class CurlTransport: Sendable {
         }
     }
 
-    /// Called by the loop before `curl_multi_poll`: false when new work arrived in the meantime.
+    /// Called by the loop before it sleeps: false when new work arrived in the meantime.
     func prepareToSleep() -> Bool {
         inbox.withLock { inbox in
             guard inbox.jobs.isEmpty, !inbox.stopped else { return false }
@@ -110,6 +112,11 @@ public final class CurlTransport: Sendable {
             inbox.wakeSent = false
             return true
         }
+    }
+
+    /// Called by the loop when it wakes, before its completions run: requests they hand in need no wake-up.
+    func wokeUp() {
+        inbox.withLock { $0.sleeping = false }
     }
 }
 
@@ -123,17 +130,20 @@ struct Job: Sendable {
     }
 }
 
-/// The multi handle as the transport's other threads may see it: only to wake the loop.
+/// The multi handle and the loop's wake-up eventfd, as the transport's other threads may see them: only to wake
+/// the loop.
 ///
-/// `@unchecked Sendable` is safe because the one call made through it from another thread is
-/// `curl_multi_wakeup`, which libcurl documents as callable from any thread, and that call is only made while
-/// holding the inbox lock with `stopped` still false. Every other use of the handle happens on the loop thread,
-/// which cleans it up only after it has seen `stopped` under the same lock, so no wake-up can reach a freed handle.
+/// `@unchecked Sendable` is safe because the one call made through it from another thread is a `write` to the
+/// eventfd, which any thread may make, and that call is only made while holding the inbox lock with `stopped` still
+/// false. Every use of the multi handle happens on the loop thread, which cleans it up and closes the eventfd only
+/// after it has seen `stopped` under the same lock, so no wake-up can reach a closed descriptor.
 struct MultiHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
+    let wakeFD: Int32
 
     func wakeup() {
-        _ = curl_multi_wakeup(raw)
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
     }
 }
 

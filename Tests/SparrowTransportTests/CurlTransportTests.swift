@@ -148,6 +148,32 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(failure.requestBytesSent > 0)  // ambiguous: the gateway may have the message
     }
 
+    /// The loop sleeps while nothing is due, even when the gateway has closed the connections libcurl keeps: a
+    /// watched socket that stays readable, or a timer that stays due, would make it spin. The loop thread's CPU time
+    /// is read in completions, which run on that thread.
+    @Test func anIdleTransportSleeps() async throws {
+        let transport = CurlTransport(maxInFlight: 4)
+        defer { transport.shutdown() }
+        @Sendable func loopCPU(after request: GatewayRequest) async -> Duration {
+            await withCheckedContinuation { continuation in
+                transport.send(request) { _ in
+                    var time = timespec()
+                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+                    continuation.resume(returning: .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec))
+                }
+            }
+        }
+        let before = try await withSimulator(GatewaySimulator()) { base in
+            for index in 0..<4 {
+                _ = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: i\(index)"]))
+            }
+            return await loopCPU(after: GatewayRequest(url: base, headers: ["Idempotency-Key: last"]))
+        }  // the simulator has stopped: the connections libcurl keeps are closed at the other end
+        try await Task.sleep(for: .milliseconds(600))
+        let after = await loopCPU(after: GatewayRequest(url: "http://127.0.0.1:9/"))  // refused at once
+        #expect(after - before < .milliseconds(150), "the loop used \(after - before) of CPU while idle for 600 ms")
+    }
+
     @Test func requestsAfterShutdownFailAtOnce() async {
         let transport = CurlTransport()
         transport.shutdown()

@@ -20,6 +20,10 @@ CURLcode sparrow_easy_getinfo_off_t(CURL *_Nonnull handle, CURLINFO info, curl_o
 CURLcode sparrow_easy_getinfo_ptr(CURL *_Nonnull handle, CURLINFO info, void *_Nullable *_Nonnull value);
 
 CURLMcode sparrow_multi_setopt_long(CURLM *_Nonnull multi, CURLMoption option, long value);
+// CURLMOPT_SOCKETDATA and CURLMOPT_TIMERDATA.
+CURLMcode sparrow_multi_setopt_ptr(CURLM *_Nonnull multi, CURLMoption option, void *_Nullable value);
+CURLMcode sparrow_multi_setopt_socket_callback(CURLM *_Nonnull multi, curl_socket_callback _Nullable callback);
+CURLMcode sparrow_multi_setopt_timer_callback(CURLM *_Nonnull multi, curl_multi_timer_callback _Nullable callback);
 
 // CURLMsg holds a union Swift cannot read; this is the part a transfer loop needs.
 typedef struct {
@@ -30,6 +34,7 @@ typedef struct {
 sparrow_multi_message sparrow_multi_info_read(CURLM *_Nonnull multi, int *_Nonnull remaining);
 
 static inline long sparrow_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+static inline curl_socket_t sparrow_socket_timeout(void) { return CURL_SOCKET_TIMEOUT; }
 static inline int sparrow_prereq_ok(void) { return CURL_PREREQFUNC_OK; }
 static inline int sparrow_prereq_abort(void) { return CURL_PREREQFUNC_ABORT; }
 static inline const curl_version_info_data *_Nonnull sparrow_version_info(void) {
