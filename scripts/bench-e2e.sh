@@ -180,6 +180,7 @@ record() {
 measure() {
   local scenario=$1 client=$2 n=$3 input=$4 line
   shift 4
+  sync  # no run pays for the writeback of files an earlier one left (a store, a copy, a deleted run folder)
   bench_wait_for_quiet
   line=$(python3 - "$input" "$@" <<'PY'
 import resource, subprocess, sys, time
