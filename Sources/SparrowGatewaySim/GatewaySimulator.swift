@@ -174,7 +174,12 @@ public struct GatewaySimulator: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: state.stats.json)))
         }
         let accept: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await answer(request, receipts: receipts, logs: logs)
+            var response = try await answer(request, receipts: receipts, logs: logs)
+            // The connection closes after this answer: say so (RFC 9112, 9.6), or the client would send on it again.
+            if request.headers[.connection]?.lowercased().contains("close") == true {
+                response.headers[.connection] = "close"
+            }
+            return response
         }
         for path: RouterPath in ["/", "**"] {
             router.post(path, use: accept)
@@ -368,7 +373,8 @@ final class ClientConnections: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if let address = (context.channel.parent ?? context.channel).remoteAddress {
+        // An HTTP/2 stream's parent is its connection; an HTTP/1 connection's parent is the listening socket.
+        if let address = context.channel.remoteAddress ?? context.channel.parent?.remoteAddress {
             state.sawConnection(from: address.description)
         }
     }

@@ -174,6 +174,27 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(after - before < .milliseconds(150), "the loop used \(after - before) of CPU while idle for 600 ms")
     }
 
+    /// Every request on a connection of its own: each new socket tends to get the number of the one libcurl has just
+    /// closed, which the loop still holds as parked, and the loop must watch the new socket, not skip it as known.
+    @Test func aGatewayClosingEveryConnectionAnswersEveryRequest() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 2)
+        defer { transport.shutdown() }
+        let count = 60
+        let answered = try await withSimulator(simulator) { base in
+            var answered = 0
+            for index in 0..<count {
+                let request = GatewayRequest(
+                    url: base + "/send", headers: ["Connection: close", "Idempotency-Key: c\(index)"],
+                    timeout: .seconds(2))
+                if case .answered(let answer) = await transport.perform(request), answer.status == 200 { answered += 1 }
+            }
+            return answered
+        }
+        #expect(answered == count)
+        #expect(simulator.clientConnections == count)  // the gateway did close each one
+    }
+
     @Test func requestsAfterShutdownFailAtOnce() async {
         let transport = CurlTransport()
         transport.shutdown()
