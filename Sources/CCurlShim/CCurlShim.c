@@ -1,3 +1,6 @@
+#define _GNU_SOURCE  // pthread_setname_np
+#include <pthread.h>
+
 #include "CCurlShim.h"
 
 CURLcode sparrow_easy_setopt_long(CURL *handle, CURLoption option, long value) {
@@ -45,4 +48,8 @@ sparrow_multi_message sparrow_multi_info_read(CURLM *multi, int *remaining) {
         message.result = raw->data.result;
     }
     return message;
+}
+
+int sparrow_name_current_thread(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }

@@ -41,7 +41,9 @@ public final class CurlTransport: Sendable {
         inbox = Mutex(Inbox())
         let (multi, finished) = (multi, finished)
         let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
-            Thread.current.name = "sparrow-curl"  // on Linux only the running thread can name itself (top -H, perf)
+            // Named for top -H and perf. Not through `Thread.current.name`: Foundation drops that name when the thread
+            // runs before `start()` has returned to its caller.
+            _ = sparrow_name_current_thread("sparrow-curl")
             CurlLoop(transport: self, multi: multi, maxInFlight: maxInFlight).run()
             finished.signal()
         }

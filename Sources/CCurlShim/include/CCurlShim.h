@@ -1,5 +1,5 @@
 // Typed, non-variadic wrappers around libcurl's variadic calls (Swift cannot call C variadics), and the few
-// macros Swift cannot import. One wrapper per argument type; no logic here: all policy stays in Swift.
+// macros and calls Swift cannot import. One wrapper per argument type; no logic here: all policy stays in Swift.
 #ifndef SPARROW_CCURL_SHIM_H
 #define SPARROW_CCURL_SHIM_H
 
@@ -32,6 +32,9 @@ typedef struct {
     int done;
 } sparrow_multi_message;
 sparrow_multi_message sparrow_multi_info_read(CURLM *_Nonnull multi, int *_Nonnull remaining);
+
+// Names the calling thread (top -H, perf): Swift's Glibc module leaves out pthread_setname_np, a GNU extension.
+int sparrow_name_current_thread(const char *_Nonnull name);
 
 static inline long sparrow_global_default(void) { return CURL_GLOBAL_DEFAULT; }
 static inline curl_socket_t sparrow_socket_timeout(void) { return CURL_SOCKET_TIMEOUT; }
