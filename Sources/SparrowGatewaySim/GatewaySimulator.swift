@@ -190,6 +190,9 @@ public struct GatewaySimulator: Sendable {
     }
 
     private func answer(_ request: Request, receipts: ReceiptSender?, logs: MessageLogs) async throws -> Response {
+        if let target = Self.redirectTarget(request.uri) {  // a gateway that has moved (`follow_redirects`)
+            return Response(status: .temporaryRedirect, headers: [.location: target])
+        }
         let body = try await request.body.collect(upTo: 1 << 20)
         if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
             return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
@@ -227,6 +230,16 @@ public struct GatewaySimulator: Sendable {
         }
     }
 
+}
+
+extension GatewaySimulator {
+    /// `/redirect/REST` moves to `/REST`, query kept: a 307, so that the client sends the same method and body again.
+    static func redirectTarget(_ uri: URI) -> String? {
+        let prefix = "/redirect/"
+        guard uri.path.hasPrefix(prefix) else { return nil }
+        let target = "/" + uri.path.dropFirst(prefix.count)
+        return uri.query.map { target + "?" + $0 } ?? target
+    }
 }
 
 /// The files that get a line for every new message the simulator takes, or for every request.

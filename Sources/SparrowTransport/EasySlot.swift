@@ -11,9 +11,11 @@ final class EasySlot {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private(set) var response: [UInt8] = []
     private(set) var retryAfter: String?
-    /// Times libcurl has been about to send this transfer's request: more than once means it is resending on a
-    /// fresh connection because a reused one died without an answer.
+    /// Times libcurl has been about to send this transfer's current request: more than once means it is resending
+    /// on a fresh connection because a reused one died without an answer.
     private var requestsStarted = 0
+    /// Redirects followed when the current request started: a followed redirect is a new request, not a resend.
+    private var redirectsFollowed = 0
     /// Request bytes that left on the died connection, when the resend was refused (`refuseResend`).
     private var refusedAfterSending: Int?
     /// The CA bundle libcurl was built to trust, restored when a gateway without a CA file of its own follows one with.
@@ -58,6 +60,7 @@ final class EasySlot {
         response.removeAll(keepingCapacity: true)
         retryAfter = nil
         requestsStarted = 0
+        redirectsFollowed = 0
         refusedAfterSending = nil
         if request.headers != applied?.headers { setHeaders(request.headers) }
         if request.connection != applied?.connection { setConnection(request.connection) }
@@ -151,8 +154,16 @@ final class EasySlot {
     /// libcurl resends a request by itself, up to five times, when a reused connection closes before any answer
     /// byte, POST or not. An SMS submit must not go twice behind the state machine's back: a resend is allowed only
     /// when the first try sent nothing; otherwise the transfer ends as an ambiguous failure for the state machine.
+    /// A followed redirect is a request of its own, not a resend (libcurl's byte count then includes the requests
+    /// before it, so a resend after a redirect is refused: the safe side).
     private static let refuseResend: curl_prereq_callback = { context, _, _, _, _ in
         let slot = Unmanaged<EasySlot>.fromOpaque(context!).takeUnretainedValue()
+        var redirects = 0
+        _ = sparrow_easy_getinfo_long(slot.easy, CURLINFO_REDIRECT_COUNT, &redirects)
+        if redirects != slot.redirectsFollowed {
+            slot.redirectsFollowed = redirects
+            slot.requestsStarted = 0
+        }
         slot.requestsStarted += 1
         guard slot.requestsStarted > 1 else { return sparrow_prereq_ok() }
         var sent = 0

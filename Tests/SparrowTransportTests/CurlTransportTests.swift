@@ -195,6 +195,34 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(simulator.clientConnections == count)  // the gateway did close each one
     }
 
+    /// A followed redirect is a new request of the same transfer, not libcurl resending one that died: it goes.
+    @Test func aRedirectIsFollowedOnlyWhenAsked() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 2)
+        defer { transport.shutdown() }
+        let (followed, kept) = try await withSimulator(simulator) { base in
+            @Sendable func post(following: Bool) async -> TransferResult {
+                await transport.perform(
+                    GatewayRequest(
+                        url: base + "/redirect/send?k=1", headers: ["Idempotency-Key: moved-\(following)"],
+                        body: Array("x=1".utf8), connection: .init(followRedirects: following)))
+            }
+            return (await post(following: true), await post(following: false))
+        }
+        guard case .answered(let answer) = followed else {
+            Issue.record("a followed redirect must end in the gateway's answer, got \(followed)")
+            return
+        }
+        #expect(answer.status == 200)
+        #expect(string(answer.body) == #"{"status":"ok","message_id":"sim-1"}"#)
+        guard case .answered(let redirect) = kept else {
+            Issue.record("a redirect not followed is the answer, got \(kept)")
+            return
+        }
+        #expect(redirect.status == 307)
+        #expect(simulator.stats.messages == 1)
+    }
+
     @Test func requestsAfterShutdownFailAtOnce() async {
         let transport = CurlTransport()
         transport.shutdown()
