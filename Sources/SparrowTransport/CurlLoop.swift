@@ -148,8 +148,15 @@ final class CurlLoop {
         while running.count < maxInFlight, !waiting.isEmpty, let slot = free.popLast() {
             let job = waiting.removeFirst()
             slot.prepare(job.request)
+            let added = curl_multi_add_handle(multi.raw, slot.easy)
+            guard added == CURLM_OK else {  // out of memory, in practice: the job still ends, with nothing sent
+                free.append(slot)
+                let message = "curl_multi_add_handle: " + String(cString: curl_multi_strerror(added))
+                let kind = TransferFailure.Kind.other(Int32(CURLE_OUT_OF_MEMORY.rawValue))
+                job.finish(.failed(TransferFailure(kind: kind, requestBytesSent: 0, message: message)))
+                continue
+            }
             running[ObjectIdentifier(slot)] = job
-            _ = curl_multi_add_handle(multi.raw, slot.easy)
         }
     }
 

@@ -70,7 +70,8 @@ public final class CurlTransport: Sendable {
     }
 
     /// Stops the loop: waiting requests fail as cancelled, transfers in flight are abandoned (their outcome is
-    /// unknown), every handle is cleaned up and the thread has ended when this returns. Idempotent.
+    /// unknown), every handle is cleaned up and the thread has ended when this returns. Idempotent. Never call it
+    /// from a completion: it waits for the thread that runs them.
     public func shutdown() {
         let wasStopped = inbox.withLock { inbox in
             defer { inbox.stopped = true }

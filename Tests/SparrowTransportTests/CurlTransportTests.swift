@@ -174,6 +174,25 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(after - before < .milliseconds(150), "the loop used \(after - before) of CPU while idle for 600 ms")
     }
 
+    /// A request handed in while the loop sleeps wakes it. With nothing due, the loop sleeps up to a second at a time,
+    /// so a lost wake-up would hold each of these requests for most of a second.
+    @Test func aSleepingLoopWakesForANewRequest() async throws {
+        let transport = CurlTransport(maxInFlight: 2)
+        defer { transport.shutdown() }
+        let clock = ContinuousClock()
+        let elapsed = try await withSimulator(GatewaySimulator()) { base in
+            var elapsed = Duration.zero
+            for index in 0..<5 {
+                try await Task.sleep(for: .milliseconds(50))  // the loop goes back to sleep
+                let start = clock.now
+                _ = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: w\(index)"]))
+                elapsed += clock.now - start
+            }
+            return elapsed
+        }
+        #expect(elapsed < .milliseconds(2500), "5 requests to a sleeping loop took \(elapsed)")
+    }
+
     /// Every request on a connection of its own: each new socket tends to get the number of the one libcurl has just
     /// closed, which the loop still holds as parked, and the loop must watch the new socket, not skip it as known.
     @Test func aGatewayClosingEveryConnectionAnswersEveryRequest() async throws {
