@@ -335,6 +335,29 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(failure.kind == .timeout)
     }
 
+    /// A stop with requests in flight and more waiting ends every one of them, once, before `shutdown()` returns, and
+    /// tells those that left (their outcome unknown) from those that never did.
+    @Test func shutdownEndsEveryRequestInFlightOrWaiting() async throws {
+        let simulator = GatewaySimulator(faults: .init(neverAnswered: 1))
+        let transport = CurlTransport(maxInFlight: 2)
+        let results = Mutex<[TransferResult]>([])
+        try await withSimulator(simulator) { base in
+            for index in 0..<5 {
+                let request = GatewayRequest(url: base, headers: ["Idempotency-Key: s\(index)"], timeout: .seconds(30))
+                transport.send(request) { result in results.withLock { $0.append(result) } }
+            }
+            while simulator.stats.faults < 2 { try await Task.sleep(for: .milliseconds(10)) }  // both at the gateway
+            transport.shutdown()
+        }
+        let failures = results.withLock { $0 }.compactMap { result -> TransferFailure? in
+            guard case .failed(let failure) = result else { return nil }
+            return failure
+        }
+        #expect(failures.count == 5)
+        #expect(failures.allSatisfy { $0.kind == .cancelled })
+        #expect(failures.filter { $0.requestBytesSent > 0 }.count == 2)  // in flight: the gateway may have them
+    }
+
     @Test func receiptsArriveForEveryMessageTwiceWhenDuplicated() async throws {
         let sink = GatewaySimulator(honoursIdempotency: false)
         let transport = CurlTransport()
