@@ -191,7 +191,7 @@ public struct GatewaySimulator: Sendable {
 
     private func answer(_ request: Request, receipts: ReceiptSender?, logs: MessageLogs) async throws -> Response {
         if let target = Self.redirectTarget(request.uri) {  // a gateway that has moved (`follow_redirects`)
-            return Response(status: .temporaryRedirect, headers: [.location: target])
+            return Response(status: .movedPermanently, headers: [.location: target])
         }
         let body = try await request.body.collect(upTo: 1 << 20)
         if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
@@ -233,7 +233,8 @@ public struct GatewaySimulator: Sendable {
 }
 
 extension GatewaySimulator {
-    /// `/redirect/REST` moves to `/REST`, query kept: a 307, so that the client sends the same method and body again.
+    /// `/redirect/REST` has moved to `/REST`, query kept: a 301, after which a client may turn a POST into a GET
+    /// without its body, as browsers do.
     static func redirectTarget(_ uri: URI) -> String? {
         let prefix = "/redirect/"
         guard uri.path.hasPrefix(prefix) else { return nil }

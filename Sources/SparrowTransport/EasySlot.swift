@@ -97,6 +97,8 @@ final class EasySlot {
         set(CURLOPT_SSL_VERIFYHOST, connection.verifyTLS ? 2 : 0)
         set(CURLOPT_CAINFO, connection.caFile ?? defaultCAFile)  // nil would drop the system bundle, not restore it
         set(CURLOPT_FOLLOWLOCATION, connection.followRedirects ? 1 : 0)
+        // A POST stays a POST, body and all, after a 301 or 302 (libcurl would send a GET); a 303 asks for a GET.
+        set(CURLOPT_POSTREDIR, Int(CURL_REDIR_POST_301 | CURL_REDIR_POST_302))
     }
 
     /// What the finished transfer amounts to, from curl's result code and the handle's information.
