@@ -236,9 +236,9 @@ extension GatewaySimulator {
     /// `/redirect/REST` has moved to `/REST`, query kept: a 301, after which a client may turn a POST into a GET
     /// without its body, as browsers do.
     static func redirectTarget(_ uri: URI) -> String? {
-        let prefix = "/redirect/"
-        guard uri.path.hasPrefix(prefix) else { return nil }
-        let target = "/" + uri.path.dropFirst(prefix.count)
+        let (path, prefix) = (uri.path, "/redirect/")  // `path` is parsed from the URI on each read
+        guard path.hasPrefix(prefix) else { return nil }
+        let target = "/" + path.dropFirst(prefix.count)
         return uri.query.map { target + "?" + $0 } ?? target
     }
 }
