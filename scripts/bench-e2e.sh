@@ -27,7 +27,8 @@
 # Sparrow sent, captured once through `sparrow gateway-sim --body-log`, with the same headers and K = 16 in
 # flight on keep-alive connections. The gateway is nginx on loopback answering a fixed JSON body; then, in a
 # second table, `sparrow gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
-# RSS its peak.
+# RSS its peak. Each gateway's own limit on this box comes first: wrk (one thread, K connections, its C event loop
+# and nothing else) posting the same bodies with the same headers for 10 s (5 s with --quick).
 #
 # Sparrow runs once more on nginx with its store on tmpfs (/dev/shm), where a commit's fdatasync costs nothing and
 # nothing reaches a disk: the journal's durability, as a ratio.
@@ -40,7 +41,7 @@
 # nginx. Kannel's rate is N over the time from the first injection until nginx has answered every request (one per
 # part); CPU and RSS are both boxes'.
 #
-# Installs nginx-light and kannel from Debian if missing (root). Everything it starts is stopped, every temp file
+# Installs nginx-light, kannel and wrk from Debian if missing (root). Everything it starts is stopped, every temp file
 # removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,7 +101,7 @@ stop_processes() {
 }
 bench_on_exit stop_processes
 
-bench_install nginx-light kannel curl libcurl4-openssl-dev gcc bc
+bench_install nginx-light kannel wrk curl libcurl4-openssl-dev gcc bc
 [[ -z $profile ]] || bench_install linux-perf
 bench_build_sparrow
 nice -n 15 gcc -O2 -Wall -Wextra -o "$work/c-client" Benchmarks/Peers/curl-multi-client.c -lcurl
@@ -161,6 +162,8 @@ write_config "$work/base/sparrow.yaml" "http://127.0.0.1:1/unused"
 bench_start_nginx "$inflight"
 nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
 
+wrk_seconds=$([[ -n $quick ]] && echo 5 || echo 10)
+
 # --- runs --------------------------------------------------------------------------------------------------------
 results="$work/results.tsv"
 : >"$results"
@@ -197,6 +200,28 @@ print(f"{wall:.3f} {usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}")
 PY
   ) || { echo "$client run ($scenario) failed" >&2; exit 1; }
   record "$scenario" "$client" "$n" $line
+}
+
+# wrk_run SCENARIO URL: wrk posting the captured bodies to URL for wrk_seconds, K connections on one thread.
+wrk_run() {
+  local scenario=$1 url=$2 line
+  sync
+  bench_wait_for_quiet
+  line=$(WRK_BODIES="$work/bodies.txt" python3 - "$url" "$inflight" "$wrk_seconds" <<'PY'
+import re, resource, subprocess, sys
+url, connections, seconds = sys.argv[1:]
+done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", "Benchmarks/Peers/wrk-post-bodies.lua", url],
+                      capture_output=True, text=True)
+report = done.stdout + done.stderr
+found = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", report)
+if done.returncode != 0 or not found or "Non-2xx" in report or "Socket errors" in report:
+    sys.exit(f"wrk failed or saw errors:\n{report}")
+wall = float(found[2]) * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[found[3]]
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{found[1]} {wall:.3f} {usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}")
+PY
+  ) || { echo "wrk run ($scenario) failed" >&2; exit 1; }
+  record "$scenario" wrk $line
 }
 
 # sparrow_run SCENARIO URL TEMPLATE RECIPIENTS [SIGNATURE OPTOUT_SUFFIX] [-- WRAPPER…]: a whole `sparrow send`
@@ -342,10 +367,13 @@ stop_sim
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
+  wrk_run nginx "$nginx_url"
   measure nginx C "$total" /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
   run_folder="$ram/run" sparrow_run nginx-tmpfs "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
   rm -rf "$ram/run"
+  start_sim
+  wrk_run gateway-sim "http://127.0.0.1:$sim_port/v1/sms"
   start_sim
   measure gateway-sim C "$total" /dev/null "$work/c-client" "http://127.0.0.1:$sim_port/v1/sms" "$total" "$inflight" \
     "$work/bodies.txt"
@@ -364,18 +392,21 @@ done
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
-print(f"\n{'scenario':12s} {'client':8s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} {'Sparrow ×':>10s}")
+print(f"\n{'scenario':12s} {'client':8s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} "
+      f"{'Sparrow ×':>10s} {'of wrk':>7s}")
 medians = {}
 for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim", "C"), ("gsm", "Kannel"),
                            ("ucs2", "Kannel"), ("long", "Kannel")):
-    for client in (baseline, "Sparrow") if baseline else ("Sparrow",):
+    clients = ("wrk", baseline, "Sparrow") if baseline == "C" else (baseline, "Sparrow") if baseline else ("Sparrow",)
+    for client in clients:
         runs = [r for r in rows if r[0] == scenario and r[1] == client]
-        n = int(runs[0][2])
-        rate = statistics.median(n / float(r[3]) for r in runs)
-        cpu = statistics.median(float(r[4]) * 1e6 / n for r in runs)
+        rate = statistics.median(int(r[2]) / float(r[3]) for r in runs)
+        cpu = statistics.median(float(r[4]) * 1e6 / int(r[2]) for r in runs)
         rss = max(int(r[5]) for r in runs) / 1024
+        n = round(statistics.median(int(r[2]) for r in runs))  # wrk's count varies from run to run
         medians[scenario, client] = rate
-        ratio = f"{rate / medians[scenario, baseline]:10.2f}" if client == "Sparrow" and baseline else ""
-        print(f"{scenario:12s} {client:8s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio}")
+        ratio = f"{rate / medians[scenario, baseline]:10.2f}" if client == "Sparrow" and baseline else " " * 10
+        of_wrk = f"{rate / medians[scenario, 'wrk']:7.2f}" if client != "wrk" and (scenario, "wrk") in medians else ""
+        print(f"{scenario:12s} {client:8s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio} {of_wrk}")
 print(f"\nSparrow with its journal on disk ÷ on tmpfs: {medians['nginx', 'Sparrow'] / medians['nginx-tmpfs', 'Sparrow']:.2f}")
 PY
