@@ -21,6 +21,8 @@ public final class CurlTransport: Sendable {
     private let inbox: Mutex<Inbox>
     private let multi: MultiHandle
     private let finished = DispatchSemaphore(value: 0)
+    /// The loop thread's `pthread_self()`, set as it starts: `shutdown()` from that thread would wait for itself.
+    private let loopThread = Atomic<UInt>(0)
 
     /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `epoll_wait`.
     struct Inbox: ~Copyable {
@@ -41,6 +43,7 @@ public final class CurlTransport: Sendable {
         inbox = Mutex(Inbox())
         let (multi, finished) = (multi, finished)
         let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
+            loopThread.store(UInt(pthread_self()), ordering: .relaxed)
             // Named for top -H and perf. Not through `Thread.current.name`: Foundation drops that name when the thread
             // runs before `start()` has returned to its caller.
             _ = sparrow_name_current_thread("sparrow-curl")
@@ -70,9 +73,12 @@ public final class CurlTransport: Sendable {
     }
 
     /// Stops the loop: waiting requests fail as cancelled, transfers in flight are abandoned (their outcome is
-    /// unknown), every handle is cleaned up and the thread has ended when this returns. Idempotent. Never call it
-    /// from a completion: it waits for the thread that runs them.
+    /// unknown), every handle is cleaned up and the thread has ended when this returns. Idempotent.
+    /// - Precondition: not called from a completion: it waits for the thread that runs them.
     public func shutdown() {
+        precondition(
+            loopThread.load(ordering: .relaxed) != UInt(pthread_self()),
+            "CurlTransport.shutdown() called from a completion would wait for itself")
         let wasStopped = inbox.withLock { inbox in
             defer { inbox.stopped = true }
             if !inbox.stopped { multi.wakeup() }  // under the lock: the loop cannot have cleaned up the handle yet

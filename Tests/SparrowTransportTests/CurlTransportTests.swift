@@ -339,6 +339,16 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(failure.kind == .timeout)
     }
 
+    /// `shutdown()` from a completion would wait for the thread it runs on, forever; it stops the process with a
+    /// message instead. The request goes to a closed port, so that its completion runs at once.
+    @Test func shutdownFromACompletionStopsTheProcessRatherThanHang() async {
+        await #expect(processExitsWith: .failure) {
+            let transport = CurlTransport(maxInFlight: 1)
+            transport.send(GatewayRequest(url: "http://127.0.0.1:1/")) { _ in transport.shutdown() }
+            try? await Task.sleep(for: .seconds(10))  // had it hung instead, the process ends well here, and the test fails
+        }
+    }
+
     /// A stop with requests in flight and more waiting ends every one of them, once, before `shutdown()` returns, and
     /// tells those that left (their outcome unknown) from those that never did.
     @Test func shutdownEndsEveryRequestInFlightOrWaiting() async throws {
