@@ -253,6 +253,39 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let result = await transport.perform(GatewayRequest(url: "http://127.0.0.1:9/"))
         #expect(result == .failed(TransferFailure(kind: .cancelled, requestBytesSent: 0, message: "transport stopped")))
     }
+
+    /// `shutdown()` from a completion would wait for the thread it runs on, forever; it stops the process with a
+    /// message instead. The request goes to a closed port, so that its completion runs at once.
+    @Test func shutdownFromACompletionStopsTheProcessRatherThanHang() async {
+        await #expect(processExitsWith: .failure) {
+            let transport = CurlTransport(maxInFlight: 1)
+            transport.send(GatewayRequest(url: "http://127.0.0.1:1/")) { _ in transport.shutdown() }
+            try? await Task.sleep(for: .seconds(10))  // had it hung instead, the process ends well here, and the test fails
+        }
+    }
+
+    /// A stop with requests in flight and more waiting ends every one of them, once, before `shutdown()` returns, and
+    /// tells those that left (their outcome unknown) from those that never did.
+    @Test func shutdownEndsEveryRequestInFlightOrWaiting() async throws {
+        let simulator = GatewaySimulator(faults: .init(neverAnswered: 1))
+        let transport = CurlTransport(maxInFlight: 2)
+        let results = Mutex<[TransferResult]>([])
+        try await withSimulator(simulator) { base in
+            for index in 0..<5 {
+                let request = GatewayRequest(url: base, headers: ["Idempotency-Key: s\(index)"], timeout: .seconds(30))
+                transport.send(request) { result in results.withLock { $0.append(result) } }
+            }
+            while simulator.stats.faults < 2 { try await Task.sleep(for: .milliseconds(10)) }  // both at the gateway
+            transport.shutdown()
+        }
+        let failures = results.withLock { $0 }.compactMap { result -> TransferFailure? in
+            guard case .failed(let failure) = result else { return nil }
+            return failure
+        }
+        #expect(failures.count == 5)
+        #expect(failures.allSatisfy { $0.kind == .cancelled })
+        #expect(failures.filter { $0.requestBytesSent > 0 }.count == 2)  // in flight: the gateway may have them
+    }
 }
 
 @Suite(.timeLimit(.minutes(1))) struct TLSTransportTests {
@@ -337,39 +370,6 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
             return
         }
         #expect(failure.kind == .timeout)
-    }
-
-    /// `shutdown()` from a completion would wait for the thread it runs on, forever; it stops the process with a
-    /// message instead. The request goes to a closed port, so that its completion runs at once.
-    @Test func shutdownFromACompletionStopsTheProcessRatherThanHang() async {
-        await #expect(processExitsWith: .failure) {
-            let transport = CurlTransport(maxInFlight: 1)
-            transport.send(GatewayRequest(url: "http://127.0.0.1:1/")) { _ in transport.shutdown() }
-            try? await Task.sleep(for: .seconds(10))  // had it hung instead, the process ends well here, and the test fails
-        }
-    }
-
-    /// A stop with requests in flight and more waiting ends every one of them, once, before `shutdown()` returns, and
-    /// tells those that left (their outcome unknown) from those that never did.
-    @Test func shutdownEndsEveryRequestInFlightOrWaiting() async throws {
-        let simulator = GatewaySimulator(faults: .init(neverAnswered: 1))
-        let transport = CurlTransport(maxInFlight: 2)
-        let results = Mutex<[TransferResult]>([])
-        try await withSimulator(simulator) { base in
-            for index in 0..<5 {
-                let request = GatewayRequest(url: base, headers: ["Idempotency-Key: s\(index)"], timeout: .seconds(30))
-                transport.send(request) { result in results.withLock { $0.append(result) } }
-            }
-            while simulator.stats.faults < 2 { try await Task.sleep(for: .milliseconds(10)) }  // both at the gateway
-            transport.shutdown()
-        }
-        let failures = results.withLock { $0 }.compactMap { result -> TransferFailure? in
-            guard case .failed(let failure) = result else { return nil }
-            return failure
-        }
-        #expect(failures.count == 5)
-        #expect(failures.allSatisfy { $0.kind == .cancelled })
-        #expect(failures.filter { $0.requestBytesSent > 0 }.count == 2)  // in flight: the gateway may have them
     }
 
     @Test func receiptsArriveForEveryMessageTwiceWhenDuplicated() async throws {
