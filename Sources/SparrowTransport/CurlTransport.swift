@@ -22,6 +22,8 @@ public final class CurlTransport: Sendable {
     private let multi: MultiHandle
     private let finished = DispatchSemaphore(value: 0)
     /// The loop thread's `pthread_self()`, set as it starts: `shutdown()` from that thread would wait for itself.
+    /// Relaxed ordering suffices: only the loop thread can read its own id, and any other thread reads 0 or an id
+    /// that is not its own, which the check treats alike.
     private let loopThread = Atomic<UInt>(0)
 
     /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `epoll_wait`.
