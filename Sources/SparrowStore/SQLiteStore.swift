@@ -8,6 +8,12 @@ public final class SQLiteStore: CampaignStore {
     /// Internal, not private: tests reach the writer connection to inject faults (a full disk).
     let pool: DatabasePool
 
+    /// WAL pages the writer commits between two checkpoints (SQLite's default is 1,000). A checkpoint copies the last
+    /// version of each page in the WAL to the file and syncs it; the journal rewrites the same pages (the messages
+    /// being marked and answered, the indexes' newest leaves) in commit after commit, so the longer the stretch, the
+    /// fewer of its pages are copies: 1.11× the rate of `send` over 200,000 messages, at a WAL of about 40 MiB.
+    static let checkpointPages = 10_000
+
     /// Opens (creating it and its folder if needed) and migrates the store at `path`.
     /// - Throws: `StoreError` when the file cannot be opened or migrated.
     public init(path: String) throws {
@@ -17,9 +23,12 @@ public final class SQLiteStore: CampaignStore {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: configuration)  // WAL
-            // A commit survives a power cut, not just a crash. Set on the pool's one writer connection once it is
-            // open: GRDB turns WAL on after `prepareDatabase` and sets `NORMAL` with it.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            // Set on the pool's one writer connection once it is open: GRDB turns WAL on after `prepareDatabase`
+            // and sets `NORMAL` with it.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")  // a commit survives a power cut, not just a crash
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
+            }
             try Self.migrator.migrate(pool)
         } catch {
             throw StoreError(path: path, message: "\(error)")

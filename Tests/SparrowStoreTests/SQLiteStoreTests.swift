@@ -97,6 +97,17 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(try await reopened.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
     }
 
+    /// The writer checkpoints the WAL every `checkpointPages` pages, not SQLite's 1,000: the WAL stays bounded, and
+    /// a reopened store keeps the setting.
+    @Test func theWriterCheckpointsInLongStretches() async throws {
+        let (store, path) = try freshStore()
+        let pages = { (store: SQLiteStore) in
+            try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") }
+        }
+        #expect(try await pages(store) == SQLiteStore.checkpointPages)
+        #expect(try await pages(SQLiteStore(path: path)) == SQLiteStore.checkpointPages)
+    }
+
     @Test func suppressionListAndSendLedgerSurviveReopening() async throws {
         let (store, path) = try freshStore()
         let numbers = ["13800138000", "19912345678", "+1 650 253 0000"].map {
