@@ -18,7 +18,10 @@ struct Sparrow: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if command is Send || command is Resume { MallocArenas.limit() }
+            if command is Send || command is Resume {
+                MallocArenas.limit()
+                BatchScheduling.apply()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -80,12 +80,15 @@ struct SparrowProcess {
     }
 
     /// Starts `sparrow` reading `stdin` from a file, its output discarded or written to files, and returns at once.
+    /// `launcher` is a command that runs `sparrow` in turn (`chrt --idle 0`), or none.
     static func start(
-        _ arguments: [String], stdin: URL, in directory: URL, stdout: URL? = nil, stderr: URL? = nil
+        _ arguments: [String], stdin: URL, in directory: URL, stdout: URL? = nil, stderr: URL? = nil,
+        launcher: [String] = []
     ) throws -> Running {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        let command = launcher + [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = directory
         process.standardInput = try FileHandle(forReadingFrom: stdin)
         process.standardOutput = try stdout.map(emptyFile) ?? FileHandle.nullDevice
