@@ -4,7 +4,7 @@ import Foundation
 /// but a thread of Sparrow's that wakes up does not preempt the thread running on its core. A campaign's threads
 /// wake one another for every batch and answer; as batch work they leave a gateway or another service on the same
 /// cores to run, and the transport's thread finds more answers per wake-up. Against nginx on the same two cores:
-/// 1.26× the rate and 0.82× the CPU per message (BENCHMARKS.md).
+/// 1.26–1.31× the rate and 0.79–0.82× the CPU per message (BENCHMARKS.md).
 ///
 /// Only threads at the default policy change, so a policy the operator chose (`chrt --idle 0 sparrow send …`) stays.
 enum BatchScheduling {
