@@ -78,6 +78,12 @@ public final class GatewayClient: Sendable {
         gateways[gateway] != nil
     }
 
+    /// Whether every configured gateway honours idempotency keys, so that whichever one a message is routed to, it
+    /// may be sent there again under its key.
+    public var everyGatewayHonoursKeys: Bool {
+        gateways.values.allSatisfy(\.retry.honoursIdempotencyKey)
+    }
+
     /// The gateway a message goes to, chosen before its request: the planned one, or its backup while the planned
     /// one's circuit is open.
     public struct Route: Sendable, Hashable {

@@ -82,16 +82,20 @@ final class SubmitEngine: Sendable {
     /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed
     /// first (a message already in flight in an earlier run keeps its gateway), then journaled as submitting to
     /// that gateway, then sent as the window frees up: each request starts from the answer that freed its permit,
-    /// on the transport's thread, the way a C client's loop does, while the lane journals the next group. Groups
-    /// are at most the window's size, and a lane waits for a group's last request to start before it hands over
-    /// the next, so at most two groups per lane are journaled as submitting before their requests go. A store
-    /// failure stops the campaign: the requests already sent finish and are recorded, nothing more goes, and the
-    /// error is thrown after them.
+    /// on the transport's thread, the way a C client's loop does, while the lane journals the next group. A lane
+    /// waits for a group's last request to start before it hands over the next, so at most two groups per lane are
+    /// journaled as submitting before their requests go. A store failure stops the campaign: the requests already
+    /// sent finish and are recorded, nothing more goes, and the error is thrown after them.
+    ///
+    /// A message marked as submitting that a crash kept from going is sent again under its key after the crash
+    /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size,
+    /// and four times that when every gateway honours keys: then a lane marks its next group while the window is
+    /// still full, and a slow commit does not leave it idle.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
-        let largestGroup = min(window.limit, 256)
+        let largestGroup = min(window.limit * (client.everyGatewayHonoursKeys ? 4 : 1), 256)
         var previous: AsyncPermits?  // the last group's starts, counted down
         for await entries in queue {
             var rest = entries[...]

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
@@ -7,6 +8,7 @@ import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
+import Synchronization
 import Testing
 
 /// A campaign's moving parts over a real store file, real loopback HTTP and a real input file.
@@ -200,6 +202,46 @@ func number(_ text: String) -> PhoneNumber {
             #expect(figures.total.accepted == (honoured ? 5 : 2))
             #expect(figures.total.pending == 5)  // accepted and awaiting receipts, or unknown
             #expect(figures.total.unknown == (honoured ? 0 : 3))
+        }
+    }
+
+    /// A lane marks messages as submitting ahead of their requests: two groups of the window's size (8) at most
+    /// when a crash would leave them unknown, groups four times that when every gateway honours keys and they would
+    /// be resent. Sampled through the run: the `submitting` rows whose requests have not been answered, so the
+    /// marked ones and the 8 in flight.
+    @Test(arguments: [true, false])
+    func lanesMarkAheadFurtherOnlyWhenEveryGatewayHonoursKeys(honoured: Bool) async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(50)), honoursIdempotency: honoured)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
+            let csv = "phone,name\n" + (0..<200).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            let reader = try DatabaseQueue(path: fixture.configuration.store, configuration: readOnly)
+            let done = Atomic(false)
+            let sampling = Task {
+                var (deepest, samples) = (0, 0)
+                while !done.load(ordering: .acquiring) {
+                    let (submitting, answered) = try await reader.read { db in
+                        let counts = try Row.fetchOne(
+                            db, sql: "SELECT SUM(state = 'submitting'), SUM(rank >= 2) FROM message")
+                        return (counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0)
+                    }
+                    // Answers the recorder has not written yet are still `submitting` in the journal.
+                    deepest = max(deepest, submitting - (simulator.stats.messages - answered))
+                    samples += 1
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                return (deepest, samples)
+            }
+            _ = try await fixture.run("ahead", csv: csv, now: Self.noon, transport: transport)
+            done.store(true, ordering: .releasing)
+            let (deepest, samples) = try await sampling.value
+            #expect(simulator.stats.messages == 200)
+            #expect(samples > 50)
+            if honoured { #expect(deepest > 32, "\(deepest)") } else { #expect(deepest <= 24, "\(deepest)") }
         }
     }
 
