@@ -82,16 +82,7 @@ import Testing
         let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(10)))
         let rows = 600
         try await withSimulator(simulator) { base in
-            let folder = try SparrowProcess.temporaryFolder()
-            try """
-                store: ./state.sqlite
-                quiet_hours: off
-                gateways:
-                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4 }
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-            let recipients = folder.appendingPathComponent("recipients.csv")
-            try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
-                .write(to: recipients, atomically: true, encoding: .utf8)
+            let (folder, recipients) = try SparrowProcess.campaignFolder(gateway: base, maxInFlight: 4, rows: rows)
             let log = folder.appendingPathComponent("stderr.txt")
             let process = try SparrowProcess.start(
                 ["send", "-c", "sparrow.yaml", "--campaign", "term", "--text", "您好"], stdin: recipients, in: folder,

@@ -12,16 +12,7 @@ import Testing
     func everyThreadOfASendRunsUnderOnePolicy(launcher: [String], policy: Int) async throws {
         let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(20)))
         try await withSimulator(simulator) { base in
-            let folder = try SparrowProcess.temporaryFolder()
-            try """
-                store: ./state.sqlite
-                quiet_hours: off
-                gateways:
-                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 2 }
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-            let recipients = folder.appendingPathComponent("recipients.csv")
-            try ("phone\n" + (0..<300).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
-                .write(to: recipients, atomically: true, encoding: .utf8)
+            let (folder, recipients) = try SparrowProcess.campaignFolder(gateway: base, maxInFlight: 2, rows: 300)
             let process = try SparrowProcess.start(
                 ["send", "-c", "sparrow.yaml", "--campaign", "policy", "--text", "Hi"], stdin: recipients, in: folder,
                 launcher: launcher)

@@ -107,6 +107,24 @@ struct SparrowProcess {
         return try FileHandle(forWritingTo: url)
     }
 
+    /// A fresh folder with `sparrow.yaml` (its store inside the folder, quiet hours off, one JSON gateway at `base`
+    /// taking `maxInFlight` requests at once) and `recipients.csv` (`rows` mobile numbers of mainland China).
+    static func campaignFolder(
+        gateway base: String, maxInFlight: Int, rows: Int
+    ) throws -> (folder: URL, recipients: URL) {
+        let folder = try temporaryFolder()
+        try """
+            store: ./state.sqlite
+            quiet_hours: off
+            gateways:
+              - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight) }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let recipients = folder.appendingPathComponent("recipients.csv")
+        try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
+            .write(to: recipients, atomically: true, encoding: .utf8)
+        return (folder, recipients)
+    }
+
     /// A fresh temporary folder for one test's files.
     static func temporaryFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-cli-\(UUID().uuidString)")
