@@ -90,22 +90,17 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
 
     /// Every commit of the writer is synced to disk (`FULL` is 2): a `submitting` mark must survive a power cut, or
     /// a message that went out would go again after the reboot. `NORMAL` would only survive a crash of the process.
-    @Test func theWriterSyncsEveryCommit() async throws {
+    /// The writer checkpoints the WAL every `checkpointPages` pages, not SQLite's 1,000. A store that exists already
+    /// is opened the same way.
+    @Test func theWriterSyncsEveryCommitAndCheckpointsInLongStretches() async throws {
         let (store, path) = try freshStore()
-        #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
-        let reopened = try SQLiteStore(path: path)  // a store that exists already is opened the same way
-        #expect(try await reopened.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
-    }
-
-    /// The writer checkpoints the WAL every `checkpointPages` pages, not SQLite's 1,000: the WAL stays bounded, and
-    /// a reopened store keeps the setting.
-    @Test func theWriterCheckpointsInLongStretches() async throws {
-        let (store, path) = try freshStore()
-        let pages = { (store: SQLiteStore) in
-            try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") }
+        for store in [store, try SQLiteStore(path: path)] {
+            let (synchronous, checkpoint) = try await store.pool.write { db in
+                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+            }
+            #expect(synchronous == 2)
+            #expect(checkpoint == SQLiteStore.checkpointPages)
         }
-        #expect(try await pages(store) == SQLiteStore.checkpointPages)
-        #expect(try await pages(SQLiteStore(path: path)) == SQLiteStore.checkpointPages)
     }
 
     @Test func suppressionListAndSendLedgerSurviveReopening() async throws {
