@@ -48,40 +48,63 @@ public struct SubmitOutcome: Sendable, Hashable {
 /// Submits run as chains of completions on the transport's thread, with no task per message; the shared state
 /// (breakers, pauses, permits) is small and locked, so no actor hop happens per message.
 public final class GatewayClient: Sendable {
-    private let gateways: [String: SparrowConfiguration.Gateway]
+    private let endpoints: [String: Endpoint]
     private let transport: CurlTransport
     private let health: Mutex<Health>
-    private let permits: [String: AsyncPermits]
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
     private struct Health {
         var router: GatewayRouter
-        var pausedUntil: [String: ContinuousClock.Instant] = [:]
         var random: SplitMix64
+    }
+
+    /// A configured gateway and what the client keeps for it, shared by reference: each step of a submit carries
+    /// one pointer, not a copy of the whole configuration.
+    private final class Endpoint: Sendable {
+        let gateway: SparrowConfiguration.Gateway
+        /// Its requests in flight, at most its `max_in_flight`.
+        let permits: AsyncPermits
+        /// Until when it asked for a pause (Retry-After): nothing is sent to it before.
+        let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
+        /// How the transport connects to it: the same for each of its requests.
+        let connection: GatewayRequest.Connection
+
+        init(_ gateway: SparrowConfiguration.Gateway) {
+            self.gateway = gateway
+            permits = AsyncPermits(gateway.maxInFlight)
+            connection = GatewayRequest.Connection(
+                httpVersion: gateway.httpVersion == .http2 ? .http2 : .http1_1, connectTimeout: gateway.connectTimeout,
+                verifyTLS: gateway.verifyTLS, caFile: gateway.caFile, followRedirects: gateway.followRedirects)
+        }
+
+        func transferRequest(_ request: EncodedRequest) -> GatewayRequest {
+            GatewayRequest(
+                url: request.url, method: GatewayRequest.Method(rawValue: request.method.rawValue)!,
+                headers: request.headers, body: request.body, timeout: gateway.timeout, connection: connection)
+        }
     }
 
     public init(
         gateways: [SparrowConfiguration.Gateway], transport: CurlTransport,
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max)
     ) {
-        self.gateways = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, $0) })
+        endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0)) })
         self.transport = transport
         let backups = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
         health = Mutex(Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
-        permits = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, AsyncPermits($0.maxInFlight)) })
         start = clock.now
     }
 
     /// Whether `gateway` is configured (a resumed campaign's journal may name one removed since).
     public func isConfigured(_ gateway: String) -> Bool {
-        gateways[gateway] != nil
+        endpoints[gateway] != nil
     }
 
     /// Whether every configured gateway honours idempotency keys, so that whichever one a message is routed to, it
     /// may be sent there again under its key.
     public var everyGatewayHonoursKeys: Bool {
-        gateways.values.allSatisfy(\.retry.honoursIdempotencyKey)
+        endpoints.values.allSatisfy(\.gateway.retry.honoursIdempotencyKey)
     }
 
     /// The gateway a message goes to, chosen before its request: the planned one, or its backup while the planned
@@ -130,14 +153,14 @@ public final class GatewayClient: Sendable {
     /// full gateway) leave it, and resume it from a timer or from the completion that frees a slot.
     /// - Precondition: `route.gateway` is configured.
     public func submit(_ message: OutboundMessage, via route: Route, completion: @escaping Completion) {
-        guard let gateway = gateways[route.gateway] else { preconditionFailure("unknown gateway \(route.gateway)") }
-        startPart(Submission(gateway: gateway, parts: parts(of: message, for: gateway), probe: route.probe,
+        guard let endpoint = endpoints[route.gateway] else { preconditionFailure("unknown gateway \(route.gateway)") }
+        startPart(Submission(endpoint: endpoint, parts: parts(of: message, for: endpoint.gateway), probe: route.probe,
                              began: clock.now, completion: completion))
     }
 
     /// A message on its way through its parts and their attempts. It is passed along from step to step, by value.
     private struct Submission: Sendable {
-        let gateway: SparrowConfiguration.Gateway
+        let endpoint: Endpoint
         let parts: [SubmitContent]
         /// This message is the probe of a half-open circuit: its first request says whether the gateway is back.
         var probe: Bool
@@ -152,15 +175,15 @@ public final class GatewayClient: Sendable {
         var rejection: String?
 
         init(
-            gateway: SparrowConfiguration.Gateway, parts: [SubmitContent], probe: Bool, began: ContinuousClock.Instant,
+            endpoint: Endpoint, parts: [SubmitContent], probe: Bool, began: ContinuousClock.Instant,
             completion: @escaping Completion
         ) {
-            self.gateway = gateway
+            self.endpoint = endpoint
             self.parts = parts
             self.probe = probe
             self.began = began
             self.completion = completion
-            machine = SubmitStateMachine(policy: gateway.retry)
+            machine = SubmitStateMachine(policy: endpoint.gateway.retry)
         }
     }
 
@@ -185,10 +208,10 @@ public final class GatewayClient: Sendable {
         guard submission.part < submission.parts.count else {
             return finish(submission, .accepted(gatewayIDs: submission.gatewayIDs))
         }
-        let gateway = submission.gateway
+        let gateway = submission.endpoint.gateway
         switch gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
         case .success(let encoded):
-            submission.request = Self.transferRequest(encoded, gateway: gateway)
+            submission.request = submission.endpoint.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now - start
@@ -206,18 +229,15 @@ public final class GatewayClient: Sendable {
     private func act(_ action: SubmitStateMachine.Action, _ submission: Submission) {
         switch action {
         case .send:
-            let gateway = submission.gateway.name
-            if let until = health.withLock({ $0.pausedUntil[gateway] }), until > clock.now {
+            if let until = submission.endpoint.pausedUntil.withLock({ $0 }), until > clock.now {
                 return after(until - clock.now) { self.act(action, submission) }
             }
-            permits[gateway]!.acquire { self.send(submission) }
+            submission.endpoint.permits.acquire { self.send(submission) }
         case .retry(let attempt, let delay):
             after(delay) { self.act(.send(attempt: attempt), submission) }
         case .pauseGateway(let pause, let attempt):
             let until = clock.now + pause
-            health.withLock { health in
-                health.pausedUntil[submission.gateway.name] = max(health.pausedUntil[submission.gateway.name] ?? until, until)
-            }
+            submission.endpoint.pausedUntil.withLock { $0 = max($0 ?? until, until) }
             act(.send(attempt: attempt), submission)
         case .succeeded:
             var next = submission
@@ -235,14 +255,14 @@ public final class GatewayClient: Sendable {
         var submission = submission
         submission.attempts += 1
         transport.send(submission.request!) { [submission] result in
-            self.permits[submission.gateway.name]!.release()
+            submission.endpoint.permits.release()
             self.transferEnded(result, submission)
         }
     }
 
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
         var submission = submission
-        let gateway = submission.gateway
+        let gateway = submission.endpoint.gateway
         let now = clock.now - start
         let probe = submission.probe
         health.withLock { $0.router.record(BreakerOutcome(result), gateway: gateway.name, probe: probe, now: now) }
@@ -269,7 +289,7 @@ public final class GatewayClient: Sendable {
 
     private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
         submission.completion(
-            SubmitOutcome(status: status, gateway: submission.gateway.name, attempts: submission.attempts,
+            SubmitOutcome(status: status, gateway: submission.endpoint.gateway.name, attempts: submission.attempts,
                           latency: clock.now - submission.began))
     }
 
@@ -283,14 +303,5 @@ public final class GatewayClient: Sendable {
 
     private func wallClock() -> Timestamp {
         Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
-    }
-
-    private static func transferRequest(_ request: EncodedRequest, gateway: SparrowConfiguration.Gateway) -> GatewayRequest {
-        GatewayRequest(
-            url: request.url, method: GatewayRequest.Method(rawValue: request.method.rawValue)!, headers: request.headers,
-            body: request.body, timeout: gateway.timeout,
-            connection: .init(
-                httpVersion: gateway.httpVersion == .http2 ? .http2 : .http1_1, connectTimeout: gateway.connectTimeout,
-                verifyTLS: gateway.verifyTLS, caFile: gateway.caFile, followRedirects: gateway.followRedirects))
     }
 }
