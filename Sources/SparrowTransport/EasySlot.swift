@@ -8,7 +8,8 @@ final class EasySlot {
     let easy: UnsafeMutableRawPointer
     /// The request body; `CURLOPT_POSTFIELDS` does not copy it, so it lives here until the transfer ends.
     private var body: [UInt8] = []
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// `Expect:` (no 100-continue round trip for small bodies), then the request's header lines.
+    private let headerList: UnsafeMutablePointer<curl_slist>
     private(set) var response: [UInt8] = []
     private(set) var retryAfter: String?
     /// Times libcurl has been about to send this transfer's current request: more than once means it is resending
@@ -29,6 +30,10 @@ final class EasySlot {
     init() {
         guard let easy = curl_easy_init() else { preconditionFailure("curl_easy_init failed: out of memory") }
         self.easy = easy
+        guard let expect = curl_slist_append(nil, "Expect:") else {
+            preconditionFailure("curl_slist_append failed: out of memory")
+        }
+        headerList = expect
         var bundle: UnsafeMutableRawPointer?
         _ = sparrow_easy_getinfo_ptr(easy, CURLINFO_CAINFO, &bundle)
         defaultCAFile = bundle.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
@@ -46,6 +51,7 @@ final class EasySlot {
         set(CURLOPT_PROXY, "")  // environment proxies never apply silently
         set(CURLOPT_NOPROXY, "*")
         set(CURLOPT_PROTOCOLS_STR, "http,https")
+        set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
     }
 
     deinit {
@@ -62,7 +68,7 @@ final class EasySlot {
         requestsStarted = 0
         redirectsFollowed = 0
         refusedAfterSending = nil
-        if request.headers != applied?.headers { setHeaders(request.headers) }
+        setHeaders(request.headers)
         if request.connection != applied?.connection { setConnection(request.connection) }
         if request.timeout != applied?.timeout { set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1))) }
         set(CURLOPT_URL, request.url)
@@ -79,14 +85,23 @@ final class EasySlot {
         applied = (request.headers, request.connection, request.timeout, request.method)
     }
 
+    /// Replaces the header lines from the first that differs from the previous request's: a gateway's constant lines
+    /// come first in its requests, so a run of requests to one gateway replaces the per-message lines alone.
     private func setHeaders(_ headers: [String]) {
-        curl_slist_free_all(headerList)
-        headerList = nil
-        for header in headers {
-            headerList = header.withCString { curl_slist_append(headerList, $0) }  // small strings: no heap copy
+        let previous = applied?.headers ?? []
+        let kept = zip(headers, previous).prefix { $0 == $1 }.count
+        guard kept < max(headers.count, previous.count) else { return }
+        var last = headerList
+        for _ in 0..<kept { last = last.pointee.next }
+        curl_slist_free_all(last.pointee.next)
+        last.pointee.next = nil
+        for header in headers[kept...] {
+            // Small strings need no heap copy for `withCString`.
+            guard header.withCString({ curl_slist_append(last, $0) }) != nil else {
+                preconditionFailure("curl_slist_append failed: out of memory")
+            }
+            last = last.pointee.next!  // the line just appended
         }
-        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip for small bodies
-        set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
     }
 
     private func setConnection(_ connection: GatewayRequest.Connection) {

@@ -112,6 +112,31 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(simulator.stats == .init(messages: 1, distinctKeys: 1, duplicates: 2, faults: 0))
     }
 
+    /// One slot carries every request, so each one's header lines replace the previous one's from the first that
+    /// differs: a line left over would repeat a key (a duplicate), a line lost would drop one (a new message).
+    @Test func aReusedHandleSendsExactlyEachRequestsHeaderLines() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport(maxInFlight: 1)
+        defer { transport.shutdown() }
+        let headerSets = [
+            ["X-Account: 1", "Idempotency-Key: a"],
+            ["X-Account: 1", "Idempotency-Key: b"],  // the last line replaced
+            ["Idempotency-Key: c"],  // the first line differs: all replaced
+            [],  // none: no key, a message of its own
+            ["X-Account: 1", "Idempotency-Key: a", "X-Trace: 7"],  // a repeat of a, with a line more
+        ]
+        try await withSimulator(simulator) { base in
+            for headers in headerSets {
+                let result = await transport.perform(GatewayRequest(url: base, headers: headers))
+                guard case .answered(let answer) = result, answer.status == 200 else {
+                    Issue.record("\(headers): \(result)")
+                    continue
+                }
+            }
+        }
+        #expect(simulator.stats == .init(messages: 4, distinctKeys: 3, duplicates: 1, faults: 0))
+    }
+
     @Test func throttlingCarriesRetryAfter() async throws {
         let simulator = GatewaySimulator(faults: .init(tooManyRequests: 1, retryAfterSeconds: 7))
         let transport = CurlTransport()

@@ -168,15 +168,17 @@ public struct GatewayDialect: Sendable {
         case .query:
             requestURL += (url.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
         }
-        if let header = idempotency.header { lines.append("\(header): \(content.id)") }
+        // The lines that are the same for every message first, so that the transport can keep them between requests.
         switch auth {
-        case .none:
+        case .none, .hmac:
             break
         case .basic(let username, let password):
             lines.append("Authorization: Basic " + Base64.encode(Array("\(username):\(password)".utf8)))
         case .bearer(let token):
             lines.append("Authorization: Bearer \(token)")
-        case .hmac(let secret, let header, let timestampHeader):
+        }
+        if let header = idempotency.header { lines.append("\(header): \(content.id)") }
+        if case .hmac(let secret, let header, let timestampHeader) = auth {
             let timestamp = String(now.secondsSince1970)
             lines.append("\(timestampHeader): \(timestamp)")
             lines.append("\(header): " + Self.signature(secret: secret, timestamp: timestamp, body: body))
