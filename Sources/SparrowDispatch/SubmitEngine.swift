@@ -88,14 +88,15 @@ final class SubmitEngine: Sendable {
     /// sent finish and are recorded, nothing more goes, and the error is thrown after them.
     ///
     /// A message marked as submitting that a crash kept from going is sent again under its key after the crash
-    /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size,
-    /// and four times that when every gateway honours keys: then a lane marks its next group while the window is
-    /// still full, and a slow commit does not leave it idle.
+    /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size
+    /// (and 256), and 256 messages when every gateway honours keys: then a lane marks its next group while many
+    /// requests are still to go, and neither a slow commit nor a record batch ahead of it in the writer's queue
+    /// leaves the window idle.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
-        let largestGroup = min(window.limit * (client.everyGatewayHonoursKeys ? 4 : 1), 256)
+        let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256)
         var previous: AsyncPermits?  // the last group's starts, counted down
         for await entries in queue {
             var rest = entries[...]
