@@ -13,11 +13,12 @@
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
 #                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
 #                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
-#   scripts/bench-e2e.sh --against BINARY [N] [ROUNDS]
+#   scripts/bench-e2e.sh --against BINARY [--gateway-sim] [N] [ROUNDS]
 #                                                   this checkout's Sparrow and another `sparrow` binary (an
-#                                                   older build, say) in turns against nginx (A B A B …): each
-#                                                   one's median rate and CPU, and the ratio; with
-#                                                   SPARROW_BIN=PATH, that binary stands for this checkout's
+#                                                   older build, say) in turns against nginx (A B A B …), or
+#                                                   against a fresh gateway-sim for each run: each one's median
+#                                                   rate and CPU, and the ratio; with SPARROW_BIN=PATH, that
+#                                                   binary stands for this checkout's
 #
 # Sparrow's side is a whole `sparrow send` process (release build): N recipients on stdin, a Mustache template
 # with two variables, the signature and opt-out suffix, segmenting (UCS-2), a 1,000,000-number suppression list,
@@ -61,9 +62,11 @@ if [[ ${1:-} == --sched ]]; then
   if [[ ${1:-} == --cpus ]]; then cpus=${2:?usage: $0 --sched [--cpus LIST] [N]}; shift 2; fi
 fi
 against=""
+against_sim=""
 if [[ ${1:-} == --against ]]; then
-  [[ -x ${2:-} ]] || { echo "usage: $0 --against BINARY [N] [ROUNDS]   (an executable sparrow)" >&2; exit 2; }
+  [[ -x ${2:-} ]] || { echo "usage: $0 --against BINARY [--gateway-sim] [N] [ROUNDS]   (an executable sparrow)" >&2; exit 2; }
   against=$(realpath "$2"); quick=1; shift 2
+  if [[ ${1:-} == --gateway-sim ]]; then against_sim=1; shift; fi
 fi
 total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
@@ -300,9 +303,14 @@ fi
 if [[ -n $against ]]; then
   for round in $(seq 1 "$rounds"); do
     echo "round $round"
-    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
-    sparrow=$against sparrow_label=other sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+    for label in Sparrow other; do
+      binary=$([[ $label == Sparrow ]] && echo "$sparrow" || echo "$against")
+      scenario=nginx url=$nginx_url
+      if [[ -n $against_sim ]]; then start_sim; scenario=gateway-sim url="http://127.0.0.1:$sim_port/v1/sms"; fi
+      sparrow=$binary sparrow_label=$label sparrow_run "$scenario" "$url" "$work/template.mustache" "$work/recipients.csv"
+    done
   done
+  stop_sim
   python3 - "$results" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
