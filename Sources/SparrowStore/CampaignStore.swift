@@ -166,6 +166,10 @@ public protocol CampaignStore: Sendable {
     func apply(_ receipts: [ReceiptRecord]) async throws -> Int
     /// The campaign's funnel, in total, per carrier and per gateway.
     func figures(campaign: String) async throws -> CampaignFigures
+    /// The campaign's messages that still await a final state, as `figures` counts them (pending but not unknown):
+    /// accepted ones awaiting their receipt, and ready or submitting ones. One count, where `figures` also groups
+    /// and sorts: cheap enough to ask again and again while receipts come in.
+    func awaitingReceipts(campaign: String) async throws -> Int
 
     /// Adds numbers, as E.164 values (`PhoneNumber.e164Value`), to the suppression list; a batch of any size is
     /// one transaction, written in key order.

@@ -532,6 +532,15 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
+    public func awaitingReceipts(campaign: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM message WHERE campaignID = ? AND state IN ('ready', 'submitting', 'accepted')",
+                arguments: [campaign]) ?? 0
+        }
+    }
+
     /// Submit latency p50 and p99 (nearest rank) of every slice, `timed` messages each, in one pass over the
     /// campaign's latencies in ascending order, counted per latency and slice by SQLite (which sorts on disk rather
     /// than in memory).

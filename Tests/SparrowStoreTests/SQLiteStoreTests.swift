@@ -51,6 +51,26 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         #expect(figures.total.submitted == 2)
     }
 
+    @Test func awaitingReceiptsCountsThePendingThatAreNotUnknown() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.journal(
+            campaign: "c1", messages: [entry(1), entry(2, state: .deferred)] + (3...7).map { entry($0) }, skipped: [])
+        try await store.markSubmitting([(entry(3).id, "primary")])
+        try await store.record([
+            submit(4, .accepted, id: "g-4"), submit(5, .unknown), submit(6, .failed), submit(7, .accepted, id: "g-7"),
+        ])
+        let at = Timestamp(secondsSince1970: 200)
+        _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "g-7", state: .delivered, at: at)])
+        // Ready (1), submitting (3) and accepted (4); not deferred (2), unknown (5), failed (6) or delivered (7).
+        #expect(try await store.awaitingReceipts(campaign: "c1") == 3)
+        let total = try await store.figures(campaign: "c1").total
+        #expect(total.pending - total.unknown == 3)  // what the wait for receipts counted before
+        _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "g-4", state: .expired, at: at)])
+        #expect(try await store.awaitingReceipts(campaign: "c1") == 2)
+        #expect(try await store.awaitingReceipts(campaign: "c2") == 0)
+    }
+
     @Test func receiptsOnlyMoveForwardAndDuplicatesAreHarmless() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
