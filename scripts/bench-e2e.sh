@@ -10,6 +10,9 @@
 #                                                   -F 499"), and the raw data is kept as REPORT.data
 #   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
 #                                                   journal's size per message
+#   scripts/bench-e2e.sh --receipts [N]             one `send --receipts` against gateway-sim posting a receipt
+#                                                   for each message to Sparrow's webhook (200–700 ms later, 16
+#                                                   at a time): the run ends when the last receipt is in
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
 #                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
 #                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
@@ -55,6 +58,8 @@ if [[ ${1:-} == --perf ]]; then
   profile=$(realpath -m "$2"); quick=1; shift 2
 fi
 if [[ ${1:-} == --memory ]]; then memory=1; quick=1; shift; fi
+receipts=""
+if [[ ${1:-} == --receipts ]]; then receipts=1; quick=1; shift; fi
 sched=""
 cpus=""
 if [[ ${1:-} == --sched ]]; then
@@ -154,6 +159,7 @@ gateways:
     url: $2
     auth: { type: bearer, token: bench-token }
     max_in_flight: $inflight
+${receipts_config:-}
 CONF
 }
 
@@ -241,8 +247,9 @@ sparrow_run() {
   cp "$work/base/store.sqlite" "$run/"
   write_config "$run/sparrow.yaml" "$url" "${labels[@]}"
   measure "$scenario" "${sparrow_label:-Sparrow}" "$n" "$recipients" "${wrapper[@]}" "$sparrow" send --config "$run/sparrow.yaml" \
-    --template "$template" --now "$now" --campaign bench --rejects "$run/rejects.jsonl"
-  accepted=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from message where state = ?", ("accepted",)).fetchone()[0])' "$run/store.sqlite")
+    --template "$template" --now "$now" --campaign bench --rejects "$run/rejects.jsonl" ${receipts_config:+--receipts}
+  # Accepted, or past it by a receipt.
+  accepted=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from message where state in (?, ?, ?, ?)", ("accepted", "delivered", "undelivered", "expired")).fetchone()[0])' "$run/store.sqlite")
   ((accepted == n)) || { echo "Sparrow: $accepted of $n messages accepted" >&2; exit 1; }
 }
 
@@ -290,6 +297,16 @@ if [[ -n $profile ]]; then
       grep -v -e '^$' -e '^# [^O]' -e '^#$'
   done >"$profile"
   echo "profile: $profile"
+  exit 0
+fi
+if [[ -n $receipts ]]; then
+  webhook_port=$(bench_free_port)
+  start_sim --receipts-url "http://127.0.0.1:$webhook_port/dlr" --receipt-token bench-dlr --receipt-delay-ms 200 \
+    --receipt-jitter-ms 500
+  receipts_config="receipts: { listen: \"127.0.0.1:$webhook_port\", token: bench-dlr }" \
+    sparrow_run receipts "http://127.0.0.1:$sim_port/v1/sms" "$work/template.mustache" "$work/recipients.csv"
+  stop_sim
+  python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print("receipts:", c.execute("select count(*) from receipt").fetchone()[0], "in the store;", ", ".join(f"{n} {s}" for s, n in c.execute("select state, count(*) from message group by state")))' "$work/run/store.sqlite"
   exit 0
 fi
 if [[ -n $memory ]]; then
