@@ -208,18 +208,19 @@ public final class GatewayClient: Sendable {
         guard submission.part < submission.parts.count else {
             return finish(submission, .accepted(gatewayIDs: submission.gatewayIDs))
         }
-        let gateway = submission.endpoint.gateway
-        switch gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
+        let endpoint = submission.endpoint  // its configuration read in place, not copied
+        switch endpoint.gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
         case .success(let encoded):
             submission.request = submission.endpoint.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now - start
-                health.withLock { $0.router.record(.inconclusive, gateway: gateway.name, probe: true, now: now) }
+                let name = endpoint.gateway.name
+                health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
-        submission.machine = SubmitStateMachine(policy: gateway.retry)
+        submission.machine = SubmitStateMachine(policy: endpoint.gateway.retry)
         submission.rejection = nil
         let action = submission.machine.start()
         act(action, submission)
@@ -262,18 +263,18 @@ public final class GatewayClient: Sendable {
 
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
         var submission = submission
-        let gateway = submission.endpoint.gateway
-        let now = clock.now - start
-        let probe = submission.probe
-        health.withLock { $0.router.record(BreakerOutcome(result), gateway: gateway.name, probe: probe, now: now) }
+        let endpoint = submission.endpoint  // its configuration read in place, not copied
+        let (name, now, probe) = (endpoint.gateway.name, clock.now - start, submission.probe)
+        health.withLock { $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now) }
         submission.probe = false
         if case .answered(let answer) = result {
-            switch gateway.dialect.read(status: answer.status, body: answer.body) {
+            switch endpoint.gateway.dialect.read(status: answer.status, body: answer.body) {
             case .accepted(let gatewayID):
                 if let gatewayID { submission.gatewayIDs.append(gatewayID) }
                 submission.part += 1
                 return startPart(submission)
-            case .rejected(let status, let reason) where gateway.dialect.reading.successStatuses.contains(status):
+            case .rejected(let status, let reason)
+            where endpoint.gateway.dialect.reading.successStatuses.contains(status):
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
             case .rejected(let status, let reason):
                 submission.rejection = "HTTP \(status): \(reason)"
