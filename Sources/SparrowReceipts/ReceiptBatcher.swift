@@ -2,19 +2,23 @@ import SparrowStore
 import Synchronization
 
 /// Gathers the receipts of concurrent requests into batches for the store, so that a flood of receipts makes one
-/// transaction per batch instead of one per receipt (group commit). A batch is written `window` after its first
-/// receipt, or as soon as it holds `maxBatch` receipts; each request waits for the commit of the batch that holds
-/// its receipt, so that its 200 means the receipt is durable.
+/// transaction per batch instead of one per receipt (group commit). Each request waits for the commit of the batch
+/// that holds its receipt, so that its 200 means the receipt is durable.
+///
+/// A batch is written as soon as no receipt request is still being read (`beginRead`): every request that could
+/// join it has joined, and a gateway that posts with a few connections sends nothing more until it has its answers.
+/// While requests keep arriving, a batch is written `window` after its first receipt, or as soon as it holds
+/// `maxBatch` receipts. Receipts that arrive while a batch commits form the next one.
 ///
 /// One writer (`run`) owns the store calls; requests hand receipts in under a lock and park on a continuation that
 /// the writer resumes after the commit. The writer itself parks when there is nothing to do, and is woken by the
-/// first receipt of a batch, by a full batch, by the end of the window, or by `stop`.
+/// first receipt of a batch, by the last read ending, by a full batch, by the end of the window, or by `stop`.
 final class ReceiptBatcher: Sendable {
     /// What the writer waits for.
     private enum Wait {
         /// A first receipt.
         case receipt
-        /// The end of the open batch: full, window over, or stopping.
+        /// The end of the open batch: no request being read, full, window over, or stopping.
         case batchEnd
     }
 
@@ -22,8 +26,10 @@ final class ReceiptBatcher: Sendable {
         var receipts: [ReceiptRecord] = []
         /// One per receipt, in the same order.
         var waiters: [CheckedContinuation<Void, any Error>] = []
-        /// The writer, while it is parked.
-        var writer: CheckedContinuation<Void, Never>?
+        /// Requests that began reading a receipt and have not yet handed it in or ended without one.
+        var reading = 0
+        /// The writer, while it is parked, and what for.
+        var writer: (continuation: CheckedContinuation<Void, Never>, wait: Wait)?
         /// The open batch's window has passed.
         var windowOver = false
         var stopped = false
@@ -31,13 +37,15 @@ final class ReceiptBatcher: Sendable {
         func satisfies(_ wait: Wait, maxBatch: Int) -> Bool {
             switch wait {
             case .receipt: !receipts.isEmpty || stopped
-            case .batchEnd: receipts.count >= maxBatch || windowOver || stopped
+            case .batchEnd: reading == 0 || receipts.count >= maxBatch || windowOver || stopped
             }
         }
 
-        mutating func takeWriter() -> CheckedContinuation<Void, Never>? {
-            defer { writer = nil }
-            return writer
+        /// The parked writer, taken, if what it waits for has come.
+        mutating func writerToWake(maxBatch: Int) -> CheckedContinuation<Void, Never>? {
+            guard let writer, satisfies(writer.wait, maxBatch: maxBatch) else { return nil }
+            self.writer = nil
+            return writer.continuation
         }
     }
 
@@ -55,17 +63,42 @@ final class ReceiptBatcher: Sendable {
         self.metrics = metrics
     }
 
-    /// Adds `receipt` to the open batch and returns once that batch is committed.
+    /// What the batcher holds at one moment.
+    struct Backlog {
+        /// Requests reading a receipt, which the open batch waits for.
+        var reading: Int
+        /// Receipts handed in and not yet being written.
+        var queued: Int
+    }
+
+    var backlog: Backlog {
+        state.withLock { Backlog(reading: $0.reading, queued: $0.receipts.count) }
+    }
+
+    /// A request has begun reading a receipt: the open batch waits for it (within its window). Every call is
+    /// followed by one `commit` or one `endRead`.
+    func beginRead() {
+        state.withLock { $0.reading += 1 }
+    }
+
+    /// A request that began reading ends without a receipt to write (refused, or an intermediate status).
+    func endRead() {
+        state.withLock { state in
+            state.reading -= 1
+            return state.writerToWake(maxBatch: maxBatch)
+        }?.resume()
+    }
+
+    /// Ends the request's read: adds `receipt` to the open batch and returns once that batch is committed.
     /// - Throws: the store's error when the batch could not be written; `CancellationError` after `stop`.
     func commit(_ receipt: ReceiptRecord) async throws {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             let (accepted, writer): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
+                state.reading -= 1
                 guard !state.stopped else { return (false, nil) }
                 state.receipts.append(receipt)
                 state.waiters.append(waiter)
-                // The first receipt starts the window; a full batch ends it.
-                let wakes = state.receipts.count == 1 || state.receipts.count >= maxBatch
-                return (true, wakes ? state.takeWriter() : nil)
+                return (true, state.writerToWake(maxBatch: maxBatch))
             }
             writer?.resume()
             if !accepted { waiter.resume(throwing: CancellationError()) }
@@ -76,17 +109,7 @@ final class ReceiptBatcher: Sendable {
     func run() async {
         while true {
             await park(until: .receipt)
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do { try await Task.sleep(for: self.window) } catch { return }  // cancelled: the batch ended first
-                    self.state.withLock { state in
-                        state.windowOver = true
-                        return state.takeWriter()
-                    }?.resume()
-                }
-                await park(until: .batchEnd)
-                group.cancelAll()
-            }
+            await awaitBatchEnd()
             let (receipts, waiters, finished) = state.withLock { state in
                 let count = min(state.receipts.count, maxBatch)
                 let batch = (Array(state.receipts.prefix(count)), Array(state.waiters.prefix(count)))
@@ -104,8 +127,24 @@ final class ReceiptBatcher: Sendable {
     func stop() {
         state.withLock { state in
             state.stopped = true
-            return state.takeWriter()
+            return state.writerToWake(maxBatch: maxBatch)
         }?.resume()
+    }
+
+    /// Returns when the open batch may be written, starting its window's timer only if it cannot be at once.
+    private func awaitBatchEnd() async {
+        guard !state.withLock({ $0.satisfies(.batchEnd, maxBatch: maxBatch) }) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do { try await Task.sleep(for: self.window) } catch { return }  // cancelled: the batch ended first
+                self.state.withLock { state in
+                    state.windowOver = true
+                    return state.writerToWake(maxBatch: self.maxBatch)
+                }?.resume()
+            }
+            await park(until: .batchEnd)
+            group.cancelAll()
+        }
     }
 
     /// Parks the writer until the state satisfies `wait`; cancellation stops the batcher.
@@ -114,7 +153,7 @@ final class ReceiptBatcher: Sendable {
             await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { state in
                     if state.satisfies(wait, maxBatch: maxBatch) { return true }
-                    state.writer = writer
+                    state.writer = (writer, wait)
                     return false
                 }
                 if ready { writer.resume() }

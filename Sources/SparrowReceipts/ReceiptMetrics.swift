@@ -44,13 +44,17 @@ final class ReceiptMetrics: Sendable {
         counters.withLock { $0.rejected[reason, default: 0] += 1 }
     }
 
-    /// Every counter in the Prometheus text format; rejections by reason in alphabetical order.
-    var prometheusText: String {
+    /// Every counter, and the batcher's `backlog` as gauges, in the Prometheus text format; rejections by reason in
+    /// alphabetical order.
+    func prometheusText(backlog: ReceiptBatcher.Backlog) -> String {
         let snapshot = counters.withLock { $0 }
         var text = ""
-        func counter(_ name: String, _ help: String, _ samples: [(String, Int)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples { text += "\(name)\(labels) \(value)\n" }
+        }
+        func counter(_ name: String, _ help: String, _ samples: [(String, Int)]) {
+            metric(name, "counter", help, samples)
         }
         counter(
             "sparrow_receipts_received_total", "Delivery receipts read, by the state they report.",
@@ -66,6 +70,10 @@ final class ReceiptMetrics: Sendable {
         counter(
             "sparrow_webhook_rejected_total", "Requests refused, by reason.",
             snapshot.rejected.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
+        metric("sparrow_receipts_reading", "gauge", "Receipt requests being read.", [("", backlog.reading)])
+        metric(
+            "sparrow_receipts_queued", "gauge", "Receipts waiting for their batch to be written.",
+            [("", backlog.queued)])
         return text
     }
 }

@@ -26,7 +26,7 @@ public import SparrowStore
 /// `WebhookAuthenticator`), else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused
 /// requests never reach the store.
 ///
-/// Final receipts (delivered, undelivered, expired) are written in batches (see `Configuration.batchSize`) and
+/// Final receipts (delivered, undelivered, expired) are written in batches (see `ReceiptBatcher`) and
 /// answered 200 only once their batch is committed; states only move forward, so duplicated and out-of-order
 /// receipts are harmless. Intermediate receipts (`sent`, `ENROUTE`, …) are counted and answered 200 but not
 /// written: they cannot move a message the gateway has already accepted.
@@ -49,7 +49,8 @@ public struct ReceiptServer: Sendable {
         public var gateways: [String: ReceiptMapping]
         /// Receipts written in one transaction at most.
         public var batchSize: Int
-        /// How long a batch collects receipts after its first one, unless it fills up before.
+        /// How long a batch collects receipts after its first one at most: it is written sooner when it fills up,
+        /// or when no other receipt request is being read.
         public var batchWindow: Duration
         /// POSTs a second each caller (by address) may make, and how many at once.
         public var clientRate: Double
@@ -138,7 +139,7 @@ public struct ReceiptServer: Sendable {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText)))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText(backlog: batcher.backlog))))
         }
         router.post("/dlr") { request, context in
             await receipt(request, from: context, gateway: nil, batcher: batcher)
@@ -178,6 +179,27 @@ public struct ReceiptServer: Sendable {
     }
 
     private func acceptReceipt(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async throws(Rejection) {
+        batcher.beginRead()
+        let record: ReceiptRecord?
+        do {
+            record = try await readReceipt(request, gateway: gateway)
+        } catch {
+            batcher.endRead()
+            throw error
+        }
+        guard let record else {
+            batcher.endRead()
+            return
+        }
+        do {
+            try await batcher.commit(record)
+        } catch {
+            throw .storeUnavailable
+        }
+    }
+
+    /// The record a receipt request asks the store to write; nil for an intermediate receipt, which moves nothing.
+    private func readReceipt(_ request: Request, gateway: String?) async throws(Rejection) -> ReceiptRecord? {
         let body = try await admittedBody(request)
         var mapping = ReceiptMapping.standard
         if let gateway {
@@ -191,12 +213,8 @@ public struct ReceiptServer: Sendable {
             throw Rejection(error)
         }
         metrics.received(receipt.status)
-        guard let state = receipt.status.messageState else { return }
-        do {
-            try await batcher.commit(
-                ReceiptRecord(gateway: gateway, gatewayMessageID: receipt.gatewayMessageID, state: state, at: now()))
-        } catch {
-            throw .storeUnavailable
+        return receipt.status.messageState.map { state in
+            ReceiptRecord(gateway: gateway, gatewayMessageID: receipt.gatewayMessageID, state: state, at: now())
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SparrowConfig
 import SparrowCore
 import SparrowReceipts
@@ -29,9 +30,11 @@ let webhookYAML = """
       max_body: 1KiB
     """
 
-func makeServer(store: SQLiteStore) throws -> ReceiptServer {
-    let configuration = try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml")
-    return ReceiptServer(configuration: .init(configuration), store: store, now: { fixedNow })
+func makeServer(store: SQLiteStore, batchWindow: Duration? = nil) throws -> ReceiptServer {
+    var configuration = ReceiptServer.Configuration(
+        try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml"))
+    if let batchWindow { configuration.batchWindow = batchWindow }
+    return ReceiptServer(configuration: configuration, store: store, now: { fixedNow })
 }
 
 /// A real SQLite store in a folder of its own, with campaign `c1`: messages 1…`count`, each accepted by
@@ -154,6 +157,53 @@ func metric(_ text: String, _ name: String) -> Int? {
         #expect(metric(metrics, "sparrow_receipts_applied_total") == count)
         let batches = try #require(metric(metrics, "sparrow_receipt_batches_total"))
         #expect(batches < count / 4, "\(batches) transactions for \(count) receipts")
+    }
+
+    /// A batch is written once no receipt request is being read. Here one request stalls halfway through its body,
+    /// so the batch of another waits for it, past any window a test could wait for, until the stalled read fails.
+    @Test func aBatchWaitsForTheReceiptsStillBeingRead() async throws {
+        let store = try await seededStore(messages: 2)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (answer, held, metrics) = try await withReceiptServer(try makeServer(store: store, batchWindow: .seconds(3600))) {
+            base in
+            let stalled = try StalledRequest(base, path: "/dlr/primary", headers: bearer, body: "id=g-1&stat=DELIVRD")
+            defer { stalled.close() }  // else the server's shutdown waits for it
+            try await poll(base, transport, until: "sparrow_receipts_reading", is: 1)
+            async let answer = post(transport, base + "/dlr/primary", "id=g-2&stat=DELIVRD", headers: bearer)
+            try await poll(base, transport, until: "sparrow_receipts_queued", is: 1)
+            let held = await get(transport, base + "/metrics").body
+            stalled.close()  // the stalled read fails, and the batch goes
+            return (await answer, held, await get(transport, base + "/metrics").body)
+        }
+        #expect(answer.status == 200)
+        #expect(metric(held, "sparrow_receipt_batches_total") == 0)
+        #expect(metric(held, "sparrow_receipts_reading") == 1)
+        #expect(metric(metrics, "sparrow_receipt_batches_total") == 1)
+        #expect(metric(metrics, "sparrow_receipts_reading") == 0)
+        #expect(metric(metrics, "sparrow_receipts_queued") == 0)
+        #expect(metric(metrics, #"sparrow_webhook_rejected_total{reason="unreadable-body"}"#) == 1)
+        let figures = try await store.figures(campaign: "c1").total
+        #expect(figures.delivered == 1)  // g-2; g-1's body never came
+    }
+
+    /// While requests keep being read, a batch waits for them no longer than its window.
+    @Test func aBatchWaitsNoLongerThanItsWindow() async throws {
+        let store = try await seededStore(messages: 2)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (answer, metrics) = try await withReceiptServer(try makeServer(store: store, batchWindow: .milliseconds(50))) {
+            base in
+            let stalled = try StalledRequest(base, path: "/dlr/primary", headers: bearer, body: "id=g-1&stat=DELIVRD")
+            defer { stalled.close() }  // else the server's shutdown waits for it
+            try await poll(base, transport, until: "sparrow_receipts_reading", is: 1)
+            let answer = await post(transport, base + "/dlr/primary", "id=g-2&stat=DELIVRD", headers: bearer)
+            return (answer, await get(transport, base + "/metrics").body)
+        }
+        #expect(answer.status == 200)
+        #expect(metric(metrics, "sparrow_receipt_batches_total") == 1)
+        #expect(metric(metrics, "sparrow_receipts_reading") == 1)  // the stalled request, still being read
+        #expect(try await store.figures(campaign: "c1").total.delivered == 1)
     }
 
     @Test func aReplyWithAnUnsubscribeKeywordSuppressesItsSender() async throws {
@@ -298,5 +348,56 @@ func metric(_ text: String, _ name: String) -> Int? {
         #expect(metrics.status == 200)
         #expect(metrics.body.hasPrefix("# HELP sparrow_receipts_received_total "))
         #expect(metric(metrics.body, "sparrow_receipts_applied_total") == 0)
+    }
+}
+
+/// Polls the webhook's metrics until the sample `name` has `value`, for 10 s at most.
+func poll(_ base: String, _ transport: CurlTransport, until name: String, is value: Int) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while metric(await get(transport, base + "/metrics").body, name) != value {
+        guard ContinuousClock.now < deadline else { throw StalledRequest.Failure("\(name) never reached \(value)") }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+/// A caller that sends a POST's head and half of its body on a connection of its own, and sends no more until it
+/// closes the connection.
+final class StalledRequest {
+    private var socket: Int32
+
+    /// - Parameter base: `http://127.0.0.1:PORT`.
+    init(_ base: String, path: String, headers: [String], body: String) throws {
+        guard let port = base.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw Failure("no port in \(base)") }
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw Failure("cannot connect to \(base)") }
+        let head = (["POST \(path) HTTP/1.1", "Host: 127.0.0.1", "Content-Length: \(body.utf8.count)"] + headers)
+            .joined(separator: "\r\n")
+        let sent = Array((head + "\r\n\r\n" + body.prefix(body.count / 2)).utf8)
+        guard Glibc.send(socket, sent, sent.count, 0) == sent.count else { throw Failure("cannot send to \(base)") }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the connection; once closed, does nothing.
+    func close() {
+        guard socket >= 0 else { return }
+        Glibc.close(socket)
+        socket = -1
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
 }
