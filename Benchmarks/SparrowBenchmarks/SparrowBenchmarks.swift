@@ -246,6 +246,33 @@ let benchmarks: @Sendable () -> Void = {
         },
         setup: { try StoreFixture() },
         teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
+    // Delivery receipts for a campaign's 1,000 answered messages, in the webhook's batches of 16 (its 16-connection
+    // gateway's), each matched to its message by the gateway's id and logged, in a real SQLite file.
+    Benchmark(
+        "Store.apply-1000-receipts",
+        configuration: .init(
+            metrics: metrics, maxDuration: .seconds(5), maxIterations: 100,
+            thresholds: [.mallocCountTotal: .init(relative: [.p90: 5])]),
+        closure: { benchmark, fixture in
+            let entries = try await fixture.campaign()
+            _ = try await fixture.store.journal(campaign: entries[0].campaign, messages: entries, skipped: [])
+            try await fixture.store.record(
+                entries.map {
+                    SubmitRecord(
+                        id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .accepted, gateway: "primary",
+                        gatewayMessageID: "\($0.id)-g", attempts: 1, latency: .milliseconds(2), error: nil,
+                        at: Fixture.now)
+                })
+            let receipts = entries.map {
+                ReceiptRecord(gateway: nil, gatewayMessageID: "\($0.id)-g", state: .delivered, at: Fixture.now)
+            }
+            benchmark.startMeasurement()
+            for batch in stride(from: 0, to: receipts.count, by: 16) {
+                blackHole(try await fixture.store.apply(Array(receipts[batch..<min(batch + 16, receipts.count)])))
+            }
+        },
+        setup: { try StoreFixture() },
+        teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
     // The whole of `sparrow send` but its process: 1,000 rows read, planned, journaled, posted over loopback HTTP
     // through libcurl to the gateway simulator in this process (whose own mallocs count too) and recorded.
     Benchmark(

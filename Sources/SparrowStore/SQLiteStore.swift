@@ -379,15 +379,17 @@ public final class SQLiteStore: CampaignStore {
 
     public func apply(_ receipts: [ReceiptRecord]) async throws -> Int {
         try await pool.write { db in
-            let log = try db.cachedStatement(
-                sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
+            let log = try HotStatement(
+                db, sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
             let matcher = try ReceiptMatcher(db)
             var moved = 0
             for receipt in receipts {
-                try log.execute(arguments: [
-                    receipt.gateway ?? "", receipt.gatewayMessageID, receipt.state.rawValue,
-                    receipt.at.secondsSince1970,
-                ])
+                try log.execute { values in
+                    values.bind(receipt.gateway ?? "")
+                    values.bind(receipt.gatewayMessageID)
+                    values.bind(receipt.state.rawValue)
+                    values.bind(receipt.at.secondsSince1970)
+                }
                 moved += try matcher.apply(receipt, db)
             }
             return moved
@@ -396,22 +398,26 @@ public final class SQLiteStore: CampaignStore {
 
     /// Moves messages, and the parts of messages sent in parts, forward by receipts.
     private struct ReceiptMatcher {
-        let message: Statement
-        let part: Statement
+        /// Both bind a receipt's state (?1), rank (?2), time (?3, which parts do not keep), gateway message id (?4)
+        /// and gateway (?5; NULL matches any gateway).
+        let message: HotStatement
+        let part: HotStatement
         let partStates: Statement
         let settle: Statement
         let logged: HotStatement
 
         init(_ db: Database) throws {
-            message = try db.cachedStatement(
+            message = try HotStatement(
+                db,
                 sql: """
-                    UPDATE message SET state = ?, rank = ?, updatedAt = ?
-                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ? AND parts = 1
+                    UPDATE message SET state = ?1, rank = ?2, updatedAt = ?3
+                    WHERE gatewayMessageID = ?4 AND (gateway = ?5 OR ?5 IS NULL) AND rank < ?2 AND parts = 1
                     """)
-            part = try db.cachedStatement(
+            part = try HotStatement(
+                db,
                 sql: """
-                    UPDATE part SET state = ?, rank = ?
-                    WHERE gatewayMessageID = ? AND (gateway = ? OR ? IS NULL) AND rank < ?
+                    UPDATE part SET state = ?1, rank = ?2
+                    WHERE gatewayMessageID = ?4 AND (gateway = ?5 OR ?5 IS NULL) AND rank < ?2
                     RETURNING messageID
                     """)
             partStates = try db.cachedStatement(sql: "SELECT state FROM part WHERE messageID = ?")
@@ -423,18 +429,19 @@ public final class SQLiteStore: CampaignStore {
 
         /// - Returns: how many messages `receipt` moved forward.
         func apply(_ receipt: ReceiptRecord, _ db: Database) throws -> Int {
-            try message.execute(arguments: [
-                receipt.state.rawValue, receipt.state.rank, receipt.at.secondsSince1970, receipt.gatewayMessageID,
-                receipt.gateway, receipt.gateway, receipt.state.rank,
-            ])
-            var moved = db.changesCount
-            let messages = try String.fetchAll(
-                part,
-                arguments: [
-                    receipt.state.rawValue, receipt.state.rank, receipt.gatewayMessageID, receipt.gateway, receipt.gateway,
-                    receipt.state.rank,
-                ])
-            for id in Set(messages) {
+            let bind = { (values: inout HotStatement.Bindings) in
+                values.bind(receipt.state.rawValue)
+                values.bind(receipt.state.rank)
+                values.bind(receipt.at.secondsSince1970)
+                values.bind(receipt.gatewayMessageID)
+                values.bind(receipt.gateway)
+            }
+            var moved = try message.execute(bind)
+            var messages: Set<String> = []
+            try part.rows(bind) { row in
+                if let id = row.string(0) { messages.insert(id) }
+            }
+            for id in messages {
                 let states = try String.fetchAll(partStates, arguments: [id]).compactMap(MessageState.init(rawValue:))
                 guard let settled = SQLiteStore.settled(parts: states) else { continue }
                 try settle.execute(arguments: [settled.rawValue, receipt.at.secondsSince1970, id])
