@@ -13,6 +13,11 @@
 #   scripts/bench-e2e.sh --receipts [N]             one `send --receipts` against gateway-sim posting a receipt
 #                                                   for each message to Sparrow's webhook (200–700 ms later, 16
 #                                                   at a time): the run ends when the last receipt is in
+#   scripts/bench-e2e.sh --webhook [N]              the webhook alone (`sparrow receipts`) under a flood: wrk
+#                                                   posting a delivered receipt for each of the N messages a
+#                                                   send left in the store, K connections for 10 s; the
+#                                                   webhook's receipts a second and CPU per receipt, and a
+#                                                   check that every answered receipt is in the store
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
 #                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
 #                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
@@ -60,6 +65,8 @@ fi
 if [[ ${1:-} == --memory ]]; then memory=1; quick=1; shift; fi
 receipts=""
 if [[ ${1:-} == --receipts ]]; then receipts=1; quick=1; shift; fi
+webhook=""
+if [[ ${1:-} == --webhook ]]; then webhook=1; quick=1; shift; fi
 sched=""
 cpus=""
 if [[ ${1:-} == --sched ]]; then
@@ -87,6 +94,7 @@ ram=$(mktemp -d /dev/shm/bench-e2e.XXXXXX)  # the store on tmpfs
 source scripts/lib/bench.sh
 source scripts/lib/kannel.sh
 sim_pid=""
+webhook_pid=""
 stop_sim() {
   if [[ -n $sim_pid ]]; then kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   sim_pid=""
@@ -104,6 +112,7 @@ start_sim() {
 }
 stop_processes() {
   stop_sim
+  if [[ -n $webhook_pid ]]; then kill -TERM "$webhook_pid" 2>/dev/null || true; wait "$webhook_pid" 2>/dev/null || true; fi
   kannel_stop
   rm -rf "$ram"
 }
@@ -171,7 +180,7 @@ write_config "$work/base/sparrow.yaml" "http://127.0.0.1:1/unused"
 bench_start_nginx "$inflight"
 nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
 
-wrk_seconds=$([[ -n $quick ]] && echo 5 || echo 10)
+wrk_seconds=$([[ -n $quick && -z $webhook ]] && echo 5 || echo 10)
 
 # --- runs --------------------------------------------------------------------------------------------------------
 results="$work/results.tsv"
@@ -211,12 +220,13 @@ PY
   record "$scenario" "$client" "$n" $line
 }
 
-# wrk_run SCENARIO URL: wrk posting the captured bodies to URL for wrk_seconds, K connections on one thread.
+# wrk_run SCENARIO URL: wrk posting the captured bodies (or those in $wrk_bodies) to URL for wrk_seconds, K
+# connections on one thread.
 wrk_run() {
   local scenario=$1 url=$2 line
   sync
   bench_wait_for_quiet
-  line=$(WRK_BODIES="$work/bodies.txt" python3 - "$url" "$inflight" "$wrk_seconds" <<'PY'
+  line=$(WRK_BODIES="${wrk_bodies:-$work/bodies.txt}" python3 - "$url" "$inflight" "$wrk_seconds" <<'PY'
 import re, resource, subprocess, sys
 url, connections, seconds = sys.argv[1:]
 done = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", "Benchmarks/Peers/wrk-post-bodies.lua", url],
@@ -307,6 +317,43 @@ if [[ -n $receipts ]]; then
     sparrow_run receipts "http://127.0.0.1:$sim_port/v1/sms" "$work/template.mustache" "$work/recipients.csv"
   stop_sim
   python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print("receipts:", c.execute("select count(*) from receipt").fetchone()[0], "in the store;", ", ".join(f"{n} {s}" for s, n in c.execute("select state, count(*) from message group by state")))' "$work/run/store.sqlite"
+  exit 0
+fi
+if [[ -n $webhook ]]; then
+  # The store a send left: every message accepted by nginx under a random 32-hex id, as gateways answer.
+  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  python3 -c 'import json, sqlite3, sys
+with open(sys.argv[2], "w") as out:
+    for (id,) in sqlite3.connect(sys.argv[1]).execute("select gatewayMessageID from message order by line"):
+        out.write(json.dumps({"message_id": id, "status": "delivered"}, separators=(",", ":")) + "\n")' \
+    "$work/run/store.sqlite" "$work/receipts.txt"
+  webhook_port=$(bench_free_port)
+  receipts_config="receipts: { listen: \"127.0.0.1:$webhook_port\", token: bench-token }" \
+    write_config "$work/run/webhook.yaml" "$nginx_url"
+  "$sparrow" receipts --config "$work/run/webhook.yaml" >"$work/webhook.log" 2>&1 &
+  webhook_pid=$!
+  for _ in $(seq 100); do
+    curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$webhook_port/health" && break
+    sleep 0.1
+  done
+  before=$(bench_process_ticks "$webhook_pid")
+  wrk_bodies="$work/receipts.txt" wrk_run webhook "http://127.0.0.1:$webhook_port/dlr"
+  ticks=$(($(bench_process_ticks "$webhook_pid") - before))
+  peak=$(awk '/^VmHWM/ {print $2}' "/proc/$webhook_pid/status")
+  kill -TERM "$webhook_pid" && wait "$webhook_pid" || { cat "$work/webhook.log" >&2; exit 1; }
+  webhook_pid=""
+  python3 - "$results" "$work/run/store.sqlite" "$ticks" "$(getconf CLK_TCK)" "$peak" <<'PY'
+import sqlite3, sys
+results, store, ticks, hz, peak = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+answered = int(open(results).read().splitlines()[-1].split("\t")[2])  # wrk's count of 200s
+db = sqlite3.connect(store)
+logged = db.execute("select count(*) from receipt").fetchone()[0]
+delivered = db.execute("select count(*) from message where state = 'delivered'").fetchone()[0]
+print(f"  webhook: {ticks / hz * 1e6 / answered:.1f} CPU us a receipt, peak RSS {peak / 1024:.1f} MiB; "
+      f"{logged} receipts in the store, {delivered} messages delivered")
+if logged < answered:
+    sys.exit(f"only {logged} of the {answered} receipts answered 200 are in the store")
+PY
   exit 0
 fi
 if [[ -n $memory ]]; then
