@@ -47,6 +47,17 @@ struct StoreFixture: Sendable {
         store = try SQLiteStore(path: Self.folder.appendingPathComponent("store.sqlite").path)
     }
 
+    /// The answers that accept `entries` at `primary`, each under the gateway's id `gatewayID(entry)`.
+    static func accepted(
+        _ entries: some Collection<JournalEntry>, gatewayID: (JournalEntry) -> String
+    ) -> [SubmitRecord] {
+        entries.map { entry in
+            SubmitRecord(
+                id: entry.id, campaign: entry.campaign, recipient: entry.to, state: .accepted, gateway: "primary",
+                gatewayMessageID: gatewayID(entry), attempts: 1, latency: .milliseconds(2), error: nil, at: Fixture.now)
+        }
+    }
+
     /// A thousand messages of a new campaign, as the planner hands them to the journal.
     func campaign() async throws -> [JournalEntry] {
         let campaign = "c-\(UUID().uuidString)"
@@ -235,13 +246,7 @@ let benchmarks: @Sendable () -> Void = {
                 try await fixture.store.markSubmitting(entries[group..<min(group + 16, entries.count)].map { ($0.id, "primary") })
             }
             for batch in stride(from: 0, to: entries.count, by: 500) {
-                try await fixture.store.record(
-                    entries[batch..<batch + 500].map {
-                        SubmitRecord(
-                            id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .accepted, gateway: "primary",
-                            gatewayMessageID: "g-\($0.line)", attempts: 1, latency: .milliseconds(2), error: nil,
-                            at: Fixture.now)
-                    })
+                try await fixture.store.record(StoreFixture.accepted(entries[batch..<batch + 500]) { "g-\($0.line)" })
             }
         },
         setup: { try StoreFixture() },
@@ -256,13 +261,7 @@ let benchmarks: @Sendable () -> Void = {
         closure: { benchmark, fixture in
             let entries = try await fixture.campaign()
             _ = try await fixture.store.journal(campaign: entries[0].campaign, messages: entries, skipped: [])
-            try await fixture.store.record(
-                entries.map {
-                    SubmitRecord(
-                        id: $0.id, campaign: $0.campaign, recipient: $0.to, state: .accepted, gateway: "primary",
-                        gatewayMessageID: "\($0.id)-g", attempts: 1, latency: .milliseconds(2), error: nil,
-                        at: Fixture.now)
-                })
+            try await fixture.store.record(StoreFixture.accepted(entries) { "\($0.id)-g" })
             let receipts = entries.map {
                 ReceiptRecord(gateway: nil, gatewayMessageID: "\($0.id)-g", state: .delivered, at: Fixture.now)
             }

@@ -211,7 +211,7 @@ public final class GatewayClient: Sendable {
         let endpoint = submission.endpoint  // its configuration read in place, not copied
         switch endpoint.gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
         case .success(let encoded):
-            submission.request = submission.endpoint.transferRequest(encoded)
+            submission.request = endpoint.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now - start
