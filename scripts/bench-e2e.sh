@@ -12,13 +12,15 @@
 #                                                   journal's size per message
 #   scripts/bench-e2e.sh --receipts [N]             one `send --receipts` against gateway-sim posting a receipt
 #                                                   for each message to Sparrow's webhook (200–700 ms later, 16
-#                                                   at a time): the run ends when the last receipt is in
+#                                                   at a time; PER_POST=50: in JSON lists of up to 50): the run
+#                                                   ends when the last receipt is in
 #   scripts/bench-e2e.sh --webhook [N]              the webhook alone (`sparrow receipts`) under a flood: wrk
 #                                                   posting a delivered receipt for each of the N messages a
 #                                                   send left in the store, K connections for 10 s; the
 #                                                   webhook's receipts a second and CPU per receipt, and a
 #                                                   check that every answered receipt is in the store
-#                                                   (K=64 in the environment: 64 connections)
+#                                                   (K=64 in the environment: 64 connections; PER_POST=50: each
+#                                                   request a JSON list of 50 receipts)
 #   scripts/bench-e2e.sh --sched [--cpus LIST] [N]  one Sparrow run against nginx: each thread's CPU time and
 #                                                   time waiting for a core (/proc/…/schedstat), and nginx's;
 #                                                   --cpus runs Sparrow on those cores only (taskset -c LIST)
@@ -85,6 +87,7 @@ total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
 rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
 suppressed=1000000
 inflight=${K:-16}  # requests in flight (and wrk's connections); K=64 in the environment for more
+receipts_per_request=${PER_POST:-1}  # --receipts, --webhook: receipts a request, a JSON list when above 1
 now=2026-11-23T04:00:00Z  # 12:00 in China: every recipient is outside quiet hours
 for value in "$total" "$rounds" "$inflight"; do
   [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "usage: [K=IN_FLIGHT] $0 [--quick] [N] [ROUNDS]   (positive integers)" >&2; exit 2; }
@@ -313,7 +316,7 @@ fi
 if [[ -n $receipts ]]; then
   webhook_port=$(bench_free_port)
   start_sim --receipts-url "http://127.0.0.1:$webhook_port/dlr" --receipt-token bench-dlr --receipt-delay-ms 200 \
-    --receipt-jitter-ms 500
+    --receipt-jitter-ms 500 --receipt-list "$receipts_per_request"
   receipts_config="receipts: { listen: \"127.0.0.1:$webhook_port\", token: bench-dlr }" \
     sparrow_run receipts "http://127.0.0.1:$sim_port/v1/sms" "$work/template.mustache" "$work/recipients.csv"
   stop_sim
@@ -323,11 +326,15 @@ fi
 if [[ -n $webhook ]]; then
   # The store a send left: every message accepted by nginx under a random 32-hex id, as gateways answer.
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  # A body per line: one receipt, or a JSON list of $PER_POST.
   python3 -c 'import json, sqlite3, sys
+ids = [id for (id,) in sqlite3.connect(sys.argv[1]).execute("select gatewayMessageID from message order by line")]
+size = int(sys.argv[3])
 with open(sys.argv[2], "w") as out:
-    for (id,) in sqlite3.connect(sys.argv[1]).execute("select gatewayMessageID from message order by line"):
-        out.write(json.dumps({"message_id": id, "status": "delivered"}, separators=(",", ":")) + "\n")' \
-    "$work/run/store.sqlite" "$work/receipts.txt"
+    for start in range(0, len(ids), size):
+        receipts = [{"message_id": id, "status": "delivered"} for id in ids[start:start + size]]
+        out.write(json.dumps(receipts if size > 1 else receipts[0], separators=(",", ":")) + "\n")' \
+    "$work/run/store.sqlite" "$work/receipts.txt" "$receipts_per_request"
   webhook_port=$(bench_free_port)
   # One caller, wrk: no per-caller limit below what it can post (the default is 10,000 a second).
   receipts_config="receipts: { listen: \"127.0.0.1:$webhook_port\", token: bench-token, rate_limit: { per_client: 1000000 } }" \
@@ -344,14 +351,17 @@ with open(sys.argv[2], "w") as out:
   peak=$(awk '/^VmHWM/ {print $2}' "/proc/$webhook_pid/status")
   kill -TERM "$webhook_pid" && wait "$webhook_pid" || { cat "$work/webhook.log" >&2; exit 1; }
   webhook_pid=""
-  python3 - "$results" "$work/run/store.sqlite" "$ticks" "$(getconf CLK_TCK)" "$peak" <<'PY'
+  python3 - "$results" "$work/run/store.sqlite" "$ticks" "$(getconf CLK_TCK)" "$peak" "$receipts_per_request" <<'PY'
 import sqlite3, sys
-results, store, ticks, hz, peak = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-answered = int(open(results).read().splitlines()[-1].split("\t")[2])  # wrk's count of 200s
+results, store = sys.argv[1], sys.argv[2]
+ticks, hz, peak, size = (int(value) for value in sys.argv[3:7])
+fields = open(results).read().splitlines()[-1].split("\t")
+answered = int(fields[2]) * size  # wrk's count of 200s, times the receipts each carried
 db = sqlite3.connect(store)
 logged = db.execute("select count(*) from receipt").fetchone()[0]
 delivered = db.execute("select count(*) from message where state = 'delivered'").fetchone()[0]
-print(f"  webhook: {ticks / hz * 1e6 / answered:.1f} CPU us a receipt, peak RSS {peak / 1024:.1f} MiB; "
+print(f"  webhook: {answered / float(fields[3]):.0f} receipts a second ({size} a request), "
+      f"{ticks / hz * 1e6 / answered:.1f} CPU us a receipt, peak RSS {peak / 1024:.1f} MiB; "
       f"{logged} receipts in the store, {delivered} messages delivered")
 if logged < answered:
     sys.exit(f"only {logged} of the {answered} receipts answered 200 are in the store")

@@ -224,12 +224,12 @@ extension SparrowConfiguration.Gateway {
         return reading
     }
 
-    /// `{ id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] } }`:
-    /// field names (or lists of them, tried in order) replace the standard ones; status words are added to the
-    /// standard words.
+    /// `{ list, id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] }
+    /// }`: field names (or lists of them, tried in order) replace the standard ones; status words are added to the
+    /// standard words; `list` is the dotted path of the array of receipts in a JSON object body.
     private static func readReceiptMapping(_ node: YAMLNode?) throws -> ReceiptMapping {
         guard let node else { return .standard }
-        let map = try node.mapping(keys: ["id", "status", "error", "states"])
+        let map = try node.mapping(keys: ["list", "id", "status", "error", "states"])
         var words: [ReceiptStatus: [String]] = [:]
         if let statesNode = map["states"] {
             let states = try statesNode.mapping(keys: ReceiptStatus.allCases.map(\.rawValue))
@@ -252,15 +252,21 @@ extension SparrowConfiguration.Gateway {
         return ReceiptMapping(
             idFields: try map["id"].map(fieldNames) ?? standard.idFields,
             statusFields: try map["status"].map(fieldNames) ?? standard.statusFields,
-            errorFields: try map["error"].map(fieldNames) ?? standard.errorFields, words: words)
+            errorFields: try map["error"].map(fieldNames) ?? standard.errorFields,
+            listPath: try map["list"].map(fieldName), words: words)
+    }
+
+    /// One field name (a dotted path in JSON bodies).
+    private static func fieldName(_ node: YAMLNode) throws -> String {
+        let name = try node.string()
+        guard !name.isEmpty else { throw node.error(.invalidValue, "expected a field name") }
+        return name
     }
 
     /// A field name (a dotted path in JSON bodies), or a list of them.
     private static func fieldNames(_ node: YAMLNode) throws -> [String] {
-        let names = try node.isSequence ? node.list().map { try $0.string() } : [node.string()]
-        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
-            throw node.error(.invalidValue, "expected a field name or a list of them")
-        }
+        let names = try node.isSequence ? node.list().map(fieldName) : [fieldName(node)]
+        guard !names.isEmpty else { throw node.error(.invalidValue, "expected a field name or a list of them") }
         return names
     }
 

@@ -58,16 +58,25 @@ public struct GatewaySimulator: Sendable {
         public var duplicates = 0
         /// Requests answered with an injected fault (a reset connection counts here and, as a message taken, above).
         public var faults = 0
+        /// Receipts posted, and the requests that carried them (fewer when receipts go in lists).
+        public var receipts = 0
+        public var receiptPosts = 0
 
-        public init(messages: Int = 0, distinctKeys: Int = 0, duplicates: Int = 0, faults: Int = 0) {
+        public init(
+            messages: Int = 0, distinctKeys: Int = 0, duplicates: Int = 0, faults: Int = 0, receipts: Int = 0,
+            receiptPosts: Int = 0
+        ) {
             self.messages = messages
             self.distinctKeys = distinctKeys
             self.duplicates = duplicates
             self.faults = faults
+            self.receipts = receipts
+            self.receiptPosts = receiptPosts
         }
 
         var json: String {
-            #"{"messages":\#(messages),"distinct_keys":\#(distinctKeys),"duplicates":\#(duplicates),"faults":\#(faults)}"#
+            #"{"messages":\#(messages),"distinct_keys":\#(distinctKeys),"duplicates":\#(duplicates),"#
+                + #""faults":\#(faults),"receipts":\#(receipts),"receipt_posts":\#(receiptPosts)}"#
         }
     }
 
@@ -154,7 +163,7 @@ public struct GatewaySimulator: Sendable {
                     try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
                 }
         }
-        let sender = receipts.map(ReceiptSender.init)
+        let sender = receipts.map { ReceiptSender($0, state: state) }
         defer { sender?.shutdown() }
         let logs = MessageLogs(
             arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)),
@@ -324,6 +333,14 @@ final class SimulatorState: Sendable {
     }
 
     var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
+
+    /// A request carrying `receipts` receipts was posted.
+    func postedReceipts(_ receipts: Int) {
+        shared.withLock { shared in
+            shared.stats.receipts += receipts
+            shared.stats.receiptPosts += 1
+        }
+    }
 
     var clientConnections: Int { shared.withLock { $0.clientAddresses.count } }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SparrowCore
 import SparrowTransport
+import Synchronization
 
 extension GatewaySimulator {
     /// Delivery receipts the simulator sends back, as real gateways do: after a delay, with a mix of final states,
@@ -19,11 +20,19 @@ extension GatewaySimulator {
         public var failed: Double
         /// Share of receipts sent twice.
         public var duplicates: Double
+        /// Above 1, JSON receipts are posted as JSON arrays of up to this many, as Tencent Cloud posts them: a list
+        /// goes once it is full, or `listWait` after its first receipt was due.
+        public var perPost: Int
+        public var listWait: Duration
 
         public init(
             url: String, token: String? = nil, delay: Duration = .seconds(1), jitter: Duration = .zero,
-            delivered: Double = 0.95, failed: Double = 0.04, duplicates: Double = 0
+            delivered: Double = 0.95, failed: Double = 0.04, duplicates: Double = 0, perPost: Int = 1,
+            listWait: Duration = .milliseconds(50)
         ) {
+            precondition(perPost >= 1, "a post carries at least one receipt")
+            self.perPost = perPost
+            self.listWait = listWait
             self.url = url
             self.token = token
             self.delay = delay
@@ -38,10 +47,29 @@ extension GatewaySimulator {
 /// Posts the receipts of one simulator run through Sparrow's own transport.
 final class ReceiptSender: Sendable {
     private let plan: GatewaySimulator.Receipts
+    private let state: SimulatorState
     private let transport = CurlTransport(maxInFlight: 16)
+    private let list = Mutex(OpenList())
 
-    init(_ plan: GatewaySimulator.Receipts) {
+    /// The JSON receipts due and not yet posted, when they go in lists.
+    private struct OpenList {
+        var receipts: [[UInt8]] = []
+        /// Lists taken so far, so that a list's timer posts only the list it was started for.
+        var generation = 0
+
+        mutating func take() -> [[UInt8]] {
+            defer {
+                receipts = []
+                generation += 1
+            }
+            return receipts
+        }
+    }
+
+    /// - Parameter state: counts the receipts posted.
+    init(_ plan: GatewaySimulator.Receipts, state: SimulatorState) {
         self.plan = plan
+        self.state = state
     }
 
     /// Sends the receipt of `messageID` later, as JSON or as a Twilio-style form; `draw` gives uniform numbers in
@@ -72,14 +100,45 @@ final class ReceiptSender: Sendable {
             headers = ["Content-Type: application/json"]
         }
         if let token = plan.token { headers.append("Authorization: Bearer \(token)") }
+        let listed = !form && plan.perPost > 1
         let request = GatewayRequest(url: plan.url, headers: headers, body: body)
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
-            Task { [transport] in
+            Task {
                 try await Task.sleep(for: wait)
-                _ = await transport.perform(request)
+                if listed {
+                    await self.add(body, headers: headers)
+                } else {
+                    self.state.postedReceipts(1)
+                    _ = await self.transport.perform(request)
+                }
             }
         }
+    }
+
+    /// Adds a due receipt to the open list, and posts the list when it is full; a list's first receipt starts the
+    /// timer that posts it when it does not fill up.
+    private func add(_ receipt: [UInt8], headers: [String]) async {
+        let (full, opened) = list.withLock { list -> (full: [[UInt8]]?, opened: Int?) in
+            list.receipts.append(receipt)
+            guard list.receipts.count < plan.perPost else { return (list.take(), nil) }
+            return (nil, list.receipts.count == 1 ? list.generation : nil)
+        }
+        if let full {
+            await post(full, headers: headers)
+        } else if let opened {
+            Task {
+                try await Task.sleep(for: plan.listWait)
+                let due = list.withLock { list in list.generation == opened ? list.take() : nil }
+                if let due { await post(due, headers: headers) }
+            }
+        }
+    }
+
+    private func post(_ receipts: [[UInt8]], headers: [String]) async {
+        let body = [UInt8(ascii: "[")] + Array(receipts.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
+        state.postedReceipts(receipts.count)
+        _ = await transport.perform(GatewayRequest(url: plan.url, headers: headers, body: body))
     }
 
     func shutdown() {

@@ -8,7 +8,8 @@ import Synchronization
 /// A batch is written as soon as no receipt request is still being read (`beginRead`): every request that could
 /// join it has joined, and a gateway that posts with a few connections sends nothing more until it has its answers.
 /// While requests keep arriving, a batch is written `window` after its first receipt, or as soon as it holds
-/// `maxBatch` receipts. Receipts that arrive while a batch commits form the next one.
+/// `maxBatch` receipts. Receipts that arrive while a batch commits form the next one. A request's receipts (one, or a
+/// list) always share a batch, so a batch may exceed `maxBatch` by one request's list.
 ///
 /// One writer (`run`) owns the store calls; requests hand receipts in under a lock and park on a continuation that
 /// the writer resumes after the commit. The writer itself parks when there is nothing to do, and is woken by the
@@ -24,8 +25,8 @@ final class ReceiptBatcher: Sendable {
 
     private struct State: Sendable {
         var receipts: [ReceiptRecord] = []
-        /// One per receipt, in the same order.
-        var waiters: [CheckedContinuation<Void, any Error>] = []
+        /// One per request, in the same order, with the number of its receipts.
+        var waiters: [(continuation: CheckedContinuation<Void, any Error>, count: Int)] = []
         /// Requests that began reading a receipt and have not yet handed it in or ended without one.
         var reading = 0
         /// The writer, while it is parked, and what for.
@@ -89,15 +90,17 @@ final class ReceiptBatcher: Sendable {
         }?.resume()
     }
 
-    /// Ends the request's read: adds `receipt` to the open batch and returns once that batch is committed.
+    /// Ends the request's read: adds its `receipts` (at least one) to the open batch and returns once that batch is
+    /// committed.
     /// - Throws: the store's error when the batch could not be written; `CancellationError` after `stop`.
-    func commit(_ receipt: ReceiptRecord) async throws {
+    func commit(_ receipts: [ReceiptRecord]) async throws {
+        precondition(!receipts.isEmpty, "a request without receipts ends with endRead")
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             let (accepted, writer): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
                 state.reading -= 1
                 guard !state.stopped else { return (false, nil) }
-                state.receipts.append(receipt)
-                state.waiters.append(waiter)
+                state.receipts += receipts
+                state.waiters.append((waiter, receipts.count))
                 return (true, state.writerToWake(maxBatch: maxBatch))
             }
             writer?.resume()
@@ -111,10 +114,16 @@ final class ReceiptBatcher: Sendable {
             await park(until: .receipt)
             await awaitBatchEnd()
             let (receipts, waiters, finished) = state.withLock { state in
-                let count = min(state.receipts.count, maxBatch)
-                let batch = (Array(state.receipts.prefix(count)), Array(state.waiters.prefix(count)))
+                var requests = 0
+                var count = 0
+                for waiter in state.waiters {
+                    guard requests == 0 || count + waiter.count <= maxBatch else { break }
+                    requests += 1
+                    count += waiter.count
+                }
+                let batch = (Array(state.receipts.prefix(count)), state.waiters.prefix(requests).map(\.continuation))
                 state.receipts.removeFirst(count)
-                state.waiters.removeFirst(count)
+                state.waiters.removeFirst(requests)
                 state.windowOver = false
                 return (batch.0, batch.1, state.stopped && state.receipts.isEmpty)
             }

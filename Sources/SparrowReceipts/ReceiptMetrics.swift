@@ -12,6 +12,7 @@ final class ReceiptMetrics: Sendable {
         var replies = 0
         var unsubscribes = 0
         var rejected: [String: Int] = [:]
+        var skipped: [String: Int] = [:]
     }
 
     private let counters = Mutex(Counters())
@@ -44,8 +45,13 @@ final class ReceiptMetrics: Sendable {
         counters.withLock { $0.rejected[reason, default: 0] += 1 }
     }
 
-    /// Every counter, and the batcher's `backlog` as gauges, in the Prometheus text format; rejections by reason in
-    /// alphabetical order.
+    /// An item of a receipt list could not be read (`code` as `rejected`'s reasons); the rest of its list was.
+    func skipped(_ code: ReceiptError.Code) {
+        counters.withLock { $0.skipped[code.description, default: 0] += 1 }
+    }
+
+    /// Every counter, and the batcher's `backlog` as gauges, in the Prometheus text format; rejections and skipped
+    /// items by reason in alphabetical order.
     func prometheusText(backlog: ReceiptBatcher.Backlog) -> String {
         let snapshot = counters.withLock { $0 }
         var text = ""
@@ -70,6 +76,9 @@ final class ReceiptMetrics: Sendable {
         counter(
             "sparrow_webhook_rejected_total", "Requests refused, by reason.",
             snapshot.rejected.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
+        counter(
+            "sparrow_receipts_skipped_total", "Items of receipt lists that could not be read, by reason.",
+            snapshot.skipped.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
         metric("sparrow_receipts_reading", "gauge", "Receipt requests being read.", [("", backlog.reading)])
         metric(
             "sparrow_receipts_queued", "gauge", "Receipts waiting for their batch to be written.",

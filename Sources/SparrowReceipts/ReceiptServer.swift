@@ -13,8 +13,8 @@ public import SparrowStore
 ///
 /// | route | what it does |
 /// |---|---|
-/// | `POST /dlr/{gateway}` | a receipt, read with the gateway's `receipts` mapping, matched by gateway and message id |
-/// | `POST /dlr` | a receipt, read with the standard mapping and matched by the gateway's message id alone |
+/// | `POST /dlr/{gateway}` | receipts, read with the gateway's `receipts` mapping, matched by gateway and message id |
+/// | `POST /dlr` | receipts, read with the standard mapping and matched by the gateway's message id alone |
 /// | `POST /mo` | a reply; an unsubscribe keyword (`TD`, `退订`, `STOP`, …) suppresses the sender |
 /// | `GET /health` | `{"status":"ok"}` |
 /// | `GET /metrics` | counters in the Prometheus text format |
@@ -26,10 +26,15 @@ public import SparrowStore
 /// `WebhookAuthenticator`), else 401. A body that says nothing usable is answered 400 with `{"error":"…"}`. Refused
 /// requests never reach the store.
 ///
+/// A receipt request carries one receipt, or a list: a JSON array, or the array at the mapping's `listPath`. A list's
+/// readable items are written and its others skipped, and the answer counts both:
+/// `{"status":"ok","receipts":2,"skipped":[{"index":1,"error":"…"}]}`; a list none of whose items is readable is
+/// answered 400, as a single receipt would be.
+///
 /// Final receipts (delivered, undelivered, expired) are written in batches (see `ReceiptBatcher`) and
-/// answered 200 only once their batch is committed; states only move forward, so duplicated and out-of-order
-/// receipts are harmless. Intermediate receipts (`sent`, `ENROUTE`, …) are counted and answered 200 but not
-/// written: they cannot move a message the gateway has already accepted.
+/// answered 200 only once their batch is committed (a list's receipts all in one); states only move forward, so
+/// duplicated and out-of-order receipts are harmless. Intermediate receipts (`sent`, `ENROUTE`, …) are counted and
+/// answered 200 but not written: they cannot move a message the gateway has already accepted.
 public struct ReceiptServer: Sendable {
     /// Where the webhook listens and what it admits.
     public struct Configuration: Sendable {
@@ -158,8 +163,22 @@ public struct ReceiptServer: Sendable {
     ) async -> Response {
         do throws(Rejection) {
             try admit(context)
-            try await acceptReceipt(request, gateway: gateway, batcher: batcher)
-            return Self.json(.ok) { $0.field("status", "ok") }
+            let read = try await acceptReceipts(request, gateway: gateway, batcher: batcher)
+            return Self.json(.ok) { json in
+                json.field("status", "ok")
+                guard let skipped = read.skipped else { return }
+                json.field("receipts", read.count)
+                json.field("skipped") { list in
+                    list.array { list in
+                        for (index, error) in skipped {
+                            list.object { item in
+                                item.field("index", index)
+                                item.field("error", error.message)
+                            }
+                        }
+                    }
+                }
+            }
         } catch {
             return refuse(error)
         }
@@ -178,44 +197,81 @@ public struct ReceiptServer: Sendable {
         }
     }
 
-    private func acceptReceipt(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async throws(Rejection) {
+    /// Reads a receipt request and returns once its final receipts are committed.
+    private func acceptReceipts(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async throws(Rejection)
+        -> ReadReceipts
+    {
         batcher.beginRead()
-        let record: ReceiptRecord?
+        let read: ReadReceipts
         do {
-            record = try await readReceipt(request, gateway: gateway)
+            read = try await readReceipts(request, gateway: gateway)
         } catch {
             batcher.endRead()
             throw error
         }
-        guard let record else {
+        guard !read.records.isEmpty else {
             batcher.endRead()
-            return
+            return read
         }
         do {
-            try await batcher.commit(record)
+            try await batcher.commit(read.records)
         } catch {
             throw .storeUnavailable
         }
+        return read
     }
 
-    /// The record a receipt request asks the store to write; nil for an intermediate receipt, which moves nothing.
-    private func readReceipt(_ request: Request, gateway: String?) async throws(Rejection) -> ReceiptRecord? {
+    /// What a receipt request carries: the records it asks the store to write (none for an intermediate receipt,
+    /// which moves nothing), and for a list, what was read and skipped.
+    private struct ReadReceipts {
+        var records: [ReceiptRecord] = []
+        /// Receipts read, final or intermediate.
+        var count = 0
+        /// A list's unreadable items by index; nil for a request that carried one receipt.
+        var skipped: [(index: Int, error: ReceiptError)]?
+    }
+
+    private func readReceipts(_ request: Request, gateway: String?) async throws(Rejection) -> ReadReceipts {
         let body = try await admittedBody(request)
         var mapping = ReceiptMapping.standard
         if let gateway {
             guard let configured = configuration.gateways[gateway] else { throw .unknownGateway }
             mapping = configured
         }
-        let receipt: DeliveryReceipt
+        let receipts: [DeliveryReceipt]
+        var read = ReadReceipts()
         do throws(ReceiptError) {
-            receipt = try DeliveryReceipt(WebhookFields(body: body, query: Self.query(of: request)), mapping: mapping)
+            switch try DeliveryReceipts(body: body, query: Self.query(of: request), mapping: mapping) {
+            case .one(let receipt):
+                receipts = [receipt]
+            case .list(let items):
+                var skipped: [(index: Int, error: ReceiptError)] = []
+                receipts = items.enumerated().compactMap { index, item in
+                    do throws(ReceiptError) {
+                        return try item.get()
+                    } catch {
+                        skipped.append((index, error))
+                        return nil
+                    }
+                }
+                if receipts.isEmpty, let first = skipped.first {
+                    throw ReceiptError(first.error.code, "no item could be read; item \(first.index): \(first.error)")
+                }
+                for item in skipped { metrics.skipped(item.error.code) }
+                read.skipped = skipped
+            }
         } catch {
             throw Rejection(error)
         }
-        metrics.received(receipt.status)
-        return receipt.status.messageState.map { state in
-            ReceiptRecord(gateway: gateway, gatewayMessageID: receipt.gatewayMessageID, state: state, at: now())
+        let at = now()
+        for receipt in receipts {
+            metrics.received(receipt.status)
+            guard let state = receipt.status.messageState else { continue }
+            read.records.append(
+                ReceiptRecord(gateway: gateway, gatewayMessageID: receipt.gatewayMessageID, state: state, at: at))
         }
+        read.count = receipts.count
+        return read
     }
 
     /// - Returns: whether the sender was unsubscribed.

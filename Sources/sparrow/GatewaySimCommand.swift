@@ -62,6 +62,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Share of receipts sent twice.")
     var receiptDuplicates: Double = 0
 
+    @Option(help: "Post JSON receipts as JSON arrays of up to this many, each within 50 ms of its first being due.")
+    var receiptList: Int = 1
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -87,6 +90,7 @@ struct GatewaySim: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard !http2 || tlsCert != nil else { throw ValidationError("--http2 needs --tls-cert: HTTP/2 is offered over TLS") }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
+        guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
     }
 
     private var receiptShares: (delivered: Double, failed: Double)? {
@@ -121,7 +125,7 @@ struct GatewaySim: AsyncParsableCommand {
                 GatewaySimulator.Receipts(
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
-                    failed: receiptShares!.failed, duplicates: receiptDuplicates)
+                    failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
             }, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
         try await StopOnSignals.serving("gateway-sim") {

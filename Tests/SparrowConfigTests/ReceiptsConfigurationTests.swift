@@ -45,6 +45,7 @@ import Testing
                 url: http://a
                 format: json
                 receipts:
+                  list: data.reports
                   id: data.id
                   status: [state, status]
                   error: reason
@@ -52,6 +53,7 @@ import Testing
               - { name: b, url: http://b, format: form }
             """)
         let mapping = configuration.gateways[0].receipts
+        #expect(mapping.listPath == "data.reports")
         #expect(mapping.idFields == ["data.id"])
         #expect(mapping.statusFields == ["state", "status"])
         #expect(mapping.errorFields == ["reason"])
@@ -59,6 +61,7 @@ import Testing
         #expect(mapping.status(of: "KO") == .undelivered)
         #expect(mapping.status(of: "DELIVRD") == .delivered)  // the standard words stay
         #expect(configuration.gateways[1].receipts == .standard)
+        #expect(ReceiptMapping.standard.listPath == nil)
     }
 
     @Test(arguments: [
@@ -78,6 +81,12 @@ import Testing
             "sparrow.yaml:3:98: 'ok' is already listed under delivered"),
         ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { id: [] } }",
             "sparrow.yaml:3:61: expected a field name or a list of them"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { status: [s, \"\"] } }",
+            "sparrow.yaml:3:69: expected a field name"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: \"\" } }",
+            "sparrow.yaml:3:63: expected a field name"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: [a] } }",
+            "sparrow.yaml:3:63: expected"),
     ])
     func errorsNameTheirPlace(_ yaml: String, expected: String) {
         let message = failure(yaml)

@@ -81,6 +81,81 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
     }
 }
 
+@Suite struct ReceiptListTests {
+    /// Tencent Cloud's status callbacks: a JSON array of reports.
+    static let tencent = ReceiptMapping(
+        idFields: ["sid"], statusFields: ["report_status"], errorFields: ["errmsg"],
+        words: [.delivered: ["SUCCESS"], .undelivered: ["FAIL"]])
+
+    func receipts(_ body: String, query: String? = nil, mapping: ReceiptMapping) throws(ReceiptError)
+        -> [Result<DeliveryReceipt, ReceiptError>]
+    {
+        guard case .list(let items) = try DeliveryReceipts(body: Array(body.utf8), query: query, mapping: mapping)
+        else {
+            Issue.record("\(body) read as one receipt")
+            return []
+        }
+        return items
+    }
+
+    @Test func aJSONArrayIsReadItemByItem() throws {
+        let items = try receipts(
+            #"""
+            [{"mobile":"13800138000","report_status":"SUCCESS","errmsg":"DELIVRD","sid":"s-1"},
+             {"report_status":"FAIL","errmsg":"MK:0001","sid":"s-2"},
+             "s-3",
+             {"report_status":"MAYBE","sid":"s-4"},
+             {"sid":"s-5"}]
+            """#, mapping: Self.tencent)
+        #expect(try items[0].get() == DeliveryReceipt(gatewayMessageID: "s-1", status: .delivered, error: "DELIVRD"))
+        #expect(try items[1].get() == DeliveryReceipt(gatewayMessageID: "s-2", status: .undelivered, error: "MK:0001"))
+        #expect(items.count == 5)
+        for (index, code) in [(2, ReceiptError.Code.malformedBody), (3, .unknownStatus), (4, .missingField)] {
+            #expect(throws: ReceiptError.self) { try items[index].get() }
+            if case .failure(let error) = items[index] { #expect(error.code == code, "item \(index): \(error)") }
+        }
+        #expect(try receipts("[]", mapping: Self.tencent).isEmpty)
+    }
+
+    @Test func theQueryCountsForEveryItem() throws {
+        let items = try receipts(#"[{"sid":"a"},{"sid":"b","report_status":"FAIL"}]"#, query: "report_status=SUCCESS",
+            mapping: Self.tencent)
+        #expect(try items.map { try $0.get().status } == [.delivered, .undelivered])
+    }
+
+    @Test func aListPathFindsTheArrayInAnObject() throws {
+        let infobip = ReceiptMapping(idFields: ["messageId"], statusFields: ["status.groupName"], listPath: "results")
+        let items = try receipts(
+            #"{"results":[{"messageId":"m1","status":{"groupName":"DELIVERED"}},"#
+                + #"{"messageId":"m2","status":{"groupName":"REJECTED"}}]}"#,
+            mapping: infobip)
+        #expect(try items.map { try $0.get() } == [
+            DeliveryReceipt(gatewayMessageID: "m1", status: .delivered),
+            DeliveryReceipt(gatewayMessageID: "m2", status: .undelivered),
+        ])
+        // a top-level array needs no path
+        #expect(try receipts(#"[{"messageId":"m3","status":{"groupName":"EXPIRED"}}]"#, mapping: infobip).count == 1)
+        for body in [#"{"messageId":"m4","status":{"groupName":"DELIVERED"}}"#, #"{"results":{"messageId":"m4"}}"#] {
+            #expect(throws: ReceiptError(.malformedBody, "no list of receipts at 'results'")) {
+                _ = try DeliveryReceipts(body: Array(body.utf8), mapping: infobip)
+            }
+        }
+    }
+
+    @Test func oneObjectIsOneReceipt() throws {
+        let body = #"{"sid":"s-1","report_status":"SUCCESS"}"#
+        let receipts = try DeliveryReceipts(body: Array(body.utf8), mapping: Self.tencent)
+        guard case .one(let receipt) = receipts else {
+            Issue.record("\(receipts)")
+            return
+        }
+        #expect(receipt == DeliveryReceipt(gatewayMessageID: "s-1", status: .delivered))
+        #expect(throws: ReceiptError(.unknownStatus, "unknown status 'X'; map it in the gateway's receipts.states")) {
+            _ = try DeliveryReceipts(body: Array("sid=s-1&report_status=X".utf8), mapping: Self.tencent)
+        }
+    }
+}
+
 @Suite struct InboundReplyTests {
     @Test(arguments: [
         ("From=%2B8613800138000&Body=TD&To=10690", "+8613800138000", "TD"),  // Twilio

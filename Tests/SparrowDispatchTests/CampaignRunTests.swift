@@ -280,7 +280,9 @@ func number(_ text: String) -> PhoneNumber {
         }
     }
 
-    @Test func receiptsSettleTheCampaignAndAnUnsubscribeHoldsTheNextOne() async throws {
+    /// Receipts posted one a request, and in JSON lists of up to 16.
+    @Test(arguments: [1, 16])
+    func receiptsSettleTheCampaignAndAnUnsubscribeHoldsTheNextOne(perPost: Int) async throws {
         let folder = CampaignFixture.newFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let webhookStore = try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path)
@@ -292,7 +294,7 @@ func number(_ text: String) -> PhoneNumber {
             let simulator = GatewaySimulator(
                 receipts: .init(
                     url: receiptsBase + "/dlr", token: "t0ken", delay: .milliseconds(20), jitter: .milliseconds(300),
-                    delivered: 0.7, failed: 0.2, duplicates: 0.5))
+                    delivered: 0.7, failed: 0.2, duplicates: 0.5, perPost: perPost))
             try await withSimulator(simulator) { base in
                 let fixture = try CampaignFixture(base: base, folder: folder)
                 let csv = "phone,name\n" + (0..<200).map { "1360000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
@@ -306,6 +308,13 @@ func number(_ text: String) -> PhoneNumber {
                 #expect(total.accepted == 200 && total.pending == 0)
                 #expect(total.delivered + total.failed == 200)
                 #expect((100..<180).contains(total.delivered), "\(total.delivered) delivered of 200 at 70%")
+                let stats = simulator.stats
+                #expect(stats.receipts >= 200)
+                if perPost == 1 {
+                    #expect(stats.receiptPosts == stats.receipts)
+                } else {
+                    #expect(stats.receiptPosts * 4 < stats.receipts, "\(stats.receiptPosts) posts")
+                }
 
                 // The customer of line 2 answers "TD": the next campaign holds that number back.
                 let reply = await transport.perform(

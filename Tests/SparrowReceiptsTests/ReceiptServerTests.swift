@@ -13,8 +13,8 @@ let fixedNow = Timestamp(secondsSince1970: 1_800_000_000)
 
 let bearer = ["Authorization: Bearer t0k"]
 
-/// Two gateways, `primary` with the standard receipt mapping and `twilio` naming Twilio's fields; both kinds of
-/// credentials; bodies up to 1 KiB.
+/// Four gateways: `primary` with the standard receipt mapping, `twilio` naming Twilio's fields, `tencent` posting
+/// JSON arrays of receipts and `infobip` posting them under `results`; both kinds of credentials; bodies up to 1 KiB.
 let webhookYAML = """
     store: unused.sqlite
     gateways:
@@ -23,6 +23,14 @@ let webhookYAML = """
         url: "http://127.0.0.1:9/"
         format: form
         receipts: { id: MessageSid, status: MessageStatus, error: ErrorCode }
+      - name: tencent
+        url: "http://127.0.0.1:9/"
+        format: json
+        receipts: { id: sid, status: report_status, states: { delivered: SUCCESS, undelivered: FAIL } }
+      - name: infobip
+        url: "http://127.0.0.1:9/"
+        format: json
+        receipts: { list: results, id: messageId, status: status.groupName, states: { accepted: PENDING } }
     receipts:
       listen: 127.0.0.1:0
       token: t0k
@@ -130,6 +138,56 @@ func metric(_ text: String, _ name: String) -> Int? {
             ("sparrow_receipts_applied_total", 4),
             ("sparrow_receipts_duplicate_or_stale_total", 4),
             ("sparrow_receipt_batches_total", 8),  // one request at a time: a batch each
+        ] {
+            #expect(metric(metrics, name) == value, "\(name)")
+        }
+    }
+
+    @Test func aListOfReceiptsIsWrittenTogetherAndItsUnreadableItemsAreSkipped() async throws {
+        let store = try await seededStore(messages: 6) { $0 <= 3 ? "tencent" : "infobip" }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let requests: [(path: String, body: String)] = [
+            ("/dlr/tencent",
+             #"[{"sid":"g-1","report_status":"SUCCESS"},{"sid":"g-2","report_status":"FAIL"},"g-3","#
+                + #"{"sid":"g-3","report_status":"MAYBE"}]"#),
+            ("/dlr/infobip",
+             #"{"results":[{"messageId":"g-4","status":{"groupName":"DELIVERED"}},"#
+                + #"{"messageId":"g-5","status":{"groupName":"PENDING"}}]}"#),
+            ("/dlr/tencent", #"[{"sid":"g-3"}]"#),  // nothing readable
+            ("/dlr/infobip", #"{"messageId":"g-6","status":{"groupName":"DELIVERED"}}"#),  // not under `results`
+            ("/dlr", "[]"),
+        ]
+        let (answers, metrics) = try await withReceiptServer(try makeServer(store: store)) { base in
+            var answers: [Answer] = []
+            for request in requests {
+                answers.append(await post(transport, base + request.path, request.body, headers: bearer))
+            }
+            return (answers, await get(transport, base + "/metrics").body)
+        }
+        #expect(answers == [
+            Answer(
+                status: 200,
+                body: #"{"status":"ok","receipts":2,"skipped":[{"index":2,"error":"item 2 is not a JSON object"},"#
+                    + #"{"index":3,"error":"unknown status 'MAYBE'; map it in the gateway's receipts.states"}]}"#),
+            Answer(status: 200, body: #"{"status":"ok","receipts":2,"skipped":[]}"#),
+            Answer(
+                status: 400, body: #"{"error":"no item could be read; item 0: no status (looked for report_status)"}"#),
+            Answer(status: 400, body: #"{"error":"no list of receipts at 'results'"}"#),
+            Answer(status: 200, body: #"{"status":"ok","receipts":0,"skipped":[]}"#),
+        ])
+        let figures = try await store.figures(campaign: "c1").total
+        #expect(figures.delivered == 2)  // g-1, g-4
+        #expect(figures.failed == 1)  // g-2
+        #expect(figures.pending == 3)  // g-3, g-5 (only an intermediate receipt), g-6
+        for (name, value) in [
+            ("sparrow_receipt_batches_total", 2),  // a list's receipts share one
+            ("sparrow_receipts_applied_total", 3),
+            (#"sparrow_receipts_received_total{state="accepted"}"#, 1),
+            (#"sparrow_receipts_skipped_total{reason="malformed-body"}"#, 1),
+            (#"sparrow_receipts_skipped_total{reason="unknown-status"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="missing-field"}"#, 1),
+            (#"sparrow_webhook_rejected_total{reason="malformed-body"}"#, 1),
         ] {
             #expect(metric(metrics, name) == value, "\(name)")
         }

@@ -33,6 +33,9 @@ public struct ReceiptMapping: Sendable, Hashable {
     public var statusFields: [String]
     /// Fields that may hold the gateway's error code or text, tried in order.
     public var errorFields: [String]
+    /// The dotted path of the array that holds the receipts, for a gateway that posts several in one JSON object
+    /// (`results`); nil when it posts one object, or a JSON array of them, at a time.
+    public var listPath: String?
     /// Folded status words and what they mean.
     private var words: [String: ReceiptStatus]
 
@@ -55,12 +58,13 @@ public struct ReceiptMapping: Sendable, Hashable {
     public init(
         idFields: [String] = ["message_id", "MessageSid", "id"],
         statusFields: [String] = ["status", "MessageStatus", "message_status", "stat"],
-        errorFields: [String] = ["error", "ErrorCode", "err"],
+        errorFields: [String] = ["error", "ErrorCode", "err"], listPath: String? = nil,
         words extraWords: [ReceiptStatus: [String]] = [:]
     ) {
         self.idFields = idFields
         self.statusFields = statusFields
         self.errorFields = errorFields
+        self.listPath = listPath
         var words: [String: ReceiptStatus] = [:]
         for (status, list) in Self.standardWords {
             for word in list { words[Self.folded(word)] = status }
@@ -122,5 +126,33 @@ public struct DeliveryReceipt: Sendable, Hashable {
                 .unknownStatus, "unknown status '\(word.prefix(40))'; map it in the gateway's receipts.states")
         }
         self.init(gatewayMessageID: id, status: status, error: fields.first(of: mapping.errorFields))
+    }
+}
+
+/// The receipts of one webhook request: one receipt, or a list that gateways such as Tencent Cloud's and Alibaba
+/// Cloud's post as a JSON array, each item read on its own so that one unreadable item does not refuse the rest.
+///
+/// ```swift
+/// let body = Array(#"[{"id":"a","status":"DELIVRD"},{"id":"b","status":"?"}]"#.utf8)
+/// try DeliveryReceipts(body: body, mapping: .standard)  // .list: a delivered, then an unknown-status failure
+/// ```
+public enum DeliveryReceipts: Sendable {
+    case one(DeliveryReceipt)
+    case list([Result<DeliveryReceipt, ReceiptError>])
+
+    /// Reads a request's body and query with a gateway's mapping (see `WebhookFields.items`).
+    /// - Throws: `ReceiptError` when the body is malformed, or when it holds one receipt that cannot be read.
+    public init(body: [UInt8], query: String? = nil, mapping: ReceiptMapping) throws(ReceiptError) {
+        switch try WebhookFields.items(body: body, query: query, listPath: mapping.listPath) {
+        case .one(let fields):
+            self = .one(try DeliveryReceipt(fields, mapping: mapping))
+        case .list(let items):
+            self = .list(
+                items.map { item in
+                    item.flatMap { fields in
+                        Result { () throws(ReceiptError) in try DeliveryReceipt(fields, mapping: mapping) }
+                    }
+                })
+        }
     }
 }

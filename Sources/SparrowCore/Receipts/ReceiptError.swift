@@ -9,7 +9,7 @@ public struct ReceiptError: Error, Hashable, Sendable, CustomStringConvertible {
         private let wrapped: Wrapped
         public var description: String { wrapped.rawValue }
 
-        /// Neither one JSON object nor a valid form (a bad `%` escape, invalid UTF-8).
+        /// Neither JSON of the expected shape nor a valid form (a bad `%` escape, invalid UTF-8).
         public static var malformedBody: Self { .init(wrapped: .malformedBody) }
         /// No message id or status in a receipt, no sender in a reply.
         public static var missingField: Self { .init(wrapped: .missingField) }

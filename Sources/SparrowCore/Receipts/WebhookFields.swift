@@ -1,6 +1,6 @@
-/// The fields of a request to Sparrow's webhook, whatever the gateway's style: a JSON object body, or an
-/// `application/x-www-form-urlencoded` body (told apart by the first byte that is not white space, so a missing or
-/// wrong `Content-Type` does no harm), plus the query string.
+/// The fields of a request to Sparrow's webhook, whatever the gateway's style: a JSON object body (or a list of them,
+/// see `items`), or an `application/x-www-form-urlencoded` body (told apart by the first byte that is not white
+/// space, so a missing or wrong `Content-Type` does no harm), plus the query string.
 ///
 /// JSON fields are found by dotted path (`data.id`, as the gateways' `response` keys are), form and query fields by
 /// exact name; the body comes before the query. An empty value counts as absent.
@@ -14,36 +14,79 @@ public struct WebhookFields: Sendable {
     private let json: JSONValue?
     private let pairs: [(name: String, value: String)]
 
-    /// Reads `body` and `query` (the part of the URL after `?`, still percent-encoded).
+    /// What a request's body holds: the fields of one item, or a list of items from a JSON array.
+    public enum Items: Sendable {
+        case one(WebhookFields)
+        /// Each element of the array, in order, read as an object with the query's fields after its own; an element
+        /// that is not an object is a `malformed-body` failure of its own.
+        case list([Result<WebhookFields, ReceiptError>])
+    }
+
+    /// Reads `body` and `query` (the part of the URL after `?`, still percent-encoded) as one item.
     /// - Throws: `ReceiptError` (`malformed-body`) for JSON that is not one object, or a form or query with a bad `%`
     ///   escape or invalid UTF-8.
     /// - Complexity: O(*n*) in the length of the body and the query.
     public init(body: [UInt8], query: String? = nil) throws(ReceiptError) {
-        var pairs: [(name: String, value: String)] = []
-        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            let document: JSONValue
-            do {
-                document = try JSONValue.parse(body)
-            } catch {
-                throw ReceiptError(.malformedBody, "not a JSON object: \(error)")
-            }
-            guard case .object = document else { throw ReceiptError(.malformedBody, "expected a JSON object") }
-            json = document
-        } else {
-            guard let form = FormEncoding.decode(body) else {
-                throw ReceiptError(.malformedBody, "not a form: a bad % escape or invalid UTF-8")
-            }
-            json = nil
-            pairs = form
+        guard case .one(let fields) = try Self.items(body: body, query: query) else {
+            throw ReceiptError(.malformedBody, "expected a JSON object")
         }
+        self = fields
+    }
+
+    private init(json: JSONValue?, pairs: [(name: String, value: String)]) {
+        self.json = json
+        self.pairs = pairs
+    }
+
+    /// Reads a body that may carry several items: a JSON array is a list, and so is the array at `listPath` in a
+    /// JSON object (`results`, as some gateways post their receipts); anything else is one item.
+    ///
+    /// ```swift
+    /// let body = Array(#"[{"sid":"a","report_status":"SUCCESS"},{"sid":"b","report_status":"FAIL"}]"#.utf8)
+    /// try WebhookFields.items(body: body)  // .list: two items, `sid` "a" and "b"
+    /// ```
+    /// - Throws: `ReceiptError` (`malformed-body`) when the body is not one JSON value or a valid form, the query is
+    ///   not a valid form, or `listPath` is given and the JSON object holds no array there.
+    public static func items(body: [UInt8], query: String? = nil, listPath: String? = nil) throws(ReceiptError)
+        -> Items
+    {
+        var queryPairs: [(name: String, value: String)] = []
         if let query {
             guard let form = FormEncoding.decode(query.utf8) else {
                 throw ReceiptError(.malformedBody, "bad query string: a bad % escape or invalid UTF-8")
             }
-            pairs += form
+            queryPairs = form
         }
-        self.pairs = pairs
+        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else {
+            guard let form = FormEncoding.decode(body) else {
+                throw ReceiptError(.malformedBody, "not a form: a bad % escape or invalid UTF-8")
+            }
+            return .one(WebhookFields(json: nil, pairs: form + queryPairs))
+        }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(body)
+        } catch {
+            throw ReceiptError(.malformedBody, "not JSON: \(error)")
+        }
+        var list = document
+        if let listPath, case .object = document {
+            guard let value = document[path: listPath], case .array = value else {
+                throw ReceiptError(.malformedBody, "no list of receipts at '\(listPath)'")
+            }
+            list = value
+        }
+        guard case .array(let elements) = list else {
+            return .one(WebhookFields(json: document, pairs: queryPairs))
+        }
+        return .list(
+            elements.enumerated().map { index, element in
+                guard case .object = element else {
+                    return .failure(ReceiptError(.malformedBody, "item \(index) is not a JSON object"))
+                }
+                return .success(WebhookFields(json: element, pairs: queryPairs))
+            })
     }
 
     /// The value of `field` as text (JSON numbers and booleans as written), or nil when it is absent, empty, null,
