@@ -224,12 +224,13 @@ extension SparrowConfiguration.Gateway {
         return reading
     }
 
-    /// `{ list, id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] }
-    /// }`: field names (or lists of them, tried in order) replace the standard ones; status words are added to the
-    /// standard words; `list` is the dotted path of the array of receipts in a JSON object body.
+    /// `{ list, id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] },
+    /// answer }`: field names (or lists of them, tried in order) replace the standard ones; status words are added to
+    /// the standard words; `list` is the dotted path of the array of receipts in a JSON object body, and `answer` the
+    /// body of the 200 that acknowledges them.
     private static func readReceiptMapping(_ node: YAMLNode?) throws -> ReceiptMapping {
         guard let node else { return .standard }
-        let map = try node.mapping(keys: ["list", "id", "status", "error", "states"])
+        let map = try node.mapping(keys: ["list", "id", "status", "error", "states", "answer"])
         var words: [ReceiptStatus: [String]] = [:]
         if let statesNode = map["states"] {
             let states = try statesNode.mapping(keys: ReceiptStatus.allCases.map(\.rawValue))
@@ -253,7 +254,16 @@ extension SparrowConfiguration.Gateway {
             idFields: try map["id"].map(fieldNames) ?? standard.idFields,
             statusFields: try map["status"].map(fieldNames) ?? standard.statusFields,
             errorFields: try map["error"].map(fieldNames) ?? standard.errorFields,
-            listPath: try map["list"].map(fieldName), words: words)
+            listPath: try map["list"].map(fieldName), answer: try map["answer"].map(answer), words: words)
+    }
+
+    /// The body the webhook answers a gateway's receipts with: text of its own, at most 1 KiB.
+    private static func answer(_ node: YAMLNode) throws -> String {
+        let text = try node.string()
+        guard (1...1024).contains(text.utf8.count) else {
+            throw node.error(.invalidValue, "expected the answer's body, from 1 byte to 1 KiB")
+        }
+        return text
     }
 
     /// One field name (a dotted path in JSON bodies).

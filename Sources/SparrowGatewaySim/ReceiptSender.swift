@@ -31,8 +31,6 @@ extension GatewaySimulator {
             listWait: Duration = .milliseconds(50)
         ) {
             precondition(perPost >= 1, "a post carries at least one receipt")
-            self.perPost = perPost
-            self.listWait = listWait
             self.url = url
             self.token = token
             self.delay = delay
@@ -40,6 +38,8 @@ extension GatewaySimulator {
             self.delivered = delivered
             self.failed = failed
             self.duplicates = duplicates
+            self.perPost = perPost
+            self.listWait = listWait
         }
     }
 }

@@ -29,7 +29,8 @@ public import SparrowStore
 /// A receipt request carries one receipt, or a list: a JSON array, or the array at the mapping's `listPath`. A list's
 /// readable items are written and its others skipped, and the answer counts both:
 /// `{"status":"ok","receipts":2,"skipped":[{"index":1,"error":"…"}]}`; a list none of whose items is readable is
-/// answered 400, as a single receipt would be.
+/// answered 400, as a single receipt would be. A gateway whose mapping has an `answer` gets that body in its 200s
+/// instead (as JSON when it starts with `{` or `[`, as plain text otherwise).
 ///
 /// Final receipts (delivered, undelivered, expired) are written in batches (see `ReceiptBatcher`) and
 /// answered 200 only once their batch is committed (a list's receipts all in one); states only move forward, so
@@ -164,6 +165,7 @@ public struct ReceiptServer: Sendable {
         do throws(Rejection) {
             try admit(context)
             let read = try await acceptReceipts(request, gateway: gateway, batcher: batcher)
+            if let answer = read.answer { return Self.answer(answer) }
             return Self.json(.ok) { json in
                 json.field("status", "ok")
                 guard let skipped = read.skipped else { return }
@@ -229,6 +231,8 @@ public struct ReceiptServer: Sendable {
         var count = 0
         /// A list's unreadable items by index; nil for a request that carried one receipt.
         var skipped: [(index: Int, error: ReceiptError)]?
+        /// The gateway's own answer, when its mapping names one.
+        var answer: String?
     }
 
     private func readReceipts(_ request: Request, gateway: String?) async throws(Rejection) -> ReadReceipts {
@@ -239,7 +243,7 @@ public struct ReceiptServer: Sendable {
             mapping = configured
         }
         let receipts: [DeliveryReceipt]
-        var read = ReadReceipts()
+        var read = ReadReceipts(answer: mapping.answer)
         do throws(ReceiptError) {
             switch try DeliveryReceipts(body: body, query: Self.query(of: request), mapping: mapping) {
             case .one(let receipt):
@@ -339,6 +343,15 @@ public struct ReceiptServer: Sendable {
         if rejection.status == .contentTooLarge { response.headers[.connection] = "close" }
         if let seconds = rejection.retryAfterSeconds { response.headers[.retryAfter] = String(max(1, seconds)) }
         return response
+    }
+
+    /// A 200 with a gateway's own answer: JSON when it starts as JSON does.
+    private static func answer(_ text: String) -> Response {
+        let first = text.utf8.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        let json = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        return Response(
+            status: .ok, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     private static func json(_ status: HTTPResponse.Status, _ write: (inout JSONWriter) -> Void) -> Response {

@@ -50,10 +50,12 @@ import Testing
                   status: [state, status]
                   error: reason
                   states: { delivered: [OK, "1"], undelivered: KO }
+                  answer: '{"code":0,"msg":"接收成功"}'
               - { name: b, url: http://b, format: form }
             """)
         let mapping = configuration.gateways[0].receipts
         #expect(mapping.listPath == "data.reports")
+        #expect(mapping.answer == #"{"code":0,"msg":"接收成功"}"#)
         #expect(mapping.idFields == ["data.id"])
         #expect(mapping.statusFields == ["state", "status"])
         #expect(mapping.errorFields == ["reason"])
@@ -87,6 +89,8 @@ import Testing
             "sparrow.yaml:3:63: expected a field name"),
         ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: [a] } }",
             "sparrow.yaml:3:63: expected"),
+        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { answer: \"\" } }",
+            "sparrow.yaml:3:65: expected the answer's body, from 1 byte to 1 KiB"),
     ])
     func errorsNameTheirPlace(_ yaml: String, expected: String) {
         let message = failure(yaml)

@@ -117,6 +117,20 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
         #expect(try receipts("[]", mapping: Self.tencent).isEmpty)
     }
 
+    /// Alibaba Cloud's status reports: a JSON array, the outcome a boolean.
+    @Test func aBooleanStatusReadsAsAWord() throws {
+        let alibaba = ReceiptMapping(
+            idFields: ["biz_id"], statusFields: ["success"], errorFields: ["err_code"],
+            words: [.delivered: ["true"], .undelivered: ["false"]])
+        let items = try receipts(
+            #"[{"success":true,"err_code":"DELIVERED","biz_id":"b1"},{"success":false,"err_code":"MK:0001","biz_id":"b2"}]"#,
+            mapping: alibaba)
+        #expect(try items.map { try $0.get() } == [
+            DeliveryReceipt(gatewayMessageID: "b1", status: .delivered, error: "DELIVERED"),
+            DeliveryReceipt(gatewayMessageID: "b2", status: .undelivered, error: "MK:0001"),
+        ])
+    }
+
     @Test func theQueryCountsForEveryItem() throws {
         let items = try receipts(#"[{"sid":"a"},{"sid":"b","report_status":"FAIL"}]"#, query: "report_status=SUCCESS",
             mapping: Self.tencent)

@@ -14,7 +14,7 @@ public enum ReceiptStatus: String, Sendable, Hashable, CaseIterable {
 }
 
 /// How one gateway writes its delivery receipts: the fields that hold the gateway's message id, the status and the
-/// error, and what its status words mean.
+/// error, what its status words mean, and the answer it expects once they are taken.
 ///
 /// The standard mapping reads Sparrow's gateway simulator (`{"message_id","to","status","error"}`), Twilio's
 /// status callbacks (`MessageSid`, `MessageStatus`, `ErrorCode`), Jasmin's (`id`, `message_status`, `err`) and
@@ -36,6 +36,9 @@ public struct ReceiptMapping: Sendable, Hashable {
     /// The dotted path of the array that holds the receipts, for a gateway that posts several in one JSON object
     /// (`results`); nil when it posts one object, or a JSON array of them, at a time.
     public var listPath: String?
+    /// The body of the 200 that acknowledges the gateway's receipts, for a gateway that checks it
+    /// (`{"result":0,"errmsg":"OK"}`); nil for Sparrow's own answer.
+    public var answer: String?
     /// Folded status words and what they mean.
     private var words: [String: ReceiptStatus]
 
@@ -58,13 +61,14 @@ public struct ReceiptMapping: Sendable, Hashable {
     public init(
         idFields: [String] = ["message_id", "MessageSid", "id"],
         statusFields: [String] = ["status", "MessageStatus", "message_status", "stat"],
-        errorFields: [String] = ["error", "ErrorCode", "err"], listPath: String? = nil,
+        errorFields: [String] = ["error", "ErrorCode", "err"], listPath: String? = nil, answer: String? = nil,
         words extraWords: [ReceiptStatus: [String]] = [:]
     ) {
         self.idFields = idFields
         self.statusFields = statusFields
         self.errorFields = errorFields
         self.listPath = listPath
+        self.answer = answer
         var words: [String: ReceiptStatus] = [:]
         for (status, list) in Self.standardWords {
             for word in list { words[Self.folded(word)] = status }
