@@ -123,7 +123,8 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
             idFields: ["biz_id"], statusFields: ["success"], errorFields: ["err_code"],
             words: [.delivered: ["true"], .undelivered: ["false"]])
         let items = try receipts(
-            #"[{"success":true,"err_code":"DELIVERED","biz_id":"b1"},{"success":false,"err_code":"MK:0001","biz_id":"b2"}]"#,
+            #"[{"success":true,"err_code":"DELIVERED","biz_id":"b1"},"#
+                + #"{"success":false,"err_code":"MK:0001","biz_id":"b2"}]"#,
             mapping: alibaba)
         #expect(try items.map { try $0.get() } == [
             DeliveryReceipt(gatewayMessageID: "b1", status: .delivered, error: "DELIVERED"),

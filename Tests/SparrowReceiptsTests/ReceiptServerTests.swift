@@ -174,7 +174,8 @@ func metric(_ text: String, _ name: String) -> Int? {
             Answer(
                 status: 200,
                 body: #"{"status":"ok","receipts":1,"skipped":[{"index":0,"error":"unknown status 'MAYBE'; "#
-                    + #"map it in the gateway's receipts.states"},{"index":1,"error":"item 1 is not a JSON object"}]}"#),
+                    + #"map it in the gateway's receipts.states"},"#
+                    + #"{"index":1,"error":"item 1 is not a JSON object"}]}"#),
             Answer(status: 200, body: #"{"status":"ok","receipts":2,"skipped":[]}"#),
             Answer(
                 status: 400, body: #"{"error":"no item could be read; item 0: no status (looked for report_status)"}"#),
