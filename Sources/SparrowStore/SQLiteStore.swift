@@ -134,6 +134,31 @@ public final class SQLiteStore: CampaignStore {
             try db.create(
                 index: "message_campaign_recipient", on: "message", columns: ["campaignID", "recipient"], unique: true)
         }
+        migrator.registerMigration("v9: the receipt log appended to; unmatched receipts kept apart") { db in
+            // Only receipts that matched nothing yet are looked up by the gateway's id, when an answer is recorded:
+            // the log itself needs no index with a random key.
+            try db.create(table: "unmatched_receipt") { table in
+                table.column("gateway", .text).notNull()
+                table.column("gatewayMessageID", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("receivedAt", .integer).notNull()
+            }
+            try db.create(
+                index: "unmatched_receipt_gateway_message_id", on: "unmatched_receipt", columns: ["gatewayMessageID"])
+            try db.execute(
+                sql: """
+                    INSERT INTO unmatched_receipt (gateway, gatewayMessageID, state, receivedAt)
+                    SELECT gateway, gatewayMessageID, state, receivedAt FROM receipt AS r
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM message WHERE gatewayMessageID = r.gatewayMessageID
+                            AND (gateway = r.gateway OR r.gateway = ''))
+                    AND NOT EXISTS (
+                        SELECT 1 FROM part WHERE gatewayMessageID = r.gatewayMessageID
+                            AND (gateway = r.gateway OR r.gateway = ''))
+                    ORDER BY id
+                    """)
+            try db.drop(index: "receipt_gateway_message_id")
+        }
         return migrator
     }()
 
@@ -303,7 +328,7 @@ public final class SQLiteStore: CampaignStore {
                 // A receipt may overtake the recording of its submit's answer.
                 let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
                 for id in ids {
-                    try matcher.applyLogged(gateway: submit.gateway, gatewayMessageID: id, db)
+                    try matcher.applyUnmatched(gateway: submit.gateway, gatewayMessageID: id, db)
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
                 if submit.state == .accepted || submit.state == .unknown {
@@ -377,20 +402,30 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
+    /// Logs every receipt, and keeps those that match no message or part yet apart, for `record` to apply when
+    /// their submit's answer comes.
     public func apply(_ receipts: [ReceiptRecord]) async throws -> Int {
         try await pool.write { db in
             let log = try HotStatement(
                 db, sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
+            let unmatched = try HotStatement(
+                db,
+                sql: """
+                    INSERT INTO unmatched_receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)
+                    """)
             let matcher = try ReceiptMatcher(db)
             var moved = 0
             for receipt in receipts {
-                try log.execute { values in
+                let bind = { (values: inout HotStatement.Bindings) in
                     values.bind(receipt.gateway ?? "")
                     values.bind(receipt.gatewayMessageID)
                     values.bind(receipt.state.rawValue)
                     values.bind(receipt.at.secondsSince1970)
                 }
-                moved += try matcher.apply(receipt, db)
+                try log.execute(bind)
+                let movedNow = try matcher.apply(receipt, db)
+                moved += movedNow
+                if movedNow == 0, try !matcher.matches(receipt) { try unmatched.execute(bind) }
             }
             return moved
         }
@@ -404,7 +439,8 @@ public final class SQLiteStore: CampaignStore {
         let part: HotStatement
         let partStates: Statement
         let settle: Statement
-        let logged: HotStatement
+        let exists: HotStatement
+        let unmatched: HotStatement
 
         init(_ db: Database) throws {
             message = try HotStatement(
@@ -423,8 +459,18 @@ public final class SQLiteStore: CampaignStore {
             partStates = try db.cachedStatement(sql: "SELECT state FROM part WHERE messageID = ?")
             settle = try db.cachedStatement(
                 sql: "UPDATE message SET state = ?, rank = 3, updatedAt = ? WHERE id = ? AND rank < 3")
-            logged = try HotStatement(
-                db, sql: "SELECT state, receivedAt FROM receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')")
+            exists = try HotStatement(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM message WHERE gatewayMessageID = ?1 AND (gateway = ?2 OR ?2 IS NULL))
+                        OR EXISTS (SELECT 1 FROM part WHERE gatewayMessageID = ?1 AND (gateway = ?2 OR ?2 IS NULL))
+                    """)
+            unmatched = try HotStatement(
+                db,
+                sql: """
+                    DELETE FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')
+                    RETURNING state, receivedAt
+                    """)
         }
 
         /// - Returns: how many messages `receipt` moved forward.
@@ -450,10 +496,23 @@ public final class SQLiteStore: CampaignStore {
             return moved
         }
 
-        /// Applies the receipts that arrived for `gatewayMessageID` before its submit's answer was recorded.
-        func applyLogged(gateway: String, gatewayMessageID: String, _ db: Database) throws {
+        /// Whether `receipt` names a message or a part the store knows, whether or not it moved it.
+        func matches(_ receipt: ReceiptRecord) throws -> Bool {
+            var found = false
+            try exists.rows { values in
+                values.bind(receipt.gatewayMessageID)
+                values.bind(receipt.gateway)
+            } _: { row in
+                found = row.int64(0) != 0
+            }
+            return found
+        }
+
+        /// Applies, and takes out of the unmatched ones, the receipts that arrived for `gatewayMessageID` before its
+        /// submit's answer was recorded.
+        func applyUnmatched(gateway: String, gatewayMessageID: String, _ db: Database) throws {
             var receipts: [ReceiptRecord] = []
-            try logged.rows { values in
+            try unmatched.rows { values in
                 values.bind(gatewayMessageID)
                 values.bind(gateway)
             } _: { row in

@@ -26,6 +26,14 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
         gatewayMessageID: id, attempts: 1, latency: .milliseconds(3), error: nil, at: Timestamp(secondsSince1970: 100))
 }
 
+/// The receipts kept as matching nothing yet, as `GATEWAY ID STATE`, oldest first.
+func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
+    try await store.pool.read { db in
+        try String.fetchAll(
+            db, sql: "SELECT gateway || ' ' || gatewayMessageID || ' ' || state FROM unmatched_receipt ORDER BY rowid")
+    }
+}
+
 @Suite struct SQLiteStoreTests {
     @Test func journalIsIdempotentAndResumeFindsTheUnanswered() async throws {
         let (store, _) = try freshStore()
@@ -85,6 +93,7 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
             ReceiptRecord(gateway: "primary", gatewayMessageID: "g-2", state: .accepted, at: at),  // late, intermediate
         ])
         #expect(moved == 2)
+        #expect(try await unmatchedReceipts(store) == ["primary g-9 delivered"])  // the duplicate and the late matched
         // A late submit answer never overwrites a receipt.
         try await store.record([submit(1, .accepted, id: "g-1")])
         let figures = try await store.figures(campaign: "c1")
@@ -106,6 +115,50 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
             ).map { $0["detail"] as String }.joined(separator: "\n")
         }
         #expect(plan.contains("USING INDEX message_gateway_message_id (gatewayMessageID=?)"), "\(plan)")
+        let unmatchedPlan = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN DELETE FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')
+                    """,
+                arguments: ["g-1", "primary"]
+            ).map { $0["detail"] as String }.joined(separator: "\n")
+        }
+        #expect(unmatchedPlan.contains("USING INDEX unmatched_receipt_gateway_message_id"), "\(unmatchedPlan)")
+    }
+
+    /// v9 keeps the receipts that matched nothing in a table of their own, and the log without its random index.
+    @Test func theMigrationToV9KeepsOnlyUnmatchedReceiptsApart() async throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sparrow-store-\(UUID().uuidString)/s.sqlite").path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let old = try DatabasePool(path: path)
+            try SQLiteStore.migrator.migrate(old, upTo: "v8: duplicates found by the journal, in bounded memory")
+            try await old.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO campaign (id, template, createdAt) VALUES ('c1', 'hi', 0);
+                        INSERT INTO message (id, campaignID, line, recipient, gateway, segments, cost, sendAt, state,
+                            rank, gatewayMessageID)
+                        VALUES ('c1-1', 'c1', 1, '+8613800138001', 'primary', 1, 0, 0, 'accepted', 2, 'g-1');
+                        INSERT INTO part (messageID, gateway, gatewayMessageID, state, rank)
+                        VALUES ('c1-1', 'primary', 'p-1', 'accepted', 2);
+                        INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES
+                            ('primary', 'g-1', 'delivered', 1), ('', 'g-1', 'delivered', 2),
+                            ('primary', 'p-1', 'delivered', 3), ('other', 'g-1', 'delivered', 4),
+                            ('', 'g-9', 'expired', 5);
+                        """)
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try await unmatchedReceipts(store) == ["other g-1 delivered", " g-9 expired"])
+        let indexes = try await store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'receipt'")
+        }
+        #expect(indexes.isEmpty)
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM receipt") } == 5)
     }
 
     /// Every commit of the writer is synced to disk (`FULL` is 2): a `submitting` mark must survive a power cut, or
@@ -274,11 +327,13 @@ func submit(_ line: Int, _ state: MessageState, id: String? = nil) -> SubmitReco
             ReceiptRecord(gateway: "other", gatewayMessageID: "p-1", state: .delivered, at: at),  // another gateway's
         ])
         #expect(early == 0)
+        #expect(try await unmatchedReceipts(store).count == 3)
         var parts = submit(2, .accepted, id: "p-1")
         parts.partIDs = ["p-1", "p-2"]
         try await store.record([submit(1, .accepted, id: "g-1"), parts])
         var total = try await store.figures(campaign: "c1").total
         #expect(total.delivered == 1 && total.pending == 1)  // line 2's first part still awaits its receipt
+        #expect(try await unmatchedReceipts(store) == ["other p-1 delivered"])  // applied ones are taken out
         _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-1", state: .delivered, at: at)])
         total = try await store.figures(campaign: "c1").total
         #expect(total.delivered == 1 && total.failed == 1 && total.pending == 0)
