@@ -440,7 +440,9 @@ public final class SQLiteStore: CampaignStore {
         let partStates: Statement
         let settle: Statement
         let exists: HotStatement
+        /// Both bind a gateway message id and a gateway.
         let unmatched: HotStatement
+        let forgetUnmatched: HotStatement
 
         init(_ db: Database) throws {
             message = try HotStatement(
@@ -465,12 +467,13 @@ public final class SQLiteStore: CampaignStore {
                     SELECT EXISTS (SELECT 1 FROM message WHERE gatewayMessageID = ?1 AND (gateway = ?2 OR ?2 IS NULL))
                         OR EXISTS (SELECT 1 FROM part WHERE gatewayMessageID = ?1 AND (gateway = ?2 OR ?2 IS NULL))
                     """)
+            // A SELECT, and a DELETE only when it found something: RETURNING would allocate for every answer.
             unmatched = try HotStatement(
                 db,
-                sql: """
-                    DELETE FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')
-                    RETURNING state, receivedAt
-                    """)
+                sql: "SELECT state, receivedAt FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')"
+            )
+            forgetUnmatched = try HotStatement(
+                db, sql: "DELETE FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')")
         }
 
         /// - Returns: how many messages `receipt` moved forward.
@@ -512,16 +515,19 @@ public final class SQLiteStore: CampaignStore {
         /// submit's answer was recorded.
         func applyUnmatched(gateway: String, gatewayMessageID: String, _ db: Database) throws {
             var receipts: [ReceiptRecord] = []
-            try unmatched.rows { values in
+            let bind = { (values: inout HotStatement.Bindings) in
                 values.bind(gatewayMessageID)
                 values.bind(gateway)
-            } _: { row in
+            }
+            try unmatched.rows(bind) { row in
                 guard let state = row.string(0).flatMap(MessageState.init(rawValue:)) else { return }
                 receipts.append(
                     ReceiptRecord(
                         gateway: gateway, gatewayMessageID: gatewayMessageID, state: state,
                         at: Timestamp(secondsSince1970: row.int64(1))))
             }
+            guard !receipts.isEmpty else { return }
+            try forgetUnmatched.execute(bind)
             for receipt in receipts { _ = try apply(receipt, db) }
         }
     }

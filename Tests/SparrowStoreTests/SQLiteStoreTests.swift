@@ -119,7 +119,8 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
             try Row.fetchAll(
                 db,
                 sql: """
-                    EXPLAIN QUERY PLAN DELETE FROM unmatched_receipt WHERE gatewayMessageID = ? AND gateway IN (?, '')
+                    EXPLAIN QUERY PLAN SELECT state FROM unmatched_receipt
+                    WHERE gatewayMessageID = ? AND gateway IN (?, '')
                     """,
                 arguments: ["g-1", "primary"]
             ).map { $0["detail"] as String }.joined(separator: "\n")
