@@ -89,9 +89,12 @@ suppressed=1000000
 inflight=${K:-16}  # requests in flight (and wrk's connections); K=64 in the environment for more
 receipts_per_request=${PER_POST:-1}  # --receipts, --webhook: receipts a request, a JSON list when above 1
 now=2026-11-23T04:00:00Z  # 12:00 in China: every recipient is outside quiet hours
-for value in "$total" "$rounds" "$inflight"; do
-  [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "usage: [K=IN_FLIGHT] $0 [--quick] [N] [ROUNDS]   (positive integers)" >&2; exit 2; }
+for value in "$total" "$rounds" "$inflight" "$receipts_per_request"; do
+  [[ $value =~ ^[1-9][0-9]*$ ]] ||
+    { echo "usage: [K=IN_FLIGHT] [PER_POST=RECEIPTS] $0 [--quick] [N] [ROUNDS]   (positive integers)" >&2; exit 2; }
 done
+# Every list of receipts is full, so that wrk's count of answers times PER_POST is the receipts it posted.
+((total % receipts_per_request == 0)) || { echo "PER_POST must divide N" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/bench-e2e.XXXXXX)
 ram=$(mktemp -d /dev/shm/bench-e2e.XXXXXX)  # the store on tmpfs
