@@ -347,10 +347,9 @@ public struct ReceiptServer: Sendable {
 
     /// A 200 with a gateway's own answer: JSON when it starts as JSON does.
     private static func answer(_ text: String) -> Response {
-        let first = text.utf8.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        let json = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        let type = JSONValue.opensContainer(text.utf8) ? "application/json" : "text/plain; charset=utf-8"
         return Response(
-            status: .ok, headers: [.contentType: json ? "application/json" : "text/plain; charset=utf-8"],
+            status: .ok, headers: [.contentType: type],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 

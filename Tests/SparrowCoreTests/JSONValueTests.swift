@@ -15,6 +15,14 @@ struct JSONValueTests {
         #expect(answer[path: "data.parts"]?.text == nil)  // not a scalar
     }
 
+    @Test(arguments: [
+        ("{}", true), (" \n\t[1]", true), ("{not json", true), ("", false), ("   ", false), ("a=1", false),
+        ("\"x\"", false), ("OK", false),
+    ])
+    func aContainerIsToldByItsFirstByte(_ text: String, opens: Bool) {
+        #expect(JSONValue.opensContainer(text.utf8) == opens)
+    }
+
     @Test func missingStepsGiveNil() throws {
         let answer = try JSONValue.parse(Self.answer.utf8)
         #expect(answer[path: "data.missing"] == nil)

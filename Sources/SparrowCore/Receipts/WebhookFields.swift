@@ -57,8 +57,7 @@ public struct WebhookFields: Sendable {
             }
             queryPairs = form
         }
-        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else {
+        guard JSONValue.opensContainer(body) else {
             guard let form = FormEncoding.decode(body) else {
                 throw ReceiptError(.malformedBody, "not a form: a bad % escape or invalid UTF-8")
             }

@@ -19,6 +19,13 @@ public enum JSONValue: Sendable, Hashable {
         public var description: String { "column \(offset + 1): \(message)" }
     }
 
+    /// Whether `bytes`, after white space, open an object or an array: how a webhook body is told from a form, and a
+    /// gateway's answer from plain text, without parsing them.
+    public static func opensContainer(_ bytes: some Sequence<UInt8>) -> Bool {
+        let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
     /// Parses one JSON value, nested at most `maxDepth` levels.
     /// - Throws: `ParseError` with the byte offset and what was wrong.
     public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 32) throws(ParseError) -> JSONValue {
