@@ -101,7 +101,6 @@ final class ReceiptSender: Sendable {
         }
         if let token = plan.token { headers.append("Authorization: Bearer \(token)") }
         let listed = !form && plan.perPost > 1
-        let request = GatewayRequest(url: plan.url, headers: headers, body: body)
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
             Task {
@@ -109,8 +108,7 @@ final class ReceiptSender: Sendable {
                 if listed {
                     await self.add(body, headers: headers)
                 } else {
-                    self.state.postedReceipts(1)
-                    _ = await self.transport.perform(request)
+                    await self.post(body, receipts: 1, headers: headers)
                 }
             }
         }
@@ -125,19 +123,25 @@ final class ReceiptSender: Sendable {
             return (nil, list.receipts.count == 1 ? list.generation : nil)
         }
         if let full {
-            await post(full, headers: headers)
+            await postList(full, headers: headers)
         } else if let opened {
             Task {
                 try await Task.sleep(for: plan.listWait)
                 let due = list.withLock { list in list.generation == opened ? list.take() : nil }
-                if let due { await post(due, headers: headers) }
+                if let due { await postList(due, headers: headers) }
             }
         }
     }
 
-    private func post(_ receipts: [[UInt8]], headers: [String]) async {
+    /// Posts JSON receipts as one array.
+    private func postList(_ receipts: [[UInt8]], headers: [String]) async {
         let body = [UInt8(ascii: "[")] + Array(receipts.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
-        state.postedReceipts(receipts.count)
+        await post(body, receipts: receipts.count, headers: headers)
+    }
+
+    /// Posts a body that carries `receipts` receipts, and counts them.
+    private func post(_ body: [UInt8], receipts: Int, headers: [String]) async {
+        state.postedReceipts(receipts)
         _ = await transport.perform(GatewayRequest(url: plan.url, headers: headers, body: body))
     }
 

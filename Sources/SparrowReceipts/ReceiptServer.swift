@@ -242,7 +242,7 @@ public struct ReceiptServer: Sendable {
             guard let configured = configuration.gateways[gateway] else { throw .unknownGateway }
             mapping = configured
         }
-        let receipts: [DeliveryReceipt]
+        var receipts: [DeliveryReceipt] = []
         var read = ReadReceipts(answer: mapping.answer)
         do throws(ReceiptError) {
             switch try DeliveryReceipts(body: body, query: Self.query(of: request), mapping: mapping) {
@@ -250,12 +250,10 @@ public struct ReceiptServer: Sendable {
                 receipts = [receipt]
             case .list(let items):
                 var skipped: [(index: Int, error: ReceiptError)] = []
-                receipts = items.enumerated().compactMap { index, item in
-                    do throws(ReceiptError) {
-                        return try item.get()
-                    } catch {
-                        skipped.append((index, error))
-                        return nil
+                for (index, item) in items.enumerated() {
+                    switch item {
+                    case .success(let receipt): receipts.append(receipt)
+                    case .failure(let error): skipped.append((index, error))
                     }
                 }
                 if receipts.isEmpty, let first = skipped.first {
