@@ -103,6 +103,10 @@ struct HotStatement {
         func int64(_ column: Int32) -> Int64 {
             sqlite3_column_int64(raw, column)
         }
+
+        func double(_ column: Int32) -> Double {
+            sqlite3_column_double(raw, column)
+        }
     }
 }
 

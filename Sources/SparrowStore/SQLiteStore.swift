@@ -565,43 +565,77 @@ public final class SQLiteStore: CampaignStore {
                     }
                 }
             }
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT carrier, gateway, state, attempts > 0 AS sent, COUNT(*) AS count, SUM(segments) AS segments,
-                        SUM(cost) AS cost, COUNT(latencyMicroseconds) AS timed
-                    FROM message WHERE campaignID = ? GROUP BY carrier, gateway, state, sent
-                    """, arguments: [campaign])
-            {
-                let count: Int = row["count"]
-                for slice in CampaignFigures.Slice.of(carrier: row["carrier"], gateway: row["gateway"]) {
-                    timed[slice, default: 0] += row["timed"] as Int
+            for (group, totals) in try Self.messageGroups(db, campaign: campaign) {
+                for slice in CampaignFigures.Slice.of(carrier: group.carrier, gateway: group.gateway) {
+                    timed[slice, default: 0] += totals.timed
                 }
-                let state = MessageState(rawValue: row["state"]) ?? .ready
-                let sent: Bool = row["sent"]
-                add(carrier: row["carrier"], gateway: row["gateway"]) { funnel in
-                    funnel.targeted += count
-                    if sent || state == .submitting || state == .unknown { funnel.submitted += count }
+                let state = MessageState(rawValue: group.state) ?? .ready
+                add(carrier: group.carrier, gateway: group.gateway) { funnel in
+                    funnel.targeted += totals.count
+                    if group.sent || state == .submitting || state == .unknown { funnel.submitted += totals.count }
                     switch state {
-                    case .deferred: funnel.deferred += count
-                    case .ready, .submitting, .accepted: funnel.pending += count
+                    case .deferred: funnel.deferred += totals.count
+                    case .ready, .submitting, .accepted: funnel.pending += totals.count
                     case .unknown:
-                        funnel.pending += count
-                        funnel.unknown += count
-                    case .failed: funnel.failed += count
-                    case .delivered: funnel.delivered += count
-                    case .undelivered, .expired: funnel.failed += count
+                        funnel.pending += totals.count
+                        funnel.unknown += totals.count
+                    case .failed: funnel.failed += totals.count
+                    case .delivered: funnel.delivered += totals.count
+                    case .undelivered, .expired: funnel.failed += totals.count
                     }
                     if state == .accepted || state.rank == 3 {
-                        funnel.accepted += count
-                        funnel.segments += row["segments"] as Int
-                        funnel.cost += row["cost"] as Double
+                        funnel.accepted += totals.count
+                        funnel.segments += totals.segments
+                        funnel.cost += totals.cost
                     }
                 }
             }
             try Self.addLatencies(to: &figures, timed: timed, db, campaign: campaign)
             return figures
         }
+    }
+
+    /// Messages that count alike in a campaign's funnel.
+    private struct MessageGroup: Hashable {
+        var carrier: String?
+        var gateway: String?
+        var state: String
+        /// Handed to a gateway at least once.
+        var sent: Bool
+    }
+
+    private struct MessageTotals {
+        var count = 0
+        var segments = 0
+        var cost = 0.0
+        /// Messages with a submit latency.
+        var timed = 0
+
+        mutating func add(segments: Int, cost: Double, timed: Bool) {
+            count += 1
+            self.segments += segments
+            self.cost += cost
+            if timed { self.timed += 1 }
+        }
+    }
+
+    /// A campaign's messages counted by group in one pass. SQLite's `GROUP BY` sorts every message first, in a
+    /// temporary B-tree, to make a handful of groups: twice the time at a million messages.
+    private static func messageGroups(_ db: Database, campaign: String) throws -> [MessageGroup: MessageTotals] {
+        var groups: [MessageGroup: MessageTotals] = [:]
+        let scan = try HotStatement(
+            db,
+            sql: """
+                SELECT carrier, gateway, state, attempts > 0, segments, cost, latencyMicroseconds IS NOT NULL
+                FROM message WHERE campaignID = ?
+                """)
+        try scan.rows({ $0.bind(campaign) }) { row in
+            let group = MessageGroup(
+                carrier: row.string(0), gateway: row.string(1), state: row.string(2) ?? "", sent: row.int64(3) != 0)
+            groups[group, default: MessageTotals()].add(
+                segments: Int(row.int64(4)), cost: row.double(5), timed: row.int64(6) != 0)
+        }
+        return groups
     }
 
     public func awaitingReceipts(campaign: String) async throws -> Int {
