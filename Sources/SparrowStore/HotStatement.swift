@@ -104,6 +104,11 @@ struct HotStatement {
             sqlite3_column_int64(raw, column)
         }
 
+        /// nil for NULL.
+        func optionalInt64(_ column: Int32) -> Int64? {
+            sqlite3_column_type(raw, column) == SQLITE_NULL ? nil : sqlite3_column_int64(raw, column)
+        }
+
         func double(_ column: Int32) -> Double {
             sqlite3_column_double(raw, column)
         }

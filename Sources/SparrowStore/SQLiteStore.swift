@@ -546,7 +546,7 @@ public final class SQLiteStore: CampaignStore {
             func add(carrier: String?, gateway: String?, _ change: (inout Funnel) -> Void) {
                 for slice in CampaignFigures.Slice.of(carrier: carrier, gateway: gateway) { change(&figures[slice]) }
             }
-            var timed: [CampaignFigures.Slice: Int] = [:]  // messages with a submit latency
+            var latencies: [CampaignFigures.Slice: LatencyHistogram] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
@@ -567,7 +567,7 @@ public final class SQLiteStore: CampaignStore {
             }
             for (group, totals) in try Self.messageGroups(db, campaign: campaign) {
                 for slice in CampaignFigures.Slice.of(carrier: group.carrier, gateway: group.gateway) {
-                    timed[slice, default: 0] += totals.timed
+                    latencies[slice, default: LatencyHistogram()].merge(totals.latencies)
                 }
                 let state = MessageState(rawValue: group.state) ?? .ready
                 add(carrier: group.carrier, gateway: group.gateway) { funnel in
@@ -590,7 +590,7 @@ public final class SQLiteStore: CampaignStore {
                     }
                 }
             }
-            try Self.addLatencies(to: &figures, timed: timed, db, campaign: campaign)
+            try Self.addLatencies(to: &figures, latencies, db, campaign: campaign)
             return figures
         }
     }
@@ -608,14 +608,14 @@ public final class SQLiteStore: CampaignStore {
         var count = 0
         var segments = 0
         var cost = 0.0
-        /// Messages with a submit latency.
-        var timed = 0
+        /// The submit latencies of those that have one.
+        var latencies = LatencyHistogram()
 
-        mutating func add(segments: Int, cost: Double, timed: Bool) {
+        mutating func add(segments: Int, cost: Double, latency: Int64?) {
             count += 1
             self.segments += segments
             self.cost += cost
-            if timed { self.timed += 1 }
+            if let latency { latencies.add(microseconds: latency) }
         }
     }
 
@@ -626,14 +626,14 @@ public final class SQLiteStore: CampaignStore {
         let scan = try HotStatement(
             db,
             sql: """
-                SELECT carrier, gateway, state, attempts > 0, segments, cost, latencyMicroseconds IS NOT NULL
+                SELECT carrier, gateway, state, attempts > 0, segments, cost, latencyMicroseconds
                 FROM message WHERE campaignID = ?
                 """)
         try scan.rows({ $0.bind(campaign) }) { row in
             let group = MessageGroup(
                 carrier: row.string(0), gateway: row.string(1), state: row.string(2) ?? "", sent: row.int64(3) != 0)
             groups[group, default: MessageTotals()].add(
-                segments: Int(row.int64(4)), cost: row.double(5), timed: row.int64(6) != 0)
+                segments: Int(row.int64(4)), cost: row.double(5), latency: row.optionalInt64(6))
         }
         return groups
     }
@@ -647,32 +647,58 @@ public final class SQLiteStore: CampaignStore {
         }
     }
 
-    /// Submit latency p50 and p99 (nearest rank) of every slice, `timed` messages each, in one pass over the
-    /// campaign's latencies in ascending order, counted per latency and slice by SQLite (which sorts on disk rather
-    /// than in memory).
+    /// Submit latency p50 and p99 (nearest rank) of every slice, exactly, in bounded memory and without sorting the
+    /// campaign: the slices' histograms tell which bucket holds each percentile, and one more pass counts, by value,
+    /// the latencies in those buckets.
     private static func addLatencies(
-        to figures: inout CampaignFigures, timed: [CampaignFigures.Slice: Int], _ db: Database, campaign: String
+        to figures: inout CampaignFigures, _ latencies: [CampaignFigures.Slice: LatencyHistogram], _ db: Database,
+        campaign: String
     ) throws {
-        var seen: [CampaignFigures.Slice: Int] = [:]
-        let rows = try Row.fetchCursor(
+        struct Wanted {
+            var slice: CampaignFigures.Slice
+            var percentile: WritableKeyPath<Funnel, Duration?>
+            var bucket: Int
+            var rank: Int  // in the bucket, from 1
+            var counts: [Int64: Int] = [:]  // the bucket's latencies, by value
+        }
+        var wanted: [Wanted] = []
+        for (slice, histogram) in latencies {
+            for (percent, percentile) in [(50, \Funnel.latencyP50), (99, \Funnel.latencyP99)] {
+                let rank = LatencyHistogram.nearestRank(percent: percent, of: histogram.total)
+                guard let (bucket, inBucket) = histogram.locate(rank: rank) else { continue }
+                let range = LatencyHistogram.range(of: bucket)
+                if range.count == 1 {
+                    figures[slice][keyPath: percentile] = .microseconds(range.lowerBound)
+                } else {
+                    wanted.append(Wanted(slice: slice, percentile: percentile, bucket: bucket, rank: inBucket))
+                }
+            }
+        }
+        guard !wanted.isEmpty else { return }
+        let buckets = Set(wanted.map(\.bucket))
+        let scan = try HotStatement(
             db,
             sql: """
-                SELECT latencyMicroseconds AS latency, carrier, gateway, COUNT(*) AS count FROM message
+                SELECT latencyMicroseconds, carrier, gateway FROM message
                 WHERE campaignID = ? AND latencyMicroseconds IS NOT NULL
-                GROUP BY latencyMicroseconds, carrier, gateway ORDER BY latencyMicroseconds
-                """,
-            arguments: [campaign])
-        while let row = try rows.next() {
-            let latency = Duration.microseconds(row["latency"] as Int64)
-            for slice in CampaignFigures.Slice.of(carrier: row["carrier"], gateway: row["gateway"]) {
-                let count = timed[slice, default: 0]
-                let before = seen[slice, default: 0]
-                let after = before + (row["count"] as Int)
-                seen[slice] = after
-                // Nearest rank, 1-based: ceil(p × count), in integers.
-                let reached = { (rank: Int) in before < rank && rank <= after }
-                if reached((count + 1) / 2) { figures[slice].latencyP50 = latency }
-                if reached((99 * count + 99) / 100) { figures[slice].latencyP99 = latency }
+                """)
+        try scan.rows({ $0.bind(campaign) }) { row in
+            let latency = row.int64(0)
+            let bucket = LatencyHistogram.bucket(of: latency)
+            guard buckets.contains(bucket) else { return }
+            let slices = CampaignFigures.Slice.of(carrier: row.string(1), gateway: row.string(2))
+            for index in wanted.indices where wanted[index].bucket == bucket && slices.contains(wanted[index].slice) {
+                wanted[index].counts[latency, default: 0] += 1
+            }
+        }
+        for item in wanted {
+            var below = 0
+            for latency in item.counts.keys.sorted() {
+                below += item.counts[latency, default: 0]
+                if below >= item.rank {
+                    figures[item.slice][keyPath: item.percentile] = .microseconds(latency)
+                    break
+                }
             }
         }
     }
