@@ -51,7 +51,9 @@
 # with the scenario's template; Kannel gets the very texts Sparrow sent (read from Sparrow's store), injected
 # through its `sendsms` interface by the C client (K = 32 GETs in flight), and its HTTP SMSC sends them to the same
 # nginx. Kannel's rate is N over the time from the first injection until nginx has answered every request (one per
-# part); CPU and RSS are both boxes'.
+# part); CPU and RSS are both boxes'. Kannel runs twice in each scenario: without a store, at its fastest, keeping
+# nothing across a crash, and with its store file ("Kannel+store"), which keeps every message it has taken until
+# it is sent, as Sparrow's journal does.
 #
 # Installs nginx-light, kannel and wrk from Debian if missing (root). Everything it starts is stopped, every temp file
 # removed.
@@ -200,7 +202,7 @@ head -n $((kannel_total + 1)) "$work/recipients.csv" >"$work/kannel-recipients.c
 # record SCENARIO CLIENT N WALL CPU RSS_KIB: one line of results, echoed.
 record() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
-  awk -F'\t' '{printf "  %-11s %-8s %8.0f msg/s  %6.1f CPU us/msg  %6.1f MiB peak\n", $1, $2, $3 / $4, $5 * 1e6 / $3, $6 / 1024}' \
+  awk -F'\t' '{printf "  %-11s %-12s %8.0f msg/s  %6.1f CPU us/msg  %6.1f MiB peak\n", $1, $2, $3 / $4, $5 * 1e6 / $3, $6 / 1024}' \
     <(tail -n 1 "$results")
 }
 
@@ -270,9 +272,10 @@ sparrow_run() {
   ((accepted == n)) || { echo "Sparrow: $accepted of $n messages accepted" >&2; exit 1; }
 }
 
-# kannel_run SCENARIO PARTS: a fresh Kannel sends the texts of Sparrow's last run, PARTS requests each.
+# kannel_run SCENARIO PARTS [store]: a fresh Kannel sends the texts of Sparrow's last run, PARTS requests each;
+# with its store file when the third argument is "store".
 kannel_run() {
-  local scenario=$1 parts=$2 queries="$work/kannel-queries.txt" n before expected seen polls=0 start ticks
+  local scenario=$1 parts=$2 store=${3:-} queries="$work/kannel-queries.txt" n before expected seen polls=0 start ticks
   python3 - "$work/run/store.sqlite" "$queries" <<'PY'
 import sqlite3, sys, urllib.parse
 rows = sqlite3.connect(sys.argv[1]).execute("select recipient, text from message order by line")
@@ -283,7 +286,7 @@ with open(sys.argv[2], "w") as out:
                   f"&text={urllib.parse.quote(text)}{coding}\n")
 PY
   n=$(wc -l <"$queries")
-  kannel_start "$nginx_url"
+  kannel_start "$nginx_url" "$store"
   bench_wait_for_quiet
   read -r _ before < <(bench_nginx_counts)
   expected=$((before + n * parts))  # nginx counts each status request in the count it reads
@@ -299,7 +302,7 @@ PY
       { echo "Kannel: $((seen - before - polls)) of $((n * parts)) requests after 600 s" >&2; exit 1; }
     sleep 0.05
   done
-  record "$scenario" Kannel "$n" "$(echo "$(date +%s.%N) - $start" | bc)" \
+  record "$scenario" "Kannel${store:++store}" "$n" "$(echo "$(date +%s.%N) - $start" | bc)" \
     "$(echo "scale=3; ($(kannel_ticks) - $ticks) / $(getconf CLK_TCK)" | bc)" "$(kannel_peak_rss)"
   kannel_stop
 }
@@ -473,19 +476,20 @@ for round in $(seq 1 "$rounds"); do
     [[ $name == ucs2 ]] || labels=("[Qinghe Shop]" "Reply T to opt out")
     sparrow_run "$name" "$nginx_url" "$work/$name.mustache" "$work/kannel-recipients.csv" "${labels[@]}"
     kannel_run "$name" "${scenario#*:}"
+    kannel_run "$name" "${scenario#*:}" store
   done
 done
 
 python3 - "$results" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
-print(f"\n{'scenario':12s} {'client':8s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} "
+print(f"\n{'scenario':12s} {'client':12s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} "
       f"{'Sparrow ×':>10s} {'of wrk':>7s}")
 medians = {}
 for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim", "C"), ("gsm", "Kannel"),
                            ("ucs2", "Kannel"), ("long", "Kannel")):
-    clients = ("wrk", baseline, "Sparrow") if baseline == "C" else (baseline, "Sparrow") if baseline else ("Sparrow",)
-    for client in clients:
+    clients = {"C": ("wrk", "C", "Sparrow"), "Kannel": ("Kannel", "Kannel+store", "Sparrow"), None: ("Sparrow",)}
+    for client in clients[baseline]:
         runs = [r for r in rows if r[0] == scenario and r[1] == client]
         rate = statistics.median(int(r[2]) / float(r[3]) for r in runs)
         cpu = statistics.median(float(r[4]) * 1e6 / int(r[2]) for r in runs)
@@ -494,6 +498,8 @@ for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim"
         medians[scenario, client] = rate
         ratio = f"{rate / medians[scenario, baseline]:10.2f}" if client == "Sparrow" and baseline else " " * 10
         of_wrk = f"{rate / medians[scenario, 'wrk']:7.2f}" if client != "wrk" and (scenario, "wrk") in medians else ""
-        print(f"{scenario:12s} {client:8s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio} {of_wrk}")
+        print(f"{scenario:12s} {client:12s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio} {of_wrk}")
+ratios = (f"{s} {medians[s, 'Sparrow'] / medians[s, 'Kannel+store']:.2f}" for s in ("gsm", "ucs2", "long"))
+print("\nSparrow ÷ Kannel with its store file: " + ", ".join(ratios))
 print(f"\nSparrow with its journal on disk ÷ on tmpfs: {medians['nginx', 'Sparrow'] / medians['nginx-tmpfs', 'Sparrow']:.2f}")
 PY

@@ -1,16 +1,18 @@
 # Kannel 1.4.5 (Debian's package) as a peer for the bench scripts: a bearerbox with one HTTP SMSC (`generic`) that
 # sends every message, or every part of a long one, as a GET to a gateway URL, and an smsbox whose `sendsms`
-# interface takes the messages in. No store file: Kannel at its fastest, keeping nothing across a crash. Source
-# scripts/lib/bench.sh first; call `kannel_stop` from the script's cleanup.
+# interface takes the messages in: without a store, Kannel at its fastest, keeping nothing across a crash, or with
+# its store file, which keeps every message taken until it is sent. Source scripts/lib/bench.sh first; call
+# `kannel_stop` from the script's cleanup.
 
 kannel_bearerbox_pid=""
 kannel_smsbox_pid=""
 
-# kannel_start GATEWAY_URL: starts both boxes, sending to GATEWAY_URL, and sets kannel_sendsms_url once smsbox
-# answers (user and password: bench).
+# kannel_start GATEWAY_URL [store]: starts both boxes, sending to GATEWAY_URL, with a fresh store file when the
+# second argument is "store", and sets kannel_sendsms_url once smsbox answers (user and password: bench).
 kannel_start() {
-  local gateway=$1 dir="$work/kannel" admin box sendsms smsc
-  mkdir -p "$dir"
+  local gateway=$1 dir="$work/kannel" admin box sendsms smsc store=""
+  rm -rf "$dir" && mkdir -p "$dir"
+  [[ ${2:-} != store ]] || printf -v store 'store-type = file\nstore-location = "%s/kannel.store"\n' "$dir"
   admin=$(bench_free_port) box=$(bench_free_port) sendsms=$(bench_free_port) smsc=$(bench_free_port)
   # A blank line ends a group in kannel.conf.
   cat >"$dir/kannel.conf" <<CONF
@@ -23,7 +25,7 @@ smsbox-port = $box
 box-allow-ip = "127.0.0.1"
 log-file = "$dir/bearerbox.log"
 log-level = 3
-
+${store}
 group = smsc
 smsc = http
 smsc-id = gateway
