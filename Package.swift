@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -113,6 +114,7 @@ let package = Package(
             dependencies: [
                 "SparrowCore", "SparrowConfig", "SparrowTransport", "SparrowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -121,6 +123,9 @@ let package = Package(
                 "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowReceipts",
                 "SparrowServing", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
             ]
         ),
@@ -135,6 +140,7 @@ let package = Package(
             dependencies: [
                 "SparrowStore", "SparrowCore",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to read the store's query plans in a test
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // to lower SQLite's limits in a test
             ]
         ),
         .testTarget(
@@ -153,6 +159,7 @@ let package = Package(
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
                 "SparrowTestSupport", "SparrowStore", "SparrowReceipts",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -137,7 +137,7 @@ struct SendFixture: Sendable {
             store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
             idempotentGateways: ["primary"], carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: Self.now)) },
-            clock: CampaignClock(origin: Self.now), progress: SendProgress(), stop: StopSignal())
+            clock: CampaignClock(origin: Self.now), progress: SendProgress())
         let reader = PlanRun(
             settings: configuration.planSettings(template: Fixture.template),
             options: .init(format: .csv, now: Self.now, rejectsPath: Self.folder.appendingPathComponent("rejects.jsonl").path))

@@ -6,14 +6,43 @@ import Synchronization
 /// deadlock by holding parts. Waiting never blocks a thread.
 public final class AsyncPermits: Sendable {
     private struct Waiter {
+        enum Grant {
+            case callback(@Sendable (Int) -> Void)
+            /// A task waiting in `acquire`, by its id, so that cancelling it finds it.
+            case task(UInt64, CheckedContinuation<Void, any Error>)
+
+            var taskID: UInt64? {
+                if case .task(let id, _) = self { id } else { nil }
+            }
+        }
+
         var atLeast: Int
         var upTo: Int
-        var granted: @Sendable (Int) -> Void
+        var grant: Grant
+
+        func wake(_ count: Int) {
+            switch grant {
+            case .callback(let granted): granted(count)
+            case .task(_, let continuation): continuation.resume()
+            }
+        }
     }
 
     private struct State {
         var available: Int
         var waiters = Deque<Waiter>()
+        var nextID: UInt64 = 0
+
+        /// Takes the permits of the waiters at the front that can now be served, and returns them with their counts.
+        mutating func grantWaiting() -> [(Waiter, Int)] {
+            var woken: [(Waiter, Int)] = []
+            while let first = waiters.first, first.atLeast <= available {
+                let taken = min(available, first.upTo)
+                available -= taken
+                woken.append((waiters.removeFirst(), taken))
+            }
+            return woken
+        }
     }
 
     public let limit: Int
@@ -26,18 +55,40 @@ public final class AsyncPermits: Sendable {
     }
 
     /// Takes `count` permits, waiting until all of them are free and every earlier caller has been served.
+    /// - Throws: `CancellationError` when the task is cancelled before they are granted; it then holds none, and
+    ///   the callers behind it move up.
     /// - Precondition: `1 <= count <= limit`.
-    public func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async {
-        _ = await acquire(atLeast: count, upTo: count, isolation: isolation)
-    }
-
-    /// Takes as many permits as are free, from `atLeast` to `upTo`, waiting until `atLeast` are free and every
-    /// earlier caller has been served; returns how many it took. A caller that has many requests to start asks for
-    /// a few at least, so that it is woken once per few completions rather than once per completion.
-    /// - Precondition: `1 <= atLeast <= upTo` and `atLeast <= limit`.
-    public func acquire(atLeast: Int, upTo: Int, isolation: isolated (any Actor)? = #isolation) async -> Int {
-        await withCheckedContinuation(isolation: isolation) { continuation in
-            acquire(atLeast: atLeast, upTo: upTo) { continuation.resume(returning: $0) }
+    public func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async throws {
+        precondition(1 <= count && count <= limit, "asked for \(count) of \(limit) permits")
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, any Error>) in
+                let granted = state.withLock { state -> Bool? in
+                    if Task.isCancelled { return nil }
+                    guard state.waiters.isEmpty, state.available >= count else {
+                        state.waiters.append(Waiter(atLeast: count, upTo: count, grant: .task(id, continuation)))
+                        return false
+                    }
+                    state.available -= count
+                    return true
+                }
+                switch granted {
+                case nil: continuation.resume(throwing: CancellationError())
+                case true?: continuation.resume()
+                case false?: break
+                }
+            }
+        } onCancel: {
+            let (cancelled, woken) = state.withLock { state -> (Waiter?, [(Waiter, Int)]) in
+                guard let index = state.waiters.firstIndex(where: { $0.grant.taskID == id }) else { return (nil, []) }
+                let cancelled = state.waiters.remove(at: index)
+                return (cancelled, state.grantWaiting())
+            }
+            if case .task(_, let continuation)? = cancelled?.grant { continuation.resume(throwing: CancellationError()) }
+            for (waiter, count) in woken { waiter.wake(count) }
         }
     }
 
@@ -56,7 +107,7 @@ public final class AsyncPermits: Sendable {
         precondition(1 <= atLeast && atLeast <= upTo && atLeast <= limit, "asked for \(atLeast)…\(upTo) of \(limit) permits")
         let taken = state.withLock { state -> Int? in
             guard state.waiters.isEmpty, state.available >= atLeast else {
-                state.waiters.append(Waiter(atLeast: atLeast, upTo: upTo, granted: granted))
+                state.waiters.append(Waiter(atLeast: atLeast, upTo: upTo, grant: .callback(granted)))
                 return nil
             }
             let taken = min(state.available, upTo)
@@ -70,14 +121,8 @@ public final class AsyncPermits: Sendable {
     public func release(_ count: Int = 1) {
         let woken = state.withLock { state in
             state.available += count
-            var woken: [(granted: @Sendable (Int) -> Void, count: Int)] = []
-            while let first = state.waiters.first, first.atLeast <= state.available {
-                let taken = min(state.available, first.upTo)
-                state.available -= taken
-                woken.append((state.waiters.removeFirst().granted, taken))
-            }
-            return woken
+            return state.grantWaiting()
         }
-        for (granted, count) in woken { granted(count) }
+        for (waiter, count) in woken { waiter.wake(count) }
     }
 }

@@ -3,13 +3,34 @@ import Synchronization
 
 /// A first-in first-out queue between tasks holding at most `capacity` elements: `put` waits while it is full and
 /// `next` while it is empty, so a fast producer is held back by a slow consumer and memory stays bounded. One
-/// consumer; any number of producers. Waiting never blocks a thread.
+/// consumer; any number of producers. Waiting never blocks a thread, and a cancelled task stops waiting.
 public final class BoundedQueue<Element: Sendable>: Sendable {
     private struct State {
         var elements = Deque<Element>()
         var closed = false
-        var consumer: CheckedContinuation<Element?, Never>?
-        var producers = Deque<(Element, CheckedContinuation<Bool, Never>)>()
+        var consumer: (id: UInt64, continuation: CheckedContinuation<Element?, any Error>)?
+        var producers = Deque<(id: UInt64, element: Element, continuation: CheckedContinuation<Bool, any Error>)>()
+        var nextID: UInt64 = 0
+
+        mutating func makeID() -> UInt64 {
+            defer { nextID += 1 }
+            return nextID
+        }
+    }
+
+    /// What a `put` does once it has looked at the queue.
+    private enum PutStep {
+        case handOver(to: CheckedContinuation<Element?, any Error>)
+        case answer(Bool)
+        case wait
+        case cancelled
+    }
+
+    /// What a `next` does once it has looked at the queue.
+    private enum NextStep {
+        case take(Element?, freeing: CheckedContinuation<Bool, any Error>?)
+        case wait
+        case cancelled
     }
 
     public let capacity: Int
@@ -22,43 +43,76 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// Adds `element`, waiting while the queue is full.
     /// - Returns: false when the queue was closed, and `element` was dropped.
+    /// - Throws: `CancellationError` when the task is cancelled while it waits; `element` was not added.
     @discardableResult
-    public func put(_ element: Element) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let (consumer, accepted) = state.withLock { state -> (CheckedContinuation<Element?, Never>?, Bool?) in
-                if state.closed { return (nil, false) }
-                if let consumer = state.consumer {
-                    state.consumer = nil
-                    return (consumer, true)
+    public func put(_ element: Element) async throws -> Bool {
+        let id = state.withLock { $0.makeID() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+                let step = state.withLock { state -> PutStep in
+                    if state.closed { return .answer(false) }
+                    if let consumer = state.consumer {
+                        state.consumer = nil
+                        return .handOver(to: consumer.continuation)
+                    }
+                    if state.elements.count < capacity {
+                        state.elements.append(element)
+                        return .answer(true)
+                    }
+                    if Task.isCancelled { return .cancelled }
+                    state.producers.append((id, element, continuation))
+                    return .wait
                 }
-                if state.elements.count < capacity {
-                    state.elements.append(element)
-                    return (nil, true)
+                switch step {
+                case .handOver(to: let consumer):
+                    consumer.resume(returning: element)
+                    continuation.resume(returning: true)
+                case .answer(let accepted): continuation.resume(returning: accepted)
+                case .wait: break
+                case .cancelled: continuation.resume(throwing: CancellationError())
                 }
-                state.producers.append((element, continuation))
-                return (nil, nil)
             }
-            consumer?.resume(returning: element)
-            if let accepted { continuation.resume(returning: accepted) }
+        } onCancel: {
+            let producer = state.withLock { state in
+                state.producers.firstIndex { $0.id == id }.map { state.producers.remove(at: $0).continuation }
+            }
+            producer?.resume(throwing: CancellationError())
         }
     }
 
     /// The next element, waiting while the queue is empty; nil once it is closed and drained.
-    public func next() async -> Element? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Element?, Never>) in
-            let (element, producer) = state.withLock { state -> (Element??, CheckedContinuation<Bool, Never>?) in
-                if let first = state.elements.popFirst() {
-                    guard let (waiting, producer) = state.producers.popFirst() else { return (first, nil) }
-                    state.elements.append(waiting)
-                    return (first, producer)
+    /// - Throws: `CancellationError` when the task is cancelled while it waits.
+    public func next() async throws -> Element? {
+        let id = state.withLock { $0.makeID() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
+                let step = state.withLock { state -> NextStep in
+                    if let first = state.elements.popFirst() {
+                        guard let waiting = state.producers.popFirst() else { return .take(first, freeing: nil) }
+                        state.elements.append(waiting.element)
+                        return .take(first, freeing: waiting.continuation)
+                    }
+                    if state.closed { return .take(nil, freeing: nil) }
+                    if Task.isCancelled { return .cancelled }
+                    precondition(state.consumer == nil, "a bounded queue has one consumer")
+                    state.consumer = (id, continuation)
+                    return .wait
                 }
-                if state.closed { return (.some(nil), nil) }
-                precondition(state.consumer == nil, "a bounded queue has one consumer")
-                state.consumer = continuation
-                return (nil, nil)
+                switch step {
+                case .take(let element, freeing: let producer):
+                    producer?.resume(returning: true)
+                    continuation.resume(returning: element)
+                case .wait: break
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                }
             }
-            producer?.resume(returning: true)
-            if let element { continuation.resume(returning: element) }
+        } onCancel: {
+            let consumer = state.withLock { state -> CheckedContinuation<Element?, any Error>? in
+                guard let consumer = state.consumer, consumer.id == id else { return nil }
+                state.consumer = nil
+                return consumer.continuation
+            }
+            consumer?.resume(throwing: CancellationError())
         }
     }
 
@@ -70,7 +124,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
                 state.consumer = nil
                 state.producers.removeAll()
             }
-            return (state.elements.isEmpty ? state.consumer : nil, state.producers.map(\.1))
+            return (state.elements.isEmpty ? state.consumer?.continuation : nil, state.producers.map(\.continuation))
         }
         consumer?.resume(returning: nil)
         for producer in producers { producer.resume(returning: false) }
@@ -81,7 +135,7 @@ extension BoundedQueue: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let queue: BoundedQueue
 
-        public mutating func next() async -> Element? { await queue.next() }
+        public mutating func next() async throws -> Element? { try await queue.next() }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: self) }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ServiceLifecycle
 public import SparrowCore
 public import SparrowStore
 import Synchronization
@@ -33,7 +34,7 @@ public struct CampaignRun: Sendable {
 
     /// How a run ended.
     public struct Outcome: Sendable, Hashable {
-        /// Stopped by a signal (or a store failure) before it finished.
+        /// Stopped by a graceful shutdown before it finished.
         public var stopped = false
         /// Whether the campaign's input has been read to its end, in this run or an earlier one.
         public var inputComplete = false
@@ -54,14 +55,12 @@ public struct CampaignRun: Sendable {
     public let carriers: [Carrier]
     public let clock: CampaignClock
     public let progress: SendProgress
-    public let stop: StopSignal
     /// One for the whole run, so that the carriers' buckets carry over from the input to the journal's messages.
     private let engine: SubmitEngine
 
     public init(
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
-        carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock, progress: SendProgress = SendProgress(),
-        stop: StopSignal = StopSignal()
+        carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock, progress: SendProgress = SendProgress()
     ) {
         self.options = options
         self.store = store
@@ -70,40 +69,45 @@ public struct CampaignRun: Sendable {
         self.carriers = carriers
         self.clock = clock
         self.progress = progress
-        self.stop = stop
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            quietHours: quietHours, progress: progress, stop: stop)
+            quietHours: quietHours, progress: progress)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished
     /// messages, then (when waiting) the deferred ones as they come due.
+    ///
+    /// A graceful shutdown (the service group's, on a first Ctrl-C or SIGTERM) stops it gently: nothing more is
+    /// read or sent, the requests in flight are answered and recorded, and it returns with `stopped` set.
+    /// Cancelling its task stops it at once, which the journal also survives.
     /// - Throws: what reading or the store throws; the journal stays consistent, and `resume` finishes.
     public func run(reading input: (reader: PlanRun, descriptor: Int32)?) async throws -> Outcome {
         let campaign = options.campaign
         try await store.beginCampaign(id: campaign, template: options.template, at: clock.now())
         var outcome = Outcome()
-        if let input {
-            let lines = try await stream(input.reader, descriptor: input.descriptor)
-            if let lines, !stop.isSet { try await store.finishInput(campaign: campaign, lines: lines) }
+        if let input, let read = try await engine.submit({ try await stream(input.reader, descriptor: input.descriptor, into: $0) }),
+            let lines = read
+        {
+            try await store.finishInput(campaign: campaign, lines: lines)
         }
         let reopened =
-            stop.isSet ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
+            Task.isShuttingDownGracefully ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
         outcome.unknownResent = reopened.count
         try await finishJournaled(&outcome, reopened: reopened)
-        while options.waitForDeferred, !stop.isSet, let next = try await store.nextRelease(campaign: campaign) {
-            try await sleep(until: next)
+        while options.waitForDeferred, !Task.isShuttingDownGracefully, let next = try await store.nextRelease(campaign: campaign) {
+            guard try await untilGracefulShutdown({ try await clock.sleep(until: next) }) != nil else { break }
             try await finishJournaled(&outcome, reopened: reopened)
         }
-        outcome.stopped = stop.isSet
+        outcome.stopped = Task.isShuttingDownGracefully
         outcome.inputComplete = try await store.campaign(id: campaign)?.inputLines != nil
         outcome.nextRelease = try await store.nextRelease(campaign: campaign)
         return outcome
     }
 
-    /// Reads, decides and journals the input, submitting the ready messages as their batches are journaled.
+    /// Reads, decides and journals the input, putting the ready messages into `ready` as their batches are
+    /// journaled.
     /// - Returns: the input's last line when it was read to its end.
-    private func stream(_ reader: PlanRun, descriptor: Int32) async throws -> Int? {
+    private func stream(_ reader: PlanRun, descriptor: Int32, into ready: BoundedQueue<[JournalEntry]>) async throws -> Int? {
         let decided = BoundedQueue<[DecidedRow]>(capacity: 4)
         defer { decided.close() }  // a reader waiting to hand over rows gives up
         let progress = progress
@@ -117,25 +121,17 @@ public struct CampaignRun: Sendable {
                 }
             }
         }
-        // A stop ends the reading even while the input is idle (a pipe whose writer waits).
-        let stopWatch = Task { [stop] in
-            while !stop.isSet, (try? await Task.sleep(for: .milliseconds(100))) != nil {}
-            if stop.isSet { decided.close() }
-        }
-        defer { stopWatch.cancel() }
         var lastLine = 0
-        try await feedingEngine { ready in
-            for await rows in decided {
-                if stop.isSet { break }
-                let (entries, skipped) = journalBatch(rows)
-                let states = try await store.journal(campaign: options.campaign, messages: entries, skipped: skipped)
-                let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
-                progress.decided(rows: rows.count, toSend: due.count)
-                lastLine = max(lastLine, rows.last.map(\.line) ?? 0)
-                if !due.isEmpty, await !ready.put(due) { break }
-            }
+        // Cancelled, this ends even while the input is idle (a pipe whose writer waits); the reading thread may
+        // then be blocked in read(2), and ends with the process.
+        for try await rows in decided {
+            let (entries, skipped) = journalBatch(rows)
+            let states = try await store.journal(campaign: options.campaign, messages: entries, skipped: skipped)
+            let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
+            progress.decided(rows: rows.count, toSend: due.count)
+            lastLine = max(lastLine, rows.last.map(\.line) ?? 0)
+            if !due.isEmpty, try await !ready.put(due) { return nil }
         }
-        if stop.isSet { return nil }  // the reading thread may be blocked in read(2); it ends with the process
         switch await reading.result {
         case .success: return lastLine
         case .failure(let error) where error is StoppedReading: return nil
@@ -146,9 +142,11 @@ public struct CampaignRun: Sendable {
     /// Submits the journal's unfinished messages that are due, in line order, a page at a time. `reopened` are the
     /// messages opened again from `unknown`, which are not counted as found in flight.
     private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>) async throws {
-        try await feedingEngine { ready in
+        guard !Task.isShuttingDownGracefully else { return }
+        let found = try await engine.submit { ready in
+            var found = (resent: 0, unknown: 0)
             var after = 0
-            while !stop.isSet {
+            while true {
                 let page = try await store.unfinished(
                     campaign: options.campaign, dueBy: clock.now(), afterLine: after, limit: 1024)
                 guard let last = page.last else { break }
@@ -168,35 +166,21 @@ public struct CampaignRun: Sendable {
                         continue
                     }
                     if idempotentGateways.contains(entry.gateway) {
-                        if !reopened.contains(entry.id) { outcome.inFlightResent += 1 }
+                        if !reopened.contains(entry.id) { found.resent += 1 }
                         due.append(entry)
                     } else {
-                        outcome.inFlightUnknown += 1
+                        found.unknown += 1
                         unknownOrFailed.append(unsent(entry, .unknown, "in flight when an earlier run stopped"))
                     }
                 }
                 if !unknownOrFailed.isEmpty { try await store.record(unknownOrFailed) }
                 progress.decided(rows: 0, toSend: due.count)
-                if !due.isEmpty, await !ready.put(due) { break }
+                if !due.isEmpty, try await !ready.put(due) { break }
             }
+            return found
         }
-    }
-
-    /// Runs `feed`, which puts batches of messages into the engine while it submits them, and returns when all
-    /// are answered and recorded. On an error the campaign stops: what the engine took is finished first.
-    private func feedingEngine(_ feed: (BoundedQueue<[JournalEntry]>) async throws -> Void) async throws {
-        let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
-        async let submitted: Void = engine.submit(ready)
-        do {
-            try await feed(ready)
-        } catch {
-            stop.set()
-            ready.close()
-            try? await submitted
-            throw error
-        }
-        ready.close()
-        try await submitted
+        outcome.inFlightResent += found?.resent ?? 0
+        outcome.inFlightUnknown += found?.unknown ?? 0
     }
 
     /// The record of a message settled without a request in this run.
@@ -229,19 +213,12 @@ public struct CampaignRun: Sendable {
         return (entries, skipped)
     }
 
-    /// Sleeps until `instant` on the campaign clock, waking early for the stop signal.
-    private func sleep(until instant: Timestamp) async throws {
-        while !stop.isSet, clock.now() < instant {
-            try await Task.sleep(for: min(clock.duration(until: instant), .milliseconds(250)))
-        }
-    }
-
     /// Puts `element` into `queue` from a thread that may block.
     private static func blockingPut<Element: Sendable>(_ element: Element, into queue: BoundedQueue<Element>) -> Bool {
         let done = DispatchSemaphore(value: 0)
         let accepted = Mutex(false)
         Task {
-            let result = await queue.put(element)
+            let result = (try? await queue.put(element)) ?? false  // never cancelled: the queue's closing ends it
             accepted.withLock { $0 = result }
             done.signal()
         }

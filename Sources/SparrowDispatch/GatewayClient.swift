@@ -51,8 +51,7 @@ public final class GatewayClient: Sendable {
     private let endpoints: [String: Endpoint]
     private let transport: CurlTransport
     private let health: Mutex<Health>
-    private let clock = ContinuousClock()
-    private let start: ContinuousClock.Instant
+    private let clock: RunClock
 
     private struct Health {
         var router: GatewayRouter
@@ -65,8 +64,8 @@ public final class GatewayClient: Sendable {
         let gateway: SparrowConfiguration.Gateway
         /// Its requests in flight, at most its `max_in_flight`.
         let permits: AsyncPermits
-        /// Until when it asked for a pause (Retry-After): nothing is sent to it before.
-        let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
+        /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
+        let pausedUntil = Mutex<Duration?>(nil)
         /// How the transport connects to it: the same for each of its requests.
         let connection: GatewayRequest.Connection
 
@@ -87,13 +86,14 @@ public final class GatewayClient: Sendable {
 
     public init(
         gateways: [SparrowConfiguration.Gateway], transport: CurlTransport,
-        breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max)
+        breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
+        clock: RunClock = .continuous
     ) {
         endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0)) })
         self.transport = transport
         let backups = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
         health = Mutex(Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
-        start = clock.now
+        self.clock = clock
     }
 
     /// Whether `gateway` is configured (a resumed campaign's journal may name one removed since).
@@ -119,23 +119,26 @@ public final class GatewayClient: Sendable {
     }
 
     /// The gateway for a new message planned for `planned`, waiting while every gateway of its chain is open.
+    /// - Throws: `CancellationError` when the task is cancelled while it waits.
     /// - Precondition: `planned` is configured.
-    public func route(_ planned: String) async -> Route {
+    public func route(_ planned: String) async throws -> Route {
         while true {
-            let now = clock.now - start
+            let now = clock.now
             switch health.withLock({ $0.router.route(from: planned, now: now) }) {
             case .send(let gateway, let probe):
                 return Route(gateway: gateway, probe: probe)
             case .hold(let until):
-                try? await clock.sleep(for: max((until ?? now + .milliseconds(100)) - now, .milliseconds(10)))
+                try await clock.sleep(until: max(until ?? now + .milliseconds(100), now + .milliseconds(10)))
             }
         }
     }
 
     /// Submits `message` after routing it, retrying and failing over as the configuration allows.
+    /// - Throws: `CancellationError` when the task is cancelled while every gateway for it is held; once its
+    ///   request has gone, it is answered.
     /// - Precondition: `message.gateway` is configured.
-    public func submit(_ message: OutboundMessage) async -> SubmitOutcome {
-        let route = await route(message.gateway)
+    public func submit(_ message: OutboundMessage) async throws -> SubmitOutcome {
+        let route = try await route(message.gateway)
         return await withCheckedContinuation { continuation in
             submit(message, via: route) { continuation.resume(returning: $0) }
         }
@@ -164,7 +167,7 @@ public final class GatewayClient: Sendable {
         let parts: [SubmitContent]
         /// This message is the probe of a half-open circuit: its first request says whether the gateway is back.
         var probe: Bool
-        let began: ContinuousClock.Instant
+        let began: Duration
         let completion: Completion
         var part = 0
         var attempts = 0
@@ -175,7 +178,7 @@ public final class GatewayClient: Sendable {
         var rejection: String?
 
         init(
-            endpoint: Endpoint, parts: [SubmitContent], probe: Bool, began: ContinuousClock.Instant,
+            endpoint: Endpoint, parts: [SubmitContent], probe: Bool, began: Duration,
             completion: @escaping Completion
         ) {
             self.endpoint = endpoint
@@ -214,7 +217,7 @@ public final class GatewayClient: Sendable {
             submission.request = endpoint.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
-                let now = clock.now - start
+                let now = clock.now
                 let name = endpoint.gateway.name
                 health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
@@ -264,7 +267,7 @@ public final class GatewayClient: Sendable {
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
         var submission = submission
         let endpoint = submission.endpoint  // its configuration read in place, not copied
-        let (name, now, probe) = (endpoint.gateway.name, clock.now - start, submission.probe)
+        let (name, now, probe) = (endpoint.gateway.name, clock.now, submission.probe)
         health.withLock { $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now) }
         submission.probe = false
         if case .answered(let answer) = result {
@@ -295,6 +298,8 @@ public final class GatewayClient: Sendable {
     }
 
     /// Runs `step` after `delay`, from a task of its own: waits are rare (back-off, pauses), so a task each is cheap.
+    /// The task is nobody's child, so no cancellation cuts the wait short: a message whose request has gone is
+    /// carried to its answer, and `step` always runs.
     private func after(_ delay: Duration, _ step: @escaping @Sendable () -> Void) {
         Task {
             try? await clock.sleep(for: delay)

@@ -8,53 +8,99 @@ import Synchronization
 final class SubmitEngine: Sendable {
     private let store: any CampaignStore
     private let client: GatewayClient
-    private let throttles: [String: CarrierThrottle<ContinuousClock>]
-    private let unthrottled = CarrierThrottle(rate: nil, burst: 1, clock: ContinuousClock())
+    /// The carriers with a rate; the others' lanes are not held.
+    private let throttles: [String: CarrierThrottle]
     private let window: AsyncPermits
     private let clock: CampaignClock
     private let progress: SendProgress
-    private let stop: StopSignal
     private let quietHours: QuietHoursCheck?
 
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
-        quietHours: QuietHoursCheck?, progress: SendProgress, stop: StopSignal
+        quietHours: QuietHoursCheck?, progress: SendProgress
     ) {
         self.quietHours = quietHours
         self.store = store
         self.client = client
         throttles = Dictionary(
             uniqueKeysWithValues: carriers.compactMap { carrier in
-                carrier.rate.map { (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: ContinuousClock())) }
+                carrier.rate.map { (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: clock.monotonic)) }
             })
         self.window = AsyncPermits(window)
         self.clock = clock
         self.progress = progress
-        self.stop = stop
     }
 
-    /// Submits every message taken from `batches` until it is closed (or the stop signal), and returns when each
-    /// message sent has been answered and recorded.
-    func submit(_ batches: BoundedQueue<[JournalEntry]>) async throws {
-        defer { batches.close() }  // a producer never waits on an engine that has stopped
-        let recorder = SubmitRecorder(store: store, stop: stop)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await recorder.run() }
-            let failure: (any Error)?
-            do {
-                try await runLanes(batches, recorder: recorder)
-                failure = nil
-            } catch {
-                failure = error
+    /// Runs `feed`, which puts batches of journaled messages into the queue it is given, while the carriers' lanes
+    /// submit them; returns once every message sent has been answered and its answer recorded.
+    ///
+    /// A graceful shutdown, or an error of `feed` or of a lane (a store failure), cancels the feeding and the lanes:
+    /// nothing more is sent, and the requests already sent are answered and recorded before this returns (or
+    /// throws the error). Cancelling the calling task stops everything at once; the answers not yet recorded are
+    /// lost, which the journal survives: their messages are still marked as submitting.
+    /// - Returns: what `feed` returned; nil when a graceful shutdown stopped it.
+    func submit<Fed: Sendable>(
+        _ feed: @escaping @Sendable (BoundedQueue<[JournalEntry]>) async throws -> Fed
+    ) async throws -> Fed? {
+        let recorder = SubmitRecorder(store: store, clock: clock.monotonic)
+        return try await withThrowingTaskGroup(of: Fed??.self) { group in
+            group.addTask {
+                try await recorder.run()
+                return nil
             }
-            await window.acquire(window.limit)  // every request sent has been answered
-            window.release(window.limit)
-            recorder.close()
-            if let failure {
-                try? await group.waitForAll()
-                throw failure
+            group.addTask {
+                let fed: Result<Fed?, any Error>
+                do {
+                    fed = .success(try await untilGracefulShutdown { try await self.feeding(feed, recorder: recorder) })
+                } catch {
+                    fed = .failure(error)
+                }
+                try await self.window.acquire(self.window.limit)  // every request sent has been answered
+                self.window.release(self.window.limit)
+                recorder.close()
+                return .some(try fed.get())
             }
-            try await group.waitForAll()  // the recorder's error, if its last writes failed
+            // Both run to their end, whatever the other does: the recorder writes every answer of the drained window.
+            var fed: Fed?
+            var failure: (any Error)?
+            while let finished = await group.nextResult() {
+                switch finished {
+                case .success(let value): if let value { fed = value }
+                case .failure(let error): failure = failure ?? error
+                }
+            }
+            if let failure = failure ?? recorder.failure { throw failure }
+            return fed
+        }
+    }
+
+    /// Runs `feed` and the lanes it feeds until both have ended. An error of either, or of the recorder, cancels
+    /// the others: nothing more is sent once its answer could not be recorded.
+    private func feeding<Fed: Sendable>(
+        _ feed: @escaping @Sendable (BoundedQueue<[JournalEntry]>) async throws -> Fed, recorder: SubmitRecorder
+    ) async throws -> Fed {
+        let ready = BoundedQueue<[JournalEntry]>(capacity: 4)
+        return try await withThrowingTaskGroup(of: Fed?.self) { group in
+            group.addTask {
+                defer { ready.close() }  // a feed never waits on lanes that have ended
+                try await self.runLanes(ready, recorder: recorder)
+                return nil
+            }
+            group.addTask {
+                defer { ready.close() }
+                return try await feed(ready)
+            }
+            group.addTask {
+                try await recorder.watchForFailure()
+                return nil
+            }
+            var fed: Fed?
+            for _ in 0..<2 {  // the lanes and the feed; the watcher ends only by throwing, or when cancelled below
+                if let value = try await group.next(), let value { fed = value }
+            }
+            group.cancelAll()
+            guard let fed else { throw CancellationError() }  // only a cancelled watcher can have ended before it
+            return fed
         }
     }
 
@@ -62,16 +108,16 @@ final class SubmitEngine: Sendable {
     private func runLanes(_ batches: BoundedQueue<[JournalEntry]>, recorder: SubmitRecorder) async throws {
         try await withThrowingTaskGroup(of: Void.self) { lanes in
             var queues: [String: BoundedQueue<[JournalEntry]>] = [:]
-            for await batch in batches {
+            for try await batch in batches {
                 // Grouping keeps each carrier's messages in line order.
                 for (carrier, entries) in Dictionary(grouping: batch, by: { $0.carrier ?? "" }) {
                     if queues[carrier] == nil {
                         let queue = BoundedQueue<[JournalEntry]>(capacity: 4)
                         queues[carrier] = queue
-                        let throttle = throttles[carrier] ?? unthrottled
+                        let throttle = throttles[carrier]
                         lanes.addTask { try await self.runLane(queue, throttle: throttle, recorder: recorder) }
                     }
-                    await queues[carrier]!.put(entries)
+                    try await queues[carrier]!.put(entries)
                 }
             }
             for queue in queues.values { queue.close() }
@@ -93,36 +139,38 @@ final class SubmitEngine: Sendable {
     /// requests are still to go, and neither a slow commit nor a record batch ahead of it in the writer's queue
     /// leaves the window idle.
     private func runLane(
-        _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle<ContinuousClock>, recorder: SubmitRecorder
+        _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle?, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
         let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256)
         var previous: AsyncPermits?  // the last group's starts, counted down
-        for await entries in queue {
+        for try await entries in queue {
             var rest = entries[...]
-            while !rest.isEmpty, !stop.isSet {
-                let admitted = await throttle.admit(rest.prefix(largestGroup).lazy.map(\.throttleUnits))
+            while !rest.isEmpty {
+                try Task.checkCancellation()
+                let admitted =
+                    if let throttle { try await throttle.admit(rest.prefix(largestGroup).map(\.throttleUnits)) } else {
+                        min(rest.count, largestGroup)
+                    }
                 var group = Array(rest.prefix(admitted))
                 rest = rest.dropFirst(admitted)
-                do {
-                    try await postponeQuiet(&group)
-                } catch {
-                    stop.set()
-                    throw error
-                }
+                try await postponeQuiet(&group)
                 guard !group.isEmpty else { continue }
                 var routes: [GatewayClient.Route] = []
                 for entry in group {
-                    routes.append(entry.state == .submitting ? .pinned(entry.gateway) : await client.route(entry.gateway))
+                    routes.append(entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
                 }
+                // While the previous group's requests are still out: the commit does not drain the window. A failure
+                // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
+                try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+                // Once marked, the group goes even if the lane is cancelled now: a message marked as submitting that
+                // never left would be taken for one in flight, and end unknown on a gateway that does not honour keys.
+                var interruption: (any Error)?
                 do {
-                    // While the previous group's requests are still out: the commit does not drain the window.
-                    try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+                    try await previous?.acquire(previous!.limit)
                 } catch {
-                    stop.set()  // nothing more goes out unjournaled
-                    throw error
+                    interruption = error
                 }
-                if let previous { await previous.acquire(previous.limit) }
                 // All permits taken now; each request gives one back as it starts, so that the lane can wait above
                 // for the whole group to have started before it hands over the next.
                 let started = AsyncPermits(group.count)
@@ -139,6 +187,7 @@ final class SubmitEngine: Sendable {
                     }
                 }
                 previous = started
+                if let interruption { throw interruption }
             }
         }
     }
@@ -158,22 +207,27 @@ final class SubmitEngine: Sendable {
     }
 }
 
-/// Collects submit answers and writes them to the store in batched transactions: every 20 ms, or at once when
-/// 512 are waiting.
+/// Collects submit answers and writes them to the store in batched transactions: every 20 ms, at once when 512
+/// are waiting, and the rest when closed. A store failure ends the writing: it is kept in `failure`, and thrown
+/// to `watchForFailure`.
 final class SubmitRecorder: Sendable {
     private struct State {
         var pending: [SubmitRecord] = []
         var closed = false
+        /// The writer, pausing between two batches until it is closed.
+        var pausing: CheckedContinuation<Void, Never>?
+        var failure: (any Error)?
+        var watcher: CheckedContinuation<Void, any Error>?
     }
 
     private let store: any CampaignStore
-    private let stop: StopSignal
+    private let clock: RunClock
     private let state = Mutex(State())
     private let batchSize = 512
 
-    init(store: any CampaignStore, stop: StopSignal) {
+    init(store: any CampaignStore, clock: RunClock) {
         self.store = store
-        self.stop = stop
+        self.clock = clock
     }
 
     func add(_ record: SubmitRecord) {
@@ -181,12 +235,20 @@ final class SubmitRecorder: Sendable {
     }
 
     func close() {
-        state.withLock { $0.closed = true }
+        let pausing = state.withLock { state in
+            state.closed = true
+            defer { state.pausing = nil }
+            return state.pausing
+        }
+        pausing?.resume()
     }
 
-    /// Writes batches until closed, then writes what is left.
+    /// The store's error that ended the writing, if one did.
+    var failure: (any Error)? { state.withLock { $0.failure } }
+
+    /// Writes batches until closed, then writes what is left, or until the store fails.
+    /// - Throws: `CancellationError` when the task is cancelled between two batches.
     func run() async throws {
-        let clock = ContinuousClock()
         while true {
             let (batch, closed) = state.withLock { state in
                 let batch = Array(state.pending.prefix(batchSize))
@@ -197,12 +259,68 @@ final class SubmitRecorder: Sendable {
                 do {
                     try await store.record(batch)
                 } catch {
-                    stop.set()  // answers that cannot be recorded stop the sending; resume settles them
-                    throw error
+                    let watcher = state.withLock { state in
+                        state.failure = error
+                        defer { state.watcher = nil }
+                        return state.watcher
+                    }
+                    watcher?.resume(throwing: error)
+                    return
                 }
             }
             if closed { return }
-            if batch.count < batchSize { try? await clock.sleep(for: .milliseconds(20)) }
+            if batch.count < batchSize { try await pause() }
+        }
+    }
+
+    /// Waits 20 ms, or until closed.
+    private func pause() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.clock.sleep(for: .milliseconds(20)) }
+            group.addTask { await self.closing() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once the recorder is closed, or the task cancelled.
+    private func closing() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let wait = state.withLock { state in
+                    guard !state.closed, !Task.isCancelled else { return false }
+                    state.pausing = continuation
+                    return true
+                }
+                if !wait { continuation.resume() }
+            }
+        } onCancel: {
+            let pausing = state.withLock { state in
+                defer { state.pausing = nil }
+                return state.pausing
+            }
+            pausing?.resume()
+        }
+    }
+
+    /// Waits until the store fails, and throws its error; returns when the task is cancelled first.
+    func watchForFailure() async throws {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let ended = state.withLock { state -> Result<Void, any Error>? in
+                    if let failure = state.failure { return .failure(failure) }
+                    if Task.isCancelled { return .success(()) }
+                    state.watcher = continuation
+                    return nil
+                }
+                if let ended { continuation.resume(with: ended) }
+            }
+        } onCancel: {
+            let watcher = state.withLock { state in
+                defer { state.watcher = nil }
+                return state.watcher
+            }
+            watcher?.resume()
         }
     }
 }
@@ -222,32 +340,24 @@ extension SubmitRecord {
     }
 }
 
-/// Set once, by Ctrl-C or SIGTERM: stop taking new work, finish what is in flight.
-public final class StopSignal: Sendable {
-    private let flag = Atomic(false)
-
-    public init() {}
-
-    public var isSet: Bool { flag.load(ordering: .acquiring) }
-
-    public func set() { flag.store(true, ordering: .releasing) }
-}
-
-/// The campaign's clock: the wall clock, or `--now` advanced by the time elapsed since the run began.
+/// The campaign's clock: the wall clock, or `--now` advanced by the time elapsed on the run's monotonic clock.
 public struct CampaignClock: Sendable {
     private let origin: Timestamp
-    private let start = ContinuousClock.now
+    /// The run's monotonic clock, which every wait of the run sleeps on.
+    public let monotonic: RunClock
 
-    public init(origin: Timestamp) {
+    public init(origin: Timestamp, monotonic: RunClock = .continuous) {
         self.origin = origin
+        self.monotonic = monotonic
     }
 
     public func now() -> Timestamp {
-        origin + Int64((ContinuousClock.now - start) / .seconds(1))
+        origin + Int64(monotonic.now / .seconds(1))
     }
 
-    /// How long until `instant` on this clock.
-    public func duration(until instant: Timestamp) -> Duration {
-        .seconds(instant.secondsSince1970 - now().secondsSince1970)
+    /// Sleeps until `instant` on this clock.
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    public func sleep(until instant: Timestamp) async throws {
+        try await monotonic.sleep(until: .seconds(instant.secondsSince1970 - origin.secondsSince1970))
     }
 }

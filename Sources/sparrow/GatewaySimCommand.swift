@@ -128,7 +128,7 @@ struct GatewaySim: AsyncParsableCommand {
                     failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
             }, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
-        try await StopOnSignals.serving("gateway-sim") {
+        try await runUntilSignalled(notice: "gateway-sim: stopping: answering the requests in flight") {
             try await simulator.run(host: address.host, port: address.port) { port in
                 // Written at once, unbuffered: scripts wait for this line to learn the port.
                 FileHandle.standardOutput.write(Data("gateway-sim listening on \(scheme)://\(address.host):\(port)\n".utf8))

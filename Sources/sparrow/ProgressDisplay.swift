@@ -1,10 +1,10 @@
-import Dispatch
 import Foundation
+import ServiceLifecycle
 import SparrowDispatch
 
 /// Progress of a running campaign on stderr: a bar with rate and ETA redrawn in place on a terminal, a line every
-/// ten seconds otherwise (a log).
-struct ProgressDisplay: Sendable {
+/// ten seconds otherwise (a log). A service: it shows progress until the group shuts down.
+struct ProgressDisplay: Service {
     let progress: SendProgress
     /// The input's size in bytes, when it is a regular file: the bar's whole.
     let inputSize: Int?
@@ -15,15 +15,18 @@ struct ProgressDisplay: Sendable {
         self.inputSize = inputSize
     }
 
-    /// Shows progress until cancelled, then clears the bar.
+    /// Shows progress until a graceful shutdown or a cancellation, then clears the bar.
     func run() async {
         let clock = ContinuousClock()
         let start = clock.now
         let interval: Duration = isTerminal ? .milliseconds(250) : .seconds(10)
-        while (try? await clock.sleep(for: interval)) != nil {
-            let seconds = (clock.now - start) / .seconds(1)
-            let line = Self.line(progress.snapshot, seconds: seconds, inputSize: inputSize)
-            printError(isTerminal ? "\r\u{1B}[2K" + line : "sparrow: " + line, newline: !isTerminal)
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await clock.sleep(for: interval)
+                let seconds = (clock.now - start) / .seconds(1)
+                let line = Self.line(progress.snapshot, seconds: seconds, inputSize: inputSize)
+                printError(isTerminal ? "\r\u{1B}[2K" + line : "sparrow: " + line, newline: !isTerminal)
+            }
         }
         if isTerminal { printError("\r\u{1B}[2K", newline: false) }
     }
@@ -46,37 +49,3 @@ struct ProgressDisplay: Sendable {
     }
 }
 
-/// Turns the first Ctrl-C or SIGTERM into a gentle stop, announced with `notice`; a second one ends the process at
-/// once (exit 130), which the journal also survives.
-final class StopOnSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ notice: String, stop: @escaping @Sendable () -> Void) {
-        let signalled = StopSignal()
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler {
-                if signalled.isSet { exit(130) }
-                printError("\nsparrow: \(notice) (again to quit now)")
-                signalled.set()
-                stop()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Serves with `serve` until Ctrl-C or SIGTERM cancels it, which shuts a server down gracefully: no new
-    /// connections, the requests in flight answered.
-    static func serving(_ name: String, _ serve: @escaping @Sendable () async throws -> Void) async throws {
-        let task = Task { try await serve() }
-        let signals = StopOnSignals("\(name): stopping: answering the requests in flight") { task.cancel() }
-        defer { signals.cancel() }
-        try await task.value
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-    }
-}

@@ -23,7 +23,7 @@ struct Receipts: AsyncParsableCommand {
         let configuration = try readConfiguration(config)
         let server = try webhook.server(configuration, store: openStore(configuration))
         do {
-            try await StopOnSignals.serving("receipts") {
+            try await runUntilSignalled(notice: "receipts: stopping: answering the requests in flight") {
                 try await server.run { port in
                     // Written at once, unbuffered: scripts wait for this line to learn the port.
                     FileHandle.standardOutput.write(Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))

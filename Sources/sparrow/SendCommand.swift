@@ -7,6 +7,7 @@ import SparrowReceipts
 import SparrowServing
 import SparrowStore
 import SparrowTransport
+import ServiceLifecycle
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -175,7 +176,6 @@ struct CampaignLauncher {
         defer { lock.release() }
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
         defer { transport.shutdown() }
-        let stop = StopSignal()
         let progress = SendProgress()
         let run = CampaignRun(
             options: .init(
@@ -186,32 +186,27 @@ struct CampaignLauncher {
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
-            clock: CampaignClock(origin: now), progress: progress, stop: stop)
+            clock: CampaignClock(origin: now), progress: progress)
         let webhook = try await startWebhook()
         defer { webhook?.cancel() }
-        let signals = StopOnSignals("stopping: no new messages; finishing the requests in flight") { stop.set() }
         let display = ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
-        let showing = Task { await display.run() }
         let outcome: CampaignRun.Outcome
         do {
-            outcome = try await run.run(reading: input)
+            outcome = try await runUntilSignalled(
+                notice: "stopping: no new messages; finishing the requests in flight", beside: [display]
+            ) { try await run.run(reading: input) }
         } catch let error as RecipientFileError {
-            showing.cancel()
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
-            showing.cancel()
             throw RuntimeFailure(message: "\(error)")
         } catch let error as InputMismatch {
-            showing.cancel()
             throw UsageError(message: "recipients: \(error)")
         } catch {
-            showing.cancel()
             throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
         }
-        showing.cancel()
-        await showing.value
-        if webhook != nil, !outcome.stopped { try await awaitReceipts(stop) }
-        signals.cancel()
+        if webhook != nil, !outcome.stopped {
+            try await runUntilSignalled(notice: "stopping: not waiting for receipts") { try await awaitReceipts() }
+        }
         let figures = try await store.figures(campaign: campaign)
         printError(CampaignReport.render(figures, campaign: campaign, format: .table))
         if let rejectsPath, figures.total.rejected > 0 {
@@ -253,10 +248,10 @@ struct CampaignLauncher {
 
     /// Waits until every accepted message has its receipt, or none came for the configured wait. The count is asked
     /// every 500 ms, or less often when it takes longer than 50 ms (a large campaign): at most a tenth of a core.
-    private func awaitReceipts(_ stop: StopSignal) async throws {
+    private func awaitReceipts() async throws {
         let clock = ContinuousClock()
         var last = (awaiting: Int.max, at: clock.now)
-        while !stop.isSet {
+        while !Task.isShuttingDownGracefully {
             let asked = clock.now
             let awaiting = try await store.awaitingReceipts(campaign: campaign)
             let pause = max(.milliseconds(500), (clock.now - asked) * 10)
@@ -268,7 +263,7 @@ struct CampaignLauncher {
                 printError("sparrow: no receipt for \(receipts!.wait); \(awaiting) messages still await theirs")
                 return
             }
-            try await Task.sleep(for: pause)
+            guard try await untilGracefulShutdown({ try await clock.sleep(for: pause) }) != nil else { return }
         }
     }
 

@@ -8,11 +8,12 @@ import Testing
 /// `sparrow send` killed with SIGKILL at random moments, resumed each time: the gateway simulator's counters prove
 /// that every row reached a gateway honouring idempotency keys exactly once, and one that does not at most once.
 @Suite(.timeLimit(.minutes(5))) struct CrashResumeTests {
-    @Test(arguments: [true, false])
-    func killedAtRandomMomentsAndResumedNoRowIsSentTwice(honoured: Bool) async throws {
+    /// The kills' moments come from `seed`, fixed so that a failure can be replayed (the timing of the runs still
+    /// varies from machine to machine).
+    @Test(arguments: zip([true, false], [0x5EED_0001, 0x5EED_0002] as [UInt64]))
+    func killedAtRandomMomentsAndResumedNoRowIsSentTwice(honoured: Bool, seed: UInt64) async throws {
         let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(2)), honoursIdempotency: honoured)
         let rows = 3000
-        let seed = UInt64.random(in: 1...UInt64.max)
         var random = SplitMix64(seed: seed)
         try await withSimulator(simulator) { base in
             let folder = try SparrowProcess.temporaryFolder()
@@ -71,8 +72,9 @@ import Testing
                 #expect(simulator.stats.messages <= rows, "seed \(seed): a message was sent twice")
                 #expect(figures.total.accepted + figures.total.unknown == rows, "seed \(seed)")
                 #expect(figures.total.accepted <= simulator.stats.messages, "seed \(seed)")
-                // At most two groups of the window's 16 are marked as submitting at a kill.
-                #expect(figures.total.unknown <= kills * 32, "seed \(seed)")
+                // A kill leaves as submitting at most two groups of the window's 16, marked ahead, and the answers the
+                // recorder had not committed yet: about 20 ms of the carrier's 500 a second, and one commit's worth.
+                #expect(figures.total.unknown <= kills * 64, "seed \(seed)")
                 print("crash test: seed \(seed), \(kills) kills, \(runs) runs, \(figures.total.unknown) left unknown")
             }
         }
@@ -111,6 +113,42 @@ import Testing
             #expect(await resumed.exited().status == 0)
             #expect(simulator.stats.messages == rows)
             #expect(simulator.stats.duplicates == 0)
+        }
+    }
+
+    /// A second SIGTERM while the first one's drain waits for answers that do not come ends the process at once,
+    /// with 130; the journal survives it as it survives a kill.
+    @Test func aSecondSigtermQuitsAtOnce() async throws {
+        let simulator = GatewaySimulator(faults: .init(neverAnswered: 1))
+        try await withSimulator(simulator) { base in
+            let folder = try SparrowProcess.temporaryFolder()
+            try """
+                store: ./state.sqlite
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4, timeout: 60s }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            let recipients = folder.appendingPathComponent("recipients.csv")
+            try "phone\n13900000001\n13900000002\n".write(to: recipients, atomically: true, encoding: .utf8)
+            let log = folder.appendingPathComponent("stderr.txt")
+            let process = try SparrowProcess.start(
+                ["send", "-c", "sparrow.yaml", "--campaign", "twice", "--text", "您好"], stdin: recipients, in: folder,
+                stderr: log)
+            let store = folder.appendingPathComponent("state.sqlite").path
+            while !process.hasExited {  // until both requests are out: then the first SIGTERM's drain waits for them
+                let marked = FileManager.default.fileExists(atPath: store)
+                    ? (try? await SQLiteStore(path: store).figures(campaign: "twice").total.submitted) ?? 0 : 0
+                if marked == 2 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            kill(process.pid, SIGTERM)
+            while !process.hasExited, !(try String(contentsOf: log, encoding: .utf8)).contains("again to quit now") {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            kill(process.pid, SIGTERM)
+            let ending = await process.exited()
+            let stderr = try String(contentsOf: log, encoding: .utf8)
+            #expect(ending.reason == .exit && ending.status == 130, "\(stderr)")
         }
     }
 }

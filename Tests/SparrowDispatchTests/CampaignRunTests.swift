@@ -9,6 +9,7 @@ import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
 import Synchronization
+import ServiceLifecycleTestKit
 import Testing
 
 /// A campaign's moving parts over a real store file, real loopback HTTP and a real input file.
@@ -56,8 +57,8 @@ struct CampaignFixture {
 
     func run(
         _ campaign: String, template: String = "{{name}}，您的订单已发货", csv: String?, now: String,
-        transport: CurlTransport, stop: StopSignal = StopSignal(), progress: SendProgress = SendProgress(),
-        wait: Bool = false, batchSize: Int = 16
+        transport: CurlTransport, progress: SendProgress = SendProgress(),
+        wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous
     ) async throws -> CampaignRun.Outcome {
         let instant = Timestamp(rfc3339: now)!
         let run = CampaignRun(
@@ -66,7 +67,7 @@ struct CampaignFixture {
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
-            clock: CampaignClock(origin: instant), progress: progress, stop: stop)
+            clock: CampaignClock(origin: instant, monotonic: clock), progress: progress)
         guard let csv else { return try await run.run(reading: nil) }
         let contacts = ContactPolicy(
             suppressed: NumberSet(try await store.suppressedNumbers()),
@@ -158,14 +159,15 @@ func number(_ text: String) -> PhoneNumber {
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base)
             let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
-            let stop = StopSignal()
             let progress = SendProgress()
-            let watcher = Task {
-                while progress.snapshot.accepted < 60 { try await Task.sleep(for: .milliseconds(2)) }
-                stop.set()
+            let first = try await testGracefulShutdown { shutdown in
+                let watcher = Task {
+                    while progress.snapshot.accepted < 60 { try await Task.sleep(for: .milliseconds(2)) }
+                    shutdown.triggerGracefulShutdown()
+                }
+                defer { watcher.cancel() }
+                return try await fixture.run("resumed", csv: csv, now: Self.noon, transport: transport, progress: progress)
             }
-            let first = try await fixture.run("resumed", csv: csv, now: Self.noon, transport: transport, stop: stop, progress: progress)
-            try await watcher.value
             #expect(first.stopped)
             #expect(!first.inputComplete)
             let sentBefore = simulator.stats.messages
@@ -179,6 +181,55 @@ func number(_ text: String) -> PhoneNumber {
             #expect(simulator.stats.duplicates == 0)  // a clean stop leaves nothing in flight
             let figures = try await fixture.store.figures(campaign: "resumed")
             #expect(figures.total.targeted == 400 && figures.total.accepted == 400)
+        }
+    }
+
+    /// Cancelling a run's task stops it at once: it throws `CancellationError` without waiting for the requests in
+    /// flight, and a resume sends every message that had not reached the gateway, once.
+    @Test func aCancelledRunStopsAtOnceAndAResumeFinishesIt() async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(5)))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+            let progress = SendProgress()
+            let running = Task { try await fixture.run("cut", csv: csv, now: Self.noon, transport: transport, progress: progress) }
+            while progress.snapshot.accepted < 60 { try await Task.sleep(for: .milliseconds(2)) }
+            running.cancel()
+            await #expect(throws: CancellationError.self) { try await running.value }
+            #expect(simulator.stats.messages < 400)
+
+            let resumed = try await fixture.run("cut", csv: csv, now: Self.noon, transport: transport)
+            #expect(!resumed.stopped && resumed.inputComplete)
+            #expect(simulator.stats.distinctKeys == 400)  // every message reached the gateway, under its own key
+            let figures = try await fixture.store.figures(campaign: "cut")
+            #expect(figures.total.targeted == 400 && figures.total.accepted == 400)
+        }
+    }
+
+    /// A run waiting for deferred messages sleeps on its clock until their release, then sends them; a graceful
+    /// shutdown while it sleeps ends it, stopped, with the release still ahead.
+    @Test(arguments: [false, true]) func aRunWaitsOnItsClockForDeferredMessages(shutDownWhileWaiting: Bool) async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            let csv = "phone,name,tz\n13800138000,王,\n+1 202 555 0123,Ann,America/New_York\n"
+            let clock = TestClock()
+            let outcome = try await testGracefulShutdown { shutdown in
+                let running = Task {
+                    try await fixture.run("later", csv: csv, now: Self.noon, transport: transport, wait: true, clock: RunClock(clock))
+                }
+                try await clock.sleeper(until: .seconds(9 * 3600))  // 08:00 in New York, nine hours on
+                #expect(simulator.stats.messages == 1)
+                if shutDownWhileWaiting { shutdown.triggerGracefulShutdown() } else { clock.advance(by: .seconds(9 * 3600)) }
+                return try await running.value
+            }
+            #expect(outcome.stopped == shutDownWhileWaiting)
+            #expect(outcome.nextRelease == (shutDownWhileWaiting ? Timestamp(rfc3339: "2026-11-22T13:00:00Z") : nil))
+            #expect(simulator.stats.messages == (shutDownWhileWaiting ? 1 : 2))
         }
     }
 
@@ -374,7 +425,7 @@ extension CampaignFixture {
         _ = try await store.journal(campaign: campaign, messages: entries, skipped: [])
         let client = GatewayClient(gateways: configuration.gateways, transport: transport)
         for entry in entries.prefix(reached) {
-            _ = await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
+            _ = try await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
         }
         return entries
     }

@@ -1,5 +1,6 @@
 import SparrowCore
 import SparrowDispatch
+import SparrowTestSupport
 import Synchronization
 import Testing
 
@@ -28,14 +29,14 @@ final class FastForwardClock: Clock, Sendable {
     /// Every interval of the schedule, not just the whole run: what went in `[a, b]` never exceeds what the
     /// bucket allows, `burst + rate × (b − a)`.
     @Test(arguments: [(rate: 50.0, burst: 10), (rate: 3.0, burst: 1), (rate: 1000.0, burst: 200)])
-    func theRateIsNeverExceeded(rate: Double, burst: Int) async {
+    func theRateIsNeverExceeded(rate: Double, burst: Int) async throws {
         let clock = FastForwardClock()
-        let throttle = CarrierThrottle(rate: rate, burst: burst, clock: clock)
+        let throttle = CarrierThrottle(rate: rate, burst: burst, clock: RunClock(clock))
         var random = SplitMix64(seed: 42)
         var units = (0..<1500).map { _ in 1 + Int(random.next() % UInt64(min(burst, 3))) }  // messages of 1–3 segments
         var sent: [(at: Duration, units: Int)] = []
         while !units.isEmpty {
-            let admitted = await throttle.admit(units.prefix(64))
+            let admitted = try await throttle.admit(Array(units.prefix(64)))
             #expect(admitted >= 1)
             let at = clock.now.offset
             sent += units.prefix(admitted).map { (at, $0) }
@@ -57,8 +58,20 @@ final class FastForwardClock: Clock, Sendable {
         #expect(abs(sent.last!.at / .seconds(1) - expected) < 3 / rate)
     }
 
-    @Test func aCarrierWithoutARateIsNotHeld() async {
-        let throttle = CarrierThrottle(rate: nil, burst: 1, clock: FastForwardClock())
-        #expect(await throttle.admit(Array(repeating: 5, count: 1000)) == 1000)
+    /// A lane stopped while it waits for tokens ends with `CancellationError` after one sleep, instead of waking
+    /// at once from every later sleep and asking again.
+    @Test func aCancelledWaitEndsInsteadOfLooping() async throws {
+        let clock = TestClock()
+        let throttle = CarrierThrottle(rate: 1, burst: 1, clock: RunClock(clock))
+        #expect(try await throttle.admit([1, 1]) == 1)  // the only token
+        let waiting = Task { try await throttle.admit([1]) }
+        try await clock.sleepers(1)
+        waiting.cancel()
+        guard case .ended(.failure(let error)) = await clock.outcome(of: waiting) else {
+            Issue.record("the wait went on after its task was cancelled")
+            return
+        }
+        #expect(error is CancellationError)
+        #expect(clock.sleeps == 1)
     }
 }

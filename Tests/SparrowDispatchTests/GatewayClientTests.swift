@@ -16,10 +16,10 @@ func messages(_ count: Int, gateway: String = "primary") -> [OutboundMessage] {
     (0..<count).map { OutboundMessage(id: "c1-\($0)", to: "+86138001\(String(10_000 + $0).suffix(5))", text: "您好", gateway: gateway) }
 }
 
-func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) async -> [SubmitOutcome] {
-    await withTaskGroup(of: SubmitOutcome.self) { group in
-        for message in messages { group.addTask { await client.submit(message) } }
-        return await group.reduce(into: []) { $0.append($1) }
+func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) async throws -> [SubmitOutcome] {
+    try await withThrowingTaskGroup(of: SubmitOutcome.self) { group in
+        for message in messages { group.addTask { try await client.submit(message) } }
+        return try await group.reduce(into: []) { $0.append($1) }
     }
 }
 
@@ -42,7 +42,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(simulator) { base in
             let client = try retryingClient(base, honoured: true, transport: transport)
-            return await submitAll(messages(50), through: client)
+            return try await submitAll(messages(50), through: client)
         }
         #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
         #expect(outcomes.contains { $0.attempts > 1 })  // some were retried …
@@ -59,7 +59,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(simulator) { base in
             let client = try retryingClient(base, honoured: honoured, transport: transport)
-            return await submitAll(messages(40), through: client)
+            return try await submitAll(messages(40), through: client)
         }
         let resets = simulator.stats.faults
         #expect(resets > 0)
@@ -86,7 +86,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
             let client = GatewayClient(
                 gateways: try gateways("  - { name: primary, url: \"\(base)\", format: form, retry: { max_attempts: 8 } }"),
                 transport: transport, seed: 5)
-            return await submitAll(messages(10), through: client)
+            return try await submitAll(messages(10), through: client)
         }
         #expect(outcomes.allSatisfy { if case .accepted = $0.status { true } else { false } })
         // Every key answered 429 came again no sooner than its Retry-After, as the simulator saw it.
@@ -115,7 +115,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
                         format: json
                         response: { success_field: { path: status, equals: queued } }
                     """), transport: transport)
-            return await client.submit(messages(1)[0])
+            return try await client.submit(messages(1)[0])
         }
         #expect(outcome.status == .failed(reason: "{\"status\":\"ok\",\"message_id\":\"sim-1\"}"))
         #expect(outcome.attempts == 1)
@@ -132,7 +132,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
                       - { name: fallback, url: "\(base)", format: json }
                     """), transport: transport, breaker: .init(failureThreshold: 2, coolDown: .seconds(60)))
             var outcomes: [SubmitOutcome] = []
-            for message in messages(6) { outcomes.append(await client.submit(message)) }
+            for message in messages(6) { outcomes.append(try await client.submit(message)) }
             return outcomes
         }
         // The first message fails on the unreachable primary (nothing was sent: a clean failure) and opens its
@@ -160,7 +160,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
                 func submitUntil(_ gateway: String) async throws -> [String] {
                     var seen: [String] = []
                     while next < queue.count, seen.last != gateway {
-                        seen.append(await client.submit(queue[next]).gateway)
+                        seen.append(try await client.submit(queue[next]).gateway)
                         next += 1
                         try await Task.sleep(for: .milliseconds(20))
                     }
@@ -193,12 +193,34 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
                 gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(right) }"), transport: transport)
             let bad = GatewayClient(
                 gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(wrong) }"), transport: transport)
-            return (await good.submit(messages(1)[0]), await bad.submit(messages(2)[1]))
+            return (try await good.submit(messages(1)[0]), try await bad.submit(messages(2)[1]))
         }
         #expect(accepted.status == .accepted(gatewayIDs: ["sim-1"]))
         #expect(refused.status == .failed(reason: "HTTP 401: bad credentials"))
         #expect(refused.attempts == 1)
         #expect(simulator.stats.messages == 1)
+    }
+
+    /// A message waiting for a gateway whose circuit is open, with no backup, ends with `CancellationError` when
+    /// its task is cancelled, after one sleep, instead of asking the breaker again and again.
+    @Test func aCancelledWaitForAnOpenCircuitEndsInsteadOfLooping() async throws {
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let clock = TestClock()
+        let client = GatewayClient(
+            gateways: try gateways("  - { name: primary, url: \"http://127.0.0.1:9/\", format: json, retry: { max_attempts: 1 } }"),
+            transport: transport, breaker: .init(failureThreshold: 1, coolDown: .seconds(60)), clock: RunClock(clock))
+        let refused = try await client.submit(messages(1)[0])  // nothing listens: the breaker opens
+        #expect(refused.status == .failed(reason: refused.status.reason))
+        let waiting = Task { try await client.submit(messages(2)[1]) }
+        try await clock.sleepers(1)
+        waiting.cancel()
+        guard case .ended(.failure(let error)) = await clock.outcome(of: waiting) else {
+            Issue.record("the wait went on after its task was cancelled")
+            return
+        }
+        #expect(error is CancellationError)
+        #expect(clock.sleeps == 1)
     }
 
     @Test func sparrowSplitsLongMessagesIntoPartsWithUDH() async throws {
@@ -209,7 +231,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
             let client = GatewayClient(
                 gateways: try gateways("  - { name: primary, url: \"\(base)\", format: query, method: GET, split: sparrow }"),
                 transport: transport)
-            return await client.submit(OutboundMessage(id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
+            return try await client.submit(OutboundMessage(id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
         }
         #expect(outcome.status == .accepted(gatewayIDs: ["sim-1", "sim-2", "sim-3"]))  // an id per part, for its receipt
         #expect(outcome.attempts == 3)

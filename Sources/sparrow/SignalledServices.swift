@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Runs `main` beside `services` under one service group. The first Ctrl-C or SIGTERM shuts the group down
+/// gracefully, announced with `notice`: `main` first, then the others in reverse order. A second one ends the
+/// process at once (exit 130), which the journal also survives. When `main` ends, the others are shut down
+/// gracefully too.
+/// - Returns: what `main` returned.
+/// - Throws: what `main` threw, or the group's error when a service ended it first.
+func runUntilSignalled<Value: Sendable>(
+    notice: String, beside services: [any Service] = [], _ main: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    let main = MainService(main)
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: SignalNotice(notice: notice))] + services.map { .init(service: $0) } + [
+                .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)
+            ],
+            gracefulShutdownSignals: [.sigint, .sigterm],
+            logger: Logger(label: "sparrow", factory: { _ in SwiftLogNoOpLogHandler() })))
+    let groupFailure: (any Error)?
+    do {
+        try await group.run()
+        groupFailure = nil
+    } catch {
+        groupFailure = error
+    }
+    guard let result = main.result else { throw groupFailure ?? CancellationError() }
+    return try result.get()
+}
+
+/// Runs the command's work as a service, keeping its result for `runUntilSignalled`.
+private final class MainService<Value: Sendable>: Service {
+    private let body: @Sendable () async throws -> Value
+    private let outcome = Mutex<Result<Value, any Error>?>(nil)
+
+    init(_ body: @escaping @Sendable () async throws -> Value) {
+        self.body = body
+    }
+
+    var result: Result<Value, any Error>? { outcome.withLock { $0 } }
+
+    func run() async {
+        let result: Result<Value, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        outcome.withLock { $0 = result }
+    }
+}
+
+/// Says what the first Ctrl-C or SIGTERM does (the group shuts down gracefully on it), and ends the process on the
+/// second. It is the group's first service, so the last to be shut down: it hears signals until the others ended.
+private struct SignalNotice: Service {
+    let notice: String
+
+    func run() async {
+        var signals = 0
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm).cancelOnGracefulShutdown() {
+            signals += 1
+            guard signals == 1 else { exit(130) }
+            printError("\nsparrow: \(notice) (again to quit now)")
+        }
+    }
+}
