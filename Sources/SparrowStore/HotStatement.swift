@@ -29,6 +29,13 @@ struct HotStatement {
         defer { sqlite3_reset(raw) }
         var bindings = Bindings(raw: raw)
         bind(&bindings)
+        precondition(
+            bindings.count == sqlite3_bind_parameter_count(raw), "bound \(bindings.count) values to: \(statement.sql)")
+        if bindings.failure != SQLITE_OK {  // a value too long for SQLite's limit, or no memory to copy it
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: bindings.failure),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        }
         while true {
             switch sqlite3_step(raw) {
             case SQLITE_DONE: return
@@ -45,6 +52,10 @@ struct HotStatement {
     struct Bindings {
         fileprivate let raw: OpaquePointer
         private var index: Int32 = 0
+        /// The first bind SQLite refused, if one was.
+        fileprivate private(set) var failure = SQLITE_OK
+
+        fileprivate var count: Int32 { index }
 
         fileprivate init(raw: OpaquePointer) {
             self.raw = raw
@@ -56,7 +67,7 @@ struct HotStatement {
             value.withUTF8 { bytes in
                 // SQLite binds a null pointer as NULL: an empty string needs an address of its own.
                 let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                _ = sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+                record(sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient))
             }
         }
 
@@ -67,7 +78,7 @@ struct HotStatement {
 
         mutating func bind(_ value: Int64) {
             index += 1
-            _ = sqlite3_bind_int64(raw, index, value)
+            record(sqlite3_bind_int64(raw, index, value))
         }
 
         mutating func bind(_ value: Int) {
@@ -81,12 +92,16 @@ struct HotStatement {
 
         mutating func bind(_ value: Double) {
             index += 1
-            _ = sqlite3_bind_double(raw, index, value)
+            record(sqlite3_bind_double(raw, index, value))
         }
 
         private mutating func bindNull() {
             index += 1
-            _ = sqlite3_bind_null(raw, index)
+            record(sqlite3_bind_null(raw, index))
+        }
+
+        private mutating func record(_ code: Int32) {
+            if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
         }
     }
 

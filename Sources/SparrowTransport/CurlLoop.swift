@@ -40,19 +40,19 @@ final class CurlLoop {
         wake.events = EPOLLIN.rawValue
         wake.data.fd = multi.wakeFD
         precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, multi.wakeFD, &wake) == 0, "epoll_ctl failed: errno \(errno)")
-        _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_HOST_CONNECTIONS, maxInFlight)
-        _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxInFlight)
-        _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAXCONNECTS, maxInFlight)
-        _ = sparrow_multi_setopt_long(multi.raw, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        check(sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_HOST_CONNECTIONS, maxInFlight))
+        check(sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxInFlight))
+        check(sparrow_multi_setopt_long(multi.raw, CURLMOPT_MAXCONNECTS, maxInFlight))
+        check(sparrow_multi_setopt_long(multi.raw, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)))
     }
 
     func run() {
         // The loop outlives its callbacks: `run` ends after `curl_multi_cleanup`.
         let this = Unmanaged.passUnretained(self).toOpaque()
-        _ = sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_SOCKETDATA, this)
-        _ = sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_TIMERDATA, this)
-        _ = sparrow_multi_setopt_socket_callback(multi.raw, CurlLoop.watchSocket)
-        _ = sparrow_multi_setopt_timer_callback(multi.raw, CurlLoop.setTimer)
+        check(sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_SOCKETDATA, this))
+        check(sparrow_multi_setopt_ptr(multi.raw, CURLMOPT_TIMERDATA, this))
+        check(sparrow_multi_setopt_socket_callback(multi.raw, CurlLoop.watchSocket))
+        check(sparrow_multi_setopt_timer_callback(multi.raw, CurlLoop.setTimer))
         var finishedJobs: [(Job, TransferResult)] = []
         while transport.takeJobs(into: &waiting) {
             startWaiting()
@@ -200,7 +200,9 @@ final class CurlLoop {
     deinit {
         ready.deallocate()
     }
-}
 
-@available(*, unavailable)
-extension CurlLoop: Sendable {}
+    /// The multi handle's options are fixed and known to this libcurl: a refusal is a broken installation.
+    private func check(_ code: CURLMcode) {
+        precondition(code == CURLM_OK, "curl_multi_setopt failed: \(String(cString: curl_multi_strerror(code)))")
+    }
+}

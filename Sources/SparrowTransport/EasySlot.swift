@@ -6,8 +6,9 @@ import CCurlShim
 /// thread: it is created, used and destroyed there.
 final class EasySlot {
     let easy: UnsafeMutableRawPointer
-    /// The request body; `CURLOPT_POSTFIELDS` does not copy it, so it lives here until the transfer ends.
-    private var body: [UInt8] = []
+    /// The request body, copied into memory the slot owns and reuses: `CURLOPT_POSTFIELDS` does not copy it, so it
+    /// must stay where it is until the transfer ends.
+    private var body = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
     /// `Expect:` (no 100-continue round trip for small bodies), then the request's header lines.
     private let headerList: UnsafeMutablePointer<curl_slist>
     private(set) var response: [UInt8] = []
@@ -42,9 +43,10 @@ final class EasySlot {
         set(CURLOPT_WRITEDATA, this)
         set(CURLOPT_HEADERDATA, this)
         set(CURLOPT_PREREQDATA, this)
-        _ = sparrow_easy_setopt_prereq_callback(easy, EasySlot.refuseResend)
-        _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody)
-        _ = sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader)
+        // Without it libcurl may send a POST twice by itself (`refuseResend`): a libcurl before 7.80 cannot run Sparrow.
+        check(sparrow_easy_setopt_prereq_callback(easy, EasySlot.refuseResend), CURLOPT_PREREQFUNCTION)
+        check(sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody), CURLOPT_WRITEFUNCTION)
+        check(sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader), CURLOPT_HEADERFUNCTION)
         set(CURLOPT_NOSIGNAL, 1)
         set(CURLOPT_TCP_NODELAY, 1)
         set(CURLOPT_TCP_KEEPALIVE, 1)
@@ -57,6 +59,7 @@ final class EasySlot {
     deinit {
         curl_slist_free_all(headerList)
         curl_easy_cleanup(easy)
+        body.deallocate()
     }
 
     /// Sets the options of `request` on the handle, ready for `curl_multi_add_handle`. Options that are the same as
@@ -72,14 +75,18 @@ final class EasySlot {
         if request.connection != applied?.connection { setConnection(request.connection) }
         if request.timeout != applied?.timeout { set(CURLOPT_TIMEOUT_MS, Int(request.timeout / .milliseconds(1))) }
         set(CURLOPT_URL, request.url)
-        body = request.body
         switch request.method {
         case .get:
             set(CURLOPT_HTTPGET, 1)
         case .post, .put:
             set(CURLOPT_POST, 1)
-            _ = sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            body.withUnsafeBytes { set(CURLOPT_POSTFIELDS, $0.baseAddress) }  // `body` is not touched until reset
+            if request.body.count > body.count {
+                body.deallocate()
+                body = .allocate(byteCount: max(request.body.count, 2 * body.count), alignment: 1)
+            }
+            request.body.withUnsafeBytes { body.copyMemory(from: $0) }
+            check(sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
+            set(CURLOPT_POSTFIELDS, UnsafeRawPointer(body.baseAddress))
         }
         if request.method != applied?.method { set(CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil) }
         applied = (request.headers, request.connection, request.timeout, request.method)
@@ -153,19 +160,23 @@ final class EasySlot {
     }
 
     private func set(_ option: CURLoption, _ value: Int) {
-        _ = sparrow_easy_setopt_long(easy, option, value)
+        check(sparrow_easy_setopt_long(easy, option, value), option)
     }
 
     private func set(_ option: CURLoption, _ value: String?) {
-        guard let value else {
-            _ = sparrow_easy_setopt_ptr(easy, option, nil)
-            return
-        }
-        _ = value.withCString { sparrow_easy_setopt_ptr(easy, option, $0) }  // curl copies string options
+        guard let value else { return check(sparrow_easy_setopt_ptr(easy, option, nil), option) }
+        check(value.withCString { sparrow_easy_setopt_ptr(easy, option, $0) }, option)  // curl copies string options
     }
 
     private func set(_ option: CURLoption, _ value: UnsafeRawPointer?) {
-        _ = sparrow_easy_setopt_ptr(easy, option, value)
+        check(sparrow_easy_setopt_ptr(easy, option, value), option)
+    }
+
+    /// Every option Sparrow sets is one this libcurl knows, with a valid value; a refusal (an older libcurl, out of
+    /// memory) would leave the handle sending something other than what the gateway's configuration says.
+    private func check(_ code: CURLcode, _ option: CURLoption) {
+        precondition(
+            code == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: curl_easy_strerror(code)))")
     }
 
     /// libcurl resends a request by itself, up to five times, when a reused connection closes before any answer
