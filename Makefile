@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T04:30:00Z
 
-.PHONY: deps build test demo bench-plan benchmark-check benchmark-thresholds clean
+.PHONY: deps build test lint demo bench-plan benchmark-check benchmark-thresholds clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -27,6 +27,11 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
+
+# Checks the Swift code against .swift-format with the toolchain's swift-format: its rules and its layout (line
+# breaks, indentation, line length). It changes no file, and fails on any finding.
+lint:
+	$(SWIFT) format lint --strict --configuration .swift-format --recursive --parallel Sources Tests Benchmarks Fuzz Package.swift
 
 demo: build
 	scripts/demo.sh $(DEMO_NOW)

@@ -12,7 +12,8 @@ import Synchronization
 /// Inputs shared by the suites: a realistic Chinese marketing text, a two-variable template and rows.
 enum Fixture {
     static let chinese = "【青禾旗舰店】王芳，您拍下的羊绒围巾还未付款，库存有限，付款后我们会尽快为您发货。回T退订"
-    static let english = "Hi Anna, your cart still holds the cashmere scarf. Complete your order today: shop.example/c/8. Reply STOP to opt out"
+    static let english =
+        "Hi Anna, your cart still holds the cashmere scarf. Complete your order today: shop.example/c/8. Reply STOP to opt out"
     static let long = String(repeating: "Your parcel is on its way {and} arrives tomorrow. ", count: 8)
     static let templateText = "{{#nickname}}{{nickname}}{{/nickname}}{{^nickname}}亲{{/nickname}}，您拍下的{{item}}还未付款，库存有限。"
     static let template = try! MessageTemplate(templateText)
@@ -65,7 +66,8 @@ struct StoreFixture: Sendable {
         return (1...1_000).map { line in
             JournalEntry(
                 id: "\(campaign)-\(line)", campaign: campaign, line: line, to: "+86138\(String(10_000_000 + line))",
-                carrier: "china-mobile", gateway: "primary", text: Fixture.chinese, segments: 1, throttleUnits: 1, cost: 0.045,
+                carrier: "china-mobile", gateway: "primary", text: Fixture.chinese, segments: 1, throttleUnits: 1,
+                cost: 0.045,
                 sendAt: Fixture.now, state: .ready)
         }
     }
@@ -115,7 +117,8 @@ struct SendFixture: Sendable {
                 split: gateway
                 max_in_flight: 16
             """
-        let configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("sparrow.yaml").path)
+        let configuration = try SparrowConfiguration.parse(
+            yaml: yaml, path: folder.appendingPathComponent("sparrow.yaml").path)
         let recipients = folder.appendingPathComponent("recipients.csv")
         try Data(Fixture.csv(rows: rows)).write(to: recipients)
         return SendFixture(
@@ -140,7 +143,8 @@ struct SendFixture: Sendable {
             clock: CampaignClock(origin: Self.now), progress: SendProgress())
         let reader = PlanRun(
             settings: configuration.planSettings(template: Fixture.template),
-            options: .init(format: .csv, now: Self.now, rejectsPath: Self.folder.appendingPathComponent("rejects.jsonl").path))
+            options: .init(
+                format: .csv, now: Self.now, rejectsPath: Self.folder.appendingPathComponent("rejects.jsonl").path))
         return (run, reader)
     }
 }
@@ -243,7 +247,8 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.startMeasurement()
             _ = try await fixture.store.journal(campaign: entries[0].campaign, messages: entries, skipped: [])
             for group in stride(from: 0, to: entries.count, by: 16) {
-                try await fixture.store.markSubmitting(entries[group..<min(group + 16, entries.count)].map { ($0.id, "primary") })
+                try await fixture.store.markSubmitting(
+                    entries[group..<min(group + 16, entries.count)].map { ($0.id, "primary") })
             }
             for batch in stride(from: 0, to: entries.count, by: 500) {
                 try await fixture.store.record(StoreFixture.accepted(entries[batch..<batch + 500]) { "g-\($0.line)" })
@@ -287,7 +292,9 @@ let benchmarks: @Sendable () -> Void = {
             _ = try await run.run(reading: (reader, descriptor))
             benchmark.stopMeasurement()
             let accepted = try await fixture.store.figures(campaign: run.options.campaign).total.accepted
-            guard accepted == SendFixture.rows else { fatalError("\(accepted) of \(SendFixture.rows) messages accepted") }
+            guard accepted == SendFixture.rows else {
+                fatalError("\(accepted) of \(SendFixture.rows) messages accepted")
+            }
         },
         setup: { try await SendFixture.start() },
         teardown: { await SendFixture.stop() })

@@ -5,8 +5,10 @@ public import SparrowCore
 enum CarrierTables {
     static func read(_ node: YAMLNode?, folder: String, environment: [String: String]) throws -> [Carrier] {
         let builtin = {
-            try carriers(in: YAMLFile.parse(BuiltinCarriers.china, file: "<built-in carriers/cn.yaml>",
-                environment: environment))
+            try carriers(
+                in: YAMLFile.parse(
+                    BuiltinCarriers.china, file: "<built-in carriers/cn.yaml>",
+                    environment: environment))
         }
         guard let node else { return try builtin() }
         if node.isSequence {

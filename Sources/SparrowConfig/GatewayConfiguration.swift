@@ -65,7 +65,8 @@ extension SparrowConfiguration.Gateway {
                 throw backup.error(.invalidValue, "backup '\(target)' is not another gateway of this file")
             }
         }
-        let chain = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
+        let chain = Dictionary(
+            uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
         if let cycle = GatewayRouter.cycle(in: chain), let first = backups.first(where: { $0.0 == cycle[0] }) {
             throw first.1.error(.invalidValue, "backups form a cycle: \(cycle.joined(separator: " → "))")
         }
@@ -180,10 +181,13 @@ extension SparrowConfiguration.Gateway {
 
     private static func readAuth(_ node: YAMLNode?) throws -> GatewayDialect.Auth {
         guard let node else { return .none }
-        let map = try node.mapping(keys: ["type", "username", "password", "token", "secret", "header", "timestamp_header"])
+        let map = try node.mapping(keys: [
+            "type", "username", "password", "token", "secret", "header", "timestamp_header",
+        ])
         switch try map.required("type").oneOf(AuthType.self) {
         case .basic:
-            return .basic(username: try map.required("username").string(), password: try map.required("password").string())
+            return .basic(
+                username: try map.required("username").string(), password: try map.required("password").string())
         case .bearer:
             return .bearer(token: try map.required("token").string())
         case .hmac:

@@ -129,13 +129,14 @@ extension SparrowConfiguration {
         let map = try root.mapping(keys: topLevelKeys)
         let folder = (root.file as NSString).deletingLastPathComponent
 
-        let defaultRegion = try map["default_region"].map { node in
-            let region = try node.string().uppercased()
-            guard PhoneRegions.isKnown(region) else {
-                throw node.error(.invalidValue, "'\(region)' is not a region code (ISO 3166, e.g. CN)")
-            }
-            return region
-        } ?? "CN"
+        let defaultRegion =
+            try map["default_region"].map { node in
+                let region = try node.string().uppercased()
+                guard PhoneRegions.isKnown(region) else {
+                    throw node.error(.invalidValue, "'\(region)' is not a region code (ISO 3166, e.g. CN)")
+                }
+                return region
+            } ?? "CN"
         let defaultTimeZone = try map["default_timezone"].map(TimeZoneValidation.validated) ?? "Asia/Shanghai"
         let carriers = try CarrierTables.read(map["carriers"], folder: folder, environment: root.environment)
         let gateways = try Gateway.readAll(map.required("gateways"), carriers: carriers, folder: folder)
@@ -176,7 +177,9 @@ extension SparrowConfiguration {
 
     /// Default `21:00`–`08:00`; `quiet_hours: off` turns them off.
     private static func readQuietHours(_ node: YAMLNode?) throws -> QuietHours? {
-        guard let node else { return QuietHours(start: WallTime(hour: 21, minute: 0)!, end: WallTime(hour: 8, minute: 0)!) }
+        guard let node else {
+            return QuietHours(start: WallTime(hour: 21, minute: 0)!, end: WallTime(hour: 8, minute: 0)!)
+        }
         if node.isNull || (node.node.scalar != nil && (try? node.bool()) == false) { return nil }
         let map = try node.mapping(keys: ["start", "end"])
         func time(_ key: String) throws -> WallTime {
@@ -268,7 +271,8 @@ enum YAMLFile {
             throw ConfigError(.unreadable, "cannot read the file", at: SourceLocation(file: path, line: 1, column: nil))
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(.unreadable, "the file is not UTF-8", at: SourceLocation(file: path, line: 1, column: nil))
+            throw ConfigError(
+                .unreadable, "the file is not UTF-8", at: SourceLocation(file: path, line: 1, column: nil))
         }
         return try parse(text, file: path, environment: environment)
     }

@@ -65,7 +65,8 @@ public final class AsyncPermits: Sendable {
             return state.nextID
         }
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withCheckedThrowingContinuation(isolation: isolation) {
+                (continuation: CheckedContinuation<Void, any Error>) in
                 let granted = state.withLock { state -> Bool? in
                     if Task.isCancelled { return nil }
                     guard state.waiters.isEmpty, state.available >= count else {
@@ -87,7 +88,9 @@ public final class AsyncPermits: Sendable {
                 let cancelled = state.waiters.remove(at: index)
                 return (cancelled, state.grantWaiting())
             }
-            if case .task(_, let continuation)? = cancelled?.grant { continuation.resume(throwing: CancellationError()) }
+            if case .task(_, let continuation)? = cancelled?.grant {
+                continuation.resume(throwing: CancellationError())
+            }
             for (waiter, count) in woken { waiter.wake(count) }
         }
     }
@@ -104,7 +107,8 @@ public final class AsyncPermits: Sendable {
     /// frees them.
     /// - Precondition: `1 <= atLeast <= upTo` and `atLeast <= limit`.
     public func acquire(atLeast: Int, upTo: Int, then granted: @escaping @Sendable (Int) -> Void) {
-        precondition(1 <= atLeast && atLeast <= upTo && atLeast <= limit, "asked for \(atLeast)…\(upTo) of \(limit) permits")
+        precondition(
+            1 <= atLeast && atLeast <= upTo && atLeast <= limit, "asked for \(atLeast)…\(upTo) of \(limit) permits")
         let taken = state.withLock { state -> Int? in
             guard state.waiters.isEmpty, state.available >= atLeast else {
                 state.waiters.append(Waiter(atLeast: atLeast, upTo: upTo, grant: .callback(granted)))

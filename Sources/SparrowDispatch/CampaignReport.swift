@@ -44,8 +44,12 @@ public enum CampaignReport {
     /// The slices in report order: the total, then carriers, then gateways, each sorted by name.
     private static func slices(_ report: CampaignFigures) -> [(kind: String, name: String, funnel: Funnel)] {
         [("total", "", report.total)]
-            + report.byCarrier.sorted { $0.key < $1.key }.map { ("carrier", $0.key.isEmpty ? "(none)" : $0.key, $0.value) }
-            + report.byGateway.sorted { $0.key < $1.key }.map { ("gateway", $0.key.isEmpty ? "(none)" : $0.key, $0.value) }
+            + report.byCarrier.sorted { $0.key < $1.key }.map {
+                ("carrier", $0.key.isEmpty ? "(none)" : $0.key, $0.value)
+            }
+            + report.byGateway.sorted { $0.key < $1.key }.map {
+                ("gateway", $0.key.isEmpty ? "(none)" : $0.key, $0.value)
+            }
     }
 
     public static func render(_ report: CampaignFigures, campaign: String, format: Format) -> String {
@@ -100,9 +104,11 @@ public enum CampaignReport {
     /// Figures down, slices across.
     private static func table(_ report: CampaignFigures, campaign: String) -> String {
         let slices = slices(report)
-        let kinds = ["campaign \(campaign)"] + slices.indices.map { index in
-            index > 0 && slices[index - 1].kind == slices[index].kind ? "" : slices[index].kind
-        }
+        let kinds =
+            ["campaign \(campaign)"]
+            + slices.indices.map { index in
+                index > 0 && slices[index - 1].kind == slices[index].kind ? "" : slices[index].kind
+            }
         let names = [""] + slices.map(\.name)
         var rows = [kinds, names]
         for figure in figures {
@@ -121,7 +127,9 @@ public enum CampaignReport {
     private static func csv(_ report: CampaignFigures, campaign: String) -> String {
         var lines = [(["campaign", "slice", "name"] + figures.map { "\($0.key)" }).joined(separator: ",")]
         for slice in slices(report) {
-            let cells = [campaign, slice.kind, slice.name].map(csvField) + figures.map { text($0.value(slice.funnel), human: false) }
+            let cells =
+                [campaign, slice.kind, slice.name].map(csvField)
+                + figures.map { text($0.value(slice.funnel), human: false) }
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -168,8 +176,10 @@ public enum CampaignReport {
         switch value {
         case .count(let count): human ? PlanReport.grouped(count) : String(count)
         case .amount(let amount): human ? PlanReport.fixed(amount, 2) : String((amount * 1e6).rounded() / 1e6)
-        case .ratio(let ratio): ratio.map { human ? PlanReport.fixed($0 * 100, 1) + "%" : String(($0 * 1e4).rounded() / 1e4) } ?? ""
-        case .latency(let latency): latency.map { human ? PlanReport.fixed(milliseconds($0), 1) : String(milliseconds($0)) } ?? ""
+        case .ratio(let ratio):
+            ratio.map { human ? PlanReport.fixed($0 * 100, 1) + "%" : String(($0 * 1e4).rounded() / 1e4) } ?? ""
+        case .latency(let latency):
+            latency.map { human ? PlanReport.fixed(milliseconds($0), 1) : String(milliseconds($0)) } ?? ""
         }
     }
 

@@ -85,16 +85,22 @@ public struct CampaignRun: Sendable {
         let campaign = options.campaign
         try await store.beginCampaign(id: campaign, template: options.template, at: clock.now())
         var outcome = Outcome()
-        if let input, let read = try await engine.submit({ try await stream(input.reader, descriptor: input.descriptor, into: $0) }),
+        if let input,
+            let read = try await engine.submit({
+                try await stream(input.reader, descriptor: input.descriptor, into: $0)
+            }),
             let lines = read
         {
             try await store.finishInput(campaign: campaign, lines: lines)
         }
         let reopened =
-            Task.isShuttingDownGracefully ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
+            Task.isShuttingDownGracefully
+            ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
         outcome.unknownResent = reopened.count
         try await finishJournaled(&outcome, reopened: reopened)
-        while options.waitForDeferred, !Task.isShuttingDownGracefully, let next = try await store.nextRelease(campaign: campaign) {
+        while options.waitForDeferred, !Task.isShuttingDownGracefully,
+            let next = try await store.nextRelease(campaign: campaign)
+        {
             guard try await untilGracefulShutdown({ try await clock.sleep(until: next) }) != nil else { break }
             try await finishJournaled(&outcome, reopened: reopened)
         }
@@ -107,7 +113,9 @@ public struct CampaignRun: Sendable {
     /// Reads, decides and journals the input, putting the ready messages into `ready` as their batches are
     /// journaled.
     /// - Returns: the input's last line when it was read to its end.
-    private func stream(_ reader: PlanRun, descriptor: Int32, into ready: BoundedQueue<[JournalEntry]>) async throws -> Int? {
+    private func stream(_ reader: PlanRun, descriptor: Int32, into ready: BoundedQueue<[JournalEntry]>) async throws
+        -> Int?
+    {
         let decided = BoundedQueue<[DecidedRow]>(capacity: 4)
         defer { decided.close() }  // a reader waiting to hand over rows gives up
         let progress = progress
@@ -203,9 +211,11 @@ public struct CampaignRun: Sendable {
                         campaign: options.campaign, line: message.line, to: message.number.e164,
                         carrier: message.carrier, gateway: message.gateway, text: message.text,
                         segments: message.segments.segments, throttleUnits: message.throttleUnits, cost: message.cost,
-                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred, timeZone: message.timeZone))
+                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred, timeZone: message.timeZone
+                    ))
             case .message(let message, let status):
-                skipped.append(SkippedRow(line: message.line, status: status, carrier: message.carrier, gateway: message.gateway))
+                skipped.append(
+                    SkippedRow(line: message.line, status: status, carrier: message.carrier, gateway: message.gateway))
             case .rejected(let rejection):
                 skipped.append(SkippedRow(line: rejection.line, status: .rejected, reason: rejection.reason.code))
             }

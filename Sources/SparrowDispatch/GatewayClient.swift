@@ -91,8 +91,10 @@ public final class GatewayClient: Sendable {
     ) {
         endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0)) })
         self.transport = transport
-        let backups = Dictionary(uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
-        health = Mutex(Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
+        let backups = Dictionary(
+            uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
+        health = Mutex(
+            Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
         self.clock = clock
     }
 
@@ -157,8 +159,10 @@ public final class GatewayClient: Sendable {
     /// - Precondition: `route.gateway` is configured.
     public func submit(_ message: OutboundMessage, via route: Route, completion: @escaping Completion) {
         guard let endpoint = endpoints[route.gateway] else { preconditionFailure("unknown gateway \(route.gateway)") }
-        startPart(Submission(endpoint: endpoint, parts: parts(of: message, for: endpoint.gateway), probe: route.probe,
-                             began: clock.now, completion: completion))
+        startPart(
+            Submission(
+                endpoint: endpoint, parts: parts(of: message, for: endpoint.gateway), probe: route.probe,
+                began: clock.now, completion: completion))
     }
 
     /// A message on its way through its parts and their attempts. It is passed along from step to step, by value.
@@ -293,8 +297,9 @@ public final class GatewayClient: Sendable {
 
     private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
         submission.completion(
-            SubmitOutcome(status: status, gateway: submission.endpoint.gateway.name, attempts: submission.attempts,
-                          latency: clock.now - submission.began))
+            SubmitOutcome(
+                status: status, gateway: submission.endpoint.gateway.name, attempts: submission.attempts,
+                latency: clock.now - submission.began))
     }
 
     /// Runs `step` after `delay`, from a task of its own: waits are rare (back-off, pauses), so a task each is cheap.

@@ -20,7 +20,9 @@ public enum PlanReport {
         let messages = summary.messages
         if messages > 0 {
             let encodings = SMSEncoding.allCases.compactMap { encoding in
-                summary.byEncoding[encoding].map { "\(encoding.rawValue) \(grouped($0)) (\(percent($0, of: messages)))" }
+                summary.byEncoding[encoding].map {
+                    "\(encoding.rawValue) \(grouped($0)) (\(percent($0, of: messages)))"
+                }
             }
             lines.append(row("encoding", encodings.joined(separator: ", ")))
             let histogram = summary.segmentHistogram.sorted { $0.key < $1.key }

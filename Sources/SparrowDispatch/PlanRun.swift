@@ -210,7 +210,8 @@ struct PlanLine {
         json.fragment(string: message.carrier)
         json.fragment(#","gateway":"#)
         json.fragment(string: message.gateway)
-        json.fragment(message.segments.encoding == .gsm7 ? #","encoding":"GSM-7","units":"# : #","encoding":"UCS-2","units":"#)
+        json.fragment(
+            message.segments.encoding == .gsm7 ? #","encoding":"GSM-7","units":"# : #","encoding":"UCS-2","units":"#)
         json.fragment(int: message.segments.units)
         json.fragment(#","segments":"#)
         json.fragment(int: message.segments.segments)
@@ -219,7 +220,9 @@ struct PlanLine {
             return
         }
         if formattedInstant?.instant != message.sendAt {
-            formattedInstant = (message.sendAt, [UInt8(ascii: "\"")] + message.sendAt.rfc3339Bytes + [UInt8(ascii: "\"")])
+            formattedInstant = (
+                message.sendAt, [UInt8(ascii: "\"")] + message.sendAt.rfc3339Bytes + [UInt8(ascii: "\"")]
+            )
         }
         json.fragment(#","send_at":"#)
         json.fragment(bytes: formattedInstant!.json)

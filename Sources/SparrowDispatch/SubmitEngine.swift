@@ -24,7 +24,9 @@ final class SubmitEngine: Sendable {
         self.client = client
         throttles = Dictionary(
             uniqueKeysWithValues: carriers.compactMap { carrier in
-                carrier.rate.map { (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: clock.monotonic)) }
+                carrier.rate.map {
+                    (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: clock.monotonic))
+                }
             })
         self.window = AsyncPermits(window)
         self.clock = clock
@@ -158,7 +160,8 @@ final class SubmitEngine: Sendable {
                 guard !group.isEmpty else { continue }
                 var routes: [GatewayClient.Route] = []
                 for entry in group {
-                    routes.append(entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
+                    routes.append(
+                        entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
                 }
                 // While the previous group's requests are still out: the commit does not drain the window. A failure
                 // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
@@ -177,7 +180,8 @@ final class SubmitEngine: Sendable {
                 started.acquire(group.count) {}
                 for (entry, route) in zip(group, routes) {
                     window.acquire {
-                        let message = OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
+                        let message = OutboundMessage(
+                            id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
                         self.client.submit(message, via: route) { outcome in
                             recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
                             self.progress.count(outcome)
@@ -199,7 +203,9 @@ final class SubmitEngine: Sendable {
         let now = clock.now()
         var postponed: [(id: String, sendAt: Timestamp)] = []
         group.removeAll { entry in
-            guard entry.state.rank == 0, let release = quietHours.release(at: now, zone: entry.timeZone) else { return false }
+            guard entry.state.rank == 0, let release = quietHours.release(at: now, zone: entry.timeZone) else {
+                return false
+            }
             postponed.append((entry.id, release))
             return true
         }

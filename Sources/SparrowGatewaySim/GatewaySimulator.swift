@@ -147,15 +147,19 @@ public struct GatewaySimulator: Sendable {
 
     /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
     /// - Throws: when the address cannot be bound or the TLS files cannot be read.
-    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    {
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
             ClientConnections(state: state), ConnectionResetHandler(),
         ])
         var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-            let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
             server =
                 if tls.http2 {  // HTTP/2 or HTTP/1.1, as the client's ALPN asks
                     try .http2Upgrade(tlsConfiguration: configuration, configuration: .init(streamConfiguration: http1))
@@ -204,17 +208,20 @@ public struct GatewaySimulator: Sendable {
         }
         let body = try await request.body.collect(upTo: 1 << 20)
         if let auth, !auth.admits(request, body: Array(body.readableBytesView)) {
-            return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
+            return Response(
+                status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
         }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
         let dialect = Dialect(path: request.uri.path)
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let key =
+            request.headers[HTTPField.Name("Idempotency-Key")!]
             ?? request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
         let decision = state.decide(key: honoursIdempotency ? key : nil, faults: faults)
         logs.answer(decision, key: key)
         switch decision {
         case .unavailable:
-            return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
+            return Response(
+                status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
         case .throttled:
             return Response(
                 status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
@@ -232,7 +239,8 @@ public struct GatewaySimulator: Sendable {
                 if let receipts {
                     let recipient = RequestFields(query: request.uri.query, body: body).recipient
                     receipts.schedule(
-                        messageID: dialect.visibleID(messageID), to: recipient, form: dialect == .twilio, draw: state.draw)
+                        messageID: dialect.visibleID(messageID), to: recipient, form: dialect == .twilio,
+                        draw: state.draw)
                 }
             }
             return dialect.acceptance(messageID: messageID)
@@ -378,7 +386,8 @@ final class SimulatorState: Sendable {
                 shared.answers[key] = messageID
                 shared.stats.distinctKeys += 1
             }
-            if draw < faults.serviceUnavailable + faults.tooManyRequests + faults.neverAnswered + faults.connectionReset {
+            if draw < faults.serviceUnavailable + faults.tooManyRequests + faults.neverAnswered + faults.connectionReset
+            {
                 shared.stats.faults += 1
                 return .reset(messageID)
             }

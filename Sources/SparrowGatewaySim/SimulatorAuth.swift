@@ -20,7 +20,9 @@ extension GatewaySimulator {
             case .basic(let username, let password):
                 return header("Authorization") == "Basic " + Base64.encode(Array("\(username):\(password)".utf8))
             case .hmac(let secret, let signatureHeader, let timestampHeader):
-                guard let timestamp = header(timestampHeader), let signature = header(signatureHeader) else { return false }
+                guard let timestamp = header(timestampHeader), let signature = header(signatureHeader) else {
+                    return false
+                }
                 return signature == GatewayDialect.signature(secret: secret, timestamp: timestamp, body: body)
             }
         }

@@ -42,7 +42,8 @@ struct HotStatement {
             case SQLITE_ROW: try row(Columns(raw: raw))
             case let code:
                 throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
                     sql: statement.sql)
             }
         }
@@ -66,8 +67,11 @@ struct HotStatement {
             var value = value
             value.withUTF8 { bytes in
                 // SQLite binds a null pointer as NULL: an empty string needs an address of its own.
-                let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                record(sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient))
+                let base =
+                    bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+                record(
+                    sqlite3_bind_text(
+                        raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient))
             }
         }
 

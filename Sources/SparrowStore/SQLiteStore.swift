@@ -19,7 +19,9 @@ public final class SQLiteStore: CampaignStore {
     public init(path: String) throws {
         do {
             let folder = (path as NSString).deletingLastPathComponent
-            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            if !folder.isEmpty {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: configuration)  // WAL
@@ -119,7 +121,8 @@ public final class SQLiteStore: CampaignStore {
         migrator.registerMigration("v6: fewer indexes to keep up per message") { db in
             // Every state change rewrote (campaignID, state); only deferred messages are looked up by state.
             try db.drop(index: "message_campaign_state")
-            try db.execute(sql: "CREATE INDEX message_deferred ON message (campaignID, sendAt) WHERE state = 'deferred'")
+            try db.execute(
+                sql: "CREATE INDEX message_deferred ON message (campaignID, sendAt) WHERE state = 'deferred'")
             // Receipts find messages by the gateway's id alone since v4.
             try db.drop(index: "message_gateway_id")
             // The ledger is read by time, never by number: appends instead of inserts at random places.
@@ -180,7 +183,9 @@ public final class SQLiteStore: CampaignStore {
 
     public func finishInput(campaign: String, lines: Int) async throws {
         try await pool.write { db in
-            guard try Self.lastJournaledLine(campaign: campaign, db) <= lines else { throw InputMismatch(line: lines + 1) }
+            guard try Self.lastJournaledLine(campaign: campaign, db) <= lines else {
+                throw InputMismatch(line: lines + 1)
+            }
             try db.execute(sql: "UPDATE campaign SET inputLines = ? WHERE id = ?", arguments: [lines, campaign])
         }
     }
@@ -195,7 +200,9 @@ public final class SQLiteStore: CampaignStore {
                 """, arguments: [campaign, campaign]) ?? 0
     }
 
-    public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws -> [MessageState?] {
+    public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws
+        -> [MessageState?]
+    {
         try await pool.write { db in
             let columns = """
                 INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
@@ -217,27 +224,29 @@ public final class SQLiteStore: CampaignStore {
             for entry in messages {
                 let inserted: Bool
                 if entry.line > journaled {
-                    inserted = try fresh.execute { values in
-                        values.bind(entry.id)
-                        values.bind(entry.campaign)
-                        values.bind(entry.line)
-                        values.bind(entry.to)
-                        values.bind(entry.carrier)
-                        values.bind(entry.gateway)
-                        values.bind(entry.text)
-                        values.bind(entry.segments)
-                        values.bind(entry.throttleUnits)
-                        values.bind(entry.cost)
-                        values.bind(entry.sendAt.secondsSince1970)
-                        values.bind(entry.state.rawValue)
-                        values.bind(entry.state.rank)
-                        values.bind(entry.timeZone)
-                    } > 0
+                    inserted =
+                        try fresh.execute { values in
+                            values.bind(entry.id)
+                            values.bind(entry.campaign)
+                            values.bind(entry.line)
+                            values.bind(entry.to)
+                            values.bind(entry.carrier)
+                            values.bind(entry.gateway)
+                            values.bind(entry.text)
+                            values.bind(entry.segments)
+                            values.bind(entry.throttleUnits)
+                            values.bind(entry.cost)
+                            values.bind(entry.sendAt.secondsSince1970)
+                            values.bind(entry.state.rawValue)
+                            values.bind(entry.state.rank)
+                            values.bind(entry.timeZone)
+                        } > 0
                 } else {
                     try again.execute(arguments: [
                         entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                         entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
-                        entry.state.rawValue, entry.state.rank, entry.timeZone, entry.campaign, entry.line, entry.campaign,
+                        entry.state.rawValue, entry.state.rank, entry.timeZone, entry.campaign, entry.line,
+                        entry.campaign,
                         entry.line,
                     ])
                     inserted = db.changesCount > 0
@@ -346,7 +355,8 @@ public final class SQLiteStore: CampaignStore {
         guard !gateways.isEmpty else { return [] }
         return try await pool.write { db in
             let unknown = try Row.fetchAll(
-                db, sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
+                db,
+                sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
                 arguments: [campaign])
             // The ledger row its answer added: same number, campaign and time (found through the time index).
             let withdraw = try db.cachedStatement(
@@ -642,7 +652,8 @@ public final class SQLiteStore: CampaignStore {
         try await pool.read { db in
             try Int.fetchOne(
                 db,
-                sql: "SELECT COUNT(*) FROM message WHERE campaignID = ? AND state IN ('ready', 'submitting', 'accepted')",
+                sql:
+                    "SELECT COUNT(*) FROM message WHERE campaignID = ? AND state IN ('ready', 'submitting', 'accepted')",
                 arguments: [campaign]) ?? 0
         }
     }

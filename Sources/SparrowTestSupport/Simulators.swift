@@ -44,7 +44,9 @@ public struct RunningSimulator: Sendable {
     private let server: Task<Void, any Error>
 
     public init(_ simulator: GatewaySimulator) async throws {
-        let (port, server) = try await startServing { try await simulator.run(host: "127.0.0.1", port: 0, onRunning: $0) }
+        let (port, server) = try await startServing {
+            try await simulator.run(host: "127.0.0.1", port: 0, onRunning: $0)
+        }
         baseURL = "http://127.0.0.1:\(port)"
         self.server = server
     }

@@ -26,7 +26,8 @@ public final class TestClock: Clock, Sendable {
         var nextID: UInt64 = 0
         var sleeps = 0
         /// Tasks waiting for a condition on the sleeps, by id.
-        var watchers: [UInt64: (until: @Sendable (State) -> Bool, continuation: CheckedContinuation<Void, any Error>)] = [:]
+        var watchers: [UInt64: (until: @Sendable (State) -> Bool, continuation: CheckedContinuation<Void, any Error>)] =
+            [:]
         var parked: [CheckedContinuation<Void, any Error>] = []
 
         mutating func makeID() -> UInt64 {
@@ -60,7 +61,8 @@ public final class TestClock: Clock, Sendable {
         let id = state.withLock { $0.makeID() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (result, woken) = state.withLock { state -> (Result<Void, any Error>?, [CheckedContinuation<Void, any Error>]) in
+                let (result, woken) = state.withLock {
+                    state -> (Result<Void, any Error>?, [CheckedContinuation<Void, any Error>]) in
                     state.sleeps += 1
                     if state.sleeps > sleepLimit {
                         state.parked.append(continuation)  // a looping wait: held here for good

@@ -45,8 +45,12 @@ final class EasySlot {
         set(CURLOPT_PREREQDATA, this)
         // Without it libcurl may send a POST twice by itself (`refuseResend`): a libcurl before 7.80 cannot run Sparrow.
         check(sparrow_easy_setopt_prereq_callback(easy, EasySlot.refuseResend), CURLOPT_PREREQFUNCTION)
-        check(sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody), CURLOPT_WRITEFUNCTION)
-        check(sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader), CURLOPT_HEADERFUNCTION)
+        check(
+            sparrow_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, EasySlot.receiveBody), CURLOPT_WRITEFUNCTION
+        )
+        check(
+            sparrow_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, EasySlot.receiveHeader),
+            CURLOPT_HEADERFUNCTION)
         set(CURLOPT_NOSIGNAL, 1)
         set(CURLOPT_TCP_NODELAY, 1)
         set(CURLOPT_TCP_KEEPALIVE, 1)
@@ -85,7 +89,9 @@ final class EasySlot {
                 body = .allocate(byteCount: max(request.body.count, 2 * body.count), alignment: 1)
             }
             request.body.withUnsafeBytes { body.copyMemory(from: $0) }
-            check(sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
+            check(
+                sparrow_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
+                CURLOPT_POSTFIELDSIZE_LARGE)
             set(CURLOPT_POSTFIELDS, UnsafeRawPointer(body.baseAddress))
         }
         if request.method != applied?.method { set(CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil) }
@@ -113,7 +119,9 @@ final class EasySlot {
 
     private func setConnection(_ connection: GatewayRequest.Connection) {
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(connection.connectTimeout / .milliseconds(1)))
-        set(CURLOPT_HTTP_VERSION, connection.httpVersion == .http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1))
+        set(
+            CURLOPT_HTTP_VERSION,
+            connection.httpVersion == .http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1))
         set(CURLOPT_PIPEWAIT, connection.httpVersion == .http2 ? 1 : 0)
         set(CURLOPT_SSL_VERIFYPEER, connection.verifyTLS ? 1 : 0)
         set(CURLOPT_SSL_VERIFYHOST, connection.verifyTLS ? 2 : 0)
@@ -176,7 +184,8 @@ final class EasySlot {
     /// memory) would leave the handle sending something other than what the gateway's configuration says.
     private func check(_ code: CURLcode, _ option: CURLoption) {
         precondition(
-            code == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: curl_easy_strerror(code)))")
+            code == CURLE_OK,
+            "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: curl_easy_strerror(code)))")
     }
 
     /// libcurl resends a request by itself, up to five times, when a reused connection closes before any answer

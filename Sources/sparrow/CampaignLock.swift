@@ -12,14 +12,19 @@ final class CampaignLock {
         let path = "\(store).\(campaign).lock"
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw RuntimeFailure(message: "\(path): cannot create the campaign's lock file: \(String(cString: strerror(errno)))")
+            throw RuntimeFailure(
+                message: "\(path): cannot create the campaign's lock file: \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             var holder = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &holder, holder.count, 0)
             close(descriptor)
-            let pid = String(decoding: holder.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw UsageError(message: "campaign '\(campaign)' is being run by another process (pid \(pid.isEmpty ? "?" : pid)); wait for it or stop it first")
+            let pid = String(decoding: holder.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            throw UsageError(
+                message:
+                    "campaign '\(campaign)' is being run by another process (pid \(pid.isEmpty ? "?" : pid)); wait for it or stop it first"
+            )
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)

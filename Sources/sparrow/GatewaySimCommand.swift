@@ -82,13 +82,20 @@ struct GatewaySim: AsyncParsableCommand {
 
     func validate() throws {
         guard listenAddress != nil else { throw ValidationError("--listen must be HOST:PORT") }
-        for share in [serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates] where !(0...1).contains(share) {
+        for share in [serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates]
+        where !(0...1).contains(share) {
             throw ValidationError("fault shares are between 0 and 1")
         }
-        guard receiptShares != nil else { throw ValidationError("--receipt-mix must be DELIVERED,FAILED adding up to at most 1") }
-        guard serviceUnavailable + tooManyRequests + neverAnswer + resetConnection <= 1 else { throw ValidationError("fault shares add up to more than 1") }
+        guard receiptShares != nil else {
+            throw ValidationError("--receipt-mix must be DELIVERED,FAILED adding up to at most 1")
+        }
+        guard serviceUnavailable + tooManyRequests + neverAnswer + resetConnection <= 1 else {
+            throw ValidationError("fault shares add up to more than 1")
+        }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard !http2 || tlsCert != nil else { throw ValidationError("--http2 needs --tls-cert: HTTP/2 is offered over TLS") }
+        guard !http2 || tlsCert != nil else {
+            throw ValidationError("--http2 needs --tls-cert: HTTP/2 is offered over TLS")
+        }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
         guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
     }
@@ -118,7 +125,8 @@ struct GatewaySim: AsyncParsableCommand {
         let simulator = GatewaySimulator(
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
-                neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs), outage: outageWindow),
+                neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs),
+                outage: outageWindow),
             honoursIdempotency: !noIdempotency, seed: seed,
             tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!, http2: http2) },
             receipts: receiptsURL.map { url in
@@ -131,7 +139,8 @@ struct GatewaySim: AsyncParsableCommand {
         try await runUntilSignalled(notice: "gateway-sim: stopping: answering the requests in flight") {
             try await simulator.run(host: address.host, port: address.port) { port in
                 // Written at once, unbuffered: scripts wait for this line to learn the port.
-                FileHandle.standardOutput.write(Data("gateway-sim listening on \(scheme)://\(address.host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data("gateway-sim listening on \(scheme)://\(address.host):\(port)\n".utf8))
             }
         }
     }

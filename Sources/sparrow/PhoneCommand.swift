@@ -20,7 +20,8 @@ struct Phone: ParsableCommand {
         guard PhoneRegions.isKnown(region) else {
             throw UsageError(message: "'\(region)' is not a region code (ISO 3166, e.g. CN)")
         }
-        let carriers = try config.map { try SparrowConfiguration.load(path: $0).carriers }
+        let carriers =
+            try config.map { try SparrowConfiguration.load(path: $0).carriers }
             ?? SparrowConfiguration.builtinCarriers()
         let directory = CarrierDirectory(carriers)
         var json = JSONWriter()

@@ -46,7 +46,8 @@ struct CampaignOptions: ParsableArguments {
             origin = "--text"
         } else {
             let path = template!
-            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8)
+            guard let data = FileManager.default.contents(atPath: path),
+                let contents = String(data: data, encoding: .utf8)
             else { throw UsageError(message: "\(path): cannot read the template (missing, unreadable or not UTF-8)") }
             source = contents.hasSuffix("\n") ? String(contents.dropLast()) : contents
             origin = path
@@ -101,7 +102,8 @@ struct Plan: AsyncParsableCommand {
                 format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Self.contacts(
-                configuration, store: FileManager.default.fileExists(atPath: configuration.store) ? openStore(configuration) : nil,
+                configuration,
+                store: FileManager.default.fileExists(atPath: configuration.store) ? openStore(configuration) : nil,
                 now: now, excluding: nil))
         let clock = ContinuousClock()
         let start = clock.now

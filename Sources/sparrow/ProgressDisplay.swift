@@ -38,7 +38,8 @@ struct ProgressDisplay: Service {
             let done = min(1, Double(snapshot.inputBytes) / Double(inputSize))
             let width = 24
             let filled = Int(done * Double(width))
-            parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
+            parts.append(
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
             parts.append("\(Int(done * 100))%")
             if done > 0.01, done < 1 { parts.append("ETA \(Int(seconds / done - seconds)) s") }
         }
@@ -48,4 +49,3 @@ struct ProgressDisplay: Service {
         return parts.joined(separator: "  ")
     }
 }
-

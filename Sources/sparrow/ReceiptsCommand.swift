@@ -26,7 +26,8 @@ struct Receipts: AsyncParsableCommand {
             try await runUntilSignalled(notice: "receipts: stopping: answering the requests in flight") {
                 try await server.run { port in
                     // Written at once, unbuffered: scripts wait for this line to learn the port.
-                    FileHandle.standardOutput.write(Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+                    FileHandle.standardOutput.write(
+                        Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
                 }
             }
         } catch {
@@ -47,7 +48,8 @@ struct WebhookOptions: ParsableArguments {
             guard insecureLoopback else {
                 throw UsageError(
                     message: "\(configuration.file): receipts has neither a token nor an hmac_secret: anyone could "
-                        + "forge receipts and unsubscribes; set one, or pass --insecure-loopback to listen on 127.0.0.1 only")
+                        + "forge receipts and unsubscribes; set one, or pass --insecure-loopback to listen on 127.0.0.1 only"
+                )
             }
             settings.host = "127.0.0.1"
         }

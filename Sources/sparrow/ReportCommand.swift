@@ -21,7 +21,9 @@ struct Report: AsyncParsableCommand {
     var format: String = "table"
 
     func validate() throws {
-        guard CampaignReport.Format(rawValue: format) != nil else { throw ValidationError("--format must be table, json, csv or html") }
+        guard CampaignReport.Format(rawValue: format) != nil else {
+            throw ValidationError("--format must be table, json, csv or html")
+        }
     }
 
     func run() async throws {
@@ -31,6 +33,8 @@ struct Report: AsyncParsableCommand {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
         let figures = try await store.figures(campaign: campaign)
-        print(CampaignReport.render(figures, campaign: campaign, format: CampaignReport.Format(rawValue: format)!), terminator: "")
+        print(
+            CampaignReport.render(figures, campaign: campaign, format: CampaignReport.Format(rawValue: format)!),
+            terminator: "")
     }
 }

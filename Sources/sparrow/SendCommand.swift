@@ -47,7 +47,10 @@ struct Send: AsyncParsableCommand {
         let id = campaignID ?? Self.newCampaignID(now: now)
         let store = try openStore(configuration)
         if try await store.campaign(id: id) != nil {
-            throw UsageError(message: "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config) --campaign \(id)")
+            throw UsageError(
+                message:
+                    "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config) --campaign \(id)"
+            )
         }
         let reader = PlanRun(
             settings: configuration.planSettings(template: template),
@@ -101,7 +104,9 @@ struct Resume: AsyncParsableCommand {
     @OptionGroup var receipts: ReceiptOptions
 
     func validate() throws {
-        if let format, RecipientFormat(rawValue: format) == nil { throw ValidationError("--format must be csv or jsonl") }
+        if let format, RecipientFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be csv or jsonl")
+        }
     }
 
     func run() async throws {
@@ -181,7 +186,8 @@ struct CampaignLauncher {
             options: .init(
                 campaign: campaign, template: template, waitForDeferred: wait,
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
-            store: store, client: GatewayClient(
+            store: store,
+            client: GatewayClient(
                 gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
@@ -213,13 +219,19 @@ struct CampaignLauncher {
             printError("sparrow: \(figures.total.rejected) rejected rows in \(rejectsPath)")
         }
         if outcome.inFlightResent > 0 {
-            printError("sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys")
+            printError(
+                "sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys"
+            )
         }
         if outcome.unknownResent > 0 {
-            printError("sparrow: \(outcome.unknownResent) messages had ended unknown on gateways that honour idempotency keys: sent again under the same keys")
+            printError(
+                "sparrow: \(outcome.unknownResent) messages had ended unknown on gateways that honour idempotency keys: sent again under the same keys"
+            )
         }
         if outcome.inFlightUnknown > 0 {
-            printError("sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle")
+            printError(
+                "sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle"
+            )
         }
         if outcome.stopped {
             printError("sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients")
@@ -229,7 +241,9 @@ struct CampaignLauncher {
             printError("sparrow: the campaign's input was never read to its end; pipe it again to: \(resumeCommand)")
         }
         if let next = outcome.nextRelease {
-            printError("sparrow: \(figures.total.deferred) messages deferred by quiet hours, the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)")
+            printError(
+                "sparrow: \(figures.total.deferred) messages deferred by quiet hours, the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)"
+            )
         }
     }
 

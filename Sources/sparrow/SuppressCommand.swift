@@ -68,7 +68,8 @@ struct Suppress: AsyncParsableCommand {
             var skipped = (count: 0, first: 0)
             func handle(line: Int, bytes: UnsafeBufferPointer<UInt8>, overlong: Bool) {
                 let field = bytes.prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\t") }
-                guard !overlong, case .success(let info) = PhoneNumberParser.parse(utf8: field, defaultRegion: region) else {
+                guard !overlong, case .success(let info) = PhoneNumberParser.parse(utf8: field, defaultRegion: region)
+                else {
                     if !field.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
                         if skipped.count == 0 { skipped.first = line }
                         skipped.count += 1

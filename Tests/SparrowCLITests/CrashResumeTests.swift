@@ -18,18 +18,20 @@ import Testing
         try await withSimulator(simulator) { base in
             let folder = try SparrowProcess.temporaryFolder()
             try """
-                store: ./state.sqlite
-                quiet_hours: off
-                gateways:
-                  - name: primary
-                    url: \(base)/v1/sms
-                    format: json
-                    fields: { to: "{{to}}", text: "{{text}}" }
-                    idempotency: { honoured: \(honoured) }
-                    max_in_flight: 16
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            store: ./state.sqlite
+            quiet_hours: off
+            gateways:
+              - name: primary
+                url: \(base)/v1/sms
+                format: json
+                fields: { to: "{{to}}", text: "{{text}}" }
+                idempotency: { honoured: \(honoured) }
+                max_in_flight: 16
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
             let recipients = folder.appendingPathComponent("recipients.csv")
-            try ("phone,name\n" + (0..<rows).map { "1380\(String(1_000_000 + $0)),客户\($0)" }.joined(separator: "\n") + "\n")
+            try
+                ("phone,name\n" + (0..<rows).map { "1380\(String(1_000_000 + $0)),客户\($0)" }.joined(separator: "\n")
+                + "\n")
                 .write(to: recipients, atomically: true, encoding: .utf8)
             let store = folder.appendingPathComponent("state.sqlite").path
 
@@ -39,9 +41,11 @@ import Testing
                 runs += 1
                 #expect(runs <= 40, "seed \(seed): the campaign never finished")
                 if runs > 40 { break }
-                let started = FileManager.default.fileExists(atPath: store)
+                let started =
+                    FileManager.default.fileExists(atPath: store)
                     ? try await SQLiteStore(path: store).campaign(id: "crash") != nil : false
-                let arguments = started
+                let arguments =
+                    started
                     ? ["resume", "-c", "sparrow.yaml", "--campaign", "crash"]
                     : ["send", "-c", "sparrow.yaml", "--campaign", "crash", "--text", "{{name}}，您的包裹已发出"]
                 let process = try SparrowProcess.start(arguments, stdin: recipients, in: folder)
@@ -66,7 +70,9 @@ import Testing
                 #expect(simulator.stats.distinctKeys == rows, "seed \(seed)")
                 #expect(figures.total.accepted == rows, "seed \(seed)")
                 // Requests in flight at a kill were sent again under the same key: the gateway counted them as repeats.
-                print("crash test: seed \(seed), \(kills) kills, \(runs) runs, \(simulator.stats.duplicates) repeats recognised")
+                print(
+                    "crash test: seed \(seed), \(kills) kills, \(runs) runs, \(simulator.stats.duplicates) repeats recognised"
+                )
             } else {
                 // Requests in flight at a kill were not sent again: their messages are unknown, for receipts to settle.
                 #expect(simulator.stats.messages <= rows, "seed \(seed): a message was sent twice")
@@ -93,9 +99,12 @@ import Testing
             // A second process on the same campaign is turned away while the first runs.
             let secondLog = folder.appendingPathComponent("second.txt")
             let second = try SparrowProcess.start(
-                ["resume", "-c", "sparrow.yaml", "--campaign", "term"], stdin: recipients, in: folder, stderr: secondLog)
+                ["resume", "-c", "sparrow.yaml", "--campaign", "term"], stdin: recipients, in: folder, stderr: secondLog
+            )
             #expect(await second.exited().status == 2)
-            #expect(try String(contentsOf: secondLog, encoding: .utf8).contains("is being run by another process (pid \(process.pid))"))
+            #expect(
+                try String(contentsOf: secondLog, encoding: .utf8).contains(
+                    "is being run by another process (pid \(process.pid))"))
             kill(process.pid, SIGTERM)
             let ending = await process.exited()
             let stderr = try String(contentsOf: log, encoding: .utf8)
@@ -105,7 +114,8 @@ import Testing
             let sent = simulator.stats.messages
             #expect(sent < rows)
             // Nothing was left in flight: the journal agrees with the gateway.
-            let figures = try await SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path).figures(campaign: "term")
+            let figures = try await SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path).figures(
+                campaign: "term")
             #expect(figures.total.accepted == sent)
 
             let resumed = try SparrowProcess.start(
@@ -123,11 +133,11 @@ import Testing
         try await withSimulator(simulator) { base in
             let folder = try SparrowProcess.temporaryFolder()
             try """
-                store: ./state.sqlite
-                quiet_hours: off
-                gateways:
-                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4, timeout: 60s }
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            store: ./state.sqlite
+            quiet_hours: off
+            gateways:
+              - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4, timeout: 60s }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
             let recipients = folder.appendingPathComponent("recipients.csv")
             try "phone\n13900000001\n13900000002\n".write(to: recipients, atomically: true, encoding: .utf8)
             let log = folder.appendingPathComponent("stderr.txt")
@@ -136,7 +146,8 @@ import Testing
                 stderr: log)
             let store = folder.appendingPathComponent("state.sqlite").path
             while !process.hasExited {  // until both requests are out: then the first SIGTERM's drain waits for them
-                let marked = FileManager.default.fileExists(atPath: store)
+                let marked =
+                    FileManager.default.fileExists(atPath: store)
                     ? (try? await SQLiteStore(path: store).figures(campaign: "twice").total.submitted) ?? 0 : 0
                 if marked == 2 { break }
                 try await Task.sleep(for: .milliseconds(20))

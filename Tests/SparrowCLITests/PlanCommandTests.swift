@@ -36,8 +36,10 @@ import Testing
         let folder = try SparrowProcess.temporaryFolder()
         try configuration.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let outcome = try SparrowProcess.run(
-            ["plan", "--config", "sparrow.yaml", "--text", "{{name}}，您的{{item}}已发货", "--now", now,
-             "--rejects", "rejects.jsonl"] + extra,
+            [
+                "plan", "--config", "sparrow.yaml", "--text", "{{name}}，您的{{item}}已发货", "--now", now,
+                "--rejects", "rejects.jsonl",
+            ] + extra,
             stdin: stdin, in: folder)
         let rejects = (try? String(contentsOf: folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)) ?? ""
         return (outcome, rejects.split(separator: "\n").map(String.init))
@@ -47,27 +49,38 @@ import Testing
         let (outcome, rejects) = try Self.plan()  // 21:30 in Shanghai (quiet hours), 08:30 in New York
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let lines = outcome.stdoutLines
-        #expect(lines == [
-            #"{"line":2,"to":"+8613800138000","status":"deferred","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":27,"segments":1,"send_at":"2026-11-23T00:00:00Z"}"#,
-            #"{"line":4,"to":"+8619812345678","status":"deferred","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":16,"segments":1,"send_at":"2026-11-23T00:00:00Z"}"#,
-            #"{"line":5,"to":"+8613800138000","status":"duplicate","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":18,"segments":1,"send_at":null}"#,
-            #"{"line":6,"to":null,"status":"rejected","reason":"invalid-utf8","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
-            #"{"line":7,"to":null,"status":"rejected","reason":"row-too-long","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
-            #"{"line":8,"to":null,"status":"rejected","reason":"invalid-phone","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
-            #"{"line":9,"to":null,"status":"rejected","reason":"missing-variable","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
-            #"{"line":10,"to":"+8613700137000","status":"ready","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":20,"segments":1,"send_at":"2026-11-22T13:30:00Z"}"#,
-        ])
+        #expect(
+            lines == [
+                #"{"line":2,"to":"+8613800138000","status":"deferred","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":27,"segments":1,"send_at":"2026-11-23T00:00:00Z"}"#,
+                #"{"line":4,"to":"+8619812345678","status":"deferred","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":16,"segments":1,"send_at":"2026-11-23T00:00:00Z"}"#,
+                #"{"line":5,"to":"+8613800138000","status":"duplicate","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":18,"segments":1,"send_at":null}"#,
+                #"{"line":6,"to":null,"status":"rejected","reason":"invalid-utf8","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
+                #"{"line":7,"to":null,"status":"rejected","reason":"row-too-long","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
+                #"{"line":8,"to":null,"status":"rejected","reason":"invalid-phone","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
+                #"{"line":9,"to":null,"status":"rejected","reason":"missing-variable","carrier":null,"gateway":null,"encoding":null,"units":null,"segments":null,"send_at":null}"#,
+                #"{"line":10,"to":"+8613700137000","status":"ready","reason":null,"carrier":"china-mobile","gateway":"primary","encoding":"UCS-2","units":20,"segments":1,"send_at":"2026-11-22T13:30:00Z"}"#,
+            ])
         #expect(rejects.count == 4)
-        #expect(rejects[0].hasPrefix(#"{"line":6,"reason":"invalid-utf8","message":"column 'name' is not valid UTF-8","raw":"139,\#u{FFFD}(,x,"}"#))
-        #expect(rejects[2].hasPrefix(#"{"line":8,"reason":"invalid-phone","message":"phone '1380013800' is not a valid number for region CN"#))
-        #expect(rejects[3] == #"{"line":9,"reason":"missing-variable","message":"the template needs 'name' and the row has none","raw":"13900139000,,x,"}"#)
+        #expect(
+            rejects[0].hasPrefix(
+                #"{"line":6,"reason":"invalid-utf8","message":"column 'name' is not valid UTF-8","raw":"139,\#u{FFFD}(,x,"}"#
+            ))
+        #expect(
+            rejects[2].hasPrefix(
+                #"{"line":8,"reason":"invalid-phone","message":"phone '1380013800' is not a valid number for region CN"#
+            ))
+        #expect(
+            rejects[3]
+                == #"{"line":9,"reason":"missing-variable","message":"the template needs 'name' and the row has none","raw":"13900139000,,x,"}"#
+        )
         #expect(outcome.stderr.contains("status    ready 1, deferred 2, duplicate 1, rejected 4"))
         #expect(outcome.stderr.contains("total     3 messages, 3 segments, cost 0.15"))
         #expect(outcome.stderr.contains("rejects   4 rows in rejects.jsonl"))
     }
 
     @Test func jsonLinesInput() throws {
-        let input = Data(#"{"phone":"13800138000","name":"王芳","item":"茶"}"#.utf8 + [0x0A] + #"{"phone":"x"}"#.utf8 + [0x0A])
+        let input = Data(
+            #"{"phone":"13800138000","name":"王芳","item":"茶"}"#.utf8 + [0x0A] + #"{"phone":"x"}"#.utf8 + [0x0A])
         let (outcome, rejects) = try Self.plan(now: "2026-11-22T04:00:00Z", stdin: input)
         #expect(outcome.status == 0)
         #expect(outcome.stdoutLines.count == 2)
@@ -92,7 +105,8 @@ import Testing
     ])
     func usageErrorsExitTwo(_ arguments: [String], message: String) throws {
         let folder = try SparrowProcess.temporaryFolder()
-        try Self.configuration.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        try Self.configuration.write(
+            to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let outcome = try SparrowProcess.run(arguments, in: folder)
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
@@ -109,14 +123,16 @@ import Testing
     @Test func suppressedAndCappedNumbersAreMarked() async throws {
         let folder = try SparrowProcess.temporaryFolder()
         try """
-            store: ./state.sqlite
-            frequency_cap: { max: 1, per: 24h }
-            quiet_hours: off
-            gateways:
-              - { name: primary, url: "http://127.0.0.1:9/send", format: json }
-            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        store: ./state.sqlite
+        frequency_cap: { max: 1, per: 24h }
+        quiet_hours: off
+        gateways:
+          - { name: primary, url: "http://127.0.0.1:9/send", format: json }
+        """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
-        try await store.suppress([try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number.e164Value])
+        try await store.suppress([
+            try PhoneNumberParser.parse("13800138000", defaultRegion: "CN").get().number.e164Value
+        ])
         let earlier = Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
         try await store.beginCampaign(id: "old", template: "x", at: earlier)
         _ = try await store.journal(
@@ -138,7 +154,10 @@ import Testing
         let statuses = outcome.stdoutLines.map { line in
             line.split(separator: ",").first { $0.hasPrefix(#""status""#) }.map(String.init) ?? ""
         }
-        #expect(statuses == [#""status":"suppressed""#, #""status":"capped""#, #""status":"ready""#, #""status":"suppressed""#])
+        #expect(
+            statuses == [
+                #""status":"suppressed""#, #""status":"capped""#, #""status":"ready""#, #""status":"suppressed""#,
+            ])
         #expect(outcome.stderr.contains("status    ready 1, suppressed 2, capped 1"))
     }
 }

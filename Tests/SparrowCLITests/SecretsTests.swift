@@ -14,28 +14,28 @@ import Testing
             let folder = try SparrowProcess.temporaryFolder()
             // `other` sends a password the simulator refuses: its messages fail with the gateway's reason.
             try """
-                store: ./state.sqlite
-                quiet_hours: off
-                carriers:
-                  - { id: mobile, country_code: 86, prefixes: [138] }
-                  - { id: unicom, country_code: 86, prefixes: [186] }
-                gateways:
-                  - name: primary
-                    url: \(base)/v1/sms
-                    format: json
-                    auth: { type: bearer, token: \(Self.secrets[0]) }
-                    carriers: [mobile]
-                  - name: other
-                    url: \(base.replacingOccurrences(of: "http://", with: "http://sparrow:\(Self.secrets[1])@"))/v1/sms
-                    format: form
-                    auth: { type: basic, username: sparrow, password: \(Self.secrets[1]) }
-                    carriers: [unicom]
-                    tls: { verify: false }
-                receipts:
-                  listen: 127.0.0.1:0
-                  token: \(Self.secrets[2])
-                  hmac_secret: \(Self.secrets[3])
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            store: ./state.sqlite
+            quiet_hours: off
+            carriers:
+              - { id: mobile, country_code: 86, prefixes: [138] }
+              - { id: unicom, country_code: 86, prefixes: [186] }
+            gateways:
+              - name: primary
+                url: \(base)/v1/sms
+                format: json
+                auth: { type: bearer, token: \(Self.secrets[0]) }
+                carriers: [mobile]
+              - name: other
+                url: \(base.replacingOccurrences(of: "http://", with: "http://sparrow:\(Self.secrets[1])@"))/v1/sms
+                format: form
+                auth: { type: basic, username: sparrow, password: \(Self.secrets[1]) }
+                carriers: [unicom]
+                tls: { verify: false }
+            receipts:
+              listen: 127.0.0.1:0
+              token: \(Self.secrets[2])
+              hmac_secret: \(Self.secrets[3])
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
             let recipients = folder.appendingPathComponent("recipients.csv")
             try "phone,name\n13800138000,王伟\n18600186000,李娜\nnot-a-number,张敏\n"
                 .write(to: recipients, atomically: true, encoding: .utf8)
@@ -46,18 +46,24 @@ import Testing
                 ("send", ["send", "-c", "sparrow.yaml", "--campaign", "s1", "--rejects", "send-rejects.jsonl"] + text),
             ]
             for format in ["table", "json", "csv", "html"] {
-                commands.append(("report-\(format)", ["report", "-c", "sparrow.yaml", "--campaign", "s1", "--format", format]))
+                commands.append(
+                    ("report-\(format)", ["report", "-c", "sparrow.yaml", "--campaign", "s1", "--format", format]))
             }
             for (name, arguments) in commands {
-                let (stdout, stderr) = (folder.appendingPathComponent("\(name).out"), folder.appendingPathComponent("\(name).err"))
-                let process = try SparrowProcess.start(arguments, stdin: recipients, in: folder, stdout: stdout, stderr: stderr)
+                let (stdout, stderr) = (
+                    folder.appendingPathComponent("\(name).out"), folder.appendingPathComponent("\(name).err")
+                )
+                let process = try SparrowProcess.start(
+                    arguments, stdin: recipients, in: folder, stdout: stdout, stderr: stderr)
                 let ending = await process.exited()
                 #expect(ending.reason == .exit && ending.status <= 1, "\(name) exited \(ending.status)")
                 outputs[name + " stdout"] = try String(contentsOf: stdout, encoding: .utf8)
                 outputs[name + " stderr"] = try String(contentsOf: stderr, encoding: .utf8)
             }
             for file in ["plan-rejects.jsonl", "send-rejects.jsonl", "state.sqlite", "state.sqlite-wal"] {
-                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(file).path) else { continue }
+                guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(file).path) else {
+                    continue
+                }
                 outputs[file] = String(decoding: data, as: UTF8.self)
             }
             outputs["store"] = (outputs["state.sqlite"] ?? "") + (outputs["state.sqlite-wal"] ?? "")

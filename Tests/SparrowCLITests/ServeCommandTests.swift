@@ -10,7 +10,8 @@ import Testing
     ])
     func sigtermEndsTheServerGracefully(_ arguments: [String]) async throws {
         let folder = try SparrowProcess.temporaryFolder()
-        try "store: ./state.sqlite\ngateways: [{ name: a, url: \"http://127.0.0.1:9/\", format: json }]\nreceipts: { listen: \"127.0.0.1:0\" }\n"
+        try
+            "store: ./state.sqlite\ngateways: [{ name: a, url: \"http://127.0.0.1:9/\", format: json }]\nreceipts: { listen: \"127.0.0.1:0\" }\n"
             .write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let empty = folder.appendingPathComponent("empty")
         _ = FileManager.default.createFile(atPath: empty.path, contents: nil)
@@ -18,7 +19,8 @@ import Testing
         let process = try SparrowProcess.start(arguments, stdin: empty, in: folder, stdout: stdout, stderr: stderr)
         var listening = false
         for _ in 0..<200 where !listening {
-            listening = (try? String(contentsOf: stdout, encoding: .utf8))?.contains("listening on http://127.0.0.1:") == true
+            listening =
+                (try? String(contentsOf: stdout, encoding: .utf8))?.contains("listening on http://127.0.0.1:") == true
             if !listening { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(listening)

@@ -13,7 +13,8 @@ struct SparrowProcess {
     /// The `sparrow` binary built beside this test bundle (`SPARROW_BIN` overrides).
     static let executable: String = {
         if let path = ProcessInfo.processInfo.environment["SPARROW_BIN"] { return path }
-        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let testBinary =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("sparrow").path
     }()
@@ -114,11 +115,11 @@ struct SparrowProcess {
     ) throws -> (folder: URL, recipients: URL) {
         let folder = try temporaryFolder()
         try """
-            store: ./state.sqlite
-            quiet_hours: off
-            gateways:
-              - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight) }
-            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        store: ./state.sqlite
+        quiet_hours: off
+        gateways:
+          - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight) }
+        """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let recipients = folder.appendingPathComponent("recipients.csv")
         try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
             .write(to: recipients, atomically: true, encoding: .utf8)

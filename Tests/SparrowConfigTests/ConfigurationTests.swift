@@ -40,7 +40,8 @@ let minimal = """
         #expect(configuration.defaultRegion == "CN")
         #expect(configuration.defaultTimeZone == "Asia/Shanghai")
         #expect(configuration.quietHours == QuietHours(start: WallTime("21:00")!, end: WallTime("08:00")!))
-        #expect(configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
+        #expect(
+            configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
         #expect(configuration.gateways.first?.maxInFlight == 16)
         #expect(configuration.gateways.first?.timeout == .seconds(10))
         #expect(configuration.circuitBreaker == CircuitBreaker.Configuration())
@@ -48,14 +49,17 @@ let minimal = """
 
     @Test func theCircuitBreakerIsConfigurable() throws {
         let configuration = try load(minimal + "\ncircuit_breaker: { failures: 3, cool_down: 2s, max_cool_down: 10s }")
-        #expect(configuration.circuitBreaker == .init(failureThreshold: 3, coolDown: .seconds(2), maxCoolDown: .seconds(10)))
+        #expect(
+            configuration.circuitBreaker == .init(failureThreshold: 3, coolDown: .seconds(2), maxCoolDown: .seconds(10))
+        )
         // A cool-down past the default cap raises the cap with it.
         let long = try load(minimal + "\ncircuit_breaker: { cool_down: 10m }").circuitBreaker
         #expect(long.coolDown == .seconds(600) && long.maxCoolDown == .seconds(600))
     }
 
     @Test func theExampleConfigurationLoads() throws {
-        let configuration = try SparrowConfiguration.load(path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
+        let configuration = try SparrowConfiguration.load(
+            path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
         #expect(configuration.gateways.map(\.name) == ["primary", "fallback"])
         #expect(configuration.frequencyCap == .init(max: 1, window: .seconds(86_400)))
         #expect(configuration.carriers.first { $0.id == "china-broadnet" }?.rate == 100)
@@ -89,24 +93,41 @@ let minimal = """
     @Test(arguments: [
         (minimal + "\nrate_limt: 5", "sparrow.yaml:4:1: unknown key 'rate_limt'"),  // nothing close enough to suggest
         (minimal + "\nsignatrue: x", "sparrow.yaml:4:1: unknown key 'signatrue' (did you mean 'signature'?)"),
-        (minimal + "\ndefault_timezone: Mars/Olympus",
-            "sparrow.yaml:4:19: 'Mars/Olympus' is not an IANA time zone (is tzdata installed?)"),
-        (minimal + "\nfrequency_cap: { max: 1, per: 24 hours }",
-            "sparrow.yaml:4:31: invalid duration '24 hours' (write e.g. 500ms, 30s, 5m, 24h)"),
-        (minimal + "\nquiet_hours: { start: \"21:00\", end: \"25:00\" }", "sparrow.yaml:4:37: '25:00' is not a time (HH:MM)"),
+        (
+            minimal + "\ndefault_timezone: Mars/Olympus",
+            "sparrow.yaml:4:19: 'Mars/Olympus' is not an IANA time zone (is tzdata installed?)"
+        ),
+        (
+            minimal + "\nfrequency_cap: { max: 1, per: 24 hours }",
+            "sparrow.yaml:4:31: invalid duration '24 hours' (write e.g. 500ms, 30s, 5m, 24h)"
+        ),
+        (
+            minimal + "\nquiet_hours: { start: \"21:00\", end: \"25:00\" }",
+            "sparrow.yaml:4:37: '25:00' is not a time (HH:MM)"
+        ),
         (minimal + "\ndefault_region: XX", "sparrow.yaml:4:17: 'XX' is not a region code (ISO 3166, e.g. CN)"),
-        (minimal + "\ncircuit_breaker: { cool_down: 10s, max_cool_down: 5s }",
-            "sparrow.yaml:4:51: max_cool_down must be at least cool_down"),
+        (
+            minimal + "\ncircuit_breaker: { cool_down: 10s, max_cool_down: 5s }",
+            "sparrow.yaml:4:51: max_cool_down must be at least cool_down"
+        ),
         (minimal + "\ncircuit_breaker: { failures: 0 }", "sparrow.yaml:4:30: "),
         ("store: x\n", "sparrow.yaml:1:1: missing key 'gateways'"),
-        ("store: x\ngateways:\n  - { name: a, url: ftp://x, format: json }",
-            "sparrow.yaml:3:21: expected an http:// or https:// URL"),
-        ("store: x\ngateways:\n  - { name: a, url: http://x, format: xml }",
-            "sparrow.yaml:3:39: 'xml' is not one of json, form, query"),
-        ("store: x\ngateways:\n  - { name: a, url: http://x, format: json, backup: b }",
-            "sparrow.yaml:3:53: backup 'b' is not another gateway of this file"),
-        ("store: x\ngateways:\n  - { name: a, url: http://x, format: json, carriers: [china-mobil] }",
-            "sparrow.yaml:3:56: unknown carrier 'china-mobil' (did you mean 'china-mobile'?)"),
+        (
+            "store: x\ngateways:\n  - { name: a, url: ftp://x, format: json }",
+            "sparrow.yaml:3:21: expected an http:// or https:// URL"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: xml }",
+            "sparrow.yaml:3:39: 'xml' is not one of json, form, query"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: json, backup: b }",
+            "sparrow.yaml:3:53: backup 'b' is not another gateway of this file"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: json, carriers: [china-mobil] }",
+            "sparrow.yaml:3:56: unknown carrier 'china-mobil' (did you mean 'china-mobile'?)"
+        ),
         ("store: x\ngateways: [\n", "sparrow.yaml:3:1: did not find expected node content while parsing a flow node"),
         (minimal + "\ncarriers: { include: nowhere.yaml }", "sparrow.yaml:4:22: cannot read carrier table"),
     ])
@@ -116,25 +137,31 @@ let minimal = """
     }
 
     @Test func inlineCarriersAndOverrides() throws {
-        let configuration = try load(minimal + """
+        let configuration = try load(
+            minimal + """
 
-            carriers:
-              list:
-                - { id: sg-singtel, country_code: 65, prefixes: [81, 82], rate: 20, unit: segments }
-            """)
-        #expect(configuration.carriers == [
-            Carrier(id: "sg-singtel", name: "sg-singtel", prefixes: ["6581", "6582"], rate: 20, burst: 2, unit: .segments)
-        ])
+                carriers:
+                  list:
+                    - { id: sg-singtel, country_code: 65, prefixes: [81, 82], rate: 20, unit: segments }
+                """)
+        #expect(
+            configuration.carriers == [
+                Carrier(
+                    id: "sg-singtel", name: "sg-singtel", prefixes: ["6581", "6582"], rate: 20, burst: 2,
+                    unit: .segments)
+            ])
     }
 
     @Test func overridesAloneApplyToTheBuiltInTable() throws {
-        let configuration = try load(minimal + """
+        let configuration = try load(
+            minimal + """
 
-            carriers:
-              overrides:
-                china-mobile: { rate: 300, burst: 10 }
-            """)
-        #expect(configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
+                carriers:
+                  overrides:
+                    china-mobile: { rate: 300, burst: 10 }
+                """)
+        #expect(
+            configuration.carriers.map(\.id) == ["china-mobile", "china-unicom", "china-telecom", "china-broadnet"])
         #expect(configuration.carriers[0].rate == 300 && configuration.carriers[0].burst == 10)
     }
 
@@ -145,7 +172,8 @@ let minimal = """
 
 @Suite struct GatewayConfigurationTests {
     @Test func theExampleDialectsLoad() throws {
-        let configuration = try SparrowConfiguration.load(path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
+        let configuration = try SparrowConfiguration.load(
+            path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
         let primary = try #require(configuration.gateways.first)
         #expect(primary.dialect.format == .json)
         #expect(primary.dialect.fields.map(\.name) == ["to", "text", "client_ref"])
@@ -160,7 +188,8 @@ let minimal = """
     }
 
     @Test func theKannelDialectSplitsWithUDHAndHonoursNoKey() throws {
-        let configuration = try load("""
+        let configuration = try load(
+            """
             store: x
             gateways:
               - include: \(repositoryRoot)/config/gateways/kannel-query.yaml
@@ -175,13 +204,18 @@ let minimal = """
             for: SubmitContent(to: "+8613800138000", text: "hi", id: "k", udh: "050003A70201"),
             now: Timestamp(secondsSince1970: 0)
         ).get()
-        #expect(request.url == "http://127.0.0.1:13013/cgi-bin/sendsms?username=sparrow&password=sparrow&from=10690&to=%2B8613800138000&text=hi&udh=050003A70201")
+        #expect(
+            request.url
+                == "http://127.0.0.1:13013/cgi-bin/sendsms?username=sparrow&password=sparrow&from=10690&to=%2B8613800138000&text=hi&udh=050003A70201"
+        )
     }
 
     @Test func turningTLSVerificationOffIsWarnedAbout() throws {
-        let configuration = try load("store: x\ngateways:\n  - { name: a, url: \"https://a\", format: json, tls: { verify: false } }")
+        let configuration = try load(
+            "store: x\ngateways:\n  - { name: a, url: \"https://a\", format: json, tls: { verify: false } }")
         #expect(configuration.warnings.count == 1)
-        #expect(configuration.warnings[0].hasSuffix("sparrow.yaml:3:5: warning: TLS verification is off for gateway 'a'"))
+        #expect(
+            configuration.warnings[0].hasSuffix("sparrow.yaml:3:5: warning: TLS verification is off for gateway 'a'"))
         #expect(try load(minimal).warnings.isEmpty)
     }
 
@@ -194,13 +228,22 @@ let minimal = """
 
     @Test(arguments: [
         (twoGateways, "sparrow.yaml:3:55: backups form a cycle: a → b → a"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, fields: { to: \"{{phone}}\" } }",
-            "sparrow.yaml:3:59: field 'to' uses 'phone'; a request has id, text, to"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, auth: { type: digest } }",
-            "sparrow.yaml:3:59: 'digest' is not one of basic, bearer, hmac"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, response: { success_status: 2xx } }",
-            "sparrow.yaml:3:73: expected a status or a range, e.g. 200 or 200-299"),
-        ("store: x\ngateways:\n  - { include: nowhere.yaml, name: a, url: http://a }", "sparrow.yaml:3:16: cannot read gateway file"),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, fields: { to: \"{{phone}}\" } }",
+            "sparrow.yaml:3:59: field 'to' uses 'phone'; a request has id, text, to"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, auth: { type: digest } }",
+            "sparrow.yaml:3:59: 'digest' is not one of basic, bearer, hmac"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, response: { success_status: 2xx } }",
+            "sparrow.yaml:3:73: expected a status or a range, e.g. 200 or 200-299"
+        ),
+        (
+            "store: x\ngateways:\n  - { include: nowhere.yaml, name: a, url: http://a }",
+            "sparrow.yaml:3:16: cannot read gateway file"
+        ),
     ])
     func dialectErrorsNameTheirPlace(_ yaml: String, expected: String) {
         let message = failure(yaml)

@@ -53,7 +53,9 @@ import Testing
 
     @Test func offsetsMatchFoundationAcrossTheHorizon() throws {
         let now = try #require(Timestamp(rfc3339: "2026-11-22T12:00:00Z"))
-        for identifier in ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago"] {
+        for identifier in [
+            "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "America/Santiago",
+        ] {
             let zone = try #require(TimeZone(identifier: identifier))
             let rules = try #require(SystemZones(around: now).rules(for: identifier))
             var instant = now.secondsSince1970

@@ -68,29 +68,47 @@ import Testing
 
     @Test(arguments: [
         (minimal + "\nreceipts: { listen: localhost }", "sparrow.yaml:4:21: expected HOST:PORT, e.g. 127.0.0.1:8089"),
-        (minimal + "\nreceipts: { hmac_secert: x }",
-            "sparrow.yaml:4:13: unknown key 'hmac_secert' (did you mean 'hmac_secret'?)"),
-        (minimal + "\nreceipts: { max_body: 1GiB }",
-            "sparrow.yaml:4:23: expected a size from 1 B to 16MiB, e.g. 65536, 64KiB or 1MiB"),
+        (
+            minimal + "\nreceipts: { hmac_secert: x }",
+            "sparrow.yaml:4:13: unknown key 'hmac_secert' (did you mean 'hmac_secret'?)"
+        ),
+        (
+            minimal + "\nreceipts: { max_body: 1GiB }",
+            "sparrow.yaml:4:23: expected a size from 1 B to 16MiB, e.g. 65536, 64KiB or 1MiB"
+        ),
         (minimal + "\nreceipts: { token: \"\" }", "sparrow.yaml:4:20: a secret cannot be empty"),
         (minimal + "\nreceipts: { rate_limit: { per_client: 0 } }", "sparrow.yaml:4:39: a rate must be above 0"),
         (minimal + "\nreceipts: { rate_limit: { burst: 5 } }", "sparrow.yaml:4:25: missing key 'per_client'"),
         (minimal + "\nreceipts: { unsubscribe_keywords: [TD, \" \"] }", "sparrow.yaml:4:40: a keyword cannot be empty"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { states: { failed: [X] } } }",
-            "sparrow.yaml:3:67: unknown key 'failed'"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, "
-            + "receipts: { states: { delivered: [OK], undelivered: [ok] } } }",
-            "sparrow.yaml:3:98: 'ok' is already listed under delivered"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { id: [] } }",
-            "sparrow.yaml:3:61: expected a field name or a list of them"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { status: [s, \"\"] } }",
-            "sparrow.yaml:3:69: expected a field name"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: \"\" } }",
-            "sparrow.yaml:3:63: expected a field name"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: [a] } }",
-            "sparrow.yaml:3:63: expected"),
-        ("store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { answer: \"\" } }",
-            "sparrow.yaml:3:65: expected the answer's body, from 1 byte to 1 KiB"),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { states: { failed: [X] } } }",
+            "sparrow.yaml:3:67: unknown key 'failed'"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, "
+                + "receipts: { states: { delivered: [OK], undelivered: [ok] } } }",
+            "sparrow.yaml:3:98: 'ok' is already listed under delivered"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { id: [] } }",
+            "sparrow.yaml:3:61: expected a field name or a list of them"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { status: [s, \"\"] } }",
+            "sparrow.yaml:3:69: expected a field name"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: \"\" } }",
+            "sparrow.yaml:3:63: expected a field name"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { list: [a] } }",
+            "sparrow.yaml:3:63: expected"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://a, format: json, receipts: { answer: \"\" } }",
+            "sparrow.yaml:3:65: expected the answer's body, from 1 byte to 1 KiB"
+        ),
     ])
     func errorsNameTheirPlace(_ yaml: String, expected: String) {
         let message = failure(yaml)

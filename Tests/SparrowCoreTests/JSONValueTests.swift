@@ -3,7 +3,8 @@ import Testing
 @testable import SparrowCore
 
 struct JSONValueTests {
-    static let answer = #"{"data": {"id": "m-1", "parts": [{"id": "p-1"}, {"id": "p-2", "cost": 0.045}]}, "ok": true, "note": null}"#
+    static let answer =
+        #"{"data": {"id": "m-1", "parts": [{"id": "p-1"}, {"id": "p-2", "cost": 0.045}]}, "ok": true, "note": null}"#
 
     @Test func pathsReachObjectKeysAndArrayIndexes() throws {
         let answer = try JSONValue.parse(Self.answer.utf8)

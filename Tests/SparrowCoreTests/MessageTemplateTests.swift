@@ -104,7 +104,9 @@ import Testing
             for name in names where generator.next() % 3 != 0 {
                 row[name] = pick(["", "王芳", "<x&y>", "a"])
             }
-            #expect(template.render(TemplateValues(row)) == template.renderWithMustache(TemplateValues(row)), "\(template.source) \(row)")
+            #expect(
+                template.render(TemplateValues(row)) == template.renderWithMustache(TemplateValues(row)),
+                "\(template.source) \(row)")
             compared += 1
         }
         #expect(compared > 1500)

@@ -20,35 +20,46 @@ struct PhoneNumberTests {
         ValidCase(input: "16612345678", region: "CN", e164: "+8616612345678", numberRegion: "CN", type: .mobile),
         ValidCase(input: "19912345678", region: "CN", e164: "+8619912345678", numberRegion: "CN", type: .mobile),
         ValidCase(input: "+86 199 1234 5678", region: nil, e164: "+8619912345678", numberRegion: "CN", type: .mobile),
-        ValidCase(input: "0086 166-1234-5678", region: "CN", e164: "+8616612345678", numberRegion: "CN",
-                  type: .mobile),
+        ValidCase(
+            input: "0086 166-1234-5678", region: "CN", e164: "+8616612345678", numberRegion: "CN",
+            type: .mobile),
         ValidCase(input: "86 192 1234 5678", region: "CN", e164: "+8619212345678", numberRegion: "CN", type: .mobile),
         ValidCase(input: "010 1234 5678", region: "CN", e164: "+861012345678", numberRegion: "CN", type: .fixedLine),
-        ValidCase(input: "+1 (650) 253-0000", region: nil, e164: "+16502530000", numberRegion: "US",
-                  type: .fixedLineOrMobile),
-        ValidCase(input: "1 650.253.0000", region: "US", e164: "+16502530000", numberRegion: "US",
-                  type: .fixedLineOrMobile),
-        ValidCase(input: "011 44 20 7946 0958", region: "US", e164: "+442079460958", numberRegion: "GB",
-                  type: .fixedLine),
+        ValidCase(
+            input: "+1 (650) 253-0000", region: nil, e164: "+16502530000", numberRegion: "US",
+            type: .fixedLineOrMobile),
+        ValidCase(
+            input: "1 650.253.0000", region: "US", e164: "+16502530000", numberRegion: "US",
+            type: .fixedLineOrMobile),
+        ValidCase(
+            input: "011 44 20 7946 0958", region: "US", e164: "+442079460958", numberRegion: "GB",
+            type: .fixedLine),
         ValidCase(input: "+1 268 464 1234", region: nil, e164: "+12684641234", numberRegion: "AG", type: .mobile),
         ValidCase(input: "464 1234", region: "AG", e164: "+12684641234", numberRegion: "AG", type: .mobile),
-        ValidCase(input: "+39 06 698 12345", region: nil, e164: "+390669812345", numberRegion: "VA",
-                  type: .fixedLine),
-        ValidCase(input: "+39 02 1234 5678", region: nil, e164: "+390212345678", numberRegion: "IT",
-                  type: .fixedLine),
-        ValidCase(input: "8~10 86 138 0013 8000", region: "RU", e164: "+8613800138000", numberRegion: "CN",
-                  type: .mobile),
+        ValidCase(
+            input: "+39 06 698 12345", region: nil, e164: "+390669812345", numberRegion: "VA",
+            type: .fixedLine),
+        ValidCase(
+            input: "+39 02 1234 5678", region: nil, e164: "+390212345678", numberRegion: "IT",
+            type: .fixedLine),
+        ValidCase(
+            input: "8~10 86 138 0013 8000", region: "RU", e164: "+8613800138000", numberRegion: "CN",
+            type: .mobile),
         ValidCase(input: "011 15 2345-6789", region: "AR", e164: "+5491123456789", numberRegion: "AR", type: .mobile),
-        ValidCase(input: "0 21 11 91234 5678", region: "BR", e164: "+5511912345678", numberRegion: "BR",
-                  type: .mobile),
+        ValidCase(
+            input: "0 21 11 91234 5678", region: "BR", e164: "+5511912345678", numberRegion: "BR",
+            type: .mobile),
         ValidCase(input: "+800 1234 5678", region: nil, e164: "+80012345678", numberRegion: "001", type: .tollFree),
-        ValidCase(input: "\u{FF0B}\u{FF18}\u{FF16}\u{3000}\u{FF11}\u{FF13}\u{FF18}\u{FF10}\u{FF10}\u{FF11}\u{FF13}"
-                  + "\u{FF18}\u{FF10}\u{FF10}\u{FF10}", region: nil, e164: "+8613800138000", numberRegion: "CN",
-                  type: .mobile),
-        ValidCase(input: "\u{661}\u{663}\u{668}\u{660}\u{660}\u{661}\u{663}\u{668}\u{660}\u{660}\u{660}",
-                  region: "CN", e164: "+8613800138000", numberRegion: "CN", type: .mobile),
-        ValidCase(input: "Tel: +86\u{A0}138\u{A0}0013\u{A0}8000.", region: nil, e164: "+8613800138000",
-                  numberRegion: "CN", type: .mobile),
+        ValidCase(
+            input: "\u{FF0B}\u{FF18}\u{FF16}\u{3000}\u{FF11}\u{FF13}\u{FF18}\u{FF10}\u{FF10}\u{FF11}\u{FF13}"
+                + "\u{FF18}\u{FF10}\u{FF10}\u{FF10}", region: nil, e164: "+8613800138000", numberRegion: "CN",
+            type: .mobile),
+        ValidCase(
+            input: "\u{661}\u{663}\u{668}\u{660}\u{660}\u{661}\u{663}\u{668}\u{660}\u{660}\u{660}",
+            region: "CN", e164: "+8613800138000", numberRegion: "CN", type: .mobile),
+        ValidCase(
+            input: "Tel: +86\u{A0}138\u{A0}0013\u{A0}8000.", region: nil, e164: "+8613800138000",
+            numberRegion: "CN", type: .mobile),
         ValidCase(input: "'+8613800138000", region: nil, e164: "+8613800138000", numberRegion: "CN", type: .mobile),
         ValidCase(input: "13800138000", region: "cn", e164: "+8613800138000", numberRegion: "CN", type: .mobile),
     ]
@@ -98,10 +109,12 @@ struct PhoneNumberTests {
 
     @Test func malformedUTF8IsNotPartOfANumber() {
         let digits = Array("13800138000".utf8)
-        #expect(PhoneNumberParser.parse(utf8: digits[..<3] + [0xFF] + digits[3...], defaultRegion: "CN")
-            == .failure(.invalidCharacters))
-        #expect(PhoneNumberParser.parse(utf8: [0xC3] + digits, defaultRegion: "CN").map(\.number.e164)
-            == .success("+8613800138000"))
+        #expect(
+            PhoneNumberParser.parse(utf8: digits[..<3] + [0xFF] + digits[3...], defaultRegion: "CN")
+                == .failure(.invalidCharacters))
+        #expect(
+            PhoneNumberParser.parse(utf8: [0xC3] + digits, defaultRegion: "CN").map(\.number.e164)
+                == .success("+8613800138000"))
     }
 
     @Test func errorDescriptionsDoNotContainTheNumber() {

@@ -16,7 +16,8 @@ struct FixedZones: ZoneRulesProvider {
 
 @Suite struct PlannerTests {
     static let carriers = CarrierDirectory([
-        Carrier(id: "china-mobile", name: "中国移动", prefixes: ["86138", "861340"], rate: 100, burst: 10, unit: .messages),
+        Carrier(
+            id: "china-mobile", name: "中国移动", prefixes: ["86138", "861340"], rate: 100, burst: 10, unit: .messages),
         Carrier(id: "china-telecom", name: "中国电信", prefixes: ["86134", "86199"], rate: nil, burst: 1, unit: .segments),
     ])
 
@@ -58,7 +59,9 @@ struct FixedZones: ZoneRulesProvider {
 
     @Test func quietHoursDeferInTheRecipientsZone() throws {
         var planner = try Self.planner()
-        let shanghai = try planner.plan(RecipientRow(line: 2, values: ["phone": "13800138000", "name": "a"]), now: Self.elevenPMInShanghai).get()
+        let shanghai = try planner.plan(
+            RecipientRow(line: 2, values: ["phone": "13800138000", "name": "a"]), now: Self.elevenPMInShanghai
+        ).get()
         #expect(shanghai.isDeferred && shanghai.sendAt == Timestamp(rfc3339: "2026-11-23T08:00:00+08:00"))
         // 10:00 in New York at the same instant: allowed.
         let newYork = try planner.plan(
@@ -86,8 +89,11 @@ struct FixedZones: ZoneRulesProvider {
     }
 
     @Test func noGatewayForTheCarrierIsNoRoute() throws {
-        var planner = try Self.planner(gateways: [GatewayRoute(name: "m", pricePerSegment: 0, carriers: ["china-mobile"])])
-        let result = planner.plan(RecipientRow(line: 2, values: ["phone": "19912345678", "name": "a"]), now: Self.noonInShanghai)
+        var planner = try Self.planner(gateways: [
+            GatewayRoute(name: "m", pricePerSegment: 0, carriers: ["china-mobile"])
+        ])
+        let result = planner.plan(
+            RecipientRow(line: 2, values: ["phone": "19912345678", "name": "a"]), now: Self.noonInShanghai)
         #expect(throws: RowRejection.self) { try result.get() }
         if case .failure(let rejection) = result { #expect(rejection.reason == .noRoute) }
     }
@@ -97,7 +103,9 @@ struct FixedZones: ZoneRulesProvider {
         var filter = DuplicateFilter()
         var flags: [Bool] = []
         for phone in ["138 0013 8000", "+86 138-0013-8000", "13800138001", "008613800138000"] {
-            let message = try planner.plan(RecipientRow(line: 1, values: ["phone": phone, "name": "a"]), now: Self.noonInShanghai).get()
+            let message = try planner.plan(
+                RecipientRow(line: 1, values: ["phone": phone, "name": "a"]), now: Self.noonInShanghai
+            ).get()
             flags.append(filter.isDuplicate(message.number))
         }
         #expect(flags == [false, true, false, true])

@@ -126,14 +126,16 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
             #"[{"success":true,"err_code":"DELIVERED","biz_id":"b1"},"#
                 + #"{"success":false,"err_code":"MK:0001","biz_id":"b2"}]"#,
             mapping: alibaba)
-        #expect(try items.map { try $0.get() } == [
-            DeliveryReceipt(gatewayMessageID: "b1", status: .delivered, error: "DELIVERED"),
-            DeliveryReceipt(gatewayMessageID: "b2", status: .undelivered, error: "MK:0001"),
-        ])
+        #expect(
+            try items.map { try $0.get() } == [
+                DeliveryReceipt(gatewayMessageID: "b1", status: .delivered, error: "DELIVERED"),
+                DeliveryReceipt(gatewayMessageID: "b2", status: .undelivered, error: "MK:0001"),
+            ])
     }
 
     @Test func theQueryCountsForEveryItem() throws {
-        let items = try receipts(#"[{"sid":"a"},{"sid":"b","report_status":"FAIL"}]"#, query: "report_status=SUCCESS",
+        let items = try receipts(
+            #"[{"sid":"a"},{"sid":"b","report_status":"FAIL"}]"#, query: "report_status=SUCCESS",
             mapping: Self.tencent)
         #expect(try items.map { try $0.get().status } == [.delivered, .undelivered])
     }
@@ -144,10 +146,11 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
             #"{"results":[{"messageId":"m1","status":{"groupName":"DELIVERED"}},"#
                 + #"{"messageId":"m2","status":{"groupName":"REJECTED"}}]}"#,
             mapping: infobip)
-        #expect(try items.map { try $0.get() } == [
-            DeliveryReceipt(gatewayMessageID: "m1", status: .delivered),
-            DeliveryReceipt(gatewayMessageID: "m2", status: .undelivered),
-        ])
+        #expect(
+            try items.map { try $0.get() } == [
+                DeliveryReceipt(gatewayMessageID: "m1", status: .delivered),
+                DeliveryReceipt(gatewayMessageID: "m2", status: .undelivered),
+            ])
         // a top-level array needs no path
         #expect(try receipts(#"[{"messageId":"m3","status":{"groupName":"EXPIRED"}}]"#, mapping: infobip).count == 1)
         for body in [#"{"messageId":"m4","status":{"groupName":"DELIVERED"}}"#, #"{"results":{"messageId":"m4"}}"#] {

@@ -16,25 +16,34 @@ import Testing
         while start < bytes.count {
             let end = min(bytes.count, start + chunk)
             parser.consume(bytes[start..<end], isFinal: false) { record in
-                records.append(Parsed(line: record.line, fields: record.fields.map { String(decoding: $0, as: UTF8.self) }, overlong: record.isOverlong))
+                records.append(
+                    Parsed(
+                        line: record.line, fields: record.fields.map { String(decoding: $0, as: UTF8.self) },
+                        overlong: record.isOverlong))
             }
             start = end
         }
         parser.consume([], isFinal: true) { record in
-            records.append(Parsed(line: record.line, fields: record.fields.map { String(decoding: $0, as: UTF8.self) }, overlong: record.isOverlong))
+            records.append(
+                Parsed(
+                    line: record.line, fields: record.fields.map { String(decoding: $0, as: UTF8.self) },
+                    overlong: record.isOverlong))
         }
         return records
     }
 
-    static let tricky = Array("\u{FEFF}phone,name,note\r\n138,\"Wang, Fang\",\"said \"\"hi\"\"\"\r\n\r\n139,Li,\"two\nlines\"\n150,Zhao,last".utf8)
+    static let tricky = Array(
+        "\u{FEFF}phone,name,note\r\n138,\"Wang, Fang\",\"said \"\"hi\"\"\"\r\n\r\n139,Li,\"two\nlines\"\n150,Zhao,last"
+            .utf8)
 
     @Test func quotesCRLFBOMAndEmbeddedNewlines() {
-        #expect(Self.parse(Self.tricky) == [
-            Parsed(line: 1, fields: ["phone", "name", "note"], overlong: false),
-            Parsed(line: 2, fields: ["138", "Wang, Fang", "said \"hi\""], overlong: false),
-            Parsed(line: 4, fields: ["139", "Li", "two\nlines"], overlong: false),
-            Parsed(line: 6, fields: ["150", "Zhao", "last"], overlong: false),
-        ])
+        #expect(
+            Self.parse(Self.tricky) == [
+                Parsed(line: 1, fields: ["phone", "name", "note"], overlong: false),
+                Parsed(line: 2, fields: ["138", "Wang, Fang", "said \"hi\""], overlong: false),
+                Parsed(line: 4, fields: ["139", "Li", "two\nlines"], overlong: false),
+                Parsed(line: 6, fields: ["150", "Zhao", "last"], overlong: false),
+            ])
     }
 
     @Test func chunkBoundariesDoNotMatter() {
@@ -45,11 +54,12 @@ import Testing
     }
 
     @Test func loneCRAndEmptyFields() {
-        #expect(Self.parse(Array("a,b\r1,\r,2\r".utf8)) == [
-            Parsed(line: 1, fields: ["a", "b"], overlong: false),
-            Parsed(line: 2, fields: ["1", ""], overlong: false),
-            Parsed(line: 3, fields: ["", "2"], overlong: false),
-        ])
+        #expect(
+            Self.parse(Array("a,b\r1,\r,2\r".utf8)) == [
+                Parsed(line: 1, fields: ["a", "b"], overlong: false),
+                Parsed(line: 2, fields: ["1", ""], overlong: false),
+                Parsed(line: 3, fields: ["", "2"], overlong: false),
+            ])
     }
 
     @Test func overlongRecordsAreCutAndSkipped() {
@@ -61,7 +71,8 @@ import Testing
     }
 
     @Test func unterminatedQuoteEndsAtEndOfFile() {
-        #expect(Self.parse(Array("a\n\"open,field".utf8)).last == Parsed(line: 2, fields: ["open,field"], overlong: false))
+        #expect(
+            Self.parse(Array("a\n\"open,field".utf8)).last == Parsed(line: 2, fields: ["open,field"], overlong: false))
     }
 }
 
@@ -72,9 +83,13 @@ import Testing
         try reader.consume(text[...], isFinal: true) { input in
             switch input {
             case .row(let row, _):
-                out.append("\(row.line) " + row.values.dictionary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                out.append(
+                    "\(row.line) "
+                        + row.values.dictionary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                            separator: " "))
             case .rejected(let rejection, let raw):
-                out.append("\(rejection.line) \(rejection.reason.code) [\(String(decoding: raw, as: UTF8.self).prefix(20))]")
+                out.append(
+                    "\(rejection.line) \(rejection.reason.code) [\(String(decoding: raw, as: UTF8.self).prefix(20))]")
             }
         }
         return out
@@ -84,19 +99,23 @@ import Testing
         var bytes = Array("Phone,Nick,TZ\n138,王,Asia/Tokyo\n139,,\n".utf8)
         bytes += [0x31, 0x35, 0x30, 0x2C, 0xFF, 0xFE, 0x0A]  // 150,<invalid UTF-8>
         bytes += Array("151,a,b,c\n152,\(String(repeating: "y", count: 300))\n153\n".utf8)
-        #expect(try Self.read(bytes) == [
-            "2 Nick=王 phone=138 tz=Asia/Tokyo",
-            "3 phone=139",
-            "4 invalid-utf8 [150,\u{FFFD}\u{FFFD}]",
-            "5 malformed-row [151,a,b,c]",
-            "6 row-too-long [152,yyyyyyyyyyyyyyyy]",
-            "7 phone=153",
-        ])
+        #expect(
+            try Self.read(bytes) == [
+                "2 Nick=王 phone=138 tz=Asia/Tokyo",
+                "3 phone=139",
+                "4 invalid-utf8 [150,\u{FFFD}\u{FFFD}]",
+                "5 malformed-row [151,a,b,c]",
+                "6 row-too-long [152,yyyyyyyyyyyyyyyy]",
+                "7 phone=153",
+            ])
     }
 
     /// A column named twice fills the template with its last non-empty value.
     @Test func aRepeatedColumnKeepsItsLastValue() throws {
-        #expect(try Self.read(Array("phone,n,N,n\n138,a,b,c\n139,a,b,\n".utf8)) == ["2 N=b n=c phone=138", "3 N=b n=a phone=139"])
+        #expect(
+            try Self.read(Array("phone,n,N,n\n138,a,b,c\n139,a,b,\n".utf8)) == [
+                "2 N=b n=c phone=138", "3 N=b n=a phone=139",
+            ])
     }
 
     /// Every kind of ill-formed UTF-8 is refused, in any position of the field; well-formed text of every width,
@@ -117,13 +136,15 @@ import Testing
     }
 
     @Test func jsonLinesDetectedFromTheFirstByte() throws {
-        let text = "\n{\"phone\":\"138\",\"n\":1,\"vip\":true,\"x\":null}\r\n\n{\"to\":\"\\u00e9\\ud83d\\ude00\"}\n{\"phone\":[1]}\nnot json\n"
-        #expect(try Self.read(Array(text.utf8)) == [
-            "2 n=1 phone=138 vip=true",
-            "4 to=é😀",
-            "5 malformed-row [{\"phone\":[1]}]",
-            "6 malformed-row [not json]",
-        ])
+        let text =
+            "\n{\"phone\":\"138\",\"n\":1,\"vip\":true,\"x\":null}\r\n\n{\"to\":\"\\u00e9\\ud83d\\ude00\"}\n{\"phone\":[1]}\nnot json\n"
+        #expect(
+            try Self.read(Array(text.utf8)) == [
+                "2 n=1 phone=138 vip=true",
+                "4 to=é😀",
+                "5 malformed-row [{\"phone\":[1]}]",
+                "6 malformed-row [not json]",
+            ])
     }
 
     @Test func aHeaderWithoutPhoneIsAFileError() {
@@ -139,10 +160,15 @@ import Testing
             $0.field("line", -12)
             $0.field("text", "a\"b\\c\nd\u{01}é")
             $0.nullField("reason")
-            $0.field("parts") { $0.array { $0.element("x"); $0.element("y") } }
+            $0.field("parts") {
+                $0.array {
+                    $0.element("x"); $0.element("y")
+                }
+            }
             $0.field("ok", true)
         }
-        #expect(String(decoding: json.bytes, as: UTF8.self)
-            == #"{"line":-12,"text":"a\"b\\c\nd\u0001é","reason":null,"parts":["x","y"],"ok":true}"#)
+        #expect(
+            String(decoding: json.bytes, as: UTF8.self)
+                == #"{"line":-12,"text":"a\"b\\c\nd\u0001é","reason":null,"parts":["x","y"],"ok":true}"#)
     }
 }

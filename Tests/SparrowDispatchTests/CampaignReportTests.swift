@@ -7,7 +7,9 @@ import Testing
     static let figures: CampaignFigures = {
         var primary = Funnel()
         (primary.targeted, primary.accepted, primary.submitted, primary.delivered, primary.failed) = (10, 9, 9, 8, 1)
-        (primary.segments, primary.cost, primary.latencyP50, primary.latencyP99) = (12, 0.54, .microseconds(3_250), .milliseconds(40))
+        (primary.segments, primary.cost, primary.latencyP50, primary.latencyP99) = (
+            12, 0.54, .microseconds(3_250), .milliseconds(40)
+        )
         var rejected = Funnel()
         (rejected.targeted, rejected.rejected) = (2, 2)
         var total = primary

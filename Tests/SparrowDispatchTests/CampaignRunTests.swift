@@ -131,7 +131,9 @@ func number(_ text: String) -> PhoneNumber {
             #expect(outcome.nextRelease == Timestamp(rfc3339: "2026-11-22T13:00:00Z"))  // 08:00 in New York
             let figures = try await fixture.store.figures(campaign: "spring")
             var expected = Funnel()
-            (expected.targeted, expected.rejected, expected.duplicate, expected.suppressed, expected.capped) = (8, 2, 1, 1, 1)
+            (expected.targeted, expected.rejected, expected.duplicate, expected.suppressed, expected.capped) = (
+                8, 2, 1, 1, 1
+            )
             (expected.deferred, expected.submitted, expected.accepted, expected.pending) = (1, 2, 2, 2)
             expected.segments = 2
             #expect(figures.total.latencyP50 != nil)
@@ -139,7 +141,8 @@ func number(_ text: String) -> PhoneNumber {
             expected.latencyP99 = figures.total.latencyP99
             #expect(figures.total == expected)
             #expect(simulator.stats.messages == 2)
-            let rejects = try String(contentsOf: fixture.folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)
+            let rejects = try String(
+                contentsOf: fixture.folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)
             #expect(rejects.contains(#""line":4,"reason":"invalid-phone""#))
             #expect(rejects.contains(#""line":8,"reason":"missing-variable""#))
 
@@ -166,7 +169,8 @@ func number(_ text: String) -> PhoneNumber {
                     shutdown.triggerGracefulShutdown()
                 }
                 defer { watcher.cancel() }
-                return try await fixture.run("resumed", csv: csv, now: Self.noon, transport: transport, progress: progress)
+                return try await fixture.run(
+                    "resumed", csv: csv, now: Self.noon, transport: transport, progress: progress)
             }
             #expect(first.stopped)
             #expect(!first.inputComplete)
@@ -194,7 +198,9 @@ func number(_ text: String) -> PhoneNumber {
             let fixture = try CampaignFixture(base: base)
             let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
             let progress = SendProgress()
-            let running = Task { try await fixture.run("cut", csv: csv, now: Self.noon, transport: transport, progress: progress) }
+            let running = Task {
+                try await fixture.run("cut", csv: csv, now: Self.noon, transport: transport, progress: progress)
+            }
             while progress.snapshot.accepted < 60 { try await Task.sleep(for: .milliseconds(2)) }
             running.cancel()
             await #expect(throws: CancellationError.self) { try await running.value }
@@ -210,7 +216,8 @@ func number(_ text: String) -> PhoneNumber {
 
     /// A run waiting for deferred messages sleeps on its clock until their release, then sends them; a graceful
     /// shutdown while it sleeps ends it, stopped, with the release still ahead.
-    @Test(arguments: [false, true]) func aRunWaitsOnItsClockForDeferredMessages(shutDownWhileWaiting: Bool) async throws {
+    @Test(arguments: [false, true]) func aRunWaitsOnItsClockForDeferredMessages(shutDownWhileWaiting: Bool) async throws
+    {
         let simulator = GatewaySimulator()
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -220,11 +227,16 @@ func number(_ text: String) -> PhoneNumber {
             let clock = TestClock()
             let outcome = try await testGracefulShutdown { shutdown in
                 let running = Task {
-                    try await fixture.run("later", csv: csv, now: Self.noon, transport: transport, wait: true, clock: RunClock(clock))
+                    try await fixture.run(
+                        "later", csv: csv, now: Self.noon, transport: transport, wait: true, clock: RunClock(clock))
                 }
                 try await clock.sleeper(until: .seconds(9 * 3600))  // 08:00 in New York, nine hours on
                 #expect(simulator.stats.messages == 1)
-                if shutDownWhileWaiting { shutdown.triggerGracefulShutdown() } else { clock.advance(by: .seconds(9 * 3600)) }
+                if shutDownWhileWaiting {
+                    shutdown.triggerGracefulShutdown()
+                } else {
+                    clock.advance(by: .seconds(9 * 3600))
+                }
                 return try await running.value
             }
             #expect(outcome.stopped == shutDownWhileWaiting)
@@ -348,7 +360,8 @@ func number(_ text: String) -> PhoneNumber {
                     delivered: 0.7, failed: 0.2, duplicates: 0.5, perPost: perPost))
             try await withSimulator(simulator) { base in
                 let fixture = try CampaignFixture(base: base, folder: folder)
-                let csv = "phone,name\n" + (0..<200).map { "1360000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+                let csv =
+                    "phone,name\n" + (0..<200).map { "1360000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
                 _ = try await fixture.run("dlr", csv: csv, now: Self.noon, transport: transport)
                 var total = try await fixture.store.figures(campaign: "dlr").total
                 let deadline = ContinuousClock.now + .seconds(20)
@@ -425,7 +438,8 @@ extension CampaignFixture {
         _ = try await store.journal(campaign: campaign, messages: entries, skipped: [])
         let client = GatewayClient(gateways: configuration.gateways, transport: transport)
         for entry in entries.prefix(reached) {
-            _ = try await client.submit(OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
+            _ = try await client.submit(
+                OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))
         }
         return entries
     }

@@ -13,7 +13,9 @@ func gateways(_ yaml: String) throws -> [SparrowConfiguration.Gateway] {
 }
 
 func messages(_ count: Int, gateway: String = "primary") -> [OutboundMessage] {
-    (0..<count).map { OutboundMessage(id: "c1-\($0)", to: "+86138001\(String(10_000 + $0).suffix(5))", text: "您好", gateway: gateway) }
+    (0..<count).map {
+        OutboundMessage(id: "c1-\($0)", to: "+86138001\(String(10_000 + $0).suffix(5))", text: "您好", gateway: gateway)
+    }
 }
 
 func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) async throws -> [SubmitOutcome] {
@@ -26,7 +28,8 @@ func submitAll(_ messages: [OutboundMessage], through client: GatewayClient) asy
 /// A client for one JSON gateway at `base` that retries up to 10 times, quickly, and whose breaker never opens.
 func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) throws -> GatewayClient {
     GatewayClient(
-        gateways: try gateways("""
+        gateways: try gateways(
+            """
               - name: primary
                 url: \(base)/v1/sms
                 format: json
@@ -84,7 +87,8 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(simulator) { base in
             let client = GatewayClient(
-                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: form, retry: { max_attempts: 8 } }"),
+                gateways: try gateways(
+                    "  - { name: primary, url: \"\(base)\", format: form, retry: { max_attempts: 8 } }"),
                 transport: transport, seed: 5)
             return try await submitAll(messages(10), through: client)
         }
@@ -109,7 +113,8 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         let simulator = GatewaySimulator()
         let outcome = try await withSimulator(simulator) { base in
             let client = GatewayClient(
-                gateways: try gateways("""
+                gateways: try gateways(
+                    """
                       - name: primary
                         url: \(base)
                         format: json
@@ -127,7 +132,8 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let outcomes = try await withSimulator(backup) { base in
             let client = GatewayClient(
-                gateways: try gateways("""
+                gateways: try gateways(
+                    """
                       - { name: primary, url: "http://127.0.0.1:9/", format: json, backup: fallback, retry: { max_attempts: 2, base_delay: 1ms } }
                       - { name: fallback, url: "\(base)", format: json }
                     """), transport: transport, breaker: .init(failureThreshold: 2, coolDown: .seconds(60)))
@@ -139,7 +145,10 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         // breaker; the others go to the backup.
         #expect(outcomes[0].gateway == "primary")
         #expect(outcomes[0].status == .failed(reason: outcomes[0].status.reason))
-        #expect(outcomes.dropFirst().allSatisfy { $0.gateway == "fallback" && $0.status == .accepted(gatewayIDs: $0.status.gatewayIDs) })
+        #expect(
+            outcomes.dropFirst().allSatisfy {
+                $0.gateway == "fallback" && $0.status == .accepted(gatewayIDs: $0.status.gatewayIDs)
+            })
         #expect(backup.stats.messages == 5)
     }
 
@@ -151,7 +160,8 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         let (duringOutage, afterOutage) = try await withSimulator(primary) { primaryURL in
             try await withSimulator(backup) { backupURL in
                 let client = GatewayClient(
-                    gateways: try gateways("""
+                    gateways: try gateways(
+                        """
                           - { name: primary, url: "\(primaryURL)", format: json, backup: fallback, retry: { max_attempts: 1 } }
                           - { name: fallback, url: "\(backupURL)", format: json }
                         """), transport: transport, breaker: .init(failureThreshold: 3, coolDown: .milliseconds(100)))
@@ -180,19 +190,25 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
 
     @Test(arguments: [
         (GatewaySimulator.Auth.bearer(token: "t0k"), "{ type: bearer, token: t0k }", "{ type: bearer, token: nope }"),
-        (.basic(username: "ac1", password: "s3cret"), "{ type: basic, username: ac1, password: s3cret }",
-            "{ type: basic, username: ac1, password: wrong }"),
+        (
+            .basic(username: "ac1", password: "s3cret"), "{ type: basic, username: ac1, password: s3cret }",
+            "{ type: basic, username: ac1, password: wrong }"
+        ),
         (.hmac(secret: "k3y"), "{ type: hmac, secret: k3y }", "{ type: hmac, secret: other }"),
     ])
-    func eachAuthIsAcceptedAndAWrongOneRefused(_ required: GatewaySimulator.Auth, right: String, wrong: String) async throws {
+    func eachAuthIsAcceptedAndAWrongOneRefused(_ required: GatewaySimulator.Auth, right: String, wrong: String)
+        async throws
+    {
         let simulator = GatewaySimulator(auth: required)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let (accepted, refused) = try await withSimulator(simulator) { base in
             let good = GatewayClient(
-                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(right) }"), transport: transport)
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(right) }"),
+                transport: transport)
             let bad = GatewayClient(
-                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(wrong) }"), transport: transport)
+                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: json, auth: \(wrong) }"),
+                transport: transport)
             return (try await good.submit(messages(1)[0]), try await bad.submit(messages(2)[1]))
         }
         #expect(accepted.status == .accepted(gatewayIDs: ["sim-1"]))
@@ -208,7 +224,8 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let clock = TestClock()
         let client = GatewayClient(
-            gateways: try gateways("  - { name: primary, url: \"http://127.0.0.1:9/\", format: json, retry: { max_attempts: 1 } }"),
+            gateways: try gateways(
+                "  - { name: primary, url: \"http://127.0.0.1:9/\", format: json, retry: { max_attempts: 1 } }"),
             transport: transport, breaker: .init(failureThreshold: 1, coolDown: .seconds(60)), clock: RunClock(clock))
         let refused = try await client.submit(messages(1)[0])  // nothing listens: the breaker opens
         #expect(refused.status == .failed(reason: refused.status.reason))
@@ -229,11 +246,15 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         defer { transport.shutdown() }
         let outcome = try await withSimulator(simulator) { base in
             let client = GatewayClient(
-                gateways: try gateways("  - { name: primary, url: \"\(base)\", format: query, method: GET, split: sparrow }"),
+                gateways: try gateways(
+                    "  - { name: primary, url: \"\(base)\", format: query, method: GET, split: sparrow }"),
                 transport: transport)
-            return try await client.submit(OutboundMessage(id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
+            return try await client.submit(
+                OutboundMessage(
+                    id: "long", to: "+8613800138000", text: String(repeating: "x", count: 400), gateway: "primary"))
         }
-        #expect(outcome.status == .accepted(gatewayIDs: ["sim-1", "sim-2", "sim-3"]))  // an id per part, for its receipt
+        // An id per part, for its receipt.
+        #expect(outcome.status == .accepted(gatewayIDs: ["sim-1", "sim-2", "sim-3"]))
         #expect(outcome.attempts == 3)
         #expect(simulator.stats.messages == 3)
     }

@@ -16,7 +16,8 @@ import Testing
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let rows = 3000
-        let csv = "phone,name\n" + (0..<rows).map { "1350000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n") + "\n"
+        let csv =
+            "phone,name\n" + (0..<rows).map { "1350000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n") + "\n"
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base)
             // SQLite's own disk-full path: the writer may not grow the file past 60 more pages (240 KiB).

@@ -36,7 +36,8 @@ import Testing
 
     /// A new store file's path in a folder of its own.
     static func storePath() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-recorder-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sparrow-recorder-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder.appendingPathComponent("s.sqlite").path
     }

@@ -155,9 +155,11 @@ func metric(_ text: String, _ name: String) -> Int? {
         let requests: [(path: String, body: String)] = [
             ("/dlr/tencent", #"[{"sid":"g-1","report_status":"SUCCESS"},{"sid":"g-2","report_status":"FAIL"}]"#),
             ("/dlr", #"[{"message_id":"g-3","status":"MAYBE"},"g-3",{"message_id":"g-6","status":"delivered"}]"#),
-            ("/dlr/infobip",
-             #"{"results":[{"messageId":"g-4","status":{"groupName":"DELIVERED"}},"#
-                + #"{"messageId":"g-5","status":{"groupName":"PENDING"}}]}"#),
+            (
+                "/dlr/infobip",
+                #"{"results":[{"messageId":"g-4","status":{"groupName":"DELIVERED"}},"#
+                    + #"{"messageId":"g-5","status":{"groupName":"PENDING"}}]}"#
+            ),
             ("/dlr/tencent", #"[{"sid":"g-3"}]"#),  // nothing readable
             ("/dlr/infobip", #"{"messageId":"g-5","status":{"groupName":"DELIVERED"}}"#),  // not under `results`
             ("/dlr", "[]"),
@@ -169,19 +171,21 @@ func metric(_ text: String, _ name: String) -> Int? {
             }
             return (answers, await get(transport, base + "/metrics").body)
         }
-        #expect(answers == [
-            Answer(status: 200, body: #"{"result":0,"errmsg":"OK"}"#),  // the gateway's own answer
-            Answer(
-                status: 200,
-                body: #"{"status":"ok","receipts":1,"skipped":[{"index":0,"error":"unknown status 'MAYBE'; "#
-                    + #"map it in the gateway's receipts.states"},"#
-                    + #"{"index":1,"error":"item 1 is not a JSON object"}]}"#),
-            Answer(status: 200, body: #"{"status":"ok","receipts":2,"skipped":[]}"#),
-            Answer(
-                status: 400, body: #"{"error":"no item could be read; item 0: no status (looked for report_status)"}"#),
-            Answer(status: 400, body: #"{"error":"no list of receipts at 'results'"}"#),
-            Answer(status: 200, body: #"{"status":"ok","receipts":0,"skipped":[]}"#),
-        ])
+        #expect(
+            answers == [
+                Answer(status: 200, body: #"{"result":0,"errmsg":"OK"}"#),  // the gateway's own answer
+                Answer(
+                    status: 200,
+                    body: #"{"status":"ok","receipts":1,"skipped":[{"index":0,"error":"unknown status 'MAYBE'; "#
+                        + #"map it in the gateway's receipts.states"},"#
+                        + #"{"index":1,"error":"item 1 is not a JSON object"}]}"#),
+                Answer(status: 200, body: #"{"status":"ok","receipts":2,"skipped":[]}"#),
+                Answer(
+                    status: 400,
+                    body: #"{"error":"no item could be read; item 0: no status (looked for report_status)"}"#),
+                Answer(status: 400, body: #"{"error":"no list of receipts at 'results'"}"#),
+                Answer(status: 200, body: #"{"status":"ok","receipts":0,"skipped":[]}"#),
+            ])
         let figures = try await store.figures(campaign: "c1").total
         #expect(figures.delivered == 3)  // g-1, g-4, g-6
         #expect(figures.failed == 1)  // g-2
@@ -229,7 +233,9 @@ func metric(_ text: String, _ name: String) -> Int? {
         let store = try await seededStore(messages: 2)
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let (answer, held, metrics) = try await withReceiptServer(try makeServer(store: store, batchWindow: .seconds(3600))) {
+        let (answer, held, metrics) = try await withReceiptServer(
+            try makeServer(store: store, batchWindow: .seconds(3600))
+        ) {
             base in
             let stalled = try StalledRequest(base, path: "/dlr/primary", headers: bearer, body: "id=g-1&stat=DELIVRD")
             defer { stalled.close() }  // else the server's shutdown waits for it
@@ -258,7 +264,9 @@ func metric(_ text: String, _ name: String) -> Int? {
         let store = try await seededStore(messages: 2)
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let (answer, metrics) = try await withReceiptServer(try makeServer(store: store, batchWindow: .milliseconds(50))) {
+        let (answer, metrics) = try await withReceiptServer(
+            try makeServer(store: store, batchWindow: .milliseconds(50))
+        ) {
             base in
             let stalled = try StalledRequest(base, path: "/dlr/primary", headers: bearer, body: "id=g-1&stat=DELIVRD")
             defer { stalled.close() }  // else the server's shutdown waits for it
@@ -385,9 +393,13 @@ func metric(_ text: String, _ name: String) -> Int? {
         let (answers, retryAfter, metrics) = try await withReceiptServer(server) { base in
             var answers: [Answer] = []
             for line in 1...3 {
-                answers.append(await post(transport, base + "/dlr", #"{"message_id":"g-\#(line)","status":"delivered"}"#, headers: bearer))
+                answers.append(
+                    await post(
+                        transport, base + "/dlr", #"{"message_id":"g-\#(line)","status":"delivered"}"#, headers: bearer)
+                )
             }
-            let refused = await transport.perform(GatewayRequest(url: base + "/mo", headers: bearer, body: Array("From=1&Body=TD".utf8)))
+            let refused = await transport.perform(
+                GatewayRequest(url: base + "/mo", headers: bearer, body: Array("From=1&Body=TD".utf8)))
             guard case .answered(let answer) = refused else { return (answers, nil as String?, "") }
             answers.append(Answer(status: answer.status, body: String(decoding: answer.body, as: UTF8.self)))
             return (answers, answer.retryAfter, await get(transport, base + "/metrics").body)
@@ -433,7 +445,9 @@ final class StalledRequest {
 
     /// - Parameter base: `http://127.0.0.1:PORT`.
     init(_ base: String, path: String, headers: [String], body: String) throws {
-        guard let port = base.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw Failure("no port in \(base)") }
+        guard let port = base.split(separator: ":").last.flatMap({ UInt16($0) }) else {
+            throw Failure("no port in \(base)")
+        }
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -17,9 +17,18 @@ import Testing
     @Test func boundValuesComeBackAsTheyWentIn() throws {
         try database().write { db in
             let insert = try HotStatement(db, sql: "INSERT INTO t VALUES (?1, ?2, ?3)")
-            #expect(try insert.execute { $0.bind("您好 ☃"); $0.bind(Int64.max); $0.bind(0.25) } == 1)
-            #expect(try insert.execute { $0.bind(""); $0.bind(nil as Int64?); $0.bind(-1.5) } == 1)
-            #expect(try insert.execute { $0.bind(nil as String?); $0.bind(7); $0.bind(0) } == 1)
+            #expect(
+                try insert.execute {
+                    $0.bind("您好 ☃"); $0.bind(Int64.max); $0.bind(0.25)
+                } == 1)
+            #expect(
+                try insert.execute {
+                    $0.bind(""); $0.bind(nil as Int64?); $0.bind(-1.5)
+                } == 1)
+            #expect(
+                try insert.execute {
+                    $0.bind(nil as String?); $0.bind(7); $0.bind(0)
+                } == 1)
             var rows: [String] = []
             let select = try HotStatement(db, sql: "SELECT s, i, d FROM t WHERE i IS NULL OR i > ?1 ORDER BY rowid")
             try select.rows({ $0.bind(-1) }) { row in
@@ -34,9 +43,18 @@ import Testing
     @Test func aRefusedStepThrowsAndLeavesTheStatementReady() throws {
         try database().write { db in
             let insert = try HotStatement(db, sql: "INSERT INTO t VALUES (?1, ?2, ?3)")
-            try insert.execute { $0.bind("once"); $0.bind(1); $0.bind(1.0) }
-            #expect(throws: DatabaseError.self) { try insert.execute { $0.bind("once"); $0.bind(2); $0.bind(2.0) } }
-            #expect(try insert.execute { $0.bind("twice"); $0.bind(3); $0.bind(3.0) } == 1)
+            try insert.execute {
+                $0.bind("once"); $0.bind(1); $0.bind(1.0)
+            }
+            #expect(throws: DatabaseError.self) {
+                try insert.execute {
+                    $0.bind("once"); $0.bind(2); $0.bind(2.0)
+                }
+            }
+            #expect(
+                try insert.execute {
+                    $0.bind("twice"); $0.bind(3); $0.bind(3.0)
+                } == 1)
         }
     }
 
@@ -47,10 +65,15 @@ import Testing
             sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 16)
             let insert = try HotStatement(db, sql: "INSERT INTO t VALUES (?1, ?2, ?3)")
             #expect(throws: DatabaseError.self) {
-                try insert.execute { $0.bind(String(repeating: "x", count: 64)); $0.bind(1); $0.bind(1.0) }
+                try insert.execute {
+                    $0.bind(String(repeating: "x", count: 64)); $0.bind(1); $0.bind(1.0)
+                }
             }
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 0)
-            #expect(try insert.execute { $0.bind("short"); $0.bind(2); $0.bind(2.0) } == 1)
+            #expect(
+                try insert.execute {
+                    $0.bind("short"); $0.bind(2); $0.bind(2.0)
+                } == 1)
         }
     }
 }

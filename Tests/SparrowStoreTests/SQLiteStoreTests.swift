@@ -7,13 +7,16 @@ import Testing
 
 /// Every test opens a real SQLite file in a folder of its own.
 func freshStore() throws -> (SQLiteStore, path: String) {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-store-\(UUID().uuidString)/s.sqlite").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "sparrow-store-\(UUID().uuidString)/s.sqlite"
+    ).path
     return (try SQLiteStore(path: path), path)
 }
 
 func entry(_ line: Int, state: MessageState = .ready) -> JournalEntry {
     JournalEntry(
-        id: "c1-\(line)", campaign: "c1", line: line, to: "+86138001380\(String(line + 10).suffix(2))", carrier: "china-mobile",
+        id: "c1-\(line)", campaign: "c1", line: line, to: "+86138001380\(String(line + 10).suffix(2))",
+        carrier: "china-mobile",
         gateway: "primary", text: "hi \(line)", segments: 1, throttleUnits: 1, cost: 0.05,
         sendAt: Timestamp(secondsSince1970: 0), state: state)
 }
@@ -52,7 +55,8 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         #expect(unfinished.map(\.state) == [.submitting, .ready, .ready])
         #expect(unfinished.map(\.text) == ["hi 2", "hi 3", "hi 4"])
         #expect(unfinished.map(\.gateway) == ["fallback", "primary", "primary"])  // where it may have gone
-        let page = try await store.unfinished(campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 2, limit: 1)
+        let page = try await store.unfinished(
+            campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 2, limit: 1)
         #expect(page.map(\.line) == [3])
         let figures = try await store.figures(campaign: "c1")
         #expect(figures.total.targeted == 4 && figures.total.accepted == 1 && figures.total.pending == 4)
@@ -69,7 +73,9 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
             submit(4, .accepted, id: "g-4"), submit(5, .unknown), submit(6, .failed), submit(7, .accepted, id: "g-7"),
         ])
         let at = Timestamp(secondsSince1970: 200)
-        _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "g-7", state: .delivered, at: at)])
+        _ = try await store.apply([
+            ReceiptRecord(gateway: "primary", gatewayMessageID: "g-7", state: .delivered, at: at)
+        ])
         // Ready (1), submitting (3) and accepted (4); not deferred (2), unknown (5), failed (6) or delivered (7).
         #expect(try await store.awaitingReceipts(campaign: "c1") == 3)
         let total = try await store.figures(campaign: "c1").total
@@ -170,7 +176,10 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         let (store, path) = try freshStore()
         for store in [store, try SQLiteStore(path: path)] {
             let (synchronous, checkpoint) = try await store.pool.write { db in
-                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+                (
+                    try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                    try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")
+                )
             }
             #expect(synchronous == 2)
             #expect(checkpoint == SQLiteStore.checkpointPages)
@@ -194,7 +203,8 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         #expect(try await reopened.cappedNumbers(since: since, excluding: nil, sends: 2).isEmpty)
         // A campaign never caps itself.
         #expect(try await reopened.cappedNumbers(since: since, excluding: "c1", sends: 1).isEmpty)
-        #expect(try await reopened.cappedNumbers(since: Timestamp(secondsSince1970: 101), excluding: nil, sends: 1).isEmpty)
+        #expect(
+            try await reopened.cappedNumbers(since: Timestamp(secondsSince1970: 101), excluding: nil, sends: 1).isEmpty)
         // A second campaign's send to the number: two within the window.
         var again = entry(1)
         (again.id, again.campaign) = ("c2-1", "c2")
@@ -221,7 +231,8 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         let unfinished = try await store.unfinished(
             campaign: "c1", dueBy: Timestamp(secondsSince1970: 0), afterLine: 0, limit: 10)
         #expect(unfinished.map(\.id) == ["c1-1"] && unfinished.map(\.state) == [.submitting])
-        #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 2)  // withdrawn until answered
+        // Withdrawn until answered.
+        #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 2)
         try await store.record([submit(1, .accepted, id: "g-1")])
         #expect(try await store.cappedNumbers(since: since, excluding: nil, sends: 1).count == 3)
         #expect(try await store.figures(campaign: "c1").total.unknown == 1)  // the other gateway's stays unknown
@@ -239,11 +250,16 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         // Read again after the suppression list changed: line 1 is now suppressed, line 3 no longer is.
         let states = try await store.journal(
             campaign: "c1", messages: [entry(3), entry(4, state: .deferred)],
-            skipped: [SkippedRow(line: 1, status: .suppressed), SkippedRow(line: 2, status: .rejected, reason: "invalid-phone")])
+            skipped: [
+                SkippedRow(line: 1, status: .suppressed),
+                SkippedRow(line: 2, status: .rejected, reason: "invalid-phone"),
+            ])
         #expect(states == [nil, .deferred])
         let figures = try await store.figures(campaign: "c1")
         var expected = Funnel()
-        (expected.targeted, expected.rejected, expected.suppressed, expected.deferred, expected.pending) = (4, 1, 1, 1, 1)
+        (expected.targeted, expected.rejected, expected.suppressed, expected.deferred, expected.pending) = (
+            4, 1, 1, 1, 1
+        )
         #expect(figures.total == expected)
         #expect(figures.byCarrier["china-mobile"]?.suppressed == 1)
         #expect(try await store.nextRelease(campaign: "c1") == Timestamp(secondsSince1970: 0))
@@ -261,7 +277,9 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
             return message
         }
         // Within a batch, and across batches (line 4 repeats line 1).
-        #expect(try await store.journal(campaign: "c1", messages: [entry(1), sameNumber(2, as: 1), entry(3)], skipped: []) == [.ready, nil, .ready])
+        #expect(
+            try await store.journal(campaign: "c1", messages: [entry(1), sameNumber(2, as: 1), entry(3)], skipped: [])
+                == [.ready, nil, .ready])
         #expect(try await store.journal(campaign: "c1", messages: [sameNumber(4, as: 1)], skipped: []) == [nil])
         // Read again (resume): every row keeps its first decision, and counts once.
         let again = try await store.journal(
@@ -273,7 +291,10 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         #expect(try await store.figures(campaign: "c1").byCarrier["china-mobile"]?.duplicate == 2)
         // Another campaign may message the number.
         try await store.beginCampaign(id: "c2", template: "hi", at: Timestamp(secondsSince1970: 0))
-        #expect(try await store.journal(campaign: "c2", messages: [sameNumber(1, as: 1, campaign: "c2")], skipped: []) == [.ready])
+        #expect(
+            try await store.journal(campaign: "c2", messages: [sameNumber(1, as: 1, campaign: "c2")], skipped: []) == [
+                .ready
+            ])
     }
 
     @Test(arguments: [
@@ -292,7 +313,9 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         var moved = 0
         for (index, state) in parts.enumerated().reversed() {  // out of order
             #expect(try await store.figures(campaign: "c1").total.pending == 1)
-            moved += try await store.apply([ReceiptRecord(gateway: nil, gatewayMessageID: "p-\(index + 1)", state: state, at: at)])
+            moved += try await store.apply([
+                ReceiptRecord(gateway: nil, gatewayMessageID: "p-\(index + 1)", state: state, at: at)
+            ])
         }
         #expect(moved == 1)  // the last part's receipt settles the message
         let total = try await store.figures(campaign: "c1").total
@@ -300,7 +323,10 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         #expect(settled == .delivered ? total.delivered == 1 : total.failed == 1)
         #expect(try await store.unfinished(campaign: "c1", dueBy: at, afterLine: 0, limit: 1).isEmpty)
         // A repeated part receipt changes nothing.
-        #expect(try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-2", state: .delivered, at: at)]) == 0)
+        #expect(
+            try await store.apply([
+                ReceiptRecord(gateway: "primary", gatewayMessageID: "p-2", state: .delivered, at: at)
+            ]) == 0)
     }
 
     @Test func anotherInputIsRefusedAtTheFirstLineThatDiffers() async throws {
@@ -335,7 +361,9 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         var total = try await store.figures(campaign: "c1").total
         #expect(total.delivered == 1 && total.pending == 1)  // line 2's first part still awaits its receipt
         #expect(try await unmatchedReceipts(store) == ["other p-1 delivered"])  // applied ones are taken out
-        _ = try await store.apply([ReceiptRecord(gateway: "primary", gatewayMessageID: "p-1", state: .delivered, at: at)])
+        _ = try await store.apply([
+            ReceiptRecord(gateway: "primary", gatewayMessageID: "p-1", state: .delivered, at: at)
+        ])
         total = try await store.figures(campaign: "c1").total
         #expect(total.delivered == 1 && total.failed == 1 && total.pending == 0)
     }

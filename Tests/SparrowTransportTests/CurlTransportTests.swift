@@ -76,7 +76,9 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         #expect(log.bodies.count == chains * perChain)
         #expect(Set(log.bodies).count == chains * perChain)  // every request got its own answer
         #expect(log.elsewhere == 0)
-        #expect(simulator.stats == .init(messages: chains * perChain, distinctKeys: chains * perChain, duplicates: 0, faults: 0))
+        #expect(
+            simulator.stats
+                == .init(messages: chains * perChain, distinctKeys: chains * perChain, duplicates: 0, faults: 0))
     }
 
     @Test func aResetConnectionFailsAfterTheRequestLeft() async throws {
@@ -84,7 +86,8 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let result = try await withSimulator(simulator) { base in
-            await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: reset-1"], body: Array("x=1".utf8)))
+            await transport.perform(
+                GatewayRequest(url: base, headers: ["Idempotency-Key: reset-1"], body: Array("x=1".utf8)))
         }
         guard case .failed(let failure) = result else {
             Issue.record("a reset connection must fail the transfer, got \(result)")
@@ -102,7 +105,9 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let bodies = try await withSimulator(simulator) { base in
             var bodies: [String] = []
             for _ in 0..<3 {
-                if case .answered(let answer) = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: same"])) {
+                if case .answered(let answer) = await transport.perform(
+                    GatewayRequest(url: base, headers: ["Idempotency-Key: same"]))
+                {
                     bodies.append(string(answer.body))
                 }
             }
@@ -142,7 +147,9 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let result = try await withSimulator(simulator) { base in await transport.perform(GatewayRequest(url: base)) }
-        #expect(result == .answered(HTTPAnswer(status: 429, retryAfter: "7", body: Array(#"{"error":"rate limited"}"#.utf8))))
+        #expect(
+            result
+                == .answered(HTTPAnswer(status: 429, retryAfter: "7", body: Array(#"{"error":"rate limited"}"#.utf8))))
     }
 
     @Test func aRefusedConnectionSentNothing() async throws {
@@ -285,7 +292,8 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         await #expect(processExitsWith: .failure) {
             let transport = CurlTransport(maxInFlight: 1)
             transport.send(GatewayRequest(url: "http://127.0.0.1:1/")) { _ in transport.shutdown() }
-            try? await Task.sleep(for: .seconds(10))  // had it hung instead, the process ends well here, and the test fails
+            // Had it hung instead, the process ends well here, and the test fails.
+            try? await Task.sleep(for: .seconds(10))
         }
     }
 
@@ -317,7 +325,8 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
     @Test func http2MultiplexesEveryRequestOnOneConnection() async throws {
         let certificates = try TestCertificates.make()
         let simulator = GatewaySimulator(
-            tls: .init(certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, http2: true))
+            tls: .init(
+                certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, http2: true))
         let transport = CurlTransport(maxInFlight: 16)
         defer { transport.shutdown() }
         let count = 40
@@ -336,7 +345,9 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
                 return results
             }
         }
-        let versions = results.map { if case .answered(let answer) = $0, answer.status == 200 { answer.httpVersion } else { 0 } }
+        let versions = results.map {
+            if case .answered(let answer) = $0, answer.status == 200 { answer.httpVersion } else { 0 }
+        }
         #expect(versions == Array(repeating: 2, count: count))
         #expect(simulator.stats.messages == count)
         #expect(simulator.clientConnections == 1)  // 16 at once, multiplexed on one connection
@@ -351,11 +362,17 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let (trusted, untrusted) = try await withSimulator(simulator) { base in
             let url = base.replacingOccurrences(of: "http://", with: "https://")
             let trusted = await transport.perform(
-                GatewayRequest(url: url, headers: ["Idempotency-Key: tls-1"], connection: .init(caFile: certificates.caCertificate)))
+                GatewayRequest(
+                    url: url, headers: ["Idempotency-Key: tls-1"], connection: .init(caFile: certificates.caCertificate)
+                ))
             let untrusted = await transport.perform(GatewayRequest(url: url, headers: ["Idempotency-Key: tls-2"]))
             return (trusted, untrusted)
         }
-        #expect(trusted == .answered(HTTPAnswer(status: 200, retryAfter: nil, body: Array(#"{"status":"ok","message_id":"sim-1"}"#.utf8))))
+        #expect(
+            trusted
+                == .answered(
+                    HTTPAnswer(status: 200, retryAfter: nil, body: Array(#"{"status":"ok","message_id":"sim-1"}"#.utf8))
+                ))
         guard case .failed(let failure) = untrusted else {
             Issue.record("an unknown CA must fail verification, got \(untrusted)")
             return
@@ -371,17 +388,23 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         defer { transport.shutdown() }
         let answers = try await withSimulator(GatewaySimulator()) { base in
             var answers: [HTTPAnswer] = []
-            for path in ["/2010-04-01/Accounts/AC1/Messages.json", "/cgi-bin/sendsms?to=%2B8613800138000&text=hi", "/v1/sms"] {
-                if case .answered(let answer) = await transport.perform(GatewayRequest(url: base + path, body: Array("To=1".utf8))) {
+            for path in [
+                "/2010-04-01/Accounts/AC1/Messages.json", "/cgi-bin/sendsms?to=%2B8613800138000&text=hi", "/v1/sms",
+            ] {
+                if case .answered(let answer) = await transport.perform(
+                    GatewayRequest(url: base + path, body: Array("To=1".utf8)))
+                {
                     answers.append(answer)
                 }
             }
             return answers
         }
         #expect(answers.map(\.status) == [201, 202, 200])
-        #expect(answers.map { string($0.body) } == [
-            #"{"sid":"SMsim-1","status":"queued"}"#, "0: Accepted for delivery", #"{"status":"ok","message_id":"sim-3"}"#,
-        ])
+        #expect(
+            answers.map { string($0.body) } == [
+                #"{"sid":"SMsim-1","status":"queued"}"#, "0: Accepted for delivery",
+                #"{"status":"ok","message_id":"sim-3"}"#,
+            ])
     }
 
     @Test func neverAnsweredRequestsTimeOut() async throws {
@@ -403,7 +426,8 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         defer { transport.shutdown() }
         let received = try await withSimulator(sink) { sinkURL in
             let gateway = GatewaySimulator(
-                receipts: .init(url: sinkURL + "/dlr", delay: .milliseconds(20), jitter: .milliseconds(50), duplicates: 1))
+                receipts: .init(
+                    url: sinkURL + "/dlr", delay: .milliseconds(20), jitter: .milliseconds(50), duplicates: 1))
             return try await withSimulator(gateway) { base in
                 for index in 0..<5 {
                     _ = await transport.perform(GatewayRequest(url: base, headers: ["Idempotency-Key: r\(index)"]))

@@ -119,7 +119,8 @@ enum TransportBench {
                     var errors = 0
                     var number = first
                     while number < total {
-                        let result = await transport.perform(GatewayRequest(url: url, method: .post, body: FormBody.make(number)))
+                        let result = await transport.perform(
+                            GatewayRequest(url: url, method: .post, body: FormBody.make(number)))
                         if !isOK(result) {
                             errors += 1
                             if errors <= 2 { failed(number, result) }
@@ -165,7 +166,9 @@ enum TransportBench {
             let seconds = String(format: "%.3f", outcome.seconds)
             let rate = String(format: "%.0f", Double(total) / outcome.seconds)
             let cpu = String(format: "%.1f", outcome.cpuSeconds * 1e6 / Double(total))
-            print("sparrow-transport: \(total) requests, \(outcome.errors) errors, \(seconds) seconds, \(rate) req/s, \(cpu) CPU us/req")
+            print(
+                "sparrow-transport: \(total) requests, \(outcome.errors) errors, \(seconds) seconds, \(rate) req/s, \(cpu) CPU us/req"
+            )
             exit(outcome.errors == 0 ? 0 : 1)
         }
         DispatchSemaphore(value: 0).wait()

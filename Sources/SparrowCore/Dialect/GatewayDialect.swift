@@ -119,7 +119,8 @@ public struct GatewayDialect: Sendable {
     }
 
     /// The fields every format sends when a configuration names none.
-    public static func defaultFields(sender: Bool) throws(TemplateError) -> [(name: String, template: MessageTemplate)] {
+    public static func defaultFields(sender: Bool) throws(TemplateError) -> [(name: String, template: MessageTemplate)]
+    {
         var names = ["to", "text", "id"]
         if sender { names.insert("sender", at: 2) }
         var fields: [(name: String, template: MessageTemplate)] = []
@@ -148,7 +149,9 @@ public struct GatewayDialect: Sendable {
             case .failure(let missing): return .failure(missing)
             }
         }
-        if let field = idempotency.field, !pairs.contains(where: { $0.0 == field }) { pairs.append((field, content.id)) }
+        if let field = idempotency.field, !pairs.contains(where: { $0.0 == field }) {
+            pairs.append((field, content.id))
+        }
 
         var requestURL = url
         var body: [UInt8] = []

@@ -62,17 +62,19 @@ final class PhoneMetadataTables: Sendable {
         var actionLiterals: [UInt8] = []
         for _ in 0..<reader.next() {
             if reader.next() == 0 {
-                actions.append(PrefixAction(
-                    matchLength: reader.next(), transforms: false, groupStart: 0, groupEnd: 0, literal: 0..<0))
+                actions.append(
+                    PrefixAction(
+                        matchLength: reader.next(), transforms: false, groupStart: 0, groupEnd: 0, literal: 0..<0))
             } else {
                 let matchLength = reader.next()
                 let groupStart = reader.next()
                 let groupEnd = reader.next()
                 let literalStart = actionLiterals.count
                 actionLiterals.append(contentsOf: reader.text().utf8.map { $0 &- UInt8(ascii: "0") })
-                actions.append(PrefixAction(
-                    matchLength: matchLength, transforms: true, groupStart: groupStart, groupEnd: groupEnd,
-                    literal: literalStart..<actionLiterals.count))
+                actions.append(
+                    PrefixAction(
+                        matchLength: matchLength, transforms: true, groupStart: groupStart, groupEnd: groupEnd,
+                        literal: literalStart..<actionLiterals.count))
             }
         }
 
@@ -93,10 +95,12 @@ final class PhoneMetadataTables: Sendable {
             let leadingDigits = dfaStarts[reader.next()]
             let sameMobileAndFixedLine = reader.next() != 0
             let zone = reader.next()
-            entities.append(PhoneEntity(
-                countryCode: countryCode, numberTypeStart: numberType, internationalPrefixStart: internationalPrefix,
-                nationalPrefixStart: nationalPrefix, leadingDigitsStart: leadingDigits,
-                sameMobileAndFixedLinePattern: sameMobileAndFixedLine))
+            entities.append(
+                PhoneEntity(
+                    countryCode: countryCode, numberTypeStart: numberType,
+                    internationalPrefixStart: internationalPrefix,
+                    nationalPrefixStart: nationalPrefix, leadingDigitsStart: leadingDigits,
+                    sameMobileAndFixedLinePattern: sameMobileAndFixedLine))
             regionCodes.append(region)
             timeZones.append(zone == 0 ? nil : zoneNames[zone - 1])
             for _ in 0...Self.maxNationalNumberLength {

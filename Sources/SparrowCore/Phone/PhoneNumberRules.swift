@@ -128,7 +128,8 @@ extension PhoneMetadataTables {
     /// `_number_type_helper`: the type of a national significant number in one region.
     func numberType(_ digits: DigitString, entity: Int) -> PhoneNumberType {
         guard digits.count <= Self.maxNationalNumberLength else { return .unknown }
-        let matched = descriptionMatches(digits, entity: entity)
+        let matched =
+            descriptionMatches(digits, entity: entity)
             & possibleLengthMasks[entity * (Self.maxNationalNumberLength + 1) + digits.count]
         guard matched & NumberDescription.general != 0 else { return .unknown }
         if matched & NumberDescription.premiumRate != 0 { return .premiumRate }
@@ -235,7 +236,8 @@ extension PhoneMetadataTables {
         guard number.hasPrefix(code) else { return nil }
         let codeLength = code >= 100 ? 3 : code >= 10 ? 2 : 1
         let potential = strippingNationalPrefix(number.dropping(codeLength), entity: defaultEntity, scratch: scratch)
-        let betterWithoutCode = !matchesGeneralPattern(number, entity: defaultEntity)
+        let betterWithoutCode =
+            !matchesGeneralPattern(number, entity: defaultEntity)
             && matchesGeneralPattern(potential, entity: defaultEntity)
         guard betterWithoutCode || lengthCheck(number.count, entity: defaultEntity) == .tooLong else { return nil }
         return (code, potential)

@@ -67,7 +67,8 @@ public struct ZoneRules: Sendable, Hashable {
     }
 
     private func contains(_ instant: Timestamp, inInterval index: Int) -> Bool {
-        (index == 0 || transitions[index - 1] <= instant) && (index == transitions.count || instant < transitions[index])
+        (index == 0 || transitions[index - 1] <= instant)
+            && (index == transitions.count || instant < transitions[index])
     }
 
     /// Index of the offset in force at `instant`: the number of transitions at or before it.

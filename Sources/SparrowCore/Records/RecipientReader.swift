@@ -122,7 +122,8 @@ public struct RecipientReader {
         for (index, field) in record.fields.enumerated() {
             guard index < header.count else {
                 if field.isEmpty { continue }
-                return try reject(.malformedRow, "the row has \(record.fields.count) fields; the header has \(header.count)")
+                return try reject(
+                    .malformedRow, "the row has \(record.fields.count) fields; the header has \(header.count)")
             }
             guard !field.isEmpty else { continue }
             guard let value = field.validatedUTF8String else {

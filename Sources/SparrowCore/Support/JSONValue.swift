@@ -173,9 +173,10 @@ public enum JSONValue: Sendable, Hashable {
                 let byte = bytes[position]
                 if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
                     digits += 1
-                } else if ![UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"),
-                    UInt8(ascii: "-")].contains(byte)
-                {
+                } else if ![
+                    UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"),
+                    UInt8(ascii: "-"),
+                ].contains(byte) {
                     break
                 }
                 position += 1
@@ -281,7 +282,9 @@ public enum JSONValue: Sendable, Hashable {
 public enum FlatJSONObject {
     /// Parses `bytes` as one flat JSON object.
     /// - Throws: `JSONValue.ParseError` with the byte offset and what was wrong.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONValue.ParseError) -> [(key: String, value: String)] {
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONValue.ParseError) -> [(
+        key: String, value: String
+    )] {
         guard case .object(let members) = try JSONValue.parse(bytes, maxDepth: 2) else {
             throw JSONValue.ParseError(offset: 0, message: "expected '{'")
         }

@@ -69,7 +69,8 @@ struct FlatTemplate: Sendable, Hashable {
                 let tag = rest[..<close.lowerBound]
                 rest = rest[close.upperBound...]
                 let sigil = triple ? "&" : tag.first ?? " "
-                let name = Self.name(triple ? tag : (["#", "^", "/", "&", "!"].contains(sigil) ? tag.dropFirst() : tag))
+                let name = Self.name(
+                    triple ? tag : (["#", "^", "/", "&", "!"].contains(sigil) ? tag.dropFirst() : tag))
                 switch sigil {
                 case "!":
                     continue
@@ -99,9 +100,10 @@ struct FlatTemplate: Sendable, Hashable {
 extension [FlatTemplate.Step] {
     /// Whether the steps hold sections, or the source comments: tags whose standalone lines Mustache trims.
     fileprivate func containsNonVariableTag(in source: String) -> Bool {
-        source.contains("{{!") || contains { step in
-            if case .section = step { return true }
-            return false
-        }
+        source.contains("{{!")
+            || contains { step in
+                if case .section = step { return true }
+                return false
+            }
     }
 }
