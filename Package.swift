@@ -131,6 +131,8 @@ let package = Package(
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
+        // The fuzzers' corpus (Tests/Fuzz/) replayed through their checks, which Fuzz/ links to in Harnesses/.
+        .testTarget(name: "SparrowFuzzReplayTests", dependencies: ["SparrowCore", "SparrowConfig"]),
         .testTarget(
             name: "SparrowTransportTests",
             dependencies: ["SparrowCore", "SparrowTransport", "SparrowGatewaySim", "SparrowTestSupport"]
@@ -146,7 +148,8 @@ let package = Package(
         .testTarget(
             name: "SparrowReceiptsTests",
             dependencies: [
-                "SparrowReceipts", "SparrowConfig", "SparrowCore", "SparrowStore", "SparrowTransport", "SparrowTestSupport",
+                "SparrowReceipts", "SparrowConfig", "SparrowCore", "SparrowStore", "SparrowTransport",
+                "SparrowTestSupport",
             ]
         ),
         .testTarget(
