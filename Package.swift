@@ -107,13 +107,20 @@ let package = Package(
             ]
         ),
         // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
-        .target(name: "SparrowTestSupport", dependencies: ["SparrowGatewaySim", "SparrowReceipts", "SparrowServing"]),
+        .target(
+            name: "SparrowTestSupport",
+            dependencies: [
+                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts", "SparrowServing",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Drives the core over real input, the gateways and the store: `plan`, `send`, `resume`, `report`.
         .target(
             name: "SparrowDispatch",
             dependencies: [
                 "SparrowCore", "SparrowConfig", "SparrowTransport", "SparrowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -150,6 +157,8 @@ let package = Package(
             dependencies: [
                 "SparrowReceipts", "SparrowConfig", "SparrowCore", "SparrowStore", "SparrowTransport",
                 "SparrowTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -162,6 +171,7 @@ let package = Package(
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
                 "SparrowTestSupport", "SparrowStore", "SparrowReceipts",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),

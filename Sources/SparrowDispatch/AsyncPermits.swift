@@ -1,4 +1,5 @@
 import DequeModule
+import SparrowCore
 import Synchronization
 
 /// A counting semaphore for tasks and callbacks: at most `limit` permits are held at once, later callers wait in
@@ -46,12 +47,12 @@ public final class AsyncPermits: Sendable {
     }
 
     public let limit: Int
-    private let state: Mutex<State>
+    private let state: Lock<State>
 
     public init(_ limit: Int) {
         precondition(limit >= 1, "a permit pool needs a permit")
         self.limit = limit
-        state = Mutex(State(available: limit))
+        state = Lock(State(available: limit))
     }
 
     /// Takes `count` permits, waiting until all of them are free and every earlier caller has been served.

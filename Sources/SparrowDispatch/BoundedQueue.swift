@@ -1,4 +1,5 @@
 import DequeModule
+import SparrowCore
 import Synchronization
 
 /// A first-in first-out queue between tasks holding at most `capacity` elements: `put` waits while it is full and
@@ -34,7 +35,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(capacity: Int) {
         precondition(capacity >= 1, "a queue needs room for an element")

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import Logging
 import ServiceLifecycle
 public import SparrowCore
 public import SparrowStore
@@ -55,12 +56,16 @@ public struct CampaignRun: Sendable {
     public let carriers: [Carrier]
     public let clock: CampaignClock
     public let progress: SendProgress
+    /// The run's logger, with the campaign's id as `campaign.id`.
+    public let logger: Logger
     /// One for the whole run, so that the carriers' buckets carry over from the input to the journal's messages.
     private let engine: SubmitEngine
 
     public init(
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
-        carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock, progress: SendProgress = SendProgress()
+        carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock,
+        progress: SendProgress = SendProgress(),
+        logger: Logger = Logger(label: "sparrow")
     ) {
         self.options = options
         self.store = store
@@ -69,9 +74,12 @@ public struct CampaignRun: Sendable {
         self.carriers = carriers
         self.clock = clock
         self.progress = progress
+        var logger = logger
+        logger[metadataKey: "campaign.id"] = "\(options.campaign)"
+        self.logger = logger
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            quietHours: quietHours, progress: progress)
+            quietHours: quietHours, progress: progress, logger: logger)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished
@@ -82,7 +90,25 @@ public struct CampaignRun: Sendable {
     /// Cancelling its task stops it at once, which the journal also survives.
     /// - Throws: what reading or the store throws; the journal stays consistent, and `resume` finishes.
     public func run(reading input: (reader: PlanRun, descriptor: Int32)?) async throws -> Outcome {
+        do {
+            let outcome = try await runPhases(reading: input)
+            logger.info(
+                outcome.stopped ? "the campaign's run stopped" : "the campaign's run ended",
+                metadata: [
+                    "input.complete": "\(outcome.inputComplete)", "in_flight.resent": "\(outcome.inFlightResent)",
+                    "in_flight.unknown": "\(outcome.inFlightUnknown)", "unknown.resent": "\(outcome.unknownResent)",
+                    "next_release": "\(outcome.nextRelease.map(String.init(describing:)) ?? "none")",
+                ])
+            return outcome
+        } catch {
+            logger.error("the campaign's run failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func runPhases(reading input: (reader: PlanRun, descriptor: Int32)?) async throws -> Outcome {
         let campaign = options.campaign
+        logger.info("the campaign's run began", metadata: ["input": input == nil ? "none" : "recipients"])
         try await store.beginCampaign(id: campaign, template: options.template, at: clock.now())
         var outcome = Outcome()
         if let input,
@@ -226,7 +252,7 @@ public struct CampaignRun: Sendable {
     /// Puts `element` into `queue` from a thread that may block.
     private static func blockingPut<Element: Sendable>(_ element: Element, into queue: BoundedQueue<Element>) -> Bool {
         let done = DispatchSemaphore(value: 0)
-        let accepted = Mutex(false)
+        let accepted = Lock(false)
         Task {
             let result = (try? await queue.put(element)) ?? false  // never cancelled: the queue's closing ends it
             accepted.withLock { $0 = result }

@@ -2,6 +2,7 @@ import Foundation
 public import SparrowConfig
 public import SparrowCore
 public import SparrowTransport
+public import Logging
 import Synchronization
 
 /// One message to submit: its number, full text, Sparrow's id (the idempotency key, the same for every attempt)
@@ -50,8 +51,9 @@ public struct SubmitOutcome: Sendable, Hashable {
 public final class GatewayClient: Sendable {
     private let endpoints: [String: Endpoint]
     private let transport: CurlTransport
-    private let health: Mutex<Health>
+    private let health: Lock<Health>
     private let clock: RunClock
+    private let logger: Logger
 
     private struct Health {
         var router: GatewayRouter
@@ -65,7 +67,7 @@ public final class GatewayClient: Sendable {
         /// Its requests in flight, at most its `max_in_flight`.
         let permits: AsyncPermits
         /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
-        let pausedUntil = Mutex<Duration?>(nil)
+        let pausedUntil = Lock<Duration?>(nil)
         /// How the transport connects to it: the same for each of its requests.
         let connection: GatewayRequest.Connection
 
@@ -87,15 +89,16 @@ public final class GatewayClient: Sendable {
     public init(
         gateways: [SparrowConfiguration.Gateway], transport: CurlTransport,
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
-        clock: RunClock = .continuous
+        clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow")
     ) {
         endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0)) })
         self.transport = transport
         let backups = Dictionary(
             uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
-        health = Mutex(
+        health = Lock(
             Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
         self.clock = clock
+        self.logger = logger
     }
 
     /// Whether `gateway` is configured (a resumed campaign's journal may name one removed since).
@@ -223,7 +226,7 @@ public final class GatewayClient: Sendable {
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now
                 let name = endpoint.gateway.name
-                health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
+                _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
@@ -244,8 +247,17 @@ public final class GatewayClient: Sendable {
         case .retry(let attempt, let delay):
             after(delay) { self.act(.send(attempt: attempt), submission) }
         case .pauseGateway(let pause, let attempt):
-            let until = clock.now + pause
-            submission.endpoint.pausedUntil.withLock { $0 = max($0 ?? until, until) }
+            let now = clock.now
+            let until = now + pause
+            let paused = submission.endpoint.pausedUntil.withLock { pausedUntil in
+                defer { pausedUntil = max(pausedUntil ?? until, until) }
+                return pausedUntil.map { $0 > now } ?? false
+            }
+            if !paused {
+                logger.notice(
+                    "the gateway asked for a pause (Retry-After): nothing is sent to it meanwhile",
+                    metadata: ["gateway.name": "\(submission.endpoint.gateway.name)", "pause": "\(pause)"])
+            }
             act(.send(attempt: attempt), submission)
         case .succeeded:
             var next = submission
@@ -272,7 +284,10 @@ public final class GatewayClient: Sendable {
         var submission = submission
         let endpoint = submission.endpoint  // its configuration read in place, not copied
         let (name, now, probe) = (endpoint.gateway.name, clock.now, submission.probe)
-        health.withLock { $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now) }
+        let transition = health.withLock {
+            $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now)
+        }
+        if let transition { log(transition, gateway: name) }
         submission.probe = false
         if case .answered(let answer) = result {
             switch endpoint.gateway.dialect.read(status: answer.status, body: answer.body) {
@@ -309,6 +324,18 @@ public final class GatewayClient: Sendable {
         Task {
             try? await clock.sleep(for: delay)
             step()
+        }
+    }
+
+    private func log(_ transition: CircuitBreaker.Transition, gateway: String) {
+        switch transition {
+        case .opened(let coolDown):
+            logger.warning(
+                "the gateway's circuit opened: new messages go to its backup, or wait",
+                metadata: ["gateway.name": "\(gateway)", "cool_down": "\(coolDown)"])
+        case .closed:
+            logger.notice(
+                "the gateway's circuit closed after a healthy probe", metadata: ["gateway.name": "\(gateway)"])
         }
     }
 

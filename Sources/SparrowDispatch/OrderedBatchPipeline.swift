@@ -1,4 +1,5 @@
 import Foundation
+import SparrowCore
 import Synchronization
 
 /// Runs a CPU-bound transform over batches on several threads while keeping input order: a producer thread makes
@@ -68,15 +69,15 @@ private final class PipelineState<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     private let maxInFlight: Int
-    /// Always taken inside `changed`'s lock: the `Mutex` is what makes the state `Sendable` to the compiler, and
+    /// Always taken inside `changed`'s lock: the `Lock` is what makes the state `Sendable` to the compiler, and
     /// the condition is what lets threads sleep until the state changes.
-    private let shared: Mutex<Shared>
+    private let shared: Lock<Shared>
     /// Broadcast after every change to `shared`.
     private let changed = NSCondition()
 
     init(maxInFlight: Int, threads: Int) {
         self.maxInFlight = maxInFlight
-        shared = Mutex(Shared(runningThreads: threads))
+        shared = Lock(Shared(runningThreads: threads))
     }
 
     /// Waits until `ready` holds for the shared state, then runs `body` on it; both under the lock.

@@ -6,7 +6,7 @@ import Synchronization
 public final class QuietHoursCheck: Sendable {
     private let window: QuietHours
     private let zones: any ZoneRulesProvider
-    private let rules = Mutex<[String: ZoneRules?]>([:])
+    private let rules = Lock<[String: ZoneRules?]>([:])
 
     public init(_ window: QuietHours, zones: any ZoneRulesProvider) {
         self.window = window

@@ -1,3 +1,4 @@
+import Logging
 public import SparrowCore
 import SparrowStore
 import Synchronization
@@ -14,11 +15,13 @@ final class SubmitEngine: Sendable {
     private let clock: CampaignClock
     private let progress: SendProgress
     private let quietHours: QuietHoursCheck?
+    private let logger: Logger
 
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
-        quietHours: QuietHoursCheck?, progress: SendProgress
+        quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger
     ) {
+        self.logger = logger
         self.quietHours = quietHours
         self.store = store
         self.client = client
@@ -44,7 +47,7 @@ final class SubmitEngine: Sendable {
     func submit<Fed: Sendable>(
         _ feed: @escaping @Sendable (BoundedQueue<[JournalEntry]>) async throws -> Fed
     ) async throws -> Fed? {
-        let recorder = SubmitRecorder(store: store, clock: clock.monotonic)
+        let recorder = SubmitRecorder(store: store, clock: clock.monotonic, logger: logger)
         return try await withThrowingTaskGroup(of: Fed??.self) { group in
             group.addTask {
                 try await recorder.run()
@@ -228,12 +231,14 @@ final class SubmitRecorder: Sendable {
 
     private let store: any CampaignStore
     private let clock: RunClock
-    private let state = Mutex(State())
+    private let logger: Logger
+    private let state = Lock(State())
     private let batchSize = 512
 
-    init(store: any CampaignStore, clock: RunClock) {
+    init(store: any CampaignStore, clock: RunClock, logger: Logger) {
         self.store = store
         self.clock = clock
+        self.logger = logger
     }
 
     func add(_ record: SubmitRecord) {
@@ -265,6 +270,8 @@ final class SubmitRecorder: Sendable {
                 do {
                     try await store.record(batch)
                 } catch {
+                    logger.error(
+                        "answers could not be recorded: nothing more is sent", metadata: ["error": "\(error)"])
                     let watcher = state.withLock { state in
                         state.failure = error
                         defer { state.watcher = nil }

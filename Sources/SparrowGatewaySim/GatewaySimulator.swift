@@ -297,7 +297,7 @@ struct MessageLogs: Sendable {
 /// A file written a line at a time, from any thread.
 final class LineLog: Sendable {
     private let descriptor: Int32
-    private let lock = Mutex(())
+    private let lock = Lock(())
 
     init(path: String) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
@@ -331,12 +331,12 @@ final class SimulatorState: Sendable {
         var clientAddresses: Set<String> = []
     }
 
-    private let shared: Mutex<Shared>
+    private let shared: Lock<Shared>
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
 
     init(seed: UInt64) {
-        shared = Mutex(Shared(random: SplitMix64(seed: seed)))
+        shared = Lock(Shared(random: SplitMix64(seed: seed)))
         started = clock.now
     }
 

@@ -49,7 +49,7 @@ final class ReceiptSender: Sendable {
     private let plan: GatewaySimulator.Receipts
     private let state: SimulatorState
     private let transport = CurlTransport(maxInFlight: 16)
-    private let list = Mutex(OpenList())
+    private let list = Lock(OpenList())
 
     /// The JSON receipts due and not yet posted, when they go in lists.
     private struct OpenList {
@@ -103,7 +103,7 @@ final class ReceiptSender: Sendable {
         let listed = !form && plan.perPost > 1
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
-            Task {
+            Task { [headers] in
                 try await Task.sleep(for: wait)
                 if listed {
                     await self.add(body, headers: headers)

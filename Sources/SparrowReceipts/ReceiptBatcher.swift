@@ -1,4 +1,5 @@
 import SparrowStore
+import SparrowCore
 import Synchronization
 
 /// Gathers the receipts of concurrent requests into batches for the store, so that a flood of receipts makes one
@@ -50,7 +51,7 @@ final class ReceiptBatcher: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let store: any CampaignStore
     private let maxBatch: Int
     private let window: Duration

@@ -15,7 +15,7 @@ final class ReceiptMetrics: Sendable {
         var skipped: [String: Int] = [:]
     }
 
-    private let counters = Mutex(Counters())
+    private let counters = Lock(Counters())
 
     /// A receipt was read, whether or not it moves a message.
     func received(_ status: ReceiptStatus) {

@@ -1,13 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+public import Logging
 import HummingbirdCore
 import NIOCore
 import SparrowServing
-import Synchronization
 public import SparrowConfig
 public import SparrowCore
 public import SparrowStore
+import Synchronization
 
 /// `sparrow receipts`: the webhook that takes delivery receipts (DLR) and inbound replies (MO).
 ///
@@ -102,12 +103,19 @@ public struct ReceiptServer: Sendable {
     private let keywords: UnsubscribeKeywords
     private let metrics = ReceiptMetrics()
     private let limiter: ClientLimiter
+    private let logger: Logger
 
     /// - Parameters:
     ///   - store: where receipts and unsubscribes go.
     ///   - now: the wall clock, for signed requests' timestamps and receipts' times; the system's when nil.
-    public init(configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil) {
+    ///   - logger: where the server's start and stop and the store's failures go; no phone number, message or
+    ///     secret is logged.
+    public init(
+        configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil,
+        logger: Logger = Logger(label: "sparrow")
+    ) {
         self.configuration = configuration
+        self.logger = logger
         self.store = store
         self.now = now ?? { Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
         authenticator = WebhookAuthenticator(
@@ -129,7 +137,7 @@ public struct ReceiptServer: Sendable {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow-receipts"),
             onServerRunning: { [port = configuration.port] channel in
                 await onRunning(channel.localAddress?.port ?? port)
-            })
+            }, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await batcher.run() }
             defer { batcher.stop() }
@@ -218,6 +226,11 @@ public struct ReceiptServer: Sendable {
         do {
             try await batcher.commit(read.records)
         } catch {
+            logger.error(
+                "receipts could not be written: answered 503, for the gateway to send them again",
+                metadata: [
+                    "gateway.name": "\(gateway ?? "-")", "receipts": "\(read.records.count)", "error": "\(error)",
+                ])
             throw .storeUnavailable
         }
         return read
@@ -291,6 +304,9 @@ public struct ReceiptServer: Sendable {
             do {
                 try await store.suppress([reply.sender.e164Value])
             } catch {
+                logger.error(
+                    "an unsubscribe could not be written: answered 503, for the gateway to send it again",
+                    metadata: ["error": "\(error)"])
                 throw .storeUnavailable
             }
         }
@@ -428,11 +444,11 @@ struct ReceiptRequestContext: RequestContext {
 
 /// The callers' buckets, shared by every request of one server.
 final class ClientLimiter: Sendable {
-    private let limits: Mutex<ClientRateLimits>
+    private let limits: Lock<ClientRateLimits>
     private let started = ContinuousClock.now
 
     init(_ limits: ClientRateLimits) {
-        self.limits = Mutex(limits)
+        self.limits = Lock(limits)
     }
 
     /// nil when `client` may go on; else how long it must wait.

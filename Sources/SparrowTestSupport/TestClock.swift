@@ -1,3 +1,4 @@
+import SparrowCore
 import Synchronization
 
 /// A clock for tests that moves only when told to (`advance(by:)`) and counts the sleeps begun on it. A sleep ends
@@ -45,7 +46,7 @@ public final class TestClock: Clock, Sendable {
     }
 
     public let sleepLimit: Int
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(sleepLimit: Int = 1000) {
         self.sleepLimit = sleepLimit

@@ -18,7 +18,7 @@ import Synchronization
 /// `maxInFlight` transfers run at once; more wait in a queue the loop owns. Call `shutdown()` before the process
 /// ends: it fails what is still waiting, removes every handle and joins the thread.
 public final class CurlTransport: Sendable {
-    private let inbox: Mutex<Inbox>
+    private let inbox: Lock<Inbox>
     private let multi: MultiHandle
     private let finished = DispatchSemaphore(value: 0)
     /// The loop thread's `pthread_self()`, set as it starts: `shutdown()` from that thread would wait for itself.
@@ -42,7 +42,7 @@ public final class CurlTransport: Sendable {
         let wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         precondition(wakeFD >= 0, "eventfd failed: errno \(errno)")
         multi = MultiHandle(raw: handle, wakeFD: wakeFD)
-        inbox = Mutex(Inbox())
+        inbox = Lock(Inbox())
         let (multi, finished) = (multi, finished)
         let thread = Thread { [self] in  // the thread keeps the transport alive until `shutdown()`
             loopThread.store(UInt(pthread_self()), ordering: .relaxed)

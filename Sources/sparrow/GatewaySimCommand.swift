@@ -11,6 +11,8 @@ struct GatewaySim: AsyncParsableCommand {
             message ids, and reports messages, distinct idempotency keys and duplicates at GET /stats.
             """)
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen: String = "127.0.0.1:8088"
 
@@ -121,6 +123,7 @@ struct GatewaySim: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let address = listenAddress!
         let simulator = GatewaySimulator(
             faults: .init(

@@ -89,10 +89,13 @@ struct Plan: AsyncParsableCommand {
 
     @OptionGroup var campaign: CampaignOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
 
     func run() async throws {
+        logging.bootstrap()
         let configuration = try campaign.loadConfiguration()
         let settings = configuration.planSettings(template: try campaign.loadTemplate())
         let now = try campaign.instant()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SparrowConfig
 import SparrowReceipts
 import SparrowStore
@@ -19,7 +20,10 @@ struct Receipts: AsyncParsableCommand {
 
     @OptionGroup var webhook: WebhookOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let configuration = try readConfiguration(config)
         let server = try webhook.server(configuration, store: openStore(configuration))
         do {
@@ -53,6 +57,6 @@ struct WebhookOptions: ParsableArguments {
             }
             settings.host = "127.0.0.1"
         }
-        return ReceiptServer(configuration: settings, store: store)
+        return ReceiptServer(configuration: settings, store: store, logger: Logger(label: "sparrow"))
     }
 }

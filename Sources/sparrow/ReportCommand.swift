@@ -17,6 +17,8 @@ struct Report: AsyncParsableCommand {
     @Option(help: "The campaign.")
     var campaign: String
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "table, json, csv or html.")
     var format: String = "table"
 
@@ -27,6 +29,7 @@ struct Report: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let configuration = try readConfiguration(config)
         let store = try openStore(configuration)
         guard try await store.campaign(id: campaign) != nil else {

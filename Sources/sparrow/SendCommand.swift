@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
@@ -34,6 +35,8 @@ struct Send: AsyncParsableCommand {
 
     @OptionGroup var receipts: ReceiptOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
             throw ValidationError("--campaign must be 1 to 64 letters, digits, '.', '_' or '-'")
@@ -41,6 +44,7 @@ struct Send: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let configuration = try campaign.loadConfiguration()
         let template = try campaign.loadTemplate()
         let now = try campaign.instant()
@@ -103,6 +107,8 @@ struct Resume: AsyncParsableCommand {
 
     @OptionGroup var receipts: ReceiptOptions
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
         if let format, RecipientFormat(rawValue: format) == nil {
             throw ValidationError("--format must be csv or jsonl")
@@ -110,6 +116,7 @@ struct Resume: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let configuration = try readConfiguration(config)
         let now = try parseInstant(self.now)
         let store = try openStore(configuration)
@@ -188,11 +195,12 @@ struct CampaignLauncher {
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
             store: store,
             client: GatewayClient(
-                gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker),
+                gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker,
+                logger: Logger(label: "sparrow")),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
-            clock: CampaignClock(origin: now), progress: progress)
+            clock: CampaignClock(origin: now), progress: progress, logger: Logger(label: "sparrow"))
         let webhook = try await startWebhook()
         defer { webhook?.cancel() }
         let display = ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)

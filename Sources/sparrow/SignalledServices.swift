@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
+import SparrowCore
+import Synchronization
 
 /// Runs `main` beside `services` under one service group. The first Ctrl-C or SIGTERM shuts the group down
 /// gracefully, announced with `notice`: `main` first, then the others in reverse order. A second one ends the
@@ -35,7 +36,7 @@ func runUntilSignalled<Value: Sendable>(
 /// Runs the command's work as a service, keeping its result for `runUntilSignalled`.
 private final class MainService<Value: Sendable>: Service {
     private let body: @Sendable () async throws -> Value
-    private let outcome = Mutex<Result<Value, any Error>?>(nil)
+    private let outcome = Lock<Result<Value, any Error>?>(nil)
 
     init(_ body: @escaping @Sendable () async throws -> Value) {
         self.body = body

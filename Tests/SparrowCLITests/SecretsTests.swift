@@ -4,7 +4,8 @@ import SparrowTestSupport
 import Testing
 
 /// Credentials in a configuration never come out again: not on stdout or stderr of `plan`, `send` or `report`
-/// (in every format), not in the rejects files, not in the store.
+/// (in every format), not in the rejects files, not in the store; and `send`'s logs at `info` name no recipient and
+/// no message text either.
 @Suite(.timeLimit(.minutes(2))) struct SecretsTests {
     static let secrets = ["tok-Secret-7f3a", "pw-Secret-91c2", "dlr-Secret-4e8d", "hmac-Secret-b6d0"]
 
@@ -43,7 +44,11 @@ import Testing
             var outputs: [String: String] = [:]
             var commands: [(String, [String])] = [
                 ("plan", ["plan", "-c", "sparrow.yaml", "--rejects", "plan-rejects.jsonl"] + text),
-                ("send", ["send", "-c", "sparrow.yaml", "--campaign", "s1", "--rejects", "send-rejects.jsonl"] + text),
+                (
+                    "send",
+                    ["send", "-c", "sparrow.yaml", "--campaign", "s1", "--rejects", "send-rejects.jsonl"] + text
+                        + ["--log-level", "info", "--log-format", "json"]
+                ),
             ]
             for format in ["table", "json", "csv", "html"] {
                 commands.append(
@@ -77,6 +82,20 @@ import Testing
         for (name, output) in outputs {
             for secret in Self.secrets {
                 #expect(!output.contains(secret), "\(name) shows \(secret)")
+            }
+        }
+        // The logs at info and above name the campaign and its gateways, never a recipient or a message.
+        let logs = outputs["send stderr", default: ""].split(separator: "\n").filter { $0.hasPrefix(#"{"time":"#) }
+        #expect(
+            logs.contains {
+                $0.contains(#""message":"the campaign's run began""#) && $0.contains(#""campaign.id":"s1""#)
+            })
+        for line in logs {
+            #expect(
+                line.contains(#""level":"info""#) || line.contains(#""level":"notice""#)
+                    || line.contains(#""level":"warning""#))
+            for personal in ["13800138000", "18600186000", "王伟", "李娜", "您好"] {
+                #expect(!line.contains(personal), "a log line shows \(personal): \(line)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SparrowCore
 
 /// Runs the built `sparrow` executable as a user would.
 struct SparrowProcess {
@@ -47,7 +48,7 @@ struct SparrowProcess {
     final class Running: Sendable {
         typealias Ending = (reason: Process.TerminationReason, status: Int32)
         private let started = Atomic<Int32>(0)
-        private let state = Mutex<(ending: Ending?, waiters: [CheckedContinuation<Ending, Never>])>((nil, []))
+        private let state = Lock<(ending: Ending?, waiters: [CheckedContinuation<Ending, Never>])>((nil, []))
 
         var pid: Int32 { started.load(ordering: .acquiring) }
 

@@ -38,6 +38,21 @@ import Testing
         #expect(breaker.admit(now: .seconds(129)) == .reject(until: .seconds(130)))
     }
 
+    /// `record` names the outcomes that open or close the breaker, and only those: what logs and metrics report.
+    @Test func recordNamesEachOpeningAndClosing() {
+        var breaker = CircuitBreaker(configuration: .init(failureThreshold: 2, coolDown: .seconds(10)))
+        #expect(breaker.record(.unhealthy, probe: false, now: .zero) == nil)
+        #expect(breaker.record(.unhealthy, probe: false, now: .zero) == .opened(coolDown: .seconds(10)))
+        #expect(breaker.record(.unhealthy, probe: false, now: .seconds(1)) == nil)  // stale: admitted before
+        #expect(breaker.admit(now: .seconds(10)) == .probe)
+        #expect(breaker.record(.unhealthy, probe: true, now: .seconds(10)) == .opened(coolDown: .seconds(20)))
+        #expect(breaker.admit(now: .seconds(30)) == .probe)
+        #expect(breaker.record(.inconclusive, probe: true, now: .seconds(30)) == nil)
+        #expect(breaker.admit(now: .seconds(30)) == .probe)
+        #expect(breaker.record(.healthy, probe: true, now: .seconds(30)) == .closed)
+        #expect(breaker.record(.healthy, probe: false, now: .seconds(31)) == nil)
+    }
+
     @Test func probesOnceThenClosesOnSuccess() {
         var breaker = CircuitBreaker(configuration: .init(failureThreshold: 1, coolDown: .seconds(10)))
         breaker.record(.unhealthy, probe: false, now: .zero)

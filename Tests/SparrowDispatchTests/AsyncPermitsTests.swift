@@ -1,11 +1,12 @@
 import SparrowDispatch
-import Synchronization
 import Testing
+import SparrowCore
+import Synchronization
 
 @Suite struct AsyncPermitsTests {
     /// What the grants of a test received, in order.
     final class Grants: Sendable {
-        private let log = Mutex<[String]>([])
+        private let log = Lock<[String]>([])
 
         func record(_ entry: String) { log.withLock { $0.append(entry) } }
         var entries: [String] { log.withLock { $0 } }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SparrowCore
 import SparrowStore
 import SparrowTestSupport
@@ -11,7 +12,8 @@ import Testing
     /// one pause, instead of waking at once from every later one.
     @Test func aCancelledRecorderEndsInsteadOfLooping() async throws {
         let clock = TestClock()
-        let recorder = SubmitRecorder(store: try SQLiteStore(path: Self.storePath()), clock: RunClock(clock))
+        let recorder = SubmitRecorder(
+            store: try SQLiteStore(path: Self.storePath()), clock: RunClock(clock), logger: Logger(label: "test"))
         let running = Task { try await recorder.run() }
         try await clock.sleepers(1)
         running.cancel()
@@ -26,7 +28,8 @@ import Testing
     /// Closing wakes a pausing recorder at once: it need not wait out its pause on a clock that does not move.
     @Test func closingEndsThePause() async throws {
         let clock = TestClock()
-        let recorder = SubmitRecorder(store: try SQLiteStore(path: Self.storePath()), clock: RunClock(clock))
+        let recorder = SubmitRecorder(
+            store: try SQLiteStore(path: Self.storePath()), clock: RunClock(clock), logger: Logger(label: "test"))
         let running = Task { try await recorder.run() }
         try await clock.sleepers(1)
         recorder.close()

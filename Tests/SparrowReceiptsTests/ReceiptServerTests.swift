@@ -1,12 +1,15 @@
 import Foundation
+import GRDB
 import Glibc
+import Logging
 import SparrowConfig
 import SparrowCore
 import SparrowReceipts
-import SparrowStore
-import SparrowTransport
 import SparrowTestSupport
+import SparrowTransport
 import Testing
+
+@testable import SparrowStore
 
 /// The webhook's clock in these tests, so that signed requests' timestamps are exact.
 let fixedNow = Timestamp(secondsSince1970: 1_800_000_000)
@@ -43,11 +46,13 @@ let webhookYAML = """
       max_body: 1KiB
     """
 
-func makeServer(store: SQLiteStore, batchWindow: Duration? = nil) throws -> ReceiptServer {
+func makeServer(
+    store: SQLiteStore, batchWindow: Duration? = nil, logger: Logger = Logger(label: "test")
+) throws -> ReceiptServer {
     var configuration = ReceiptServer.Configuration(
         try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml"))
     if let batchWindow { configuration.batchWindow = batchWindow }
-    return ReceiptServer(configuration: configuration, store: store, now: { fixedNow })
+    return ReceiptServer(configuration: configuration, store: store, now: { fixedNow }, logger: logger)
 }
 
 /// A real SQLite store in a folder of its own, with campaign `c1`: messages 1…`count`, each accepted by
@@ -109,6 +114,26 @@ func metric(_ text: String, _ name: String) -> Int? {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ReceiptServerTests {
+    /// A store that cannot take a receipt turns it into a 503, for the gateway to send again, and says why in the
+    /// log at `error`: the database's own words, and no number.
+    @Test func aStoreFailureIsAnsweredWith503AndLogged() async throws {
+        let store = try await seededStore(messages: 1)
+        // The writer connection refuses every write from now on, with SQLite's own words for it.
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        let capture = LogCapture()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let answer = try await withReceiptServer(try makeServer(store: store, logger: capture.logger)) { base in
+            let receipt = #"{"message_id":"g-1","to":"+8613800000001","status":"delivered"}"#
+            return await post(transport, base + "/dlr", receipt, headers: bearer)
+        }
+        #expect(answer.status == 503)
+        let errors = capture.events.filter { $0.level == .error }
+        #expect(errors.count == 1)
+        #expect(errors.first?.metadata["error"]?.contains("readonly") == true, "\(errors)")
+        #expect(!"\(capture.events)".contains("8613800000001"))
+    }
+
     @Test func receiptsOnlyMoveMessagesForwardAndAreCounted() async throws {
         let store = try await seededStore(messages: 4) { $0 == 4 ? "twilio" : "primary" }
         let transport = CurlTransport()

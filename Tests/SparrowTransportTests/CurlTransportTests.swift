@@ -2,10 +2,10 @@ import Foundation
 import SparrowCore
 import SparrowGatewaySim
 import SparrowTestSupport
-import Synchronization
 import Testing
 
 @testable import SparrowTransport
+import Synchronization
 
 func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
@@ -302,7 +302,7 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
     @Test func shutdownEndsEveryRequestInFlightOrWaiting() async throws {
         let simulator = GatewaySimulator(faults: .init(neverAnswered: 1))
         let transport = CurlTransport(maxInFlight: 2)
-        let results = Mutex<[TransferResult]>([])
+        let results = Lock<[TransferResult]>([])
         try await withSimulator(simulator) { base in
             for index in 0..<5 {
                 let request = GatewayRequest(url: base, headers: ["Idempotency-Key: s\(index)"], timeout: .seconds(30))
@@ -452,7 +452,7 @@ final class AnswerLog: Sendable {
         var elsewhere = 0
     }
 
-    private let log = Mutex(Log())
+    private let log = Lock(Log())
 
     /// Records one completion and returns how many have been recorded.
     func add(_ result: TransferResult, onTransportThread: Bool) -> Int {

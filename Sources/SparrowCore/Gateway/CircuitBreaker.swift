@@ -112,15 +112,25 @@ public struct CircuitBreaker: Sendable, Hashable {
         }
     }
 
+    /// A change an outcome made to whether the breaker admits traffic, for logs and metrics.
+    public enum Transition: Sendable, Hashable {
+        /// It opened (again, after a failed probe): rejecting everything for `coolDown`.
+        case opened(coolDown: Duration)
+        /// A healthy probe closed it.
+        case closed
+    }
+
     /// Takes the outcome of an admitted transfer.
     ///
     /// - Parameters:
     ///   - outcome: What the transfer told about the gateway.
     ///   - probe: Whether the transfer was admitted as `.probe`.
     ///   - now: A reading of the caller's monotonic clock.
+    /// - Returns: The breaker's opening or closing, when the outcome made one.
     /// - Precondition: a probe's outcome arrives while that probe is in flight.
     /// - Complexity: O(1).
-    public mutating func record(_ outcome: BreakerOutcome, probe: Bool, now: Duration) {
+    @discardableResult
+    public mutating func record(_ outcome: BreakerOutcome, probe: Bool, now: Duration) -> Transition? {
         if probe {
             guard case .halfOpen(probeInFlight: true) = state else {
                 preconditionFailure("a probe's outcome with no probe in flight")
@@ -128,28 +138,31 @@ public struct CircuitBreaker: Sendable, Hashable {
             switch outcome {
             case .healthy:
                 state = .closed(consecutiveFailures: 0)
+                return .closed
             case .unhealthy:
-                open(for: min(coolDown * 2, configuration.maxCoolDown), now: now)
+                return open(for: min(coolDown * 2, configuration.maxCoolDown), now: now)
             case .inconclusive:
                 state = .halfOpen(probeInFlight: false)
+                return nil
             }
-            return
         }
-        guard case .closed(let failures) = state else { return }  // stale: admitted before the breaker opened
+        guard case .closed(let failures) = state else { return nil }  // stale: admitted before the breaker opened
         switch outcome {
         case .healthy:
             state = .closed(consecutiveFailures: 0)
         case .unhealthy where failures + 1 >= configuration.failureThreshold:
-            open(for: configuration.coolDown, now: now)
+            return open(for: configuration.coolDown, now: now)
         case .unhealthy:
             state = .closed(consecutiveFailures: failures + 1)
         case .inconclusive:
             break
         }
+        return nil
     }
 
-    private mutating func open(for coolDown: Duration, now: Duration) {
+    private mutating func open(for coolDown: Duration, now: Duration) -> Transition {
         self.coolDown = coolDown
         state = .open(until: now + coolDown)
+        return .opened(coolDown: coolDown)
     }
 }

@@ -57,9 +57,13 @@ public struct GatewayRouter: Sendable, Hashable {
     }
 
     /// Takes the outcome of a transfer to `gateway` (a routed first attempt or a retry), for its breaker.
+    /// - Returns: The breaker's opening or closing, when the outcome made one.
     /// - Precondition: a probe's outcome arrives while that probe is in flight.
     /// - Complexity: O(1).
-    public mutating func record(_ outcome: BreakerOutcome, gateway: String, probe: Bool, now: Duration) {
+    @discardableResult
+    public mutating func record(
+        _ outcome: BreakerOutcome, gateway: String, probe: Bool, now: Duration
+    ) -> CircuitBreaker.Transition? {
         breakers[gateway, default: CircuitBreaker(configuration: configuration)].record(outcome, probe: probe, now: now)
     }
 
