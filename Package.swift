@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -71,11 +73,13 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // hot statements bind through the C API
             ]
         ),
-        // Serving Hummingbird applications until cancelled, with a graceful shutdown.
+        // Serving Hummingbird applications until cancelled, with a graceful shutdown; metrics over HTTP.
         .target(
             name: "SparrowServing",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -103,7 +107,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
@@ -121,6 +128,7 @@ let package = Package(
                 "SparrowCore", "SparrowConfig", "SparrowTransport", "SparrowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -163,7 +171,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SparrowCLITests",
-            dependencies: ["sparrow", "SparrowCore", "SparrowStore", "SparrowGatewaySim", "SparrowTestSupport"]
+            dependencies: [
+                "sparrow", "SparrowCore", "SparrowStore", "SparrowGatewaySim", "SparrowTestSupport", "SparrowTransport",
+            ]
         ),
         .testTarget(
             name: "SparrowDispatchTests",

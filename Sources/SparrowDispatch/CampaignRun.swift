@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import CoreMetrics
 public import Logging
 import ServiceLifecycle
 public import SparrowCore
@@ -65,7 +66,7 @@ public struct CampaignRun: Sendable {
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
         carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock,
         progress: SendProgress = SendProgress(),
-        logger: Logger = Logger(label: "sparrow")
+        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.options = options
         self.store = store
@@ -79,7 +80,7 @@ public struct CampaignRun: Sendable {
         self.logger = logger
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            quietHours: quietHours, progress: progress, logger: logger)
+            quietHours: quietHours, progress: progress, logger: logger, metrics: metrics)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import SparrowCore
 
 /// Holds one carrier's messages to its rate: owns the carrier's token bucket, read against the run's clock. A lane
@@ -5,13 +6,16 @@ import SparrowCore
 public actor CarrierThrottle {
     private let clock: RunClock
     private var bucket: TokenBucket
+    private let waited: FloatingPointCounter?
 
     /// - Parameters:
     ///   - rate: units per second.
     ///   - burst: the units the bucket holds.
-    public init(rate: Double, burst: Int, clock: RunClock) {
+    ///   - waited: counts the seconds the throttle held messages back (`sparrow_throttle_wait_seconds_total`).
+    public init(rate: Double, burst: Int, clock: RunClock, waited: FloatingPointCounter? = nil) {
         self.clock = clock
         bucket = TokenBucket(rate: rate, burst: max(burst, 1), now: clock.now)
+        self.waited = waited
     }
 
     /// Waits until the first message of `units` (each message's cost in tokens) may go, takes the tokens of as many
@@ -26,7 +30,9 @@ public actor CarrierThrottle {
                     continue
                 }
                 if admitted > 0 { return admitted }
+                let asleep = clock.now
                 try await clock.sleep(for: wait)  // others may take tokens meanwhile: ask again after
+                waited?.increment(by: (clock.now - asleep) / .seconds(1))
                 break
             }
             if admitted == units.count { return admitted }

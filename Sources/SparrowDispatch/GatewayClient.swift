@@ -2,6 +2,7 @@ import Foundation
 public import SparrowConfig
 public import SparrowCore
 public import SparrowTransport
+public import CoreMetrics
 public import Logging
 import Synchronization
 
@@ -70,10 +71,27 @@ public final class GatewayClient: Sendable {
         let pausedUntil = Lock<Duration?>(nil)
         /// How the transport connects to it: the same for each of its requests.
         let connection: GatewayRequest.Connection
+        /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason; whether its
+        /// circuit is open.
+        let retries: [Reason: Counter]
+        let failures: [Reason: Counter]
+        let circuitOpen: Gauge
 
-        init(_ gateway: SparrowConfiguration.Gateway) {
+        init(_ gateway: SparrowConfiguration.Gateway, metrics: any MetricsFactory) {
             self.gateway = gateway
             permits = AsyncPermits(gateway.maxInFlight)
+            func counters(_ label: String) -> [Reason: Counter] {
+                Dictionary(
+                    uniqueKeysWithValues: Reason.allCases.map { reason in
+                        let dimensions = [("gateway", gateway.name), ("reason", reason.rawValue)]
+                        return (reason, Counter(label: label, dimensions: dimensions, factory: metrics))
+                    })
+            }
+            retries = counters("sparrow_submit_retries_total")
+            failures = counters("sparrow_submit_failures_total")
+            circuitOpen = Gauge(
+                label: "sparrow_gateway_circuit_open", dimensions: [("gateway", gateway.name)], factory: metrics)
+            circuitOpen.record(0)
             connection = GatewayRequest.Connection(
                 httpVersion: gateway.httpVersion == .http2 ? .http2 : .http1_1, connectTimeout: gateway.connectTimeout,
                 verifyTLS: gateway.verifyTLS, caFile: gateway.caFile, followRedirects: gateway.followRedirects)
@@ -89,9 +107,10 @@ public final class GatewayClient: Sendable {
     public init(
         gateways: [SparrowConfiguration.Gateway], transport: CurlTransport,
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
-        clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow")
+        clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow"),
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) {
-        endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0)) })
+        endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0, metrics: metrics)) })
         self.transport = transport
         let backups = Dictionary(
             uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
@@ -228,6 +247,7 @@ public final class GatewayClient: Sendable {
                 let name = endpoint.gateway.name
                 _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
+            endpoint.failures[.missingField]!.increment()
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
         submission.machine = SubmitStateMachine(policy: endpoint.gateway.retry)
@@ -287,7 +307,7 @@ public final class GatewayClient: Sendable {
         let transition = health.withLock {
             $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now)
         }
-        if let transition { log(transition, gateway: name) }
+        if let transition { record(transition, of: endpoint) }
         submission.probe = false
         if case .answered(let answer) = result {
             switch endpoint.gateway.dialect.read(status: answer.status, body: answer.body) {
@@ -297,6 +317,7 @@ public final class GatewayClient: Sendable {
                 return startPart(submission)
             case .rejected(let status, let reason)
             where endpoint.gateway.dialect.reading.successStatuses.contains(status):
+                endpoint.failures[.refusedInBody]!.increment()
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
             case .rejected(let status, let reason):
                 submission.rejection = "HTTP \(status): \(reason)"
@@ -307,7 +328,40 @@ public final class GatewayClient: Sendable {
         let action = health.withLock { health in
             submission.machine.transferEnded(result, now: wallClock(), random: &health.random)
         }
+        switch action {
+        case .retry, .pauseGateway: endpoint.retries[Reason(TransferVerdict(result))]!.increment()
+        case .failed, .unknown: endpoint.failures[Reason(TransferVerdict(result))]!.increment()
+        case .send, .succeeded: break
+        }
         act(action, submission)
+    }
+
+    /// Why a request was tried again or a message ended without being accepted: a bounded label for metrics.
+    enum Reason: String, CaseIterable {
+        /// Nothing reached the gateway (it could not be resolved or connected, say).
+        case notSent = "not-sent"
+        /// 429 or 503.
+        case throttled
+        /// The gateway refused the message (4xx).
+        case rejected
+        /// Its TLS certificate did not verify.
+        case misconfigured
+        /// The request left and no usable answer came (a 5xx, a reset, a timeout).
+        case ambiguous
+        /// A success status whose body said the message was refused.
+        case refusedInBody = "refused-in-body"
+        /// The gateway's request needs a value the message lacks.
+        case missingField = "missing-field"
+
+        init(_ verdict: TransferVerdict) {
+            switch verdict {
+            case .notSent, .accepted: self = .notSent
+            case .throttled: self = .throttled
+            case .rejected: self = .rejected
+            case .misconfigured: self = .misconfigured
+            case .ambiguous: self = .ambiguous
+            }
+        }
     }
 
     private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
@@ -327,13 +381,17 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    private func log(_ transition: CircuitBreaker.Transition, gateway: String) {
+    /// Logs a circuit's opening or closing, and sets its gauge.
+    private func record(_ transition: CircuitBreaker.Transition, of endpoint: Endpoint) {
+        let gateway = endpoint.gateway.name
         switch transition {
         case .opened(let coolDown):
+            endpoint.circuitOpen.record(1)
             logger.warning(
                 "the gateway's circuit opened: new messages go to its backup, or wait",
                 metadata: ["gateway.name": "\(gateway)", "cool_down": "\(coolDown)"])
         case .closed:
+            endpoint.circuitOpen.record(0)
             logger.notice(
                 "the gateway's circuit closed after a healthy probe", metadata: ["gateway.name": "\(gateway)"])
         }

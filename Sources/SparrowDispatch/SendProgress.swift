@@ -1,6 +1,15 @@
+public import CoreMetrics
 import Synchronization
 
-/// Running counts of a campaign, updated lock-free from every stage and read by the progress display.
+/// Running counts of a campaign, updated lock-free from every stage and read by the progress display; the same
+/// counts go to the run's metrics (swift-metrics), with each answer's latency and the requests in flight:
+///
+/// | metric | |
+/// |---|---|
+/// | `sparrow_rows_total` | input rows decided |
+/// | `sparrow_messages_total{state}` | answers: `accepted`, `failed`, `unknown` |
+/// | `sparrow_submit_latency_seconds` | from a message's first request to its answer (a histogram) |
+/// | `sparrow_requests_in_flight` | messages whose requests are out |
 public final class SendProgress: Sendable {
     private let rows = Atomic(0)
     private let journaled = Atomic(0)
@@ -9,7 +18,21 @@ public final class SendProgress: Sendable {
     private let unknown = Atomic(0)
     private let inputBytes = Atomic(0)
 
-    public init() {}
+    private let rowsDecided: Counter
+    private let answers: (accepted: Counter, failed: Counter, unknown: Counter)
+    private let latency: Timer
+    private let inFlight: Meter
+
+    /// - Parameter metrics: where the metrics are made; the process's `MetricsSystem` when not given.
+    public init(metrics: any MetricsFactory = MetricsSystem.factory) {
+        rowsDecided = Counter(label: "sparrow_rows_total", factory: metrics)
+        func messages(_ state: String) -> Counter {
+            Counter(label: "sparrow_messages_total", dimensions: [("state", state)], factory: metrics)
+        }
+        answers = (messages("accepted"), messages("failed"), messages("unknown"))
+        latency = Timer(label: "sparrow_submit_latency_seconds", factory: metrics)
+        inFlight = Meter(label: "sparrow_requests_in_flight", factory: metrics)
+    }
 
     public struct Snapshot: Sendable, Hashable {
         /// Input rows decided, and messages journaled to send.
@@ -37,13 +60,28 @@ public final class SendProgress: Sendable {
     func decided(rows count: Int, toSend: Int) {
         rows.add(count, ordering: .relaxed)
         journaled.add(toSend, ordering: .relaxed)
+        if count > 0 { rowsDecided.increment(by: count) }
     }
 
+    /// A message's request is going out.
+    func started() {
+        inFlight.increment()
+    }
+
+    /// A message that `started` has its answer.
     func count(_ outcome: SubmitOutcome) {
         switch outcome.status {
-        case .accepted: accepted.add(1, ordering: .relaxed)
-        case .failed: failed.add(1, ordering: .relaxed)
-        case .unknown: unknown.add(1, ordering: .relaxed)
+        case .accepted:
+            accepted.add(1, ordering: .relaxed)
+            answers.accepted.increment()
+        case .failed:
+            failed.add(1, ordering: .relaxed)
+            answers.failed.increment()
+        case .unknown:
+            unknown.add(1, ordering: .relaxed)
+            answers.unknown.increment()
         }
+        latency.recordNanoseconds(Int64(outcome.latency / .nanoseconds(1)))
+        inFlight.decrement()
     }
 }

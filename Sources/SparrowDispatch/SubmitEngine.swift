@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 public import SparrowCore
 import SparrowStore
@@ -19,7 +20,7 @@ final class SubmitEngine: Sendable {
 
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
-        quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger
+        quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger, metrics: any MetricsFactory
     ) {
         self.logger = logger
         self.quietHours = quietHours
@@ -27,8 +28,14 @@ final class SubmitEngine: Sendable {
         self.client = client
         throttles = Dictionary(
             uniqueKeysWithValues: carriers.compactMap { carrier in
-                carrier.rate.map {
-                    (carrier.id, CarrierThrottle(rate: $0, burst: carrier.burst, clock: clock.monotonic))
+                carrier.rate.map { rate in
+                    let waited = FloatingPointCounter(
+                        label: "sparrow_throttle_wait_seconds_total", dimensions: [("carrier", carrier.id)],
+                        factory: metrics)
+                    return (
+                        carrier.id,
+                        CarrierThrottle(rate: rate, burst: carrier.burst, clock: clock.monotonic, waited: waited)
+                    )
                 }
             })
         self.window = AsyncPermits(window)
@@ -183,6 +190,7 @@ final class SubmitEngine: Sendable {
                 started.acquire(group.count) {}
                 for (entry, route) in zip(group, routes) {
                     window.acquire {
+                        self.progress.started()
                         let message = OutboundMessage(
                             id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
                         self.client.submit(message, via: route) { outcome in

@@ -1,88 +1,85 @@
+import CoreMetrics
 import SparrowCore
 import Synchronization
 
-/// The webhook's counters, as `GET /metrics` shows them (Prometheus text format 0.0.4). Touched a few times per
-/// request, under one lock: no actor hop.
+/// The webhook's metrics (swift-metrics), made once from the server's factory: counters touched a few times per
+/// request, and two gauges of the batcher's backlog, set when `GET /metrics` is read. Rejections and skipped items
+/// are labelled with bounded reason codes only; their counters are made on first use.
 final class ReceiptMetrics: Sendable {
-    private struct Counters: Sendable {
-        var received: [ReceiptStatus: Int] = [:]
-        var applied = 0
-        var duplicateOrStale = 0
-        var batches = 0
-        var replies = 0
-        var unsubscribes = 0
-        var rejected: [String: Int] = [:]
-        var skipped: [String: Int] = [:]
-    }
+    private let factory: any MetricsFactory
+    private let received: [ReceiptStatus: Counter]
+    private let applied: Counter
+    private let duplicateOrStale: Counter
+    private let batches: Counter
+    private let replies: Counter
+    private let unsubscribes: Counter
+    private let reading: Gauge
+    private let queued: Gauge
+    /// By reason, as they are first used.
+    private let rejections = Lock<[String: Counter]>([:])
+    private let skips = Lock<[String: Counter]>([:])
 
-    private let counters = Lock(Counters())
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        received = Dictionary(
+            uniqueKeysWithValues: ReceiptStatus.allCases.map { status in
+                (
+                    status,
+                    Counter(
+                        label: "sparrow_receipts_received_total", dimensions: [("state", status.rawValue)],
+                        factory: factory)
+                )
+            })
+        applied = Counter(label: "sparrow_receipts_applied_total", factory: factory)
+        duplicateOrStale = Counter(label: "sparrow_receipts_duplicate_or_stale_total", factory: factory)
+        batches = Counter(label: "sparrow_receipt_batches_total", factory: factory)
+        replies = Counter(label: "sparrow_mo_received_total", factory: factory)
+        unsubscribes = Counter(label: "sparrow_unsubscribes_total", factory: factory)
+        reading = Gauge(label: "sparrow_receipts_reading", factory: factory)
+        queued = Gauge(label: "sparrow_receipts_queued", factory: factory)
+    }
 
     /// A receipt was read, whether or not it moves a message.
     func received(_ status: ReceiptStatus) {
-        counters.withLock { $0.received[status, default: 0] += 1 }
+        received[status]!.increment()
     }
 
     /// A batch of `count` receipts was committed and moved `moved` messages forward. A receipt matched by id alone
     /// may move messages of two gateways that gave the same id, so `moved` can exceed `count`.
     func committed(_ count: Int, moved: Int) {
-        counters.withLock { counters in
-            counters.batches += 1
-            counters.applied += moved
-            counters.duplicateOrStale += max(count - moved, 0)
-        }
+        batches.increment()
+        applied.increment(by: moved)
+        duplicateOrStale.increment(by: max(count - moved, 0))
     }
 
     /// An inbound reply was read; `unsubscribed` when its sender was suppressed.
     func replied(unsubscribed: Bool) {
-        counters.withLock { counters in
-            counters.replies += 1
-            if unsubscribed { counters.unsubscribes += 1 }
-        }
+        replies.increment()
+        if unsubscribed { unsubscribes.increment() }
     }
 
     /// A request was refused for `reason` (a bounded code such as `bad-token` or `unknown-status`).
     func rejected(_ reason: String) {
-        counters.withLock { $0.rejected[reason, default: 0] += 1 }
+        counter(reason, in: rejections, label: "sparrow_webhook_rejected_total").increment()
     }
 
     /// An item of a receipt list could not be read (`code` as `rejected`'s reasons); the rest of its list was.
     func skipped(_ code: ReceiptError.Code) {
-        counters.withLock { $0.skipped[code.description, default: 0] += 1 }
+        counter(code.description, in: skips, label: "sparrow_receipts_skipped_total").increment()
     }
 
-    /// Every counter, and the batcher's `backlog` as gauges, in the Prometheus text format; rejections and skipped
-    /// items by reason in alphabetical order.
-    func prometheusText(backlog: ReceiptBatcher.Backlog) -> String {
-        let snapshot = counters.withLock { $0 }
-        var text = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { text += "\(name)\(labels) \(value)\n" }
+    /// Sets the backlog's gauges, just before the metrics are read.
+    func record(_ backlog: ReceiptBatcher.Backlog) {
+        reading.record(backlog.reading)
+        queued.record(backlog.queued)
+    }
+
+    private func counter(_ reason: String, in counters: borrowing Lock<[String: Counter]>, label: String) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[reason] { return counter }
+            let counter = Counter(label: label, dimensions: [("reason", reason)], factory: factory)
+            counters[reason] = counter
+            return counter
         }
-        func counter(_ name: String, _ help: String, _ samples: [(String, Int)]) {
-            metric(name, "counter", help, samples)
-        }
-        counter(
-            "sparrow_receipts_received_total", "Delivery receipts read, by the state they report.",
-            ReceiptStatus.allCases.map { ("{state=\"\($0.rawValue)\"}", snapshot.received[$0] ?? 0) })
-        counter("sparrow_receipts_applied_total", "Messages a receipt moved forward.", [("", snapshot.applied)])
-        counter(
-            "sparrow_receipts_duplicate_or_stale_total",
-            "Final receipts that moved nothing: repeated, behind the message's state, or for an unknown message.",
-            [("", snapshot.duplicateOrStale)])
-        counter("sparrow_receipt_batches_total", "Store transactions that wrote receipts.", [("", snapshot.batches)])
-        counter("sparrow_mo_received_total", "Inbound replies read.", [("", snapshot.replies)])
-        counter("sparrow_unsubscribes_total", "Replies that unsubscribed their sender.", [("", snapshot.unsubscribes)])
-        counter(
-            "sparrow_webhook_rejected_total", "Requests refused, by reason.",
-            snapshot.rejected.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
-        counter(
-            "sparrow_receipts_skipped_total", "Items of receipt lists that could not be read, by reason.",
-            snapshot.skipped.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
-        metric("sparrow_receipts_reading", "gauge", "Receipt requests being read.", [("", backlog.reading)])
-        metric(
-            "sparrow_receipts_queued", "gauge", "Receipts waiting for their batch to be written.",
-            [("", backlog.queued)])
-        return text
     }
 }

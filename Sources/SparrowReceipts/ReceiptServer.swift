@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 public import Logging
+public import Prometheus
 import HummingbirdCore
 import NIOCore
 import SparrowServing
@@ -101,19 +102,25 @@ public struct ReceiptServer: Sendable {
     private let now: @Sendable () -> Timestamp
     private let authenticator: WebhookAuthenticator
     private let keywords: UnsubscribeKeywords
-    private let metrics = ReceiptMetrics()
+    /// What `GET /metrics` shows: the webhook's metrics, and those of anything else made from it.
+    public let registry: PrometheusCollectorRegistry
+    private let metrics: ReceiptMetrics
     private let limiter: ClientLimiter
     private let logger: Logger
 
     /// - Parameters:
     ///   - store: where receipts and unsubscribes go.
     ///   - now: the wall clock, for signed requests' timestamps and receipts' times; the system's when nil.
+    ///   - registry: where the webhook's metrics are made, and what `GET /metrics` shows; one shared with a
+    ///     campaign shows its metrics too.
     ///   - logger: where the server's start and stop and the store's failures go; no phone number, message or
     ///     secret is logged.
     public init(
         configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil,
-        logger: Logger = Logger(label: "sparrow")
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "sparrow")
     ) {
+        self.registry = registry
+        metrics = ReceiptMetrics(factory: PrometheusMetricsFactory(registry: registry))
         self.configuration = configuration
         self.logger = logger
         self.store = store
@@ -151,9 +158,8 @@ public struct ReceiptServer: Sendable {
             Self.json(.ok) { $0.field("status", "ok") }
         }
         router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText(backlog: batcher.backlog))))
+            metrics.record(batcher.backlog)
+            return Response.prometheusText(registry)
         }
         router.post("/dlr") { request, context in
             await receipt(request, from: context, gateway: nil, batcher: batcher)

@@ -14,7 +14,7 @@ struct GatewaySim: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
-    var listen: String = "127.0.0.1:8088"
+    var listen = ListenAddress(host: "127.0.0.1", port: 8088)
 
     @Option(name: .customLong("fail-503"), help: "Share of messages answered 503 (0 to 1).")
     var serviceUnavailable: Double = 0
@@ -83,7 +83,6 @@ struct GatewaySim: AsyncParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard listenAddress != nil else { throw ValidationError("--listen must be HOST:PORT") }
         for share in [serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates]
         where !(0...1).contains(share) {
             throw ValidationError("fault shares are between 0 and 1")
@@ -115,16 +114,9 @@ struct GatewaySim: AsyncParsableCommand {
         return .milliseconds(start)..<(.milliseconds(start + length))
     }
 
-    private var listenAddress: (host: String, port: Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65_535).contains(port)
-        else { return nil }
-        return (String(listen[..<colon]), port)
-    }
-
     func run() async throws {
         logging.bootstrap()
-        let address = listenAddress!
+        let address = listen
         let simulator = GatewaySimulator(
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Prometheus
 import SparrowConfig
 import SparrowReceipts
 import SparrowStore
@@ -46,7 +47,10 @@ struct WebhookOptions: ParsableArguments {
     var insecureLoopback = false
 
     /// The configured webhook, once it is known not to be an open door: credentials, or loopback only when allowed.
-    func server(_ configuration: SparrowConfiguration, store: SQLiteStore) throws -> ReceiptServer {
+    func server(
+        _ configuration: SparrowConfiguration, store: SQLiteStore,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) throws -> ReceiptServer {
         var settings = ReceiptServer.Configuration(configuration)
         if settings.token == nil, settings.hmacSecret == nil {
             guard insecureLoopback else {
@@ -57,6 +61,7 @@ struct WebhookOptions: ParsableArguments {
             }
             settings.host = "127.0.0.1"
         }
-        return ReceiptServer(configuration: settings, store: store, logger: Logger(label: "sparrow"))
+        return ReceiptServer(
+            configuration: settings, store: store, registry: registry, logger: Logger(label: "sparrow"))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Prometheus
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
@@ -33,7 +34,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
 
-    @OptionGroup var receipts: ReceiptOptions
+    @OptionGroup var beside: BesideOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -65,8 +66,7 @@ struct Send: AsyncParsableCommand {
         printError("sparrow: campaign \(id)")
         try await CampaignLauncher(
             configuration: configuration, configPath: campaign.config, store: store, campaign: id,
-            template: template.source, now: now, wait: wait,
-            receipts: try receipts.server(configuration, store: store)
+            template: template.source, now: now, wait: wait, beside: beside
         ).launch(reading: (reader, 0), rejectsPath: campaign.rejects)
     }
 
@@ -105,7 +105,7 @@ struct Resume: AsyncParsableCommand {
     @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
     var wait = false
 
-    @OptionGroup var receipts: ReceiptOptions
+    @OptionGroup var beside: BesideOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -125,7 +125,7 @@ struct Resume: AsyncParsableCommand {
         }
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: config, store: store, campaign: campaign,
-            template: record.template, now: now, wait: wait, receipts: try receipts.server(configuration, store: store))
+            template: record.template, now: now, wait: wait, beside: beside)
         guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
@@ -145,8 +145,8 @@ struct Resume: AsyncParsableCommand {
     }
 }
 
-/// `--receipts`: the webhook inside the campaign's process.
-struct ReceiptOptions: ParsableArguments {
+/// What `send` and `resume` may run beside the campaign: the receipts webhook, and an endpoint for its metrics.
+struct BesideOptions: ParsableArguments {
     @Flag(help: "Run the receipts webhook (receipts.listen) during the campaign, and wait for receipts at the end.")
     var receipts = false
 
@@ -155,9 +155,14 @@ struct ReceiptOptions: ParsableArguments {
 
     @OptionGroup var webhook: WebhookOptions
 
-    func server(_ configuration: SparrowConfiguration, store: SQLiteStore) throws -> (ReceiptServer, wait: Duration)? {
+    @Option(help: "Serve the campaign's metrics (Prometheus) at http://HOST:PORT/metrics while it runs.")
+    var metricsListen: ListenAddress?
+
+    func server(
+        _ configuration: SparrowConfiguration, store: SQLiteStore, registry: PrometheusCollectorRegistry
+    ) throws -> (server: ReceiptServer, wait: Duration)? {
         guard receipts else { return nil }
-        return (try webhook.server(configuration, store: store), .seconds(receiptsWait))
+        return (try webhook.server(configuration, store: store, registry: registry), .seconds(receiptsWait))
     }
 }
 
@@ -180,15 +185,17 @@ struct CampaignLauncher {
     var template: String
     var now: Timestamp
     var wait: Bool
-    /// The webhook to run during the campaign, and how long to wait for a receipt at the end.
-    var receipts: (server: ReceiptServer, wait: Duration)?
+    var beside: BesideOptions
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
         let lock = try CampaignLock(store: configuration.store, campaign: campaign)
         defer { lock.release() }
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
         defer { transport.shutdown() }
-        let progress = SendProgress()
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        let receipts = try beside.server(configuration, store: store, registry: registry)
+        let progress = SendProgress(metrics: metrics)
         let run = CampaignRun(
             options: .init(
                 campaign: campaign, template: template, waitForDeferred: wait,
@@ -196,18 +203,26 @@ struct CampaignLauncher {
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker,
-                logger: Logger(label: "sparrow")),
+                logger: Logger(label: "sparrow"), metrics: metrics),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
-            clock: CampaignClock(origin: now), progress: progress, logger: Logger(label: "sparrow"))
-        let webhook = try await startWebhook()
+            clock: CampaignClock(origin: now), progress: progress, logger: Logger(label: "sparrow"), metrics: metrics)
+        let webhook = try await startWebhook(receipts?.server)
         defer { webhook?.cancel() }
-        let display = ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
+        var services: [any Service] = [
+            ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
+        ]
+        if let listen = beside.metricsListen {
+            services.append(
+                MetricsServer(
+                    host: listen.host, port: listen.port, registry: registry, logger: Logger(label: "sparrow"),
+                    onRunning: { printError("sparrow: metrics on http://\(listen.host):\($0)/metrics") }))
+        }
         let outcome: CampaignRun.Outcome
         do {
             outcome = try await runUntilSignalled(
-                notice: "stopping: no new messages; finishing the requests in flight", beside: [display]
+                notice: "stopping: no new messages; finishing the requests in flight", beside: services
             ) { try await run.run(reading: input) }
         } catch let error as RecipientFileError {
             throw UsageError(message: "recipients: \(error)")
@@ -218,8 +233,10 @@ struct CampaignLauncher {
         } catch {
             throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
         }
-        if webhook != nil, !outcome.stopped {
-            try await runUntilSignalled(notice: "stopping: not waiting for receipts") { try await awaitReceipts() }
+        if let receipts, !outcome.stopped {
+            try await runUntilSignalled(notice: "stopping: not waiting for receipts") {
+                try await awaitReceipts(giving: receipts.wait)
+            }
         }
         let figures = try await store.figures(campaign: campaign)
         printError(CampaignReport.render(figures, campaign: campaign, format: .table))
@@ -256,8 +273,8 @@ struct CampaignLauncher {
     }
 
     /// Starts the webhook, returning once it listens.
-    private func startWebhook() async throws -> Task<Void, any Error>? {
-        guard let server = receipts?.server else { return nil }
+    private func startWebhook(_ server: ReceiptServer?) async throws -> Task<Void, any Error>? {
+        guard let server else { return nil }
         let (port, task): (Int, Task<Void, any Error>)
         do {
             (port, task) = try await startServing { try await server.run(onRunning: $0) }
@@ -268,9 +285,9 @@ struct CampaignLauncher {
         return task
     }
 
-    /// Waits until every accepted message has its receipt, or none came for the configured wait. The count is asked
-    /// every 500 ms, or less often when it takes longer than 50 ms (a large campaign): at most a tenth of a core.
-    private func awaitReceipts() async throws {
+    /// Waits until every accepted message has its receipt, or none came for `wait`. The count is asked every 500 ms,
+    /// or less often when it takes longer than 50 ms (a large campaign): at most a tenth of a core.
+    private func awaitReceipts(giving wait: Duration) async throws {
         let clock = ContinuousClock()
         var last = (awaiting: Int.max, at: clock.now)
         while !Task.isShuttingDownGracefully {
@@ -281,8 +298,8 @@ struct CampaignLauncher {
             if awaiting < last.awaiting {
                 last = (awaiting, clock.now)
                 printError("sparrow: waiting for \(awaiting) delivery receipts")
-            } else if clock.now - last.at > receipts!.wait {
-                printError("sparrow: no receipt for \(receipts!.wait); \(awaiting) messages still await theirs")
+            } else if clock.now - last.at > wait {
+                printError("sparrow: no receipt for \(wait); \(awaiting) messages still await theirs")
                 return
             }
             guard try await untilGracefulShutdown({ try await clock.sleep(for: pause) }) != nil else { return }

@@ -105,10 +105,11 @@ func signed(_ body: String, at timestamp: Int64 = fixedNow.secondsSince1970, sec
     return ["X-Sparrow-Timestamp: \(time)", "X-Sparrow-Signature: \(signature)"]
 }
 
-/// The value of the sample `name` (labels included) in Prometheus text.
+/// The value of the sample `name` (labels included) in Prometheus text, when it is a whole number (counters print
+/// as integers, gauges as decimals).
 func metric(_ text: String, _ name: String) -> Int? {
     for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-        return Int(line.dropFirst(name.count + 1))
+        return Double(line.dropFirst(name.count + 1)).flatMap { Int(exactly: $0) }
     }
     return nil
 }
@@ -449,7 +450,7 @@ func metric(_ text: String, _ name: String) -> Int? {
         }
         #expect(health == Answer(status: 200, body: #"{"status":"ok"}"#))
         #expect(metrics.status == 200)
-        #expect(metrics.body.hasPrefix("# HELP sparrow_receipts_received_total "))
+        #expect(metrics.body.contains("# TYPE sparrow_receipts_received_total counter\n"))
         #expect(metric(metrics.body, "sparrow_receipts_applied_total") == 0)
     }
 }

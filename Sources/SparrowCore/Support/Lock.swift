@@ -11,7 +11,7 @@ package final class Lock<Value: ~Copyable>: @unchecked Sendable {
     private var value: Value
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    package init(_ value: Value) {
+    package init(_ value: consuming Value) {
         self.value = value
         pthread_mutex_init(mutex, nil)
     }
