@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T04:30:00Z
 
-.PHONY: deps build test lint demo bench-plan benchmark-check benchmark-thresholds clean
+.PHONY: deps build test test-tsan lint demo bench-plan benchmark-check benchmark-thresholds clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -23,10 +23,19 @@ deps:
 
 build: deps
 	$(SWIFT) build -c release --product sparrow
+	$(SWIFT) build -c release --product sparrow-gateway-sim
 
 test: deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
+
+# The concurrency-heavy suites (dispatch, transport, receipts) again under ThreadSanitizer, in a build folder of
+# their own so that the plain build stays as it is.
+TSAN_SUITES := SparrowDispatchTests|SparrowTransportTests|SparrowReceiptsTests
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan -Xswiftc -DSPARROW_TSAN
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan -Xswiftc -DSPARROW_TSAN \
+	  --filter '$(TSAN_SUITES)'
 
 # Checks the Swift code against .swift-format with the toolchain's swift-format: its rules and its layout (line
 # breaks, indentation, line length). It changes no file, and fails on any finding.
@@ -55,4 +64,4 @@ benchmark-thresholds: deps
 	  benchmark thresholds update --metric mallocCountTotal
 
 clean:
-	rm -rf .build Benchmarks/.build out state
+	rm -rf .build .build-tsan Benchmarks/.build out state

@@ -11,6 +11,7 @@ let package = Package(
     name: "sparrow",
     products: [
         .executable(name: "sparrow", targets: ["sparrow"]),
+        .executable(name: "sparrow-gateway-sim", targets: ["sparrow-gateway-sim"]),
         .library(name: "SparrowCore", targets: ["SparrowCore"]),
         .library(name: "SparrowConfig", targets: ["SparrowConfig"]),
         .library(name: "SparrowTransport", targets: ["SparrowTransport"]),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -83,11 +85,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // `sparrow gateway-sim`: a local HTTP SMS gateway with fault injection, for demos, tests and benchmarks.
+        // A local HTTP SMS gateway with fault injection, for demos, tests and benchmarks; it posts receipts through
+        // async-http-client, not Sparrow's own transport.
         .target(
             name: "SparrowGatewaySim",
             dependencies: [
-                "SparrowCore", "SparrowTransport", "SparrowServing",
+                "SparrowCore", "SparrowServing",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -132,16 +137,36 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "sparrow",
+        // What the two command-line tools share: --log-level and --log-format, HOST:PORT arguments, running services
+        // under one group that stops gracefully on the first signal and at once on the second.
+        .target(
+            name: "SparrowCommandSupport",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowGatewaySim", "SparrowReceipts",
-                "SparrowServing", "SparrowStore", "SparrowTransport",
+                "SparrowCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "sparrow",
+            dependencies: [
+                "SparrowCommandSupport", "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowReceipts",
+                "SparrowServing", "SparrowStore", "SparrowTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
+            ]
+        ),
+        // The gateway simulator's command line, an executable apart from Sparrow's.
+        .executableTarget(
+            name: "sparrow-gateway-sim",
+            dependencies: [
+                "SparrowCommandSupport", "SparrowGatewaySim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
@@ -172,7 +197,9 @@ let package = Package(
         .testTarget(
             name: "SparrowCLITests",
             dependencies: [
-                "sparrow", "SparrowCore", "SparrowStore", "SparrowGatewaySim", "SparrowTestSupport", "SparrowTransport",
+                "sparrow", "sparrow-gateway-sim", "SparrowCore", "SparrowStore", "SparrowGatewaySim",
+                "SparrowTestSupport",
+                "SparrowTransport",
             ]
         ),
         .testTarget(

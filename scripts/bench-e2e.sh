@@ -36,9 +36,9 @@
 # the frequency cap, quiet hours (every recipient is in their day), unthrottled carriers, and the SQLite journal
 # with durable commits; each round starts from a copy of the same store. Its rate is N over the process's wall
 # time, reading and journaling included. The C side (Benchmarks/Peers/curl-multi-client.c) posts the very bodies
-# Sparrow sent, captured once through `sparrow gateway-sim --body-log`, with the same headers and K = 16 in
+# Sparrow sent, captured once through `sparrow-gateway-sim --body-log`, with the same headers and K = 16 in
 # flight on keep-alive connections. The gateway is nginx on loopback answering a fixed JSON body; then, in a
-# second table, `sparrow gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
+# second table, `sparrow-gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
 # RSS its peak. Each gateway's own limit on this box comes first: wrk (one thread, K connections, its C event loop
 # and nothing else) posting the same bodies with the same headers for 10 s (5 s with --quick).
 #
@@ -112,7 +112,7 @@ stop_sim() {
 start_sim() {
   stop_sim
   sim_port=$(bench_free_port)
-  "$sparrow" gateway-sim --listen "127.0.0.1:$sim_port" "$@" >"$work/sim.log" 2>&1 &
+  "$sim" --listen "127.0.0.1:$sim_port" "$@" >"$work/sim.log" 2>&1 &
   sim_pid=$!
   for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$sim_port/stats" && return 0; sleep 0.1; done
   echo "gateway-sim did not start:" >&2

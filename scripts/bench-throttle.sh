@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Measures the rate each carrier's messages reach the gateway against the configured rate, for three carriers
-# throttled at once: `sparrow send` to `sparrow gateway-sim`, which logs every new message's arrival time.
+# throttled at once: `sparrow send` to `sparrow-gateway-sim`, which logs every new message's arrival time.
 #
 #   scripts/bench-throttle.sh [SECONDS]     (default 30: each carrier is fed that many seconds of messages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 bin=.build/release/sparrow
+sim=.build/release/sparrow-gateway-sim
 [ -x "$bin" ] || swift build -c release --product sparrow >&2
+[ -x "$sim" ] || swift build -c release --product sparrow-gateway-sim >&2
 work=$(mktemp -d)
 sim_pid=
 trap '[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
@@ -17,7 +19,7 @@ carriers="china-mobile 1380 300 10
 china-unicom 1300 200 10
 china-telecom 1330 100 10"
 
-"$bin" gateway-sim --listen 127.0.0.1:0 --arrival-log "$work/arrivals" > "$work/sim.out" &
+"$sim" --listen 127.0.0.1:0 --arrival-log "$work/arrivals" > "$work/sim.out" &
 sim_pid=$!
 for _ in $(seq 100); do grep -q listening "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.*listening on //p' "$work/sim.out")

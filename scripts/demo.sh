@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 now=${1:-2026-11-22T04:30:00Z}
 bin=.build/release/sparrow
+sim=.build/release/sparrow-gateway-sim
 out=out
 mkdir -p "$out"
 rm -f state/sparrow.sqlite state/sparrow.sqlite-wal state/sparrow.sqlite-shm
@@ -14,7 +15,7 @@ sim_pid=
 trap '[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true' EXIT
 
 echo "== gateway-sim on 127.0.0.1:8088: receipts to the webhook after 0.2–1.2 s, 5% sent twice, out of order"
-"$bin" gateway-sim --listen 127.0.0.1:8088 --receipts-url http://127.0.0.1:8089/dlr \
+"$sim" --listen 127.0.0.1:8088 --receipts-url http://127.0.0.1:8089/dlr \
   --receipt-token "${SPARROW_DLR_TOKEN:-demo-token}" --receipt-delay-ms 200 --receipt-jitter-ms 1000 \
   --receipt-mix 0.93,0.05 --receipt-duplicates 0.05 --fail-503 0.02 > "$out/gateway-sim.log" 2>&1 &
 sim_pid=$!

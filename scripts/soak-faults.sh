@@ -85,7 +85,7 @@ receipts=(--receipts-url "http://127.0.0.1:$webhook_port/dlr" --receipt-token so
 start_sim() {  # start_sim NAME PORT OPTION…
   local name=$1 port=$2
   shift 2
-  "$sparrow" gateway-sim --listen "127.0.0.1:$port" --seed "$seed" "${receipts[@]}" "$@" >"$work/$name.log" 2>&1 &
+  "$sim" --listen "127.0.0.1:$port" --seed "$seed" "${receipts[@]}" "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$port/stats" && return 0; sleep 0.1; done
   echo "$name did not start" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kill soak: one campaign to `sparrow gateway-sim`, killed with SIGKILL at random moments and resumed each time,
+# Kill soak: one campaign to `sparrow-gateway-sim`, killed with SIGKILL at random moments and resumed each time,
 # then finished; the simulator's counters and the report must show every row submitted exactly once.
 #
 #   scripts/soak-kill.sh [ROWS] [KILLS] [SEED]     (defaults: 200000 rows, 20 kills, a random seed)
@@ -71,7 +71,7 @@ CONF
 
 port=$(bench_free_port)
 sed -i "s/SIM_PORT/$port/" "$work/sparrow.yaml"
-"$sparrow" gateway-sim --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" >"$work/sim.log" 2>&1 &
+"$sim" --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$port/stats" && break; sleep 0.1; done
 

@@ -167,16 +167,22 @@ public struct GatewaySimulator: Sendable {
                     try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
                 }
         }
-        let sender = receipts.map { ReceiptSender($0, state: state) }
-        defer { sender?.shutdown() }
         let logs = MessageLogs(
             arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)),
             requests: try requestLog.map(LineLog.init(path:)))
+        let sender = receipts.map { ReceiptSender($0, state: state) }
         let app = Application(
             router: router(receipts: sender, logs: logs), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
-        try await app.runUntilCancelled()
+        let served: Result<Void, any Error>
+        do {
+            served = .success(try await app.runUntilCancelled())
+        } catch {
+            served = .failure(error)
+        }
+        await sender?.shutdown()
+        try served.get()
     }
 
     func router(receipts: ReceiptSender?, logs: MessageLogs) -> Router<BasicRequestContext> {

@@ -28,8 +28,12 @@ final class CurlLoop {
     /// When libcurl next needs to run for its own timers (timeouts, a new transfer's start); nil when it does not.
     private var timerDeadline: ContinuousClock.Instant?
 
-    init(transport: CurlTransport, multi: MultiHandle, maxInFlight: Int) {
+    /// The longest sleep when libcurl has no timer due, in milliseconds.
+    private let idleWait: Int32
+
+    init(transport: CurlTransport, multi: MultiHandle, maxInFlight: Int, idleWait: Duration) {
         self.transport = transport
+        self.idleWait = Int32(clamping: Int64((idleWait / .milliseconds(1)).rounded(.up)))
         self.multi = multi
         self.maxInFlight = maxInFlight
         slots = (0..<maxInFlight).map { _ in EasySlot() }
@@ -97,10 +101,10 @@ final class CurlLoop {
     }
 
     private func millisecondsToTimer() -> Int32 {
-        guard let timerDeadline else { return 1000 }
+        guard let timerDeadline else { return idleWait }
         let left = timerDeadline - .now
         guard left > .zero else { return 0 }
-        return Int32(min(1000, (left / .milliseconds(1)).rounded(.up)))
+        return Int32(min(Double(idleWait), (left / .milliseconds(1)).rounded(.up)))
     }
 
     private func runTimerIfDue() {

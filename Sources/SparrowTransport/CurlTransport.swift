@@ -25,6 +25,8 @@ public final class CurlTransport: Sendable {
     /// Relaxed ordering suffices: only the loop thread can read its own id, and any other thread reads 0 or an id
     /// that is not its own, which the check treats alike.
     private let loopThread = Atomic<UInt>(0)
+    /// Passes of the loop so far: a loop that spins while idle shows here.
+    private let passes = Atomic(0)
 
     /// Requests handed in and not yet taken by the loop, and whether the loop sleeps in `epoll_wait`.
     struct Inbox: ~Copyable {
@@ -34,8 +36,10 @@ public final class CurlTransport: Sendable {
         var stopped = false
     }
 
-    /// - Parameter maxInFlight: transfers at once; also the number of easy handles and kept-alive connections.
-    public init(maxInFlight: Int = 64) {
+    /// - Parameters:
+    ///   - maxInFlight: transfers at once; also the number of easy handles and kept-alive connections.
+    ///   - idleWait: the longest the loop sleeps when libcurl has no timer due; a request handed in wakes it sooner.
+    public init(maxInFlight: Int = 64, idleWait: Duration = .seconds(1)) {
         precondition(maxInFlight >= 1, "a transport needs at least one slot")
         CurlGlobal.initialize()
         guard let handle = curl_multi_init() else { preconditionFailure("curl_multi_init failed: out of memory") }
@@ -49,7 +53,7 @@ public final class CurlTransport: Sendable {
             // Named for top -H and perf. Not through `Thread.current.name`: Foundation drops that name when the thread
             // runs before `start()` has returned to its caller.
             _ = sparrow_name_current_thread("sparrow-curl")
-            CurlLoop(transport: self, multi: multi, maxInFlight: maxInFlight).run()
+            CurlLoop(transport: self, multi: multi, maxInFlight: maxInFlight, idleWait: idleWait).run()
             finished.signal()
         }
         thread.start()
@@ -105,9 +109,13 @@ public final class CurlTransport: Sendable {
         }
     }
 
+    /// The loop's passes so far.
+    package var loopPasses: Int { passes.load(ordering: .relaxed) }
+
     /// Called by the loop: takes everything handed in, or learns that it must stop.
     func takeJobs(into queue: inout Deque<Job>) -> Bool {
-        inbox.withLock { inbox in
+        passes.add(1, ordering: .relaxed)
+        return inbox.withLock { inbox in
             queue.append(contentsOf: inbox.jobs)
             inbox.jobs.removeAll(keepingCapacity: true)
             inbox.sleeping = false

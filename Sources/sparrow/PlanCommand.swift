@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SparrowCommandSupport
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch

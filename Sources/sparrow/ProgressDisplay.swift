@@ -1,5 +1,6 @@
 import Foundation
 import ServiceLifecycle
+import SparrowCommandSupport
 import SparrowDispatch
 
 /// Progress of a running campaign on stderr: a bar with rate and ETA redrawn in place on a terminal, a line every

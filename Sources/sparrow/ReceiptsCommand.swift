@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Prometheus
+import SparrowCommandSupport
 import SparrowConfig
 import SparrowReceipts
 import SparrowStore

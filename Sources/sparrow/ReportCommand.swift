@@ -1,4 +1,5 @@
 import ArgumentParser
+import SparrowCommandSupport
 import SparrowConfig
 import SparrowDispatch
 import SparrowStore

@@ -10,6 +10,7 @@ import SparrowServing
 import SparrowStore
 import SparrowTransport
 import ServiceLifecycle
+import SparrowCommandSupport
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

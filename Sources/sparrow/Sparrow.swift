@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SparrowCommandSupport
 import SparrowConfig
 import SparrowCore
 
@@ -12,7 +13,6 @@ struct Sparrow: AsyncParsableCommand {
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
         subcommands: [
             Send.self, Resume.self, Report.self, Receipts.self, Plan.self, Suppress.self, Segment.self, Phone.self,
-            GatewaySim.self,
         ])
 
     static func main() async {
@@ -67,8 +67,4 @@ struct UsageError: Error {
 /// The run failed: exit code 1.
 struct RuntimeFailure: Error {
     var message: String
-}
-
-func printError(_ message: String, newline: Bool = true) {
-    FileHandle.standardError.write(Data((newline && !message.hasSuffix("\n") ? message + "\n" : message).utf8))
 }

@@ -12,13 +12,17 @@ struct SparrowProcess {
     }
 
     /// The `sparrow` binary built beside this test bundle (`SPARROW_BIN` overrides).
-    static let executable: String = {
-        if let path = ProcessInfo.processInfo.environment["SPARROW_BIN"] { return path }
+    static let executable: String = ProcessInfo.processInfo.environment["SPARROW_BIN"] ?? built("sparrow")
+
+    /// The gateway simulator's binary, built beside this test bundle.
+    static let simulator = built("sparrow-gateway-sim")
+
+    private static func built(_ name: String) -> String {
         let testBinary =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("sparrow").path
-    }()
+        return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent(name).path
+    }
 
     static func run(_ arguments: [String], stdin: Data = Data(), in directory: URL? = nil) throws -> Outcome {
         let process = Process()
@@ -81,14 +85,14 @@ struct SparrowProcess {
         }
     }
 
-    /// Starts `sparrow` reading `stdin` from a file, its output discarded or written to files, and returns at once.
-    /// `launcher` is a command that runs `sparrow` in turn (`chrt --idle 0`), or none.
+    /// Starts `sparrow` (or `program`) reading `stdin` from a file, its output discarded or written to files, and
+    /// returns at once. `launcher` is a command that runs `sparrow` in turn (`chrt --idle 0`), or none.
     static func start(
         _ arguments: [String], stdin: URL, in directory: URL, stdout: URL? = nil, stderr: URL? = nil,
-        launcher: [String] = []
+        launcher: [String] = [], program: String = executable
     ) throws -> Running {
         let process = Process()
-        let command = launcher + [executable] + arguments
+        let command = launcher + [program] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = directory

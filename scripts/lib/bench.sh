@@ -26,16 +26,18 @@ bench_install() {
   if [[ -n $bench_policy_created ]]; then rm -f /usr/sbin/policy-rc.d; bench_policy_created=""; fi
 }
 
-# bench_build_sparrow: builds `sparrow` (release) and sets `sparrow` to the binary's path; with SPARROW_BIN set,
-# uses that binary instead (to compare two saved builds with `--against`).
+# bench_build_sparrow: builds `sparrow` and `sparrow-gateway-sim` (release), and sets `sparrow` and `sim` to their
+# paths; with SPARROW_BIN set, `sparrow` is that binary instead (to compare two saved builds with `--against`), and the
+# simulator is still this checkout's.
 bench_build_sparrow() {
-  if [[ -n ${SPARROW_BIN:-} ]]; then
-    sparrow=$(realpath "$SPARROW_BIN")
-    return
-  fi
-  echo "building sparrow (release)" >&2
-  nice -n 15 swift build -c release --product sparrow >&2
-  sparrow=$(swift build -c release --show-bin-path)/sparrow
+  echo "building sparrow and sparrow-gateway-sim (release)" >&2
+  if [[ -z ${SPARROW_BIN:-} ]]; then nice -n 15 swift build -c release --product sparrow >&2; fi
+  nice -n 15 swift build -c release --product sparrow-gateway-sim >&2
+  local bin
+  bin=$(swift build -c release --show-bin-path)
+  sparrow=${SPARROW_BIN:+$(realpath "$SPARROW_BIN")}
+  sparrow=${sparrow:-$bin/sparrow}
+  sim=$bin/sparrow-gateway-sim
 }
 
 bench_free_port() {

@@ -1,6 +1,6 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
-import Logging
+package import Logging
 import SparrowCore
 import Synchronization
 
@@ -9,14 +9,14 @@ import Synchronization
 /// output is all a person sees unless something goes wrong.
 ///
 /// Nothing Sparrow logs at `info` or above names a phone number, a message's text or a secret.
-struct LoggingOptions: ParsableArguments {
-    enum Level: String, CaseIterable, ExpressibleByArgument {
+package struct LoggingOptions: ParsableArguments {
+    package enum Level: String, CaseIterable, ExpressibleByArgument {
         case trace, debug, info, notice, warning, error, critical
 
-        var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
+        package var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
     }
 
-    enum Format: String, CaseIterable, ExpressibleByArgument {
+    package enum Format: String, CaseIterable, ExpressibleByArgument {
         case text, json
     }
 
@@ -24,12 +24,14 @@ struct LoggingOptions: ParsableArguments {
         help:
             "Log at this level and above: trace, debug, info, notice, warning, error or critical (default: SPARROW_LOG_LEVEL, else warning)."
     )
-    var logLevel: Level?
+    package var logLevel: Level?
 
     @Option(help: "text or json (one JSON object a line).")
-    var logFormat: Format = .text
+    package var logFormat: Format = .text
 
-    func validate() throws {
+    package init() {}
+
+    package func validate() throws {
         if logLevel == nil, let text = ProcessInfo.processInfo.environment["SPARROW_LOG_LEVEL"],
             Level(rawValue: text) == nil
         {
@@ -39,14 +41,14 @@ struct LoggingOptions: ParsableArguments {
     }
 
     /// The level in force: the option's, the environment's, or `warning`.
-    var level: Logger.Level {
+    package var level: Logger.Level {
         (logLevel ?? ProcessInfo.processInfo.environment["SPARROW_LOG_LEVEL"].flatMap(Level.init(rawValue:)))?.level
             ?? .warning
     }
 
     /// Sends every logger of the process to standard error, at the level in force. Each command that takes these
     /// options calls it first thing, before any logger is made.
-    func bootstrap() {
+    package func bootstrap() {
         let (level, format) = (self.level, logFormat)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =

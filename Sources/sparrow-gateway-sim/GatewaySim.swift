@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
+import SparrowCommandSupport
 import SparrowGatewaySim
 
+/// `sparrow-gateway-sim`: an executable of its own, so that the production binary carries no simulator.
+@main
 struct GatewaySim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gateway-sim",
+        commandName: "sparrow-gateway-sim",
         abstract: "Run a local HTTP SMS gateway for demos, tests and benchmarks.",
         discussion: """
             Accepts messages on any path in the JSON, form and query-string dialects, answers with generated \

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ServiceLifecycle
+package import ServiceLifecycle
 import UnixSignals
 import SparrowCore
 import Synchronization
@@ -11,7 +11,7 @@ import Synchronization
 /// gracefully too.
 /// - Returns: what `main` returned.
 /// - Throws: what `main` threw, or the group's error when a service ended it first.
-func runUntilSignalled<Value: Sendable>(
+package func runUntilSignalled<Value: Sendable>(
     notice: String, beside services: [any Service] = [], _ main: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     let main = MainService(main)
