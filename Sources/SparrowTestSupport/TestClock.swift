@@ -5,7 +5,8 @@ import Synchronization
 /// when the clock reaches its deadline or, as on a real clock, with `CancellationError` when its task is cancelled.
 ///
 /// A wait that loops instead of honouring cancellation sleeps again and again; past `sleepLimit` sleeps the clock
-/// parks every further sleep for good and `outcome(of:)` says `.looped`, so such a test fails instead of spinning.
+/// parks every further sleep for good and `errorAfterCancelling(_:)` throws `WaitLooped`, so such a test fails
+/// instead of spinning.
 public final class TestClock: Clock, Sendable {
     public struct Instant: InstantProtocol {
         public var offset: Duration
@@ -109,14 +110,14 @@ public final class TestClock: Clock, Sendable {
     }
 
     /// How a task that was told to stop ended: with its result, or still looping through sleeps.
-    public enum Outcome<Success: Sendable>: Sendable {
+    private enum Outcome<Success: Sendable>: Sendable {
         case ended(Result<Success, any Error>)
         case looped
     }
 
     /// Waits for `task` to end, or for the sleep limit to be passed, whichever comes first. A looping task is left
     /// parked in its sleep.
-    public func outcome<Success: Sendable>(of task: Task<Success, any Error>) async -> Outcome<Success> {
+    private func outcome<Success: Sendable>(of task: Task<Success, any Error>) async -> Outcome<Success> {
         let (outcomes, sink) = AsyncStream.makeStream(of: Outcome<Success>.self)
         let ending = Task { sink.yield(.ended(await task.result)) }
         let looping = Task {
@@ -129,6 +130,27 @@ public final class TestClock: Clock, Sendable {
         }
         for await outcome in outcomes { return outcome }
         return .looped  // not reached: the stream is never finished
+    }
+
+    /// A wait that went on through its sleeps after its task was cancelled.
+    public struct WaitLooped: Error {}
+
+    /// Waits until `task` sleeps on this clock, cancels it, and returns the error it ended with.
+    /// - Throws: `WaitLooped` when the task went on sleeping instead of ending; `CancellationError` when the
+    ///   caller is cancelled; and an error naming the value when the task ended without throwing.
+    public func errorAfterCancelling<Success: Sendable>(_ task: Task<Success, any Error>) async throws -> any Error {
+        try await sleepers(1)
+        task.cancel()
+        switch await outcome(of: task) {
+        case .looped: throw WaitLooped()
+        case .ended(.failure(let error)): return error
+        case .ended(.success(let value)): throw FinishedInstead(value: "\(value)")
+        }
+    }
+
+    /// A task that was to end by cancellation returned `value` instead.
+    public struct FinishedInstead: Error {
+        public var value: String
     }
 
     private func watch(until condition: @escaping @Sendable (State) -> Bool) async throws {

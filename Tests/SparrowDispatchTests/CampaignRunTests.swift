@@ -92,6 +92,10 @@ func number(_ text: String) -> PhoneNumber {
     /// 04:00Z is noon in Shanghai and 23:00 in New York.
     static let noon = "2026-11-22T04:00:00Z"
 
+    /// 400 recipients in Shanghai, for the campaigns that are stopped midway.
+    static let fourHundredRows =
+        "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+
     @Test func theFunnelCountsEveryRowExactlyOnce() async throws {
         let simulator = GatewaySimulator()
         let transport = CurlTransport()
@@ -161,7 +165,7 @@ func number(_ text: String) -> PhoneNumber {
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base)
-            let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+            let csv = Self.fourHundredRows
             let progress = SendProgress()
             let first = try await testGracefulShutdown { shutdown in
                 let watcher = Task {
@@ -196,7 +200,7 @@ func number(_ text: String) -> PhoneNumber {
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
             let fixture = try CampaignFixture(base: base)
-            let csv = "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+            let csv = Self.fourHundredRows
             let progress = SendProgress()
             let running = Task {
                 try await fixture.run("cut", csv: csv, now: Self.noon, transport: transport, progress: progress)

@@ -64,13 +64,7 @@ final class FastForwardClock: Clock, Sendable {
         let clock = TestClock()
         let throttle = CarrierThrottle(rate: 1, burst: 1, clock: RunClock(clock))
         #expect(try await throttle.admit([1, 1]) == 1)  // the only token
-        let waiting = Task { try await throttle.admit([1]) }
-        try await clock.sleepers(1)
-        waiting.cancel()
-        guard case .ended(.failure(let error)) = await clock.outcome(of: waiting) else {
-            Issue.record("the wait went on after its task was cancelled")
-            return
-        }
+        let error = try await clock.errorAfterCancelling(Task { try await throttle.admit([1]) })
         #expect(error is CancellationError)
         #expect(clock.sleeps == 1)
     }

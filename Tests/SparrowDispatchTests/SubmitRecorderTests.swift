@@ -14,13 +14,7 @@ import Testing
         let clock = TestClock()
         let recorder = SubmitRecorder(
             store: try SQLiteStore(path: Self.storePath()), clock: RunClock(clock), logger: Logger(label: "test"))
-        let running = Task { try await recorder.run() }
-        try await clock.sleepers(1)
-        running.cancel()
-        guard case .ended(.failure(let error)) = await clock.outcome(of: running) else {
-            Issue.record("the recorder went on after its task was cancelled")
-            return
-        }
+        let error = try await clock.errorAfterCancelling(Task { try await recorder.run() })
         #expect(error is CancellationError)
         #expect(clock.sleeps == 1)
     }
