@@ -111,13 +111,14 @@ public struct ReceiptServer: Sendable {
     /// - Parameters:
     ///   - store: where receipts and unsubscribes go.
     ///   - now: the wall clock, for signed requests' timestamps and receipts' times; the system's when nil.
+    ///   - clock: the monotonic clock the callers' rate limits are read against.
     ///   - registry: where the webhook's metrics are made, and what `GET /metrics` shows; one shared with a
     ///     campaign shows its metrics too.
     ///   - logger: where the server's start and stop and the store's failures go; no phone number, message or
     ///     secret is logged.
     public init(
         configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil,
-        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "sparrow")
+        clock: some Clock<Duration> = ContinuousClock(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "sparrow")
     ) {
         self.registry = registry
         metrics = ReceiptMetrics(factory: PrometheusMetricsFactory(registry: registry))
@@ -128,7 +129,8 @@ public struct ReceiptServer: Sendable {
         authenticator = WebhookAuthenticator(
             token: configuration.token?.value, hmacSecret: configuration.hmacSecret?.value)
         keywords = UnsubscribeKeywords(configuration.unsubscribeKeywords)
-        limiter = ClientLimiter(ClientRateLimits(rate: configuration.clientRate, burst: configuration.clientBurst))
+        limiter = ClientLimiter(
+            ClientRateLimits(rate: configuration.clientRate, burst: configuration.clientBurst), clock: clock)
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0). Receipts already
@@ -448,18 +450,21 @@ struct ReceiptRequestContext: RequestContext {
     }
 }
 
-/// The callers' buckets, shared by every request of one server.
+/// The callers' buckets, shared by every request of one server, read against the server's monotonic clock.
 final class ClientLimiter: Sendable {
     private let limits: Lock<ClientRateLimits>
-    private let started = ContinuousClock.now
+    /// The time since the limiter was made, on its clock.
+    private let elapsed: @Sendable () -> Duration
 
-    init(_ limits: ClientRateLimits) {
+    init<C: Clock>(_ limits: ClientRateLimits, clock: C) where C.Duration == Duration {
         self.limits = Lock(limits)
+        let origin = clock.now
+        elapsed = { origin.duration(to: clock.now) }
     }
 
     /// nil when `client` may go on; else how long it must wait.
     func admit(_ client: String) -> Duration? {
-        let now = ContinuousClock.now - started
+        let now = elapsed()
         return limits.withLock { $0.admit(client, now: now) }
     }
 }
