@@ -192,6 +192,7 @@ let package = Package(
                 "SparrowTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

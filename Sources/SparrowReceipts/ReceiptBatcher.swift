@@ -56,13 +56,21 @@ final class ReceiptBatcher: Sendable {
     private let maxBatch: Int
     private let window: Duration
     private let metrics: ReceiptMetrics
+    /// Sleeps for a duration on the batcher's clock, ending early with an error when cancelled.
+    private let sleep: @Sendable (Duration) async throws -> Void
 
-    init(store: any CampaignStore, maxBatch: Int, window: Duration, metrics: ReceiptMetrics) {
+    /// - Parameter sleep: sleeps for a duration on the server's clock (the batch window's), ending early with an
+    ///   error when cancelled.
+    init(
+        store: any CampaignStore, maxBatch: Int, window: Duration, metrics: ReceiptMetrics,
+        sleep: @escaping @Sendable (Duration) async throws -> Void
+    ) {
         precondition(maxBatch >= 1, "a batch holds at least one receipt")
         self.store = store
         self.maxBatch = maxBatch
         self.window = window
         self.metrics = metrics
+        self.sleep = sleep
     }
 
     /// What the batcher holds at one moment.
@@ -146,7 +154,7 @@ final class ReceiptBatcher: Sendable {
         guard !state.withLock({ $0.satisfies(.batchEnd, maxBatch: maxBatch) }) else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                do { try await Task.sleep(for: self.window) } catch { return }  // cancelled: the batch ended first
+                do { try await self.sleep(self.window) } catch { return }  // cancelled: the batch ended first
                 self.state.withLock { state in
                     state.windowOver = true
                     return state.writerToWake(maxBatch: self.maxBatch)

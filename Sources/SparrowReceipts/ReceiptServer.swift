@@ -106,19 +106,22 @@ public struct ReceiptServer: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let metrics: ReceiptMetrics
     private let limiter: ClientLimiter
+    /// Sleeps on the server's monotonic clock: the batches' windows.
+    private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
 
     /// - Parameters:
     ///   - store: where receipts and unsubscribes go.
     ///   - now: the wall clock, for signed requests' timestamps and receipts' times; the system's when nil.
-    ///   - clock: the monotonic clock the callers' rate limits are read against.
+    ///   - clock: the monotonic clock the callers' rate limits and the batches' windows are read against.
     ///   - registry: where the webhook's metrics are made, and what `GET /metrics` shows; one shared with a
     ///     campaign shows its metrics too.
     ///   - logger: where the server's start and stop and the store's failures go; no phone number, message or
     ///     secret is logged.
     public init(
         configuration: Configuration, store: some CampaignStore, now: (@Sendable () -> Timestamp)? = nil,
-        clock: some Clock<Duration> = ContinuousClock(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "sparrow")
+        clock: some Clock<Duration> = ContinuousClock(),
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "sparrow")
     ) {
         self.registry = registry
         metrics = ReceiptMetrics(factory: PrometheusMetricsFactory(registry: registry))
@@ -131,6 +134,7 @@ public struct ReceiptServer: Sendable {
         keywords = UnsubscribeKeywords(configuration.unsubscribeKeywords)
         limiter = ClientLimiter(
             ClientRateLimits(rate: configuration.clientRate, burst: configuration.clientBurst), clock: clock)
+        sleep = { try await clock.sleep(for: $0) }
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0). Receipts already
@@ -139,7 +143,8 @@ public struct ReceiptServer: Sendable {
     /// - Throws: when the address cannot be bound.
     public func run(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
         let batcher = ReceiptBatcher(
-            store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics)
+            store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics,
+            sleep: sleep)
         let app = Application(
             router: router(batcher: batcher),
             configuration: .init(
