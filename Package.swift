@@ -156,6 +156,7 @@ let package = Package(
                 "SparrowServing", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),

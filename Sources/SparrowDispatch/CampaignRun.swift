@@ -178,8 +178,9 @@ public struct CampaignRun: Sendable {
     /// messages opened again from `unknown`, which are not counted as found in flight.
     private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>) async throws {
         guard !Task.isShuttingDownGracefully else { return }
-        let found = try await engine.submit { ready in
-            var found = (resent: 0, unknown: 0)
+        // Counted as they are found, so that a graceful shutdown partway keeps what was found before it.
+        let found = Lock((resent: 0, unknown: 0))
+        _ = try await engine.submit { ready in
             var after = 0
             while true {
                 let page = try await store.unfinished(
@@ -201,10 +202,10 @@ public struct CampaignRun: Sendable {
                         continue
                     }
                     if idempotentGateways.contains(entry.gateway) {
-                        if !reopened.contains(entry.id) { found.resent += 1 }
+                        if !reopened.contains(entry.id) { found.withLock { $0.resent += 1 } }
                         due.append(entry)
                     } else {
-                        found.unknown += 1
+                        found.withLock { $0.unknown += 1 }
                         unknownOrFailed.append(unsent(entry, .unknown, "in flight when an earlier run stopped"))
                     }
                 }
@@ -212,10 +213,10 @@ public struct CampaignRun: Sendable {
                 progress.decided(rows: 0, toSend: due.count)
                 if !due.isEmpty, try await !ready.put(due) { break }
             }
-            return found
         }
-        outcome.inFlightResent += found?.resent ?? 0
-        outcome.inFlightUnknown += found?.unknown ?? 0
+        let (resent, unknown) = found.withLock { $0 }
+        outcome.inFlightResent += resent
+        outcome.inFlightUnknown += unknown
     }
 
     /// The record of a message settled without a request in this run.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CoreMetrics
 import Logging
 import Prometheus
 import SparrowConfig
@@ -194,7 +195,10 @@ struct CampaignLauncher {
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
         defer { transport.shutdown() }
         let registry = PrometheusCollectorRegistry()
-        let metrics = PrometheusMetricsFactory(registry: registry)
+        // Metrics cost a little per message: they are kept only where something serves them.
+        let metrics: any MetricsFactory =
+            beside.metricsListen != nil || beside.receipts
+            ? PrometheusMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
         let receipts = try beside.server(configuration, store: store, registry: registry)
         let progress = SendProgress(metrics: metrics)
         let run = CampaignRun(
