@@ -1,0 +1,255 @@
+import GRDB
+public import SparrowCore
+
+// The journal: campaigns, the messages a run decides, their marks before a request goes and their answers.
+extension SQLiteStore {
+    public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO campaign (id, template, createdAt) VALUES (?, ?, ?)",
+                arguments: [id, template, at.secondsSince1970])
+        }
+    }
+
+    public func campaign(id: String) async throws -> CampaignRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT template, inputLines FROM campaign WHERE id = ?", arguments: [id]).map {
+                CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"])
+            }
+        }
+    }
+
+    public func finishInput(campaign: String, lines: Int) async throws {
+        try await pool.write { db in
+            guard try Self.lastJournaledLine(campaign: campaign, db) <= lines else {
+                throw InputMismatch(line: lines + 1)
+            }
+            try db.execute(sql: "UPDATE campaign SET inputLines = ? WHERE id = ?", arguments: [lines, campaign])
+        }
+    }
+
+    /// The last input line with a decision in the journal, message or skipped row; 0 when there is none.
+    private static func lastJournaledLine(campaign: String, _ db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
+                    UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
+                """, arguments: [campaign, campaign]) ?? 0
+    }
+
+    public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws
+        -> [MessageState?]
+    {
+        try await pool.write { db in
+            let columns = """
+                INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
+                    throttleUnits, cost, sendAt, state, rank, timeZone)
+                """
+            // Lines past everything journaled (a first run reads nothing but these) cannot have a decision yet.
+            let journaled = try Self.lastJournaledLine(campaign: campaign, db)
+            let fresh = try HotStatement(db, sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let again = try db.cachedStatement(
+                sql: columns + """
+                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
+                    AND NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
+                    """)
+            let current = try db.cachedStatement(sql: "SELECT id, state FROM message WHERE campaignID = ? AND line = ?")
+            var states: [MessageState?] = []
+            states.reserveCapacity(messages.count)
+            var skipped = skipped
+            for entry in messages {
+                let inserted: Bool
+                if entry.line > journaled {
+                    inserted =
+                        try fresh.execute { values in
+                            values.bind(entry.id)
+                            values.bind(entry.campaign)
+                            values.bind(entry.line)
+                            values.bind(entry.to)
+                            values.bind(entry.carrier)
+                            values.bind(entry.gateway)
+                            values.bind(entry.text)
+                            values.bind(entry.segments)
+                            values.bind(entry.throttleUnits)
+                            values.bind(entry.cost)
+                            values.bind(entry.sendAt.secondsSince1970)
+                            values.bind(entry.state.rawValue)
+                            values.bind(entry.state.rank)
+                            values.bind(entry.timeZone)
+                        } > 0
+                } else {
+                    try again.execute(arguments: [
+                        entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
+                        entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
+                        entry.state.rawValue, entry.state.rank, entry.timeZone, entry.campaign, entry.line,
+                        entry.campaign,
+                        entry.line,
+                    ])
+                    inserted = db.changesCount > 0
+                }
+                if inserted {
+                    states.append(entry.state)
+                } else if entry.line > journaled {
+                    states.append(nil)  // the unique (campaign, recipient) index: the number has a message already
+                    skipped.append(entry.duplicate)
+                } else if let row = try Row.fetchOne(current, arguments: [entry.campaign, entry.line]) {
+                    guard row["id"] as String == entry.id else { throw InputMismatch(line: entry.line) }
+                    states.append(MessageState(rawValue: row["state"]))
+                } else {
+                    states.append(nil)  // first decided as skipped, or a duplicate (its skipped row is kept once)
+                    skipped.append(entry.duplicate)
+                }
+            }
+            let skip = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO skipped (campaignID, line, status, reason, carrier, gateway)
+                    SELECT ?, ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
+                    """)
+            for row in skipped {
+                try skip.execute(arguments: [
+                    campaign, row.line, row.status.rawValue, row.reason, row.carrier, row.gateway, campaign, row.line,
+                ])
+            }
+            return states
+        }
+    }
+
+    public func postpone(_ messages: [(id: String, sendAt: Timestamp)]) async throws {
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "UPDATE message SET state = 'deferred', sendAt = ? WHERE id = ? AND rank = 0")
+            for message in messages { try statement.execute(arguments: [message.sendAt.secondsSince1970, message.id]) }
+        }
+    }
+
+    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
+        try await pool.write { db in
+            let statement = try HotStatement(
+                db, sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
+            for message in messages {
+                try statement.execute { values in
+                    values.bind(message.gateway)
+                    values.bind(message.id)
+                }
+            }
+        }
+    }
+
+    public func record(_ submits: [SubmitRecord]) async throws {
+        try await pool.write { db in
+            // No `RETURNING`: SQLite gathers returned rows in a table of their own, which cost more than the rest of
+            // the update. The record names the message's number and campaign itself.
+            let update = try HotStatement(
+                db,
+                sql: """
+                    UPDATE message SET state = ?, rank = ?, gateway = ?, gatewayMessageID = ?, attempts = ?,
+                        latencyMicroseconds = ?, error = ?, updatedAt = ?, parts = ?
+                    WHERE id = ? AND rank < ?
+                    """)
+            let part = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO part (messageID, gateway, gatewayMessageID, state, rank)
+                    VALUES (?, ?, ?, 'accepted', 2)
+                    """)
+            let send = try HotStatement(db, sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
+            let matcher = try ReceiptMatcher(db)
+            for submit in submits {
+                let moved = try update.execute { values in
+                    values.bind(submit.state.rawValue)
+                    values.bind(submit.state.rank)
+                    values.bind(submit.gateway)
+                    values.bind(submit.gatewayMessageID)
+                    values.bind(submit.attempts)
+                    values.bind(submit.latency.map { Int64($0 / .microseconds(1)) })
+                    values.bind(submit.error)
+                    values.bind(submit.at.secondsSince1970)
+                    values.bind(max(1, submit.partIDs.count))
+                    values.bind(submit.id)
+                    values.bind(submit.state.rank)
+                }
+                guard moved > 0 else { continue }  // only a message that moved forward is recorded
+                for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
+                // A receipt may overtake the recording of its submit's answer.
+                let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
+                for id in ids {
+                    try matcher.applyUnmatched(gateway: submit.gateway, gatewayMessageID: id, db)
+                }
+                // Sent, or possibly sent: either way it counts against the frequency cap.
+                if submit.state == .accepted || submit.state == .unknown {
+                    try send.execute { values in
+                        values.bind(Int64(PhoneNumber.value(ofE164: submit.recipient)))
+                        values.bind(submit.at.secondsSince1970)
+                        values.bind(submit.campaign)
+                    }
+                }
+            }
+        }
+    }
+
+    public func reopenUnknown(campaign: String, gateways: Set<String>) async throws -> Set<String> {
+        guard !gateways.isEmpty else { return [] }
+        return try await pool.write { db in
+            let unknown = try Row.fetchAll(
+                db,
+                sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
+                arguments: [campaign])
+            // The ledger row its answer added: same number, campaign and time (found through the time index).
+            let withdraw = try db.cachedStatement(
+                sql: """
+                    DELETE FROM send WHERE rowid = (
+                        SELECT rowid FROM send WHERE sentAt = ? AND number = ? AND campaignID = ? LIMIT 1)
+                    """)
+            let reopen = try db.cachedStatement(
+                sql: "UPDATE message SET state = 'submitting', rank = 1 WHERE id = ? AND state = 'unknown'")
+            var reopened: Set<String> = []
+            for row in unknown where gateways.contains(row["gateway"]) {
+                let id: String = row["id"]
+                try withdraw.execute(arguments: [
+                    row["updatedAt"] as Int64?, Int64(PhoneNumber.value(ofE164: row["recipient"])), campaign,
+                ])
+                try reopen.execute(arguments: [id])
+                reopened.insert(id)
+            }
+            return reopened
+        }
+    }
+
+    public func unfinished(
+        campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int
+    ) async throws -> [JournalEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state,
+                        timeZone
+                    FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ? AND line > ?
+                    ORDER BY line LIMIT ?
+                    """,
+                arguments: [campaign, dueBy.secondsSince1970, line, limit]
+            ).map { row in
+                JournalEntry(
+                    id: row["id"], campaign: campaign, line: row["line"], to: row["recipient"], carrier: row["carrier"],
+                    gateway: row["gateway"], text: row["text"], segments: row["segments"],
+                    throttleUnits: row["throttleUnits"], cost: row["cost"],
+                    sendAt: Timestamp(secondsSince1970: row["sendAt"]),
+                    state: MessageState(rawValue: row["state"]) ?? .ready, timeZone: row["timeZone"])
+            }
+        }
+    }
+
+    public func nextRelease(campaign: String) async throws -> Timestamp? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MIN(sendAt) FROM message WHERE campaignID = ? AND state = 'deferred'",
+                arguments: [campaign]
+            ).map { Timestamp(secondsSince1970: $0) }
+        }
+    }
+
+    /// Logs every receipt, and keeps those that match no message or part yet apart, for `record` to apply when
+    /// their submit's answer comes.
+}
