@@ -149,11 +149,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Reports of plans and campaigns: the text summary, and a campaign's table, JSON, CSV and HTML.
+        .target(name: "SparrowReports", dependencies: ["SparrowCore", "SparrowStore"]),
         .executableTarget(
             name: "sparrow",
             dependencies: [
                 "SparrowCommandSupport", "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowReceipts",
-                "SparrowServing", "SparrowStore", "SparrowTransport",
+                "SparrowReports", "SparrowServing", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -172,6 +174,7 @@ let package = Package(
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
+        .testTarget(name: "SparrowReportsTests", dependencies: ["SparrowReports", "SparrowCore", "SparrowStore"]),
         // The fuzzers' corpus (Tests/Fuzz/) replayed through their checks, which Fuzz/ links to in Harnesses/.
         .testTarget(name: "SparrowFuzzReplayTests", dependencies: ["SparrowCore", "SparrowConfig"]),
         .testTarget(

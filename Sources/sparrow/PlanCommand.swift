@@ -4,6 +4,7 @@ import SparrowCommandSupport
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
+import SparrowReports
 import SparrowStore
 
 /// Options shared by the commands that read a campaign: configuration, message and clock.

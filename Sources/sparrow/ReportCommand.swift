@@ -1,7 +1,7 @@
 import ArgumentParser
 import SparrowCommandSupport
 import SparrowConfig
-import SparrowDispatch
+import SparrowReports
 import SparrowStore
 
 struct Report: AsyncParsableCommand {

@@ -7,6 +7,7 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowReceipts
+import SparrowReports
 import SparrowServing
 import SparrowStore
 import SparrowTransport

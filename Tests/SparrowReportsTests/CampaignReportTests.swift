@@ -1,5 +1,5 @@
 import Foundation
-import SparrowDispatch
+import SparrowReports
 import SparrowStore
 import Testing
 
