@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "SparrowReceipts",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowStore", "SparrowServing",
+                "SparrowCore", "SparrowStore", "SparrowServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -6,7 +6,6 @@ public import Prometheus
 import HummingbirdCore
 import NIOCore
 import SparrowServing
-public import SparrowConfig
 public import SparrowCore
 public import SparrowStore
 import Synchronization
@@ -82,18 +81,6 @@ public struct ReceiptServer: Sendable {
             self.gateways = gateways
             self.batchSize = batchSize
             self.batchWindow = batchWindow
-        }
-
-        /// The webhook as a Sparrow configuration describes it: its `receipts` section (defaults without one), its
-        /// default region and its gateways' receipt mappings.
-        public init(_ configuration: SparrowConfiguration) {
-            let receipts = configuration.receipts ?? SparrowConfiguration.Receipts()
-            self.init(
-                host: receipts.host, port: receipts.port, token: receipts.token, hmacSecret: receipts.hmacSecret,
-                maxBody: receipts.maxBody, unsubscribeKeywords: receipts.unsubscribeKeywords,
-                defaultRegion: configuration.defaultRegion,
-                gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }),
-                clientRate: receipts.clientRate, clientBurst: receipts.clientBurst)
         }
     }
 

@@ -42,6 +42,20 @@ struct Receipts: AsyncParsableCommand {
     }
 }
 
+extension ReceiptServer.Configuration {
+    /// The webhook as a Sparrow configuration describes it: its `receipts` section (defaults without one), its
+    /// default region and its gateways' receipt mappings.
+    init(_ configuration: SparrowConfiguration) {
+        let receipts = configuration.receipts ?? SparrowConfiguration.Receipts()
+        self.init(
+            host: receipts.host, port: receipts.port, token: receipts.token, hmacSecret: receipts.hmacSecret,
+            maxBody: receipts.maxBody, unsubscribeKeywords: receipts.unsubscribeKeywords,
+            defaultRegion: configuration.defaultRegion,
+            gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }),
+            clientRate: receipts.clientRate, clientBurst: receipts.clientBurst)
+    }
+}
+
 /// How the webhook may be started, for `receipts` and `send --receipts`.
 struct WebhookOptions: ParsableArguments {
     @Flag(help: "Run the webhook without a token or secret: it then listens on 127.0.0.1 only.")

@@ -17,8 +17,7 @@ let fixedNow = Timestamp(secondsSince1970: 1_800_000_000)
 let bearer = ["Authorization: Bearer t0k"]
 
 /// Four gateways: `primary` with the standard receipt mapping, `twilio` naming Twilio's fields, `tencent` posting
-/// JSON arrays of receipts and expecting its own answer, and `infobip` posting them under `results`; both kinds of
-/// credentials; bodies up to 1 KiB.
+/// JSON arrays of receipts and expecting its own answer, and `infobip` posting them under `results`.
 let webhookYAML = """
     store: unused.sqlite
     gateways:
@@ -39,18 +38,21 @@ let webhookYAML = """
         url: "http://127.0.0.1:9/"
         format: json
         receipts: { list: results, id: messageId, status: status.groupName, states: { accepted: PENDING } }
-    receipts:
-      listen: 127.0.0.1:0
-      token: t0k
-      hmac_secret: k3y
-      max_body: 1KiB
     """
+
+/// The webhook for `webhookYAML`'s gateways, with their receipt mappings as the configuration reads them: both
+/// kinds of credentials, bodies up to 1 KiB, on a free port.
+func webhookConfiguration() throws -> ReceiptServer.Configuration {
+    let parsed = try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml")
+    return ReceiptServer.Configuration(
+        port: 0, token: Secret("t0k"), hmacSecret: Secret("k3y"), maxBody: 1024,
+        gateways: Dictionary(uniqueKeysWithValues: parsed.gateways.map { ($0.name, $0.receipts) }))
+}
 
 func makeServer(
     store: SQLiteStore, batchWindow: Duration? = nil, logger: Logger = Logger(label: "test")
 ) throws -> ReceiptServer {
-    var configuration = ReceiptServer.Configuration(
-        try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml"))
+    var configuration = try webhookConfiguration()
     if let batchWindow { configuration.batchWindow = batchWindow }
     return ReceiptServer(configuration: configuration, store: store, now: { fixedNow }, logger: logger)
 }
@@ -415,8 +417,7 @@ func metric(_ text: String, _ name: String) -> Int? {
 
     @Test func aCallerOverItsRateIsRefusedBeforeTheBodyIsRead() async throws {
         let store = try await seededStore(messages: 3)
-        var configuration = ReceiptServer.Configuration(
-            try SparrowConfiguration.parse(yaml: webhookYAML, path: "receipts-test.yaml"))
+        var configuration = try webhookConfiguration()
         (configuration.clientRate, configuration.clientBurst) = (0.01, 2)  // two now, the next in 100 s
         let clock = TestClock()  // still: the bucket refills not at all during the test
         let server = ReceiptServer(configuration: configuration, store: store, now: { fixedNow }, clock: clock)
