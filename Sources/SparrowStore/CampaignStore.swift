@@ -126,7 +126,8 @@ public struct CampaignRecord: Sendable, Hashable {
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
-/// batches, so that a store for several workers (PostgreSQL) can implement it too.
+/// batches, so that a store for several workers (PostgreSQL) can implement it too. A database's refusals come out
+/// as `StoreError`, never as the database library's own errors; a cancelled call throws `CancellationError`.
 public protocol CampaignStore: Sendable {
     /// Records a campaign; a campaign that exists already is left as it is (resume).
     func beginCampaign(id: String, template: String, at: Timestamp) async throws

@@ -4,7 +4,7 @@ import SparrowCore
 // A campaign's figures for its report: the funnel by carrier and gateway, and the latency percentiles.
 extension SQLiteStore {
     public func figures(campaign: String) async throws -> CampaignFigures {
-        try await pool.read { db in
+        try await read { db in
             var figures = CampaignFigures()
             func add(carrier: String?, gateway: String?, _ change: (inout Funnel) -> Void) {
                 for slice in CampaignFigures.Slice.of(carrier: carrier, gateway: gateway) { change(&figures[slice]) }
@@ -102,7 +102,7 @@ extension SQLiteStore {
     }
 
     public func awaitingReceipts(campaign: String) async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(
                 db,
                 sql:

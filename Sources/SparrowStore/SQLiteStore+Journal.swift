@@ -4,7 +4,7 @@ public import SparrowCore
 // The journal: campaigns, the messages a run decides, their marks before a request goes and their answers.
 extension SQLiteStore {
     public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO campaign (id, template, createdAt) VALUES (?, ?, ?)",
                 arguments: [id, template, at.secondsSince1970])
@@ -12,7 +12,7 @@ extension SQLiteStore {
     }
 
     public func campaign(id: String) async throws -> CampaignRecord? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT template, inputLines FROM campaign WHERE id = ?", arguments: [id]).map {
                 CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"])
             }
@@ -20,7 +20,7 @@ extension SQLiteStore {
     }
 
     public func finishInput(campaign: String, lines: Int) async throws {
-        try await pool.write { db in
+        try await write { db in
             guard try Self.lastJournaledLine(campaign: campaign, db) <= lines else {
                 throw InputMismatch(line: lines + 1)
             }
@@ -41,7 +41,7 @@ extension SQLiteStore {
     public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws
         -> [MessageState?]
     {
-        try await pool.write { db in
+        try await write { db in
             let columns = """
                 INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
                     throttleUnits, cost, sendAt, state, rank, timeZone)
@@ -118,7 +118,7 @@ extension SQLiteStore {
     }
 
     public func postpone(_ messages: [(id: String, sendAt: Timestamp)]) async throws {
-        try await pool.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(
                 sql: "UPDATE message SET state = 'deferred', sendAt = ? WHERE id = ? AND rank = 0")
             for message in messages { try statement.execute(arguments: [message.sendAt.secondsSince1970, message.id]) }
@@ -126,7 +126,7 @@ extension SQLiteStore {
     }
 
     public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
-        try await pool.write { db in
+        try await write { db in
             let statement = try HotStatement(
                 db, sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
             for message in messages {
@@ -139,7 +139,7 @@ extension SQLiteStore {
     }
 
     public func record(_ submits: [SubmitRecord]) async throws {
-        try await pool.write { db in
+        try await write { db in
             // No `RETURNING`: SQLite gathers returned rows in a table of their own, which cost more than the rest of
             // the update. The record names the message's number and campaign itself.
             let update = try HotStatement(
@@ -191,7 +191,7 @@ extension SQLiteStore {
 
     public func reopenUnknown(campaign: String, gateways: Set<String>) async throws -> Set<String> {
         guard !gateways.isEmpty else { return [] }
-        return try await pool.write { db in
+        return try await write { db in
             let unknown = try Row.fetchAll(
                 db,
                 sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
@@ -220,7 +220,7 @@ extension SQLiteStore {
     public func unfinished(
         campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int
     ) async throws -> [JournalEntry] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -242,7 +242,7 @@ extension SQLiteStore {
     }
 
     public func nextRelease(campaign: String) async throws -> Timestamp? {
-        try await pool.read { db in
+        try await read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT MIN(sendAt) FROM message WHERE campaignID = ? AND state = 'deferred'",
                 arguments: [campaign]

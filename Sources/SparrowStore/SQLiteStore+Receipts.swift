@@ -4,7 +4,7 @@ import SparrowCore
 // Delivery receipts: applied to the messages and parts they name, kept aside when they name none yet.
 extension SQLiteStore {
     public func apply(_ receipts: [ReceiptRecord]) async throws -> Int {
-        try await pool.write { db in
+        try await write { db in
             let log = try HotStatement(
                 db, sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
             let unmatched = try HotStatement(

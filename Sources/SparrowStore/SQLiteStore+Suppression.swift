@@ -5,27 +5,27 @@ public import SparrowCore
 extension SQLiteStore {
     public func suppress(_ numbers: [UInt64]) async throws {
         let sorted = numbers.sorted()  // in key order, each B-tree page is written once per batch
-        try await pool.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO suppression (number) VALUES (?)")
             for number in sorted { try statement.execute(arguments: [Int64(number)]) }
         }
     }
 
     public func unsuppress(_ numbers: [UInt64]) async throws {
-        try await pool.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(sql: "DELETE FROM suppression WHERE number = ?")
             for number in numbers { try statement.execute(arguments: [Int64(number)]) }
         }
     }
 
     public func suppressedNumbers() async throws -> [UInt64] {
-        try await pool.read { db in
+        try await read { db in
             try Self.numbers(db, sql: "SELECT number FROM suppression ORDER BY number") { _ in }
         }
     }
 
     public func cappedNumbers(since: Timestamp, excluding campaign: String?, sends: Int) async throws -> [UInt64] {
-        try await pool.read { db in
+        try await read { db in
             try Self.numbers(
                 db,
                 sql: """

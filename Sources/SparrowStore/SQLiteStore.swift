@@ -10,6 +10,8 @@ import SparrowCore
 public final class SQLiteStore: CampaignStore {
     /// Internal, not private: tests reach the writer connection to inject faults (a full disk).
     let pool: DatabasePool
+    /// The store's file, named in its errors.
+    let path: String
 
     /// WAL pages the writer commits between two checkpoints (SQLite's default is 1,000). A checkpoint copies the last
     /// version of each page in the WAL to the file and syncs it; the journal rewrites the same pages (the messages
@@ -20,6 +22,7 @@ public final class SQLiteStore: CampaignStore {
     /// Opens (creating it and its folder if needed) and migrates the store at `path`.
     /// - Throws: `StoreError` when the file cannot be opened or migrated.
     public init(path: String) throws {
+        self.path = path
         do {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
@@ -35,8 +38,29 @@ public final class SQLiteStore: CampaignStore {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
             try Self.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path)
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(code: .cannotOpen, path: path, message: "\(error)")
+        }
+    }
+
+    /// Runs `updates` in a write transaction, on the writer connection. SQLite's errors come out as `StoreError`;
+    /// a cancellation, or an error `updates` throws itself, as it is.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// Runs `value` on a reader connection, with the errors of `write`.
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(value)
+        } catch let error as DatabaseError {
+            throw StoreError(error, path: path)
         }
     }
 
@@ -178,9 +202,51 @@ public struct InputMismatch: Error, Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// A store that cannot be opened or written, with its file; bound values never appear in the message.
+/// A store that cannot be opened, read or written: a bounded code, the file, and SQLite's own words. Neither the
+/// statement nor its bound values appear: no number or message text leaks through an error.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The file cannot be opened or created, or is not a database.
+        case cannotOpen = "cannot-open"
+        /// The disk (or the database's page limit) is full.
+        case full
+        /// The file or the connection is read-only.
+        case readOnly = "read-only"
+        /// Another process held the database past the wait.
+        case busy
+        case corrupt
+        /// A read or write of the file failed.
+        case io
+        /// A constraint refused a row.
+        case constraint
+        case other
+    }
+
+    public var code: Code
     public var path: String
     public var message: String
     public var description: String { "\(path): \(message)" }
+
+    public init(code: Code, path: String, message: String) {
+        self.code = code
+        self.path = path
+        self.message = message
+    }
+
+    init(_ error: DatabaseError, path: String) {
+        let code: Code =
+            switch error.resultCode.primaryResultCode {
+            case .SQLITE_CANTOPEN, .SQLITE_NOTADB: .cannotOpen
+            case .SQLITE_FULL: .full
+            case .SQLITE_READONLY: .readOnly
+            case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
+            case .SQLITE_CORRUPT: .corrupt
+            case .SQLITE_IOERR: .io
+            case .SQLITE_CONSTRAINT: .constraint
+            default: .other
+            }
+        self.init(
+            code: code, path: path,
+            message: "SQLite error \(error.resultCode.rawValue): \(error.message ?? "\(error.resultCode)")")
+    }
 }

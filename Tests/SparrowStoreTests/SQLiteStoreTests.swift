@@ -38,6 +38,22 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
 }
 
 @Suite struct SQLiteStoreTests {
+    /// SQLite's refusal comes out of the store as a `StoreError` with a bounded code and the file, and without the
+    /// statement's values: no number and no message text.
+    @Test func aRefusedWriteIsAStoreErrorWithoutItsValues() async throws {
+        let (store, path) = try freshStore()
+        try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        await #expect {
+            _ = try await store.journal(campaign: "c1", messages: [entry(1)], skipped: [])
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            let text = "\(error)"
+            return error.code == .readOnly && error.path == path && text.contains("readonly")
+                && !text.contains(entry(1).to) && !text.contains(entry(1).text)
+        }
+    }
+
     @Test func journalIsIdempotentAndResumeFindsTheUnanswered() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
