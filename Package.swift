@@ -150,7 +150,7 @@ let package = Package(
             ]
         ),
         // Reports of plans and campaigns: the text summary, and a campaign's table, JSON, CSV and HTML.
-        .target(name: "SparrowReports", dependencies: ["SparrowCore", "SparrowStore"]),
+        .target(name: "SparrowReports", dependencies: ["SparrowCore"]),
         .executableTarget(
             name: "sparrow",
             dependencies: [
@@ -174,7 +174,7 @@ let package = Package(
         ),
         .testTarget(name: "SparrowCoreTests", dependencies: ["SparrowCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SparrowConfigTests", dependencies: ["SparrowConfig"]),
-        .testTarget(name: "SparrowReportsTests", dependencies: ["SparrowReports", "SparrowCore", "SparrowStore"]),
+        .testTarget(name: "SparrowReportsTests", dependencies: ["SparrowReports", "SparrowCore"]),
         // The fuzzers' corpus (Tests/Fuzz/) replayed through their checks, which Fuzz/ links to in Harnesses/.
         .testTarget(name: "SparrowFuzzReplayTests", dependencies: ["SparrowCore", "SparrowConfig"]),
         .testTarget(

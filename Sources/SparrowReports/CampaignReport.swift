@@ -1,5 +1,4 @@
-import SparrowCore
-public import SparrowStore
+public import SparrowCore
 
 /// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON, CSV or an HTML
 /// page.

@@ -1,5 +1,5 @@
 import GRDB
-import SparrowCore
+public import SparrowCore
 
 // A campaign's figures for its report: the funnel by carrier and gateway, and the latency percentiles.
 extension SQLiteStore {
@@ -17,16 +17,8 @@ extension SQLiteStore {
                     GROUP BY carrier, gateway, status
                     """, arguments: [campaign])
             {
-                let count: Int = row["count"]
-                add(carrier: row["carrier"], gateway: row["gateway"]) { funnel in
-                    funnel.targeted += count
-                    switch PlanStatus(rawValue: row["status"]) {
-                    case .duplicate: funnel.duplicate += count
-                    case .suppressed: funnel.suppressed += count
-                    case .capped: funnel.capped += count
-                    default: funnel.rejected += count
-                    }
-                }
+                let (count, status) = (row["count"] as Int, PlanStatus(rawValue: row["status"]) ?? .rejected)
+                add(carrier: row["carrier"], gateway: row["gateway"]) { $0.add(skipped: count, status: status) }
             }
             for (group, totals) in try Self.messageGroups(db, campaign: campaign) {
                 for slice in CampaignFigures.Slice.of(carrier: group.carrier, gateway: group.gateway) {
@@ -34,23 +26,9 @@ extension SQLiteStore {
                 }
                 let state = MessageState(rawValue: group.state) ?? .ready
                 add(carrier: group.carrier, gateway: group.gateway) { funnel in
-                    funnel.targeted += totals.count
-                    if group.sent || state == .submitting || state == .unknown { funnel.submitted += totals.count }
-                    switch state {
-                    case .deferred: funnel.deferred += totals.count
-                    case .ready, .submitting, .accepted: funnel.pending += totals.count
-                    case .unknown:
-                        funnel.pending += totals.count
-                        funnel.unknown += totals.count
-                    case .failed: funnel.failed += totals.count
-                    case .delivered: funnel.delivered += totals.count
-                    case .undelivered, .expired: funnel.failed += totals.count
-                    }
-                    if state == .accepted || state.rank == 3 {
-                        funnel.accepted += totals.count
-                        funnel.segments += totals.segments
-                        funnel.cost += totals.cost
-                    }
+                    funnel.add(
+                        messages: totals.count, state: state, sent: group.sent, segments: totals.segments,
+                        cost: totals.cost)
                 }
             }
             try Self.addLatencies(to: &figures, latencies, db, campaign: campaign)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
 import SparrowTestSupport

@@ -1,6 +1,6 @@
 import Foundation
 import SparrowReports
-import SparrowStore
+import SparrowCore
 import Testing
 
 @Suite struct CampaignReportTests {

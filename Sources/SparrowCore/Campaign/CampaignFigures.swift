@@ -31,6 +31,41 @@ public struct Funnel: Sendable, Hashable {
 
     /// Delivered over accepted, or nil before anything was accepted.
     public var deliveryRate: Double? { accepted > 0 ? Double(delivered) / Double(accepted) : nil }
+
+    /// Counts `count` input rows that became no message, for `status` (`rejected`, `duplicate`, `suppressed`,
+    /// `capped`; any other counts as rejected).
+    /// - Complexity: O(1).
+    public mutating func add(skipped count: Int, status: PlanStatus) {
+        targeted += count
+        switch status {
+        case .duplicate: duplicate += count
+        case .suppressed: suppressed += count
+        case .capped: capped += count
+        default: rejected += count
+        }
+    }
+
+    /// Counts `count` messages that stand at `state`: `sent` when they were handed to a gateway at least once, with
+    /// the `segments` and `cost` of the lot, which count only once a gateway has accepted them.
+    /// - Complexity: O(1).
+    public mutating func add(messages count: Int, state: MessageState, sent: Bool, segments: Int, cost: Double) {
+        targeted += count
+        if sent || state == .submitting || state == .unknown { submitted += count }
+        switch state {
+        case .deferred: deferred += count
+        case .ready, .submitting, .accepted: pending += count
+        case .unknown:
+            pending += count
+            unknown += count
+        case .failed, .undelivered, .expired: failed += count
+        case .delivered: delivered += count
+        }
+        if state == .accepted || state.rank == 3 {
+            accepted += count
+            self.segments += segments
+            self.cost += cost
+        }
+    }
 }
 
 /// A campaign's funnel in total, per carrier and per gateway ("" for rows with none).
@@ -44,16 +79,16 @@ public struct CampaignFigures: Sendable, Hashable {
 
 extension CampaignFigures {
     /// One of the funnels: the total, a carrier's or a gateway's.
-    enum Slice: Hashable {
+    package enum Slice: Hashable {
         case total, carrier(String), gateway(String)
 
         /// The three slices a message of `carrier` sent through `gateway` counts in.
-        static func of(carrier: String?, gateway: String?) -> [Slice] {
+        package static func of(carrier: String?, gateway: String?) -> [Slice] {
             [.total, .carrier(carrier ?? ""), .gateway(gateway ?? "")]
         }
     }
 
-    subscript(slice: Slice) -> Funnel {
+    package subscript(slice: Slice) -> Funnel {
         get {
             switch slice {
             case .total: total

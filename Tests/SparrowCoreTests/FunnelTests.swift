@@ -1,0 +1,40 @@
+import SparrowCore
+import Testing
+
+@Suite struct FunnelTests {
+    /// Every input row is counted once, whatever became of it: `targeted` is the sum of the rows that became no
+    /// message and of the messages in each end state. Swept over every status, state and `sent`.
+    @Test(arguments: MessageState.allCases) func everyRowIsCountedOnce(state: MessageState) {
+        for sent in [false, true] {
+            var funnel = Funnel()
+            for (count, status) in zip([1, 2, 3, 4], [PlanStatus.rejected, .duplicate, .suppressed, .capped]) {
+                funnel.add(skipped: count, status: status)
+            }
+            funnel.add(messages: 5, state: state, sent: sent, segments: 10, cost: 0.5)
+            let skipped = funnel.rejected + funnel.duplicate + funnel.suppressed + funnel.capped
+            let messages = funnel.deferred + funnel.delivered + funnel.failed + funnel.pending
+            #expect(funnel.targeted == 15 && skipped == 10 && messages == 5, "\(state), sent: \(sent)")
+            #expect(funnel.unknown == (state == .unknown ? 5 : 0))
+            #expect(funnel.unknown <= funnel.pending)
+        }
+    }
+
+    /// Segments and cost count only once a gateway took the messages; `submitted` whenever they left, or may have.
+    @Test(arguments: MessageState.allCases) func acceptedAndSubmitted(state: MessageState) {
+        var funnel = Funnel()
+        funnel.add(messages: 2, state: state, sent: false, segments: 3, cost: 0.1)
+        let taken = [.accepted, .delivered, .undelivered, .expired].contains(state)
+        #expect(funnel.accepted == (taken ? 2 : 0))
+        #expect(funnel.segments == (taken ? 3 : 0))
+        #expect(funnel.submitted == ([.submitting, .unknown].contains(state) ? 2 : 0))
+        var sent = Funnel()
+        sent.add(messages: 2, state: state, sent: true, segments: 3, cost: 0.1)
+        #expect(sent.submitted == 2)
+    }
+
+    @Test func aStatusThatIsNoSkipCountsAsRejected() {
+        var funnel = Funnel()
+        funnel.add(skipped: 1, status: .ready)
+        #expect(funnel.rejected == 1 && funnel.targeted == 1)
+    }
+}
