@@ -289,8 +289,18 @@ extension SparrowConfiguration.Gateway {
         let map = try node.mapping(keys: ["max_attempts", "base_delay", "max_delay", "max_retry_after"])
         var policy = RetryPolicy()
         if let attempts = map["max_attempts"] { policy.maxAttempts = try attempts.int(in: 1...100) }
-        if let delay = map["base_delay"] { policy.baseDelay = try delay.duration() }
+        if let delay = map["base_delay"] {
+            policy.baseDelay = try delay.duration()
+            guard policy.baseDelay > .zero else { throw delay.error(.invalidValue, "base_delay must be longer than 0") }
+        }
         if let delay = map["max_delay"] { policy.maxDelay = try delay.duration() }
+        if policy.maxDelay < policy.baseDelay {
+            if let delay = map["max_delay"] {
+                throw delay.error(.invalidValue, "max_delay must be at least base_delay")
+            }
+            throw map["base_delay"]!.error(
+                .invalidValue, "base_delay must be at most max_delay (\(RetryPolicy().maxDelay) unless set)")
+        }
         if let delay = map["max_retry_after"] { policy.maxRetryAfter = try delay.duration() }
         return policy
     }

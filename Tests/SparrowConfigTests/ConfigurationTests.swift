@@ -130,6 +130,18 @@ let minimal = """
         ),
         ("store: x\ngateways: [\n", "sparrow.yaml:3:1: did not find expected node content while parsing a flow node"),
         (minimal + "\ncarriers: { include: nowhere.yaml }", "sparrow.yaml:4:22: cannot read carrier table"),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: json, retry: { base_delay: 0s } }",
+            "sparrow.yaml:3:66: base_delay must be longer than 0"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: json, retry: { base_delay: 2s, max_delay: 1s } }",
+            "sparrow.yaml:3:81: max_delay must be at least base_delay"
+        ),
+        (
+            "store: x\ngateways:\n  - { name: a, url: http://x, format: json, retry: { base_delay: 1m } }",
+            "sparrow.yaml:3:66: base_delay must be at most max_delay (30.0 seconds unless set)"
+        ),
     ])
     func errorsNameFileLineAndColumn(_ yaml: String, expected: String) {
         let message = failure(yaml)
