@@ -32,7 +32,6 @@ public final class AsyncPermits: Sendable {
     private struct State {
         var available: Int
         var waiters = Deque<Waiter>()
-        var nextID: UInt64 = 0
 
         /// Takes the permits of the waiters at the front that can now be served, and returns them with their counts.
         mutating func grantWaiting() -> [(Waiter, Int)] {
@@ -48,6 +47,8 @@ public final class AsyncPermits: Sendable {
 
     public let limit: Int
     private let state: Lock<State>
+    /// Numbers each task that waits, so that its cancellation finds it.
+    private let waits = Atomic<UInt64>(0)
 
     public init(_ limit: Int) {
         precondition(limit >= 1, "a permit pool needs a permit")
@@ -61,10 +62,7 @@ public final class AsyncPermits: Sendable {
     /// - Precondition: `1 <= count <= limit`.
     public func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async throws {
         precondition(1 <= count && count <= limit, "asked for \(count) of \(limit) permits")
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
+        let id = waits.add(1, ordering: .relaxed).oldValue
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation(isolation: isolation) {
                 (continuation: CheckedContinuation<Void, any Error>) in

@@ -11,12 +11,6 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         var closed = false
         var consumer: (id: UInt64, continuation: CheckedContinuation<Element?, any Error>)?
         var producers = Deque<(id: UInt64, element: Element, continuation: CheckedContinuation<Bool, any Error>)>()
-        var nextID: UInt64 = 0
-
-        mutating func makeID() -> UInt64 {
-            defer { nextID += 1 }
-            return nextID
-        }
     }
 
     /// What a `put` does once it has looked at the queue.
@@ -36,6 +30,8 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     public let capacity: Int
     private let state = Lock(State())
+    /// Numbers each wait, so that its cancellation finds it.
+    private let waits = Atomic<UInt64>(0)
 
     public init(capacity: Int) {
         precondition(capacity >= 1, "a queue needs room for an element")
@@ -47,7 +43,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Throws: `CancellationError` when the task is cancelled while it waits; `element` was not added.
     @discardableResult
     public func put(_ element: Element) async throws -> Bool {
-        let id = state.withLock { $0.makeID() }
+        let id = waits.add(1, ordering: .relaxed).oldValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
                 let step = state.withLock { state -> PutStep in
@@ -84,7 +80,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// The next element, waiting while the queue is empty; nil once it is closed and drained.
     /// - Throws: `CancellationError` when the task is cancelled while it waits.
     public func next() async throws -> Element? {
-        let id = state.withLock { $0.makeID() }
+        let id = waits.add(1, ordering: .relaxed).oldValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
                 let step = state.withLock { state -> NextStep in
