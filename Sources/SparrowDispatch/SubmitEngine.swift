@@ -295,6 +295,7 @@ final class SubmitRecorder: Sendable {
     }
 
     /// Waits 20 ms, or until closed.
+    /// - Throws: `CancellationError` when the task is cancelled, whichever wait ended first.
     private func pause() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.clock.sleep(for: .milliseconds(20)) }
@@ -302,6 +303,7 @@ final class SubmitRecorder: Sendable {
             try await group.next()
             group.cancelAll()
         }
+        try Task.checkCancellation()  // `closing` returns, not throws, when cancelled: it may have ended the wait
     }
 
     /// Returns once the recorder is closed, or the task cancelled.
