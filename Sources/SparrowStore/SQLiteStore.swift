@@ -37,7 +37,7 @@ public final class SQLiteStore: CampaignStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")  // a commit survives a power cut, not just a crash
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
-            try Self.migrator.migrate(pool)
+            try Self.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError(error, path: path)
         } catch {
@@ -61,6 +61,23 @@ public final class SQLiteStore: CampaignStore {
             return try await pool.read(value)
         } catch let error as DatabaseError {
             throw StoreError(error, path: path)
+        }
+    }
+
+    /// Migrates the store, which other processes may be opening at the same moment (a `report` while a `send`
+    /// starts). GRDB reads which migrations are applied, then runs each of the others in a transaction of its own:
+    /// a process that another one overtook fails on a migration applied meanwhile, its transaction rolled back. It
+    /// reads again and goes on from there; each round applies at least one migration, in one process or the other.
+    private static func migrate(_ pool: DatabasePool) throws {
+        var rounds = 0
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch let error as DatabaseError {
+                rounds += 1
+                guard rounds <= migrator.migrations.count else { throw error }
+                if try pool.read(migrator.hasCompletedMigrations) { return }
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SparrowCore
+import Synchronization
 import Testing
 
 @testable import SparrowStore
@@ -51,6 +52,27 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
             let text = "\(error)"
             return error.code == .readOnly && error.path == path && text.contains("readonly")
                 && !text.contains(entry(1).to) && !text.contains(entry(1).text)
+        }
+    }
+
+    /// Processes may open a new store at the same moment (a `report` while a `send` starts): each ends with the
+    /// whole schema, whichever of them applied each migration.
+    @Test func storesOpenedAtOnceShareTheirMigrations() throws {
+        for _ in 0..<10 {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "sparrow-store-\(UUID().uuidString)/s.sqlite"
+            ).path
+            let failures = Lock<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do {
+                    _ = try SQLiteStore(path: path)
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            let store = try SQLiteStore(path: path)
+            #expect(try store.pool.read(SQLiteStore.migrator.hasCompletedMigrations))
         }
     }
 
