@@ -75,22 +75,12 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // hot statements bind through the C API
             ]
         ),
-        // Serving Hummingbird applications until cancelled, with a graceful shutdown; metrics over HTTP.
-        .target(
-            name: "SparrowServing",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
         // A local HTTP SMS gateway with fault injection, for demos, tests and benchmarks; it posts receipts through
         // async-http-client, not Sparrow's own transport.
         .target(
             name: "SparrowGatewaySim",
             dependencies: [
-                "SparrowCore", "SparrowServing",
+                "SparrowCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,7 +98,7 @@ let package = Package(
         .target(
             name: "SparrowReceipts",
             dependencies: [
-                "SparrowCore", "SparrowStore", "SparrowServing",
+                "SparrowCore", "SparrowStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -116,14 +106,16 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
         .target(
             name: "SparrowTestSupport",
             dependencies: [
-                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts", "SparrowServing",
+                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Drives the core over real input, the gateways and the store: `plan`, `send`, `resume`, `report`.
@@ -155,8 +147,9 @@ let package = Package(
             name: "sparrow",
             dependencies: [
                 "SparrowCommandSupport", "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowReceipts",
-                "SparrowReports", "SparrowServing", "SparrowStore", "SparrowTransport",
+                "SparrowReports", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),  // the metrics endpoint
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

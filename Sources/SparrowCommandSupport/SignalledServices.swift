@@ -10,7 +10,7 @@ import Synchronization
 /// process at once (exit 130), which the journal also survives. When `main` ends, the others are shut down
 /// gracefully too.
 /// - Returns: what `main` returned.
-/// - Throws: what `main` threw, or the group's error when a service ended it first.
+/// - Throws: the error of a service that ended the group, or else what `main` threw.
 package func runUntilSignalled<Value: Sendable>(
     notice: String, beside services: [any Service] = [], _ main: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
@@ -29,8 +29,11 @@ package func runUntilSignalled<Value: Sendable>(
     } catch {
         groupFailure = error
     }
-    guard let result = main.result else { throw groupFailure ?? CancellationError() }
-    return try result.get()
+    switch main.result {
+    case .success(let value)?: return value
+    case .failure(let error)?: throw groupFailure ?? error  // a service's failure ended `main` first
+    case nil: throw groupFailure ?? CancellationError()
+    }
 }
 
 /// Runs the command's work as a service, keeping its result for `runUntilSignalled`.

@@ -9,7 +9,6 @@ import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
 import SparrowCore
-import SparrowServing
 import Synchronization
 
 /// A local HTTP SMS gateway for demos, tests and benchmarks. It accepts a message on any path (the three example
@@ -145,7 +144,8 @@ public struct GatewaySimulator: Sendable {
         state.setOutage(active)
     }
 
-    /// Serves on `host:port` until the task is cancelled; `onRunning` gets the bound port (useful with port 0).
+    /// Serves on `host:port` until its service group shuts down gracefully: no new connections, the requests in
+    /// flight answered; `onRunning` gets the bound port (useful with port 0).
     /// - Throws: when the address cannot be bound or the TLS files cannot be read.
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     {
@@ -177,7 +177,7 @@ public struct GatewaySimulator: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         let served: Result<Void, any Error>
         do {
-            served = .success(try await app.runUntilCancelled())
+            served = .success(try await app.run())
         } catch {
             served = .failure(error)
         }

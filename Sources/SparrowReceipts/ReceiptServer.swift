@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 public import Logging
 public import Prometheus
+public import ServiceLifecycle
 import HummingbirdCore
 import NIOCore
-import SparrowServing
 public import SparrowCore
 public import SparrowStore
 import Synchronization
@@ -37,7 +37,7 @@ import Synchronization
 /// answered 200 only once their batch is committed (a list's receipts all in one); states only move forward, so
 /// duplicated and out-of-order receipts are harmless. Intermediate receipts (`sent`, `ENROUTE`, …) are counted and
 /// answered 200 but not written: they cannot move a message the gateway has already accepted.
-public struct ReceiptServer: Sendable {
+public struct ReceiptServer: Service {
     /// Where the webhook listens and what it admits.
     public struct Configuration: Sendable {
         public var host: String
@@ -124,11 +124,15 @@ public struct ReceiptServer: Sendable {
         sleep = { try await clock.sleep(for: $0) }
     }
 
-    /// Serves until the task is cancelled; `onRunning` gets the bound port (useful with port 0). Receipts already
-    /// handed to a batch are written before this returns, unless the store refuses them because the task was
-    /// cancelled; then their requests get no 200 and the gateways send them again.
+    /// Serves until its service group shuts down gracefully: no new connections, the requests in flight answered,
+    /// and the receipts already handed to a batch written.
     /// - Throws: when the address cannot be bound.
-    public func run(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
+    public func run() async throws {
+        try await run(onRunning: { _ in })
+    }
+
+    /// Serves as `run()` does; `onRunning` gets the bound port (useful with port 0).
+    public func run(onRunning: @escaping @Sendable (_ port: Int) async -> Void) async throws {
         let batcher = ReceiptBatcher(
             store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics,
             sleep: sleep)
@@ -142,7 +146,7 @@ public struct ReceiptServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await batcher.run() }
             defer { batcher.stop() }
-            try await app.runUntilCancelled()
+            try await app.run()
         }
     }
 

@@ -8,7 +8,6 @@ import SparrowCore
 import SparrowDispatch
 import SparrowReceipts
 import SparrowReports
-import SparrowServing
 import SparrowStore
 import SparrowTransport
 import ServiceLifecycle
@@ -214,8 +213,6 @@ struct CampaignLauncher {
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
             clock: CampaignClock(origin: now), progress: progress, logger: Logger(label: "sparrow"), metrics: metrics)
-        let webhook = try await startWebhook(receipts?.server)
-        defer { webhook?.cancel() }
         var services: [any Service] = [
             ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
         ]
@@ -225,24 +222,33 @@ struct CampaignLauncher {
                     host: listen.host, port: listen.port, registry: registry, logger: Logger(label: "sparrow"),
                     onRunning: { printError("sparrow: metrics on http://\(listen.host):\($0)/metrics") }))
         }
+        // The webhook listens before the first message goes, and until the receipts are in.
+        let (webhookPorts, webhookListens) = AsyncStream.makeStream(of: Int.self)
+        if let receipts {
+            services.append(Webhook(server: receipts.server, listening: webhookListens))
+        }
         let outcome: CampaignRun.Outcome
         do {
             outcome = try await runUntilSignalled(
                 notice: "stopping: no new messages; finishing the requests in flight", beside: services
-            ) { try await run.run(reading: input) }
+            ) {
+                if receipts != nil, await webhookPorts.first(where: { _ in true }) == nil {
+                    throw CancellationError()  // the webhook ended first: its error is the group's
+                }
+                let outcome = try await run.run(reading: input)
+                if let receipts, !outcome.stopped { try await awaitReceipts(giving: receipts.wait) }
+                return outcome
+            }
         } catch let error as RecipientFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
             throw RuntimeFailure(message: "\(error)")
         } catch let error as InputMismatch {
             throw UsageError(message: "recipients: \(error)")
+        } catch let failure as RuntimeFailure {
+            throw failure
         } catch {
             throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
-        }
-        if let receipts, !outcome.stopped {
-            try await runUntilSignalled(notice: "stopping: not waiting for receipts") {
-                try await awaitReceipts(giving: receipts.wait)
-            }
         }
         let figures = try await store.figures(campaign: campaign)
         printError(CampaignReport.render(figures, campaign: campaign, format: .table))
@@ -278,25 +284,31 @@ struct CampaignLauncher {
         }
     }
 
-    /// Starts the webhook, returning once it listens.
-    private func startWebhook(_ server: ReceiptServer?) async throws -> Task<Void, any Error>? {
-        guard let server else { return nil }
-        let (port, task): (Int, Task<Void, any Error>)
-        do {
-            (port, task) = try await startServing { try await server.run(onRunning: $0) }
-        } catch {
-            throw RuntimeFailure(message: "receipts: the webhook did not start: \(error)")
+    /// The receipts webhook beside a campaign, saying once where it listens.
+    private struct Webhook: Service {
+        let server: ReceiptServer
+        let listening: AsyncStream<Int>.Continuation
+
+        func run() async throws {
+            defer { listening.finish() }
+            do {
+                try await server.run { port in
+                    printError("sparrow: receipts webhook on http://\(server.configuration.host):\(port)")
+                    listening.yield(port)
+                }
+            } catch {
+                throw RuntimeFailure(message: "receipts: the webhook stopped: \(error)")
+            }
         }
-        printError("sparrow: receipts webhook on http://\(server.configuration.host):\(port)")
-        return task
     }
 
-    /// Waits until every accepted message has its receipt, or none came for `wait`. The count is asked every 500 ms,
-    /// or less often when it takes longer than 50 ms (a large campaign): at most a tenth of a core.
+    /// Waits until every accepted message has its receipt, none came for `wait`, or a graceful shutdown. The count
+    /// is asked every 500 ms, or less often when it takes longer than 50 ms (a large campaign): at most a tenth of a
+    /// core.
     private func awaitReceipts(giving wait: Duration) async throws {
         let clock = ContinuousClock()
         var last = (awaiting: Int.max, at: clock.now)
-        while !Task.isShuttingDownGracefully {
+        while true {
             let asked = clock.now
             let awaiting = try await store.awaitingReceipts(campaign: campaign)
             let pause = max(.milliseconds(500), (clock.now - asked) * 10)
@@ -308,7 +320,10 @@ struct CampaignLauncher {
                 printError("sparrow: no receipt for \(wait); \(awaiting) messages still await theirs")
                 return
             }
-            guard try await untilGracefulShutdown({ try await clock.sleep(for: pause) }) != nil else { return }
+            guard try await untilGracefulShutdown({ try await clock.sleep(for: pause) }) != nil else {
+                printError("sparrow: stopped waiting for receipts; \(awaiting) messages still await theirs")
+                return
+            }
         }
     }
 

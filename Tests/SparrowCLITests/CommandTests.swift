@@ -1,4 +1,6 @@
 import Foundation
+import SparrowGatewaySim
+import SparrowTestSupport
 import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -71,5 +73,30 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             #expect(outcome.status == 2)
             #expect(outcome.stderr.contains("receipts has neither a token nor an hmac_secret"), "\(outcome.stderr)")
         }
+    }
+
+    /// `send --receipts` whose webhook's address is taken stops with the webhook's error, and sends nothing.
+    @Test func aWebhookThatCannotListenStopsTheCampaign() async throws {
+        let simulator = GatewaySimulator()
+        let ending = try await withSimulator(simulator) { base in
+            let folder = try SparrowProcess.temporaryFolder()
+            let taken = base.split(separator: ":").last!  // the simulator's own port
+            try """
+            store: ./state.sqlite
+            gateways:
+              - { name: primary, url: "\(base)/send", format: json }
+            receipts: { listen: "127.0.0.1:\(taken)", token: secret-token }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            let recipients = folder.appendingPathComponent("recipients.csv")
+            try "phone\n13800138000\n13800138001\n".write(to: recipients, atomically: true, encoding: .utf8)
+            let stderr = folder.appendingPathComponent("send.err")
+            let process = try SparrowProcess.start(
+                ["send", "-c", "sparrow.yaml", "--text", "hi", "--receipts"], stdin: recipients, in: folder,
+                stderr: stderr)
+            return (await process.exited(), try String(contentsOf: stderr, encoding: .utf8))
+        }
+        #expect(ending.0.reason == .exit && ending.0.status == 1)
+        #expect(ending.1.contains("receipts: the webhook stopped:"), "\(ending.1)")
+        #expect(simulator.stats.messages == 0)
     }
 }
