@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "SparrowDispatch",
             dependencies: [
-                "SparrowCore", "SparrowConfig", "SparrowTransport", "SparrowStore",
+                "SparrowCore", "SparrowTransport", "SparrowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -137,12 +137,12 @@ struct SendFixture: Sendable {
     func campaign(_ id: String) -> (run: CampaignRun, reader: PlanRun) {
         let run = CampaignRun(
             options: .init(campaign: id, template: Fixture.templateText, waitForDeferred: false, window: 16),
-            store: store, client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            store: store, client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
             idempotentGateways: ["primary"], carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: Self.now)) },
             clock: CampaignClock(origin: Self.now), progress: SendProgress())
         let reader = PlanRun(
-            settings: configuration.planSettings(template: Fixture.template),
+            settings: configuration.planSettings(template: Fixture.template), zones: SystemZones(around: Self.now),
             options: .init(
                 format: .csv, now: Self.now, rejectsPath: Self.folder.appendingPathComponent("rejects.jsonl").path))
         return (run, reader)

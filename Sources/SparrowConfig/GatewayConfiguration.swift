@@ -5,10 +5,6 @@ extension SparrowConfiguration {
     /// An HTTP SMS gateway: where it is, how it wants messages (its dialect), what it costs, which carriers it
     /// serves, how hard to retry, and how to connect.
     public struct Gateway: Sendable {
-        public enum HTTPVersion: String, Sendable, Hashable, CaseIterable {
-            case http1_1 = "1.1", http2 = "2"
-        }
-
         public var name: String
         public var dialect: GatewayDialect
         public var pricePerSegment: Double
@@ -17,14 +13,11 @@ extension SparrowConfiguration {
         /// Gateway to fail over to.
         public var backup: String?
         public var maxInFlight: Int
-        public var connectTimeout: Duration
         public var timeout: Duration
         public var retry: RetryPolicy
-        public var httpVersion: HTTPVersion
-        /// Verify the gateway's certificate (on unless the configuration says otherwise, with a warning).
-        public var verifyTLS: Bool
-        public var caFile: String?
-        public var followRedirects: Bool
+        /// How to connect: HTTP version, connect timeout, TLS verification (on unless the configuration says
+        /// otherwise, with a warning), a CA file, redirects.
+        public var connection: GatewayConnection
         /// How the gateway's delivery receipts read (`POST /dlr/{name}`).
         public var receipts: ReceiptMapping
         public var location: SourceLocation
@@ -33,6 +26,13 @@ extension SparrowConfiguration {
 
         public var route: GatewayRoute {
             GatewayRoute(name: name, pricePerSegment: pricePerSegment, carriers: carriers)
+        }
+
+        /// The gateway as the sender sees it.
+        public var endpoint: GatewayEndpoint {
+            GatewayEndpoint(
+                name: name, dialect: dialect, backup: backup, maxInFlight: maxInFlight, timeout: timeout, retry: retry,
+                connection: connection)
         }
     }
 }
@@ -152,12 +152,13 @@ extension SparrowConfiguration.Gateway {
             name: name, dialect: dialect, pricePerSegment: try map["price_per_segment"]?.positiveDouble() ?? 0,
             carriers: served, backup: try map["backup"]?.string(),
             maxInFlight: try map["max_in_flight"]?.int(in: 1...4096) ?? 16,
-            connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
             timeout: try map["timeout"]?.duration() ?? .seconds(10), retry: retry,
-            httpVersion: try map["http_version"]?.oneOf(HTTPVersion.self) ?? .http1_1,
-            verifyTLS: try tls?["verify"]?.bool() ?? true,
-            caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
-            followRedirects: try map["follow_redirects"]?.bool() ?? false,
+            connection: GatewayConnection(
+                httpVersion: try map["http_version"]?.oneOf(GatewayConnection.HTTPVersion.self) ?? .http1_1,
+                connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
+                verifyTLS: try tls?["verify"]?.bool() ?? true,
+                caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
+                followRedirects: try map["follow_redirects"]?.bool() ?? false),
             receipts: try readReceiptMapping(map["receipts"]), location: item.location)
     }
 

@@ -66,7 +66,7 @@ public struct SparrowConfiguration: Sendable {
 
     /// Things that load but deserve a word on stderr (a gateway without TLS verification), with their places.
     public var warnings: [String] {
-        gateways.filter { !$0.verifyTLS }.map { gateway in
+        gateways.filter { !$0.connection.verifyTLS }.map { gateway in
             "\(gateway.location): warning: TLS verification is off for gateway '\(gateway.name)'"
         }
     }

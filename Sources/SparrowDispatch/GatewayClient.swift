@@ -1,5 +1,4 @@
 import Foundation
-public import SparrowConfig
 public import SparrowCore
 public import SparrowTransport
 public import CoreMetrics
@@ -50,7 +49,7 @@ public struct SubmitOutcome: Sendable, Hashable {
 /// Submits run as chains of completions on the transport's thread, with no task per message; the shared state
 /// (breakers, pauses, permits) is small and locked, so no actor hop happens per message.
 public final class GatewayClient: Sendable {
-    private let endpoints: [String: Endpoint]
+    private let destinations: [String: Destination]
     private let transport: CurlTransport
     private let health: Lock<Health>
     private let clock: RunClock
@@ -61,23 +60,21 @@ public final class GatewayClient: Sendable {
         var random: SplitMix64
     }
 
-    /// A configured gateway and what the client keeps for it, shared by reference: each step of a submit carries
-    /// one pointer, not a copy of the whole configuration.
-    private final class Endpoint: Sendable {
-        let gateway: SparrowConfiguration.Gateway
+    /// A gateway and what the client keeps for it, shared by reference: each step of a submit carries one pointer,
+    /// not a copy of the whole configuration.
+    private final class Destination: Sendable {
+        let gateway: GatewayEndpoint
         /// Its requests in flight, at most its `max_in_flight`.
         let permits: AsyncPermits
         /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
         let pausedUntil = Lock<Duration?>(nil)
-        /// How the transport connects to it: the same for each of its requests.
-        let connection: GatewayRequest.Connection
         /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason; whether its
         /// circuit is open.
         let retries: [Reason: Counter]
         let failures: [Reason: Counter]
         let circuitOpen: Gauge
 
-        init(_ gateway: SparrowConfiguration.Gateway, metrics: any MetricsFactory) {
+        init(_ gateway: GatewayEndpoint, metrics: any MetricsFactory) {
             self.gateway = gateway
             permits = AsyncPermits(gateway.maxInFlight)
             func counters(_ label: String) -> [Reason: Counter] {
@@ -92,25 +89,24 @@ public final class GatewayClient: Sendable {
             circuitOpen = Gauge(
                 label: "sparrow_gateway_circuit_open", dimensions: [("gateway", gateway.name)], factory: metrics)
             circuitOpen.record(0)
-            connection = GatewayRequest.Connection(
-                httpVersion: gateway.httpVersion == .http2 ? .http2 : .http1_1, connectTimeout: gateway.connectTimeout,
-                verifyTLS: gateway.verifyTLS, caFile: gateway.caFile, followRedirects: gateway.followRedirects)
         }
 
         func transferRequest(_ request: EncodedRequest) -> GatewayRequest {
             GatewayRequest(
                 url: request.url, method: GatewayRequest.Method(rawValue: request.method.rawValue)!,
-                headers: request.headers, body: request.body, timeout: gateway.timeout, connection: connection)
+                headers: request.headers, body: request.body, timeout: gateway.timeout,
+                connection: gateway.connection)
         }
     }
 
     public init(
-        gateways: [SparrowConfiguration.Gateway], transport: CurlTransport,
+        gateways: [GatewayEndpoint], transport: CurlTransport,
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
         clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow"),
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
-        endpoints = Dictionary(uniqueKeysWithValues: gateways.map { ($0.name, Endpoint($0, metrics: metrics)) })
+        destinations = Dictionary(
+            uniqueKeysWithValues: gateways.map { ($0.name, Destination($0, metrics: metrics)) })
         self.transport = transport
         let backups = Dictionary(
             uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
@@ -122,13 +118,13 @@ public final class GatewayClient: Sendable {
 
     /// Whether `gateway` is configured (a resumed campaign's journal may name one removed since).
     public func isConfigured(_ gateway: String) -> Bool {
-        endpoints[gateway] != nil
+        destinations[gateway] != nil
     }
 
     /// Whether every configured gateway honours idempotency keys, so that whichever one a message is routed to, it
     /// may be sent there again under its key.
     public var everyGatewayHonoursKeys: Bool {
-        endpoints.values.allSatisfy(\.gateway.retry.honoursIdempotencyKey)
+        destinations.values.allSatisfy(\.gateway.retry.honoursIdempotencyKey)
     }
 
     /// The gateway a message goes to, chosen before its request: the planned one, or its backup while the planned
@@ -180,16 +176,18 @@ public final class GatewayClient: Sendable {
     /// full gateway) leave it, and resume it from a timer or from the completion that frees a slot.
     /// - Precondition: `route.gateway` is configured.
     public func submit(_ message: OutboundMessage, via route: Route, completion: @escaping Completion) {
-        guard let endpoint = endpoints[route.gateway] else { preconditionFailure("unknown gateway \(route.gateway)") }
+        guard let destination = destinations[route.gateway] else {
+            preconditionFailure("unknown gateway \(route.gateway)")
+        }
         startPart(
             Submission(
-                endpoint: endpoint, parts: parts(of: message, for: endpoint.gateway), probe: route.probe,
+                destination: destination, parts: parts(of: message, for: destination.gateway), probe: route.probe,
                 began: clock.now, completion: completion))
     }
 
     /// A message on its way through its parts and their attempts. It is passed along from step to step, by value.
     private struct Submission: Sendable {
-        let endpoint: Endpoint
+        let destination: Destination
         let parts: [SubmitContent]
         /// This message is the probe of a half-open circuit: its first request says whether the gateway is back.
         var probe: Bool
@@ -204,20 +202,20 @@ public final class GatewayClient: Sendable {
         var rejection: String?
 
         init(
-            endpoint: Endpoint, parts: [SubmitContent], probe: Bool, began: Duration,
+            destination: Destination, parts: [SubmitContent], probe: Bool, began: Duration,
             completion: @escaping Completion
         ) {
-            self.endpoint = endpoint
+            self.destination = destination
             self.parts = parts
             self.probe = probe
             self.began = began
             self.completion = completion
-            machine = SubmitStateMachine(policy: endpoint.gateway.retry)
+            machine = SubmitStateMachine(policy: destination.gateway.retry)
         }
     }
 
     /// The requests' contents: the whole text, or one part each with its concatenation header.
-    private func parts(of message: OutboundMessage, for gateway: SparrowConfiguration.Gateway) -> [SubmitContent] {
+    private func parts(of message: OutboundMessage, for gateway: GatewayEndpoint) -> [SubmitContent] {
         guard case .bySparrow = gateway.dialect.splitting else {
             return [SubmitContent(to: message.to, text: message.text, id: message.id)]
         }
@@ -237,20 +235,20 @@ public final class GatewayClient: Sendable {
         guard submission.part < submission.parts.count else {
             return finish(submission, .accepted(gatewayIDs: submission.gatewayIDs))
         }
-        let endpoint = submission.endpoint  // its configuration read in place, not copied
-        switch endpoint.gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
+        let destination = submission.destination  // its configuration read in place, not copied
+        switch destination.gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
         case .success(let encoded):
-            submission.request = endpoint.transferRequest(encoded)
+            submission.request = destination.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now
-                let name = endpoint.gateway.name
+                let name = destination.gateway.name
                 _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
-            endpoint.failures[.missingField]!.increment()
+            destination.failures[.missingField]!.increment()
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
-        submission.machine = SubmitStateMachine(policy: endpoint.gateway.retry)
+        submission.machine = SubmitStateMachine(policy: destination.gateway.retry)
         submission.rejection = nil
         let action = submission.machine.start()
         act(action, submission)
@@ -260,23 +258,23 @@ public final class GatewayClient: Sendable {
     private func act(_ action: SubmitStateMachine.Action, _ submission: Submission) {
         switch action {
         case .send:
-            if let until = submission.endpoint.pausedUntil.withLock({ $0 }), until > clock.now {
+            if let until = submission.destination.pausedUntil.withLock({ $0 }), until > clock.now {
                 return after(until - clock.now) { self.act(action, submission) }
             }
-            submission.endpoint.permits.acquire { self.send(submission) }
+            submission.destination.permits.acquire { self.send(submission) }
         case .retry(let attempt, let delay):
             after(delay) { self.act(.send(attempt: attempt), submission) }
         case .pauseGateway(let pause, let attempt):
             let now = clock.now
             let until = now + pause
-            let paused = submission.endpoint.pausedUntil.withLock { pausedUntil in
+            let paused = submission.destination.pausedUntil.withLock { pausedUntil in
                 defer { pausedUntil = max(pausedUntil ?? until, until) }
                 return pausedUntil.map { $0 > now } ?? false
             }
             if !paused {
                 logger.notice(
                     "the gateway asked for a pause (Retry-After): nothing is sent to it meanwhile",
-                    metadata: ["gateway.name": "\(submission.endpoint.gateway.name)", "pause": "\(pause)"])
+                    metadata: ["gateway.name": "\(submission.destination.gateway.name)", "pause": "\(pause)"])
             }
             act(.send(attempt: attempt), submission)
         case .succeeded:
@@ -295,29 +293,29 @@ public final class GatewayClient: Sendable {
         var submission = submission
         submission.attempts += 1
         transport.send(submission.request!) { [submission] result in
-            submission.endpoint.permits.release()
+            submission.destination.permits.release()
             self.transferEnded(result, submission)
         }
     }
 
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
         var submission = submission
-        let endpoint = submission.endpoint  // its configuration read in place, not copied
-        let (name, now, probe) = (endpoint.gateway.name, clock.now, submission.probe)
+        let destination = submission.destination  // its configuration read in place, not copied
+        let (name, now, probe) = (destination.gateway.name, clock.now, submission.probe)
         let transition = health.withLock {
             $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now)
         }
-        if let transition { record(transition, of: endpoint) }
+        if let transition { record(transition, of: destination) }
         submission.probe = false
         if case .answered(let answer) = result {
-            switch endpoint.gateway.dialect.read(status: answer.status, body: answer.body) {
+            switch destination.gateway.dialect.read(status: answer.status, body: answer.body) {
             case .accepted(let gatewayID):
                 if let gatewayID { submission.gatewayIDs.append(gatewayID) }
                 submission.part += 1
                 return startPart(submission)
             case .rejected(let status, let reason)
-            where endpoint.gateway.dialect.reading.successStatuses.contains(status):
-                endpoint.failures[.refusedInBody]!.increment()
+            where destination.gateway.dialect.reading.successStatuses.contains(status):
+                destination.failures[.refusedInBody]!.increment()
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
             case .rejected(let status, let reason):
                 submission.rejection = "HTTP \(status): \(reason)"
@@ -329,8 +327,8 @@ public final class GatewayClient: Sendable {
             submission.machine.transferEnded(result, now: wallClock(), random: &health.random)
         }
         switch action {
-        case .retry, .pauseGateway: endpoint.retries[Reason(TransferVerdict(result))]!.increment()
-        case .failed, .unknown: endpoint.failures[Reason(TransferVerdict(result))]!.increment()
+        case .retry, .pauseGateway: destination.retries[Reason(TransferVerdict(result))]!.increment()
+        case .failed, .unknown: destination.failures[Reason(TransferVerdict(result))]!.increment()
         case .send, .succeeded: break
         }
         act(action, submission)
@@ -367,7 +365,7 @@ public final class GatewayClient: Sendable {
     private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
         submission.completion(
             SubmitOutcome(
-                status: status, gateway: submission.endpoint.gateway.name, attempts: submission.attempts,
+                status: status, gateway: submission.destination.gateway.name, attempts: submission.attempts,
                 latency: clock.now - submission.began))
     }
 
@@ -382,16 +380,16 @@ public final class GatewayClient: Sendable {
     }
 
     /// Logs a circuit's opening or closing, and sets its gauge.
-    private func record(_ transition: CircuitBreaker.Transition, of endpoint: Endpoint) {
-        let gateway = endpoint.gateway.name
+    private func record(_ transition: CircuitBreaker.Transition, of destination: Destination) {
+        let gateway = destination.gateway.name
         switch transition {
         case .opened(let coolDown):
-            endpoint.circuitOpen.record(1)
+            destination.circuitOpen.record(1)
             logger.warning(
                 "the gateway's circuit opened: new messages go to its backup, or wait",
                 metadata: ["gateway.name": "\(gateway)", "cool_down": "\(coolDown)"])
         case .closed:
-            endpoint.circuitOpen.record(0)
+            destination.circuitOpen.record(0)
             logger.notice(
                 "the gateway's circuit closed after a healthy probe", metadata: ["gateway.name": "\(gateway)"])
         }

@@ -1,4 +1,3 @@
-import SparrowConfig
 public import SparrowCore
 
 /// `sparrow plan`: reads recipients, decides every row as `send` would, and writes one JSON line per row, the
@@ -29,11 +28,17 @@ public struct PlanRun: Sendable {
     }
 
     public let settings: PlanSettings
+    /// Where the time zones' rules come from; each planning thread asks once per zone.
+    public let zones: any ZoneRulesProvider
     public let options: Options
     public let contacts: ContactPolicy
 
-    public init(settings: PlanSettings, options: Options, contacts: ContactPolicy = ContactPolicy()) {
+    public init(
+        settings: PlanSettings, zones: any ZoneRulesProvider, options: Options,
+        contacts: ContactPolicy = ContactPolicy()
+    ) {
         self.settings = settings
+        self.zones = zones
         self.options = options
         self.contacts = contacts
     }
@@ -75,7 +80,7 @@ public struct PlanRun: Sendable {
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
         var duplicates = DuplicateFilter()
         var summary = PlanSummary()
-        let (settings, options) = (settings, options)
+        let (settings, zones, options) = (settings, zones, options)
         let pipeline = OrderedBatchPipeline<RecordBatch<RecipientInputItem>, RecordBatch<DecidedRow>>(
             workers: options.workers)
         try pipeline.run(
@@ -98,7 +103,7 @@ public struct PlanRun: Sendable {
                 if batch.count > 0 { try send(batch) }
             },
             makeWorker: {
-                var planner = Planner(settings: settings, zones: SystemZones(around: options.now))
+                var planner = Planner(settings: settings, zones: zones)
                 return { batch in
                     batch.map { item in
                         switch item {

@@ -24,7 +24,7 @@ final class EasySlot {
     private let defaultCAFile: String?
     /// The settings of the previous request, as they stand on the handle.
     private var applied:
-        (headers: [String], connection: GatewayRequest.Connection, timeout: Duration, method: GatewayRequest.Method)?
+        (headers: [String], connection: GatewayConnection, timeout: Duration, method: GatewayRequest.Method)?
     /// The most a gateway may send back; a longer answer fails the transfer instead of growing memory.
     static let maxResponseBytes = 1 << 20
 
@@ -117,7 +117,7 @@ final class EasySlot {
         }
     }
 
-    private func setConnection(_ connection: GatewayRequest.Connection) {
+    private func setConnection(_ connection: GatewayConnection) {
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(connection.connectTimeout / .milliseconds(1)))
         set(
             CURLOPT_HTTP_VERSION,

@@ -102,7 +102,7 @@ struct Plan: AsyncParsableCommand {
         let settings = configuration.planSettings(template: try campaign.loadTemplate())
         let now = try campaign.instant()
         let run = PlanRun(
-            settings: settings,
+            settings: settings, zones: SystemZones(around: now),
             options: .init(
                 format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),

@@ -60,7 +60,7 @@ struct Send: AsyncParsableCommand {
             )
         }
         let reader = PlanRun(
-            settings: configuration.planSettings(template: template),
+            settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
             options: .init(
                 format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
@@ -138,7 +138,7 @@ struct Resume: AsyncParsableCommand {
             throw RuntimeFailure(message: "campaign '\(campaign)': its stored template no longer compiles: \(error)")
         }
         let reader = PlanRun(
-            settings: configuration.planSettings(template: template),
+            settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
             options: .init(
                 format: format.flatMap(RecipientFormat.init(rawValue:)), now: now, rejectsPath: rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
@@ -207,7 +207,8 @@ struct CampaignLauncher {
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
             store: store,
             client: GatewayClient(
-                gateways: configuration.gateways, transport: transport, breaker: configuration.circuitBreaker,
+                gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                breaker: configuration.circuitBreaker,
                 logger: Logger(label: "sparrow"), metrics: metrics),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,

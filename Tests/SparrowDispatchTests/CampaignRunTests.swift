@@ -63,7 +63,7 @@ struct CampaignFixture {
         let instant = Timestamp(rfc3339: now)!
         let run = CampaignRun(
             options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8), store: store,
-            client: GatewayClient(gateways: configuration.gateways, transport: transport),
+            client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
@@ -74,6 +74,7 @@ struct CampaignFixture {
             capped: NumberSet(try await store.cappedNumbers(since: instant + -86_400, excluding: campaign, sends: 1)))
         let reader = PlanRun(
             settings: configuration.planSettings(template: try MessageTemplate(template)),
+            zones: SystemZones(around: instant),
             options: .init(
                 format: nil, now: instant, rejectsPath: folder.appendingPathComponent("rejects.jsonl").path,
                 batchSize: batchSize),
@@ -440,7 +441,7 @@ extension CampaignFixture {
         }
         try await store.beginCampaign(id: campaign, template: "您好", at: now)
         _ = try await store.journal(campaign: campaign, messages: entries, skipped: [])
-        let client = GatewayClient(gateways: configuration.gateways, transport: transport)
+        let client = GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport)
         for entry in entries.prefix(reached) {
             _ = try await client.submit(
                 OutboundMessage(id: entry.id, to: entry.to, text: entry.text, gateway: "primary"))

@@ -8,8 +8,8 @@ import SparrowTransport
 import Testing
 
 /// Gateways as a configuration file states them, pointed at simulators.
-func gateways(_ yaml: String) throws -> [SparrowConfiguration.Gateway] {
-    try SparrowConfiguration.parse(yaml: "store: x\ngateways:\n" + yaml, path: "test.yaml").gateways
+func gateways(_ yaml: String) throws -> [GatewayEndpoint] {
+    try SparrowConfiguration.parse(yaml: "store: x\ngateways:\n" + yaml, path: "test.yaml").gateways.map(\.endpoint)
 }
 
 func messages(_ count: Int, gateway: String = "primary") -> [OutboundMessage] {

@@ -321,7 +321,7 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         let count = 40
         let results = try await withSimulator(simulator) { base in
             let url = base.replacingOccurrences(of: "http://", with: "https://")
-            let connection = GatewayRequest.Connection(httpVersion: .http2, caFile: certificates.caCertificate)
+            let connection = GatewayConnection(httpVersion: .http2, caFile: certificates.caCertificate)
             return await withTaskGroup(of: TransferResult.self) { group in
                 for index in 0..<count {
                     group.addTask {
