@@ -7,10 +7,9 @@ import SparrowDispatch
 import SparrowReports
 import SparrowStore
 
-/// Options shared by the commands that read a campaign: configuration, message and clock.
+/// Options shared by the commands that read a campaign: configuration, message, recipients and clock.
 struct CampaignOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "The message template (Mustache), inline.")
     var text: String?
@@ -18,27 +17,15 @@ struct CampaignOptions: ParsableArguments {
     @Option(help: "A file holding the message template.")
     var template: String?
 
-    @Option(help: "Recipients' format: csv or jsonl (default: detected from the first byte).")
-    var format: String?
+    @OptionGroup var recipients: RecipientOptions
 
-    @Option(help: "Plan as of this instant (RFC 3339, e.g. 2026-11-22T12:00:00Z) instead of the clock.")
-    var now: String?
-
-    @Option(help: "Where rejected rows are written (JSON Lines).")
-    var rejects: String = "rejects.jsonl"
+    @OptionGroup var clock: InstantOption
 
     func validate() throws {
         guard (text == nil) != (template == nil) else {
             throw ValidationError("give the message as exactly one of --text or --template")
         }
-        if let format, RecipientFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be csv or jsonl")
-        }
     }
-
-    var recipientFormat: RecipientFormat? { format.flatMap(RecipientFormat.init(rawValue:)) }
-
-    func loadConfiguration() throws -> SparrowConfiguration { try readConfiguration(config) }
 
     func loadTemplate() throws -> MessageTemplate {
         let source: String
@@ -60,24 +47,6 @@ struct CampaignOptions: ParsableArguments {
             throw UsageError(message: "\(origin):\(error)")
         }
     }
-
-    func instant() throws -> Timestamp { try parseInstant(now) }
-}
-
-/// Loads the configuration at `path` and prints its warnings.
-func readConfiguration(_ path: String) throws -> SparrowConfiguration {
-    let configuration = try SparrowConfiguration.load(path: path)
-    for warning in configuration.warnings { printError("sparrow: \(warning)") }
-    return configuration
-}
-
-/// `--now`, or the clock when it is absent.
-func parseInstant(_ now: String?) throws -> Timestamp {
-    guard let now else { return Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
-    guard let instant = Timestamp(rfc3339: now) else {
-        throw UsageError(message: "--now '\(now)' is not an RFC 3339 date-time (e.g. 2026-11-22T12:00:00Z)")
-    }
-    return instant
 }
 
 struct Plan: AsyncParsableCommand {
@@ -98,13 +67,14 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let configuration = try campaign.loadConfiguration()
+        let configuration = try campaign.config.load()
         let settings = configuration.planSettings(template: try campaign.loadTemplate())
-        let now = try campaign.instant()
+        let now = try campaign.clock.instant()
         let run = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(
-                format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
+                format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
+                rejectsPath: campaign.recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Self.contacts(
                 configuration,
@@ -123,7 +93,8 @@ struct Plan: AsyncParsableCommand {
         let elapsed = (clock.now - start) / .seconds(1)
         printError(
             PlanReport.text(
-                summary, now: now, carriers: settings.carriers, rejectsPath: campaign.rejects, seconds: elapsed))
+                summary, now: now, carriers: settings.carriers, rejectsPath: campaign.recipients.rejects,
+                seconds: elapsed))
     }
 
     /// The suppression list and the frequency cap's counts (other campaigns' sends) from `store`; none without

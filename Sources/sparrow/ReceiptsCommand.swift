@@ -17,8 +17,7 @@ struct Receipts: AsyncParsableCommand {
             unless told --insecure-loopback.
             """)
 
-    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var config: ConfigOption
 
     @OptionGroup var webhook: WebhookOptions
 
@@ -26,7 +25,7 @@ struct Receipts: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let configuration = try readConfiguration(config)
+        let configuration = try config.load()
         let server = try webhook.server(configuration, store: openStore(configuration))
         do {
             try await runUntilSignalled(notice: "receipts: stopping: answering the requests in flight") {

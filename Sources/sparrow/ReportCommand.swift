@@ -12,8 +12,7 @@ struct Report: AsyncParsableCommand {
             pending, segments, cost, delivery rate and submit latency p50/p99, in total, per carrier and per gateway.
             """)
 
-    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "The campaign.")
     var campaign: String
@@ -31,7 +30,7 @@ struct Report: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let configuration = try readConfiguration(config)
+        let configuration = try config.load()
         let store = try openStore(configuration)
         guard try await store.campaign(id: campaign) != nil else {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")

@@ -48,28 +48,29 @@ struct Send: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let configuration = try campaign.loadConfiguration()
+        let configuration = try campaign.config.load()
         let template = try campaign.loadTemplate()
-        let now = try campaign.instant()
+        let now = try campaign.clock.instant()
         let id = campaignID ?? Self.newCampaignID(now: now)
         let store = try openStore(configuration)
         if try await store.campaign(id: id) != nil {
             throw UsageError(
                 message:
-                    "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config) --campaign \(id)"
+                    "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config.path) --campaign \(id)"
             )
         }
         let reader = PlanRun(
             settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
             options: .init(
-                format: campaign.recipientFormat, maxRowBytes: maxRowBytes, now: now, rejectsPath: campaign.rejects,
+                format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
+                rejectsPath: campaign.recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
         printError("sparrow: campaign \(id)")
         try await CampaignLauncher(
-            configuration: configuration, configPath: campaign.config, store: store, campaign: id,
+            configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
             template: template.source, now: now, wait: wait, beside: beside
-        ).launch(reading: (reader, 0), rejectsPath: campaign.rejects)
+        ).launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
     }
 
     /// `20261122-143000-7f3a`: the start time (UTC) and 16 random bits.
@@ -89,20 +90,14 @@ struct Resume: AsyncParsableCommand {
             decision and are not sent again.
             """)
 
-    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "The campaign to finish.")
     var campaign: String
 
-    @Option(help: "Recipients' format: csv or jsonl (default: detected from the first byte).")
-    var format: String?
+    @OptionGroup var recipients: RecipientOptions
 
-    @Option(help: "Resume as of this instant (RFC 3339) instead of the clock.")
-    var now: String?
-
-    @Option(help: "Where rejected rows are written (JSON Lines), when the input is read again.")
-    var rejects: String = "rejects.jsonl"
+    @OptionGroup var clock: InstantOption
 
     @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
     var wait = false
@@ -111,22 +106,16 @@ struct Resume: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws {
-        if let format, RecipientFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be csv or jsonl")
-        }
-    }
-
     func run() async throws {
         logging.bootstrap()
-        let configuration = try readConfiguration(config)
-        let now = try parseInstant(self.now)
+        let configuration = try config.load()
+        let now = try clock.instant()
         let store = try openStore(configuration)
         guard let record = try await store.campaign(id: campaign) else {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
         let launcher = CampaignLauncher(
-            configuration: configuration, configPath: config, store: store, campaign: campaign,
+            configuration: configuration, configPath: config.path, store: store, campaign: campaign,
             template: record.template, now: now, wait: wait, beside: beside)
         guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
@@ -140,10 +129,10 @@ struct Resume: AsyncParsableCommand {
         let reader = PlanRun(
             settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
             options: .init(
-                format: format.flatMap(RecipientFormat.init(rawValue:)), now: now, rejectsPath: rejects,
+                format: recipients.recipientFormat, now: now, rejectsPath: recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
-        try await launcher.launch(reading: (reader, 0), rejectsPath: rejects)
+        try await launcher.launch(reading: (reader, 0), rejectsPath: recipients.rejects)
     }
 }
 
@@ -165,15 +154,6 @@ struct BesideOptions: ParsableArguments {
     ) throws -> (server: ReceiptServer, wait: Duration)? {
         guard receipts else { return nil }
         return (try webhook.server(configuration, store: store, registry: registry), .seconds(receiptsWait))
-    }
-}
-
-/// Opens the configured store, creating it.
-func openStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore {
-    do {
-        return try SQLiteStore(path: configuration.store)
-    } catch {
-        throw RuntimeFailure(message: "store \(error)")
     }
 }
 

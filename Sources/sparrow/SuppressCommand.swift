@@ -12,14 +12,13 @@ struct Suppress: AsyncParsableCommand {
         subcommands: [Add.self, Remove.self, Import.self, Export.self, Count.self])
 
     struct StoreOptions: ParsableArguments {
-        @Option(name: .shortAndLong, help: "The configuration file (YAML); its store holds the list.")
-        var config: String
+        @OptionGroup var config: ConfigOption
 
         @Option(help: "Region for numbers written without a country code (default: the configuration's).")
         var region: String?
 
         func open() throws -> (SQLiteStore, region: String?) {
-            let configuration = try SparrowConfiguration.load(path: config)
+            let configuration = try config.load()
             do {
                 return (try SQLiteStore(path: configuration.store), region?.uppercased() ?? configuration.defaultRegion)
             } catch let error as StoreError {
