@@ -5,7 +5,7 @@ import Synchronization
 /// A counting semaphore for tasks and callbacks: at most `limit` permits are held at once, later callers wait in
 /// order. A caller may take several permits at once, all or none, so callers that each need several cannot
 /// deadlock by holding parts. Waiting never blocks a thread.
-public final class AsyncPermits: Sendable {
+package final class AsyncPermits: Sendable {
     private struct Waiter {
         enum Grant {
             case callback(@Sendable (Int) -> Void)
@@ -45,12 +45,12 @@ public final class AsyncPermits: Sendable {
         }
     }
 
-    public let limit: Int
+    package let limit: Int
     private let state: Lock<State>
     /// Numbers each task that waits, so that its cancellation finds it.
     private let waits = Atomic<UInt64>(0)
 
-    public init(_ limit: Int) {
+    package init(_ limit: Int) {
         precondition(limit >= 1, "a permit pool needs a permit")
         self.limit = limit
         state = Lock(State(available: limit))
@@ -60,7 +60,7 @@ public final class AsyncPermits: Sendable {
     /// - Throws: `CancellationError` when the task is cancelled before they are granted; it then holds none, and
     ///   the callers behind it move up.
     /// - Precondition: `1 <= count <= limit`.
-    public func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async throws {
+    package func acquire(_ count: Int = 1, isolation: isolated (any Actor)? = #isolation) async throws {
         precondition(1 <= count && count <= limit, "asked for \(count) of \(limit) permits")
         let id = waits.add(1, ordering: .relaxed).oldValue
         try await withTaskCancellationHandler {
@@ -97,7 +97,7 @@ public final class AsyncPermits: Sendable {
     /// Takes `count` permits and runs `granted`: at once on this thread if they are free and nobody waits before,
     /// otherwise on the thread of the `release` that frees them.
     /// - Precondition: `1 <= count <= limit`.
-    public func acquire(_ count: Int = 1, then granted: @escaping @Sendable () -> Void) {
+    package func acquire(_ count: Int = 1, then granted: @escaping @Sendable () -> Void) {
         acquire(atLeast: count, upTo: count) { _ in granted() }
     }
 
@@ -105,7 +105,7 @@ public final class AsyncPermits: Sendable {
     /// on this thread if `atLeast` are free and nobody waits before, otherwise on the thread of the `release` that
     /// frees them.
     /// - Precondition: `1 <= atLeast <= upTo` and `atLeast <= limit`.
-    public func acquire(atLeast: Int, upTo: Int, then granted: @escaping @Sendable (Int) -> Void) {
+    package func acquire(atLeast: Int, upTo: Int, then granted: @escaping @Sendable (Int) -> Void) {
         precondition(
             1 <= atLeast && atLeast <= upTo && atLeast <= limit, "asked for \(atLeast)…\(upTo) of \(limit) permits")
         let taken = state.withLock { state -> Int? in
@@ -121,7 +121,7 @@ public final class AsyncPermits: Sendable {
     }
 
     /// Gives back `count` permits, passing them to waiters in order.
-    public func release(_ count: Int = 1) {
+    package func release(_ count: Int = 1) {
         let woken = state.withLock { state in
             state.available += count
             return state.grantWaiting()

@@ -5,7 +5,7 @@ import Synchronization
 /// A first-in first-out queue between tasks holding at most `capacity` elements: `put` waits while it is full and
 /// `next` while it is empty, so a fast producer is held back by a slow consumer and memory stays bounded. One
 /// consumer; any number of producers. Waiting never blocks a thread, and a cancelled task stops waiting.
-public final class BoundedQueue<Element: Sendable>: Sendable {
+package final class BoundedQueue<Element: Sendable>: Sendable {
     private struct State {
         var elements = Deque<Element>()
         var closed = false
@@ -28,12 +28,12 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         case cancelled
     }
 
-    public let capacity: Int
+    package let capacity: Int
     private let state = Lock(State())
     /// Numbers each wait, so that its cancellation finds it.
     private let waits = Atomic<UInt64>(0)
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity >= 1, "a queue needs room for an element")
         self.capacity = capacity
     }
@@ -42,7 +42,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Returns: false when the queue was closed, and `element` was dropped.
     /// - Throws: `CancellationError` when the task is cancelled while it waits; `element` was not added.
     @discardableResult
-    public func put(_ element: Element) async throws -> Bool {
+    package func put(_ element: Element) async throws -> Bool {
         let id = waits.add(1, ordering: .relaxed).oldValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
@@ -79,7 +79,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// The next element, waiting while the queue is empty; nil once it is closed and drained.
     /// - Throws: `CancellationError` when the task is cancelled while it waits.
-    public func next() async throws -> Element? {
+    package func next() async throws -> Element? {
         let id = waits.add(1, ordering: .relaxed).oldValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
@@ -114,7 +114,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     /// Ends the queue: `next` drains what is queued and then returns nil; later and waiting `put`s return false.
-    public func close() {
+    package func close() {
         let (consumer, producers) = state.withLock { state in
             state.closed = true
             defer {
@@ -129,11 +129,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 }
 
 extension BoundedQueue: AsyncSequence {
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         let queue: BoundedQueue
 
-        public mutating func next() async throws -> Element? { try await queue.next() }
+        package mutating func next() async throws -> Element? { try await queue.next() }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: self) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: self) }
 }

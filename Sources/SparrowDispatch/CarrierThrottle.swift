@@ -1,9 +1,9 @@
-public import CoreMetrics
+package import CoreMetrics
 import SparrowCore
 
 /// Holds one carrier's messages to its rate: owns the carrier's token bucket, read against the run's clock. A lane
 /// asks once per group of messages, not once per message.
-public actor CarrierThrottle {
+package actor CarrierThrottle {
     private let clock: RunClock
     private var bucket: TokenBucket
     private let waited: FloatingPointCounter?
@@ -12,7 +12,7 @@ public actor CarrierThrottle {
     ///   - rate: units per second.
     ///   - burst: the units the bucket holds.
     ///   - waited: counts the seconds the throttle held messages back (`sparrow_throttle_wait_seconds_total`).
-    public init(rate: Double, burst: Int, clock: RunClock, waited: FloatingPointCounter? = nil) {
+    package init(rate: Double, burst: Int, clock: RunClock, waited: FloatingPointCounter? = nil) {
         self.clock = clock
         bucket = TokenBucket(rate: rate, burst: max(burst, 1), now: clock.now)
         self.waited = waited
@@ -21,7 +21,7 @@ public actor CarrierThrottle {
     /// Waits until the first message of `units` (each message's cost in tokens) may go, takes the tokens of as many
     /// leading messages as may go now, and returns their count (at least 1 when `units` is not empty).
     /// - Throws: `CancellationError` when the task is cancelled while it waits; no tokens are taken then.
-    public func admit(_ units: [Int]) async throws -> Int {
+    package func admit(_ units: [Int]) async throws -> Int {
         while true {
             var admitted = 0
             for cost in units {

@@ -9,11 +9,11 @@ import Synchronization
 /// Memory is bounded: at most `maxInFlight` batches exist between production and consumption; the producer
 /// blocks until the consumer has finished an older one. The threads are our own, never the cooperative pool's,
 /// because the producer blocks in `read(2)` and the work is synchronous.
-public struct OrderedBatchPipeline<Input: Sendable, Output: Sendable> {
-    public let workers: Int
-    public let maxInFlight: Int
+package struct OrderedBatchPipeline<Input: Sendable, Output: Sendable> {
+    package let workers: Int
+    package let maxInFlight: Int
 
-    public init(workers: Int, maxInFlight: Int? = nil) {
+    package init(workers: Int, maxInFlight: Int? = nil) {
         precondition(workers >= 1, "a pipeline needs a worker")
         self.workers = workers
         self.maxInFlight = maxInFlight ?? workers * 4
@@ -28,7 +28,7 @@ public struct OrderedBatchPipeline<Input: Sendable, Output: Sendable> {
     ///     place, which is then dropped.
     /// - Throws: the first error thrown by `produce` or `consume`; the other stages stop early, and every thread
     ///   has ended when this returns.
-    public func run(
+    package func run(
         produce: @escaping @Sendable (_ send: (Input) throws -> Void) throws -> Void,
         makeWorker: @escaping @Sendable () -> (Input) -> Output,
         consume: (inout Output) throws -> Void

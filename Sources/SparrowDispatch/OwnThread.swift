@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs blocking work (reads, a pipeline of threads) on a thread of its own, keeping it off the cooperative pool.
-public func runOnOwnThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+package func runOnOwnThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
     }

@@ -1,9 +1,9 @@
-public import SparrowCore
+package import SparrowCore
 
 /// `sparrow report`: a campaign's funnel, in total, per carrier and per gateway, as a table, JSON, CSV or an HTML
 /// page.
-public enum CampaignReport {
-    public enum Format: String, Sendable, CaseIterable {
+package enum CampaignReport {
+    package enum Format: String, Sendable, CaseIterable {
         case table, json, csv, html
     }
 
@@ -51,7 +51,7 @@ public enum CampaignReport {
             }
     }
 
-    public static func render(_ report: CampaignFigures, campaign: String, format: Format) -> String {
+    package static func render(_ report: CampaignFigures, campaign: String, format: Format) -> String {
         switch format {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)

@@ -1,9 +1,9 @@
-public import SparrowCore
+package import SparrowCore
 
 /// The human summary of a plan, for stderr.
-public enum PlanReport {
+package enum PlanReport {
     /// Renders `summary` as a few aligned lines.
-    public static func text(
+    package static func text(
         _ summary: PlanSummary, now: Timestamp, carriers: CarrierDirectory, rejectsPath: String, seconds: Double
     ) -> String {
         var lines: [String] = []
