@@ -1,6 +1,5 @@
 import SparrowStore
 import SparrowCore
-import Synchronization
 
 /// Gathers the receipts of concurrent requests into batches for the store, so that a flood of receipts makes one
 /// transaction per batch instead of one per receipt (group commit). Each request waits for the commit of the batch
@@ -12,10 +11,12 @@ import Synchronization
 /// `maxBatch` receipts. Receipts that arrive while a batch commits form the next one. A request's receipts (one, or a
 /// list) always share a batch, so a batch may exceed `maxBatch` by one request's list.
 ///
-/// One writer (`run`) owns the store calls; requests hand receipts in under a lock and park on a continuation that
-/// the writer resumes after the commit. The writer itself parks when there is nothing to do, and is woken by the
-/// first receipt of a batch, by the last read ending, by a full batch, by the end of the window, or by `stop`.
-final class ReceiptBatcher: Sendable {
+/// The batcher is an actor that owns the open batch and the requests waiting on it. One writer (`run`) owns the
+/// store calls; requests hand receipts in and park on a continuation that the writer resumes after the commit. The
+/// writer itself parks when there is nothing to do, and is woken by the first receipt of a batch, by the last read
+/// ending, by a full batch, by the end of the window, or by `stop`. While a batch commits, the actor takes the
+/// receipts of the next one.
+actor ReceiptBatcher {
     /// What the writer waits for.
     private enum Wait {
         /// A first receipt.
@@ -24,34 +25,19 @@ final class ReceiptBatcher: Sendable {
         case batchEnd
     }
 
-    private struct State: Sendable {
-        var receipts: [ReceiptRecord] = []
-        /// One per request, in the same order, with the number of its receipts.
-        var waiters: [(continuation: CheckedContinuation<Void, any Error>, count: Int)] = []
-        /// Requests that began reading a receipt and have not yet handed it in or ended without one.
-        var reading = 0
-        /// The writer, while it is parked, and what for.
-        var writer: (continuation: CheckedContinuation<Void, Never>, wait: Wait)?
-        /// The open batch's window has passed.
-        var windowOver = false
-        var stopped = false
+    private var receipts: [ReceiptRecord] = []
+    /// One per request, in the same order, with the number of its receipts.
+    private var waiters: [(continuation: CheckedContinuation<Void, any Error>, count: Int)] = []
+    /// Requests that began reading a receipt and have not yet handed it in or ended without one.
+    private var reading = 0
+    /// The writer, while it is parked, and what for.
+    private var writer: (continuation: CheckedContinuation<Void, Never>, wait: Wait)?
+    /// The open batch, counted from 0: a window's timer ends only the batch it was started for.
+    private var batch = 0
+    /// The open batch's window has passed.
+    private var windowOver = false
+    private var stopped = false
 
-        func satisfies(_ wait: Wait, maxBatch: Int) -> Bool {
-            switch wait {
-            case .receipt: !receipts.isEmpty || stopped
-            case .batchEnd: reading == 0 || receipts.count >= maxBatch || windowOver || stopped
-            }
-        }
-
-        /// The parked writer, taken, if what it waits for has come.
-        mutating func writerToWake(maxBatch: Int) -> CheckedContinuation<Void, Never>? {
-            guard let writer, satisfies(writer.wait, maxBatch: maxBatch) else { return nil }
-            self.writer = nil
-            return writer.continuation
-        }
-    }
-
-    private let state = Lock(State())
     private let store: any CampaignStore
     private let maxBatch: Int
     private let window: Duration
@@ -81,22 +67,18 @@ final class ReceiptBatcher: Sendable {
         var queued: Int
     }
 
-    var backlog: Backlog {
-        state.withLock { Backlog(reading: $0.reading, queued: $0.receipts.count) }
-    }
+    var backlog: Backlog { Backlog(reading: reading, queued: receipts.count) }
 
     /// A request has begun reading a receipt: the open batch waits for it (within its window). Every call is
     /// followed by one `commit` or one `endRead`.
     func beginRead() {
-        state.withLock { $0.reading += 1 }
+        reading += 1
     }
 
     /// A request that began reading ends without a receipt to write (refused, or an intermediate status).
     func endRead() {
-        state.withLock { state in
-            state.reading -= 1
-            return state.writerToWake(maxBatch: maxBatch)
-        }?.resume()
+        reading -= 1
+        wakeWriter()
     }
 
     /// Ends the request's read: adds its `receipts` (at least one) to the open batch and returns once that batch is
@@ -104,16 +86,12 @@ final class ReceiptBatcher: Sendable {
     /// - Throws: the store's error when the batch could not be written; `CancellationError` after `stop`.
     func commit(_ receipts: [ReceiptRecord]) async throws {
         precondition(!receipts.isEmpty, "a request without receipts ends with endRead")
+        reading -= 1
+        guard !stopped else { throw CancellationError() }
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-            let (accepted, writer): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
-                state.reading -= 1
-                guard !state.stopped else { return (false, nil) }
-                state.receipts += receipts
-                state.waiters.append((waiter, receipts.count))
-                return (true, state.writerToWake(maxBatch: maxBatch))
-            }
-            writer?.resume()
-            if !accepted { waiter.resume(throwing: CancellationError()) }
+            self.receipts += receipts
+            waiters.append((waiter, receipts.count))
+            wakeWriter()
         }
     }
 
@@ -122,63 +100,79 @@ final class ReceiptBatcher: Sendable {
         while true {
             await park(until: .receipt)
             await awaitBatchEnd()
-            let (receipts, waiters, finished) = state.withLock { state in
-                var requests = 0
-                var count = 0
-                for waiter in state.waiters {
-                    guard requests == 0 || count + waiter.count <= maxBatch else { break }
-                    requests += 1
-                    count += waiter.count
-                }
-                let batch = (Array(state.receipts.prefix(count)), state.waiters.prefix(requests).map(\.continuation))
-                state.receipts.removeFirst(count)
-                state.waiters.removeFirst(requests)
-                state.windowOver = false
-                return (batch.0, batch.1, state.stopped && state.receipts.isEmpty)
+            var requests = 0
+            var count = 0
+            for waiter in waiters {
+                guard requests == 0 || count + waiter.count <= maxBatch else { break }
+                requests += 1
+                count += waiter.count
             }
-            if !receipts.isEmpty { await write(receipts, waiters) }
+            let written = Array(receipts.prefix(count))
+            let answered = waiters.prefix(requests).map(\.continuation)
+            receipts.removeFirst(count)
+            waiters.removeFirst(requests)
+            batch += 1
+            windowOver = false
+            let finished = stopped && receipts.isEmpty
+            if !written.isEmpty { await write(written, answered) }
             if finished { return }
         }
     }
 
     /// Refuses new receipts and lets `run` write what it holds and return.
     func stop() {
-        state.withLock { state in
-            state.stopped = true
-            return state.writerToWake(maxBatch: maxBatch)
-        }?.resume()
+        stopped = true
+        wakeWriter()
+    }
+
+    private func satisfies(_ wait: Wait) -> Bool {
+        switch wait {
+        case .receipt: !receipts.isEmpty || stopped
+        case .batchEnd: reading == 0 || receipts.count >= maxBatch || windowOver || stopped
+        }
+    }
+
+    /// Resumes the parked writer if what it waits for has come.
+    private func wakeWriter() {
+        guard let writer, satisfies(writer.wait) else { return }
+        self.writer = nil
+        writer.continuation.resume()
     }
 
     /// Returns when the open batch may be written, starting its window's timer only if it cannot be at once.
     private func awaitBatchEnd() async {
-        guard !state.withLock({ $0.satisfies(.batchEnd, maxBatch: maxBatch) }) else { return }
+        guard !satisfies(.batchEnd) else { return }
+        let batch = batch
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do { try await self.sleep(self.window) } catch { return }  // cancelled: the batch ended first
-                self.state.withLock { state in
-                    state.windowOver = true
-                    return state.writerToWake(maxBatch: self.maxBatch)
-                }?.resume()
+                await self.endWindow(of: batch)
             }
             await park(until: .batchEnd)
             group.cancelAll()
         }
     }
 
-    /// Parks the writer until the state satisfies `wait`; cancellation stops the batcher.
+    private func endWindow(of batch: Int) {
+        guard batch == self.batch else { return }  // its batch has been written already
+        windowOver = true
+        wakeWriter()
+    }
+
+    /// Parks the writer until what it waits for has come; cancellation stops the batcher.
     private func park(until wait: Wait) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.satisfies(wait, maxBatch: maxBatch) { return true }
-                    state.writer = (writer, wait)
-                    return false
+                if satisfies(wait) || Task.isCancelled {
+                    writer.resume()
+                } else {
+                    self.writer = (writer, wait)
                 }
-                if ready { writer.resume() }
             }
         } onCancel: {
-            self.stop()
+            Task { await self.stop() }
         }
+        if Task.isCancelled { stopped = true }
     }
 
     private func write(_ receipts: [ReceiptRecord], _ waiters: [CheckedContinuation<Void, any Error>]) async {

@@ -145,8 +145,14 @@ public struct ReceiptServer: Service {
             }, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await batcher.run() }
-            defer { batcher.stop() }
-            try await app.run()
+            let served: Result<Void, any Error>
+            do {
+                served = .success(try await app.run())
+            } catch {
+                served = .failure(error)
+            }
+            await batcher.stop()  // the receipts it holds are written before this returns
+            try served.get()
         }
     }
 
@@ -156,7 +162,7 @@ public struct ReceiptServer: Service {
             Self.json(.ok) { $0.field("status", "ok") }
         }
         router.get("/metrics") { _, _ in
-            metrics.record(batcher.backlog)
+            metrics.record(await batcher.backlog)
             return Response.prometheusText(registry)
         }
         router.post("/dlr") { request, context in
@@ -215,16 +221,16 @@ public struct ReceiptServer: Service {
     private func acceptReceipts(_ request: Request, gateway: String?, batcher: ReceiptBatcher) async throws(Rejection)
         -> ReadReceipts
     {
-        batcher.beginRead()
+        await batcher.beginRead()
         let read: ReadReceipts
         do {
             read = try await readReceipts(request, gateway: gateway)
         } catch {
-            batcher.endRead()
+            await batcher.endRead()
             throw error
         }
         guard !read.records.isEmpty else {
-            batcher.endRead()
+            await batcher.endRead()
             return read
         }
         do {

@@ -35,14 +35,14 @@ import Testing
         let clock = TestClock()
         let (batcher, registry) = try await batcher(clock: clock)
         let writer = Task { await batcher.run() }
-        for _ in 1...3 { batcher.beginRead() }
+        for _ in 1...3 { await batcher.beginRead() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for line in 1...3 { group.addTask { try await batcher.commit([receipt(line)]) } }
             try await group.waitForAll()
         }
         #expect(batches(registry) == 1)
         #expect(clock.sleeps <= 1)  // the window's timer, started while the reads went on, never had to end it
-        batcher.stop()
+        await batcher.stop()
         await writer.value
     }
 
@@ -51,16 +51,16 @@ import Testing
         let clock = TestClock()
         let (batcher, registry) = try await batcher(clock: clock)
         let writer = Task { await batcher.run() }
-        batcher.beginRead()  // never handed in
-        batcher.beginRead()
+        await batcher.beginRead()  // never handed in
+        await batcher.beginRead()
         let committed = Task { try await batcher.commit([receipt(1)]) }
         try await clock.sleeper(until: .milliseconds(20))
         #expect(batches(registry) == 0)
         clock.advance(by: .milliseconds(20))
         try await committed.value
         #expect(batches(registry) == 1)
-        batcher.endRead()
-        batcher.stop()
+        await batcher.endRead()
+        await batcher.stop()
         await writer.value
     }
 
@@ -70,29 +70,41 @@ import Testing
         let clock = TestClock()
         let (batcher, registry) = try await batcher(maxBatch: 2, clock: clock)
         let writer = Task { await batcher.run() }
-        batcher.beginRead()  // never handed in: would hold the batch for its window, which never ends here
-        for _ in 1...2 { batcher.beginRead() }
+        await batcher.beginRead()  // never handed in: would hold the batch for its window, which never ends here
+        for _ in 1...2 { await batcher.beginRead() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for line in 1...2 { group.addTask { try await batcher.commit([receipt(line)]) } }
             try await group.waitForAll()
         }
         #expect(batches(registry) == 1)
-        batcher.beginRead()
+        await batcher.beginRead()
         try await batcher.commit([receipt(3), receipt(4), receipt(5)])
         #expect(batches(registry) == 2)
         #expect(metric(registry.emitToString(), "sparrow_receipts_applied_total") == 5)
-        batcher.endRead()
-        batcher.stop()
+        await batcher.endRead()
+        await batcher.stop()
         await writer.value
+    }
+
+    /// Cancelling the writer while it waits for a first receipt stops the batcher: `run` returns, and a receipt
+    /// handed in after is refused rather than left waiting for a commit that will not come.
+    @Test func aCancelledWriterStopsTheBatcher() async throws {
+        let clock = TestClock()
+        let (batcher, _) = try await batcher(clock: clock)
+        let writer = Task { await batcher.run() }
+        writer.cancel()
+        await writer.value
+        await batcher.beginRead()
+        await #expect(throws: CancellationError.self) { try await batcher.commit([receipt(1)]) }
     }
 
     @Test func aStoppedBatcherRefusesNewReceipts() async throws {
         let clock = TestClock()
         let (batcher, _) = try await batcher(clock: clock)
         let writer = Task { await batcher.run() }
-        batcher.stop()
+        await batcher.stop()
         await writer.value
-        batcher.beginRead()
+        await batcher.beginRead()
         await #expect(throws: CancellationError.self) { try await batcher.commit([receipt(1)]) }
     }
 }
