@@ -127,7 +127,7 @@ package enum CampaignReport {
         var lines = [(["campaign", "slice", "name"] + figures.map { "\($0.key)" }).joined(separator: ",")]
         for slice in slices(report) {
             let cells =
-                [campaign, slice.kind, slice.name].map(csvField)
+                [campaign, slice.kind, slice.name].map(CSVField.escape)
                 + figures.map { text($0.value(slice.funnel), human: false) }
             lines.append(cells.joined(separator: ","))
         }
@@ -184,11 +184,6 @@ package enum CampaignReport {
 
     private static func milliseconds(_ duration: Duration) -> Double {
         duration / .milliseconds(1)
-    }
-
-    private static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return value }
-        return "\"" + String(value.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
     }
 }
 

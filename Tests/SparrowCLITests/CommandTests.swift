@@ -100,3 +100,51 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(simulator.stats.messages == 0)
     }
 }
+
+@Suite struct AudienceCommandTests {
+    /// Taobao's GBK export in, one row per customer who bought out, highest spender first, ready for `plan`.
+    @Test func scoresTheCustomersOfATaobaoExport() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        let export = repositoryRoot.appendingPathComponent("Tests/Fixtures/taobao-orders-gbk.csv").path
+        let outcome = try SparrowProcess.run(
+            ["audience", "--orders", export, "--now", "2026-12-01T00:00:00Z"], in: folder)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(
+            outcome.stdoutLines == [
+                "phone,name,customer,segment,r_score,f_score,m_score,recency_days,frequency,monetary,aov,"
+                    + "first_purchase,last_purchase,last_item,categories,grid_recency,grid_frequency,grid_value,action",
+                "+8615800158000,钱七,钱七,promising,4,1,4,2,1,560.00,560.00,2026-11-28T13:02:00Z,2026-11-28T13:02:00Z,"
+                    + "\"真丝连衣裙, 女\",,≤30d,1,high,new_customer_offer",
+                "+8613800138000,王小明,小王,at_risk,2,4,2,10,2,200.00,100.00,2026-11-01T02:05:00Z,2026-11-20T01:01:00Z,"
+                    + "羊绒围巾,,≤30d,2,high,membership_upgrade",
+                "+8613900139000,李四,阿李,hibernating,1,1,1,547,1,45.50,45.50,2025-06-01T02:05:00Z,2025-06-01T02:05:00Z,"
+                    + "棉袜 五双装,,>365d,1,mid,leave_out",
+            ])
+        #expect(outcome.stderr.contains("7 orders (taobao, gbk) of 5 customers; 3 bought, 2 did not"))
+        #expect(outcome.stderr.contains("1 rejected rows in rejects.jsonl"))
+        let rejects = try String(contentsOf: folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)
+        #expect(rejects.contains(#""line":7,"reason":"invalid-amount""#))
+    }
+
+    /// What it writes is a recipient file: `plan` reads it as it is.
+    @Test func itsOutputPlansAsItIs() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        let export = repositoryRoot.appendingPathComponent("Tests/Fixtures/taobao-orders-gbk.csv").path
+        let audience = try SparrowProcess.run(
+            ["audience", "--orders", export, "--now", "2026-12-01T00:00:00Z", "--output", "jsonl"], in: folder)
+        try """
+        store: ./state.sqlite
+        quiet_hours: off
+        gateways:
+          - { name: primary, url: "http://127.0.0.1:9/send", format: json }
+        """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let plan = try SparrowProcess.run(
+            [
+                "plan", "-c", "sparrow.yaml", "--text", "【麻雀小店】{{name}}，您的{{last_item}}还好吗？", "--now",
+                "2026-12-01T04:00:00Z",
+            ], stdin: Data(audience.stdout.utf8), in: folder)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdoutLines.count == 3)
+        #expect(plan.stdoutLines.allSatisfy { $0.contains(#""status":"ready""#) })  // every variable was there
+    }
+}

@@ -18,11 +18,19 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let invalidUTF8 = Self("invalid-utf8")
     public static let rowTooLong = Self("row-too-long")
     public static let malformedRow = Self("malformed-row")
+    /// An order without its id.
+    public static let missingOrderID = Self("missing-order-id")
+    /// An order with neither a customer id nor a phone number: nobody to count it for.
+    public static let missingCustomer = Self("missing-customer")
+    public static let invalidAmount = Self("invalid-amount")
+    public static let invalidTime = Self("invalid-time")
+    public static let unknownStatus = Self("unknown-status")
 
     /// Every code, for reports and docs.
     public static let all: [Self] = [
         .missingPhone, .invalidPhone, .invalidRegion, .unknownCarrier, .noRoute, .invalidTimeZone, .missingVariable,
-        .invalidUTF8, .rowTooLong, .malformedRow,
+        .invalidUTF8, .rowTooLong, .malformedRow, .missingOrderID, .missingCustomer, .invalidAmount, .invalidTime,
+        .unknownStatus,
     ]
 }
 

@@ -1,0 +1,50 @@
+/// One customer of an audience: their history and what it scores at the audience's instant.
+public struct AudienceMember: Sendable, Hashable {
+    public var history: CustomerHistory
+    /// Whole days from the last purchase to the audience's instant (0 for a purchase after it).
+    public var recencyDays: Int
+    public var scores: RFMScores
+    public var cell: GridCell
+
+    public var segment: RFMSegment { scores.segment }
+}
+
+/// The customers who bought, scored at one instant: recency, frequency and monetary value with their quintile
+/// scores, the named segment, and the cell of the store grid.
+public struct Audience: Sendable {
+    /// By money spent, most first, then by customer.
+    public let members: [AudienceMember]
+    /// The average order value from which a customer counts as high value in the grid.
+    public let aovThreshold: Money
+    /// Customers whose orders hold no dated purchase (only unpaid, refunded or closed orders): not scored.
+    public let unscored: Int
+
+    /// Scores `book`'s customers at `now`.
+    /// - Parameter aovThreshold: the grid's high-value threshold; the median average order value when nil (of an even
+    ///   count, the lower of the two middle ones).
+    public init(_ book: CustomerBook, now: Timestamp, aovThreshold: Money? = nil) {
+        let buyers = book.histories.values.filter { $0.purchases > 0 && $0.lastPurchase != nil }
+        unscored = book.histories.count - buyers.count
+        let days = buyers.map { max(0, Int((now.secondsSince1970 - $0.lastPurchase!.secondsSince1970) / 86_400)) }
+        let recency = QuintileScale(days.map { -Int64($0) })
+        let frequency = QuintileScale(buyers.map { Int64($0.purchases) })
+        let monetary = QuintileScale(buyers.map(\.spent.minorUnits))
+        let values = buyers.map(\.averageOrderValue).sorted()
+        let threshold = aovThreshold ?? (values.isEmpty ? .zero : values[(values.count - 1) / 2])
+        self.aovThreshold = threshold
+        members = zip(buyers, days).map { history, days in
+            AudienceMember(
+                history: history, recencyDays: days,
+                scores: RFMScores(
+                    recency: recency.score(-Int64(days)), frequency: frequency.score(Int64(history.purchases)),
+                    monetary: monetary.score(history.spent.minorUnits)),
+                cell: GridCell(
+                    days: days, purchases: history.purchases, highValue: history.averageOrderValue >= threshold))
+        }.sorted { ($1.history.spent, $0.history.customer) < ($0.history.spent, $1.history.customer) }
+    }
+
+    /// How many members each grid cell holds; cells without members are left out.
+    public var grid: [GridCell: Int] {
+        members.reduce(into: [:]) { $0[$1.cell, default: 0] += 1 }
+    }
+}

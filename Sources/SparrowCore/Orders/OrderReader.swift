@@ -1,0 +1,223 @@
+/// What the reader makes of a record: an order, or a reject with the record as written (borrowed: valid only during
+/// the callback).
+public enum OrderInput {
+    case order(Order)
+    case rejected(RowRejection, raw: UnsafeBufferPointer<UInt8>)
+}
+
+/// An order file that cannot be read at all (as opposed to a bad row, which is rejected and counted).
+public struct OrderFileError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+    public var description: String { "line \(line): \(message)" }
+}
+
+/// Turns an order export's bytes (UTF-8), fed in chunks, into orders: Taobao's order report, Shopify's orders
+/// export or Sparrow's generic CSV, told apart by the header, or the generic JSON Lines, told by a first `{`.
+/// Memory stays within one record, and one order for Shopify's export, whatever the file's length.
+///
+/// Values are read as the exports write them: Taobao's order ids as `="…"`, its phone numbers after a `'`, amounts
+/// with `元` or `¥` (see `Money`), times without an offset at `offset` seconds east of UTC (see
+/// `Timestamp(exported:offset:)`).
+public struct OrderReader {
+    /// The export the header named; nil until it has been read.
+    public private(set) var export: OrderExport?
+    private let offset: Int
+    private var csv: CSVParser
+    private var lines: LineSplitter
+    private var isJSONLines: Bool?
+    /// Bytes held back until the format is known.
+    private var leading: [UInt8] = []
+    private var columns: OrderColumns?
+    /// Shopify's export: the order being read, until a row of another order comes.
+    private var open: Order?
+
+    /// - Parameter offset: the UTC offset, in seconds, of times written without one (28,800 for China).
+    public init(offset: Int, maxRowBytes: Int = 64 * 1024) {
+        self.offset = offset
+        csv = CSVParser(maxRecordBytes: maxRowBytes)
+        lines = LineSplitter(maxLineBytes: maxRowBytes)
+    }
+
+    /// Parses `bytes`, calling `emit` for every order or reject completed; pass `isFinal` with the last chunk.
+    /// - Throws: `OrderFileError` when the file is not an order export Sparrow knows, or what `emit` throws.
+    public mutating func consume(
+        _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (OrderInput) throws -> Void
+    ) throws {
+        if isJSONLines == nil {
+            leading.append(contentsOf: bytes)
+            let meaningful = leading.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            guard let first = meaningful.first else {
+                if isFinal { throw OrderFileError(line: 1, message: "the file is empty") }
+                return
+            }
+            isJSONLines = first == UInt8(ascii: "{")
+            if isJSONLines == true { export = .generic }
+            let held = leading
+            leading = []
+            try held.withUnsafeBufferPointer { try feed($0, isFinal: isFinal, emit: emit) }
+        } else {
+            try feed(bytes, isFinal: isFinal, emit: emit)
+        }
+        if isFinal {
+            if isJSONLines == false, columns == nil {
+                throw OrderFileError(line: 1, message: "the file has no header row")
+            }
+            if let open {
+                self.open = nil
+                try emit(.order(open))
+            }
+        }
+    }
+
+    private mutating func feed(
+        _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (OrderInput) throws -> Void
+    ) throws {
+        if isJSONLines == true {
+            var lines = lines  // moved out, so that its buffer stays unique while `self` is changed
+            self.lines = LineSplitter(maxLineBytes: lines.maxLineBytes)
+            defer { self.lines = lines }
+            try lines.consume(bytes, isFinal: isFinal) { line, bytes, overlong in
+                try jsonLine(line, bytes, overlong, emit: emit)
+            }
+        } else {
+            var parser = csv
+            csv = CSVParser(maxRecordBytes: parser.maxRecordBytes)
+            defer { csv = parser }
+            try parser.consume(bytes, isFinal: isFinal) { try csvRecord($0, emit: emit) }
+        }
+    }
+
+    private mutating func csvRecord(_ record: borrowing CSVRecord, emit: (OrderInput) throws -> Void) throws {
+        guard let columns else {
+            guard !record.isOverlong else {
+                throw OrderFileError(line: record.line, message: "the header row is longer than the row limit")
+            }
+            let header = record.fields.map { String(decoding: $0, as: UTF8.self).trimmingASCIISpaces }
+            guard let export = OrderExport.detect(header: header) else {
+                throw OrderFileError(
+                    line: record.line,
+                    message: "not an order export Sparrow reads: the header names neither Taobao's 订单编号 and 订单状态, "
+                        + "nor Shopify's Name, Financial Status and Lineitem name, nor order_id")
+            }
+            self.export = export
+            self.columns = export.columns(header)
+            return
+        }
+        if record.isOverlong {
+            return try emit(
+                .rejected(
+                    RowRejection(
+                        line: record.line, reason: .rowTooLong,
+                        message: "the row is longer than \(csv.maxRecordBytes) bytes"),
+                    raw: record.raw))
+        }
+        var values: [String?] = []
+        values.reserveCapacity(record.fields.count)
+        for field in record.fields {
+            guard let value = field.validatedUTF8String else {
+                return try emit(
+                    .rejected(
+                        RowRejection(line: record.line, reason: .invalidUTF8, message: "a field is not valid UTF-8"),
+                        raw: record.raw))
+            }
+            values.append(Self.cleaned(value))
+        }
+        try row(line: record.line, columns: columns, values: values, raw: record.raw, emit: emit)
+    }
+
+    private mutating func jsonLine(
+        _ line: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ overlong: Bool, emit: (OrderInput) throws -> Void
+    ) throws {
+        func reject(_ reason: RejectReason, _ message: String) throws {
+            try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: bytes))
+        }
+        if overlong { return try reject(.rowTooLong, "the line is longer than the row limit") }
+        guard bytes.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }  // blank line
+        let members: [(key: String, value: String)]
+        do {
+            members = try FlatJSONObject.parse(bytes)
+        } catch {
+            return try reject(
+                error.message == "invalid UTF-8" ? .invalidUTF8 : .malformedRow, "not a JSON object: \(error)")
+        }
+        try row(
+            line: line, columns: OrderExport.generic.columns(members.map(\.key)),
+            values: members.map { Self.cleaned($0.value) }, raw: bytes, emit: emit)
+    }
+
+    /// Makes an order of a row's values, or a reject; for Shopify's export, a row of the open order adds its item.
+    private mutating func row(
+        line: Int, columns: OrderColumns, values: [String?], raw: UnsafeBufferPointer<UInt8>,
+        emit: (OrderInput) throws -> Void
+    ) throws {
+        func value(_ column: Int?) -> String? {
+            guard let column, column < values.count else { return nil }
+            return values[column]
+        }
+        func reject(_ reason: RejectReason, _ message: String) throws {
+            try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: raw))
+        }
+        guard let id = value(columns.id) else { return try reject(.missingOrderID, "the row has no order id") }
+        if var open, open.id == id {  // another line item of the order read
+            if let item = value(columns.items) { open.items.append(item) }
+            self.open = open
+            return
+        }
+        if let open {
+            self.open = nil
+            try emit(.order(open))
+        }
+        let phone = value(columns.phone)
+        guard let customer = value(columns.customer) ?? phone else {
+            return try reject(.missingCustomer, "order \(id) has neither a customer id nor a phone number")
+        }
+        var times: [Timestamp?] = []
+        for (field, column) in [("created", columns.created), ("paid", columns.paid)] {
+            guard let text = value(column) else {
+                times.append(nil)
+                continue
+            }
+            guard let time = Timestamp(exported: text, offset: offset) else {
+                return try reject(.invalidTime, "order \(id): the \(field) time '\(text)' is not a date and time")
+            }
+            times.append(time)
+        }
+        guard let amountText = value(columns.amount) else {
+            return try reject(.invalidAmount, "order \(id) has no amount")
+        }
+        guard let amount = Money(amountText) else {
+            return try reject(.invalidAmount, "order \(id): the amount '\(amountText)' is not an amount of money")
+        }
+        guard
+            let state = export!.state(
+                status: value(columns.status), paid: times[1] != nil, cancelled: value(columns.cancelled) != nil,
+                fulfillment: value(columns.fulfillment))
+        else {
+            return try reject(.unknownStatus, "order \(id): unknown status '\(value(columns.status) ?? "")'")
+        }
+        let splitsLists = export == .generic
+        func list(_ column: Int?) -> [String] {
+            guard let text = value(column) else { return [] }
+            return splitsLists ? text.split(separator: "|").map { String($0).trimmingASCIISpaces } : [text]
+        }
+        let order = Order(
+            id: id, customer: customer, phone: phone, name: value(columns.name), created: times[0], paid: times[1],
+            state: state, amount: amount, items: list(columns.items), categories: list(columns.categories))
+        if export == .shopify {
+            open = order
+        } else {
+            try emit(.order(order))
+        }
+    }
+
+    /// A value as exports write it, unwrapped: Excel's `="…"` guard and a leading `'` removed, spaces trimmed; nil
+    /// when nothing is left.
+    static func cleaned(_ value: String) -> String? {
+        var text = Substring(value.trimmingASCIISpaces)
+        if text.hasPrefix("=\""), text.hasSuffix("\""), text.count >= 3 { text = text.dropFirst(2).dropLast() }
+        if text.hasPrefix("'") { text = text.dropFirst() }
+        let trimmed = String(text).trimmingASCIISpaces
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}

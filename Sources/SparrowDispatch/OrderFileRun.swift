@@ -1,0 +1,97 @@
+import Glibc
+public import SparrowCore
+
+/// Reads an order export into every customer's history, writing its rejected rows to a rejects file, in memory
+/// bounded by the number of customers.
+public struct OrderFileRun: Sendable {
+    /// The text encodings order exports come in.
+    public enum Encoding: String, Sendable, CaseIterable {
+        case utf8 = "utf-8"
+        /// GB18030, which holds GBK and GB2312: Taobao's exports.
+        case gbk
+    }
+
+    public struct Options: Sendable {
+        public var path: String
+        /// Detected from the file's first chunk when nil: UTF-8 when it is valid UTF-8, GB18030 otherwise.
+        public var encoding: Encoding?
+        /// The UTC offset, in seconds, of times written without one.
+        public var offset: Int
+        public var rejectsPath: String
+        public var maxRowBytes: Int
+
+        public init(
+            path: String, encoding: Encoding? = nil, offset: Int = 8 * 3600, rejectsPath: String,
+            maxRowBytes: Int = 64 * 1024
+        ) {
+            self.path = path
+            self.encoding = encoding
+            self.offset = offset
+            self.rejectsPath = rejectsPath
+            self.maxRowBytes = maxRowBytes
+        }
+    }
+
+    /// What a read found.
+    public struct Summary: Sendable, Hashable {
+        public var export: OrderExport?
+        public var encoding: Encoding?
+        public var orders = 0
+        public var rejected = 0
+    }
+
+    public let options: Options
+
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// Reads the file.
+    /// - Throws: `IOError` when it cannot be opened or read, `OrderFileError` when it is not an order export.
+    public func run() throws -> (book: CustomerBook, summary: Summary) {
+        let descriptor = open(options.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw IOError(operation: "open \(options.path)", errno: errno) }
+        defer { close(descriptor) }
+        var input = FileDescriptorInput(descriptor: descriptor)
+        let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
+        var reader = OrderReader(offset: options.offset, maxRowBytes: options.maxRowBytes)
+        var book = CustomerBook()
+        var summary = Summary(encoding: options.encoding)
+        var decoder: GB18030Decoder?
+        let take = { (input: OrderInput) throws in
+            switch input {
+            case .order(let order):
+                book.add(order)
+                summary.orders += 1
+            case .rejected(let rejection, let raw):
+                summary.rejected += 1
+                try RejectLine.write(rejection, raw: ArraySlice(raw), to: rejects)
+            }
+        }
+        func feed(_ chunk: ArraySlice<UInt8>, isFinal: Bool) throws {
+            if summary.encoding == nil {
+                summary.encoding = chunk.isValidUTF8(allowingCutEnd: !isFinal) ? .utf8 : .gbk
+            }
+            if summary.encoding == .gbk, decoder == nil { decoder = try GB18030Decoder() }
+            let text = decoder.map { Array($0.decode(chunk, isFinal: isFinal))[...] } ?? chunk
+            try text.withUnsafeBufferPointer { try reader.consume($0, isFinal: isFinal, emit: take) }
+        }
+        while let chunk = try input.next() { try feed(chunk, isFinal: false) }
+        try feed([], isFinal: true)
+        try rejects.flush()
+        summary.export = reader.export
+        return (book, summary)
+    }
+}
+
+extension Collection<UInt8> {
+    /// Whether the bytes are UTF-8, a character cut at the very end allowed when `allowingCutEnd`.
+    func isValidUTF8(allowingCutEnd: Bool) -> Bool {
+        var bytes = Array(self)
+        if allowingCutEnd, let lead = bytes.suffix(4).lastIndex(where: { $0 >= 0xC0 }) {
+            let length = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
+            if bytes.count - lead < length { bytes.removeSubrange(lead...) }  // cut: judge what precedes it
+        }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+}

@@ -1,0 +1,91 @@
+package import SparrowCore
+
+/// An audience as recipients for `plan` and `send` (CSV or JSON Lines, one customer a row, with the phone and the
+/// variables a template may use), and its grid as a table.
+package enum AudienceReport {
+    package enum Format: String, CaseIterable, Sendable {
+        case csv, jsonl
+    }
+
+    /// The columns of a row, in order.
+    package static let columns = [
+        "phone", "name", "customer", "segment", "r_score", "f_score", "m_score", "recency_days", "frequency",
+        "monetary", "aov", "first_purchase", "last_purchase", "last_item", "categories", "grid_recency",
+        "grid_frequency", "grid_value", "action",
+    ]
+
+    /// The CSV header line, with its line break; nothing for JSON Lines.
+    package static func header(_ format: Format) -> String {
+        format == .csv ? columns.joined(separator: ",") + "\n" : ""
+    }
+
+    /// `member`'s row, with its line break; `phone` as it should be sent to.
+    package static func row(_ member: AudienceMember, phone: String, format: Format) -> String {
+        let history = member.history
+        let values: [String?] = [
+            phone, history.name, history.customer, member.segment.rawValue, "\(member.scores.recency)",
+            "\(member.scores.frequency)", "\(member.scores.monetary)", "\(member.recencyDays)", "\(history.purchases)",
+            "\(history.spent)", "\(history.averageOrderValue)", history.firstPurchase?.description,
+            history.lastPurchase?.description, history.lastItem,
+            history.categories.isEmpty ? nil : history.categories.joined(separator: "|"),
+            member.cell.recency.label, member.cell.frequencyLabel, member.cell.highValue ? "high" : "mid",
+            member.cell.action.rawValue,
+        ]
+        switch format {
+        case .csv:
+            return values.map { CSVField.escape($0 ?? "") }.joined(separator: ",") + "\n"
+        case .jsonl:
+            var json = JSONWriter()
+            json.object { object in
+                for (name, value) in zip(columns, values) {
+                    if let value { object.field(named: name, value) }
+                }
+            }
+            json.newline()
+            return String(decoding: json.bytes, as: UTF8.self)
+        }
+    }
+
+    /// The grid as a table: recency bands down, purchases across, each cell `high/mid` customers by average order
+    /// value, then each band's actions.
+    package static func matrix(_ audience: Audience) -> String {
+        let counts = audience.grid
+        let bands = GridCell.Recency.allCases
+        var lines = [
+            "customers by days since the last purchase (rows) and purchases (columns), as high/mid average order "
+                + "value (threshold \(audience.aovThreshold))"
+        ]
+        let header = ["", "1", "2", "3", "4", "5+"]
+        var table = [header]
+        for band in bands {
+            var cells = [band.label]
+            for frequency in 1...5 {
+                let cell = { (high: Bool) in
+                    counts[GridCell(days: band.days, purchases: frequency, highValue: high)] ?? 0
+                }
+                cells.append("\(cell(true))/\(cell(false))")
+            }
+            table.append(cells)
+        }
+        let widths = header.indices.map { column in table.map { $0[column].count }.max()! }
+        for row in table {
+            lines.append(
+                zip(row, widths).enumerated().map { column, cell in
+                    let pad = String(repeating: " ", count: cell.1 - cell.0.count)
+                    return column == 0 ? cell.0 + pad : pad + cell.0
+                }.joined(separator: "  "))
+        }
+        lines.append("actions:")
+        for band in bands {
+            let actions = (1...5).map { GridCell(days: band.days, purchases: $0, highValue: true).action.rawValue }
+            lines.append(
+                "  \(band.label): " + zip(header.dropFirst(), actions).map { "\($0) \($1)" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension GridCell.Recency {
+    /// A number of days inside the band.
+    fileprivate var days: Int { [0, 31, 91, 181, 366][rawValue] }
+}
