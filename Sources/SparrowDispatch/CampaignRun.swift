@@ -25,12 +25,15 @@ public struct CampaignRun: Sendable {
         public var waitForDeferred: Bool
         /// Messages in flight at once over all gateways.
         public var window: Int
+        /// The share of recipients held out, for a new campaign; a resumed one keeps the share it began with.
+        public var holdout: Double
 
-        public init(campaign: String, template: String, waitForDeferred: Bool, window: Int) {
+        public init(campaign: String, template: String, waitForDeferred: Bool, window: Int, holdout: Double = 0) {
             self.campaign = campaign
             self.template = template
             self.waitForDeferred = waitForDeferred
             self.window = window
+            self.holdout = holdout
         }
     }
 
@@ -110,11 +113,13 @@ public struct CampaignRun: Sendable {
     private func runPhases(reading input: (reader: PlanRun, descriptor: Int32)?) async throws -> Outcome {
         let campaign = options.campaign
         logger.info("the campaign's run began", metadata: ["input": input == nil ? "none" : "recipients"])
-        try await store.beginCampaign(id: campaign, template: options.template, at: clock.now())
+        try await store.beginCampaign(
+            id: campaign, template: options.template, holdout: options.holdout, at: clock.now())
+        let holdout = Holdout(share: try await store.campaign(id: campaign)?.holdout ?? 0, campaign: campaign)
         var outcome = Outcome()
         if let input,
             let read = try await engine.submit({
-                try await stream(input.reader, descriptor: input.descriptor, into: $0)
+                try await stream(input.reader, descriptor: input.descriptor, holdout: holdout, into: $0)
             }),
             let lines = read
         {
@@ -140,7 +145,9 @@ public struct CampaignRun: Sendable {
     /// Reads, decides and journals the input, putting the ready messages into `ready` as their batches are
     /// journaled.
     /// - Returns: the input's last line when it was read to its end.
-    private func stream(_ reader: PlanRun, descriptor: Int32, into ready: BoundedQueue<[JournalEntry]>) async throws
+    private func stream(
+        _ reader: PlanRun, descriptor: Int32, holdout: Holdout, into ready: BoundedQueue<[JournalEntry]>
+    ) async throws
         -> Int?
     {
         let decided = BoundedQueue<[DecidedRow]>(capacity: 4)
@@ -160,7 +167,7 @@ public struct CampaignRun: Sendable {
         // Cancelled, this ends even while the input is idle (a pipe whose writer waits); the reading thread may
         // then be blocked in read(2), and ends with the process.
         for try await rows in decided {
-            let (entries, skipped) = journalBatch(rows)
+            let (entries, skipped) = journalBatch(rows, holdout: holdout)
             let states = try await store.journal(campaign: options.campaign, messages: entries, skipped: skipped)
             let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
             progress.decided(rows: rows.count, toSend: due.count)
@@ -226,12 +233,17 @@ public struct CampaignRun: Sendable {
             gatewayMessageID: nil, attempts: 0, latency: nil, error: reason, at: clock.now())
     }
 
-    /// The journal's view of a batch of decided rows.
-    private func journalBatch(_ rows: [DecidedRow]) -> ([JournalEntry], [SkippedRow]) {
+    /// The journal's view of a batch of decided rows: a message to a held-out number becomes a skipped row.
+    private func journalBatch(_ rows: [DecidedRow], holdout: Holdout) -> ([JournalEntry], [SkippedRow]) {
         var entries: [JournalEntry] = []
         var skipped: [SkippedRow] = []
         for row in rows {
             switch row {
+            case .message(let message, let status)
+            where (status == .ready || status == .deferred) && holdout.holds(message.number.e164):
+                skipped.append(
+                    SkippedRow(line: message.line, status: .heldOut, carrier: message.carrier, gateway: message.gateway)
+                )
             case .message(let message, let status) where status == .ready || status == .deferred:
                 entries.append(
                     JournalEntry(

@@ -210,6 +210,7 @@ struct PlanLine {
         case .duplicate: json.fragment(#","status":"duplicate","reason":null,"carrier":"#)
         case .suppressed: json.fragment(#","status":"suppressed","reason":null,"carrier":"#)
         case .capped: json.fragment(#","status":"capped","reason":null,"carrier":"#)
+        case .heldOut: json.fragment(#","status":"held-out","reason":null,"carrier":"#)
         case .rejected: preconditionFailure("rejected rows are written by their own lines")
         }
         json.fragment(string: message.carrier)

@@ -26,6 +26,7 @@ package enum CampaignReport {
         Figure(key: "duplicate") { .count($0.duplicate) },
         Figure(key: "suppressed") { .count($0.suppressed) },
         Figure(key: "capped") { .count($0.capped) },
+        Figure(key: "held_out") { .count($0.heldOut) },
         Figure(key: "deferred") { .count($0.deferred) },
         Figure(key: "submitted") { .count($0.submitted) },
         Figure(key: "accepted") { .count($0.accepted) },

@@ -123,14 +123,17 @@ public struct CampaignRecord: Sendable, Hashable {
     public var template: String
     /// Input lines read to the end, or nil while the input was never read through (a resume needs it again).
     public var inputLines: Int?
+    /// The share of recipients held out (0 for none), fixed when the campaign began.
+    public var holdout: Double
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
 /// batches, so that a store for several workers (PostgreSQL) can implement it too. A database's refusals come out
 /// as `StoreError`, never as the database library's own errors; a cancelled call throws `CancellationError`.
 public protocol CampaignStore: Sendable {
-    /// Records a campaign; a campaign that exists already is left as it is (resume).
-    func beginCampaign(id: String, template: String, at: Timestamp) async throws
+    /// Records a campaign, with the share of its recipients held out; a campaign that exists already is left as it
+    /// is (resume).
+    func beginCampaign(id: String, template: String, holdout: Double, at: Timestamp) async throws
     func campaign(id: String) async throws -> CampaignRecord?
     /// Records that the campaign's input was read to its end, at line `lines`.
     /// - Throws: `InputMismatch` when rows beyond it were journaled (a shorter input than the first run's).
@@ -183,4 +186,11 @@ public protocol CampaignStore: Sendable {
     /// and its window), counting other campaigns' sends only when `excluding` names one (a resumed campaign does not
     /// cap itself).
     func cappedNumbers(since: Timestamp, excluding campaign: String?, sends: Int) async throws -> [UInt64]
+}
+
+extension CampaignStore {
+    /// Records a campaign without a holdout.
+    public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
+        try await beginCampaign(id: id, template: template, holdout: 0, at: at)
+    }
 }

@@ -3,18 +3,20 @@ public import SparrowCore
 
 // The journal: campaigns, the messages a run decides, their marks before a request goes and their answers.
 extension SQLiteStore {
-    public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
+    public func beginCampaign(id: String, template: String, holdout: Double, at: Timestamp) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO campaign (id, template, createdAt) VALUES (?, ?, ?)",
-                arguments: [id, template, at.secondsSince1970])
+                sql: "INSERT OR IGNORE INTO campaign (id, template, holdout, createdAt) VALUES (?, ?, ?, ?)",
+                arguments: [id, template, holdout, at.secondsSince1970])
         }
     }
 
     public func campaign(id: String) async throws -> CampaignRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT template, inputLines FROM campaign WHERE id = ?", arguments: [id]).map {
-                CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"])
+            try Row.fetchOne(
+                db, sql: "SELECT template, inputLines, holdout FROM campaign WHERE id = ?", arguments: [id]
+            ).map {
+                CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"], holdout: $0["holdout"])
             }
         }
     }

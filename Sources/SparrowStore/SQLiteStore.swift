@@ -206,6 +206,11 @@ public final class SQLiteStore: CampaignStore {
                     """)
             try db.drop(index: "receipt_gateway_message_id")
         }
+        migrator.registerMigration("v10: a campaign's holdout") { db in
+            try db.alter(table: "campaign") { table in
+                table.add(column: "holdout", .double).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }()
 

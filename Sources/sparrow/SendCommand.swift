@@ -36,6 +36,13 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
 
+    @Option(
+        help: """
+            Hold out this share of the recipients, chosen by number (e.g. 10%): they are never sent to, and the \
+            report counts them, so that the campaign's effect can be measured against them.
+            """)
+    var holdout: String?
+
     @OptionGroup var beside: BesideOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -44,6 +51,17 @@ struct Send: AsyncParsableCommand {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
             throw ValidationError("--campaign must be 1 to 64 letters, digits, '.', '_' or '-'")
         }
+        if let holdout, Self.share(holdout) == nil {
+            throw ValidationError("--holdout must be a share from 0% to below 100%, e.g. 10% or 0.1")
+        }
+    }
+
+    /// `10%` or `0.1` → 0.1; nil unless 0 ≤ share < 1.
+    static func share(_ text: String) -> Double? {
+        let percent = text.hasSuffix("%")
+        guard let value = Double(percent ? String(text.dropLast()) : text), value.isFinite else { return nil }
+        let share = percent ? value / 100 : value
+        return share >= 0 && share < 1 ? share : nil
     }
 
     func run() async throws {
@@ -69,7 +87,7 @@ struct Send: AsyncParsableCommand {
         printError("sparrow: campaign \(id)")
         try await CampaignLauncher(
             configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
-            template: template.source, now: now, wait: wait, beside: beside
+            template: template.source, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside
         ).launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
     }
 
@@ -167,6 +185,8 @@ struct CampaignLauncher {
     var template: String
     var now: Timestamp
     var wait: Bool
+    /// The share held out of a new campaign (a resumed one keeps its own).
+    var holdout: Double = 0
     var beside: BesideOptions
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
@@ -184,7 +204,7 @@ struct CampaignLauncher {
         let run = CampaignRun(
             options: .init(
                 campaign: campaign, template: template, waitForDeferred: wait,
-                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }),
+                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout),
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways.map(\.endpoint), transport: transport,

@@ -58,11 +58,12 @@ struct CampaignFixture {
     func run(
         _ campaign: String, template: String = "{{name}}，您的订单已发货", csv: String?, now: String,
         transport: CurlTransport, progress: SendProgress = SendProgress(),
-        wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous
+        wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous, holdout: Double = 0
     ) async throws -> CampaignRun.Outcome {
         let instant = Timestamp(rfc3339: now)!
         let run = CampaignRun(
-            options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8), store: store,
+            options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8, holdout: holdout),
+            store: store,
             client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
@@ -96,6 +97,31 @@ func number(_ text: String) -> PhoneNumber {
     /// 400 recipients in Shanghai, for the campaigns that are stopped midway.
     static let fourHundredRows =
         "phone,name\n" + (0..<400).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
+
+    /// A 25% holdout journals its share of the numbers as held out and sends them nothing; a resume reading the input
+    /// again holds out the same numbers with the share the campaign began with, whatever it is given.
+    @Test func aHoldoutIsNeverSentAndKeepsItsShareAcrossAResume() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base, extra: "quiet_hours: off")
+            _ = try await fixture.run(
+                "held", csv: Self.fourHundredRows, now: Self.noon, transport: transport, holdout: 0.25)
+            let holdout = Holdout(share: 0.25, campaign: "held")
+            let held = (0..<400).filter { holdout.holds(number("1380000\(String(1000 + $0))").e164) }.count
+            #expect((60...140).contains(held))
+            var figures = try await fixture.store.figures(campaign: "held")
+            #expect(figures.total.heldOut == held)
+            #expect(figures.total.targeted == 400)
+            #expect(simulator.stats.messages == 400 - held)
+            _ = try await fixture.run(
+                "held", csv: Self.fourHundredRows, now: Self.noon, transport: transport, holdout: 0.9)
+            figures = try await fixture.store.figures(campaign: "held")
+            #expect(figures.total.heldOut == held)
+            #expect(simulator.stats.messages == 400 - held)
+        }
+    }
 
     @Test func theFunnelCountsEveryRowExactlyOnce() async throws {
         let simulator = GatewaySimulator()

@@ -55,4 +55,6 @@ public struct RowRejection: Error, Hashable, Sendable, CustomStringConvertible {
 /// What the plan decided for a row (the `status` of the spec).
 public enum PlanStatus: String, Sendable, Hashable, CaseIterable {
     case ready, deferred, suppressed, duplicate, capped, rejected
+    /// In the campaign's holdout: never sent, so that the campaign's effect can be measured against it.
+    case heldOut = "held-out"
 }
