@@ -67,15 +67,7 @@ package enum AudienceReport {
             }
             table.append(cells)
         }
-        let widths = header.indices.map { column in table.map { $0[column].count }.max()! }
-        for row in table {
-            lines.append(
-                zip(row, widths).enumerated().map { column, cell in
-                    let pad = String(repeating: " ", count: cell.1 - cell.0.count)
-                    return column == 0 ? cell.0 + pad : pad + cell.0
-                }.joined(separator: "  "))
-        }
-        lines.append("actions:")
+        lines.append(TextTable.render(table) + "actions:")
         for band in bands {
             let actions = (1...5).map { GridCell(days: band.days, purchases: $0, highValue: true).action.rawValue }
             lines.append(

@@ -8,19 +8,19 @@ package enum CampaignReport {
     }
 
     /// One figure of a funnel, in the order reports show them.
-    private struct Figure: Sendable {
+    struct Figure: Sendable {
         var key: StaticString
         var value: @Sendable (Funnel) -> Value
     }
 
-    private enum Value {
+    enum Value {
         case count(Int)
         case amount(Double)
         case ratio(Double?)
         case latency(Duration?)
     }
 
-    private static let figures: [Figure] = [
+    static let figures: [Figure] = [
         Figure(key: "targeted") { .count($0.targeted) },
         Figure(key: "rejected") { .count($0.rejected) },
         Figure(key: "duplicate") { .count($0.duplicate) },
@@ -114,13 +114,7 @@ package enum CampaignReport {
         for figure in figures {
             rows.append(["\(figure.key)"] + slices.map { text(figure.value($0.funnel), human: true) })
         }
-        let widths = kinds.indices.map { column in rows.map { $0[column].count }.max()! }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ").trimmingTrailingSpaces
-        }.joined(separator: "\n") + "\n"
+        return TextTable.render(rows)
     }
 
     /// One line per slice.
@@ -159,7 +153,7 @@ package enum CampaignReport {
         return String(decoding: json.bytes, as: UTF8.self)
     }
 
-    private static func write(_ funnel: Funnel, to json: inout JSONWriter) {
+    static func write(_ funnel: Funnel, to json: inout JSONWriter) {
         json.object { object in
             for figure in figures {
                 switch figure.value(funnel) {
@@ -172,7 +166,7 @@ package enum CampaignReport {
         }
     }
 
-    private static func text(_ value: Value, human: Bool) -> String {
+    static func text(_ value: Value, human: Bool) -> String {
         switch value {
         case .count(let count): human ? PlanReport.grouped(count) : String(count)
         case .amount(let amount): human ? PlanReport.fixed(amount, 2) : String((amount * 1e6).rounded() / 1e6)
@@ -185,11 +179,5 @@ package enum CampaignReport {
 
     private static func milliseconds(_ duration: Duration) -> Double {
         duration / .milliseconds(1)
-    }
-}
-
-extension String {
-    fileprivate var trimmingTrailingSpaces: String {
-        String(self[..<(lastIndex { $0 != " " }.map(index(after:)) ?? startIndex)])
     }
 }

@@ -121,6 +121,8 @@ public struct ReceiptRecord: Sendable, Hashable {
 public struct CampaignRecord: Sendable, Hashable {
     public var id: String
     public var template: String
+    /// When it began, on its clock.
+    public var createdAt: Timestamp
     /// Input lines read to the end, or nil while the input was never read through (a resume needs it again).
     public var inputLines: Int?
     /// The share of recipients held out (0 for none), fixed when the campaign began.
@@ -135,6 +137,8 @@ public protocol CampaignStore: Sendable {
     /// is (resume).
     func beginCampaign(id: String, template: String, holdout: Double, at: Timestamp) async throws
     func campaign(id: String) async throws -> CampaignRecord?
+    /// Every campaign of the store, the latest first.
+    func campaigns() async throws -> [CampaignRecord]
     /// Records that the campaign's input was read to its end, at line `lines`.
     /// - Throws: `InputMismatch` when rows beyond it were journaled (a shorter input than the first run's).
     func finishInput(campaign: String, lines: Int) async throws

@@ -13,12 +13,21 @@ extension SQLiteStore {
 
     public func campaign(id: String) async throws -> CampaignRecord? {
         try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT template, inputLines, holdout FROM campaign WHERE id = ?", arguments: [id]
-            ).map {
-                CampaignRecord(id: id, template: $0["template"], inputLines: $0["inputLines"], holdout: $0["holdout"])
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]).map(Self.campaign)
         }
+    }
+
+    public func campaigns() async throws -> [CampaignRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM campaign ORDER BY createdAt DESC, id").map(Self.campaign)
+        }
+    }
+
+    private static func campaign(_ row: Row) -> CampaignRecord {
+        CampaignRecord(
+            id: row["id"], template: row["template"],
+            createdAt: Timestamp(secondsSince1970: row["createdAt"]), inputLines: row["inputLines"],
+            holdout: row["holdout"])
     }
 
     public func finishInput(campaign: String, lines: Int) async throws {

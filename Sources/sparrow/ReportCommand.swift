@@ -1,30 +1,35 @@
 import ArgumentParser
 import SparrowCommandSupport
 import SparrowConfig
+import SparrowCore
 import SparrowReports
 import SparrowStore
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a campaign's funnel and delivery figures.",
+        abstract: "Show a campaign's funnel and delivery figures, or list the store's campaigns.",
         discussion: """
-            Targeted, rejected, duplicate, suppressed, capped, deferred, submitted, accepted, delivered, failed, \
-            pending, segments, cost, delivery rate and submit latency p50/p99, in total, per carrier and per gateway.
+            Targeted, rejected, duplicate, suppressed, capped, held out, deferred, submitted, accepted, delivered, \
+            failed, pending, segments, cost, delivery rate and submit latency p50/p99, in total, per carrier and per \
+            gateway. Without --campaign, every campaign of the store, the latest first, with its totals.
             """)
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "The campaign.")
-    var campaign: String
+    @Option(help: "The campaign; without it, the store's campaigns are listed.")
+    var campaign: String?
 
     @OptionGroup var logging: LoggingOptions
 
-    @Option(help: "table, json, csv or html.")
+    @Option(help: "table, json, csv or html (html for one campaign only).")
     var format: String = "table"
 
     func validate() throws {
-        guard CampaignReport.Format(rawValue: format) != nil else {
+        guard let format = CampaignReport.Format(rawValue: format) else {
             throw ValidationError("--format must be table, json, csv or html")
+        }
+        if campaign == nil, format == .html {
+            throw ValidationError("--format html needs --campaign: the list of campaigns is a table, JSON or CSV")
         }
     }
 
@@ -32,12 +37,19 @@ struct Report: AsyncParsableCommand {
         logging.bootstrap()
         let configuration = try config.load()
         let store = try openStore(configuration)
+        let format = CampaignReport.Format(rawValue: format)!
+        guard let campaign else {
+            var entries: [CampaignList.Entry] = []
+            for record in try await store.campaigns() {
+                let figures = try await store.figures(campaign: record.id)
+                entries.append(.init(campaign: record.id, began: record.createdAt, funnel: figures.total))
+            }
+            return print(CampaignList.render(entries, format: format), terminator: "")
+        }
         guard try await store.campaign(id: campaign) != nil else {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
         let figures = try await store.figures(campaign: campaign)
-        print(
-            CampaignReport.render(figures, campaign: campaign, format: CampaignReport.Format(rawValue: format)!),
-            terminator: "")
+        print(CampaignReport.render(figures, campaign: campaign, format: format), terminator: "")
     }
 }

@@ -148,3 +148,41 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(plan.stdoutLines.allSatisfy { $0.contains(#""status":"ready""#) })  // every variable was there
     }
 }
+
+@Suite struct ReportCommandTests {
+    /// Without `--campaign`, `report` lists the store's campaigns, the latest first, with their totals.
+    @Test func withoutACampaignItListsThem() async throws {
+        let simulator = GatewaySimulator()
+        let outcomes = try await withSimulator(simulator) { base in
+            let folder = try SparrowProcess.temporaryFolder()
+            try """
+            store: ./state.sqlite
+            quiet_hours: off
+            gateways:
+              - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            let recipients = Data("phone\n13800138000\n13800138001\n13800138002\n".utf8)
+            for (campaign, now) in [("first", "2026-11-20T04:00:00Z"), ("second", "2026-11-22T04:00:00Z")] {
+                let send = try SparrowProcess.run(
+                    ["send", "-c", "sparrow.yaml", "--campaign", campaign, "--text", "hi", "--now", now],
+                    stdin: recipients, in: folder)
+                #expect(send.status == 0, "\(send.stderr)")
+            }
+            return try ["table", "csv", "json"].map { format in
+                try SparrowProcess.run(["report", "-c", "sparrow.yaml", "--format", format], in: folder)
+            }
+        }
+        let (table, csv, json) = (outcomes[0], outcomes[1], outcomes[2])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(
+            table.stdoutLines == [
+                "campaign                 began  targeted  held_out  submitted  delivered  failed  pending  cost  delivery_rate",
+                "second    2026-11-22T04:00:00Z         3         0          3          0       0        3  0.15           0.0%",
+                "first     2026-11-20T04:00:00Z         3         0          3          0       0        3  0.15           0.0%",
+            ])
+        #expect(csv.stdoutLines.last == "first,2026-11-20T04:00:00Z,3,0,3,0,0,3,0.15,0.0")  // accepted, no receipt yet
+        #expect(json.stdout.hasPrefix(#"[{"campaign":"second","began":"2026-11-22T04:00:00Z","total":{"targeted":3,"#))
+        let html = try SparrowProcess.run(["report", "-c", "/dev/null", "--format", "html"])
+        #expect(html.status == 2 && html.stderr.contains("--format html needs --campaign"))
+    }
+}
