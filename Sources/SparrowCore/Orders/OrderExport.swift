@@ -87,4 +87,10 @@ struct OrderColumns {
     var categories: Int? = nil
     var cancelled: Int? = nil
     var fulfillment: Int? = nil
+
+    /// The columns an order is read from.
+    var read: [Int] {
+        [id, customer, phone, name, created, paid, status, amount, items, categories, cancelled, fulfillment]
+            .compactMap { $0 }
+    }
 }

@@ -29,6 +29,8 @@ public struct OrderReader {
     /// Bytes held back until the format is known.
     private var leading: [UInt8] = []
     private var columns: OrderColumns?
+    /// The CSV columns an order is read from; the others are never decoded.
+    private var readColumns: [Int] = []
     /// Shopify's export: the order being read, until a row of another order comes.
     private var open: Order?
 
@@ -101,7 +103,9 @@ public struct OrderReader {
                         + "nor Shopify's Name, Financial Status and Lineitem name, nor order_id")
             }
             self.export = export
-            self.columns = export.columns(header)
+            let columns = export.columns(header)
+            self.columns = columns
+            readColumns = columns.read
             return
         }
         if record.isOverlong {
@@ -112,16 +116,16 @@ public struct OrderReader {
                         message: "the row is longer than \(csv.maxRecordBytes) bytes"),
                     raw: record.raw))
         }
-        var values: [String?] = []
-        values.reserveCapacity(record.fields.count)
-        for field in record.fields {
-            guard let value = field.validatedUTF8String else {
+        // Only the columns an order is made of are read: Taobao's report has 41, of which 9 are.
+        var values = [String?](repeating: nil, count: record.fields.count)
+        for column in readColumns where column < record.fields.count {
+            guard let value = record.fields[column].validatedUTF8String else {
                 return try emit(
                     .rejected(
                         RowRejection(line: record.line, reason: .invalidUTF8, message: "a field is not valid UTF-8"),
                         raw: record.raw))
             }
-            values.append(Self.cleaned(value))
+            values[column] = Self.cleaned(value)
         }
         try row(line: record.line, columns: columns, values: values, raw: record.raw, emit: emit)
     }
@@ -214,10 +218,18 @@ public struct OrderReader {
     /// A value as exports write it, unwrapped: Excel's `="…"` guard and a leading `'` removed, spaces trimmed; nil
     /// when nothing is left.
     static func cleaned(_ value: String) -> String? {
-        var text = Substring(value.trimmingASCIISpaces)
-        if text.hasPrefix("=\""), text.hasSuffix("\""), text.count >= 3 { text = text.dropFirst(2).dropLast() }
-        if text.hasPrefix("'") { text = text.dropFirst() }
-        let trimmed = String(text).trimmingASCIISpaces
-        return trimmed.isEmpty ? nil : trimmed
+        var bytes = value.utf8[...]
+        func trim() {
+            while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
+            while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+        }
+        trim()
+        if bytes.count >= 3, bytes.starts(with: "=\"".utf8), bytes.last == UInt8(ascii: "\"") {
+            bytes = bytes.dropFirst(2).dropLast()
+        }
+        if bytes.first == UInt8(ascii: "'") { bytes = bytes.dropFirst() }
+        trim()
+        guard !bytes.isEmpty else { return nil }
+        return bytes.count == value.utf8.count ? value : String(Substring(bytes))
     }
 }
