@@ -32,3 +32,10 @@ echo "== sparrow report --campaign $campaign --format csv ($out/report.csv)"
 "$bin" report --config config/sparrow.yaml --campaign "$campaign" --format csv | tee "$out/report.csv" | head -n 3
 echo "== gateway-sim counters"
 curl -s http://127.0.0.1:8088/stats; echo
+echo "== sparrow audience: a synthetic Taobao export (GBK, 3,000 orders) scored into the store grid"
+scripts/gen-orders.py 3000 --format taobao --gbk --now 2026-11-22 > "$out/orders-taobao.csv"
+"$bin" audience --orders "$out/orders-taobao.csv" --now "$now" --rejects "$out/orders-rejects.jsonl" \
+  > "$out/customers.csv"
+"$bin" audience --orders "$out/orders-taobao.csv" --now "$now" --rejects "$out/orders-rejects.jsonl" --matrix \
+  2>/dev/null | head -n 7
+echo "   ($out/customers.csv: $(($(wc -l < "$out/customers.csv") - 1)) customers, highest spender first, ready for plan and send)"
