@@ -6,7 +6,7 @@
 // very same checks.
 import PackageDescription
 
-let targets = ["FuzzRecipients", "FuzzTemplate", "FuzzConfig", "FuzzPhone", "FuzzWebhook"]
+let targets = ["FuzzRecipients", "FuzzTemplate", "FuzzConfig", "FuzzPhone", "FuzzWebhook", "FuzzOrders"]
 
 let package = Package(
     name: "sparrow-fuzz",

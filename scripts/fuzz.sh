@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted bytes with libFuzzer and AddressSanitizer: the recipient reader (CSV and
-# JSON Lines), the template compiler, the configuration loader, the phone parser and the webhook's receipt and
-# reply parsers (targets in Fuzz/, every Swift module built with -sanitize=fuzzer,address).
+# JSON Lines), the template compiler, the configuration loader, the phone parser, the webhook's receipt and reply
+# parsers and the order reader (targets in Fuzz/, every Swift module built with -sanitize=fuzzer,address).
 #
-#   scripts/fuzz.sh [RUNS] [TARGET…]     (defaults: 1000000 runs of each of the five targets)
+#   scripts/fuzz.sh [RUNS] [TARGET…]     (defaults: 1000000 runs of each of the six targets)
 #
 # Each target starts from its corpus in Tests/Fuzz/TARGET/ and, at the end, merges back the inputs that reached new
 # code, so the committed corpus grows only with coverage. A crash, an assertion, a memory error, a hang over 10 s or
@@ -15,7 +15,7 @@ runs=${1:-1000000}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [RUNS] [TARGET…]" >&2; exit 2; }
 shift || true
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(FuzzRecipients FuzzTemplate FuzzConfig FuzzPhone FuzzWebhook)
+((${#targets[@]} > 0)) || targets=(FuzzRecipients FuzzTemplate FuzzConfig FuzzPhone FuzzWebhook FuzzOrders)
 
 echo "building the fuzz targets (libFuzzer + AddressSanitizer)" >&2
 swift build --package-path Fuzz -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v "Cannot export local symbol" >&2

@@ -12,7 +12,7 @@ public struct FuzzFinding: Error, CustomStringConvertible {
 public enum FuzzHarness {
     public static let targets: [String: @Sendable (UnsafeBufferPointer<UInt8>) throws -> Void] = [
         "FuzzRecipients": recipients, "FuzzTemplate": template, "FuzzConfig": configuration, "FuzzPhone": phone,
-        "FuzzWebhook": webhook,
+        "FuzzWebhook": webhook, "FuzzOrders": orders,
     ]
 
     /// The recipient reader (CSV or JSON Lines, detected), fed the input in two chunks split where the first byte
@@ -30,6 +30,31 @@ public enum FuzzHarness {
         } catch {
             throw FuzzFinding(description: "unexpected error: \(error)")
         }
+    }
+
+    /// The order reader (Taobao, Shopify, generic CSV or JSON Lines, detected), fed the input in two chunks split
+    /// where the first byte says, with a small row limit. It reads orders or refuses the whole file, with nothing
+    /// else; every order it reads has an id and a customer, and a non-negative amount.
+    public static func orders(_ input: UnsafeBufferPointer<UInt8>) throws {
+        let bytes = Array(input)
+        let split = bytes.first.map { Int($0) % (bytes.count + 1) } ?? 0
+        var reader = OrderReader(offset: 8 * 3600, maxRowBytes: 256)
+        var finding: FuzzFinding?
+        let check = { (input: OrderInput) in
+            guard case .order(let order) = input else { return }
+            if order.id.isEmpty || order.customer.isEmpty || order.amount.minorUnits < 0 {
+                finding = FuzzFinding(description: "an order without its id, customer or amount: \(order)")
+            }
+        }
+        do {
+            try bytes[..<split].withUnsafeBufferPointer { try reader.consume($0, isFinal: false, emit: check) }
+            try bytes[split...].withUnsafeBufferPointer { try reader.consume($0, isFinal: true, emit: check) }
+        } catch is OrderFileError {
+            // a clear refusal of the whole file: fine
+        } catch {
+            throw FuzzFinding(description: "unexpected error: \(error)")
+        }
+        if let finding { throw finding }
     }
 
     /// The template compiler, and rendering what it accepts with a few variables set and others missing.
