@@ -48,12 +48,12 @@ package enum AudienceReport {
 
     /// The grid as a table: recency bands down, purchases across, each cell `high/mid` customers by average order
     /// value, then each band's actions.
-    package static func matrix(_ audience: Audience) -> String {
-        let counts = audience.grid
+    package static func matrix(_ members: [AudienceMember], aovThreshold: Money) -> String {
+        let counts = Audience.grid(of: members)
         let bands = GridCell.Recency.allCases
         var lines = [
             "customers by days since the last purchase (rows) and purchases (columns), as high/mid average order "
-                + "value (threshold \(audience.aovThreshold))"
+                + "value (threshold \(aovThreshold))"
         ]
         let header = ["", "1", "2", "3", "4", "5+"]
         var table = [header]

@@ -38,6 +38,9 @@ struct Audience: AsyncParsableCommand {
     @Option(help: "Average order value from which a customer counts as high value (default: the median).")
     var aovThreshold: String?
 
+    @Option(help: "Only the customers who meet this condition, e.g. \"aov > 500 and segment in [at_risk, cant_lose]\".")
+    var filter: String?
+
     @Option(help: "Where rejected rows are written (JSON Lines).")
     var rejects: String = "rejects.jsonl"
 
@@ -59,6 +62,13 @@ struct Audience: AsyncParsableCommand {
         if let aovThreshold, Money(aovThreshold) == nil {
             throw ValidationError("--aov-threshold must be an amount, e.g. 120.00")
         }
+        if let filter {
+            do {
+                _ = try AudienceFilter(filter)
+            } catch {
+                throw ValidationError("--filter: \(error)")
+            }
+        }
     }
 
     func run() async throws {
@@ -77,14 +87,16 @@ struct Audience: AsyncParsableCommand {
             throw RuntimeFailure(message: "\(error)")
         }
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
+        let condition = try filter.map { try AudienceFilter($0) }
+        let members = condition.map { audience.members.filter($0.admits) } ?? audience.members
         let format = AudienceReport.Format(rawValue: output)!
         let output = FileDescriptorOutput(descriptor: 1)
         var withoutPhone = 0
         if matrix {
-            try output.write(Array(AudienceReport.matrix(audience).utf8))
+            try output.write(Array(AudienceReport.matrix(members, aovThreshold: audience.aovThreshold).utf8))
         } else {
             try output.write(Array(AudienceReport.header(format).utf8))
-            for member in audience.members {
+            for member in members {
                 guard let phone = member.history.phone else {
                     withoutPhone += 1
                     continue
@@ -103,6 +115,10 @@ struct Audience: AsyncParsableCommand {
             "sparrow: \(summary.orders) orders (\(source)) of \(book.histories.count) customers; "
                 + "\(audience.members.count) bought, \(audience.unscored) did not"
         ]
+        if members.count < audience.members.count {
+            lines.append(
+                "sparrow: \(audience.members.count - members.count) customers who bought do not meet the filter")
+        }
         if withoutPhone > 0 {
             lines.append("sparrow: \(withoutPhone) customers who bought have no phone number: left out")
         }

@@ -186,3 +186,26 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(html.status == 2 && html.stderr.contains("--format html needs --campaign"))
     }
 }
+
+@Suite struct AudienceFilterCommandTests {
+    /// `--filter` keeps the customers who meet it, and a filter that does not compile is a usage error naming its
+    /// column.
+    @Test func keepsWhoMeetsTheFilterAndNamesTheColumnOfAMistake() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        let export = repositoryRoot.appendingPathComponent("Tests/Fixtures/taobao-orders-gbk.csv").path
+        let kept = try SparrowProcess.run(
+            [
+                "audience", "--orders", export, "--now", "2026-12-01T00:00:00Z", "--filter",
+                "aov >= 100 and frequency = 1",
+            ],
+            in: folder)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stdoutLines.dropFirst().map { $0.split(separator: ",")[2] } == ["钱七"])
+        #expect(kept.stderr.contains("2 customers who bought do not meet the filter"))
+        let mistaken = try SparrowProcess.run(
+            ["audience", "--orders", export, "--filter", "segment in [at_risk, cant_loose]"], in: folder)
+        #expect(mistaken.status == 2)
+        #expect(
+            mistaken.stderr.contains("--filter: column 22: 'cant_loose' is not a segment (did you mean 'cant_lose'?)"))
+    }
+}

@@ -44,7 +44,10 @@ public struct Audience: Sendable {
     }
 
     /// How many members each grid cell holds; cells without members are left out.
-    public var grid: [GridCell: Int] {
+    public var grid: [GridCell: Int] { Self.grid(of: members) }
+
+    /// How many of `members` each grid cell holds; cells without any are left out.
+    public static func grid(of members: some Sequence<AudienceMember>) -> [GridCell: Int] {
         members.reduce(into: [:]) { $0[$1.cell, default: 0] += 1 }
     }
 }

@@ -1,0 +1,240 @@
+/// A condition on an audience's members, in a small language that can only compare, never run anything:
+///
+/// ```
+/// aov > 500 and segment in [at_risk, cant_lose]
+/// not (recency_days <= 30) or frequency >= 3
+/// grid_value = high and action != leave_out
+/// ```
+///
+/// Numbers compare with `=`, `!=`, `<`, `<=`, `>`, `>=`; names (segments, actions, bands) with `=`, `!=` and `in
+/// [a, b]`; conditions combine with `not`, `and` (binding tighter) and `or`, and group with parentheses. Names may be
+/// written bare or in single quotes. Amounts are in the currency's main unit (`aov > 500` is 500 yuan).
+public struct AudienceFilter: Sendable {
+    private let condition: Condition
+
+    /// Compiles `text`.
+    /// - Throws: `AudienceFilterError` naming the column where the text stops making sense.
+    public init(_ text: String) throws(AudienceFilterError) {
+        var parser = Parser(tokens: try Lexer.tokens(of: text), end: text.count + 1)
+        condition = try parser.expression()
+        guard parser.isAtEnd else { throw parser.error("expected 'and', 'or' or the end") }
+    }
+
+    /// Whether `member` meets the condition.
+    public func admits(_ member: AudienceMember) -> Bool {
+        condition.holds(for: member)
+    }
+
+    /// The fields a filter may name, and how each reads a member.
+    static let numbers: [String: @Sendable (AudienceMember) -> Double] = [
+        "recency_days": { Double($0.recencyDays) },
+        "frequency": { Double($0.history.purchases) },
+        "monetary": { Double($0.history.spent.minorUnits) / 100 },
+        "aov": { Double($0.history.averageOrderValue.minorUnits) / 100 },
+        "r_score": { Double($0.scores.recency) },
+        "f_score": { Double($0.scores.frequency) },
+        "m_score": { Double($0.scores.monetary) },
+        "unpaid_orders": { Double($0.history.unpaidOrders) },
+    ]
+    static let names: [String: (read: @Sendable (AudienceMember) -> String, values: [String])] = [
+        "segment": ({ $0.segment.rawValue }, RFMSegment.allCases.map(\.rawValue)),
+        "action": ({ $0.cell.action.rawValue }, GridAction.allCases.map(\.rawValue)),
+        "grid_recency": ({ $0.cell.recency.label }, GridCell.Recency.allCases.map(\.label)),
+        "grid_value": ({ $0.cell.highValue ? "high" : "mid" }, ["high", "mid"]),
+    ]
+}
+
+/// Why a filter does not compile, and where.
+public struct AudienceFilterError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// 1-based, in characters.
+    public var column: Int
+    public var message: String
+    public var description: String { "column \(column): \(message)" }
+}
+
+private indirect enum Condition: Sendable {
+    case not(Condition)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    case number(@Sendable (AudienceMember) -> Double, Comparison, Double)
+    case name(@Sendable (AudienceMember) -> String, Set<String>, negated: Bool)
+
+    enum Comparison: String, Sendable {
+        case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    }
+
+    func holds(for member: AudienceMember) -> Bool {
+        switch self {
+        case .not(let condition): !condition.holds(for: member)
+        case .and(let left, let right): left.holds(for: member) && right.holds(for: member)
+        case .or(let left, let right): left.holds(for: member) || right.holds(for: member)
+        case .name(let read, let values, let negated): values.contains(read(member)) != negated
+        case .number(let read, let comparison, let value):
+            switch comparison {
+            case .equal: read(member) == value
+            case .notEqual: read(member) != value
+            case .less: read(member) < value
+            case .lessOrEqual: read(member) <= value
+            case .greater: read(member) > value
+            case .greaterOrEqual: read(member) >= value
+            }
+        }
+    }
+}
+
+private struct Token {
+    enum Kind: Equatable {
+        case word(String)
+        case quoted(String)
+        case number(Double)
+        case symbol(String)
+    }
+
+    var kind: Kind
+    var column: Int
+}
+
+private enum Lexer {
+    static func tokens(of text: String) throws(AudienceFilterError) -> [Token] {
+        var tokens: [Token] = []
+        let characters = Array(text)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            let column = index + 1
+            if character == " " || character == "\t" {
+                index += 1
+            } else if character.isLetter || character == "_" {
+                var word = ""
+                while index < characters.count,
+                    characters[index].isLetter || characters[index].isNumber
+                        || characters[index] == "_"
+                {
+                    word.append(characters[index])
+                    index += 1
+                }
+                tokens.append(Token(kind: .word(word), column: column))
+            } else if character.isNumber || character == "." {
+                var number = ""
+                while index < characters.count, characters[index].isNumber || characters[index] == "." {
+                    number.append(characters[index])
+                    index += 1
+                }
+                guard let value = Double(number) else {
+                    throw AudienceFilterError(column: column, message: "'\(number)' is not a number")
+                }
+                tokens.append(Token(kind: .number(value), column: column))
+            } else if character == "'" {
+                guard let close = characters[(index + 1)...].firstIndex(of: "'") else {
+                    throw AudienceFilterError(column: column, message: "a quote that is never closed")
+                }
+                tokens.append(Token(kind: .quoted(String(characters[(index + 1)..<close])), column: column))
+                index = close + 1
+            } else if let symbol = ["!=", "<=", ">=", "=", "<", ">", "(", ")", "[", "]", ","].first(where: {
+                characters[index...].starts(with: $0)
+            }) {
+                tokens.append(Token(kind: .symbol(symbol), column: column))
+                index += symbol.count
+            } else {
+                throw AudienceFilterError(column: column, message: "unexpected '\(character)'")
+            }
+        }
+        return tokens
+    }
+}
+
+private struct Parser {
+    let tokens: [Token]
+    /// The column just past the text, for errors at its end.
+    let end: Int
+    var position = 0
+
+    var isAtEnd: Bool { position == tokens.count }
+
+    func error(_ message: String) -> AudienceFilterError {
+        AudienceFilterError(column: position < tokens.count ? tokens[position].column : end, message: message)
+    }
+
+    mutating func take(_ kind: Token.Kind) -> Bool {
+        guard position < tokens.count, tokens[position].kind == kind else { return false }
+        position += 1
+        return true
+    }
+
+    mutating func expression() throws(AudienceFilterError) -> Condition {
+        var condition = try conjunction()
+        while take(.word("or")) { condition = .or(condition, try conjunction()) }
+        return condition
+    }
+
+    mutating func conjunction() throws(AudienceFilterError) -> Condition {
+        var condition = try negation()
+        while take(.word("and")) { condition = .and(condition, try negation()) }
+        return condition
+    }
+
+    mutating func negation() throws(AudienceFilterError) -> Condition {
+        if take(.word("not")) { return .not(try negation()) }
+        if take(.symbol("(")) {
+            let condition = try expression()
+            guard take(.symbol(")")) else { throw error("expected ')'") }
+            return condition
+        }
+        return try comparison()
+    }
+
+    mutating func comparison() throws(AudienceFilterError) -> Condition {
+        guard position < tokens.count, case .word(let field) = tokens[position].kind else {
+            throw error("expected a field: \(Self.fields.joined(separator: ", "))")
+        }
+        let fieldColumn = tokens[position].column
+        position += 1
+        if let read = AudienceFilter.numbers[field] {
+            guard position < tokens.count, case .symbol(let symbol) = tokens[position].kind,
+                let comparison = Condition.Comparison(rawValue: symbol)
+            else { throw error("expected =, !=, <, <=, > or >= after '\(field)'") }
+            position += 1
+            guard position < tokens.count, case .number(let value) = tokens[position].kind else {
+                throw error("expected a number")
+            }
+            position += 1
+            return .number(read, comparison, value)
+        }
+        if let (read, known) = AudienceFilter.names[field] {
+            let negated: Bool
+            var values: [String] = []
+            if take(.word("in")) {
+                negated = false
+                guard take(.symbol("[")) else { throw error("expected '[' after 'in'") }
+                repeat { values.append(try name(of: field, known: known)) } while take(.symbol(","))
+                guard take(.symbol("]")) else { throw error("expected ',' or ']'") }
+            } else if take(.symbol("=")) || take(.symbol("!=")) {
+                negated = tokens[position - 1].kind == .symbol("!=")
+                values.append(try name(of: field, known: known))
+            } else {
+                throw error("expected =, != or 'in' after '\(field)'")
+            }
+            return .name(read, Set(values), negated: negated)
+        }
+        let hint = Suggestion.closest(to: field, in: Self.fields).map { " (did you mean '\($0)'?)" } ?? ""
+        throw AudienceFilterError(column: fieldColumn, message: "unknown field '\(field)'\(hint)")
+    }
+
+    /// One of `known`, bare or quoted.
+    mutating func name(of field: String, known: [String]) throws(AudienceFilterError) -> String {
+        guard position < tokens.count else { throw error("expected a value of '\(field)'") }
+        let value: String
+        switch tokens[position].kind {
+        case .word(let word), .quoted(let word): value = word
+        default: throw error("expected a value of '\(field)'")
+        }
+        guard known.contains(value) else {
+            let hint = Suggestion.closest(to: value, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+            throw error("'\(value)' is not a \(field)\(hint); one of \(known.joined(separator: ", "))")
+        }
+        position += 1
+        return value
+    }
+
+    static let fields = (Array(AudienceFilter.numbers.keys) + Array(AudienceFilter.names.keys)).sorted()
+}
