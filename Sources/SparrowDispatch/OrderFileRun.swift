@@ -19,16 +19,19 @@ public struct OrderFileRun: Sendable {
         public var offset: Int
         public var rejectsPath: String
         public var maxRowBytes: Int
+        /// The words to look for in each purchase's items (a filter's `keywords`).
+        public var keywords: [String]
 
         public init(
             path: String, encoding: Encoding? = nil, offset: Int = 8 * 3600, rejectsPath: String,
-            maxRowBytes: Int = 64 * 1024
+            maxRowBytes: Int = 64 * 1024, keywords: [String] = []
         ) {
             self.path = path
             self.encoding = encoding
             self.offset = offset
             self.rejectsPath = rejectsPath
             self.maxRowBytes = maxRowBytes
+            self.keywords = keywords
         }
     }
 
@@ -55,7 +58,7 @@ public struct OrderFileRun: Sendable {
         var input = FileDescriptorInput(descriptor: descriptor)
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
         var reader = OrderReader(offset: options.offset, maxRowBytes: options.maxRowBytes)
-        var book = CustomerBook()
+        var book = CustomerBook(keywords: options.keywords)
         var summary = Summary(encoding: options.encoding)
         var decoder: GB18030Decoder?
         let take = { (input: OrderInput) throws in

@@ -74,10 +74,12 @@ struct Audience: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let now = try clock.instant()
+        let condition = try filter.map { try AudienceFilter($0) }
         let read = OrderFileRun(
             options: .init(
                 path: orders, encoding: encoding.flatMap { OrderFileRun.Encoding(rawValue: $0.lowercased()) },
-                offset: Self.seconds(ofOffset: utcOffset)!, rejectsPath: rejects))
+                offset: Self.seconds(ofOffset: utcOffset)!, rejectsPath: rejects,
+                keywords: condition?.keywords ?? []))
         let (book, summary): (CustomerBook, OrderFileRun.Summary)
         do {
             (book, summary) = try await runOnOwnThread { try read.run() }
@@ -87,7 +89,6 @@ struct Audience: AsyncParsableCommand {
             throw RuntimeFailure(message: "\(error)")
         }
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
-        let condition = try filter.map { try AudienceFilter($0) }
         let members = condition.map { audience.members.filter($0.admits) } ?? audience.members
         let format = AudienceReport.Format(rawValue: output)!
         let output = FileDescriptorOutput(descriptor: 1)

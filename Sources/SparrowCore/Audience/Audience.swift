@@ -5,6 +5,8 @@ public struct AudienceMember: Sendable, Hashable {
     public var recencyDays: Int
     public var scores: RFMScores
     public var cell: GridCell
+    /// The audience's instant.
+    public var now: Timestamp
 
     public var segment: RFMSegment { scores.segment }
 }
@@ -39,7 +41,8 @@ public struct Audience: Sendable {
                     recency: recency.score(-Int64(days)), frequency: frequency.score(Int64(history.purchases)),
                     monetary: monetary.score(history.spent.minorUnits)),
                 cell: GridCell(
-                    days: days, purchases: history.purchases, highValue: history.averageOrderValue >= threshold))
+                    days: days, purchases: history.purchases, highValue: history.averageOrderValue >= threshold),
+                now: now)
         }.sorted { ($1.history.spent, $0.history.customer) < ($0.history.spent, $1.history.customer) }
     }
 

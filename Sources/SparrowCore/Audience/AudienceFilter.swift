@@ -4,13 +4,23 @@
 /// aov > 500 and segment in [at_risk, cant_lose]
 /// not (recency_days <= 30) or frequency >= 3
 /// grid_value = high and action != leave_out
+/// bought('外套', within: 365d) and item contains '女' and aov > 500
+/// unpaid(within: 30d) and not paid_after_unpaid
 /// ```
 ///
 /// Numbers compare with `=`, `!=`, `<`, `<=`, `>`, `>=`; names (segments, actions, bands) with `=`, `!=` and `in
 /// [a, b]`; conditions combine with `not`, `and` (binding tighter) and `or`, and group with parentheses. Names may be
 /// written bare or in single quotes. Amounts are in the currency's main unit (`aov > 500` is 500 yuan).
+///
+/// `bought('word', within: 365d)` holds for a purchase of an item whose title contains the word, within the last 365
+/// days (`d` or `h`) before the audience's instant; the word and the window are each optional. `item contains
+/// 'word'` is `bought('word')`. `unpaid(within: 30d)` holds for an order left unpaid, placed within the window;
+/// `paid_after_unpaid` for a purchase after the latest unpaid order.
 public struct AudienceFilter: Sendable {
     private let condition: Condition
+    /// The words `bought` and `item contains` look for, each once, in order: the customers' book must track them
+    /// (`CustomerBook(keywords:)`).
+    public let keywords: [String]
 
     /// Compiles `text`.
     /// - Throws: `AudienceFilterError` naming the column where the text stops making sense.
@@ -18,9 +28,11 @@ public struct AudienceFilter: Sendable {
         var parser = Parser(tokens: try Lexer.tokens(of: text), end: text.count + 1)
         condition = try parser.expression()
         guard parser.isAtEnd else { throw parser.error("expected 'and', 'or' or the end") }
+        keywords = parser.keywords
     }
 
     /// Whether `member` meets the condition.
+    /// - Precondition: `member`'s history tracked this filter's `keywords`.
     public func admits(_ member: AudienceMember) -> Bool {
         condition.holds(for: member)
     }
@@ -58,6 +70,16 @@ private indirect enum Condition: Sendable {
     case or(Condition, Condition)
     case number(@Sendable (AudienceMember) -> Double, Comparison, Double)
     case name(@Sendable (AudienceMember) -> String, Set<String>, negated: Bool)
+    /// A purchase (of an item with the keyword at this index) within this many seconds.
+    case bought(keyword: Int?, within: Int64?)
+    case unpaid(within: Int64?)
+    case paidAfterUnpaid
+
+    /// Whether `time` is set, and within `window` seconds before `now` when there is one.
+    private static func isRecent(_ time: Timestamp?, _ window: Int64?, _ now: Timestamp) -> Bool {
+        guard let time else { return false }
+        return window.map { time >= now + -$0 } ?? true
+    }
 
     enum Comparison: String, Sendable {
         case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
@@ -69,6 +91,13 @@ private indirect enum Condition: Sendable {
         case .and(let left, let right): left.holds(for: member) && right.holds(for: member)
         case .or(let left, let right): left.holds(for: member) || right.holds(for: member)
         case .name(let read, let values, let negated): values.contains(read(member)) != negated
+        case .bought(let keyword, let within):
+            Self.isRecent(
+                keyword.map { member.history.keywordPurchases[$0] } ?? member.history.lastPurchase, within, member.now)
+        case .unpaid(let within): Self.isRecent(member.history.lastUnpaid, within, member.now)
+        case .paidAfterUnpaid:
+            member.history.lastUnpaid.map { unpaid in member.history.lastPurchase.map { $0 > unpaid } ?? false }
+                ?? false
         case .number(let read, let comparison, let value):
             switch comparison {
             case .equal: read(member) == value
@@ -130,7 +159,7 @@ private enum Lexer {
                 }
                 tokens.append(Token(kind: .quoted(String(characters[(index + 1)..<close])), column: column))
                 index = close + 1
-            } else if let symbol = ["!=", "<=", ">=", "=", "<", ">", "(", ")", "[", "]", ","].first(where: {
+            } else if let symbol = ["!=", "<=", ">=", "=", "<", ">", "(", ")", "[", "]", ",", ":"].first(where: {
                 characters[index...].starts(with: $0)
             }) {
                 tokens.append(Token(kind: .symbol(symbol), column: column))
@@ -148,6 +177,8 @@ private struct Parser {
     /// The column just past the text, for errors at its end.
     let end: Int
     var position = 0
+    /// The words `bought` and `item contains` named, each once.
+    var keywords: [String] = []
 
     var isAtEnd: Bool { position == tokens.count }
 
@@ -189,6 +220,31 @@ private struct Parser {
         }
         let fieldColumn = tokens[position].column
         position += 1
+        switch field {
+        case "bought":
+            guard take(.symbol("(")) else { throw error("expected '(' after 'bought'") }
+            var keyword: Int?
+            if position < tokens.count, case .quoted(let word) = tokens[position].kind {
+                position += 1
+                keyword = index(of: word)
+                if !take(.symbol(",")) { return try close(.bought(keyword: keyword, within: nil)) }
+            }
+            return try close(.bought(keyword: keyword, within: try window()))
+        case "unpaid":
+            guard take(.symbol("(")) else { throw error("expected '(' after 'unpaid'") }
+            return try close(.unpaid(within: tokens[position...].first?.kind == .symbol(")") ? nil : try window()))
+        case "item":
+            guard take(.word("contains")) else { throw error("expected 'contains' after 'item'") }
+            guard position < tokens.count, case .quoted(let word) = tokens[position].kind else {
+                throw error("expected a word in single quotes")
+            }
+            position += 1
+            return .bought(keyword: index(of: word), within: nil)
+        case "paid_after_unpaid":
+            return .paidAfterUnpaid
+        default:
+            break
+        }
         if let read = AudienceFilter.numbers[field] {
             guard position < tokens.count, case .symbol(let symbol) = tokens[position].kind,
                 let comparison = Condition.Comparison(rawValue: symbol)
@@ -220,6 +276,32 @@ private struct Parser {
         throw AudienceFilterError(column: fieldColumn, message: "unknown field '\(field)'\(hint)")
     }
 
+    /// The index of `word` among the keywords, adding it.
+    mutating func index(of word: String) -> Int {
+        if let index = keywords.firstIndex(of: word) { return index }
+        keywords.append(word)
+        return keywords.count - 1
+    }
+
+    /// `within: 365d` (or `h`), in seconds.
+    mutating func window() throws(AudienceFilterError) -> Int64 {
+        guard position + 1 < tokens.count, tokens[position].kind == .word("within"),
+            tokens[position + 1].kind == .symbol(":")
+        else { throw error("expected 'within:'") }
+        position += 2
+        guard position + 1 < tokens.count, case .number(let count) = tokens[position].kind,
+            case .word(let unit) = tokens[position + 1].kind, unit == "d" || unit == "h", count >= 0
+        else { throw error("expected a duration in days or hours, e.g. 365d or 24h") }
+        position += 2
+        return Int64(count * (unit == "d" ? 86_400 : 3_600))
+    }
+
+    /// `condition`, after its closing parenthesis.
+    mutating func close(_ condition: Condition) throws(AudienceFilterError) -> Condition {
+        guard take(.symbol(")")) else { throw error("expected ')'") }
+        return condition
+    }
+
     /// One of `known`, bare or quoted.
     mutating func name(of field: String, known: [String]) throws(AudienceFilterError) -> String {
         guard position < tokens.count else { throw error("expected a value of '\(field)'") }
@@ -236,5 +318,7 @@ private struct Parser {
         return value
     }
 
-    static let fields = (Array(AudienceFilter.numbers.keys) + Array(AudienceFilter.names.keys)).sorted()
+    static let fields =
+        (Array(AudienceFilter.numbers.keys) + Array(AudienceFilter.names.keys)
+        + ["bought", "unpaid", "item", "paid_after_unpaid"]).sorted()
 }

@@ -19,13 +19,17 @@ public struct CustomerHistory: Sendable, Hashable {
     /// Orders never paid, and when the latest of them was placed.
     public private(set) var unpaidOrders = 0
     public private(set) var lastUnpaid: Timestamp?
+    /// For each keyword of the book's (see `CustomerBook.keywords`), in order, the latest purchase with an item
+    /// whose title contains it.
+    public private(set) var keywordPurchases: [Timestamp?]
 
     static let maxCategories = 16
     /// The time of the order the phone and name were taken from: a later order's replace them.
     private var contactAt: Timestamp?
 
-    public init(customer: String) {
+    public init(customer: String, keywords: Int = 0) {
         self.customer = customer
+        keywordPurchases = Array(repeating: nil, count: keywords)
     }
 
     /// Average order value: M / F, rounded down to the minor unit; zero without purchases.
@@ -33,8 +37,8 @@ public struct CustomerHistory: Sendable, Hashable {
         purchases == 0 ? .zero : Money(minorUnits: spent.minorUnits / Int64(purchases))
     }
 
-    /// Folds `order` in; it must be this customer's.
-    public mutating func add(_ order: Order) {
+    /// Folds `order` in; it must be this customer's. `keywords` are the book's.
+    public mutating func add(_ order: Order, keywords: [String] = []) {
         let at = order.purchased
         if order.phone != nil || order.name != nil, isLatestContact(at) {
             phone = order.phone ?? phone
@@ -53,6 +57,12 @@ public struct CustomerHistory: Sendable, Hashable {
             }
             for category in order.categories where categories.count < Self.maxCategories {
                 if !categories.contains(category) { categories.append(category) }
+            }
+            if let at {
+                for (index, keyword) in keywords.enumerated()
+                where order.items.contains(where: { $0.contains(keyword) }) {
+                    if keywordPurchases[index].map({ at > $0 }) ?? true { keywordPurchases[index] = at }
+                }
             }
         } else if order.state == .unpaid {
             unpaidOrders += 1
@@ -74,11 +84,17 @@ public struct CustomerBook: Sendable {
     public private(set) var histories: [String: CustomerHistory] = [:]
     /// Orders folded in.
     public private(set) var orders = 0
+    /// The words looked for in each purchase's items, for a filter's `bought('…')`: tracked only when named, so
+    /// that memory stays with customers × keywords.
+    public let keywords: [String]
 
-    public init() {}
+    public init(keywords: [String] = []) {
+        self.keywords = keywords
+    }
 
     public mutating func add(_ order: Order) {
         orders += 1
-        histories[order.customer, default: CustomerHistory(customer: order.customer)].add(order)
+        histories[order.customer, default: CustomerHistory(customer: order.customer, keywords: keywords.count)].add(
+            order, keywords: keywords)
     }
 }

@@ -35,6 +35,8 @@ import Testing
         ("action = leave_out", ["a"]),
         ("grid_recency in ['31-90d', '91-180d']", ["d", "e"]),  // 130 and 40 days
         ("unpaid_orders > 0", []),
+        ("bought(within: 100d)", ["e"]),
+        ("not bought(within: 200d)", ["a", "b", "c"]),
     ])
     func admitsWhatItSays(_ text: String, expected: [String]) throws {
         #expect(try admitted(text) == expected)
@@ -51,6 +53,10 @@ import Testing
         ("segment = 'new", 11, "a quote that is never closed"),
         ("aov ~ 1", 5, "unexpected '~'"),
         ("", 1, "expected a field"),
+        ("bought('x', within 3d)", 13, "expected 'within:'"),
+        ("bought(within: 3w)", 16, "expected a duration in days or hours"),
+        ("item has 'x'", 6, "expected 'contains' after 'item'"),
+        ("bought('x'", 11, "expected ')'"),
     ])
     func refusesWhatItCannotRead(_ text: String, column: Int, message: String) {
         #expect {
@@ -59,5 +65,35 @@ import Testing
             guard let error = error as? AudienceFilterError else { return false }
             return error.column == column && error.message.hasPrefix(message)
         }
+    }
+
+    /// What customers bought, and left unpaid: only the keywords a filter names are tracked, per customer.
+    @Test func boughtItemsAndUnpaidOrders() throws {
+        let now = Timestamp(rfc3339: "2026-12-01T00:00:00Z")!
+        func order(_ customer: String, _ id: String, daysAgo: Int64, _ item: String, _ state: OrderState = .completed)
+            -> Order
+        {
+            let at = now + -daysAgo * 86_400
+            return Order(
+                id: id, customer: customer, created: at, paid: state == .unpaid ? nil : at, state: state,
+                amount: Money(minorUnits: 100), items: [item])
+        }
+        let filters = try [
+            "bought('外套', within: 365d)", "item contains '女'", "unpaid(within: 30d) and not paid_after_unpaid",
+            "unpaid(within: 30d) and paid_after_unpaid", "bought('外套') and bought('女', within: 24h)",
+        ].map { try AudienceFilter($0) }
+        #expect(filters[4].keywords == ["外套", "女"])
+        var results: [[String]] = []
+        for filter in filters {
+            var book = CustomerBook(keywords: filter.keywords)
+            book.add(order("ann", "1", daysAgo: 400, "女士羊毛外套"))  // a coat, over a year ago
+            book.add(order("bob", "2", daysAgo: 100, "男士外套"))
+            book.add(order("bob", "3", daysAgo: 10, "围巾", .unpaid))
+            book.add(order("cy", "4", daysAgo: 20, "保温杯", .unpaid))
+            book.add(order("cy", "5", daysAgo: 5, "女款手套"))
+            let audience = Audience(book, now: now)
+            results.append(audience.members.filter(filter.admits).map(\.history.customer).sorted())
+        }
+        #expect(results == [["bob"], ["ann", "cy"], ["bob"], ["cy"], []])
     }
 }
