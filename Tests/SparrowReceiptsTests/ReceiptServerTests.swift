@@ -258,7 +258,9 @@ func metric(_ text: String, _ name: String) -> Int? {
         #expect(try await store.figures(campaign: "c1").total.delivered == count)  // … so all are in the store
         #expect(metric(metrics, "sparrow_receipts_applied_total") == count)
         let batches = try #require(metric(metrics, "sparrow_receipt_batches_total"))
-        #expect(batches < count / 4, "\(batches) transactions for \(count) receipts")
+        // Receipts shared transactions; how many to one depends on the timing (under ThreadSanitizer on a busy box,
+        // 2.7), and the batcher's rules are checked exactly, on a test clock, in ReceiptBatcherTests.
+        #expect(batches < count / 2, "\(batches) transactions for \(count) receipts")
     }
 
     /// A batch is written once no receipt request is being read. Here one request stalls halfway through its body,

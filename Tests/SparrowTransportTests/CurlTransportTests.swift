@@ -232,7 +232,9 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
             return answered
         }
         #expect(answered == count)
-        #expect(simulator.clientConnections == count)  // the gateway did close each one
+        // A new connection each time, not one kept alive; the simulator counts client addresses, and a port may come
+        // back once its connection is closed (under load, 57 of 60 were distinct).
+        #expect(simulator.clientConnections > count / 2)
     }
 
     /// A followed redirect is a new request of the same transfer, not libcurl resending one that died: it goes, and
@@ -350,11 +352,15 @@ func string(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
         defer { transport.shutdown() }
         let (trusted, untrusted) = try await withSimulator(simulator) { base in
             let url = base.replacingOccurrences(of: "http://", with: "https://")
+            // Handshakes under ThreadSanitizer on a busy box can take longer than the default 3 s to connect.
             let trusted = await transport.perform(
                 GatewayRequest(
-                    url: url, headers: ["Idempotency-Key: tls-1"], connection: .init(caFile: certificates.caCertificate)
-                ))
-            let untrusted = await transport.perform(GatewayRequest(url: url, headers: ["Idempotency-Key: tls-2"]))
+                    url: url, headers: ["Idempotency-Key: tls-1"], timeout: .seconds(60),
+                    connection: .init(connectTimeout: .seconds(30), caFile: certificates.caCertificate)))
+            let untrusted = await transport.perform(
+                GatewayRequest(
+                    url: url, headers: ["Idempotency-Key: tls-2"], timeout: .seconds(60),
+                    connection: .init(connectTimeout: .seconds(30))))
             return (trusted, untrusted)
         }
         #expect(
