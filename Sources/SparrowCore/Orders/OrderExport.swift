@@ -61,7 +61,7 @@ public enum OrderExport: String, Sendable, Hashable, CaseIterable {
             }
         case .generic:
             guard let status else { return paid ? .paid : .unpaid }
-            return OrderState(rawValue: status.lowercased())
+            return OrderState(rawValue: status) ?? OrderState(rawValue: status.lowercased())
         }
     }
 

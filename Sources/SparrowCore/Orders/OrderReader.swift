@@ -203,7 +203,8 @@ public struct OrderReader {
         let splitsLists = export == .generic
         func list(_ column: Int?) -> [String] {
             guard let text = value(column) else { return [] }
-            return splitsLists ? text.split(separator: "|").map { String($0).trimmingASCIISpaces } : [text]
+            guard splitsLists, text.utf8.contains(UInt8(ascii: "|")) else { return [text] }
+            return text.utf8.split(separator: UInt8(ascii: "|")).compactMap { Self.cleaned(String(Substring($0))) }
         }
         let order = Order(
             id: id, customer: customer, phone: phone, name: value(columns.name), created: times[0], paid: times[1],
