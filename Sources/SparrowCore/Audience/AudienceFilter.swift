@@ -182,6 +182,9 @@ private struct Parser {
 
     var isAtEnd: Bool { position == tokens.count }
 
+    /// The next token closes a parenthesis.
+    var isClosing: Bool { position < tokens.count && tokens[position].kind == .symbol(")") }
+
     func error(_ message: String) -> AudienceFilterError {
         AudienceFilterError(column: position < tokens.count ? tokens[position].column : end, message: message)
     }
@@ -229,10 +232,10 @@ private struct Parser {
                 keyword = index(of: word)
                 if !take(.symbol(",")) { return try close(.bought(keyword: keyword, within: nil)) }
             }
-            return try close(.bought(keyword: keyword, within: try window()))
+            return try close(.bought(keyword: keyword, within: isClosing ? nil : try window()))
         case "unpaid":
             guard take(.symbol("(")) else { throw error("expected '(' after 'unpaid'") }
-            return try close(.unpaid(within: tokens[position...].first?.kind == .symbol(")") ? nil : try window()))
+            return try close(.unpaid(within: isClosing ? nil : try window()))
         case "item":
             guard take(.word("contains")) else { throw error("expected 'contains' after 'item'") }
             guard position < tokens.count, case .quoted(let word) = tokens[position].kind else {

@@ -36,6 +36,7 @@ import Testing
         ("grid_recency in ['31-90d', '91-180d']", ["d", "e"]),  // 130 and 40 days
         ("unpaid_orders > 0", []),
         ("bought(within: 100d)", ["e"]),
+        ("bought() and not unpaid()", ["a", "b", "c", "d", "e"]),
         ("not bought(within: 200d)", ["a", "b", "c"]),
     ])
     func admitsWhatItSays(_ text: String, expected: [String]) throws {
