@@ -33,6 +33,9 @@ public struct OrderReader {
     private var readColumns: [Int] = []
     /// Shopify's export: the order being read, until a row of another order comes.
     private var open: Order?
+    /// Shopify's export: the id of the last order whose first row was read, accepted or rejected; a rejected order's
+    /// other line items go with it.
+    private var lastOrderID: String?
 
     /// - Parameter offset: the UTC offset, in seconds, of times written without one (28,800 for China).
     public init(offset: Int, maxRowBytes: Int = 64 * 1024) {
@@ -163,15 +166,18 @@ public struct OrderReader {
             try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: raw))
         }
         guard let id = value(columns.id) else { return try reject(.missingOrderID, "the row has no order id") }
-        if var open, open.id == id {  // another line item of the order read
-            if let item = value(columns.items) { open.items.append(item) }
-            self.open = open
+        if export == .shopify, id == lastOrderID {  // another line item of the order read
+            if var open {
+                if let item = value(columns.items) { open.items.append(item) }
+                self.open = open
+            }
             return
         }
         if let open {
             self.open = nil
             try emit(.order(open))
         }
+        lastOrderID = id
         let phone = value(columns.phone)
         guard let customer = value(columns.customer) ?? phone else {
             return try reject(.missingCustomer, "order \(id) has neither a customer id nor a phone number")
