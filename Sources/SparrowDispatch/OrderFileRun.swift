@@ -50,7 +50,7 @@ public struct OrderFileRun: Sendable {
     }
 
     /// Reads the file.
-    /// - Throws: `IOError` when it cannot be opened or read, `OrderFileError` when it is not an order export.
+    /// - Throws: `IOError` when it cannot be opened or read, `InputFileError` when it is not an order export.
     public func run() throws -> (book: CustomerBook, summary: Summary) {
         let descriptor = open(options.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw IOError(operation: "open \(options.path)", errno: errno) }

@@ -45,7 +45,7 @@ public struct PlanRun: Sendable {
 
     /// Plans every row read from `input`, writing plan lines to `output`, in input order.
     /// - Returns: the totals.
-    /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes.
+    /// - Throws: `InputFileError` for an unreadable file, `IOError` for failed reads or writes.
     public func run(input descriptor: Int32, output: FileDescriptorOutput) throws -> PlanSummary {
         var json = JSONWriter()
         var lines = PlanLine()
@@ -71,7 +71,7 @@ public struct PlanRun: Sendable {
     ///   set of every number read (`plan`). `send` leaves duplicates to its journal, which finds them without holding
     ///   every number in memory.
     /// - Returns: the totals.
-    /// - Throws: `RecipientFileError` for an unreadable file, `IOError` for failed reads or writes, and whatever
+    /// - Throws: `InputFileError` for an unreadable file, `IOError` for failed reads or writes, and whatever
     ///   `decided` throws (which stops reading).
     public func run(
         input descriptor: Int32, findingDuplicates: Bool, onRead: @escaping @Sendable (_ bytes: Int) -> Void = { _ in },

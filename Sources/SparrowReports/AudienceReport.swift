@@ -61,7 +61,7 @@ package enum AudienceReport {
             var cells = [band.label]
             for frequency in 1...5 {
                 let cell = { (high: Bool) in
-                    counts[GridCell(days: band.days, purchases: frequency, highValue: high)] ?? 0
+                    counts[GridCell(recency: band, purchases: frequency, highValue: high)] ?? 0
                 }
                 cells.append("\(cell(true))/\(cell(false))")
             }
@@ -69,15 +69,10 @@ package enum AudienceReport {
         }
         lines.append(TextTable.render(table) + "actions:")
         for band in bands {
-            let actions = (1...5).map { GridCell(days: band.days, purchases: $0, highValue: true).action.rawValue }
+            let actions = (1...5).map { GridCell(recency: band, purchases: $0, highValue: true).action.rawValue }
             lines.append(
                 "  \(band.label): " + zip(header.dropFirst(), actions).map { "\($0) \($1)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-extension GridCell.Recency {
-    /// A number of days inside the band.
-    fileprivate var days: Int { [0, 31, 91, 181, 366][rawValue] }
 }

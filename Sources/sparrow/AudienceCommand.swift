@@ -83,7 +83,7 @@ struct Audience: AsyncParsableCommand {
         let (book, summary): (CustomerBook, OrderFileRun.Summary)
         do {
             (book, summary) = try await runOnOwnThread { try read.run() }
-        } catch let error as OrderFileError {
+        } catch let error as InputFileError {
             throw UsageError(message: "\(orders): \(error)")
         } catch let error as IOError {
             throw RuntimeFailure(message: "\(error)")

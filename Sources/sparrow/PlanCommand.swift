@@ -85,7 +85,7 @@ struct Plan: AsyncParsableCommand {
         let summary: PlanSummary
         do {
             summary = try await runOnOwnThread { try run.run(input: 0, output: FileDescriptorOutput(descriptor: 1)) }
-        } catch let error as RecipientFileError {
+        } catch let error as InputFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
             throw RuntimeFailure(message: "\(error)")

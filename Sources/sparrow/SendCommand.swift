@@ -240,7 +240,7 @@ struct CampaignLauncher {
                 if let receipts, !outcome.stopped { try await awaitReceipts(giving: receipts.wait) }
                 return outcome
             }
-        } catch let error as RecipientFileError {
+        } catch let error as InputFileError {
             throw UsageError(message: "recipients: \(error)")
         } catch let error as IOError {
             throw RuntimeFailure(message: "\(error)")

@@ -148,8 +148,8 @@ import Testing
     }
 
     @Test func aHeaderWithoutPhoneIsAFileError() {
-        #expect(throws: RecipientFileError.self) { try Self.read(Array("name,item\nWang,x\n".utf8)) }
-        #expect(throws: RecipientFileError.self) { try Self.read([]) }
+        #expect(throws: InputFileError.self) { try Self.read(Array("name,item\nWang,x\n".utf8)) }
+        #expect(throws: InputFileError.self) { try Self.read([]) }
     }
 }
 

@@ -29,10 +29,14 @@ public struct GridCell: Sendable, Hashable, Comparable {
     /// Average order value at or above the grid's threshold.
     public var highValue: Bool
 
-    public init(days: Int, purchases: Int, highValue: Bool) {
-        recency = Recency(days: days)
+    public init(recency: Recency, purchases: Int, highValue: Bool) {
+        self.recency = recency
         frequency = min(max(purchases, 1), 5)
         self.highValue = highValue
+    }
+
+    public init(days: Int, purchases: Int, highValue: Bool) {
+        self.init(recency: Recency(days: days), purchases: purchases, highValue: highValue)
     }
 
     /// `5+` for five or more purchases.

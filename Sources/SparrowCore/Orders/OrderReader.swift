@@ -5,13 +5,6 @@ public enum OrderInput {
     case rejected(RowRejection, raw: UnsafeBufferPointer<UInt8>)
 }
 
-/// An order file that cannot be read at all (as opposed to a bad row, which is rejected and counted).
-public struct OrderFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-    public var description: String { "line \(line): \(message)" }
-}
-
 /// Turns an order export's bytes (UTF-8), fed in chunks, into orders: Taobao's order report, Shopify's orders
 /// export or Sparrow's generic CSV, told apart by the header, or the generic JSON Lines, told by a first `{`.
 /// Memory stays within one record, and one order for Shopify's export, whatever the file's length.
@@ -45,18 +38,18 @@ public struct OrderReader {
     }
 
     /// Parses `bytes`, calling `emit` for every order or reject completed; pass `isFinal` with the last chunk.
-    /// - Throws: `OrderFileError` when the file is not an order export Sparrow knows, or what `emit` throws.
+    /// - Throws: `InputFileError` when the file is not an order export Sparrow knows, or what `emit` throws.
     public mutating func consume(
         _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, emit: (OrderInput) throws -> Void
     ) throws {
         if isJSONLines == nil {
             leading.append(contentsOf: bytes)
-            let meaningful = leading.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
-            guard let first = meaningful.first else {
-                if isFinal { throw OrderFileError(line: 1, message: "the file is empty") }
+            // Blankness is never held unbounded: past a row's length, the file is read as CSV (and has no header).
+            isJSONLines = TabularInput.isJSONLines(leading) ?? (leading.count > csv.maxRecordBytes ? false : nil)
+            guard isJSONLines != nil else {
+                if isFinal { throw InputFileError(line: 1, message: "the file is empty") }
                 return
             }
-            isJSONLines = first == UInt8(ascii: "{")
             if isJSONLines == true { export = .generic }
             let held = leading
             leading = []
@@ -66,7 +59,7 @@ public struct OrderReader {
         }
         if isFinal {
             if isJSONLines == false, columns == nil {
-                throw OrderFileError(line: 1, message: "the file has no header row")
+                throw InputFileError(line: 1, message: "the file has no header row")
             }
             if let open {
                 self.open = nil
@@ -96,11 +89,11 @@ public struct OrderReader {
     private mutating func csvRecord(_ record: borrowing CSVRecord, emit: (OrderInput) throws -> Void) throws {
         guard let columns else {
             guard !record.isOverlong else {
-                throw OrderFileError(line: record.line, message: "the header row is longer than the row limit")
+                throw InputFileError(line: record.line, message: "the header row is longer than the row limit")
             }
             let header = record.fields.map { String(decoding: $0, as: UTF8.self).trimmingASCIISpaces }
             guard let export = OrderExport.detect(header: header) else {
-                throw OrderFileError(
+                throw InputFileError(
                     line: record.line,
                     message: "not an order export Sparrow reads: the header names neither Taobao's 订单编号 and 订单状态, "
                         + "nor Shopify's Name, Financial Status and Lineitem name, nor order_id")
@@ -136,17 +129,12 @@ public struct OrderReader {
     private mutating func jsonLine(
         _ line: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ overlong: Bool, emit: (OrderInput) throws -> Void
     ) throws {
-        func reject(_ reason: RejectReason, _ message: String) throws {
-            try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: bytes))
-        }
-        if overlong { return try reject(.rowTooLong, "the line is longer than the row limit") }
-        guard bytes.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }  // blank line
         let members: [(key: String, value: String)]
         do {
-            members = try FlatJSONObject.parse(bytes)
+            guard let read = try TabularInput.members(line: line, bytes, overlong: overlong) else { return }
+            members = read
         } catch {
-            return try reject(
-                error.message == "invalid UTF-8" ? .invalidUTF8 : .malformedRow, "not a JSON object: \(error)")
+            return try emit(.rejected(error, raw: bytes))
         }
         try row(
             line: line, columns: OrderExport.generic.columns(members.map(\.key)),

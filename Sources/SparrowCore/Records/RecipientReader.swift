@@ -10,13 +10,6 @@ public enum RecipientInput {
     case rejected(RowRejection, raw: UnsafeBufferPointer<UInt8>)
 }
 
-/// A recipient file that cannot be read at all (as opposed to a bad row, which is rejected and counted).
-public struct RecipientFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-    public var description: String { "line \(line): \(message)" }
-}
-
 /// Turns a recipient file's bytes, fed in chunks, into rows: CSV with a header row or JSON Lines, detected from the
 /// first byte (`{` means JSON Lines) unless given. Memory stays within one record whatever the file's length.
 ///
@@ -41,7 +34,7 @@ public struct RecipientReader {
     }
 
     /// Parses `bytes`, calling `emit` for every row or reject completed; pass `isFinal` with the last chunk.
-    /// - Throws: `RecipientFileError` when the file cannot be read at all (no header, no phone column), or
+    /// - Throws: `InputFileError` when the file cannot be read at all (no header, no phone column), or
     ///   what `emit` throws.
     public mutating func consume(
         _ bytes: ArraySlice<UInt8>, isFinal: Bool, emit: (RecipientInput) throws -> Void
@@ -63,15 +56,14 @@ public struct RecipientReader {
             try held.withUnsafeBufferPointer { try feed($0, isFinal: isFinal, emit: emit) }
         }
         if isFinal, format == .csv, header == nil {
-            throw RecipientFileError(line: 1, message: "the file is empty: a CSV file needs a header row")
+            throw InputFileError(line: 1, message: "the file is empty: a CSV file needs a header row")
         }
     }
 
     /// Decides the format from the first meaningful byte held back; false while there is none yet.
     private mutating func detectFormat(isFinal: Bool) -> Bool {
-        let meaningful = leading.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        if let first = meaningful.first {
-            format = first == UInt8(ascii: "{") ? .jsonl : .csv
+        if let isJSONLines = TabularInput.isJSONLines(leading) {
+            format = isJSONLines ? .jsonl : .csv
         } else if isFinal || leading.count > csv.maxRecordBytes {
             format = .csv  // blank input is read as CSV (and then has no header); blankness is never held unbounded
         }
@@ -99,14 +91,14 @@ public struct RecipientReader {
     private mutating func csvRecord(_ record: borrowing CSVRecord, emit: (RecipientInput) throws -> Void) throws {
         guard let header else {
             guard !record.isOverlong else {
-                throw RecipientFileError(line: record.line, message: "the header row is longer than the row limit")
+                throw InputFileError(line: record.line, message: "the header row is longer than the row limit")
             }
             let names = record.fields.map { field in
                 let name = String(decoding: field, as: UTF8.self).trimmingASCIISpaces
                 return Self.reservedColumns.contains(name.lowercased()) ? name.lowercased() : name
             }
             guard names.contains(where: Self.phoneColumns.contains) else {
-                throw RecipientFileError(
+                throw InputFileError(
                     line: record.line, message: "the header has no phone column (phone, to or mobile)")
             }
             self.header = names
@@ -137,19 +129,12 @@ public struct RecipientReader {
     private static func jsonLine(
         _ line: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ overlong: Bool, emit: (RecipientInput) throws -> Void
     ) throws {
-        func reject(_ reason: RejectReason, _ message: String) throws {
-            try emit(.rejected(RowRejection(line: line, reason: reason, message: message), raw: bytes))
-        }
-        if overlong {
-            return try reject(.rowTooLong, "the line is longer than the row limit")
-        }
-        guard bytes.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }  // blank line
         let members: [(key: String, value: String)]
         do {
-            members = try FlatJSONObject.parse(bytes)
+            guard let read = try TabularInput.members(line: line, bytes, overlong: overlong) else { return }
+            members = read
         } catch {
-            let reason: RejectReason = error.message == "invalid UTF-8" ? .invalidUTF8 : .malformedRow
-            return try reject(reason, "not a JSON object: \(error)")
+            return try emit(.rejected(error, raw: bytes))
         }
         var row = RowBuilder(capacity: members.count)
         for (key, value) in members where !value.isEmpty {

@@ -133,8 +133,8 @@ func readOrders(_ text: String, chunk: Int = 1 << 20, offset: Int = 8 * 3600) th
     }
 
     @Test func aFileThatIsNoOrderExportIsAnError() throws {
-        #expect(throws: OrderFileError.self) { try readOrders("phone,name\n13800138000,Ann\n") }
-        #expect(throws: OrderFileError.self) { try readOrders("") }
+        #expect(throws: InputFileError.self) { try readOrders("phone,name\n13800138000,Ann\n") }
+        #expect(throws: InputFileError.self) { try readOrders("") }
     }
 
     @Test func aRowWithInvalidUTF8IsRejected() throws {

@@ -25,7 +25,7 @@ public enum FuzzHarness {
         do {
             try reader.consume(bytes[..<split], isFinal: false) { _ in }
             try reader.consume(bytes[split...], isFinal: true) { _ in }
-        } catch is RecipientFileError {
+        } catch is InputFileError {
             // a clear refusal of the whole file: fine
         } catch {
             throw FuzzFinding(description: "unexpected error: \(error)")
@@ -49,7 +49,7 @@ public enum FuzzHarness {
         do {
             try bytes[..<split].withUnsafeBufferPointer { try reader.consume($0, isFinal: false, emit: check) }
             try bytes[split...].withUnsafeBufferPointer { try reader.consume($0, isFinal: true, emit: check) }
-        } catch is OrderFileError {
+        } catch is InputFileError {
             // a clear refusal of the whole file: fine
         } catch {
             throw FuzzFinding(description: "unexpected error: \(error)")
