@@ -41,7 +41,7 @@ extension SparrowConfiguration.Gateway {
     static let keys = [
         "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
         "connect_timeout", "timeout", "fields", "headers", "auth", "sender", "values", "idempotency", "response",
-        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts",
+        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts", "batch",
     ]
 
     static func readAll(_ node: YAMLNode, carriers: [Carrier], folder: String) throws -> [Self] {
@@ -119,14 +119,23 @@ extension SparrowConfiguration.Gateway {
         if sender != nil { known.insert("sender") }
         if case .bySparrow = splitting { known.insert("udh") }
 
+        let format = try map.required("format").oneOf(GatewayDialect.BodyFormat.self)
+        let batch = try map["batch"].map { try readBatch($0, format: format, known: known) }
+        if let batchNode = map["batch"], case .bySparrow = splitting {
+            throw batchNode.error(.invalidValue, "a gateway that splits with 'split: sparrow' sends no batches")
+        }
         var fields: [(name: String, template: MessageTemplate)] = []
         if let fieldsNode = map["fields"] {
-            for (field, templateNode) in try fieldsNode.openMapping() {
-                fields.append((field, try template(templateNode, field: field, known: known)))
+            // With a batch of one text, only the list names each message: the other fields are the batch's.
+            let shared = batch.map { $0.grouping != .anyText } ?? false
+            for (field, templateNode) in try fieldsNode.openMapping() where !(shared && field == batch?.list) {
+                let allowed = shared ? known.subtracting(["to", "id"]) : known
+                fields.append((field, try template(templateNode, field: field, known: allowed)))
             }
         } else {
             fields = try GatewayDialect.defaultFields(sender: sender != nil)
             if case .bySparrow(let udhField) = splitting { fields.append((udhField, try MessageTemplate("{{udh}}"))) }
+            if let batch, batch.grouping != .anyText { fields.removeAll { $0.name == "id" || $0.name == "to" } }
         }
 
         var headers: [String] = []
@@ -139,11 +148,17 @@ extension SparrowConfiguration.Gateway {
         }
 
         let idempotency = try readIdempotency(map["idempotency"])
+        if let batchNode = map["batch"], idempotency.honoured {
+            throw batchNode.error(
+                .invalidValue,
+                "a gateway that takes batches cannot honour idempotency keys: after a crash the same messages may not "
+                    + "be grouped the same way (remove 'idempotency: { honoured: true }')")
+        }
         let dialect = GatewayDialect(
-            url: url, method: try map["method"]?.oneOf(GatewayDialect.Method.self) ?? .POST,
-            format: try map.required("format").oneOf(GatewayDialect.BodyFormat.self), fields: fields, headers: headers,
-            auth: try readAuth(map["auth"]), idempotency: idempotency, reading: try readResponse(map["response"]),
-            splitting: splitting, sender: sender, values: TemplateValues(values))
+            url: url, method: try map["method"]?.oneOf(GatewayDialect.Method.self) ?? .POST, format: format,
+            fields: fields, headers: headers, auth: try readAuth(map["auth"]), idempotency: idempotency,
+            reading: try readResponse(map["response"]), splitting: splitting, sender: sender,
+            values: TemplateValues(values), batch: batch)
 
         var retry = try readRetry(map["retry"])
         retry.honoursIdempotencyKey = idempotency.honoured
@@ -208,9 +223,55 @@ extension SparrowConfiguration.Gateway {
             field: try map["field"]?.string(), honoured: try map["honoured"]?.bool() ?? false)
     }
 
+    /// `{ max, list, group: text | any, separator, recipient: { field: template, … }, linger, results: { path,
+    /// number, success_field, message_id, error } }`.
+    private static func readBatch(
+        _ node: YAMLNode, format: GatewayDialect.BodyFormat, known: Set<String>
+    ) throws -> GatewayDialect.Batch {
+        let map = try node.mapping(keys: ["max", "list", "group", "separator", "recipient", "linger", "results"])
+        let listNode = try map.required("list")
+        let list = try fieldName(listNode)
+        if format != .json, list.contains(".") {
+            throw listNode.error(.invalidValue, "only a JSON body nests its list ('\(list)')")
+        }
+        var batch = GatewayDialect.Batch(max: try map.required("max").int(in: 1...10_000), list: list)
+        switch try map["group"]?.oneOf(BatchGrouping.self) ?? .text {
+        case .text:
+            batch.grouping = .sameText(separator: try map["separator"]?.string() ?? ",")
+        case .any:
+            guard format == .json else {
+                throw map["group"]!.error(.invalidValue, "'group: any' needs 'format: json': each message is an object")
+            }
+            batch.grouping = .anyText
+        }
+        if let recipientNode = map["recipient"] {
+            guard format == .json, batch.grouping != .anyText else {
+                throw recipientNode.error(.invalidValue, "'recipient' objects need 'format: json' and 'group: text'")
+            }
+            for (field, templateNode) in try recipientNode.openMapping() {
+                batch.recipient.append((field, try template(templateNode, field: field, known: known)))
+            }
+        }
+        if let linger = map["linger"] { batch.linger = try linger.duration() }
+        if let resultsNode = map["results"] {
+            let results = try resultsNode.mapping(keys: ["path", "number", "success_field", "message_id", "error"])
+            batch.results = GatewayDialect.Results(
+                path: try fieldName(results.required("path")), number: try results["number"].map(fieldName),
+                reading: try readReading(results))
+        }
+        return batch
+    }
+
+    private enum BatchGrouping: String, CaseIterable { case text, any }
+
     private static func readResponse(_ node: YAMLNode?) throws -> GatewayDialect.Reading {
         guard let node else { return GatewayDialect.Reading() }
         let map = try node.mapping(keys: ["success_status", "success_field", "message_id", "error"])
+        return try readReading(map)
+    }
+
+    /// A reading with the keys `map` has, the standard one's elsewhere.
+    private static func readReading(_ map: YAMLMapping) throws -> GatewayDialect.Reading {
         var reading = GatewayDialect.Reading()
         if let statusNode = map["success_status"] {
             let text = try statusNode.string()
@@ -229,13 +290,14 @@ extension SparrowConfiguration.Gateway {
         return reading
     }
 
-    /// `{ list, id, status, error, states: { accepted: [...], delivered: [...], undelivered: [...], expired: [...] },
-    /// answer }`: field names (or lists of them, tried in order) replace the standard ones; status words are added to
-    /// the standard words; `list` is the dotted path of the array of receipts in a JSON object body, and `answer` the
-    /// body of the 200 that acknowledges them.
+    /// `{ list, id, recipient, status, error, states: { accepted: [...], delivered: [...], undelivered: [...],
+    /// expired: [...] }, answer }`: field names (or lists of them, tried in order) replace the standard ones; status
+    /// words are added to the standard words; `recipient` names the number in receipts that name a batch, not a
+    /// message; `list` is the dotted path of the array of receipts in a JSON object body, and `answer` the body of the
+    /// 200 that acknowledges them.
     private static func readReceiptMapping(_ node: YAMLNode?) throws -> ReceiptMapping {
         guard let node else { return .standard }
-        let map = try node.mapping(keys: ["list", "id", "status", "error", "states", "answer"])
+        let map = try node.mapping(keys: ["list", "id", "recipient", "status", "error", "states", "answer"])
         var words: [ReceiptStatus: [String]] = [:]
         if let statesNode = map["states"] {
             let states = try statesNode.mapping(keys: ReceiptStatus.allCases.map(\.rawValue))
@@ -259,6 +321,7 @@ extension SparrowConfiguration.Gateway {
             idFields: try map["id"].map(fieldNames) ?? standard.idFields,
             statusFields: try map["status"].map(fieldNames) ?? standard.statusFields,
             errorFields: try map["error"].map(fieldNames) ?? standard.errorFields,
+            recipientFields: try map["recipient"].map(fieldNames),
             listPath: try map["list"].map(fieldName), answer: try map["answer"].map(answer), words: words)
     }
 

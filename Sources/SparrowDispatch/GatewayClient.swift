@@ -158,60 +158,98 @@ public final class GatewayClient: Sendable {
     ///   request has gone, it is answered.
     /// - Precondition: `message.gateway` is configured.
     public func submit(_ message: OutboundMessage) async throws -> SubmitOutcome {
-        let route = try await route(message.gateway)
+        try await submit(batch: [message])[0]
+    }
+
+    /// Submits `messages`, all planned for one gateway, in one request when it batches (else one after another),
+    /// after routing them together; returns an outcome per message, in order.
+    /// - Throws: `CancellationError` when the task is cancelled while every gateway for them is held.
+    /// - Precondition: the messages' gateway is configured; they are at most its batch's size and, when it groups by
+    ///   text, have one text.
+    public func submit(batch messages: [OutboundMessage]) async throws -> [SubmitOutcome] {
+        let route = try await route(messages[0].gateway)
         return await withCheckedContinuation { continuation in
-            submit(message, via: route) { continuation.resume(returning: $0) }
+            submit(messages, via: route) { continuation.resume(returning: $0) }
         }
     }
 
-    /// What runs when a submit has ended: on the transport's thread, or on a timer's after a wait. It must be brief
-    /// and must never block.
-    public typealias Completion = @Sendable (SubmitOutcome) -> Void
+    /// What runs when a submit has ended, with an outcome per message: on the transport's thread, or on a timer's
+    /// after a wait. It must be brief and must never block.
+    public typealias Completion = @Sendable ([SubmitOutcome]) -> Void
 
-    /// Submits `message` to the gateway of `route`, retrying as its policy allows, and hands the outcome to
-    /// `completion`; it does not fail over, so that the journal can name the gateway before the request goes.
+    /// The most messages a request to any configured gateway carries.
+    public var largestBatch: Int {
+        destinations.values.map { $0.gateway.dialect.batch?.max ?? 1 }.max() ?? 1
+    }
+
+    /// How `gateway` takes several messages in one request; nil when it takes one a request.
+    /// - Precondition: `gateway` is configured.
+    public func batch(of gateway: String) -> GatewayDialect.Batch? {
+        destinations[gateway]!.gateway.dialect.batch
+    }
+
+    /// Submits `messages` to the gateway of `route` (in one request when it batches them, else one message), retrying
+    /// as its policy allows, and hands their outcomes to `completion`; it does not fail over, so that the journal can
+    /// name the gateway before the request goes.
     ///
     /// Nothing waits in a task while the request is out: each step runs as the completion of the one before, on the
     /// transport's thread, the way a C client's loop does. Only waits (a retry's back-off, a gateway's pause, a
     /// full gateway) leave it, and resume it from a timer or from the completion that frees a slot.
-    /// - Precondition: `route.gateway` is configured.
-    public func submit(_ message: OutboundMessage, via route: Route, completion: @escaping Completion) {
+    /// - Precondition: `route.gateway` is configured; one message when it does not batch, else at most its batch's
+    ///   size, with one text when it groups by text.
+    public func submit(_ messages: [OutboundMessage], via route: Route, completion: @escaping Completion) {
         guard let destination = destinations[route.gateway] else {
             preconditionFailure("unknown gateway \(route.gateway)")
         }
-        startPart(
+        let requests =
+            if destination.gateway.dialect.batch != nil {
+                [messages.map { SubmitContent(to: $0.to, text: $0.text, id: $0.id) }]
+            } else {
+                parts(of: messages[0], for: destination.gateway).map { [$0] }
+            }
+        precondition(destination.gateway.dialect.batch != nil || messages.count == 1, "a batch for \(route.gateway)")
+        startRequest(
             Submission(
-                destination: destination, parts: parts(of: message, for: destination.gateway), probe: route.probe,
+                destination: destination, requests: requests, messages: messages.count, probe: route.probe,
                 began: clock.now, completion: completion))
     }
 
-    /// A message on its way through its parts and their attempts. It is passed along from step to step, by value.
+    /// Messages on their way through their requests and the requests' attempts: one message whole, one message part
+    /// by part, or a batch of messages in one request. It is passed along from step to step, by value.
     private struct Submission: Sendable {
         let destination: Destination
-        let parts: [SubmitContent]
-        /// This message is the probe of a half-open circuit: its first request says whether the gateway is back.
+        /// What each request carries, in turn: one message's parts, or the batch.
+        let requests: [[SubmitContent]]
+        /// This submission is the probe of a half-open circuit: its first request says whether the gateway is back.
         var probe: Bool
         let began: Duration
         let completion: Completion
-        var part = 0
+        var next = 0
         var attempts = 0
-        var gatewayIDs: [String] = []
-        /// The current part's request, its retry state, and the gateway's own reason for its last refusal.
+        /// Per message: the gateway's ids, and how it ended when a batch's answer settled it alone (refused, or
+        /// without a result).
+        var gatewayIDs: [[String]]
+        var settled: [SubmitOutcome.Status?]
+        /// The current request, its retry state, and the gateway's own reason for its last refusal.
         var request: GatewayRequest?
         var machine: SubmitStateMachine
         var rejection: String?
 
         init(
-            destination: Destination, parts: [SubmitContent], probe: Bool, began: Duration,
+            destination: Destination, requests: [[SubmitContent]], messages: Int, probe: Bool, began: Duration,
             completion: @escaping Completion
         ) {
             self.destination = destination
-            self.parts = parts
+            self.requests = requests
             self.probe = probe
             self.began = began
             self.completion = completion
+            gatewayIDs = Array(repeating: [], count: messages)
+            settled = Array(repeating: nil, count: messages)
             machine = SubmitStateMachine(policy: destination.gateway.retry)
         }
+
+        var batched: Bool { destination.gateway.dialect.batch != nil }
     }
 
     /// The requests' contents: the whole text, or one part each with its concatenation header.
@@ -229,14 +267,17 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// Starts the submission's next part, or ends the submission once every part has been accepted.
-    private func startPart(_ submission: Submission) {
+    /// Starts the submission's next request, or ends the submission once every request has been answered.
+    private func startRequest(_ submission: Submission) {
         var submission = submission
-        guard submission.part < submission.parts.count else {
-            return finish(submission, .accepted(gatewayIDs: submission.gatewayIDs))
-        }
+        guard submission.next < submission.requests.count else { return finishAnswered(submission) }
         let destination = submission.destination  // its configuration read in place, not copied
-        switch destination.gateway.dialect.request(for: submission.parts[submission.part], now: wallClock()) {
+        let contents = submission.requests[submission.next]
+        let dialect = destination.gateway.dialect
+        let encoded =
+            submission.batched
+            ? dialect.request(batch: contents, now: wallClock()) : dialect.request(for: contents[0], now: wallClock())
+        switch encoded {
         case .success(let encoded):
             submission.request = destination.transferRequest(encoded)
         case .failure(let missing):
@@ -245,7 +286,7 @@ public final class GatewayClient: Sendable {
                 let name = destination.gateway.name
                 _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
-            destination.failures[.missingField]!.increment()
+            destination.failures[.missingField]!.increment(by: submission.gatewayIDs.count)
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
         submission.machine = SubmitStateMachine(policy: destination.gateway.retry)
@@ -254,7 +295,7 @@ public final class GatewayClient: Sendable {
         act(action, submission)
     }
 
-    /// Carries out what the part's state machine decided.
+    /// Carries out what the request's state machine decided.
     private func act(_ action: SubmitStateMachine.Action, _ submission: Submission) {
         switch action {
         case .send:
@@ -279,8 +320,8 @@ public final class GatewayClient: Sendable {
             act(.send(attempt: attempt), submission)
         case .succeeded:
             var next = submission
-            next.part += 1
-            startPart(next)
+            next.next += 1
+            startRequest(next)
         case .failed(let reason, _):
             finish(submission, .failed(reason: submission.rejection ?? reason))
         case .unknown(let reason, _):
@@ -288,7 +329,7 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// Sends the current part's request, holding one of the gateway's slots, and reads the answer when it comes.
+    /// Sends the current request, holding one of the gateway's slots, and reads the answer when it comes.
     private func send(_ submission: Submission) {
         var submission = submission
         submission.attempts += 1
@@ -308,16 +349,42 @@ public final class GatewayClient: Sendable {
         if let transition { record(transition, of: destination) }
         submission.probe = false
         if case .answered(let answer) = result {
-            switch destination.gateway.dialect.read(status: answer.status, body: answer.body) {
-            case .accepted(let gatewayID):
-                if let gatewayID { submission.gatewayIDs.append(gatewayID) }
-                submission.part += 1
-                return startPart(submission)
-            case .rejected(let status, let reason)
+            let dialect = destination.gateway.dialect
+            let contents = submission.requests[submission.next]
+            let reading =
+                submission.batched
+                ? dialect.read(status: answer.status, body: answer.body, batch: contents)
+                : .whole(dialect.read(status: answer.status, body: answer.body))
+            switch reading {
+            case .each(let readings):
+                for (index, reading) in readings.enumerated() {
+                    switch reading {
+                    case .accepted(let gatewayID)?:
+                        if let gatewayID { submission.gatewayIDs[index].append(gatewayID) }
+                    case .rejected(_, let reason)?:
+                        submission.settled[index] = .failed(reason: reason)
+                    case nil:
+                        submission.settled[index] = .unknown(reason: "the gateway's answer has no result for it")
+                    }
+                }
+                submission.next += 1
+                return startRequest(submission)
+            case .whole(.accepted(let gatewayID)):
+                if let gatewayID {
+                    for (index, content) in contents.enumerated() {
+                        // A batch's one id is shared: with the number, it names each message, as receipts do.
+                        submission.gatewayIDs[index].append(
+                            submission.batched
+                                ? GatewayDialect.batchMessageID(batch: gatewayID, number: content.to) : gatewayID)
+                    }
+                }
+                submission.next += 1
+                return startRequest(submission)
+            case .whole(.rejected(let status, let reason))
             where destination.gateway.dialect.reading.successStatuses.contains(status):
-                destination.failures[.refusedInBody]!.increment()
+                destination.failures[.refusedInBody]!.increment(by: contents.count)
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
-            case .rejected(let status, let reason):
+            case .whole(.rejected(let status, let reason)):
                 submission.rejection = "HTTP \(status): \(reason)"
             }
         } else {
@@ -328,7 +395,8 @@ public final class GatewayClient: Sendable {
         }
         switch action {
         case .retry, .pauseGateway: destination.retries[Reason(TransferVerdict(result))]!.increment()
-        case .failed, .unknown: destination.failures[Reason(TransferVerdict(result))]!.increment()
+        case .failed, .unknown:
+            destination.failures[Reason(TransferVerdict(result))]!.increment(by: submission.gatewayIDs.count)
         case .send, .succeeded: break
         }
         act(action, submission)
@@ -362,11 +430,30 @@ public final class GatewayClient: Sendable {
         }
     }
 
+    /// Ends the submission once its requests are answered: each message accepted, or refused alone in a batch's
+    /// answer (or left without a result in it, and so unknown).
+    private func finishAnswered(_ submission: Submission) {
+        let latency = clock.now - submission.began
+        let destination = submission.destination
+        let outcomes = zip(submission.gatewayIDs, submission.settled).map { gatewayIDs, settled in
+            switch settled {
+            case .failed?: destination.failures[.refusedInBody]!.increment()
+            case .unknown?: destination.failures[.ambiguous]!.increment()
+            case .accepted?, nil: break
+            }
+            return SubmitOutcome(
+                status: settled ?? .accepted(gatewayIDs: gatewayIDs), gateway: destination.gateway.name,
+                attempts: submission.attempts, latency: latency)
+        }
+        submission.completion(outcomes)
+    }
+
+    /// Ends every message of the submission with `status`.
     private func finish(_ submission: Submission, _ status: SubmitOutcome.Status) {
-        submission.completion(
-            SubmitOutcome(
-                status: status, gateway: submission.destination.gateway.name, attempts: submission.attempts,
-                latency: clock.now - submission.began))
+        let outcome = SubmitOutcome(
+            status: status, gateway: submission.destination.gateway.name, attempts: submission.attempts,
+            latency: clock.now - submission.began)
+        submission.completion(Array(repeating: outcome, count: submission.gatewayIDs.count))
     }
 
     /// Runs `step` after `delay`, from a task of its own: waits are rare (back-off, pauses), so a task each is cheap.

@@ -63,9 +63,9 @@ public final class SendProgress: Sendable {
         if count > 0 { rowsDecided.increment(by: count) }
     }
 
-    /// A message's request is going out.
-    func started() {
-        inFlight.increment()
+    /// A request carrying `messages` messages is going out.
+    func started(messages: Int) {
+        inFlight.increment(by: Double(messages))
     }
 
     /// A message that `started` has its answer.

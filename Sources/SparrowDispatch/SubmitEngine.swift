@@ -147,23 +147,30 @@ final class SubmitEngine: Sendable {
     ///
     /// A message marked as submitting that a crash kept from going is sent again under its key after the crash
     /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size
-    /// (and 256), and 256 messages when every gateway honours keys: then a lane marks its next group while many
-    /// requests are still to go, and neither a slow commit nor a record batch ahead of it in the writer's queue
-    /// leaves the window idle.
+    /// (and 256) in requests, and 256 messages when every gateway honours keys: then a lane marks its next group while
+    /// many requests are still to go, and neither a slow commit nor a record batch ahead of it in the writer's queue
+    /// leaves the window idle. A request to a gateway that batches carries up to its batch's size of messages, so a
+    /// group holds that many times more.
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle?, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
-        let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256)
+        let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256) * client.largestBatch
         var previous: AsyncPermits?  // the last group's starts, counted down
         for try await entries in queue {
             var rest = entries[...]
             while !rest.isEmpty {
                 try Task.checkCancellation()
-                let admitted =
-                    if let throttle { try await throttle.admit(rest.prefix(largestGroup).map(\.throttleUnits)) } else {
-                        min(rest.count, largestGroup)
-                    }
+                let admitted: Int
+                if let throttle {
+                    // A batch of the planned gateway fills within its linger, as the tokens come.
+                    let batch = client.batch(of: rest.first!.gateway)
+                    admitted = try await throttle.admit(
+                        rest.prefix(largestGroup).map(\.throttleUnits), fill: batch?.max ?? 1,
+                        linger: batch?.linger ?? .zero)
+                } else {
+                    admitted = min(rest.count, largestGroup)
+                }
                 var group = Array(rest.prefix(admitted))
                 rest = rest.dropFirst(admitted)
                 try await postponeQuiet(&group)
@@ -186,16 +193,19 @@ final class SubmitEngine: Sendable {
                 }
                 // All permits taken now; each request gives one back as it starts, so that the lane can wait above
                 // for the whole group to have started before it hands over the next.
-                let started = AsyncPermits(group.count)
-                started.acquire(group.count) {}
-                for (entry, route) in zip(group, routes) {
+                let requests = requests(group, routes: routes)
+                let started = AsyncPermits(requests.count)
+                started.acquire(requests.count) {}
+                for (route, entries) in requests {
                     window.acquire {
-                        self.progress.started()
-                        let message = OutboundMessage(
-                            id: entry.id, to: entry.to, text: entry.text, gateway: entry.gateway)
-                        self.client.submit(message, via: route) { outcome in
-                            recorder.add(SubmitRecord(entry: entry, outcome: outcome, at: self.clock.now()))
-                            self.progress.count(outcome)
+                        self.progress.started(messages: entries.count)
+                        let messages = entries.map {
+                            OutboundMessage(id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway)
+                        }
+                        self.client.submit(messages, via: route) { outcomes in
+                            let at = self.clock.now()
+                            recorder.add(zip(entries, outcomes).map { SubmitRecord(entry: $0, outcome: $1, at: at) })
+                            for outcome in outcomes { self.progress.count(outcome) }
                             self.window.release()  // last: once every permit is back, every answer is with the recorder
                         }
                         started.release()
@@ -205,6 +215,31 @@ final class SubmitEngine: Sendable {
                 if let interruption { throw interruption }
             }
         }
+    }
+
+    /// The requests that carry `group`, in the order of their first messages: a message each, or batches of the
+    /// messages that may share a request on a gateway that batches (one route, and one text when it groups by text).
+    private func requests(
+        _ group: [JournalEntry], routes: [GatewayClient.Route]
+    ) -> [(route: GatewayClient.Route, entries: [JournalEntry])] {
+        struct Key: Hashable {
+            var route: GatewayClient.Route
+            var text: String?
+        }
+        var requests: [(route: GatewayClient.Route, entries: [JournalEntry])] = []
+        var filling: [Key: Int] = [:]  // the batches not yet full, by where they are in `requests`
+        for (entry, route) in zip(group, routes) {
+            guard let batch = client.batch(of: route.gateway) else {
+                requests.append((route, [entry]))
+                continue
+            }
+            let key = Key(route: route, text: batch.grouping == .anyText ? nil : entry.text)
+            let index = filling[key] ?? requests.count
+            if index == requests.count { requests.append((route, [])) }
+            requests[index].entries.append(entry)
+            filling[key] = requests[index].entries.count < batch.max ? index : nil
+        }
+        return requests
     }
 
     /// Takes out of `group` the messages whose recipients' quiet hours have begun since they were decided, and
@@ -249,8 +284,8 @@ final class SubmitRecorder: Sendable {
         self.logger = logger
     }
 
-    func add(_ record: SubmitRecord) {
-        state.withLock { $0.pending.append(record) }
+    func add(_ records: [SubmitRecord]) {
+        state.withLock { $0.pending.append(contentsOf: records) }
     }
 
     func close() {

@@ -32,12 +32,18 @@ public struct GatewaySimulator: Sendable {
         public var connectionReset: Double
         /// A window, from the simulator's creation, in which every message is answered 503.
         public var outage: Range<Duration>?
+        /// Share of the numbers of a batch refused one by one ("invalid number") in its answer.
+        public var refusedNumbers: Double
+        /// Numbers a batch may carry: a larger one is answered 400.
+        public var batchLimit: Int
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
             neverAnswered: Double = 0, connectionReset: Double = 0, latency: Duration = .zero,
-            outage: Range<Duration>? = nil
+            outage: Range<Duration>? = nil, refusedNumbers: Double = 0, batchLimit: Int = 1000
         ) {
+            self.refusedNumbers = refusedNumbers
+            self.batchLimit = batchLimit
             self.connectionReset = connectionReset
             self.serviceUnavailable = serviceUnavailable
             self.tooManyRequests = tooManyRequests
@@ -218,6 +224,9 @@ public struct GatewaySimulator: Sendable {
                 status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
         }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        if let batch = BatchRequest(query: request.uri.query, body: body) {
+            return try await answer(batch, body: body, receipts: receipts, logs: logs)
+        }
         let dialect = Dialect(path: request.uri.path)
         let key =
             request.headers[HTTPField.Name("Idempotency-Key")!]
@@ -236,10 +245,11 @@ public struct GatewaySimulator: Sendable {
             // Until the client gives up, or the server shuts down.
             try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             throw CancellationError()
-        case .reset(let messageID):
+        case .reset(let messageIDs):
             logs.record(request, body: body)
-            return Response(status: .ok, headers: [ConnectionResetHandler.marker: messageID])
-        case .accepted(let messageID, let isNew):
+            return Response(status: .ok, headers: [ConnectionResetHandler.marker: messageIDs[0] ?? "-"])
+        case .accepted(let messageIDs, let isNew):
+            let messageID = messageIDs[0]!  // a request of one message has no number refused alone
             if isNew {
                 logs.record(request, body: body)
                 if let receipts {
@@ -250,6 +260,44 @@ public struct GatewaySimulator: Sendable {
                 }
             }
             return dialect.acceptance(messageID: messageID)
+        }
+    }
+
+    /// Answers a request of several messages: a fault for the whole request, or a result per number.
+    private func answer(
+        _ batch: BatchRequest, body: ByteBuffer, receipts: ReceiptSender?, logs: MessageLogs
+    ) async throws -> Response {
+        guard batch.numbers.count <= faults.batchLimit else { return BatchRequest.tooLarge(limit: faults.batchLimit) }
+        let decision = state.decide(key: nil, faults: faults, count: batch.numbers.count)
+        logs.answer(decision, key: nil)
+        switch decision {
+        case .unavailable:
+            return Response(
+                status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
+        case .throttled:
+            return Response(
+                status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
+        case .silent:
+            // Until the client gives up, or the server shuts down.
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            throw CancellationError()
+        case .reset(let messageIDs):
+            for (number, messageID) in zip(batch.numbers, messageIDs) where messageID != nil {
+                logs.record(number: number)
+            }
+            logs.record(body: body)
+            return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"])
+        case .accepted(let messageIDs, _):
+            for (number, messageID) in zip(batch.numbers, messageIDs) {
+                guard let messageID else { continue }
+                logs.record(number: number)
+                receipts?.schedule(messageID: messageID, to: number, form: false, draw: state.draw)
+            }
+            logs.record(body: body)
+            return BatchRequest.acceptance(
+                batchID: "batch-" + (messageIDs.lazy.compactMap { $0 }.first ?? "none"), numbers: batch.numbers,
+                messageIDs: messageIDs)
         }
     }
 
@@ -279,10 +327,15 @@ struct MessageLogs: Sendable {
     private var microseconds: Int64 { Int64((ContinuousClock.now - started) / .microseconds(1)) }
 
     func record(_ request: Request, body: ByteBuffer) {
-        if let arrivals {
-            let recipient = RequestFields(query: request.uri.query, body: body).recipient ?? "-"
-            arrivals.append("\(microseconds) \(recipient)".utf8)
-        }
+        record(number: RequestFields(query: request.uri.query, body: body).recipient ?? "-")
+        record(body: body)
+    }
+
+    func record(number: String) {
+        arrivals?.append("\(microseconds) \(number)".utf8)
+    }
+
+    func record(body: ByteBuffer) {
         bodies?.append(body.readableBytesView)
     }
 
@@ -327,7 +380,8 @@ struct LineLogError: Error, CustomStringConvertible {
 
 /// The simulator's counters and the answers it gave to each idempotency key, under one lock.
 final class SimulatorState: Sendable {
-    enum Decision { case accepted(String, isNew: Bool), reset(String), unavailable, throttled, silent }
+    /// What a request gets; the messages it carries are given ids, nil for a number of a batch refused alone.
+    enum Decision { case accepted([String?], isNew: Bool), reset([String?]), unavailable, throttled, silent }
 
     private struct Shared {
         var stats = GatewaySimulator.Stats()
@@ -366,11 +420,12 @@ final class SimulatorState: Sendable {
         shared.withLock { $0.outage = active }
     }
 
-    func decide(key: String?, faults: GatewaySimulator.Faults) -> Decision {
+    /// Decides the answer to a request carrying `count` messages, under the idempotency `key` it may have.
+    func decide(key: String?, faults: GatewaySimulator.Faults, count: Int = 1) -> Decision {
         shared.withLock { shared in
             if let key, let first = shared.answers[key] {
                 shared.stats.duplicates += 1
-                return .accepted(first, isNew: false)
+                return .accepted([first], isNew: false)
             }
             let draw = shared.random.nextUnit()
             let inOutage = shared.outage || faults.outage?.contains(clock.now - started) == true
@@ -386,18 +441,21 @@ final class SimulatorState: Sendable {
                 shared.stats.faults += 1
                 return .silent
             }
-            shared.stats.messages += 1
-            let messageID = "sim-\(shared.stats.messages)"
-            if let key {
+            let messageIDs = (0..<count).map { _ -> String? in
+                guard count == 1 || shared.random.nextUnit() >= faults.refusedNumbers else { return nil }
+                shared.stats.messages += 1
+                return "sim-\(shared.stats.messages)"
+            }
+            if let key, let messageID = messageIDs[0] {
                 shared.answers[key] = messageID
                 shared.stats.distinctKeys += 1
             }
             if draw < faults.serviceUnavailable + faults.tooManyRequests + faults.neverAnswered + faults.connectionReset
             {
                 shared.stats.faults += 1
-                return .reset(messageID)
+                return .reset(messageIDs)
             }
-            return .accepted(messageID, isNew: true)
+            return .accepted(messageIDs, isNew: true)
         }
     }
 

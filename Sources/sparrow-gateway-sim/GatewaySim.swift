@@ -70,6 +70,12 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Post JSON receipts as JSON arrays of up to this many, each within 50 ms of its first being due.")
     var receiptList: Int = 1
 
+    @Option(help: "Share of the numbers of a batch refused one by one in its answer (0 to 1).")
+    var refuseNumbers: Double = 0
+
+    @Option(help: "Numbers a batch may carry; a larger one is answered 400.")
+    var batchLimit: Int = 1000
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -86,7 +92,9 @@ struct GatewaySim: AsyncParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        for share in [serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates]
+        for share in [
+            serviceUnavailable, tooManyRequests, neverAnswer, resetConnection, receiptDuplicates, refuseNumbers,
+        ]
         where !(0...1).contains(share) {
             throw ValidationError("fault shares are between 0 and 1")
         }
@@ -102,6 +110,7 @@ struct GatewaySim: AsyncParsableCommand {
         }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
         guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
+        guard batchLimit >= 1 else { throw ValidationError("--batch-limit is at least 1") }
     }
 
     private var receiptShares: (delivered: Double, failed: Double)? {
@@ -124,7 +133,7 @@ struct GatewaySim: AsyncParsableCommand {
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
                 neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs),
-                outage: outageWindow),
+                outage: outageWindow, refusedNumbers: refuseNumbers, batchLimit: batchLimit),
             honoursIdempotency: !noIdempotency, seed: seed,
             tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!, http2: http2) },
             receipts: receiptsURL.map { url in

@@ -60,3 +60,32 @@ struct JSONValueTests {
         }
     }
 }
+
+@Suite struct JSONValueBuildingTests {
+    static func written(_ value: JSONValue) -> String {
+        var json = JSONWriter()
+        json.element(value)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    @Test func pathsBuildObjectsAndArraysInOrder() {
+        var document = JSONValue.object([])
+        document.set(.string("a"), at: "messages.0.from")
+        document.set(.string("b"), at: "messages.0.text")
+        document.set(.array([.string("x")]), at: "messages.0.to")
+        document.set(.number("2"), at: "messages.1.n")
+        document.set(.bool(true), at: "flag")
+        document.set(.null, at: "none")
+        #expect(
+            Self.written(document)
+                == #"{"messages":[{"from":"a","text":"b","to":["x"]},{"n":2}],"flag":true,"none":null}"#)
+    }
+
+    @Test func aLaterValueReplacesAnEarlierOne() throws {
+        var document = JSONValue.object([])
+        document.set(.string("a"), at: "x")
+        document.set(.string("b"), at: "x.y")  // a scalar on the way becomes an object
+        #expect(Self.written(document) == #"{"x":{"y":"b"}}"#)
+        #expect(try JSONValue.parse(Array(Self.written(document).utf8)) == document)
+    }
+}

@@ -68,4 +68,20 @@ final class FastForwardClock: Clock, Sendable {
         #expect(error is CancellationError)
         #expect(clock.sleeps == 1)
     }
+
+    /// To fill a batch, a throttle goes on admitting messages as their tokens come, for at most its linger, and never
+    /// faster than its rate.
+    @Test func aBatchFillsWithinItsLinger() async throws {
+        let clock = FastForwardClock()
+        let throttle = CarrierThrottle(rate: 100, burst: 5, clock: RunClock(clock))
+        let units = Array(repeating: 1, count: 200)
+        #expect(try await throttle.admit(units, fill: 50, linger: .milliseconds(40)) == 5 + 4)  // 4 tokens in 40 ms
+        #expect(clock.now.offset == .milliseconds(40))
+        // A full batch's tokens arrive before the linger ends: it goes as soon as they have.
+        #expect(try await throttle.admit(units, fill: 3, linger: .seconds(1)) == 3)
+        #expect(clock.now.offset == .milliseconds(70))
+        // Without a linger, only the tokens there are now.
+        #expect(try await throttle.admit(units, fill: 50) == 1)
+        #expect(clock.now.offset == .milliseconds(80))
+    }
 }

@@ -61,6 +61,11 @@ public struct GatewayDialect: Sendable {
             self.errorPath = errorPath
         }
 
+        /// Whether `document` has the success field's value, or no success field is configured.
+        func fieldSays(success document: JSONValue?) -> Bool {
+            successField.map { document?[path: $0.path]?.text == $0.equals } ?? true
+        }
+
         public static func == (lhs: Self, rhs: Self) -> Bool {
             lhs.successStatuses == rhs.successStatuses && lhs.successField?.path == rhs.successField?.path
                 && lhs.successField?.equals == rhs.successField?.equals && lhs.messageIDPath == rhs.messageIDPath
@@ -87,7 +92,8 @@ public struct GatewayDialect: Sendable {
     public var method: Method
     public var format: BodyFormat
     /// Request fields in order: name and template. Templates see `to`, `text`, `sender`, `id`, `udh` and the
-    /// gateway's own `values`.
+    /// gateway's own `values`. In a JSON body a name is a dotted path: `messages.0.text` nests the text in an object
+    /// in an array.
     public var fields: [(name: String, template: MessageTemplate)]
     /// Constant header lines, `Name: value`.
     public var headers: [String]
@@ -98,12 +104,14 @@ public struct GatewayDialect: Sendable {
     public var sender: String?
     /// Constants the field templates may use (an account id, a channel).
     public var values: TemplateValues
+    /// How the gateway takes several messages in one request; nil: one message a request.
+    public var batch: Batch?
 
     public init(
         url: String, method: Method = .POST, format: BodyFormat, fields: [(name: String, template: MessageTemplate)],
         headers: [String] = [], auth: Auth = .none, idempotency: Idempotency = Idempotency(),
         reading: Reading = Reading(), splitting: Splitting = .byGateway, sender: String? = nil,
-        values: TemplateValues = [:]
+        values: TemplateValues = [:], batch: Batch? = nil
     ) {
         self.url = url
         self.method = method
@@ -116,6 +124,7 @@ public struct GatewayDialect: Sendable {
         self.splitting = splitting
         self.sender = sender
         self.values = values
+        self.batch = batch
     }
 
     /// The fields every format sends when a configuration names none.
@@ -134,13 +143,7 @@ public struct GatewayDialect: Sendable {
     /// The HTTP request for one submit (the whole message, or one part of it when Sparrow splits).
     /// - Returns: the request, or the first variable a field needed and did not have.
     public func request(for content: SubmitContent, now: Timestamp) -> Result<EncodedRequest, MissingVariable> {
-        var variables = values
-        variables.reserveCapacity(adding: 5)  // one copy of the configured values, none as the five below are added
-        variables["to"] = content.to
-        variables["text"] = content.text
-        variables["id"] = content.id
-        variables["sender"] = sender
-        variables["udh"] = content.udh
+        let variables = variables(for: content)
         var pairs: [(String, String)] = []
         pairs.reserveCapacity(fields.count + 1)
         for (name, template) in fields {
@@ -152,24 +155,67 @@ public struct GatewayDialect: Sendable {
         if let field = idempotency.field, !pairs.contains(where: { $0.0 == field }) {
             pairs.append((field, content.id))
         }
+        let body: RequestBody =
+            if format == .json, pairs.contains(where: { $0.0.utf8.contains(UInt8(ascii: ".")) }) {
+                .json(Self.document(pairs))
+            } else {
+                .pairs(pairs)
+            }
+        return .success(encode(body, key: content.id, now: now))
+    }
 
+    /// What a request carries before it is encoded: fields in order, or a JSON document built from dotted paths.
+    enum RequestBody {
+        case pairs([(String, String)])
+        case json(JSONValue)
+    }
+
+    /// The variables a field template sees for `content`.
+    func variables(for content: SubmitContent) -> TemplateValues {
+        var variables = values
+        variables.reserveCapacity(adding: 5)  // one copy of the configured values, none as the five below are added
+        variables["to"] = content.to
+        variables["text"] = content.text
+        variables["id"] = content.id
+        variables["sender"] = sender
+        variables["udh"] = content.udh
+        return variables
+    }
+
+    /// A JSON object with each value at its field's dotted path (`messages.0.text`).
+    static func document(_ pairs: [(String, String)]) -> JSONValue {
+        var document = JSONValue.object([])
+        for (path, value) in pairs { document.set(.string(value), at: path) }
+        return document
+    }
+
+    /// The request with `body` encoded in the dialect's format, its headers, its idempotency key (when there is
+    /// one) and its authentication.
+    func encode(_ body: RequestBody, key: String?, now: Timestamp) -> EncodedRequest {
         var requestURL = url
-        var body: [UInt8] = []
+        var bytes: [UInt8] = []
         var lines = headers
         lines.reserveCapacity(headers.count + 3)  // content type, idempotency key, authorization
-        switch format {
-        case .json:
+        switch (format, body) {
+        case (.json, .pairs(let pairs)):
             var json = JSONWriter()
             json.object { object in
                 for (name, value) in pairs { object.field(named: name, value) }
             }
-            body = json.bytes
+            bytes = json.bytes
             lines.append("Content-Type: application/json")
-        case .form:
-            body = Array(FormEncoding.encode(pairs).utf8)
+        case (.json, .json(let document)):
+            var json = JSONWriter()
+            json.element(document)
+            bytes = json.bytes
+            lines.append("Content-Type: application/json")
+        case (.form, .pairs(let pairs)):
+            bytes = Array(FormEncoding.encode(pairs).utf8)
             lines.append("Content-Type: application/x-www-form-urlencoded")
-        case .query:
+        case (.query, .pairs(let pairs)):
             requestURL += (url.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
+        case (.form, .json), (.query, .json):
+            preconditionFailure("only JSON bodies are built from paths")
         }
         // The lines that are the same for every message first, so that the transport can keep them between requests.
         switch auth {
@@ -180,13 +226,13 @@ public struct GatewayDialect: Sendable {
         case .bearer(let token):
             lines.append("Authorization: Bearer \(token)")
         }
-        if let header = idempotency.header { lines.append("\(header): \(content.id)") }
+        if let header = idempotency.header, let key { lines.append("\(header): \(key)") }
         if case .hmac(let secret, let header, let timestampHeader) = auth {
             let timestamp = String(now.secondsSince1970)
             lines.append("\(timestampHeader): \(timestamp)")
-            lines.append("\(header): " + Self.signature(secret: secret, timestamp: timestamp, body: body))
+            lines.append("\(header): " + Self.signature(secret: secret, timestamp: timestamp, body: bytes))
         }
-        return .success(EncodedRequest(url: requestURL, method: method, headers: lines, body: body))
+        return EncodedRequest(url: requestURL, method: method, headers: lines, body: bytes)
     }
 
     /// HMAC-SHA256 of the timestamp followed by the body, as lower-case hex.
@@ -199,14 +245,18 @@ public struct GatewayDialect: Sendable {
 
     /// What an answer the gateway gave means.
     public func read(status: Int, body: [UInt8]) -> AnswerReading {
-        let document = try? JSONValue.parse(body)
-        let succeeded =
-            reading.successStatuses.contains(status)
-            && reading.successField.map { document?[path: $0.path]?.text == $0.equals } ?? true
+        read(status: status, body: body, document: try? JSONValue.parse(body), reading: reading)
+    }
+
+    /// What an answer (or one result of a batch's answer, as `document`) means, read as `reading` says.
+    func read(status: Int, body: [UInt8], document: JSONValue?, reading: Reading) -> AnswerReading {
+        let succeeded = reading.successStatuses.contains(status) && reading.fieldSays(success: document)
         if succeeded {
             return .accepted(gatewayID: document?[path: reading.messageIDPath]?.text)
         }
-        let reason = document?[path: reading.errorPath]?.text ?? String(decoding: body.prefix(200), as: UTF8.self)
+        let reason =
+            document?[path: reading.errorPath]?.text
+            ?? (body.isEmpty ? "" : String(decoding: body.prefix(200), as: UTF8.self))
         return .rejected(status: status, reason: reason.isEmpty ? "HTTP \(status)" : reason)
     }
 }

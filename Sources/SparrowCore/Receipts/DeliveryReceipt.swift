@@ -36,6 +36,10 @@ public struct ReceiptMapping: Sendable, Hashable {
     /// The dotted path of the array that holds the receipts, for a gateway that posts several in one JSON object
     /// (`results`); nil when it posts one object, or a JSON array of them, at a time.
     public var listPath: String?
+    /// Fields that may hold the recipient's number, for a gateway whose receipts name the batch a message went in
+    /// rather than the message: the message is then named by the batch's id and its number
+    /// (`GatewayDialect.batchMessageID`). Nil when receipts name each message.
+    public var recipientFields: [String]?
     /// The body of the 200 that acknowledges the gateway's receipts, for a gateway that checks it
     /// (`{"result":0,"errmsg":"OK"}`); nil for Sparrow's own answer.
     public var answer: String?
@@ -61,9 +65,10 @@ public struct ReceiptMapping: Sendable, Hashable {
     public init(
         idFields: [String] = ["message_id", "MessageSid", "id"],
         statusFields: [String] = ["status", "MessageStatus", "message_status", "stat"],
-        errorFields: [String] = ["error", "ErrorCode", "err"], listPath: String? = nil, answer: String? = nil,
-        words extraWords: [ReceiptStatus: [String]] = [:]
+        errorFields: [String] = ["error", "ErrorCode", "err"], recipientFields: [String]? = nil,
+        listPath: String? = nil, answer: String? = nil, words extraWords: [ReceiptStatus: [String]] = [:]
     ) {
+        self.recipientFields = recipientFields
         self.idFields = idFields
         self.statusFields = statusFields
         self.errorFields = errorFields
@@ -129,7 +134,15 @@ public struct DeliveryReceipt: Sendable, Hashable {
             throw ReceiptError(
                 .unknownStatus, "unknown status '\(word.prefix(40))'; map it in the gateway's receipts.states")
         }
-        self.init(gatewayMessageID: id, status: status, error: fields.first(of: mapping.errorFields))
+        var messageID = id
+        if let recipientFields = mapping.recipientFields {
+            guard let number = fields.first(of: recipientFields) else {
+                throw ReceiptError(
+                    .missingField, "no recipient (looked for \(recipientFields.joined(separator: ", ")))")
+            }
+            messageID = GatewayDialect.batchMessageID(batch: id, number: number)
+        }
+        self.init(gatewayMessageID: messageID, status: status, error: fields.first(of: mapping.errorFields))
     }
 }
 

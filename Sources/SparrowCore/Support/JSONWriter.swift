@@ -110,6 +110,32 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes `value` whole: an element of an array, or the value of a member whose key was just written.
+    package mutating func element(_ value: JSONValue) {
+        switch value {
+        case .array(let elements):
+            array { array in for element in elements { array.element(element) } }
+        case .object(let members):
+            object { object in
+                for member in members { object.field(named: member.key) { $0.element(member.value) } }
+            }
+        case .string(let text):
+            element(text)
+        case .number(let text):
+            separate()
+            bytes.append(contentsOf: text.utf8)
+            needsComma = true
+        case .bool(let flag):
+            separate()
+            bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+            needsComma = true
+        case .null:
+            separate()
+            null()
+            needsComma = true
+        }
+    }
+
     private mutating func key(_ key: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
