@@ -12,7 +12,8 @@ out=out
 mkdir -p "$out"
 rm -f state/sparrow.sqlite state/sparrow.sqlite-wal state/sparrow.sqlite-shm
 sim_pid=
-trap '[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true' EXIT
+tencent_pid=
+trap 'kill $sim_pid $tencent_pid 2>/dev/null || true' EXIT
 
 echo "== gateway-sim on 127.0.0.1:8088: receipts to the webhook after 0.2–1.2 s, 5% sent twice, out of order"
 "$sim" --listen 127.0.0.1:8088 --receipts-url http://127.0.0.1:8089/dlr \
@@ -25,6 +26,19 @@ campaign=demo-$(date +%H%M%S)
 echo "== sparrow send --receipts: campaign $campaign, config/examples/recipients.csv, as of $now"
 "$bin" send --config config/sparrow.yaml --template config/examples/unpaid-reminder.mustache --now "$now" \
   --campaign "$campaign" --receipts --receipts-wait 10 --rejects "$out/rejects.jsonl" < config/examples/recipients.csv
+
+echo "== gateway-sim as Tencent Cloud SMS on 127.0.0.1:8090: TC3 signatures checked, 3% of numbers refused by code"
+"$sim" --listen 127.0.0.1:8090 --tencent-secret AKIDdemo:demo-secret --refuse-numbers 0.03 \
+  --receipts-url http://127.0.0.1:8089/dlr/tencent --receipt-token "${SPARROW_DLR_TOKEN:-demo-token}" \
+  --receipt-delay-ms 200 --receipt-list 50 > "$out/gateway-sim-tencent.log" 2>&1 &
+tencent_pid=$!
+for _ in $(seq 100); do grep -q listening "$out/gateway-sim-tencent.log" && break; sleep 0.1; done
+next_day=$(date -u -d "${now%Z} UTC + 1 day" +%Y-%m-%dT%H:%M:%SZ)
+echo "== sparrow send --approved unpaid: the same customers a day later, through config/tencent.yaml, as of $next_day"
+"$bin" send --config config/tencent.yaml --approved unpaid --now "$next_day" --campaign "$campaign-tencent" \
+  --receipts --receipts-wait 5 --rejects "$out/rejects-tencent.jsonl" < config/examples/recipients.csv
+"$bin" report --config config/tencent.yaml --campaign "$campaign-tencent" | head -n 16
+kill "$tencent_pid" 2>/dev/null || true
 
 echo "== first rejects ($out/rejects.jsonl)"
 head -n 3 "$out/rejects.jsonl"

@@ -41,8 +41,18 @@ extension SparrowConfiguration.Gateway {
     static let keys = [
         "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
         "connect_timeout", "timeout", "fields", "headers", "auth", "sender", "values", "idempotency", "response",
-        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts", "batch",
+        "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts", "batch", "type",
+        "region", "sdk_app_id", "sign_name", "secret_id", "secret_key",
     ]
+
+    /// The keys of a generic gateway that a provider's gateway does not take: its API fixes them.
+    static let genericKeys = [
+        "format", "method", "fields", "headers", "auth", "sender", "values", "idempotency", "response", "split",
+        "udh_field", "batch",
+    ]
+
+    /// The keys of a provider's gateway that a generic one does not take.
+    static let providerKeys = ["region", "sdk_app_id", "sign_name", "secret_id", "secret_key"]
 
     static func readAll(_ node: YAMLNode, carriers: [Carrier], folder: String) throws -> [Self] {
         let items = try node.list()
@@ -91,12 +101,6 @@ extension SparrowConfiguration.Gateway {
     private static func read(
         name: String, _ map: YAMLMapping, item: YAMLNode, carriers: [Carrier], folder: String
     ) throws -> Self {
-        let urlNode = try map.required("url")
-        let url = try urlNode.string()
-        guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
-            parsed.host?.isEmpty == false
-        else { throw urlNode.error(.invalidValue, "expected an http:// or https:// URL") }
-
         var served: [String] = []
         for carrier in try map["carriers"]?.list() ?? [] {
             let id = try carrier.string()
@@ -107,6 +111,42 @@ extension SparrowConfiguration.Gateway {
             served.append(id)
         }
 
+        let dialect: GatewayDialect
+        var receipts = ReceiptMapping.standard
+        if let typeNode = map["type"] {
+            switch try typeNode.oneOf(ProviderType.self) {
+            case .tencent:
+                dialect = try readTencent(map)
+                receipts = .tencent
+            }
+        } else {
+            dialect = try readDialect(map)
+        }
+        var retry = try readRetry(map["retry"])
+        retry.honoursIdempotencyKey = dialect.idempotency.honoured
+        let tls = try map["tls"]?.mapping(keys: ["verify", "ca_file"])
+        return Self(
+            name: name, dialect: dialect, pricePerSegment: try map["price_per_segment"]?.positiveDouble() ?? 0,
+            carriers: served, backup: try map["backup"]?.string(),
+            maxInFlight: try map["max_in_flight"]?.int(in: 1...4096) ?? 16,
+            timeout: try map["timeout"]?.duration() ?? .seconds(10), retry: retry,
+            connection: GatewayConnection(
+                httpVersion: try map["http_version"]?.oneOf(GatewayConnection.HTTPVersion.self) ?? .http1_1,
+                connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
+                verifyTLS: try tls?["verify"]?.bool() ?? true,
+                caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
+                followRedirects: try map["follow_redirects"]?.bool() ?? false),
+            receipts: try map["receipts"].map(readReceiptMapping) ?? receipts, location: item.location)
+    }
+
+    private enum ProviderType: String, CaseIterable { case tencent }
+
+    /// A gateway described by its keys: where each field goes, how it authenticates, how its answers read.
+    private static func readDialect(_ map: YAMLMapping) throws -> GatewayDialect {
+        if let key = providerKeys.first(where: { map[$0] != nil }) {
+            throw map[key]!.error(.invalidValue, "'\(key)' belongs to a provider's gateway: give its 'type'")
+        }
+        let url = try readURL(map.required("url"))
         let sender = try map["sender"]?.string()
         var values: [String: String] = [:]
         for (key, value) in try map["values"]?.openMapping() ?? [] { values[key] = try value.string() }
@@ -154,27 +194,37 @@ extension SparrowConfiguration.Gateway {
                 "a gateway that takes batches cannot honour idempotency keys: after a crash the same messages may not "
                     + "be grouped the same way (remove 'idempotency: { honoured: true }')")
         }
-        let dialect = GatewayDialect(
+        return GatewayDialect(
             url: url, method: try map["method"]?.oneOf(GatewayDialect.Method.self) ?? .POST, format: format,
             fields: fields, headers: headers, auth: try readAuth(map["auth"]), idempotency: idempotency,
             reading: try readResponse(map["response"]), splitting: splitting, sender: sender,
             values: TemplateValues(values), batch: batch)
 
-        var retry = try readRetry(map["retry"])
-        retry.honoursIdempotencyKey = idempotency.honoured
-        let tls = try map["tls"]?.mapping(keys: ["verify", "ca_file"])
-        return Self(
-            name: name, dialect: dialect, pricePerSegment: try map["price_per_segment"]?.positiveDouble() ?? 0,
-            carriers: served, backup: try map["backup"]?.string(),
-            maxInFlight: try map["max_in_flight"]?.int(in: 1...4096) ?? 16,
-            timeout: try map["timeout"]?.duration() ?? .seconds(10), retry: retry,
-            connection: GatewayConnection(
-                httpVersion: try map["http_version"]?.oneOf(GatewayConnection.HTTPVersion.self) ?? .http1_1,
-                connectTimeout: try map["connect_timeout"]?.duration() ?? .seconds(3),
-                verifyTLS: try tls?["verify"]?.bool() ?? true,
-                caFile: try tls?["ca_file"].map { SparrowConfiguration.resolve(try $0.string(), against: folder) },
-                followRedirects: try map["follow_redirects"]?.bool() ?? false),
-            receipts: try readReceiptMapping(map["receipts"]), location: item.location)
+    }
+
+    /// Tencent Cloud SMS: `{ type: tencent, region, sdk_app_id, sign_name, secret_id, secret_key }`, at
+    /// `https://sms.tencentcloudapi.com` unless `url` says otherwise.
+    private static func readTencent(_ map: YAMLMapping) throws -> GatewayDialect {
+        if let key = genericKeys.first(where: { map[$0] != nil }) {
+            throw map[key]!.error(.invalidValue, "'\(key)' does not apply to a tencent gateway: its API fixes it")
+        }
+        let url = try map["url"].map(readURL) ?? "https://sms.tencentcloudapi.com"
+        let tencent = TencentSMS(
+            endpoint: url, region: try map.required("region").string(),
+            sdkAppID: try map.required("sdk_app_id").string(), signName: try map.required("sign_name").string(),
+            secretID: try map.required("secret_id").string(), secretKey: Secret(try map.required("secret_key").string())
+        )
+        return GatewayDialect(
+            url: url, format: .json, fields: [], idempotency: .init(header: nil),
+            batch: .init(max: TencentSMS.maxNumbers, list: "PhoneNumberSet"), provider: .tencent(tencent))
+    }
+
+    private static func readURL(_ node: YAMLNode) throws -> String {
+        let url = try node.string()
+        guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
+            parsed.host?.isEmpty == false
+        else { throw node.error(.invalidValue, "expected an http:// or https:// URL") }
+        return url
     }
 
     private enum SplitMode: String, CaseIterable { case gateway, sparrow }

@@ -61,6 +61,8 @@ public struct SparrowConfiguration: Sendable {
     public var carriers: [Carrier]
     public var gateways: [Gateway]
     public var receipts: Receipts?
+    /// The templates the gateways' providers approved, by name.
+    public var templates: [String: ApprovedTemplate] = [:]
     /// When a gateway's circuit opens (failing traffic over to its backup) and how long it stays open.
     public var circuitBreaker = CircuitBreaker.Configuration()
 
@@ -83,7 +85,7 @@ public struct SparrowConfiguration: Sendable {
 extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
-        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker",
+        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -144,6 +146,7 @@ extension SparrowConfiguration {
             gateways: gateways,
             receipts: try map["receipts"].map(readReceipts))
         if let breaker = map["circuit_breaker"] { configuration.circuitBreaker = try readCircuitBreaker(breaker) }
+        configuration.templates = try readTemplates(map["templates"], gateways: gateways)
         return configuration
     }
 

@@ -27,8 +27,14 @@ public struct CampaignRun: Sendable {
         public var window: Int
         /// The share of recipients held out, for a new campaign; a resumed one keeps the share it began with.
         public var holdout: Double
+        /// The approved template the campaign sends, by name, recorded with it; nil for free text.
+        public var approved: String?
 
-        public init(campaign: String, template: String, waitForDeferred: Bool, window: Int, holdout: Double = 0) {
+        public init(
+            campaign: String, template: String, waitForDeferred: Bool, window: Int, holdout: Double = 0,
+            approved: String? = nil
+        ) {
+            self.approved = approved
             self.campaign = campaign
             self.template = template
             self.waitForDeferred = waitForDeferred
@@ -114,7 +120,8 @@ public struct CampaignRun: Sendable {
         let campaign = options.campaign
         logger.info("the campaign's run began", metadata: ["input": input == nil ? "none" : "recipients"])
         try await store.beginCampaign(
-            id: campaign, template: options.template, holdout: options.holdout, at: clock.now())
+            id: campaign, template: options.template, holdout: options.holdout, approved: options.approved,
+            at: clock.now())
         let holdout = Holdout(share: try await store.campaign(id: campaign)?.holdout ?? 0, campaign: campaign)
         var outcome = Outcome()
         if let input,
@@ -251,8 +258,9 @@ public struct CampaignRun: Sendable {
                         campaign: options.campaign, line: message.line, to: message.number.e164,
                         carrier: message.carrier, gateway: message.gateway, text: message.text,
                         segments: message.segments.segments, throttleUnits: message.throttleUnits, cost: message.cost,
-                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred, timeZone: message.timeZone
-                    ))
+                        sendAt: message.sendAt, state: status == .ready ? .ready : .deferred,
+                        timeZone: message.timeZone,
+                        parameters: message.parameters))
             case .message(let message, let status):
                 skipped.append(
                     SkippedRow(line: message.line, status: status, carrier: message.carrier, gateway: message.gateway))

@@ -5,19 +5,21 @@ public import CoreMetrics
 public import Logging
 import Synchronization
 
-/// One message to submit: its number, full text, Sparrow's id (the idempotency key, the same for every attempt)
-/// and the gateway the plan chose.
+/// One message to submit: its number, full text, Sparrow's id (the idempotency key, the same for every attempt),
+/// the gateway the plan chose, and for an approved template the values of its placeholders.
 public struct OutboundMessage: Sendable, Hashable {
     public var id: String
     public var to: String
     public var text: String
     public var gateway: String
+    public var parameters: [String]
 
-    public init(id: String, to: String, text: String, gateway: String) {
+    public init(id: String, to: String, text: String, gateway: String, parameters: [String] = []) {
         self.id = id
         self.to = to
         self.text = text
         self.gateway = gateway
+        self.parameters = parameters
     }
 }
 
@@ -29,6 +31,10 @@ public struct SubmitOutcome: Sendable, Hashable {
         case accepted(gatewayIDs: [String])
         /// The gateway refused it, or it could not be sent within the retry policy.
         case failed(reason: String)
+        /// The gateway refused the number itself (its blacklist): the message failed, and the number is suppressed.
+        case blacklisted(reason: String)
+        /// The gateway takes it later (a frequency limit, its marketing hours): it goes again after `for`.
+        case deferred(reason: String, for: Duration)
         /// The message may or may not have reached the gateway; it is not resent, and receipts settle it.
         case unknown(reason: String)
     }
@@ -66,6 +72,8 @@ public final class GatewayClient: Sendable {
         let gateway: GatewayEndpoint
         /// Its requests in flight, at most its `max_in_flight`.
         let permits: AsyncPermits
+        /// The id the campaign's approved template has at this gateway.
+        let templateID: String?
         /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
         let pausedUntil = Lock<Duration?>(nil)
         /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason; whether its
@@ -74,8 +82,9 @@ public final class GatewayClient: Sendable {
         let failures: [Reason: Counter]
         let circuitOpen: Gauge
 
-        init(_ gateway: GatewayEndpoint, metrics: any MetricsFactory) {
+        init(_ gateway: GatewayEndpoint, templateID: String?, metrics: any MetricsFactory) {
             self.gateway = gateway
+            self.templateID = templateID
             permits = AsyncPermits(gateway.maxInFlight)
             func counters(_ label: String) -> [Reason: Counter] {
                 Dictionary(
@@ -99,14 +108,18 @@ public final class GatewayClient: Sendable {
         }
     }
 
+    /// - Parameter templateIDs: the id of the campaign's approved template at each gateway, by name; none for free
+    ///   text.
     public init(
-        gateways: [GatewayEndpoint], transport: CurlTransport,
+        gateways: [GatewayEndpoint], transport: CurlTransport, templateIDs: [String: String] = [:],
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
         clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow"),
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         destinations = Dictionary(
-            uniqueKeysWithValues: gateways.map { ($0.name, Destination($0, metrics: metrics)) })
+            uniqueKeysWithValues: gateways.map {
+                ($0.name, Destination($0, templateID: templateIDs[$0.name], metrics: metrics))
+            })
         self.transport = transport
         let backups = Dictionary(
             uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
@@ -203,7 +216,13 @@ public final class GatewayClient: Sendable {
         }
         let requests =
             if destination.gateway.dialect.batch != nil {
-                [messages.map { SubmitContent(to: $0.to, text: $0.text, id: $0.id) }]
+                [
+                    messages.map {
+                        SubmitContent(
+                            to: $0.to, text: $0.text, id: $0.id, templateID: destination.templateID,
+                            parameters: $0.parameters)
+                    }
+                ]
             } else {
                 parts(of: messages[0], for: destination.gateway).map { [$0] }
             }
@@ -363,6 +382,12 @@ public final class GatewayClient: Sendable {
                         if let gatewayID { submission.gatewayIDs[index].append(gatewayID) }
                     case .rejected(_, let reason)?:
                         submission.settled[index] = .failed(reason: reason)
+                    case .blacklisted(let reason)?:
+                        submission.settled[index] = .blacklisted(reason: reason)
+                    case .deferred(let reason, let delay)?:
+                        submission.settled[index] = .deferred(reason: reason, for: delay)
+                    case .retry(let reason)?:  // this number alone failed for now: it waits a little, in the journal
+                        submission.settled[index] = .deferred(reason: reason, for: Self.numberRetryDelay)
                     case nil:
                         submission.settled[index] = .unknown(reason: "the gateway's answer has no result for it")
                     }
@@ -386,10 +411,29 @@ public final class GatewayClient: Sendable {
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
             case .whole(.rejected(let status, let reason)):
                 submission.rejection = "HTTP \(status): \(reason)"
+            case .whole(.blacklisted(let reason)):
+                return finish(submission, .blacklisted(reason: reason))
+            case .whole(.deferred(let reason, let delay)):
+                return finish(submission, .deferred(reason: reason, for: delay))
+            case .whole(.retry(let reason)):
+                // Tried again as after a 503: nothing of the request was taken.
+                submission.rejection = reason
+                return proceed(
+                    submission, after: .answered(HTTPAnswer(status: 503, retryAfter: nil, body: answer.body)))
             }
         } else {
             submission.rejection = nil
         }
+        proceed(submission, after: result)
+    }
+
+    /// How long a number of a batch waits when the gateway failed it alone, for now.
+    private static let numberRetryDelay: Duration = .seconds(60)
+
+    /// Asks the request's state machine what follows `result`, and does it.
+    private func proceed(_ submission: Submission, after result: TransferResult) {
+        var submission = submission
+        let destination = submission.destination
         let action = health.withLock { health in
             submission.machine.transferEnded(result, now: wallClock(), random: &health.random)
         }
@@ -437,9 +481,9 @@ public final class GatewayClient: Sendable {
         let destination = submission.destination
         let outcomes = zip(submission.gatewayIDs, submission.settled).map { gatewayIDs, settled in
             switch settled {
-            case .failed?: destination.failures[.refusedInBody]!.increment()
+            case .failed?, .blacklisted?: destination.failures[.refusedInBody]!.increment()
             case .unknown?: destination.failures[.ambiguous]!.increment()
-            case .accepted?, nil: break
+            case .accepted?, .deferred?, nil: break
             }
             return SubmitOutcome(
                 status: settled ?? .accepted(gatewayIDs: gatewayIDs), gateway: destination.gateway.name,

@@ -7,7 +7,7 @@ import Synchronization
 /// | metric | |
 /// |---|---|
 /// | `sparrow_rows_total` | input rows decided |
-/// | `sparrow_messages_total{state}` | answers: `accepted`, `failed`, `unknown` |
+/// | `sparrow_messages_total{state}` | answers: `accepted`, `failed`, `unknown`, `deferred` (the gateway takes it later) |
 /// | `sparrow_submit_latency_seconds` | from a message's first request to its answer (a histogram) |
 /// | `sparrow_requests_in_flight` | messages whose requests are out |
 public final class SendProgress: Sendable {
@@ -16,10 +16,11 @@ public final class SendProgress: Sendable {
     private let accepted = Atomic(0)
     private let failed = Atomic(0)
     private let unknown = Atomic(0)
+    private let deferred = Atomic(0)
     private let inputBytes = Atomic(0)
 
     private let rowsDecided: Counter
-    private let answers: (accepted: Counter, failed: Counter, unknown: Counter)
+    private let answers: (accepted: Counter, failed: Counter, unknown: Counter, deferred: Counter)
     private let latency: Timer
     private let inFlight: Meter
 
@@ -29,7 +30,7 @@ public final class SendProgress: Sendable {
         func messages(_ state: String) -> Counter {
             Counter(label: "sparrow_messages_total", dimensions: [("state", state)], factory: metrics)
         }
-        answers = (messages("accepted"), messages("failed"), messages("unknown"))
+        answers = (messages("accepted"), messages("failed"), messages("unknown"), messages("deferred"))
         latency = Timer(label: "sparrow_submit_latency_seconds", factory: metrics)
         inFlight = Meter(label: "sparrow_requests_in_flight", factory: metrics)
     }
@@ -42,17 +43,20 @@ public final class SendProgress: Sendable {
         public var accepted: Int
         public var failed: Int
         public var unknown: Int
+        /// Answers that put a message off until later (a gateway's frequency limit).
+        public var deferred: Int
         /// Input bytes read.
         public var inputBytes: Int
 
-        public var answered: Int { accepted + failed + unknown }
+        public var answered: Int { accepted + failed + unknown + deferred }
     }
 
     public var snapshot: Snapshot {
         Snapshot(
             rows: rows.load(ordering: .relaxed), journaled: journaled.load(ordering: .relaxed),
             accepted: accepted.load(ordering: .relaxed), failed: failed.load(ordering: .relaxed),
-            unknown: unknown.load(ordering: .relaxed), inputBytes: inputBytes.load(ordering: .relaxed))
+            unknown: unknown.load(ordering: .relaxed), deferred: deferred.load(ordering: .relaxed),
+            inputBytes: inputBytes.load(ordering: .relaxed))
     }
 
     func read(bytes: Int) { inputBytes.add(bytes, ordering: .relaxed) }
@@ -74,9 +78,12 @@ public final class SendProgress: Sendable {
         case .accepted:
             accepted.add(1, ordering: .relaxed)
             answers.accepted.increment()
-        case .failed:
+        case .failed, .blacklisted:
             failed.add(1, ordering: .relaxed)
             answers.failed.increment()
+        case .deferred:
+            deferred.add(1, ordering: .relaxed)
+            answers.deferred.increment()
         case .unknown:
             unknown.add(1, ordering: .relaxed)
             answers.unknown.increment()

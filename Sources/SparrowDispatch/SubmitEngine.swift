@@ -200,7 +200,8 @@ final class SubmitEngine: Sendable {
                     window.acquire {
                         self.progress.started(messages: entries.count)
                         let messages = entries.map {
-                            OutboundMessage(id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway)
+                            OutboundMessage(
+                                id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters)
                         }
                         self.client.submit(messages, via: route) { outcomes in
                             let at = self.clock.now()
@@ -385,16 +386,21 @@ final class SubmitRecorder: Sendable {
 
 extension SubmitRecord {
     init(entry: JournalEntry, outcome: SubmitOutcome, at: Timestamp) {
-        let (state, gatewayIDs, error): (MessageState, [String], String?) =
-            switch outcome.status {
-            case .accepted(let gatewayIDs): (.accepted, gatewayIDs, nil)
-            case .failed(let reason): (.failed, [], reason)
-            case .unknown(let reason): (.unknown, [], reason)
-            }
+        var (state, gatewayIDs, error): (MessageState, [String], String?) = (.accepted, [], nil)
+        var sendAt: Timestamp?
+        switch outcome.status {
+        case .accepted(let ids): gatewayIDs = ids
+        case .failed(let reason), .blacklisted(let reason): (state, error) = (.failed, reason)
+        case .unknown(let reason): (state, error) = (.unknown, reason)
+        case .deferred(let reason, let delay):
+            (state, error) = (.deferred, reason)
+            sendAt = at + Int64((delay / .seconds(1)).rounded(.up))
+        }
+        let suppress = if case .blacklisted = outcome.status { true } else { false }
         self.init(
             id: entry.id, campaign: entry.campaign, recipient: entry.to, state: state, gateway: outcome.gateway,
             gatewayMessageID: gatewayIDs.first, attempts: outcome.attempts, latency: outcome.latency, error: error,
-            at: at, partIDs: gatewayIDs.count > 1 ? gatewayIDs : [])
+            at: at, partIDs: gatewayIDs.count > 1 ? gatewayIDs : [], sendAt: sendAt, suppress: suppress)
     }
 }
 

@@ -110,8 +110,11 @@ public struct GatewaySimulator: Sendable {
     public var receipts: Receipts?
     /// Credentials every message must carry.
     public var auth: Auth?
+    /// The SecretId and SecretKey that Tencent Cloud requests (`X-TC-Action`) are signed with; without them the
+    /// simulator takes any signature.
+    public var tencent: TencentCredentials?
 
-    private let state: SimulatorState
+    let state: SimulatorState
 
     /// A file that gets a line `MICROSECONDS_SINCE_START TO` for every new message, to measure rates as the gateway
     /// sees them.
@@ -125,9 +128,10 @@ public struct GatewaySimulator: Sendable {
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, arrivalLog: String? = nil, bodyLog: String? = nil,
-        requestLog: String? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, tencent: TencentCredentials? = nil, arrivalLog: String? = nil,
+        bodyLog: String? = nil, requestLog: String? = nil
     ) {
+        self.tencent = tencent
         self.arrivalLog = arrivalLog
         self.bodyLog = bodyLog
         self.requestLog = requestLog
@@ -224,6 +228,9 @@ public struct GatewaySimulator: Sendable {
                 status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
         }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        if request.headers[HTTPField.Name("X-TC-Action")!] != nil {
+            return try await answerTencent(request, body: body, receipts: receipts, logs: logs)
+        }
         if let batch = BatchRequest(query: request.uri.query, body: body) {
             return try await answer(batch, body: body, receipts: receipts, logs: logs)
         }
@@ -255,8 +262,8 @@ public struct GatewaySimulator: Sendable {
                 if let receipts {
                     let recipient = RequestFields(query: request.uri.query, body: body).recipient
                     receipts.schedule(
-                        messageID: dialect.visibleID(messageID), to: recipient, form: dialect == .twilio,
-                        draw: state.draw)
+                        messageID: dialect.visibleID(messageID), to: recipient,
+                        style: dialect == .twilio ? .twilio : .json, draw: state.draw)
                 }
             }
             return dialect.acceptance(messageID: messageID)
@@ -292,7 +299,7 @@ public struct GatewaySimulator: Sendable {
             for (number, messageID) in zip(batch.numbers, messageIDs) {
                 guard let messageID else { continue }
                 logs.record(number: number)
-                receipts?.schedule(messageID: messageID, to: number, form: false, draw: state.draw)
+                receipts?.schedule(messageID: messageID, to: number, style: .json, draw: state.draw)
             }
             logs.record(body: body)
             return BatchRequest.acceptance(
@@ -470,7 +477,7 @@ final class ClientConnections: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
-    private let state: SimulatorState
+    let state: SimulatorState
 
     init(state: SimulatorState) {
         self.state = state

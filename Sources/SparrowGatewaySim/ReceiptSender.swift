@@ -80,15 +80,19 @@ final class ReceiptSender: Sendable {
         self.state = state
     }
 
-    /// Sends the receipt of `messageID` later, as JSON or as a Twilio-style form; `draw` gives uniform numbers in
-    /// [0, 1).
-    func schedule(messageID: String, to: String?, form: Bool, draw: @Sendable () -> Double) {
+    /// How a receipt is written: as the simulator's own JSON, as Twilio posts a form, or as Tencent Cloud posts JSON
+    /// (always in an array).
+    enum Style { case json, twilio, tencent }
+
+    /// Sends the receipt of `messageID` later, in `style`; `draw` gives uniform numbers in [0, 1).
+    func schedule(messageID: String, to: String?, style: Style, draw: @Sendable () -> Double) {
         let state = draw()
         let status = state < plan.delivered ? "delivered" : state < plan.delivered + plan.failed ? "failed" : "expired"
         let copies = draw() < plan.duplicates ? 2 : 1
-        var headers: [String]
+        var headers = ["Content-Type: application/json"]
         let body: [UInt8]
-        if form {
+        switch style {
+        case .twilio:
             // Twilio has no "expired": an undeliverable message ends "undelivered", a refused one "failed".
             let twilioStatus = status == "expired" ? "undelivered" : status
             var pairs = [("MessageSid", messageID), ("MessageStatus", twilioStatus)]
@@ -96,7 +100,7 @@ final class ReceiptSender: Sendable {
             if status != "delivered" { pairs.append(("ErrorCode", "30008")) }
             body = Array(FormEncoding.encode(pairs).utf8)
             headers = ["Content-Type: application/x-www-form-urlencoded"]
-        } else {
+        case .json:
             var json = JSONWriter()
             json.object { receipt in
                 receipt.field("message_id", messageID)
@@ -105,10 +109,22 @@ final class ReceiptSender: Sendable {
                 receipt.field("error", status == "failed" ? "UNDELIV" : nil)
             }
             body = json.bytes
-            headers = ["Content-Type: application/json"]
+        case .tencent:
+            var json = JSONWriter()
+            json.object { receipt in
+                receipt.field("user_receive_time", "2026-12-06 10:00:00")
+                receipt.field("nationcode", "86")
+                receipt.field("mobile", to.map { String($0.filter(\.isNumber).suffix(11)) })
+                receipt.field("report_status", status == "delivered" ? "SUCCESS" : "FAIL")
+                receipt.field(
+                    "errmsg", status == "delivered" ? "DELIVRD" : status == "failed" ? "UNDELIV" : "EXPIRED")
+                receipt.field("description", status == "delivered" ? "用户短信送达成功" : "用户短信未送达")
+                receipt.field("sid", messageID)
+            }
+            body = json.bytes
         }
         if let token = plan.token { headers.append("Authorization: Bearer \(token)") }
-        let listed = !form && plan.perPost > 1
+        let listed = style == .tencent || (style == .json && plan.perPost > 1)
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
             Task { [headers] in

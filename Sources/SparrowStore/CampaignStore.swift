@@ -19,12 +19,15 @@ public struct JournalEntry: Sendable, Hashable {
     public var state: MessageState
     /// The recipient's zone, whose quiet hours are checked again just before the message goes.
     public var timeZone: String?
+    /// The values of an approved template's placeholders, in its order; empty for free text.
+    public var parameters: [String]
 
     public init(
         id: String, campaign: String, line: Int, to: String, carrier: String?, gateway: String, text: String,
         segments: Int, throttleUnits: Int, cost: Double, sendAt: Timestamp, state: MessageState,
-        timeZone: String? = nil
+        timeZone: String? = nil, parameters: [String] = []
     ) {
+        self.parameters = parameters
         self.id = id
         self.campaign = campaign
         self.line = line
@@ -81,12 +84,18 @@ public struct SubmitRecord: Sendable, Hashable {
     /// The gateway's ids of each part, for a message Sparrow sent in parts (empty otherwise): each part gets its own
     /// receipt, and the message is settled when every part is.
     public var partIDs: [String]
+    /// For a message the gateway put off (`deferred`): when it goes again.
+    public var sendAt: Timestamp?
+    /// The gateway refused the number itself: it goes on the suppression list.
+    public var suppress: Bool
 
     public init(
         id: String, campaign: String, recipient: String, state: MessageState, gateway: String,
         gatewayMessageID: String?, attempts: Int, latency: Duration?, error: String?, at: Timestamp,
-        partIDs: [String] = []
+        partIDs: [String] = [], sendAt: Timestamp? = nil, suppress: Bool = false
     ) {
+        self.sendAt = sendAt
+        self.suppress = suppress
         self.id = id
         self.campaign = campaign
         self.recipient = recipient
@@ -127,6 +136,8 @@ public struct CampaignRecord: Sendable, Hashable {
     public var inputLines: Int?
     /// The share of recipients held out (0 for none), fixed when the campaign began.
     public var holdout: Double
+    /// The approved template it sends, by its name in the configuration; nil for free text (`template`).
+    public var approved: String?
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
@@ -135,7 +146,8 @@ public struct CampaignRecord: Sendable, Hashable {
 public protocol CampaignStore: Sendable {
     /// Records a campaign, with the share of its recipients held out; a campaign that exists already is left as it
     /// is (resume).
-    func beginCampaign(id: String, template: String, holdout: Double, at: Timestamp) async throws
+    /// `approved` names the approved template the campaign sends, whose text is `template`; nil for free text.
+    func beginCampaign(id: String, template: String, holdout: Double, approved: String?, at: Timestamp) async throws
     func campaign(id: String) async throws -> CampaignRecord?
     /// Every campaign of the store, the latest first.
     func campaigns() async throws -> [CampaignRecord]
@@ -193,8 +205,8 @@ public protocol CampaignStore: Sendable {
 }
 
 extension CampaignStore {
-    /// Records a campaign without a holdout.
+    /// Records a campaign of free text without a holdout.
     public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
-        try await beginCampaign(id: id, template: template, holdout: 0, at: at)
+        try await beginCampaign(id: id, template: template, holdout: 0, approved: nil, at: at)
     }
 }

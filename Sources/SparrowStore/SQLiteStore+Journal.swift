@@ -3,11 +3,14 @@ public import SparrowCore
 
 // The journal: campaigns, the messages a run decides, their marks before a request goes and their answers.
 extension SQLiteStore {
-    public func beginCampaign(id: String, template: String, holdout: Double, at: Timestamp) async throws {
+    public func beginCampaign(
+        id: String, template: String, holdout: Double, approved: String?, at: Timestamp
+    ) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO campaign (id, template, holdout, createdAt) VALUES (?, ?, ?, ?)",
-                arguments: [id, template, holdout, at.secondsSince1970])
+                sql:
+                    "INSERT OR IGNORE INTO campaign (id, template, holdout, approved, createdAt) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, template, holdout, approved, at.secondsSince1970])
         }
     }
 
@@ -27,7 +30,7 @@ extension SQLiteStore {
         CampaignRecord(
             id: row["id"], template: row["template"],
             createdAt: Timestamp(secondsSince1970: row["createdAt"]), inputLines: row["inputLines"],
-            holdout: row["holdout"])
+            holdout: row["holdout"], approved: row["approved"])
     }
 
     public func finishInput(campaign: String, lines: Int) async throws {
@@ -55,14 +58,14 @@ extension SQLiteStore {
         try await write { db in
             let columns = """
                 INSERT OR IGNORE INTO message (id, campaignID, line, recipient, carrier, gateway, text, segments,
-                    throttleUnits, cost, sendAt, state, rank, timeZone)
+                    throttleUnits, cost, sendAt, state, rank, timeZone, parameters)
                 """
             // Lines past everything journaled (a first run reads nothing but these) cannot have a decision yet.
             let journaled = try Self.lastJournaledLine(campaign: campaign, db)
-            let fresh = try HotStatement(db, sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let fresh = try HotStatement(db, sql: columns + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             let again = try db.cachedStatement(
                 sql: columns + """
-                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM skipped WHERE campaignID = ? AND line = ?)
                     AND NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
                     """)
@@ -89,12 +92,14 @@ extension SQLiteStore {
                             values.bind(entry.state.rawValue)
                             values.bind(entry.state.rank)
                             values.bind(entry.timeZone)
+                            values.bind(TemplateParameters.encode(entry.parameters))
                         } > 0
                 } else {
                     try again.execute(arguments: [
                         entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                         entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
-                        entry.state.rawValue, entry.state.rank, entry.timeZone, entry.campaign, entry.line,
+                        entry.state.rawValue, entry.state.rank, entry.timeZone,
+                        TemplateParameters.encode(entry.parameters), entry.campaign, entry.line,
                         entry.campaign,
                         entry.line,
                     ])
@@ -167,7 +172,24 @@ extension SQLiteStore {
                     """)
             let send = try HotStatement(db, sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
             let matcher = try ReceiptMatcher(db)
+            // The one step back: a gateway that takes a message later sends it back to wait, from `submitting`.
+            let putOff = try db.cachedStatement(
+                sql: """
+                    UPDATE message SET state = 'deferred', rank = 0, sendAt = ?, error = ?, attempts = attempts + ?,
+                        updatedAt = ?
+                    WHERE id = ? AND rank = 1
+                    """)
+            let suppress = try db.cachedStatement(sql: "INSERT OR IGNORE INTO suppression (number) VALUES (?)")
             for submit in submits {
+                if submit.state == .deferred, let sendAt = submit.sendAt {
+                    try putOff.execute(arguments: [
+                        sendAt.secondsSince1970, submit.error, submit.attempts, submit.at.secondsSince1970, submit.id,
+                    ])
+                    continue
+                }
+                if submit.suppress {
+                    try suppress.execute(arguments: [Int64(PhoneNumber.value(ofE164: submit.recipient))])
+                }
                 let moved = try update.execute { values in
                     values.bind(submit.state.rawValue)
                     values.bind(submit.state.rank)
@@ -236,7 +258,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state,
-                        timeZone
+                        timeZone, parameters
                     FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ? AND line > ?
                     ORDER BY line LIMIT ?
                     """,
@@ -247,7 +269,8 @@ extension SQLiteStore {
                     gateway: row["gateway"], text: row["text"], segments: row["segments"],
                     throttleUnits: row["throttleUnits"], cost: row["cost"],
                     sendAt: Timestamp(secondsSince1970: row["sendAt"]),
-                    state: MessageState(rawValue: row["state"]) ?? .ready, timeZone: row["timeZone"])
+                    state: MessageState(rawValue: row["state"]) ?? .ready, timeZone: row["timeZone"],
+                    parameters: TemplateParameters.decode(row["parameters"]))
             }
         }
     }
@@ -263,4 +286,19 @@ extension SQLiteStore {
 
     /// Logs every receipt, and keeps those that match no message or part yet apart, for `record` to apply when
     /// their submit's answer comes.
+}
+
+/// An approved template's parameters in the journal: a JSON array of strings, NULL for none.
+enum TemplateParameters {
+    static func encode(_ parameters: [String]) -> String? {
+        guard !parameters.isEmpty else { return nil }
+        var json = JSONWriter()
+        json.array { array in for parameter in parameters { array.element(parameter) } }
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> [String] {
+        guard let text, case .array(let elements)? = try? JSONValue.parse(Array(text.utf8)) else { return [] }
+        return elements.map { $0.text ?? "" }
+    }
 }

@@ -211,6 +211,10 @@ public final class SQLiteStore: CampaignStore {
                 table.add(column: "holdout", .double).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v11: approved templates and their parameters") { db in
+            try db.alter(table: "campaign") { table in table.add(column: "approved", .text) }
+            try db.alter(table: "message") { table in table.add(column: "parameters", .text) }
+        }
         return migrator
     }()
 

@@ -76,6 +76,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Numbers a batch may carry; a larger one is answered 400.")
     var batchLimit: Int = 1000
 
+    @Option(help: "Check Tencent Cloud requests' TC3 signatures against these credentials, SECRET_ID:SECRET_KEY.")
+    var tencentSecret: String?
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -111,12 +114,20 @@ struct GatewaySim: AsyncParsableCommand {
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
         guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
         guard batchLimit >= 1 else { throw ValidationError("--batch-limit is at least 1") }
+        guard tencentSecret == nil || tencentCredentials != nil else {
+            throw ValidationError("--tencent-secret is SECRET_ID:SECRET_KEY")
+        }
     }
 
     private var receiptShares: (delivered: Double, failed: Double)? {
         let parts = receiptMix.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }), parts[0] + parts[1] <= 1 else { return nil }
         return (parts[0], parts[1])
+    }
+
+    private var tencentCredentials: GatewaySimulator.TencentCredentials? {
+        guard let parts = tencentSecret?.split(separator: ":", maxSplits: 1), parts.count == 2 else { return nil }
+        return .init(secretID: String(parts[0]), secretKey: String(parts[1]))
     }
 
     private var outageWindow: Range<Duration>? {
@@ -141,7 +152,7 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
-            }, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
+            }, tencent: tencentCredentials, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
         try await runUntilSignalled(notice: "gateway-sim: stopping: answering the requests in flight") {
             try await simulator.run(host: address.host, port: address.port) { port in

@@ -17,17 +17,39 @@ struct CampaignOptions: ParsableArguments {
     @Option(help: "A file holding the message template.")
     var template: String?
 
+    @Option(help: "A template the gateways' provider approved, by its name under the configuration's templates.")
+    var approved: String?
+
     @OptionGroup var recipients: RecipientOptions
 
     @OptionGroup var clock: InstantOption
 
     func validate() throws {
-        guard (text == nil) != (template == nil) else {
-            throw ValidationError("give the message as exactly one of --text or --template")
+        guard [text, template, approved].count(where: { $0 != nil }) == 1 else {
+            throw ValidationError("give the message as exactly one of --text, --template or --approved")
         }
     }
 
-    func loadTemplate() throws -> MessageTemplate {
+    /// The campaign's message, checked against what `configuration`'s gateways send.
+    func loadMessage(_ configuration: SparrowConfiguration) throws -> CampaignMessage {
+        let message: CampaignMessage
+        if let approved {
+            guard let template = configuration.templates[approved] else {
+                let names = configuration.templates.keys.sorted()
+                let hint = Suggestion.closest(to: approved, in: names).map { " (did you mean '\($0)'?)" } ?? ""
+                throw UsageError(
+                    message: "no template '\(approved)' in \(configuration.file)\(hint); templates: "
+                        + (names.isEmpty ? "none" : names.joined(separator: ", ")))
+            }
+            message = .approved(template)
+        } else {
+            message = .text(try loadTemplate())
+        }
+        if let refusal = configuration.refusal(of: message) { throw UsageError(message: refusal) }
+        return message
+    }
+
+    private func loadTemplate() throws -> MessageTemplate {
         let source: String
         let origin: String
         if let text {
@@ -68,7 +90,7 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try campaign.config.load()
-        let settings = configuration.planSettings(template: try campaign.loadTemplate())
+        let settings = configuration.planSettings(message: try campaign.loadMessage(configuration))
         let now = try campaign.clock.instant()
         let run = PlanRun(
             settings: settings, zones: SystemZones(around: now),

@@ -18,9 +18,9 @@ struct Send: AsyncParsableCommand {
         abstract: "Dispatch a campaign to the recipients on standard input.",
         discussion: """
             Every row is decided as plan would, journaled in the store, and sent through the carriers' throttles \
-            and the gateways; progress goes to standard error. Messages deferred by quiet hours are kept in the \
-            journal: --wait sends them when they come due, otherwise `sparrow resume` does. Ctrl-C stops reading, \
-            finishes the requests in flight and prints the resume command.
+            and the gateways; progress goes to standard error. Messages deferred (by quiet hours, or by a \
+            gateway's limits) are kept in the journal: --wait sends them when they come due, otherwise `sparrow \
+            resume` does. Ctrl-C stops reading, finishes the requests in flight and prints the resume command.
             """)
 
     @OptionGroup var campaign: CampaignOptions
@@ -30,7 +30,7 @@ struct Send: AsyncParsableCommand {
         help: "The campaign's id (letters, digits, . _ -); a new one is made when absent.")
     var campaignID: String?
 
-    @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
+    @Flag(help: "Wait for deferred messages (quiet hours, a gateway's limits) and send them when they come due.")
     var wait = false
 
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
@@ -67,7 +67,7 @@ struct Send: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try campaign.config.load()
-        let template = try campaign.loadTemplate()
+        let message = try campaign.loadMessage(configuration)
         let now = try campaign.clock.instant()
         let id = campaignID ?? Self.newCampaignID(now: now)
         let store = try openStore(configuration)
@@ -78,7 +78,7 @@ struct Send: AsyncParsableCommand {
             )
         }
         let reader = PlanRun(
-            settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
+            settings: configuration.planSettings(message: message), zones: SystemZones(around: now),
             options: .init(
                 format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
                 rejectsPath: campaign.recipients.rejects,
@@ -87,7 +87,7 @@ struct Send: AsyncParsableCommand {
         printError("sparrow: campaign \(id)")
         try await CampaignLauncher(
             configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
-            template: template.source, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside
+            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside
         ).launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
     }
 
@@ -117,7 +117,7 @@ struct Resume: AsyncParsableCommand {
 
     @OptionGroup var clock: InstantOption
 
-    @Flag(help: "Wait for messages deferred by quiet hours and send them when they come due.")
+    @Flag(help: "Wait for deferred messages (quiet hours, a gateway's limits) and send them when they come due.")
     var wait = false
 
     @OptionGroup var beside: BesideOptions
@@ -132,25 +132,45 @@ struct Resume: AsyncParsableCommand {
         guard let record = try await store.campaign(id: campaign) else {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
+        let message = try Self.message(of: record, configuration)
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: config.path, store: store, campaign: campaign,
-            template: record.template, now: now, wait: wait, beside: beside)
+            message: message, now: now, wait: wait, beside: beside)
         guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
-        let template: MessageTemplate
-        do {
-            template = try MessageTemplate(record.template)
-        } catch {
-            throw RuntimeFailure(message: "campaign '\(campaign)': its stored template no longer compiles: \(error)")
-        }
         let reader = PlanRun(
-            settings: configuration.planSettings(template: template), zones: SystemZones(around: now),
+            settings: configuration.planSettings(message: message), zones: SystemZones(around: now),
             options: .init(
                 format: recipients.recipientFormat, now: now, rejectsPath: recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
         try await launcher.launch(reading: (reader, 0), rejectsPath: recipients.rejects)
+    }
+}
+
+extension Resume {
+    /// The message a campaign began with: its stored template, or the approved template it names, which the
+    /// configuration must still hold.
+    static func message(of record: CampaignRecord, _ configuration: SparrowConfiguration) throws -> CampaignMessage {
+        let message: CampaignMessage
+        if let name = record.approved {
+            guard let approved = configuration.templates[name] else {
+                throw UsageError(
+                    message:
+                        "campaign '\(record.id)' sends template '\(name)', which \(configuration.file) no longer has")
+            }
+            message = .approved(approved)
+        } else {
+            do {
+                message = .text(try MessageTemplate(record.template))
+            } catch {
+                throw RuntimeFailure(
+                    message: "campaign '\(record.id)': its stored template no longer compiles: \(error)")
+            }
+        }
+        if let refusal = configuration.refusal(of: message) { throw UsageError(message: refusal) }
+        return message
     }
 }
 
@@ -182,7 +202,7 @@ struct CampaignLauncher {
     var configPath: String
     var store: SQLiteStore
     var campaign: String
-    var template: String
+    var message: CampaignMessage
     var now: Timestamp
     var wait: Bool
     /// The share held out of a new campaign (a resumed one keeps its own).
@@ -203,11 +223,13 @@ struct CampaignLauncher {
         let progress = SendProgress(metrics: metrics)
         let run = CampaignRun(
             options: .init(
-                campaign: campaign, template: template, waitForDeferred: wait,
-                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout),
+                campaign: campaign, template: message.template.source, waitForDeferred: wait,
+                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout,
+                approved: message.approvedName),
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                templateIDs: message.templateIDs,
                 breaker: configuration.circuitBreaker,
                 logger: Logger(label: "sparrow"), metrics: metrics),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
@@ -280,7 +302,7 @@ struct CampaignLauncher {
         }
         if let next = outcome.nextRelease {
             printError(
-                "sparrow: \(figures.total.deferred) messages deferred by quiet hours, the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)"
+                "sparrow: \(figures.total.deferred) messages deferred (quiet hours, gateway limits), the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)"
             )
         }
     }

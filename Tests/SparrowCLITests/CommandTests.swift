@@ -163,14 +163,17 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
             let recipients = Data("phone\n13800138000\n13800138001\n13800138002\n".utf8)
             for (campaign, now) in [("first", "2026-11-20T04:00:00Z"), ("second", "2026-11-22T04:00:00Z")] {
-                let send = try SparrowProcess.run(
+                let send = try await SparrowProcess.outcome(
                     ["send", "-c", "sparrow.yaml", "--campaign", campaign, "--text", "hi", "--now", now],
                     stdin: recipients, in: folder)
                 #expect(send.status == 0, "\(send.stderr)")
             }
-            return try ["table", "csv", "json"].map { format in
-                try SparrowProcess.run(["report", "-c", "sparrow.yaml", "--format", format], in: folder)
+            var reports: [SparrowProcess.Outcome] = []
+            for format in ["table", "csv", "json"] {
+                reports.append(
+                    try await SparrowProcess.outcome(["report", "-c", "sparrow.yaml", "--format", format], in: folder))
             }
+            return reports
         }
         let (table, csv, json) = (outcomes[0], outcomes[1], outcomes[2])
         #expect(table.status == 0, "\(table.stderr)")

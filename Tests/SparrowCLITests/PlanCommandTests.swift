@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["plan", "-c", "sparrow.yaml"], "exactly one of --text or --template"),
+        (["plan", "-c", "sparrow.yaml"], "exactly one of --text, --template or --approved"),
         (["plan", "-c", "sparrow.yaml", "--text", "{{#a}}"], "--text:1:7: section is not closed"),
         (["plan", "-c", "sparrow.yaml", "--text", "x", "--now", "soon"], "--now 'soon' is not an RFC 3339 date-time"),
         (["plan", "-c", "missing.yaml", "--text", "x"], "missing.yaml:1: cannot read the file"),

@@ -24,6 +24,8 @@ struct SparrowProcess {
         return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
+    /// Runs `sparrow` to its end, holding the calling thread: never inside `withSimulator`, whose simulator answers
+    /// on the cooperative pool that a few blocked tests exhaust (use `outcome`).
     static func run(_ arguments: [String], stdin: Data = Data(), in directory: URL? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -46,6 +48,21 @@ struct SparrowProcess {
         return Outcome(
             status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
             stderr: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+
+    /// Runs `sparrow` to its end as `run` does, without holding a thread while it runs: for tests whose own servers
+    /// (a simulator) need the cooperative pool meanwhile.
+    static func outcome(_ arguments: [String], stdin: Data = Data(), in directory: URL) async throws -> Outcome {
+        let name = UUID().uuidString
+        let (input, output, error) = (
+            directory.appendingPathComponent("\(name).in"), directory.appendingPathComponent("\(name).out"),
+            directory.appendingPathComponent("\(name).err")
+        )
+        try stdin.write(to: input)
+        let ending = try await start(arguments, stdin: input, in: directory, stdout: output, stderr: error).exited()
+        return Outcome(
+            status: ending.status, stdout: try String(contentsOf: output, encoding: .utf8),
+            stderr: try String(contentsOf: error, encoding: .utf8))
     }
 
     /// A `sparrow` process started by `start`.

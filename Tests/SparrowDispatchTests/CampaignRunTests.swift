@@ -18,9 +18,10 @@ struct CampaignFixture {
     let configuration: SparrowConfiguration
     let store: SQLiteStore
 
-    /// `gateway` is YAML for one gateway at `base`; the rest of the configuration is the example's.
+    /// `gateway` is YAML for one gateway at `base`, or `gateways` the whole list; the rest of the configuration is
+    /// the example's.
     init(
-        base: String, gateway: String = "idempotency: { honoured: true }", extra: String = "",
+        base: String, gateway: String = "idempotency: { honoured: true }", gateways: String? = nil, extra: String = "",
         folder: URL = CampaignFixture.newFolder()
     ) throws {
         self.folder = folder
@@ -32,14 +33,17 @@ struct CampaignFixture {
             frequency_cap: { max: 1, per: 24h }
             \(extra)
             gateways:
-              - name: primary
-                url: \(base)/v1/sms
-                format: json
-                fields: { to: "{{to}}", text: "{{text}}" }
-                response: { message_id: message_id }
-                max_in_flight: 8
-                \(gateway)
             """
+            + (gateways ?? """
+
+                  - name: primary
+                    url: \(base)/v1/sms
+                    format: json
+                    fields: { to: "{{to}}", text: "{{text}}" }
+                    response: { message_id: message_id }
+                    max_in_flight: 8
+                    \(gateway)
+                """)
         configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("s.yaml").path)
         store = try SQLiteStore(path: configuration.store)
     }
@@ -58,13 +62,22 @@ struct CampaignFixture {
     func run(
         _ campaign: String, template: String = "{{name}}，您的订单已发货", csv: String?, now: String,
         transport: CurlTransport, progress: SendProgress = SendProgress(),
-        wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous, holdout: Double = 0
+        wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous, holdout: Double = 0,
+        approved: String? = nil
     ) async throws -> CampaignRun.Outcome {
         let instant = Timestamp(rfc3339: now)!
+        let message: CampaignMessage =
+            if let approved { .approved(configuration.templates[approved]!) } else {
+                .text(try MessageTemplate(template))
+            }
         let run = CampaignRun(
-            options: .init(campaign: campaign, template: template, waitForDeferred: wait, window: 8, holdout: holdout),
+            options: .init(
+                campaign: campaign, template: message.template.source, waitForDeferred: wait, window: 8,
+                holdout: holdout, approved: approved),
             store: store,
-            client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
+            client: GatewayClient(
+                gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                templateIDs: message.templateIDs),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
@@ -74,7 +87,7 @@ struct CampaignFixture {
             suppressed: NumberSet(try await store.suppressedNumbers()),
             capped: NumberSet(try await store.cappedNumbers(since: instant + -86_400, excluding: campaign, sends: 1)))
         let reader = PlanRun(
-            settings: configuration.planSettings(template: try MessageTemplate(template)),
+            settings: configuration.planSettings(message: message),
             zones: SystemZones(around: instant),
             options: .init(
                 format: nil, now: instant, rejectsPath: folder.appendingPathComponent("rejects.jsonl").path,

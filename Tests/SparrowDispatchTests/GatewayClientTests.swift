@@ -257,7 +257,7 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
 extension SubmitOutcome.Status {
     var reason: String {
         switch self {
-        case .failed(let reason), .unknown(let reason): reason
+        case .failed(let reason), .unknown(let reason), .blacklisted(let reason), .deferred(let reason, _): reason
         case .accepted: ""
         }
     }

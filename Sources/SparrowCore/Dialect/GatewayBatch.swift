@@ -66,6 +66,7 @@ extension GatewayDialect {
     /// - Precondition: the dialect batches; `contents` holds 1 to `batch.max` messages, with one text when the
     ///   batch groups by text.
     public func request(batch contents: [SubmitContent], now: Timestamp) -> Result<EncodedRequest, MissingVariable> {
+        if case .tencent(let tencent) = provider { return tencent.request(batch: contents, now: now) }
         guard let batch, let first = contents.first, contents.count <= batch.max else {
             preconditionFailure("a batch of \(contents.count) for a dialect that takes \(batch?.max ?? 1)")
         }
@@ -139,6 +140,7 @@ extension GatewayDialect {
 
     /// What the answer to the batch `contents` means.
     public func read(status: Int, body: [UInt8], batch contents: [SubmitContent]) -> BatchReading {
+        if case .tencent(let tencent) = provider { return tencent.read(status: status, body: body, batch: contents) }
         let document = try? JSONValue.parse(body)
         let whole = read(status: status, body: body, document: document, reading: reading)
         guard case .accepted = whole, let results = batch?.results else { return .whole(whole) }
@@ -174,7 +176,8 @@ extension GatewayDialect {
         batch + "/" + digits(number)
     }
 
-    private static func digits(_ number: String) -> String {
+    /// A number's digits: how results and receipts are matched to messages, whatever the gateway writes around them.
+    static func digits(_ number: String) -> String {
         String(number.unicodeScalars.filter { ("0"..."9").contains($0) })
     }
 }

@@ -106,13 +106,22 @@ public struct GatewayDialect: Sendable {
     public var values: TemplateValues
     /// How the gateway takes several messages in one request; nil: one message a request.
     public var batch: Batch?
+    /// A provider's own API, which builds and reads the requests instead of the fields above; nil for an API
+    /// described by them.
+    public var provider: Provider?
+
+    /// The providers whose APIs Sparrow speaks natively: signed requests, approved templates, results per number.
+    public enum Provider: Sendable, Hashable {
+        case tencent(TencentSMS)
+    }
 
     public init(
         url: String, method: Method = .POST, format: BodyFormat, fields: [(name: String, template: MessageTemplate)],
         headers: [String] = [], auth: Auth = .none, idempotency: Idempotency = Idempotency(),
         reading: Reading = Reading(), splitting: Splitting = .byGateway, sender: String? = nil,
-        values: TemplateValues = [:], batch: Batch? = nil
+        values: TemplateValues = [:], batch: Batch? = nil, provider: Provider? = nil
     ) {
+        self.provider = provider
         self.url = url
         self.method = method
         self.format = format
@@ -261,20 +270,27 @@ public struct GatewayDialect: Sendable {
     }
 }
 
-/// What one submit carries: the number, the text (whole, or one part), Sparrow's id for the message, and the
-/// concatenation header when Sparrow splits.
+/// What one submit carries: the number, the text (whole, or one part), Sparrow's id for the message, the
+/// concatenation header when Sparrow splits, and for an approved template its id at the gateway and its parameters.
 public struct SubmitContent: Sendable, Hashable {
     public var to: String
     public var text: String
     public var id: String
     /// Hex user data header of a part: `050003` + reference + total + sequence.
     public var udh: String?
+    /// The approved template's id at this gateway, and the values of its placeholders in order.
+    public var templateID: String?
+    public var parameters: [String]
 
-    public init(to: String, text: String, id: String, udh: String? = nil) {
+    public init(
+        to: String, text: String, id: String, udh: String? = nil, templateID: String? = nil, parameters: [String] = []
+    ) {
         self.to = to
         self.text = text
         self.id = id
         self.udh = udh
+        self.templateID = templateID
+        self.parameters = parameters
     }
 }
 
@@ -290,6 +306,14 @@ public struct EncodedRequest: Sendable, Hashable {
 public enum AnswerReading: Sendable, Hashable {
     case accepted(gatewayID: String?)
     case rejected(status: Int, reason: String)
+    /// The gateway takes the message later (a frequency limit, its marketing hours): it waits `for`, then goes again.
+    case deferred(reason: String, for: Duration)
+    /// The gateway refuses the number itself (it is on the gateway's blacklist): the message fails, and the number
+    /// goes on the suppression list.
+    case blacklisted(reason: String)
+    /// The request failed on the gateway's side for now (an internal timeout, its request limit): it is sent again,
+    /// as after a 503.
+    case retry(reason: String)
 }
 
 /// The concatenation header of one part of a long message (3GPP TS 23.040, 8-bit reference), as hex.

@@ -19,6 +19,8 @@ public struct PlanSettings: Sendable {
     public var carriers: CarrierDirectory
     /// Gateways in order of preference: a message goes to the first that serves its carrier.
     public var gateways: [GatewayRoute]
+    /// The columns whose values an approved template takes, in its order; empty for free text.
+    public var parameters: [String] = []
 
     public init(
         template: MessageTemplate, signature: String = "", optoutSuffix: String = "", defaultRegion: String?,
@@ -84,6 +86,8 @@ public struct PlannedMessage: Sendable, Hashable {
     public var isDeferred: Bool
     /// The recipient's IANA zone, whose quiet hours hold the message back.
     public var timeZone: String
+    /// The values of an approved template's placeholders, in its order; empty for free text.
+    public var parameters: [String] = []
 }
 
 /// Decides each row on its own: number, message, segments, route, quiet hours. Decisions that depend on other
@@ -155,7 +159,8 @@ public struct Planner {
                 line: row.line, number: info.number, carrier: carrier?.id, gateway: gateway.name, text: text,
                 segments: segments, throttleUnits: carrier?.unit == .segments ? segments.segments : 1,
                 cost: Double(segments.segments) * gateway.pricePerSegment,
-                sendAt: release ?? now, isDeferred: release != nil, timeZone: zoneID))
+                sendAt: release ?? now, isDeferred: release != nil, timeZone: zoneID,
+                parameters: settings.parameters.map { row.values[$0] ?? "" }))
     }
 
     private mutating func rules(for identifier: String) -> ZoneRules? {

@@ -1,0 +1,140 @@
+/// Tencent Cloud SMS, `SendSms` of API version 2021-01-11: up to 200 numbers a request with one approved template
+/// and one set of its parameters, signed with `TC3-HMAC-SHA256`, answered with a result per number.
+///
+/// ```swift
+/// let tencent = TencentSMS(endpoint: "https://sms.tencentcloudapi.com", region: "ap-guangzhou",
+///                          sdkAppID: "1400006666", signName: "青禾旗舰店", secretID: id, secretKey: key)
+/// tencent.request(batch: contents, now: now)   // POST / with X-TC-Action: SendSms, Authorization: TC3-HMAC-SHA256 …
+/// tencent.read(status: 200, body: answer, batch: contents)  // a reading per number, classified by its Code
+/// ```
+public struct TencentSMS: Sendable, Hashable {
+    public static let maxNumbers = 200
+    public static let version = "2021-01-11"
+    public static let contentType = "application/json; charset=utf-8"
+
+    /// `https://sms.tencentcloudapi.com`, or a regional endpoint (`https://sms.ap-guangzhou.tencentcloudapi.com`).
+    public var endpoint: String
+    public var region: String
+    /// The SMS application's `SmsSdkAppId`.
+    public var sdkAppID: String
+    /// The approved signature, without its 【】.
+    public var signName: String
+    public var secretID: String
+    public var secretKey: Secret
+
+    public init(
+        endpoint: String = "https://sms.tencentcloudapi.com", region: String, sdkAppID: String, signName: String,
+        secretID: String, secretKey: Secret
+    ) {
+        self.endpoint = endpoint
+        self.region = region
+        self.sdkAppID = sdkAppID
+        self.signName = signName
+        self.secretID = secretID
+        self.secretKey = secretKey
+    }
+
+    /// The `Host` a request to the endpoint carries, which the signature covers: its authority, port included.
+    public var host: String {
+        let afterScheme = endpoint.split(separator: "://", maxSplits: 1).last ?? Substring(endpoint)
+        return String(afterScheme.prefix { $0 != "/" && $0 != "?" })
+    }
+
+    /// The `SendSms` request for `contents`: their numbers, with the first one's template id and parameters.
+    /// - Returns: the request, or `template_id` missing when the message is not an approved template's.
+    /// - Precondition: 1 to 200 messages, with one template and the same parameters.
+    public func request(batch contents: [SubmitContent], now: Timestamp) -> Result<EncodedRequest, MissingVariable> {
+        guard let first = contents.first, contents.count <= Self.maxNumbers else {
+            preconditionFailure("a Tencent Cloud request carries 1 to \(Self.maxNumbers) numbers")
+        }
+        guard let templateID = first.templateID else { return .failure(MissingVariable(name: "template_id")) }
+        var json = JSONWriter(capacity: 256 + 20 * contents.count)
+        json.object { object in
+            object.field("PhoneNumberSet") { numbers in
+                numbers.array { array in for content in contents { array.element(content.to) } }
+            }
+            object.field("SmsSdkAppId", sdkAppID)
+            object.field("SignName", signName)
+            object.field("TemplateId", templateID)
+            object.field("TemplateParamSet") { parameters in
+                parameters.array { array in for parameter in first.parameters { array.element(parameter) } }
+            }
+            object.field("SessionContext", first.id)
+        }
+        let signed = TencentTC3Signature(
+            service: "sms", host: host, contentType: Self.contentType, action: "SendSms", body: json.bytes,
+            timestamp: now, secretID: secretID, secret: secretKey)
+        return .success(
+            EncodedRequest(
+                url: endpoint, method: .POST,
+                headers: [
+                    "Content-Type: \(Self.contentType)", "X-TC-Action: SendSms", "X-TC-Version: \(Self.version)",
+                    "X-TC-Region: \(region)", "X-TC-Timestamp: \(now.secondsSince1970)",
+                    "Authorization: \(signed.authorization)",
+                ],
+                body: json.bytes))
+    }
+
+    /// What an answer means: `Response.Error` for the whole request, else `Response.SendStatusSet`, a result per
+    /// number (matched by its digits), each read by its `Code`.
+    public func read(status: Int, body: [UInt8], batch contents: [SubmitContent]) -> GatewayDialect.BatchReading {
+        guard (200..<300).contains(status), let document = try? JSONValue.parse(body) else {
+            let text = String(decoding: body.prefix(200), as: UTF8.self)
+            return .whole(.rejected(status: status, reason: text.isEmpty ? "HTTP \(status)" : text))
+        }
+        if let code = document[path: "Response.Error.Code"]?.text {
+            let message = document[path: "Response.Error.Message"]?.text ?? ""
+            return .whole(Self.reading(code: code, message: message, status: status, serialNo: nil))
+        }
+        guard case .array(let results)? = document[path: "Response.SendStatusSet"] else {
+            return .whole(.rejected(status: status, reason: "the answer has no Response.SendStatusSet"))
+        }
+        var byNumber: [String: JSONValue] = [:]
+        for result in results {
+            if let number = result[path: "PhoneNumber"]?.text { byNumber[GatewayDialect.digits(number)] = result }
+        }
+        return .each(
+            contents.map { content in
+                byNumber[GatewayDialect.digits(content.to)].map { result in
+                    Self.reading(
+                        code: result[path: "Code"]?.text ?? "", message: result[path: "Message"]?.text ?? "",
+                        status: status, serialNo: result[path: "SerialNo"]?.text)
+                }
+            })
+    }
+
+    /// What one of Tencent Cloud's codes means for the message (or the request) it answers.
+    static func reading(code: String, message: String, status: Int, serialNo: String?) -> AnswerReading {
+        let reason = message.isEmpty ? code : "\(code): \(message)"
+        switch code {
+        case "Ok":
+            return .accepted(gatewayID: serialNo)
+        case "InternalError.Timeout", "InternalError.SendAndRecvFail", "RequestLimitExceeded",
+            "InternalError.OtherError", "FailedOperation.JsonParseFail":
+            return .retry(reason: reason)
+        case "InternalError.RequestTimeException", "AuthFailure.SignatureExpire":
+            return .rejected(
+                status: status, reason: "\(reason): this host's clock is off by minutes; set it right and resume")
+        case "LimitExceeded.PhoneNumberThirtySecondLimit":
+            return .deferred(reason: reason, for: .seconds(30))
+        case "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.DeliveryFrequencyLimit",
+            "FailedOperation.MarketingSendTimeConstraint":
+            return .deferred(reason: reason, for: .seconds(3600))
+        case "LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
+            "LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit", "LimitExceeded.AppCountryOrRegionDailyLimit":
+            return .deferred(reason: reason, for: .seconds(86_400))
+        case "FailedOperation.PhoneNumberInBlacklist", "UnsupportedOperation.PhoneNumberInBlacklist":
+            return .blacklisted(reason: reason)
+        default:
+            return .rejected(status: status, reason: reason)
+        }
+    }
+}
+
+extension ReceiptMapping {
+    /// Tencent Cloud's pushed receipts: a JSON array of `{"sid", "mobile", "report_status": "SUCCESS" | "FAIL",
+    /// "errmsg": "DELIVRD", …}`, answered `{"result":0,"errmsg":"OK"}`.
+    public static let tencent = ReceiptMapping(
+        idFields: ["sid"], statusFields: ["report_status"], errorFields: ["errmsg", "description"],
+        answer: #"{"result":0,"errmsg":"OK"}"#, words: [.delivered: ["SUCCESS"], .undelivered: ["FAIL"]])
+}

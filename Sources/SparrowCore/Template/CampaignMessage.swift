@@ -1,0 +1,23 @@
+/// What a campaign sends: its own text from a Mustache template, or a template its gateways' provider approved.
+public enum CampaignMessage: Sendable {
+    case text(MessageTemplate)
+    case approved(ApprovedTemplate)
+
+    /// The text a customer reads, as a template over the recipient's columns.
+    public var template: MessageTemplate {
+        switch self {
+        case .text(let template): template
+        case .approved(let approved): approved.message
+        }
+    }
+
+    /// The approved template's id at each gateway, by gateway name; none for free text.
+    public var templateIDs: [String: String] {
+        if case .approved(let approved) = self { approved.ids } else { [:] }
+    }
+
+    /// The approved template's name; nil for free text.
+    public var approvedName: String? {
+        if case .approved(let approved) = self { approved.name } else { nil }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import SparrowCore
+
+extension GatewaySimulator {
+    /// Tencent Cloud API credentials, as `TC3-HMAC-SHA256` signs with them.
+    public struct TencentCredentials: Sendable, Hashable {
+        public var secretID: String
+        public var secretKey: String
+
+        public init(secretID: String, secretKey: String) {
+            self.secretID = secretID
+            self.secretKey = secretKey
+        }
+    }
+
+    /// The codes a number the simulator refuses alone gets, in turn by its digits: give up, defer, suppress.
+    static let tencentRefusals = [
+        ("InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
+        ("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限"),
+        ("FailedOperation.PhoneNumberInBlacklist", "手机号在免打扰名单库中"),
+    ]
+
+    /// Answers Tencent Cloud's `SendSms` as it does: HTTP 200 and `Response.Error` for a request it refuses (a bad or
+    /// stale signature, more than 200 numbers, its request limit), else `Response.SendStatusSet` with a result per
+    /// number.
+    func answerTencent(
+        _ request: Request, body: ByteBuffer, receipts: ReceiptSender?, logs: MessageLogs
+    ) async throws -> Response {
+        let bytes = Array(body.readableBytesView)
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+        guard header("X-TC-Action") == "SendSms" else {
+            return Self.tencentError("InvalidAction", "only SendSms is played here")
+        }
+        guard let timestamp = header("X-TC-Timestamp").flatMap(Int64.init) else {
+            return Self.tencentError("MissingParameter", "X-TC-Timestamp is missing")
+        }
+        if abs(Int64(Date().timeIntervalSince1970) - timestamp) > 300 {
+            return Self.tencentError("AuthFailure.SignatureExpire", "签名过期。Timestamp 和服务器时间相差不得超过五分钟")
+        }
+        if let tencent {
+            let signed = TencentTC3Signature(
+                service: "sms", host: header("Host") ?? request.head.authority ?? "",
+                contentType: header("Content-Type") ?? "", action: header("X-TC-Action"), body: bytes,
+                timestamp: Timestamp(secondsSince1970: timestamp), secretID: tencent.secretID,
+                secret: Secret(tencent.secretKey))
+            guard header("Authorization") == signed.authorization else {
+                return Self.tencentError("AuthFailure.SignatureFailure", "请求签名验证失败")
+            }
+        }
+        guard let document = try? JSONValue.parse(bytes), case .array(let set)? = document[path: "PhoneNumberSet"],
+            document[path: "TemplateId"]?.text?.isEmpty == false, document[path: "SmsSdkAppId"]?.text != nil
+        else { return Self.tencentError("InvalidParameter", "PhoneNumberSet, SmsSdkAppId and TemplateId are required") }
+        let numbers = set.compactMap(\.text)
+        guard numbers.count <= TencentSMS.maxNumbers else {
+            return Self.tencentError("LimitExceeded.PhoneNumberCountLimit", "单次提交号码数超过200")
+        }
+        if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        let decision = state.decide(key: nil, faults: faults, count: numbers.count)
+        logs.answer(decision, key: nil)
+        switch decision {
+        case .unavailable:
+            return Self.tencentError("InternalError.Timeout", "请求下发短信超时")
+        case .throttled:
+            return Self.tencentError("RequestLimitExceeded", "请求的次数超过了频率限制")
+        case .silent:
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            throw CancellationError()
+        case .reset(let messageIDs):
+            for (number, messageID) in zip(numbers, messageIDs) where messageID != nil { logs.record(number: number) }
+            logs.record(body: body)
+            return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"])
+        case .accepted(let messageIDs, _):
+            let context = document[path: "SessionContext"]?.text ?? ""
+            var json = JSONWriter(capacity: 128 + 160 * numbers.count)
+            json.object { object in
+                object.field("Response") { response in
+                    response.object { response in
+                        response.field("SendStatusSet") { results in
+                            results.array { array in
+                                for (number, messageID) in zip(numbers, messageIDs) {
+                                    array.object { result in
+                                        let refusal = Self.tencentRefusals[
+                                            number.utf8.reduce(0) { $0 + Int($1) } % Self.tencentRefusals.count]
+                                        result.field("SerialNo", messageID ?? "")
+                                        result.field("PhoneNumber", number)
+                                        result.field("Fee", messageID == nil ? 0 : 1)
+                                        result.field("SessionContext", context)
+                                        result.field("Code", messageID == nil ? refusal.0 : "Ok")
+                                        result.field("Message", messageID == nil ? refusal.1 : "send success")
+                                        result.field("IsoCode", "CN")
+                                    }
+                                }
+                            }
+                        }
+                        response.field("RequestId", UUID().uuidString.lowercased())
+                    }
+                }
+            }
+            for (number, messageID) in zip(numbers, messageIDs) {
+                guard let messageID else { continue }
+                logs.record(number: number)
+                receipts?.schedule(messageID: messageID, to: number, style: .tencent, draw: state.draw)
+            }
+            logs.record(body: body)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        }
+    }
+
+    /// A whole request refused as Tencent Cloud refuses one: HTTP 200 with `Response.Error`.
+    static func tencentError(_ code: String, _ message: String) -> Response {
+        var json = JSONWriter()
+        json.object { object in
+            object.field("Response") { response in
+                response.object { response in
+                    response.field("Error") { error in
+                        error.object { error in
+                            error.field("Code", code)
+                            error.field("Message", message)
+                        }
+                    }
+                    response.field("RequestId", UUID().uuidString.lowercased())
+                }
+            }
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+}
