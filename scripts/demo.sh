@@ -33,11 +33,11 @@ echo "== gateway-sim as Tencent Cloud SMS on 127.0.0.1:8090: TC3 signatures chec
   --receipt-delay-ms 200 --receipt-list 50 > "$out/gateway-sim-tencent.log" 2>&1 &
 tencent_pid=$!
 for _ in $(seq 100); do grep -q listening "$out/gateway-sim-tencent.log" && break; sleep 0.1; done
-next_day=$(date -u -d "${now%Z} UTC + 1 day" +%Y-%m-%dT%H:%M:%SZ)
-echo "== sparrow send --approved unpaid: the same customers a day later, through config/tencent.yaml, as of $next_day"
-"$bin" send --config config/tencent.yaml --approved unpaid --now "$next_day" --campaign "$campaign-tencent" \
+# A day and an hour later: past the frequency cap's 24 hours since the first campaign.
+later=$(date -u -d "${now%Z} UTC + 25 hours" +%Y-%m-%dT%H:%M:%SZ)
+echo "== sparrow send --approved unpaid: the same customers a day later, through config/tencent.yaml, as of $later"
+"$bin" send --config config/tencent.yaml --approved unpaid --now "$later" --campaign "$campaign-tencent" \
   --receipts --receipts-wait 5 --rejects "$out/rejects-tencent.jsonl" < config/examples/recipients.csv
-"$bin" report --config config/tencent.yaml --campaign "$campaign-tencent" | head -n 16
 kill "$tencent_pid" 2>/dev/null || true
 
 echo "== first rejects ($out/rejects.jsonl)"

@@ -2,7 +2,7 @@
 # Kill soak: one campaign to `sparrow-gateway-sim`, killed with SIGKILL at random moments and resumed each time,
 # then finished; the simulator's counters and the report must show every row submitted exactly once.
 #
-#   scripts/soak-kill.sh [ROWS] [KILLS] [SEED]     (defaults: 200000 rows, 20 kills, a random seed)
+#   scripts/soak-kill.sh [--batch] [ROWS] [KILLS] [SEED]     (defaults: 200000 rows, 20 kills, a random seed)
 #
 # The kills land while the input is read and journaled, while requests are out (5 % of them answered 503, so
 # retries and their back-off are under way too), while answers are committed, and during a quiet-hours wait:
@@ -15,14 +15,23 @@
 #                                      recorded, is resent under its key, and the simulator, honouring keys,
 #                                      counts a repeated key, not a message)
 #   accepted = submitted = rows in the report
+#
+# --batch sends one text to a gateway taking 100 numbers a request, without idempotency keys (batches carry none):
+# a batch in flight at a kill must end `unknown`, never be sent again. Checks, from the simulator's arrival log
+# and the report:
+#   no number arrives twice           (nothing sent twice)
+#   accepted + unknown = rows         (nothing unaccounted for)
+#   accepted <= messages the simulator took
 # Prints one line per run and a summary; exits 1 if a check fails. Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+batch=false
+if [[ ${1:-} == --batch ]]; then batch=true; shift; fi
 rows=${1:-200000}
 kills=${2:-20}
 seed=${3:-$RANDOM$RANDOM}
 for value in "$rows" "$kills" "$seed"; do
-  [[ $value =~ ^[0-9]+$ ]] || { echo "usage: $0 [ROWS] [KILLS] [SEED]" >&2; exit 2; }
+  [[ $value =~ ^[0-9]+$ ]] || { echo "usage: $0 [--batch] [ROWS] [KILLS] [SEED]" >&2; exit 2; }
 done
 
 work=$(mktemp -d /tmp/soak-kill.XXXXXX)
@@ -61,6 +70,20 @@ carriers:
   - { id: china-telecom, country_code: 86, prefixes: [189] }
   - { id: us, country_code: 1, prefixes: [212] }
 gateways:
+CONF
+if $batch; then
+  cat >>"$work/sparrow.yaml" <<CONF
+  - include: $PWD/config/gateways/generic-json-batch.yaml
+    name: primary
+    url: http://127.0.0.1:SIM_PORT/v1/batch
+    auth: { type: bearer, token: soak-token }
+    batch: { max: 100, list: to, results: { path: results, number: to, success_field: { path: status, equals: ok }, message_id: message_id } }
+    max_in_flight: 16
+    retry: { max_attempts: 8, base_delay: 20ms, max_delay: 500ms }
+CONF
+  text='您好，您的订单已发货'  # one text: full batches
+else
+  cat >>"$work/sparrow.yaml" <<CONF
   - include: $PWD/config/gateways/generic-json.yaml
     name: primary
     url: http://127.0.0.1:SIM_PORT/v1/sms
@@ -68,21 +91,24 @@ gateways:
     max_in_flight: 32
     retry: { max_attempts: 8, base_delay: 20ms, max_delay: 500ms }
 CONF
+  text='{{name}}您好，您的订单已发货'
+fi
 
 port=$(bench_free_port)
 sed -i "s/SIM_PORT/$port/" "$work/sparrow.yaml"
-"$sim" --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" >"$work/sim.log" 2>&1 &
+"$sim" --listen "127.0.0.1:$port" --fail-503 0.05 --seed "$seed" --arrival-log "$work/arrivals.log" \
+  >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$port/stats" && break; sleep 0.1; done
 
-echo "soak-kill: $rows rows, $kills kills, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
+echo "soak-kill$($batch && echo ' --batch'): $rows rows, $kills kills, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
 random=$seed
 started=$(date +%s)
 run=0
 killed=0
 while true; do
   run=$((run + 1))
-  if [[ -f $work/store.sqlite ]]; then command=(resume); else command=(send --text '{{name}}您好，您的订单已发货'); fi
+  if [[ -f $work/store.sqlite ]]; then command=(resume); else command=(send --text "$text"); fi
   (cd "$work" && exec "$sparrow" "${command[@]}" -c sparrow.yaml --campaign soak --now "$now" --wait \
     --rejects rejects.jsonl <recipients.csv >>run.log 2>&1) &
   run_pid=$!
@@ -110,10 +136,23 @@ elapsed=$(($(date +%s) - started))
 
 stats=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")
 report=$(cd "$work" && "$sparrow" report -c sparrow.yaml --campaign soak --format json 2>/dev/null)
-python3 - "$rows" "$killed" "$run" "$elapsed" "$stats" "$report" <<'PY'
-import json, sys
+python3 - "$rows" "$killed" "$run" "$elapsed" "$stats" "$report" "$batch" "$work/arrivals.log" <<'PY'
+import collections, json, sys
 rows, killed, runs, elapsed = map(int, sys.argv[1:5])
 stats, report = json.loads(sys.argv[5]), json.loads(sys.argv[6])["total"]
+if sys.argv[7] == "true":
+    arrivals = collections.Counter(line.split()[1] for line in open(sys.argv[8]))
+    twice = sum(1 for count in arrivals.values() if count > 1)
+    print(f"summary: {rows} rows, {killed} kills in {runs} runs, {elapsed} s, batches of up to 100")
+    print(f"  gateway: {stats['messages']} messages, {len(arrivals)} numbers, {twice} of them twice, "
+          f"{stats['faults']} 503s")
+    print(f"  report: targeted {report['targeted']}, submitted {report['submitted']}, accepted {report['accepted']}, "
+          f"unknown {report['unknown']}, failed {report['failed']}")
+    unaccounted = rows - report["accepted"] - report["unknown"]
+    print(f"  unaccounted {unaccounted}, sent twice {twice}")
+    ok = twice == 0 and unaccounted == 0 and report["accepted"] <= stats["messages"]
+    print("  PASS" if ok else "  FAIL")
+    sys.exit(0 if ok else 1)
 lost = rows - stats["distinct_keys"]
 duplicated = stats["messages"] - rows
 print(f"summary: {rows} rows, {killed} kills in {runs} runs, {elapsed} s")
