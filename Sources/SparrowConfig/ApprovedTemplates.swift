@@ -20,7 +20,7 @@ extension SparrowConfiguration {
             let textNode = try map.required("text")
             do {
                 templates[name] = try ApprovedTemplate(
-                    name: name, text: try textNode.string(),
+                    name: name, text: try textNode.verbatim(),
                     columns: try map["columns"]?.list().map { try $0.string() } ?? [],
                     ids: ids)
             } catch let error as TemplateError {

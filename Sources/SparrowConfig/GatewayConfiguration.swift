@@ -42,7 +42,7 @@ extension SparrowConfiguration.Gateway {
         "name", "url", "format", "method", "price_per_segment", "carriers", "backup", "max_in_flight",
         "connect_timeout", "timeout", "fields", "headers", "auth", "sender", "values", "idempotency", "response",
         "split", "udh_field", "retry", "http_version", "tls", "follow_redirects", "receipts", "batch", "type",
-        "region", "sdk_app_id", "sign_name", "secret_id", "secret_key",
+        "region", "sdk_app_id", "sign_name", "secret_id", "secret_key", "access_key_id", "access_key_secret", "api",
     ]
 
     /// The keys of a generic gateway that a provider's gateway does not take: its API fixes them.
@@ -52,7 +52,9 @@ extension SparrowConfiguration.Gateway {
     ]
 
     /// The keys of a provider's gateway that a generic one does not take.
-    static let providerKeys = ["region", "sdk_app_id", "sign_name", "secret_id", "secret_key"]
+    static let providerKeys = [
+        "region", "sdk_app_id", "sign_name", "secret_id", "secret_key", "access_key_id", "access_key_secret", "api",
+    ]
 
     static func readAll(_ node: YAMLNode, carriers: [Carrier], folder: String) throws -> [Self] {
         let items = try node.list()
@@ -118,6 +120,9 @@ extension SparrowConfiguration.Gateway {
             case .tencent:
                 dialect = try readTencent(map)
                 receipts = .tencent
+            case .aliyun:
+                dialect = try readAliyun(map)
+                receipts = .aliyun
             }
         } else {
             dialect = try readDialect(map)
@@ -139,7 +144,7 @@ extension SparrowConfiguration.Gateway {
             receipts: try map["receipts"].map(readReceiptMapping) ?? receipts, location: item.location)
     }
 
-    private enum ProviderType: String, CaseIterable { case tencent }
+    private enum ProviderType: String, CaseIterable { case tencent, aliyun }
 
     /// A gateway described by its keys: where each field goes, how it authenticates, how its answers read.
     private static func readDialect(_ map: YAMLMapping) throws -> GatewayDialect {
@@ -202,12 +207,42 @@ extension SparrowConfiguration.Gateway {
 
     }
 
+    /// The keys of a provider's gateway that are not `type`'s: refused, each where it is written.
+    private static func refuseForeignKeys(_ map: YAMLMapping, type: String, own: [String]) throws {
+        if let key = genericKeys.first(where: { map[$0] != nil }) {
+            throw map[key]!.error(
+                .invalidValue, "'\(key)' does not apply to a gateway of type \(type): its API fixes it")
+        }
+        if let key = providerKeys.first(where: { !own.contains($0) && map[$0] != nil }) {
+            throw map[key]!.error(.invalidValue, "'\(key)' does not apply to a gateway of type \(type)")
+        }
+    }
+
+    /// Alibaba Cloud SMS: `{ type: aliyun, sign_name, access_key_id, access_key_secret, region, api }`, at
+    /// `https://dysmsapi.aliyuncs.com/` unless `url` says otherwise.
+    private static func readAliyun(_ map: YAMLMapping) throws -> GatewayDialect {
+        try refuseForeignKeys(
+            map, type: "aliyun", own: ["region", "sign_name", "access_key_id", "access_key_secret", "api"])
+        let url = try map["url"].map(readURL) ?? "https://dysmsapi.aliyuncs.com/"
+        let aliyun = AlibabaSMS(
+            endpoint: url, region: try map["region"]?.string() ?? "cn-hangzhou",
+            signName: try map.required("sign_name").string(),
+            accessKeyID: try map.required("access_key_id").string(),
+            accessKeySecret: Secret(try map.required("access_key_secret").string()),
+            api: try map["api"]?.oneOf(AlibabaSMS.API.self) ?? .sendSms)
+        return GatewayDialect(
+            url: url, format: .form, fields: [], idempotency: .init(header: nil),
+            batch: .init(
+                max: aliyun.api.maxNumbers, list: "PhoneNumbers",
+                grouping: aliyun.api == .sendSms ? .sameText(separator: ",") : .anyText),
+            provider: .aliyun(aliyun))
+    }
+
     /// Tencent Cloud SMS: `{ type: tencent, region, sdk_app_id, sign_name, secret_id, secret_key }`, at
     /// `https://sms.tencentcloudapi.com` unless `url` says otherwise.
     private static func readTencent(_ map: YAMLMapping) throws -> GatewayDialect {
-        if let key = genericKeys.first(where: { map[$0] != nil }) {
-            throw map[key]!.error(.invalidValue, "'\(key)' does not apply to a tencent gateway: its API fixes it")
-        }
+        try refuseForeignKeys(
+            map, type: "tencent", own: ["region", "sdk_app_id", "sign_name", "secret_id", "secret_key"])
         let url = try map["url"].map(readURL) ?? "https://sms.tencentcloudapi.com"
         let tencent = TencentSMS(
             endpoint: url, region: try map.required("region").string(),

@@ -62,8 +62,14 @@ struct YAMLNode {
 
     /// The scalar's text after `${NAME}` interpolation.
     func string() throws -> String {
+        try interpolate(verbatim())
+    }
+
+    /// The scalar as written, without `${NAME}` replaced: for text whose own placeholders look alike (an Alibaba
+    /// Cloud template's `${order}`).
+    func verbatim() throws -> String {
         guard case .scalar(let scalar) = node else { throw error(.invalidValue, "expected a string") }
-        return try interpolate(scalar.string)
+        return scalar.string
     }
 
     func int(in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {

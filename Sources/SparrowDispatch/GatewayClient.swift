@@ -72,8 +72,9 @@ public final class GatewayClient: Sendable {
         let gateway: GatewayEndpoint
         /// Its requests in flight, at most its `max_in_flight`.
         let permits: AsyncPermits
-        /// The id the campaign's approved template has at this gateway.
+        /// The id the campaign's approved template has at this gateway, and the names of its placeholders.
         let templateID: String?
+        let parameterNames: [String]
         /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
         let pausedUntil = Lock<Duration?>(nil)
         /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason; whether its
@@ -82,9 +83,10 @@ public final class GatewayClient: Sendable {
         let failures: [Reason: Counter]
         let circuitOpen: Gauge
 
-        init(_ gateway: GatewayEndpoint, templateID: String?, metrics: any MetricsFactory) {
+        init(_ gateway: GatewayEndpoint, approved: ApprovedTemplate?, metrics: any MetricsFactory) {
             self.gateway = gateway
-            self.templateID = templateID
+            templateID = approved?.ids[gateway.name]
+            parameterNames = approved?.variables ?? []
             permits = AsyncPermits(gateway.maxInFlight)
             func counters(_ label: String) -> [Reason: Counter] {
                 Dictionary(
@@ -108,17 +110,16 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// - Parameter templateIDs: the id of the campaign's approved template at each gateway, by name; none for free
-    ///   text.
+    /// - Parameter approved: the approved template the campaign sends; nil for free text.
     public init(
-        gateways: [GatewayEndpoint], transport: CurlTransport, templateIDs: [String: String] = [:],
+        gateways: [GatewayEndpoint], transport: CurlTransport, approved: ApprovedTemplate? = nil,
         breaker: CircuitBreaker.Configuration = .init(), seed: UInt64 = .random(in: 1...UInt64.max),
         clock: RunClock = .continuous, logger: Logger = Logger(label: "sparrow"),
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         destinations = Dictionary(
             uniqueKeysWithValues: gateways.map {
-                ($0.name, Destination($0, templateID: templateIDs[$0.name], metrics: metrics))
+                ($0.name, Destination($0, approved: approved, metrics: metrics))
             })
         self.transport = transport
         let backups = Dictionary(
@@ -220,7 +221,7 @@ public final class GatewayClient: Sendable {
                     messages.map {
                         SubmitContent(
                             to: $0.to, text: $0.text, id: $0.id, templateID: destination.templateID,
-                            parameters: $0.parameters)
+                            parameters: $0.parameters, parameterNames: destination.parameterNames)
                     }
                 ]
             } else {
@@ -348,10 +349,18 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// Sends the current request, holding one of the gateway's slots, and reads the answer when it comes.
+    /// Sends the current request, holding one of the gateway's slots, and reads the answer when it comes. A provider's
+    /// request is signed anew for each attempt after the first: a fresh time, and a nonce of its own.
     private func send(_ submission: Submission) {
         var submission = submission
         submission.attempts += 1
+        let destination = submission.destination
+        if submission.attempts > 1, destination.gateway.dialect.provider != nil,
+            case .success(let encoded) = destination.gateway.dialect.request(
+                batch: submission.requests[submission.next], now: wallClock(), attempt: submission.attempts)
+        {
+            submission.request = destination.transferRequest(encoded)
+        }
         transport.send(submission.request!) { [submission] result in
             submission.destination.permits.release()
             self.transferEnded(result, submission)

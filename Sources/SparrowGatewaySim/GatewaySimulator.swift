@@ -113,6 +113,9 @@ public struct GatewaySimulator: Sendable {
     /// The SecretId and SecretKey that Tencent Cloud requests (`X-TC-Action`) are signed with; without them the
     /// simulator takes any signature.
     public var tencent: TencentCredentials?
+    /// The AccessKey that Alibaba Cloud requests (`Action=SendSms` in a form) are signed with; without it the
+    /// simulator takes any signature.
+    public var aliyun: AlibabaCredentials?
 
     let state: SimulatorState
 
@@ -128,10 +131,11 @@ public struct GatewaySimulator: Sendable {
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, tencent: TencentCredentials? = nil, arrivalLog: String? = nil,
-        bodyLog: String? = nil, requestLog: String? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, tencent: TencentCredentials? = nil,
+        aliyun: AlibabaCredentials? = nil, arrivalLog: String? = nil, bodyLog: String? = nil, requestLog: String? = nil
     ) {
         self.tencent = tencent
+        self.aliyun = aliyun
         self.arrivalLog = arrivalLog
         self.bodyLog = bodyLog
         self.requestLog = requestLog
@@ -230,6 +234,9 @@ public struct GatewaySimulator: Sendable {
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
         if request.headers[HTTPField.Name("X-TC-Action")!] != nil {
             return try await answerTencent(request, body: body, receipts: receipts, logs: logs)
+        }
+        if let action = AlibabaRequest.action(body) {
+            return try await answerAlibaba(action, body: body, receipts: receipts, logs: logs)
         }
         if let batch = BatchRequest(query: request.uri.query, body: body) {
             return try await answer(batch, body: body, receipts: receipts, logs: logs)
@@ -396,6 +403,7 @@ final class SimulatorState: Sendable {
         var random: SplitMix64
         var outage = false
         var clientAddresses: Set<String> = []
+        var nonces: Set<String> = []
     }
 
     private let shared: Lock<Shared>
@@ -421,6 +429,11 @@ final class SimulatorState: Sendable {
 
     func sawConnection(from address: String) {
         _ = shared.withLock { $0.clientAddresses.insert(address) }
+    }
+
+    /// Whether `nonce` is new: a signed request's nonce may be used once.
+    func firstUse(of nonce: String) -> Bool {
+        shared.withLock { $0.nonces.insert(nonce).inserted }
     }
 
     func setOutage(_ active: Bool) {
@@ -464,6 +477,12 @@ final class SimulatorState: Sendable {
             }
             return .accepted(messageIDs, isNew: true)
         }
+    }
+
+    /// A request took `count` more messages than `decide` counted (the numbers of a request whose answer is about it
+    /// whole).
+    func tookMore(_ count: Int) {
+        shared.withLock { $0.stats.messages += count }
     }
 
     /// A uniform draw in [0, 1), for receipts.

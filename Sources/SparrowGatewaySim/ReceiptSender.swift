@@ -80,9 +80,9 @@ final class ReceiptSender: Sendable {
         self.state = state
     }
 
-    /// How a receipt is written: as the simulator's own JSON, as Twilio posts a form, or as Tencent Cloud posts JSON
-    /// (always in an array).
-    enum Style { case json, twilio, tencent }
+    /// How a receipt is written: as the simulator's own JSON, as Twilio posts a form, or as Tencent Cloud or
+    /// Alibaba Cloud post JSON (always in an array; Alibaba's names the request's `BizId` and the number).
+    enum Style { case json, twilio, tencent, aliyun }
 
     /// Sends the receipt of `messageID` later, in `style`; `draw` gives uniform numbers in [0, 1).
     func schedule(messageID: String, to: String?, style: Style, draw: @Sendable () -> Double) {
@@ -122,9 +122,23 @@ final class ReceiptSender: Sendable {
                 receipt.field("sid", messageID)
             }
             body = json.bytes
+        case .aliyun:
+            var json = JSONWriter()
+            json.object { receipt in
+                receipt.field("phone_number", to.map { String($0.filter(\.isNumber).suffix(11)) })
+                receipt.field("send_time", "2026-12-06 10:00:00")
+                receipt.field("report_time", "2026-12-06 10:00:05")
+                receipt.field("success", status == "delivered")
+                receipt.field(
+                    "err_code", status == "delivered" ? "DELIVERED" : status == "failed" ? "UNDELIV" : "EXPIRED")
+                receipt.field("err_msg", status == "delivered" ? "用户接收成功" : "用户接收失败")
+                receipt.field("sms_size", "1")
+                receipt.field("biz_id", messageID)
+            }
+            body = json.bytes
         }
         if let token = plan.token { headers.append("Authorization: Bearer \(token)") }
-        let listed = style == .tencent || (style == .json && plan.perPost > 1)
+        let listed = style == .tencent || style == .aliyun || (style == .json && plan.perPost > 1)
         for _ in 0..<copies {
             let wait = plan.delay + plan.jitter * draw()
             Task { [headers] in

@@ -79,6 +79,9 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Check Tencent Cloud requests' TC3 signatures against these credentials, SECRET_ID:SECRET_KEY.")
     var tencentSecret: String?
 
+    @Option(help: "Check Alibaba Cloud requests' signatures against this AccessKey, ACCESS_KEY_ID:ACCESS_KEY_SECRET.")
+    var aliyunSecret: String?
+
     @Flag(help: "Play a gateway that ignores idempotency keys: every request is a new message.")
     var noIdempotency = false
 
@@ -117,6 +120,9 @@ struct GatewaySim: AsyncParsableCommand {
         guard tencentSecret == nil || tencentCredentials != nil else {
             throw ValidationError("--tencent-secret is SECRET_ID:SECRET_KEY")
         }
+        guard aliyunSecret == nil || aliyunCredentials != nil else {
+            throw ValidationError("--aliyun-secret is ACCESS_KEY_ID:ACCESS_KEY_SECRET")
+        }
     }
 
     private var receiptShares: (delivered: Double, failed: Double)? {
@@ -128,6 +134,11 @@ struct GatewaySim: AsyncParsableCommand {
     private var tencentCredentials: GatewaySimulator.TencentCredentials? {
         guard let parts = tencentSecret?.split(separator: ":", maxSplits: 1), parts.count == 2 else { return nil }
         return .init(secretID: String(parts[0]), secretKey: String(parts[1]))
+    }
+
+    private var aliyunCredentials: GatewaySimulator.AlibabaCredentials? {
+        guard let parts = aliyunSecret?.split(separator: ":", maxSplits: 1), parts.count == 2 else { return nil }
+        return .init(accessKeyID: String(parts[0]), accessKeySecret: String(parts[1]))
     }
 
     private var outageWindow: Range<Duration>? {
@@ -152,7 +163,8 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
-            }, tencent: tencentCredentials, arrivalLog: arrivalLog, bodyLog: bodyLog, requestLog: requestLog)
+            }, tencent: tencentCredentials, aliyun: aliyunCredentials, arrivalLog: arrivalLog, bodyLog: bodyLog,
+            requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
         try await runUntilSignalled(notice: "gateway-sim: stopping: answering the requests in flight") {
             try await simulator.run(host: address.host, port: address.port) { port in

@@ -229,7 +229,7 @@ struct CampaignLauncher {
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways.map(\.endpoint), transport: transport,
-                templateIDs: message.templateIDs,
+                approved: message.approved,
                 breaker: configuration.circuitBreaker,
                 logger: Logger(label: "sparrow"), metrics: metrics),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),

@@ -66,10 +66,38 @@ import Testing
                 == "template 'sale' has no id for gateway 'tencent' (templates.sale.ids)")
     }
 
+    @Test func anAliyunGatewayTakesItsAccessKeyAndItsAPI() throws {
+        let configuration = try load(
+            """
+            store: x
+            gateways:
+              - { name: aliyun, type: aliyun, sign_name: 青禾旗舰店, access_key_id: id, access_key_secret: s3cr3t,
+                  api: SendBatchSms }
+            templates:
+              unpaid: { text: "您的订单${order}还未付款", ids: { aliyun: SMS_153055065 } }
+            """)
+        let gateway = try #require(configuration.gateways.first)
+        guard case .aliyun(let aliyun)? = gateway.dialect.provider else {
+            Issue.record("an aliyun gateway")
+            return
+        }
+        #expect(aliyun.endpoint == "https://dysmsapi.aliyuncs.com/" && aliyun.region == "cn-hangzhou")
+        #expect(aliyun.api == .sendBatchSms && gateway.dialect.batch?.max == 100)
+        #expect(gateway.dialect.batch?.grouping == .anyText)
+        #expect(gateway.receipts == .aliyun)
+        // `${order}` is the template's placeholder, not an environment variable.
+        #expect(configuration.templates["unpaid"]?.variables == ["order"])
+        #expect(
+            failure(
+                "store: x\ngateways:\n  - { name: a, type: aliyun, sign_name: s, access_key_id: i, access_key_secret: k, sdk_app_id: \"1\" }"
+            )
+                == "sparrow.yaml:3:96: 'sdk_app_id' does not apply to a gateway of type aliyun")
+    }
+
     @Test func keysOfTheOtherKindAreRefused() {
         #expect(
             failure(Self.tencent + "\n    format: json", environment: Self.environment)
-                == "sparrow.yaml:11:13: 'format' does not apply to a tencent gateway: its API fixes it")
+                == "sparrow.yaml:11:13: 'format' does not apply to a gateway of type tencent: its API fixes it")
         #expect(
             failure("store: x\ngateways:\n  - { name: a, url: \"http://a\", format: json, region: ap-guangzhou }")
                 == "sparrow.yaml:3:55: 'region' belongs to a provider's gateway: give its 'type'")

@@ -77,7 +77,7 @@ struct CampaignFixture {
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways.map(\.endpoint), transport: transport,
-                templateIDs: message.templateIDs),
+                approved: message.approved),
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },

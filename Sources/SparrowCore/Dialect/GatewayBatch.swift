@@ -60,13 +60,19 @@ extension GatewayDialect {
         }
     }
 
-    /// The HTTP request that carries `contents` together. Batches carry no idempotency key: after a crash the same
-    /// messages may not be grouped the same way.
+    /// The HTTP request that carries `contents` together, for its `attempt` (from 1: a provider signs each attempt
+    /// anew). Batches carry no idempotency key: after a crash the same messages may not be grouped the same way.
     /// - Returns: the request, or the first variable a field needed and did not have.
     /// - Precondition: the dialect batches; `contents` holds 1 to `batch.max` messages, with one text when the
     ///   batch groups by text.
-    public func request(batch contents: [SubmitContent], now: Timestamp) -> Result<EncodedRequest, MissingVariable> {
-        if case .tencent(let tencent) = provider { return tencent.request(batch: contents, now: now) }
+    public func request(
+        batch contents: [SubmitContent], now: Timestamp, attempt: Int = 1
+    ) -> Result<EncodedRequest, MissingVariable> {
+        switch provider {
+        case .tencent(let tencent)?: return tencent.request(batch: contents, now: now)
+        case .aliyun(let aliyun)?: return aliyun.request(batch: contents, now: now, attempt: attempt)
+        case nil: break
+        }
         guard let batch, let first = contents.first, contents.count <= batch.max else {
             preconditionFailure("a batch of \(contents.count) for a dialect that takes \(batch?.max ?? 1)")
         }
@@ -140,7 +146,11 @@ extension GatewayDialect {
 
     /// What the answer to the batch `contents` means.
     public func read(status: Int, body: [UInt8], batch contents: [SubmitContent]) -> BatchReading {
-        if case .tencent(let tencent) = provider { return tencent.read(status: status, body: body, batch: contents) }
+        switch provider {
+        case .tencent(let tencent)?: return tencent.read(status: status, body: body, batch: contents)
+        case .aliyun(let aliyun)?: return .whole(aliyun.read(status: status, body: body))
+        case nil: break
+        }
         let document = try? JSONValue.parse(body)
         let whole = read(status: status, body: body, document: document, reading: reading)
         guard case .accepted = whole, let results = batch?.results else { return .whole(whole) }

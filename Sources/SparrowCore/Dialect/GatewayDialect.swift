@@ -113,6 +113,7 @@ public struct GatewayDialect: Sendable {
     /// The providers whose APIs Sparrow speaks natively: signed requests, approved templates, results per number.
     public enum Provider: Sendable, Hashable {
         case tencent(TencentSMS)
+        case aliyun(AlibabaSMS)
     }
 
     public init(
@@ -278,12 +279,14 @@ public struct SubmitContent: Sendable, Hashable {
     public var id: String
     /// Hex user data header of a part: `050003` + reference + total + sequence.
     public var udh: String?
-    /// The approved template's id at this gateway, and the values of its placeholders in order.
+    /// The approved template's id at this gateway, the values of its placeholders in order, and their names.
     public var templateID: String?
     public var parameters: [String]
+    public var parameterNames: [String]
 
     public init(
-        to: String, text: String, id: String, udh: String? = nil, templateID: String? = nil, parameters: [String] = []
+        to: String, text: String, id: String, udh: String? = nil, templateID: String? = nil, parameters: [String] = [],
+        parameterNames: [String] = []
     ) {
         self.to = to
         self.text = text
@@ -291,6 +294,7 @@ public struct SubmitContent: Sendable, Hashable {
         self.udh = udh
         self.templateID = templateID
         self.parameters = parameters
+        self.parameterNames = parameterNames
     }
 }
 

@@ -40,6 +40,8 @@ public struct ReceiptMapping: Sendable, Hashable {
     /// rather than the message: the message is then named by the batch's id and its number
     /// (`GatewayDialect.batchMessageID`). Nil when receipts name each message.
     public var recipientFields: [String]?
+    /// The region of a number such receipts write without its country code (Alibaba Cloud's `13800138000`).
+    public var recipientRegion: String?
     /// The body of the 200 that acknowledges the gateway's receipts, for a gateway that checks it
     /// (`{"result":0,"errmsg":"OK"}`); nil for Sparrow's own answer.
     public var answer: String?
@@ -66,9 +68,11 @@ public struct ReceiptMapping: Sendable, Hashable {
         idFields: [String] = ["message_id", "MessageSid", "id"],
         statusFields: [String] = ["status", "MessageStatus", "message_status", "stat"],
         errorFields: [String] = ["error", "ErrorCode", "err"], recipientFields: [String]? = nil,
-        listPath: String? = nil, answer: String? = nil, words extraWords: [ReceiptStatus: [String]] = [:]
+        recipientRegion: String? = nil, listPath: String? = nil, answer: String? = nil,
+        words extraWords: [ReceiptStatus: [String]] = [:]
     ) {
         self.recipientFields = recipientFields
+        self.recipientRegion = recipientRegion
         self.idFields = idFields
         self.statusFields = statusFields
         self.errorFields = errorFields
@@ -140,9 +144,23 @@ public struct DeliveryReceipt: Sendable, Hashable {
                 throw ReceiptError(
                     .missingField, "no recipient (looked for \(recipientFields.joined(separator: ", ")))")
             }
-            messageID = GatewayDialect.batchMessageID(batch: id, number: number)
+            messageID = GatewayDialect.batchMessageID(
+                batch: id, number: Self.international(number, region: mapping.recipientRegion))
         }
         self.init(gatewayMessageID: messageID, status: status, error: fields.first(of: mapping.errorFields))
+    }
+}
+
+extension DeliveryReceipt {
+    /// A receipt's number as an international one: as written when it starts with `+`, else read as a national
+    /// number of `region` when it is a valid one, else taken to be international without its `+`.
+    static func international(_ number: String, region: String?) -> String {
+        if !number.hasPrefix("+"), let region,
+            case .success(let parsed) = PhoneNumberParser.parse(number, defaultRegion: region)
+        {
+            return parsed.number.e164
+        }
+        return number
     }
 }
 

@@ -11,9 +11,9 @@ public enum CampaignMessage: Sendable {
         }
     }
 
-    /// The approved template's id at each gateway, by gateway name; none for free text.
-    public var templateIDs: [String: String] {
-        if case .approved(let approved) = self { approved.ids } else { [:] }
+    /// The approved template; nil for free text.
+    public var approved: ApprovedTemplate? {
+        if case .approved(let approved) = self { approved } else { nil }
     }
 
     /// The approved template's name; nil for free text.

@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import SparrowCore
+
+extension GatewaySimulator {
+    /// An Alibaba Cloud AccessKey, as its RPC signature signs with it.
+    public struct AlibabaCredentials: Sendable, Hashable {
+        public var accessKeyID: String
+        public var accessKeySecret: String
+
+        public init(accessKeyID: String, accessKeySecret: String) {
+            self.accessKeyID = accessKeyID
+            self.accessKeySecret = accessKeySecret
+        }
+    }
+
+    /// Answers Alibaba Cloud's `SendSms` and `SendBatchSms` as it does: `{"Code":"OK","BizId",…}` for the whole
+    /// request, or a code: a bad signature, a stale timestamp or a nonce used before (HTTP 400), too many numbers,
+    /// its flow control (`Throttling.User`) or a system error.
+    func answerAlibaba(
+        _ action: AlibabaSMS.API, body: ByteBuffer, receipts: ReceiptSender?, logs: MessageLogs
+    ) async throws -> Response {
+        let fields = RequestFields(query: nil, body: body).values
+        guard let timestamp = fields["Timestamp"].flatMap(Timestamp.init(rfc3339:)),
+            let nonce = fields["SignatureNonce"], let signature = fields["Signature"]
+        else { return Self.alibaba(status: .badRequest, "MissingParameter", "Timestamp, SignatureNonce and Signature") }
+        if abs(Int64(Date().timeIntervalSince1970) - timestamp.secondsSince1970) > 900 {
+            return Self.alibaba(
+                status: .badRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        }
+        if let aliyun {
+            let signed = AlibabaRPCSignature(
+                method: .POST, parameters: fields.filter { $0.key != "Signature" }.map { ($0.key, $0.value) },
+                secret: Secret(aliyun.accessKeySecret))
+            guard fields["AccessKeyId"] == aliyun.accessKeyID, signature == signed.signature else {
+                return Self.alibaba(
+                    status: .badRequest, "SignatureDoesNotMatch",
+                    "Specified signature is not matched with our calculation.")
+            }
+        }
+        guard state.firstUse(of: nonce) else {
+            return Self.alibaba(
+                status: .badRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        }
+        let numbers: [String]
+        switch action {
+        case .sendSms:
+            numbers = fields["PhoneNumbers"]?.split(separator: ",").map(String.init) ?? []
+        case .sendBatchSms:
+            guard let json = fields["PhoneNumberJson"], case .array(let list)? = try? JSONValue.parse(Array(json.utf8))
+            else { return Self.alibaba("isv.INVALID_JSON_PARAM", "JSON参数不合法") }
+            numbers = list.compactMap(\.text)
+        }
+        guard fields["TemplateCode"]?.isEmpty == false, fields["SignName"] != nil || fields["SignNameJson"] != nil
+        else {
+            return Self.alibaba("isv.INVALID_PARAMETERS", "TemplateCode and SignName are required")
+        }
+        guard (1...action.maxNumbers).contains(numbers.count) else {
+            return Self.alibaba("isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制")
+        }
+        if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
+        let decision = state.decide(key: nil, faults: faults, count: 1)
+        logs.answer(decision, key: nil)
+        switch decision {
+        case .unavailable:
+            return Self.alibaba("isp.SYSTEM_ERROR", "系统错误")
+        case .throttled:
+            return Self.alibaba(status: .badRequest, "Throttling.User", "Request was denied due to user flow control.")
+        case .silent:
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            throw CancellationError()
+        case .reset, .accepted:
+            // The request is one message to the simulator's counters; each number is one more.
+            let bizID = "\(UInt64.random(in: 100_000_000_000...999_999_999_999))^0"
+            state.tookMore(numbers.count - 1)
+            for number in numbers { logs.record(number: number) }
+            logs.record(body: body)
+            if case .reset = decision { return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"]) }
+            for number in numbers {
+                receipts?.schedule(messageID: bizID, to: number, style: .aliyun, draw: state.draw)
+            }
+            var json = JSONWriter()
+            json.object { object in
+                object.field("Code", "OK")
+                object.field("Message", "OK")
+                object.field("BizId", bizID)
+                object.field("RequestId", UUID().uuidString)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        }
+    }
+
+    /// An answer with Alibaba Cloud's `Code` and `Message`.
+    static func alibaba(status: HTTPResponse.Status = .ok, _ code: String, _ message: String) -> Response {
+        var json = JSONWriter()
+        json.object { object in
+            object.field("Code", code)
+            object.field("Message", message)
+            object.field("RequestId", UUID().uuidString)
+        }
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+}
+
+/// Tells an Alibaba Cloud SMS request by its form: an `Action` of `SendSms` or `SendBatchSms` beside a `Signature`.
+enum AlibabaRequest {
+    static func action(_ body: ByteBuffer) -> AlibabaSMS.API? {
+        let bytes = body.readableBytesView
+        guard !JSONValue.opensContainer(bytes), bytes.count < 1 << 20 else { return nil }
+        let fields = RequestFields(query: nil, body: body).values
+        guard fields["Signature"] != nil else { return nil }
+        return fields["Action"].flatMap(AlibabaSMS.API.init(rawValue:))
+    }
+}
