@@ -172,7 +172,10 @@ public struct ReceiptServer: Service {
             await receipt(request, from: context, gateway: context.parameters.get("gateway"), batcher: batcher)
         }
         router.post("/mo") { request, context in
-            await reply(request, from: context)
+            await reply(request, from: context, gateway: nil)
+        }
+        router.post("/mo/{gateway}") { request, context in
+            await reply(request, from: context, gateway: context.parameters.get("gateway"))
         }
         return router
     }
@@ -204,10 +207,18 @@ public struct ReceiptServer: Service {
         }
     }
 
-    private func reply(_ request: Request, from context: ReceiptRequestContext) async -> Response {
+    /// Replies as `POST /mo` takes them, one a request or a JSON list of them (Alibaba Cloud posts lists); at
+    /// `/mo/NAME`, answered as the gateway's receipts are (its `receipts.answer`).
+    private func reply(_ request: Request, from context: ReceiptRequestContext, gateway: String?) async -> Response {
         do throws(Rejection) {
             try admit(context)
-            let unsubscribed = try await acceptReply(request)
+            var answer: String?
+            if let gateway {
+                guard let mapping = configuration.gateways[gateway] else { throw .unknownGateway }
+                answer = mapping.answer
+            }
+            let unsubscribed = try await acceptReplies(request)
+            if let answer { return Self.answer(answer) }
             return Self.json(.ok) { json in
                 json.field("status", "ok")
                 json.field("unsubscribed", unsubscribed)
@@ -299,20 +310,24 @@ public struct ReceiptServer: Service {
         return read
     }
 
-    /// - Returns: whether the sender was unsubscribed.
-    private func acceptReply(_ request: Request) async throws(Rejection) -> Bool {
+    /// - Returns: whether a sender was unsubscribed.
+    private func acceptReplies(_ request: Request) async throws(Rejection) -> Bool {
         let body = try await admittedBody(request)
-        let reply: InboundReply
+        var replies: [InboundReply] = []
         do throws(ReceiptError) {
-            reply = try InboundReply(
-                WebhookFields(body: body, query: Self.query(of: request)), defaultRegion: configuration.defaultRegion)
+            switch try WebhookFields.items(body: body, query: Self.query(of: request)) {
+            case .one(let fields):
+                replies = [try InboundReply(fields, defaultRegion: configuration.defaultRegion)]
+            case .list(let items):
+                for item in items { replies.append(try InboundReply(item.get(), defaultRegion: configuration.defaultRegion)) }
+            }
         } catch {
             throw Rejection(error)
         }
-        let unsubscribes = keywords.matches(reply.text)
-        if unsubscribes {
+        let unsubscribing = replies.filter { keywords.matches($0.text) }
+        if !unsubscribing.isEmpty {
             do {
-                try await store.suppress([reply.sender.e164Value])
+                try await store.suppress(unsubscribing.map(\.sender.e164Value))
             } catch {
                 logger.error(
                     "an unsubscribe could not be written: answered 503, for the gateway to send it again",
@@ -320,8 +335,8 @@ public struct ReceiptServer: Service {
                 throw .storeUnavailable
             }
         }
-        metrics.replied(unsubscribed: unsubscribes)
-        return unsubscribes
+        for reply in replies { metrics.replied(unsubscribed: keywords.matches(reply.text)) }
+        return !unsubscribing.isEmpty
     }
 
     /// Takes a token from the caller's bucket, or refuses the request before anything of it is read.

@@ -16,8 +16,9 @@ let fixedNow = Timestamp(secondsSince1970: 1_800_000_000)
 
 let bearer = ["Authorization: Bearer t0k"]
 
-/// Four gateways: `primary` with the standard receipt mapping, `twilio` naming Twilio's fields, `tencent` posting
-/// JSON arrays of receipts and expecting its own answer, and `infobip` posting them under `results`.
+/// Five gateways: `primary` with the standard receipt mapping, `twilio` naming Twilio's fields, `tencent` posting
+/// JSON arrays of receipts and expecting its own answer, `infobip` posting them under `results`, and `aliyun`, an
+/// Alibaba Cloud gateway with the receipts and answer of its type.
 let webhookYAML = """
     store: unused.sqlite
     gateways:
@@ -38,6 +39,7 @@ let webhookYAML = """
         url: "http://127.0.0.1:9/"
         format: json
         receipts: { list: results, id: messageId, status: status.groupName, states: { accepted: PENDING } }
+      - { name: aliyun, type: aliyun, sign_name: s, access_key_id: i, access_key_secret: k }
     """
 
 /// The webhook for `webhookYAML`'s gateways, with their receipt mappings as the configuration reads them: both
@@ -340,6 +342,32 @@ func metric(_ text: String, _ name: String) -> Int? {
         #expect(metric(metrics, "sparrow_mo_received_total") == 3)
         #expect(metric(metrics, "sparrow_unsubscribes_total") == 2)
         #expect(metric(metrics, #"sparrow_webhook_rejected_total{reason="invalid-sender"}"#) == 1)
+    }
+
+    /// Tencent Cloud posts a reply as one object with the country code apart; Alibaba Cloud posts them in lists. At
+    /// `/mo/NAME` each is answered as the provider expects.
+    @Test func providersRepliesAreReadAsTheyPostThem() async throws {
+        let store = try await seededStore(messages: 1)
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let answers = try await withReceiptServer(try makeServer(store: store)) { base in
+            [
+                await post(
+                    transport, base + "/mo/tencent",
+                    #"{"extend":"","mobile":"13800138000","nationcode":"86","sign":"青禾","text":"TD","time":1795377600}"#,
+                    headers: bearer),
+                await post(
+                    transport, base + "/mo/aliyun",
+                    #"[{"phone_number":"13900139000","content":"退订","send_time":"2026-12-06 10:00:00","dest_code":"1","sequence_id":1},"#
+                        + #"{"phone_number":"13700137000","content":"谢谢","send_time":"2026-12-06 10:00:01","dest_code":"1","sequence_id":2}]"#,
+                    headers: bearer),
+                await post(transport, base + "/mo/nowhere", #"{"from":"13800138000","text":"TD"}"#, headers: bearer),
+            ]
+        }
+        #expect(answers.map(\.status) == [200, 200, 404])
+        #expect(answers[0].body == #"{"result":0,"errmsg":"OK"}"#)
+        #expect(answers[1].body == #"{"code":0,"msg":"接收成功"}"#)
+        #expect(try await store.suppressedNumbers() == [8_613_800_138_000, 8_613_900_139_000])
     }
 
     @Test func requestsWithoutValidCredentialsNeverReachTheStore() async throws {

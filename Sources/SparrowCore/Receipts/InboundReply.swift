@@ -3,10 +3,10 @@ public struct InboundReply: Sendable, Hashable {
     public var sender: PhoneNumber
     public var text: String
 
-    /// Fields that may hold the sender, tried in order (generic, Twilio, Kannel/Jasmin).
-    public static let senderFields = ["from", "From", "msisdn", "sender"]
+    /// Fields that may hold the sender, tried in order (generic, Twilio, Kannel/Jasmin, Tencent Cloud, Alibaba Cloud).
+    public static let senderFields = ["from", "From", "msisdn", "sender", "mobile", "phone_number"]
     /// Fields that may hold the text, tried in order.
-    public static let textFields = ["text", "Body", "message"]
+    public static let textFields = ["text", "Body", "message", "content"]
 
     public init(sender: PhoneNumber, text: String) {
         self.sender = sender
@@ -19,12 +19,14 @@ public struct InboundReply: Sendable, Hashable {
     /// let fields = try WebhookFields(body: Array("From=%2B8613800138000&Body=TD".utf8))
     /// try InboundReply(fields, defaultRegion: "CN")  // +8613800138000, "TD"
     /// ```
-    /// - Parameter defaultRegion: the region of a sender written without a country code.
+    /// - Parameter defaultRegion: the region of a sender written without a country code, unless a `nationcode`
+    ///   field gives it (Tencent Cloud).
     /// - Throws: `ReceiptError`: `missing-field` without a sender, `invalid-sender` when it is not a valid number.
     public init(_ fields: WebhookFields, defaultRegion: String?) throws(ReceiptError) {
-        guard let from = fields.first(of: Self.senderFields) else {
+        guard var from = fields.first(of: Self.senderFields) else {
             throw ReceiptError(.missingField, "no sender (looked for \(Self.senderFields.joined(separator: ", ")))")
         }
+        if let code = fields.first(of: ["nationcode"]), !from.hasPrefix("+") { from = "+" + code + from }
         switch PhoneNumberParser.parse(from, defaultRegion: defaultRegion) {
         case .success(let info): sender = info.number
         case .failure(let error): throw ReceiptError(.invalidSender, "sender: \(error)")
