@@ -319,7 +319,9 @@ public struct ReceiptServer: Service {
             case .one(let fields):
                 replies = [try InboundReply(fields, defaultRegion: configuration.defaultRegion)]
             case .list(let items):
-                for item in items { replies.append(try InboundReply(item.get(), defaultRegion: configuration.defaultRegion)) }
+                for item in items {
+                    replies.append(try InboundReply(item.get(), defaultRegion: configuration.defaultRegion))
+                }
             }
         } catch {
             throw Rejection(error)
