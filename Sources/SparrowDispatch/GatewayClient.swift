@@ -215,61 +215,67 @@ public final class GatewayClient: Sendable {
         guard let destination = destinations[route.gateway] else {
             preconditionFailure("unknown gateway \(route.gateway)")
         }
-        let requests =
-            if destination.gateway.dialect.batch != nil {
-                [
-                    messages.map {
-                        SubmitContent(
-                            to: $0.to, text: $0.text, id: $0.id, templateID: destination.templateID,
-                            parameters: $0.parameters, parameterNames: destination.parameterNames)
-                    }
-                ]
-            } else {
-                parts(of: messages[0], for: destination.gateway).map { [$0] }
-            }
-        precondition(destination.gateway.dialect.batch != nil || messages.count == 1, "a batch for \(route.gateway)")
+        let batched = destination.gateway.dialect.batch != nil
+        precondition(batched || messages.count == 1, "a batch for \(route.gateway)")
+        let contents =
+            batched
+            ? messages.map {
+                SubmitContent(
+                    to: $0.to, text: $0.text, id: $0.id, templateID: destination.templateID, parameters: $0.parameters,
+                    parameterNames: destination.parameterNames)
+            } : parts(of: messages[0], for: destination.gateway)
         startRequest(
             Submission(
-                destination: destination, requests: requests, messages: messages.count, probe: route.probe,
-                began: clock.now, completion: completion))
+                destination: destination, contents: contents, batched: batched, probe: route.probe, began: clock.now,
+                completion: completion))
     }
 
     /// Messages on their way through their requests and the requests' attempts: one message whole, one message part
     /// by part, or a batch of messages in one request. It is passed along from step to step, by value.
     private struct Submission: Sendable {
         let destination: Destination
-        /// What each request carries, in turn: one message's parts, or the batch.
-        let requests: [[SubmitContent]]
+        /// What the requests carry: one message's parts (or the whole message), a request each, or the messages of
+        /// a batch, all in one request.
+        let contents: [SubmitContent]
+        let batched: Bool
         /// This submission is the probe of a half-open circuit: its first request says whether the gateway is back.
         var probe: Bool
         let began: Duration
         let completion: Completion
+        /// The request under way: a part's index (0 for a batch's one request).
         var next = 0
         var attempts = 0
-        /// Per message: the gateway's ids, and how it ended when a batch's answer settled it alone (refused, or
-        /// without a result).
-        var gatewayIDs: [[String]]
-        var settled: [SubmitOutcome.Status?]
+        /// The message's ids, one a part; for a batch, how each message ended, as the answer said.
+        var gatewayIDs: [String] = []
+        var settled: [SubmitOutcome.Status] = []
         /// The current request, its retry state, and the gateway's own reason for its last refusal.
         var request: GatewayRequest?
         var machine: SubmitStateMachine
         var rejection: String?
 
         init(
-            destination: Destination, requests: [[SubmitContent]], messages: Int, probe: Bool, began: Duration,
+            destination: Destination, contents: [SubmitContent], batched: Bool, probe: Bool, began: Duration,
             completion: @escaping Completion
         ) {
             self.destination = destination
-            self.requests = requests
+            self.contents = contents
+            self.batched = batched
             self.probe = probe
             self.began = began
             self.completion = completion
-            gatewayIDs = Array(repeating: [], count: messages)
-            settled = Array(repeating: nil, count: messages)
             machine = SubmitStateMachine(policy: destination.gateway.retry)
         }
 
-        var batched: Bool { destination.gateway.dialect.batch != nil }
+        var requests: Int { batched ? 1 : contents.count }
+        var messages: Int { batched ? contents.count : 1 }
+
+        /// The current request, encoded for its `attempt` at `now`.
+        func encoded(now: Timestamp, attempt: Int) -> Result<EncodedRequest, MissingVariable> {
+            let dialect = destination.gateway.dialect
+            return batched
+                ? dialect.request(batch: contents, now: now, attempt: attempt)
+                : dialect.request(for: contents[next], now: now)
+        }
     }
 
     /// The requests' contents: the whole text, or one part each with its concatenation header.
@@ -290,14 +296,9 @@ public final class GatewayClient: Sendable {
     /// Starts the submission's next request, or ends the submission once every request has been answered.
     private func startRequest(_ submission: Submission) {
         var submission = submission
-        guard submission.next < submission.requests.count else { return finishAnswered(submission) }
+        guard submission.next < submission.requests else { return finishAnswered(submission) }
         let destination = submission.destination  // its configuration read in place, not copied
-        let contents = submission.requests[submission.next]
-        let dialect = destination.gateway.dialect
-        let encoded =
-            submission.batched
-            ? dialect.request(batch: contents, now: wallClock()) : dialect.request(for: contents[0], now: wallClock())
-        switch encoded {
+        switch submission.encoded(now: wallClock(), attempt: 1) {
         case .success(let encoded):
             submission.request = destination.transferRequest(encoded)
         case .failure(let missing):
@@ -306,7 +307,7 @@ public final class GatewayClient: Sendable {
                 let name = destination.gateway.name
                 _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
             }
-            destination.failures[.missingField]!.increment(by: submission.gatewayIDs.count)
+            destination.failures[.missingField]!.increment(by: submission.messages)
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
         }
         submission.machine = SubmitStateMachine(policy: destination.gateway.retry)
@@ -356,8 +357,7 @@ public final class GatewayClient: Sendable {
         submission.attempts += 1
         let destination = submission.destination
         if submission.attempts > 1, destination.gateway.dialect.provider != nil,
-            case .success(let encoded) = destination.gateway.dialect.request(
-                batch: submission.requests[submission.next], now: wallClock(), attempt: submission.attempts)
+            case .success(let encoded) = submission.encoded(now: wallClock(), attempt: submission.attempts)
         {
             submission.request = destination.transferRequest(encoded)
         }
@@ -378,45 +378,41 @@ public final class GatewayClient: Sendable {
         submission.probe = false
         if case .answered(let answer) = result {
             let dialect = destination.gateway.dialect
-            let contents = submission.requests[submission.next]
             let reading =
                 submission.batched
-                ? dialect.read(status: answer.status, body: answer.body, batch: contents)
+                ? dialect.read(status: answer.status, body: answer.body, batch: submission.contents)
                 : .whole(dialect.read(status: answer.status, body: answer.body))
             switch reading {
             case .each(let readings):
-                for (index, reading) in readings.enumerated() {
+                submission.settled = readings.map { reading in
                     switch reading {
-                    case .accepted(let gatewayID)?:
-                        if let gatewayID { submission.gatewayIDs[index].append(gatewayID) }
-                    case .rejected(_, let reason)?:
-                        submission.settled[index] = .failed(reason: reason)
-                    case .blacklisted(let reason)?:
-                        submission.settled[index] = .blacklisted(reason: reason)
-                    case .deferred(let reason, let delay)?:
-                        submission.settled[index] = .deferred(reason: reason, for: delay)
-                    case .retry(let reason)?:  // this number alone failed for now: it waits a little, in the journal
-                        submission.settled[index] = .deferred(reason: reason, for: Self.numberRetryDelay)
-                    case nil:
-                        submission.settled[index] = .unknown(reason: "the gateway's answer has no result for it")
+                    case .accepted(let gatewayID)?: .accepted(gatewayIDs: gatewayID.map { [$0] } ?? [])
+                    case .rejected(_, let reason)?: .failed(reason: reason)
+                    case .blacklisted(let reason)?: .blacklisted(reason: reason)
+                    case .deferred(let reason, let delay)?: .deferred(reason: reason, for: delay)
+                    // This number alone failed for now: it waits a little, in the journal.
+                    case .retry(let reason)?: .deferred(reason: reason, for: Self.numberRetryDelay)
+                    case nil: .unknown(reason: "the gateway's answer has no result for it")
                     }
+                }
+                submission.next += 1
+                return startRequest(submission)
+            case .whole(.accepted(let gatewayID)) where submission.batched:
+                // A batch's one id is shared: with the number, it names each message, as receipts do.
+                submission.settled = submission.contents.map { content in
+                    .accepted(
+                        gatewayIDs: gatewayID.map { [GatewayDialect.batchMessageID(batch: $0, number: content.to)] }
+                            ?? [])
                 }
                 submission.next += 1
                 return startRequest(submission)
             case .whole(.accepted(let gatewayID)):
-                if let gatewayID {
-                    for (index, content) in contents.enumerated() {
-                        // A batch's one id is shared: with the number, it names each message, as receipts do.
-                        submission.gatewayIDs[index].append(
-                            submission.batched
-                                ? GatewayDialect.batchMessageID(batch: gatewayID, number: content.to) : gatewayID)
-                    }
-                }
+                if let gatewayID { submission.gatewayIDs.append(gatewayID) }
                 submission.next += 1
                 return startRequest(submission)
             case .whole(.rejected(let status, let reason))
             where destination.gateway.dialect.reading.successStatuses.contains(status):
-                destination.failures[.refusedInBody]!.increment(by: contents.count)
+                destination.failures[.refusedInBody]!.increment(by: submission.messages)
                 return finish(submission, .failed(reason: reason))  // a success status whose body says otherwise
             case .whole(.rejected(let status, let reason)):
                 submission.rejection = "HTTP \(status): \(reason)"
@@ -449,7 +445,7 @@ public final class GatewayClient: Sendable {
         switch action {
         case .retry, .pauseGateway: destination.retries[Reason(TransferVerdict(result))]!.increment()
         case .failed, .unknown:
-            destination.failures[Reason(TransferVerdict(result))]!.increment(by: submission.gatewayIDs.count)
+            destination.failures[Reason(TransferVerdict(result))]!.increment(by: submission.messages)
         case .send, .succeeded: break
         }
         act(action, submission)
@@ -483,22 +479,27 @@ public final class GatewayClient: Sendable {
         }
     }
 
-    /// Ends the submission once its requests are answered: each message accepted, or refused alone in a batch's
-    /// answer (or left without a result in it, and so unknown).
+    /// Ends the submission once its requests are answered: the message accepted, or each message of a batch as the
+    /// answer said (accepted, refused alone, or without a result in it, and so unknown).
     private func finishAnswered(_ submission: Submission) {
         let latency = clock.now - submission.began
         let destination = submission.destination
-        let outcomes = zip(submission.gatewayIDs, submission.settled).map { gatewayIDs, settled in
-            switch settled {
-            case .failed?, .blacklisted?: destination.failures[.refusedInBody]!.increment()
-            case .unknown?: destination.failures[.ambiguous]!.increment()
-            case .accepted?, .deferred?, nil: break
-            }
-            return SubmitOutcome(
-                status: settled ?? .accepted(gatewayIDs: gatewayIDs), gateway: destination.gateway.name,
-                attempts: submission.attempts, latency: latency)
+        func outcome(_ status: SubmitOutcome.Status) -> SubmitOutcome {
+            SubmitOutcome(
+                status: status, gateway: destination.gateway.name, attempts: submission.attempts, latency: latency)
         }
-        submission.completion(outcomes)
+        guard submission.batched else {
+            return submission.completion([outcome(.accepted(gatewayIDs: submission.gatewayIDs))])
+        }
+        submission.completion(
+            submission.settled.map { status in
+                switch status {
+                case .failed, .blacklisted: destination.failures[.refusedInBody]!.increment()
+                case .unknown: destination.failures[.ambiguous]!.increment()
+                case .accepted, .deferred: break
+                }
+                return outcome(status)
+            })
     }
 
     /// Ends every message of the submission with `status`.
@@ -506,7 +507,7 @@ public final class GatewayClient: Sendable {
         let outcome = SubmitOutcome(
             status: status, gateway: submission.destination.gateway.name, attempts: submission.attempts,
             latency: clock.now - submission.began)
-        submission.completion(Array(repeating: outcome, count: submission.gatewayIDs.count))
+        submission.completion(Array(repeating: outcome, count: submission.messages))
     }
 
     /// Runs `step` after `delay`, from a task of its own: waits are rare (back-off, pauses), so a task each is cheap.

@@ -205,7 +205,8 @@ final class SubmitEngine: Sendable {
                         }
                         self.client.submit(messages, via: route) { outcomes in
                             let at = self.clock.now()
-                            recorder.add(zip(entries, outcomes).map { SubmitRecord(entry: $0, outcome: $1, at: at) })
+                            recorder.add(
+                                zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
                             for outcome in outcomes { self.progress.count(outcome) }
                             self.window.release()  // last: once every permit is back, every answer is with the recorder
                         }
@@ -220,27 +221,36 @@ final class SubmitEngine: Sendable {
 
     /// The requests that carry `group`, in the order of their first messages: a message each, or batches of the
     /// messages that may share a request on a gateway that batches (one route, and one text when it groups by text).
+    /// Each request's messages are a slice of one array: a message alone costs no array of its own.
     private func requests(
         _ group: [JournalEntry], routes: [GatewayClient.Route]
-    ) -> [(route: GatewayClient.Route, entries: [JournalEntry])] {
+    ) -> [(route: GatewayClient.Route, entries: ArraySlice<JournalEntry>)] {
+        guard routes.contains(where: { client.batch(of: $0.gateway) != nil }) else {
+            return zip(group.indices, routes).map { index, route in (route, group[index...index]) }
+        }
         struct Key: Hashable {
             var route: GatewayClient.Route
             var text: String?
         }
-        var requests: [(route: GatewayClient.Route, entries: [JournalEntry])] = []
-        var filling: [Key: Int] = [:]  // the batches not yet full, by where they are in `requests`
-        for (entry, route) in zip(group, routes) {
+        var batches: [(route: GatewayClient.Route, members: [Int])] = []
+        var filling: [Key: Int] = [:]  // the batches not yet full, by where they are in `batches`
+        for (index, (entry, route)) in zip(group, routes).enumerated() {
             guard let batch = client.batch(of: route.gateway) else {
-                requests.append((route, [entry]))
+                batches.append((route, [index]))
                 continue
             }
             let key = Key(route: route, text: batch.grouping == .anyText ? nil : entry.text)
-            let index = filling[key] ?? requests.count
-            if index == requests.count { requests.append((route, [])) }
-            requests[index].entries.append(entry)
-            filling[key] = requests[index].entries.count < batch.max ? index : nil
+            let position = filling[key] ?? batches.count
+            if position == batches.count { batches.append((route, [])) }
+            batches[position].members.append(index)
+            filling[key] = batches[position].members.count < batch.max ? position : nil
         }
-        return requests
+        let ordered = batches.flatMap { $0.members.map { group[$0] } }
+        var start = 0
+        return batches.map { route, members in
+            defer { start += members.count }
+            return (route, ordered[start..<start + members.count])
+        }
     }
 
     /// Takes out of `group` the messages whose recipients' quiet hours have begun since they were decided, and
@@ -285,7 +295,7 @@ final class SubmitRecorder: Sendable {
         self.logger = logger
     }
 
-    func add(_ records: [SubmitRecord]) {
+    func add(_ records: some Sequence<SubmitRecord>) {
         state.withLock { $0.pending.append(contentsOf: records) }
     }
 

@@ -232,16 +232,17 @@ public struct GatewaySimulator: Sendable {
                 status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"bad credentials"}"#)))
         }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
-        if request.headers[HTTPField.Name("X-TC-Action")!] != nil {
+        if request.headers[Self.tencentAction] != nil {
             return try await answerTencent(request, body: body, receipts: receipts, logs: logs)
         }
         if let action = AlibabaRequest.action(body) {
             return try await answerAlibaba(action, body: body, receipts: receipts, logs: logs)
         }
-        if let batch = BatchRequest(query: request.uri.query, body: body) {
+        let path = request.uri.path  // parsed from the URI on each read
+        if let batch = BatchRequest(path: path, query: request.uri.query, body: body) {
             return try await answer(batch, body: body, receipts: receipts, logs: logs)
         }
-        let dialect = Dialect(path: request.uri.path)
+        let dialect = Dialect(path: path)
         let key =
             request.headers[HTTPField.Name("Idempotency-Key")!]
             ?? request.headers[HTTPField.Name("I-Twilio-Idempotency-Token")!]
@@ -318,6 +319,9 @@ public struct GatewaySimulator: Sendable {
 }
 
 extension GatewaySimulator {
+    /// The header that tells a Tencent Cloud API request.
+    static let tencentAction = HTTPField.Name("X-TC-Action")!
+
     /// `/redirect/REST` has moved to `/REST`, query kept: a 301, after which a client may turn a POST into a GET
     /// without its body, as browsers do.
     static func redirectTarget(_ uri: URI) -> String? {

@@ -188,7 +188,7 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
     }
 
     @Test func aReplyWithoutAValidSenderIsRefused() {
-        #expect(throws: ReceiptError(.missingField, "no sender (looked for from, From, msisdn, sender)")) {
+        #expect(throws: ReceiptError(.missingField, "no sender (looked for from, From, msisdn, sender, mobile, phone_number)")) {
             _ = try InboundReply(webhookFields("Body=TD"), defaultRegion: "CN")
         }
         do throws(ReceiptError) {
