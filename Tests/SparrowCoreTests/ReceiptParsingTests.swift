@@ -188,7 +188,10 @@ func webhookFields(_ body: String, query: String? = nil) throws(ReceiptError) ->
     }
 
     @Test func aReplyWithoutAValidSenderIsRefused() {
-        #expect(throws: ReceiptError(.missingField, "no sender (looked for from, From, msisdn, sender, mobile, phone_number)")) {
+        #expect(
+            throws: ReceiptError(
+                .missingField, "no sender (looked for from, From, msisdn, sender, mobile, phone_number)")
+        ) {
             _ = try InboundReply(webhookFields("Body=TD"), defaultRegion: "CN")
         }
         do throws(ReceiptError) {
