@@ -112,10 +112,10 @@ public struct GatewaySimulator: Sendable {
     public var auth: Auth?
     /// The SecretId and SecretKey that Tencent Cloud requests (`X-TC-Action`) are signed with; without them the
     /// simulator takes any signature.
-    public var tencent: TencentCredentials?
+    public var tencent: KeyPair?
     /// The AccessKey that Alibaba Cloud requests (`Action=SendSms` in a form) are signed with; without it the
     /// simulator takes any signature.
-    public var aliyun: AlibabaCredentials?
+    public var aliyun: KeyPair?
 
     let state: SimulatorState
 
@@ -131,8 +131,8 @@ public struct GatewaySimulator: Sendable {
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, tencent: TencentCredentials? = nil,
-        aliyun: AlibabaCredentials? = nil, arrivalLog: String? = nil, bodyLog: String? = nil, requestLog: String? = nil
+        receipts: Receipts? = nil, auth: Auth? = nil, tencent: KeyPair? = nil, aliyun: KeyPair? = nil,
+        arrivalLog: String? = nil, bodyLog: String? = nil, requestLog: String? = nil
     ) {
         self.tencent = tencent
         self.aliyun = aliyun
@@ -249,17 +249,9 @@ public struct GatewaySimulator: Sendable {
         let decision = state.decide(key: honoursIdempotency ? key : nil, faults: faults)
         logs.answer(decision, key: key)
         switch decision {
-        case .unavailable:
-            return Response(
-                status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
-        case .throttled:
-            return Response(
-                status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
-        case .silent:
-            // Until the client gives up, or the server shuts down.
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            throw CancellationError()
+        case .unavailable: return Self.unavailable
+        case .throttled: return throttled
+        case .silent: try await Self.neverAnswer()
         case .reset(let messageIDs):
             logs.record(request, body: body)
             return Response(status: .ok, headers: [ConnectionResetHandler.marker: messageIDs[0] ?? "-"])
@@ -286,30 +278,17 @@ public struct GatewaySimulator: Sendable {
         let decision = state.decide(key: nil, faults: faults, count: batch.numbers.count)
         logs.answer(decision, key: nil)
         switch decision {
-        case .unavailable:
-            return Response(
-                status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
-        case .throttled:
-            return Response(
-                status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
-        case .silent:
-            // Until the client gives up, or the server shuts down.
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            throw CancellationError()
+        case .unavailable: return Self.unavailable
+        case .throttled: return throttled
+        case .silent: try await Self.neverAnswer()
         case .reset(let messageIDs):
-            for (number, messageID) in zip(batch.numbers, messageIDs) where messageID != nil {
-                logs.record(number: number)
-            }
-            logs.record(body: body)
-            return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"])
+            logs.record(numbers: batch.numbers, given: messageIDs, body: body)
+            return Self.reset
         case .accepted(let messageIDs, _):
-            for (number, messageID) in zip(batch.numbers, messageIDs) {
-                guard let messageID else { continue }
-                logs.record(number: number)
+            logs.record(numbers: batch.numbers, given: messageIDs, body: body)
+            for case (let number, let messageID?) in zip(batch.numbers, messageIDs) {
                 receipts?.schedule(messageID: messageID, to: number, style: .json, draw: state.draw)
             }
-            logs.record(body: body)
             return BatchRequest.acceptance(
                 batchID: "batch-" + (messageIDs.lazy.compactMap { $0 }.first ?? "none"), numbers: batch.numbers,
                 messageIDs: messageIDs)
@@ -321,6 +300,27 @@ public struct GatewaySimulator: Sendable {
 extension GatewaySimulator {
     /// The header that tells a Tencent Cloud API request.
     static let tencentAction = HTTPField.Name("X-TC-Action")!
+
+    /// The injected 503, as a generic gateway answers it.
+    static var unavailable: Response {
+        Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))
+    }
+
+    /// The injected 429, with its `Retry-After`.
+    var throttled: Response {
+        Response(
+            status: .tooManyRequests, headers: [.retryAfter: String(faults.retryAfterSeconds)],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"rate limited"}"#)))
+    }
+
+    /// The answer the connection-reset handler turns into a TCP reset.
+    static var reset: Response { Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"]) }
+
+    /// Never answers a request: it waits until the client gives up, or the server shuts down.
+    static func neverAnswer() async throws -> Never {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        throw CancellationError()
+    }
 
     /// `/redirect/REST` has moved to `/REST`, query kept: a 301, after which a client may turn a POST into a GET
     /// without its body, as browsers do.
@@ -351,6 +351,12 @@ struct MessageLogs: Sendable {
 
     func record(number: String) {
         arrivals?.append("\(microseconds) \(number)".utf8)
+    }
+
+    /// A request of several messages: each number that was given an id (taken), then the body.
+    func record(numbers: [String], given messageIDs: [String?], body: ByteBuffer) {
+        for (number, messageID) in zip(numbers, messageIDs) where messageID != nil { record(number: number) }
+        record(body: body)
     }
 
     func record(body: ByteBuffer) {
@@ -481,12 +487,6 @@ final class SimulatorState: Sendable {
             }
             return .accepted(messageIDs, isNew: true)
         }
-    }
-
-    /// A request took `count` more messages than `decide` counted (the numbers of a request whose answer is about it
-    /// whole).
-    func tookMore(_ count: Int) {
-        shared.withLock { $0.stats.messages += count }
     }
 
     /// A uniform draw in [0, 1), for receipts.

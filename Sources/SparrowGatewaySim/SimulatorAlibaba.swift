@@ -6,17 +6,6 @@ import ServiceLifecycle
 import SparrowCore
 
 extension GatewaySimulator {
-    /// An Alibaba Cloud AccessKey, as its RPC signature signs with it.
-    public struct AlibabaCredentials: Sendable, Hashable {
-        public var accessKeyID: String
-        public var accessKeySecret: String
-
-        public init(accessKeyID: String, accessKeySecret: String) {
-            self.accessKeyID = accessKeyID
-            self.accessKeySecret = accessKeySecret
-        }
-    }
-
     /// Answers Alibaba Cloud's `SendSms` and `SendBatchSms` as it does: `{"Code":"OK","BizId",…}` for the whole
     /// request, or a code: a bad signature, a stale timestamp or a nonce used before (HTTP 400), too many numbers,
     /// its flow control (`Throttling.User`) or a system error.
@@ -34,8 +23,8 @@ extension GatewaySimulator {
         if let aliyun {
             let signed = AlibabaRPCSignature(
                 method: .POST, parameters: fields.filter { $0.key != "Signature" }.map { ($0.key, $0.value) },
-                secret: Secret(aliyun.accessKeySecret))
-            guard fields["AccessKeyId"] == aliyun.accessKeyID, signature == signed.signature else {
+                secret: Secret(aliyun.secret))
+            guard fields["AccessKeyId"] == aliyun.id, signature == signed.signature else {
                 return Self.alibaba(
                     status: .badRequest, "SignatureDoesNotMatch",
                     "Specified signature is not matched with our calculation.")
@@ -62,7 +51,9 @@ extension GatewaySimulator {
             return Self.alibaba("isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制")
         }
         if faults.latency > .zero { try await Task.sleep(for: faults.latency) }
-        let decision = state.decide(key: nil, faults: faults, count: 1)
+        var whole = faults
+        whole.refusedNumbers = 0  // Alibaba answers for the whole request: no number is refused alone
+        let decision = state.decide(key: nil, faults: whole, count: numbers.count)
         logs.answer(decision, key: nil)
         switch decision {
         case .unavailable:
@@ -70,15 +61,11 @@ extension GatewaySimulator {
         case .throttled:
             return Self.alibaba(status: .badRequest, "Throttling.User", "Request was denied due to user flow control.")
         case .silent:
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            throw CancellationError()
-        case .reset, .accepted:
-            // The request is one message to the simulator's counters; each number is one more.
+            try await Self.neverAnswer()
+        case .reset(let messageIDs), .accepted(let messageIDs, _):
             let bizID = "\(UInt64.random(in: 100_000_000_000...999_999_999_999))^0"
-            state.tookMore(numbers.count - 1)
-            for number in numbers { logs.record(number: number) }
-            logs.record(body: body)
-            if case .reset = decision { return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"]) }
+            logs.record(numbers: numbers, given: messageIDs, body: body)
+            if case .reset = decision { return Self.reset }
             for number in numbers {
                 receipts?.schedule(messageID: bizID, to: number, style: .aliyun, draw: state.draw)
             }

@@ -3,6 +3,25 @@ import Hummingbird
 import SparrowCore
 
 extension GatewaySimulator {
+    /// A provider's API key, as its request signatures use it: Tencent Cloud's SecretId and SecretKey, Alibaba
+    /// Cloud's AccessKey id and secret.
+    public struct KeyPair: Sendable, Hashable {
+        public var id: String
+        public var secret: String
+
+        public init(id: String, secret: String) {
+            self.id = id
+            self.secret = secret
+        }
+
+        /// `ID:SECRET`, as the command line gives it; nil without the colon.
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            self.init(id: String(parts[0]), secret: String(parts[1]))
+        }
+    }
+
     /// The credentials the simulator demands, as the example dialects send them; a request without them is
     /// answered 401 and is not a message.
     public enum Auth: Sendable, Hashable {

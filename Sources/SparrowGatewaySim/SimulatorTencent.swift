@@ -6,17 +6,6 @@ import ServiceLifecycle
 import SparrowCore
 
 extension GatewaySimulator {
-    /// Tencent Cloud API credentials, as `TC3-HMAC-SHA256` signs with them.
-    public struct TencentCredentials: Sendable, Hashable {
-        public var secretID: String
-        public var secretKey: String
-
-        public init(secretID: String, secretKey: String) {
-            self.secretID = secretID
-            self.secretKey = secretKey
-        }
-    }
-
     /// The codes a number the simulator refuses alone gets, in turn by its digits: give up, defer, suppress.
     static let tencentRefusals = [
         ("InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
@@ -45,8 +34,8 @@ extension GatewaySimulator {
             let signed = TencentTC3Signature(
                 service: "sms", host: header("Host") ?? request.head.authority ?? "",
                 contentType: header("Content-Type") ?? "", action: header("X-TC-Action"), body: bytes,
-                timestamp: Timestamp(secondsSince1970: timestamp), secretID: tencent.secretID,
-                secret: Secret(tencent.secretKey))
+                timestamp: Timestamp(secondsSince1970: timestamp), secretID: tencent.id,
+                secret: Secret(tencent.secret))
             guard header("Authorization") == signed.authorization else {
                 return Self.tencentError("AuthFailure.SignatureFailure", "请求签名验证失败")
             }
@@ -67,12 +56,10 @@ extension GatewaySimulator {
         case .throttled:
             return Self.tencentError("RequestLimitExceeded", "请求的次数超过了频率限制")
         case .silent:
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            throw CancellationError()
+            try await Self.neverAnswer()
         case .reset(let messageIDs):
-            for (number, messageID) in zip(numbers, messageIDs) where messageID != nil { logs.record(number: number) }
-            logs.record(body: body)
-            return Response(status: .ok, headers: [ConnectionResetHandler.marker: "-"])
+            logs.record(numbers: numbers, given: messageIDs, body: body)
+            return Self.reset
         case .accepted(let messageIDs, _):
             let context = document[path: "SessionContext"]?.text ?? ""
             var json = JSONWriter(capacity: 128 + 160 * numbers.count)
@@ -100,12 +87,10 @@ extension GatewaySimulator {
                     }
                 }
             }
-            for (number, messageID) in zip(numbers, messageIDs) {
-                guard let messageID else { continue }
-                logs.record(number: number)
+            logs.record(numbers: numbers, given: messageIDs, body: body)
+            for case (let number, let messageID?) in zip(numbers, messageIDs) {
                 receipts?.schedule(messageID: messageID, to: number, style: .tencent, draw: state.draw)
             }
-            logs.record(body: body)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))

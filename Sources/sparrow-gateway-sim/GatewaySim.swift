@@ -117,10 +117,10 @@ struct GatewaySim: AsyncParsableCommand {
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
         guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
         guard batchLimit >= 1 else { throw ValidationError("--batch-limit is at least 1") }
-        guard tencentSecret == nil || tencentCredentials != nil else {
+        if let tencentSecret, GatewaySimulator.KeyPair(tencentSecret) == nil {
             throw ValidationError("--tencent-secret is SECRET_ID:SECRET_KEY")
         }
-        guard aliyunSecret == nil || aliyunCredentials != nil else {
+        if let aliyunSecret, GatewaySimulator.KeyPair(aliyunSecret) == nil {
             throw ValidationError("--aliyun-secret is ACCESS_KEY_ID:ACCESS_KEY_SECRET")
         }
     }
@@ -129,16 +129,6 @@ struct GatewaySim: AsyncParsableCommand {
         let parts = receiptMix.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }), parts[0] + parts[1] <= 1 else { return nil }
         return (parts[0], parts[1])
-    }
-
-    private var tencentCredentials: GatewaySimulator.TencentCredentials? {
-        guard let parts = tencentSecret?.split(separator: ":", maxSplits: 1), parts.count == 2 else { return nil }
-        return .init(secretID: String(parts[0]), secretKey: String(parts[1]))
-    }
-
-    private var aliyunCredentials: GatewaySimulator.AlibabaCredentials? {
-        guard let parts = aliyunSecret?.split(separator: ":", maxSplits: 1), parts.count == 2 else { return nil }
-        return .init(accessKeyID: String(parts[0]), accessKeySecret: String(parts[1]))
     }
 
     private var outageWindow: Range<Duration>? {
@@ -163,7 +153,8 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
-            }, tencent: tencentCredentials, aliyun: aliyunCredentials, arrivalLog: arrivalLog, bodyLog: bodyLog,
+            }, tencent: tencentSecret.flatMap(GatewaySimulator.KeyPair.init),
+            aliyun: aliyunSecret.flatMap(GatewaySimulator.KeyPair.init), arrivalLog: arrivalLog, bodyLog: bodyLog,
             requestLog: requestLog)
         let scheme = tlsCert == nil ? "http" : "https"
         try await runUntilSignalled(notice: "gateway-sim: stopping: answering the requests in flight") {

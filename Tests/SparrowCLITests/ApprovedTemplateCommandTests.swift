@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func aCampaignSendsItsTemplateAndOnlyATemplate() async throws {
-        let simulator = GatewaySimulator(tencent: .init(secretID: "AKIDexample", secretKey: "s3cr3t"))
+        let simulator = GatewaySimulator(tencent: .init(id: "AKIDexample", secret: "s3cr3t"))
         let folder = try SparrowProcess.temporaryFolder()
         let (plan, send, free, missing, report, resume) = try await withSimulator(simulator) { base in
             try Self.configuration(base).write(

@@ -39,7 +39,7 @@ import Testing
         let bodies = CampaignFixture.newFolder().path + "-bodies.log"
         let simulator = GatewaySimulator(
             faults: .init(tooManyRequests: 0.3), seed: 5,
-            aliyun: .init(accessKeyID: "testid", accessKeySecret: "testsecret"), bodyLog: bodies)
+            aliyun: .init(id: "testid", secret: "testsecret"), bodyLog: bodies)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in

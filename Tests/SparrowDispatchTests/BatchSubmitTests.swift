@@ -13,12 +13,8 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct BatchSubmitTests {
     /// The gateway YAML of a batch of up to `max` numbers with one text, read as the simulator answers.
     static func batchGateway(max: Int) -> String {
-        """
-        batch:
-          max: \(max)
-          list: to
-          results: { path: results, number: to, success_field: { path: status, equals: ok }, message_id: message_id }
-        """
+        "batch: { max: \(max), list: to, results: { path: results, number: to, "
+            + "success_field: { path: status, equals: ok }, message_id: message_id } }"
     }
 
     static func client(_ base: String, max: Int, transport: CurlTransport) throws -> GatewayClient {
@@ -28,11 +24,10 @@ import Testing
                 format: json
                 fields: { text: "{{text}}" }
                 retry: { max_attempts: 10, base_delay: 2ms, max_delay: 20ms }
+                \(Self.batchGateway(max: max))
             """
-        let batch = Self.batchGateway(max: max).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
         return GatewayClient(
-            gateways: try gateways(yaml + "\n" + batch), transport: transport, breaker: .init(failureThreshold: 1000),
-            seed: 3)
+            gateways: try gateways(yaml), transport: transport, breaker: .init(failureThreshold: 1000), seed: 3)
     }
 
     @Test func aBatchGoesInOneRequestAndEachNumberGetsItsOwnResult() async throws {
@@ -117,6 +112,12 @@ import Testing
     }
 
     static let rows = "phone\n" + (0..<400).map { "1380000\(String(1000 + $0))" }.joined(separator: "\n")
+    static let text = "双12 全场五折"
+
+    /// A campaign's parts at `base`, sending through a gateway that takes batches of up to 100.
+    static func fixture(_ base: String) throws -> CampaignFixture {
+        try CampaignFixture(base: base, gateway: batchGateway(max: 100), extra: "quiet_hours: off")
+    }
 
     /// A campaign through a gateway that batches: the carrier's lane fills batches as its tokens come, every number
     /// is recorded with its own result, and far fewer requests than messages go.
@@ -126,11 +127,9 @@ import Testing
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
-            let fixture = try CampaignFixture(
-                base: base, gateway: Self.batchGateway(max: 100).replacing("\n", with: "\n    "),
-                extra: "quiet_hours: off")
+            let fixture = try Self.fixture(base)
             let outcome = try await fixture.run(
-                "bulk", template: "双12 全场五折", csv: Self.rows, now: CampaignRunTests.noon, transport: transport)
+                "bulk", template: Self.text, csv: Self.rows, now: CampaignRunTests.noon, transport: transport)
             #expect(outcome.inputComplete && !outcome.stopped)
             let figures = try await fixture.store.figures(campaign: "bulk").total
             #expect(figures.targeted == 400)
@@ -151,13 +150,11 @@ import Testing
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
-            let fixture = try CampaignFixture(
-                base: base, gateway: Self.batchGateway(max: 100).replacing("\n", with: "\n    "),
-                extra: "quiet_hours: off")
+            let fixture = try Self.fixture(base)
             let progress = SendProgress()
             let running = Task {
                 try await fixture.run(
-                    "cut", template: "双12 全场五折", csv: Self.rows, now: CampaignRunTests.noon, transport: transport,
+                    "cut", template: Self.text, csv: Self.rows, now: CampaignRunTests.noon, transport: transport,
                     progress: progress)
             }
             while simulator.stats.messages == 0 { try await Task.sleep(for: .milliseconds(2)) }
@@ -165,7 +162,7 @@ import Testing
             await #expect(throws: CancellationError.self) { try await running.value }
 
             let resumed = try await fixture.run(
-                "cut", template: "双12 全场五折", csv: Self.rows, now: CampaignRunTests.noon, transport: transport)
+                "cut", template: Self.text, csv: Self.rows, now: CampaignRunTests.noon, transport: transport)
             #expect(resumed.inFlightUnknown > 0)
             #expect(resumed.inFlightResent == 0)
             let figures = try await fixture.store.figures(campaign: "cut").total

@@ -11,7 +11,7 @@ import Testing
 /// Campaigns through Tencent Cloud's API as the simulator plays it: signed requests checked, an approved template
 /// with its parameters, a result per number classified.
 @Suite(.timeLimit(.minutes(2))) struct TencentCampaignTests {
-    static let credentials = GatewaySimulator.TencentCredentials(secretID: "AKIDexample", secretKey: "s3cr3t")
+    static let credentials = GatewaySimulator.KeyPair(id: "AKIDexample", secret: "s3cr3t")
 
     static func gateways(_ base: String, key: String = "s3cr3t", retry: String = "{}") -> String {
         """

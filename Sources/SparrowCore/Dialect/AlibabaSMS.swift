@@ -95,8 +95,7 @@ public struct AlibabaSMS: Sendable, Hashable {
     /// What an answer means, for the whole request: `Code` `OK` with its `BizId`, or a code classified.
     public func read(status: Int, body: [UInt8]) -> AnswerReading {
         guard let document = try? JSONValue.parse(body), let code = document[path: "Code"]?.text else {
-            let text = String(decoding: body.prefix(200), as: UTF8.self)
-            return .rejected(status: status, reason: text.isEmpty ? "HTTP \(status)" : text)
+            return .refusal(status: status, reason: nil, body: body)
         }
         return Self.reading(
             code: code, message: document[path: "Message"]?.text ?? "", status: status,
@@ -105,24 +104,18 @@ public struct AlibabaSMS: Sendable, Hashable {
 
     /// What one of Alibaba Cloud's codes means for the request it answers.
     static func reading(code: String, message: String, status: Int, bizID: String?) -> AnswerReading {
-        let reason = message.isEmpty ? code : "\(code): \(message)"
-        switch code {
-        case "OK":
-            return .accepted(gatewayID: bizID)
-        case "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "Throttling", "Throttling.User", "Throttling.Api",
-            "ServiceUnavailable", "SignatureNonceUsed":
-            return .retry(reason: reason)
-        case "InvalidTimeStamp.Expired":
-            return .rejected(
-                status: status, reason: "\(reason): this host's clock is off by minutes; set it right and resume")
-        case "isv.BUSINESS_LIMIT_CONTROL":
-            return .deferred(reason: reason, for: .seconds(3600))
-        case "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL":
-            return .deferred(reason: reason, for: .seconds(86_400))
-        default:
-            return .rejected(status: status, reason: reason)
-        }
+        ProviderCode.reading(
+            code: code, message: message, status: status, accepted: "OK", gatewayID: bizID, codes: codes)
     }
+
+    /// Alibaba Cloud's codes that are not plain refusals.
+    static let codes: [String: ProviderCode] = [
+        "isp.SYSTEM_ERROR": .retry, "isp.GATEWAY_ERROR": .retry, "Throttling": .retry, "Throttling.User": .retry,
+        "Throttling.Api": .retry, "ServiceUnavailable": .retry, "SignatureNonceUsed": .retry,
+        "InvalidTimeStamp.Expired": .clockSkew,
+        "isv.BUSINESS_LIMIT_CONTROL": .deferred(.seconds(3600)),
+        "isv.DAY_LIMIT_CONTROL": .deferred(.seconds(86_400)), "isv.MONTH_LIMIT_CONTROL": .deferred(.seconds(86_400)),
+    ]
 }
 
 extension ReceiptMapping {

@@ -264,10 +264,7 @@ public struct GatewayDialect: Sendable {
         if succeeded {
             return .accepted(gatewayID: document?[path: reading.messageIDPath]?.text)
         }
-        let reason =
-            document?[path: reading.errorPath]?.text
-            ?? (body.isEmpty ? "" : String(decoding: body.prefix(200), as: UTF8.self))
-        return .rejected(status: status, reason: reason.isEmpty ? "HTTP \(status)" : reason)
+        return .refusal(status: status, reason: document?[path: reading.errorPath]?.text, body: body)
     }
 }
 
@@ -318,6 +315,12 @@ public enum AnswerReading: Sendable, Hashable {
     /// The request failed on the gateway's side for now (an internal timeout, its request limit): it is sent again,
     /// as after a 503.
     case retry(reason: String)
+
+    /// A refusal for `reason`; without one, for the body's first 200 bytes, or `HTTP STATUS` when it is empty.
+    static func refusal(status: Int, reason: String?, body: [UInt8]) -> AnswerReading {
+        let text = reason ?? String(decoding: body.prefix(200), as: UTF8.self)
+        return .rejected(status: status, reason: text.isEmpty ? "HTTP \(status)" : text)
+    }
 }
 
 /// The concatenation header of one part of a long message (3GPP TS 23.040, 8-bit reference), as hex.

@@ -79,8 +79,7 @@ public struct TencentSMS: Sendable, Hashable {
     /// number (matched by its digits), each read by its `Code`.
     public func read(status: Int, body: [UInt8], batch contents: [SubmitContent]) -> GatewayDialect.BatchReading {
         guard (200..<300).contains(status), let document = try? JSONValue.parse(body) else {
-            let text = String(decoding: body.prefix(200), as: UTF8.self)
-            return .whole(.rejected(status: status, reason: text.isEmpty ? "HTTP \(status)" : text))
+            return .whole(.refusal(status: status, reason: nil, body: body))
         }
         if let code = document[path: "Response.Error.Code"]?.text {
             let message = document[path: "Response.Error.Message"]?.text ?? ""
@@ -105,30 +104,27 @@ public struct TencentSMS: Sendable, Hashable {
 
     /// What one of Tencent Cloud's codes means for the message (or the request) it answers.
     static func reading(code: String, message: String, status: Int, serialNo: String?) -> AnswerReading {
-        let reason = message.isEmpty ? code : "\(code): \(message)"
-        switch code {
-        case "Ok":
-            return .accepted(gatewayID: serialNo)
-        case "InternalError.Timeout", "InternalError.SendAndRecvFail", "RequestLimitExceeded",
-            "InternalError.OtherError", "FailedOperation.JsonParseFail":
-            return .retry(reason: reason)
-        case "InternalError.RequestTimeException", "AuthFailure.SignatureExpire":
-            return .rejected(
-                status: status, reason: "\(reason): this host's clock is off by minutes; set it right and resume")
-        case "LimitExceeded.PhoneNumberThirtySecondLimit":
-            return .deferred(reason: reason, for: .seconds(30))
-        case "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.DeliveryFrequencyLimit",
-            "FailedOperation.MarketingSendTimeConstraint":
-            return .deferred(reason: reason, for: .seconds(3600))
-        case "LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
-            "LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit", "LimitExceeded.AppCountryOrRegionDailyLimit":
-            return .deferred(reason: reason, for: .seconds(86_400))
-        case "FailedOperation.PhoneNumberInBlacklist", "UnsupportedOperation.PhoneNumberInBlacklist":
-            return .blacklisted(reason: reason)
-        default:
-            return .rejected(status: status, reason: reason)
-        }
+        ProviderCode.reading(
+            code: code, message: message, status: status, accepted: "Ok", gatewayID: serialNo, codes: codes)
     }
+
+    /// Tencent Cloud's codes that are not plain refusals.
+    static let codes: [String: ProviderCode] = [
+        "InternalError.Timeout": .retry, "InternalError.SendAndRecvFail": .retry, "RequestLimitExceeded": .retry,
+        "InternalError.OtherError": .retry, "FailedOperation.JsonParseFail": .retry,
+        "InternalError.RequestTimeException": .clockSkew, "AuthFailure.SignatureExpire": .clockSkew,
+        "LimitExceeded.PhoneNumberThirtySecondLimit": .deferred(.seconds(30)),
+        "LimitExceeded.PhoneNumberOneHourLimit": .deferred(.seconds(3600)),
+        "LimitExceeded.DeliveryFrequencyLimit": .deferred(.seconds(3600)),
+        "FailedOperation.MarketingSendTimeConstraint": .deferred(.seconds(3600)),
+        "LimitExceeded.PhoneNumberDailyLimit": .deferred(.seconds(86_400)),
+        "LimitExceeded.PhoneNumberSameContentDailyLimit": .deferred(.seconds(86_400)),
+        "LimitExceeded.AppDailyLimit": .deferred(.seconds(86_400)),
+        "LimitExceeded.DailyLimit": .deferred(.seconds(86_400)),
+        "LimitExceeded.AppCountryOrRegionDailyLimit": .deferred(.seconds(86_400)),
+        "FailedOperation.PhoneNumberInBlacklist": .blacklisted,
+        "UnsupportedOperation.PhoneNumberInBlacklist": .blacklisted,
+    ]
 }
 
 extension ReceiptMapping {
