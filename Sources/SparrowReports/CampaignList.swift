@@ -1,6 +1,6 @@
 package import SparrowCore
 
-/// `sparrow campaigns`: the store's campaigns, the latest first, each with when it began and its funnel in total.
+/// `sparrow report` without `--campaign`: the store's campaigns, the latest first, each with when it began and its funnel in total.
 package enum CampaignList {
     package struct Entry: Sendable {
         package var campaign: String
