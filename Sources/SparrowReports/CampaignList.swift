@@ -1,6 +1,7 @@
 package import SparrowCore
 
-/// `sparrow report` without `--campaign`: the store's campaigns, the latest first, each with when it began and its funnel in total.
+/// `sparrow report` without `--campaign`: the store's campaigns, the latest first, each with when it began and its
+/// funnel in total.
 package enum CampaignList {
     package struct Entry: Sendable {
         package var campaign: String
