@@ -56,6 +56,8 @@ public struct CampaignRun: Sendable {
         public var unknownResent = 0
         /// The next deferred message's release, when some wait.
         public var nextRelease: Timestamp?
+        /// What the providers' status queries settled before the journal's messages were sent.
+        public var settlement: StatusSettler.Outcome?
     }
 
     public let options: Options
@@ -68,15 +70,18 @@ public struct CampaignRun: Sendable {
     public let progress: SendProgress
     /// The run's logger, with the campaign's id as `campaign.id`.
     public let logger: Logger
+    /// Asks the providers what became of messages in doubt before the journal's messages are sent (`resume`).
+    public let settler: StatusSettler?
     /// One for the whole run, so that the carriers' buckets carry over from the input to the journal's messages.
     private let engine: SubmitEngine
 
     public init(
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
         carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock,
-        progress: SendProgress = SendProgress(),
+        progress: SendProgress = SendProgress(), settler: StatusSettler? = nil,
         logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.settler = settler
         self.options = options
         self.store = store
         self.client = client
@@ -131,6 +136,9 @@ public struct CampaignRun: Sendable {
             let lines = read
         {
             try await store.finishInput(campaign: campaign, lines: lines)
+        }
+        if let settler, !Task.isShuttingDownGracefully {
+            outcome.settlement = try await settler.settle(campaign: campaign)
         }
         let reopened =
             Task.isShuttingDownGracefully

@@ -101,13 +101,6 @@ public final class GatewayClient: Sendable {
                 label: "sparrow_gateway_circuit_open", dimensions: [("gateway", gateway.name)], factory: metrics)
             circuitOpen.record(0)
         }
-
-        func transferRequest(_ request: EncodedRequest) -> GatewayRequest {
-            GatewayRequest(
-                url: request.url, method: GatewayRequest.Method(rawValue: request.method.rawValue)!,
-                headers: request.headers, body: request.body, timeout: gateway.timeout,
-                connection: gateway.connection)
-        }
     }
 
     /// - Parameter approved: the approved template the campaign sends; nil for free text.
@@ -300,7 +293,7 @@ public final class GatewayClient: Sendable {
         let destination = submission.destination  // its configuration read in place, not copied
         switch submission.encoded(now: wallClock(), attempt: 1) {
         case .success(let encoded):
-            submission.request = destination.transferRequest(encoded)
+            submission.request = destination.gateway.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
                 let now = clock.now
@@ -359,7 +352,7 @@ public final class GatewayClient: Sendable {
         if submission.attempts > 1, destination.gateway.dialect.provider != nil,
             case .success(let encoded) = submission.encoded(now: wallClock(), attempt: submission.attempts)
         {
-            submission.request = destination.transferRequest(encoded)
+            submission.request = destination.gateway.transferRequest(encoded)
         }
         transport.send(submission.request!) { [submission] result in
             submission.destination.permits.release()
@@ -538,5 +531,14 @@ public final class GatewayClient: Sendable {
 
     private func wallClock() -> Timestamp {
         Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
+    }
+}
+
+extension GatewayEndpoint {
+    /// An encoded request as the transport sends it to this gateway: with its timeout and connection settings.
+    func transferRequest(_ request: EncodedRequest) -> GatewayRequest {
+        GatewayRequest(
+            url: request.url, method: GatewayRequest.Method(rawValue: request.method.rawValue)!,
+            headers: request.headers, body: request.body, timeout: timeout, connection: connection)
     }
 }

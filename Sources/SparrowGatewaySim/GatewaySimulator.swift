@@ -36,12 +36,16 @@ public struct GatewaySimulator: Sendable {
         public var refusedNumbers: Double
         /// Numbers a batch may carry: a larger one is answered 400.
         public var batchLimit: Int
+        /// Provider template ids (Tencent's `TemplateId`, Alibaba's `TemplateCode`) refused as not approved.
+        public var unapprovedTemplates: Set<String>
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
             neverAnswered: Double = 0, connectionReset: Double = 0, latency: Duration = .zero,
-            outage: Range<Duration>? = nil, refusedNumbers: Double = 0, batchLimit: Int = 1000
+            outage: Range<Duration>? = nil, refusedNumbers: Double = 0, batchLimit: Int = 1000,
+            unapprovedTemplates: Set<String> = []
         ) {
+            self.unapprovedTemplates = unapprovedTemplates
             self.refusedNumbers = refusedNumbers
             self.batchLimit = batchLimit
             self.connectionReset = connectionReset
@@ -118,6 +122,8 @@ public struct GatewaySimulator: Sendable {
     public var aliyun: KeyPair?
 
     let state: SimulatorState
+    /// What Tencent and Alibaba clients' status queries read.
+    let statuses = ProviderStatusBook()
 
     /// A file that gets a line `MICROSECONDS_SINCE_START TO` for every new message, to measure rates as the gateway
     /// sees them.
@@ -235,7 +241,7 @@ public struct GatewaySimulator: Sendable {
         if request.headers[Self.tencentAction] != nil {
             return try await answerTencent(request, body: body, receipts: receipts, logs: logs)
         }
-        if let action = AlibabaRequest.action(body) {
+        if let action = AlibabaRequest.Action(body) {
             return try await answerAlibaba(action, body: body, receipts: receipts, logs: logs)
         }
         let path = request.uri.path  // parsed from the URI on each read

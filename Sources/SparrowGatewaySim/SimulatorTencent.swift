@@ -14,15 +14,16 @@ extension GatewaySimulator {
     ]
 
     /// Answers Tencent Cloud's `SendSms` as it does: HTTP 200 and `Response.Error` for a request it refuses (a bad or
-    /// stale signature, more than 200 numbers, its request limit), else `Response.SendStatusSet` with a result per
-    /// number.
+    /// stale signature, more than 200 numbers, a template not approved, its request limit), else
+    /// `Response.SendStatusSet` with a result per number. Answers `PullSmsSendStatus` with the reports waiting.
     func answerTencent(
         _ request: Request, body: ByteBuffer, receipts: ReceiptSender?, logs: MessageLogs
     ) async throws -> Response {
         let bytes = Array(body.readableBytesView)
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
-        guard header("X-TC-Action") == "SendSms" else {
-            return Self.tencentError("InvalidAction", "only SendSms is played here")
+        let action = header("X-TC-Action")
+        guard action == "SendSms" || action == "PullSmsSendStatus" else {
+            return Self.tencentError("InvalidAction", "only SendSms and PullSmsSendStatus are played here")
         }
         guard let timestamp = header("X-TC-Timestamp").flatMap(Int64.init) else {
             return Self.tencentError("MissingParameter", "X-TC-Timestamp is missing")
@@ -40,9 +41,14 @@ extension GatewaySimulator {
                 return Self.tencentError("AuthFailure.SignatureFailure", "请求签名验证失败")
             }
         }
+        if action == "PullSmsSendStatus" { return pullTencentReports(bytes) }
         guard let document = try? JSONValue.parse(bytes), case .array(let set)? = document[path: "PhoneNumberSet"],
-            document[path: "TemplateId"]?.text?.isEmpty == false, document[path: "SmsSdkAppId"]?.text != nil
+            let templateID = document[path: "TemplateId"]?.text, !templateID.isEmpty,
+            document[path: "SmsSdkAppId"]?.text != nil
         else { return Self.tencentError("InvalidParameter", "PhoneNumberSet, SmsSdkAppId and TemplateId are required") }
+        guard !faults.unapprovedTemplates.contains(templateID) else {
+            return Self.tencentError("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或内容不匹配")
+        }
         let numbers = set.compactMap(\.text)
         guard numbers.count <= TencentSMS.maxNumbers else {
             return Self.tencentError("LimitExceeded.PhoneNumberCountLimit", "单次提交号码数超过200")
@@ -58,9 +64,11 @@ extension GatewaySimulator {
         case .silent:
             try await Self.neverAnswer()
         case .reset(let messageIDs):
+            took(numbers, messageIDs, document)
             logs.record(numbers: numbers, given: messageIDs, body: body)
             return Self.reset
         case .accepted(let messageIDs, _):
+            took(numbers, messageIDs, document)
             let context = document[path: "SessionContext"]?.text ?? ""
             var json = JSONWriter(capacity: 128 + 160 * numbers.count)
             json.object { object in
@@ -95,6 +103,51 @@ extension GatewaySimulator {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
         }
+    }
+
+    /// Queues the reports of the numbers taken, for pulls, when receipts are not pushed.
+    private func took(_ numbers: [String], _ messageIDs: [String?], _ document: JSONValue) {
+        guard receipts == nil else { return }
+        let context = document[path: "SessionContext"]?.text ?? ""
+        statuses.took(
+            tencent: zip(numbers, messageIDs).compactMap { number, messageID in
+                messageID.map { ProviderStatusBook.TencentReport(serialNo: $0, number: number, context: context) }
+            })
+    }
+
+    /// `PullSmsSendStatus`: up to `Limit` (at most 100) reports, each handed out once.
+    private func pullTencentReports(_ body: [UInt8]) -> Response {
+        guard let document = try? JSONValue.parse(body), let limit = document[path: "Limit"]?.text.flatMap({ Int($0) }),
+            (1...TencentSMS.pullLimit).contains(limit)
+        else { return Self.tencentError("InvalidParameterValue", "Limit is 1 to 100") }
+        var json = JSONWriter()
+        json.object { object in
+            object.field("Response") { response in
+                response.object { response in
+                    response.field("PullSmsSendStatusSet") { set in
+                        set.array { array in
+                            for report in statuses.pullTencent(limit: limit) {
+                                array.object { status in
+                                    status.field("UserReceiveTime", Int(Date().timeIntervalSince1970))
+                                    status.field("CountryCode", "86")
+                                    status.field(
+                                        "SubscriberNumber", String(report.number.filter(\.isNumber).suffix(11)))
+                                    status.field("PhoneNumber", report.number)
+                                    status.field("SerialNo", report.serialNo)
+                                    status.field("ReportStatus", "SUCCESS")
+                                    status.field("Description", "DELIVRD")
+                                    status.field("SessionContext", report.context)
+                                }
+                            }
+                        }
+                    }
+                    response.field("RequestId", UUID().uuidString.lowercased())
+                }
+            }
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     /// A whole request refused as Tencent Cloud refuses one: HTTP 200 with `Response.Error`.

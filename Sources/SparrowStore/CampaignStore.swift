@@ -126,6 +126,68 @@ public struct ReceiptRecord: Sendable, Hashable {
     }
 }
 
+/// A message a gateway's status query may settle.
+public struct UnsettledMessage: Sendable, Hashable {
+    public var id: String
+    public var line: Int
+    /// E.164.
+    public var recipient: String
+    public var gateway: String
+    public var state: MessageState
+    public var gatewayMessageID: String?
+    /// When it was due, and when its state last changed: the request went between the two.
+    public var sendAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: String, line: Int, recipient: String, gateway: String, state: MessageState, gatewayMessageID: String?,
+        sendAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.line = line
+        self.recipient = recipient
+        self.gateway = gateway
+        self.state = state
+        self.gatewayMessageID = gatewayMessageID
+        self.sendAt = sendAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What a gateway's status query found about one message.
+public struct StatusFinding: Sendable, Hashable {
+    /// How the finding names its message.
+    public enum Message: Sendable, Hashable {
+        case id(String)
+        /// By its campaign and number, which name one message: a status of a message whose answer was lost.
+        case recipient(campaign: String, e164: String)
+        /// By the gateway's id of it, as a receipt does; a status that matches no message is kept as an unmatched
+        /// receipt.
+        case gatewayMessageID(String)
+    }
+
+    public var message: Message
+    public var gateway: String
+    /// `ready` when the gateway never took the message; `accepted` while it waits for the carrier's report; else a
+    /// receipt's final state.
+    public var state: MessageState
+    public var gatewayMessageID: String?
+    public var error: String?
+    public var at: Timestamp
+
+    public init(
+        message: Message, gateway: String, state: MessageState, gatewayMessageID: String? = nil, error: String? = nil,
+        at: Timestamp
+    ) {
+        self.message = message
+        self.gateway = gateway
+        self.state = state
+        self.gatewayMessageID = gatewayMessageID
+        self.error = error
+        self.at = at
+    }
+}
+
 /// A campaign as the store knows it.
 public struct CampaignRecord: Sendable, Hashable {
     public var id: String
@@ -175,6 +237,18 @@ public protocol CampaignStore: Sendable {
     /// the frequency cap's ledger until that pass records them again.
     /// - Returns: the ids of the messages opened again.
     func reopenUnknown(campaign: String, gateways: Set<String>) async throws -> Set<String>
+    /// Up to `limit` messages of `campaign` on `gateways` after `line`, in line order, that a gateway's status query
+    /// may settle: those in doubt (`unknown` ones, and ones left `submitting` by a run that stopped), and with
+    /// `awaitingReceipts` the `accepted` ones still waiting for their receipt.
+    func unsettled(
+        campaign: String, gateways: Set<String>, awaitingReceipts: Bool, afterLine line: Int, limit: Int
+    ) async throws -> [UnsettledMessage]
+    /// Records what gateways' status queries found, in one transaction; returns how many messages it moved to each
+    /// state. A
+    /// message moves forward only, except that one the gateway never took (`ready`) is sent again: from `unknown` or
+    /// `submitting` only, leaving the frequency cap's ledger. A message found taken that was left `submitting` joins
+    /// the ledger.
+    func settle(_ findings: [StatusFinding]) async throws -> [MessageState: Int]
     /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered (ready, deferred, or
     /// submitting when the process stopped) and due by `dueBy`.
     func unfinished(campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int) async throws -> [JournalEntry]

@@ -170,7 +170,7 @@ extension SQLiteStore {
                     INSERT OR IGNORE INTO part (messageID, gateway, gatewayMessageID, state, rank)
                     VALUES (?, ?, ?, 'accepted', 2)
                     """)
-            let send = try HotStatement(db, sql: "INSERT INTO send (number, sentAt, campaignID) VALUES (?, ?, ?)")
+            let ledger = try SendLedger(db)
             let matcher = try ReceiptMatcher(db)
             // The one step back: a gateway that takes a message later sends it back to wait, from `submitting`.
             let putOff = try db.cachedStatement(
@@ -212,11 +212,7 @@ extension SQLiteStore {
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
                 if submit.state == .accepted || submit.state == .unknown {
-                    try send.execute { values in
-                        values.bind(Int64(PhoneNumber.value(ofE164: submit.recipient)))
-                        values.bind(submit.at.secondsSince1970)
-                        values.bind(submit.campaign)
-                    }
+                    try ledger.add(submit.recipient, sentAt: submit.at, campaign: submit.campaign)
                 }
             }
         }
@@ -229,20 +225,13 @@ extension SQLiteStore {
                 db,
                 sql: "SELECT id, recipient, gateway, updatedAt FROM message WHERE campaignID = ? AND state = 'unknown'",
                 arguments: [campaign])
-            // The ledger row its answer added: same number, campaign and time (found through the time index).
-            let withdraw = try db.cachedStatement(
-                sql: """
-                    DELETE FROM send WHERE rowid = (
-                        SELECT rowid FROM send WHERE sentAt = ? AND number = ? AND campaignID = ? LIMIT 1)
-                    """)
+            let ledger = try SendLedger(db)
             let reopen = try db.cachedStatement(
                 sql: "UPDATE message SET state = 'submitting', rank = 1 WHERE id = ? AND state = 'unknown'")
             var reopened: Set<String> = []
             for row in unknown where gateways.contains(row["gateway"]) {
                 let id: String = row["id"]
-                try withdraw.execute(arguments: [
-                    row["updatedAt"] as Int64?, Int64(PhoneNumber.value(ofE164: row["recipient"])), campaign,
-                ])
+                try ledger.withdraw(row["recipient"], sentAt: row["updatedAt"], campaign: campaign)
                 try reopen.execute(arguments: [id])
                 reopened.insert(id)
             }
@@ -283,9 +272,6 @@ extension SQLiteStore {
             ).map { Timestamp(secondsSince1970: $0) }
         }
     }
-
-    /// Logs every receipt, and keeps those that match no message or part yet apart, for `record` to apply when
-    /// their submit's answer comes.
 }
 
 /// An approved template's parameters in the journal: a JSON array of strings, NULL for none.

@@ -5,27 +5,41 @@ import SparrowCore
 extension SQLiteStore {
     public func apply(_ receipts: [ReceiptRecord]) async throws -> Int {
         try await write { db in
-            let log = try HotStatement(
+            let intake = try ReceiptIntake(db)
+            var moved = 0
+            for receipt in receipts { moved += try intake.take(receipt, db) }
+            return moved
+        }
+    }
+
+    /// Takes receipts in: logs each, applies it, and keeps one that names no message or part yet aside.
+    struct ReceiptIntake {
+        let log: HotStatement
+        let unmatched: HotStatement
+        let matcher: ReceiptMatcher
+
+        init(_ db: Database) throws {
+            log = try HotStatement(
                 db, sql: "INSERT INTO receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)")
-            let unmatched = try HotStatement(
+            unmatched = try HotStatement(
                 db,
                 sql: """
                     INSERT INTO unmatched_receipt (gateway, gatewayMessageID, state, receivedAt) VALUES (?, ?, ?, ?)
                     """)
-            let matcher = try ReceiptMatcher(db)
-            var moved = 0
-            for receipt in receipts {
-                let bind = { (values: inout HotStatement.Bindings) in
-                    values.bind(receipt.gateway ?? "")
-                    values.bind(receipt.gatewayMessageID)
-                    values.bind(receipt.state.rawValue)
-                    values.bind(receipt.at.secondsSince1970)
-                }
-                try log.execute(bind)
-                let movedNow = try matcher.apply(receipt, db)
-                moved += movedNow
-                if movedNow == 0, try !matcher.matches(receipt) { try unmatched.execute(bind) }
+            matcher = try ReceiptMatcher(db)
+        }
+
+        /// Returns how many messages `receipt` moved forward.
+        func take(_ receipt: ReceiptRecord, _ db: Database) throws -> Int {
+            let bind = { (values: inout HotStatement.Bindings) in
+                values.bind(receipt.gateway ?? "")
+                values.bind(receipt.gatewayMessageID)
+                values.bind(receipt.state.rawValue)
+                values.bind(receipt.at.secondsSince1970)
             }
+            try log.execute(bind)
+            let moved = try matcher.apply(receipt, db)
+            if moved == 0, try !matcher.matches(receipt) { try unmatched.execute(bind) }
             return moved
         }
     }

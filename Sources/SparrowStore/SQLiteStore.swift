@@ -271,8 +271,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             case .SQLITE_CONSTRAINT: .constraint
             default: .other
             }
+        // A statement the store misused names itself: its text holds no values.
+        let statement = code == .other ? error.sql.map { " (in: \($0))" } ?? "" : ""
         self.init(
             code: code, path: path,
-            message: "SQLite error \(error.resultCode.rawValue): \(error.message ?? "\(error.resultCode)")")
+            message: "SQLite error \(error.resultCode.rawValue): \(error.message ?? "\(error.resultCode)")\(statement)")
     }
 }

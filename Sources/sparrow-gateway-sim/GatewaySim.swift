@@ -76,6 +76,10 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Numbers a batch may carry; a larger one is answered 400.")
     var batchLimit: Int = 1000
 
+    @Option(
+        help: "A provider template id (Tencent TemplateId, Alibaba TemplateCode) refused as not approved; repeatable.")
+    var unapprovedTemplate: [String] = []
+
     @Option(help: "Check Tencent Cloud requests' TC3 signatures against these credentials, SECRET_ID:SECRET_KEY.")
     var tencentSecret: String?
 
@@ -145,7 +149,8 @@ struct GatewaySim: AsyncParsableCommand {
             faults: .init(
                 serviceUnavailable: serviceUnavailable, tooManyRequests: tooManyRequests, retryAfterSeconds: retryAfter,
                 neverAnswered: neverAnswer, connectionReset: resetConnection, latency: .milliseconds(latencyMs),
-                outage: outageWindow, refusedNumbers: refuseNumbers, batchLimit: batchLimit),
+                outage: outageWindow, refusedNumbers: refuseNumbers, batchLimit: batchLimit,
+                unapprovedTemplates: Set(unapprovedTemplate)),
             honoursIdempotency: !noIdempotency, seed: seed,
             tls: tlsCert.map { GatewaySimulator.TLSFiles(certificateChain: $0, privateKey: tlsKey!, http2: http2) },
             receipts: receiptsURL.map { url in

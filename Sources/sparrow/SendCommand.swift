@@ -105,7 +105,8 @@ struct Resume: AsyncParsableCommand {
         discussion: """
             Sends what the journal holds unanswered and the deferred messages that are due. When the campaign's \
             input was not read to its end, pipe the same input again: rows journaled before keep their first \
-            decision and are not sent again.
+            decision and are not sent again. Messages in doubt on Tencent Cloud or Alibaba Cloud gateways are first \
+            settled by their status queries, as `sparrow settle` does.
             """)
 
     @OptionGroup var config: ConfigOption
@@ -119,6 +120,8 @@ struct Resume: AsyncParsableCommand {
 
     @Flag(help: "Wait for deferred messages (quiet hours, a gateway's limits) and send them when they come due.")
     var wait = false
+
+    @OptionGroup var settling: SettleOptions
 
     @OptionGroup var beside: BesideOptions
 
@@ -135,7 +138,7 @@ struct Resume: AsyncParsableCommand {
         let message = try Self.message(of: record, configuration)
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: config.path, store: store, campaign: campaign,
-            message: message, now: now, wait: wait, beside: beside)
+            message: message, now: now, wait: wait, settling: settling, beside: beside)
         guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
@@ -207,6 +210,8 @@ struct CampaignLauncher {
     var wait: Bool
     /// The share held out of a new campaign (a resumed one keeps its own).
     var holdout: Double = 0
+    /// Ask the providers' status queries about messages in doubt first (`resume`).
+    var settling: SettleOptions?
     var beside: BesideOptions
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
@@ -235,7 +240,10 @@ struct CampaignLauncher {
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
-            clock: CampaignClock(origin: now), progress: progress, logger: Logger(label: "sparrow"), metrics: metrics)
+            clock: CampaignClock(origin: now), progress: progress,
+            settler: settling?.settler(
+                configuration, store: store, transport: transport, now: now, awaitingReceipts: false),
+            logger: Logger(label: "sparrow"), metrics: metrics)
         var services: [any Service] = [
             ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
         ]
@@ -272,6 +280,9 @@ struct CampaignLauncher {
             throw failure
         } catch {
             throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
+        }
+        if let settlement = outcome.settlement, settlement != StatusSettler.Outcome() {
+            StatusSettlement.print(settlement, resume: nil)
         }
         let figures = try await store.figures(campaign: campaign)
         printError(CampaignReport.render(figures, campaign: campaign, format: .table))

@@ -65,4 +65,43 @@ import Testing
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no template 'shiped'") && missing.stderr.contains("did you mean 'shipped'"))
     }
+
+    /// Answers lost to reset connections leave messages unknown; `settle` pulls Tencent's reports and settles them
+    /// all, and says what it did.
+    @Test func settleAsksTheProviderWhatBecameOfTheMessagesInDoubt() async throws {
+        let simulator = GatewaySimulator(
+            faults: .init(connectionReset: 0.5), seed: 4, tencent: .init(id: "AKIDexample", secret: "s3cr3t"))
+        let folder = try SparrowProcess.temporaryFolder()
+        let (send, settle, report, again, unknown) = try await withSimulator(simulator) { base in
+            try Self.configuration(base).write(
+                to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            let recipients = Data(
+                ("phone,name\n" + (0..<40).map { "1380013\(String(8000 + $0)),客\($0)" }.joined(separator: "\n")).utf8)
+            let send = try await SparrowProcess.outcome(
+                ["send", "-c", "sparrow.yaml", "--approved", "shipped", "--campaign", "ship"], stdin: recipients,
+                in: folder)
+            let settle = try await SparrowProcess.outcome(
+                ["settle", "-c", "sparrow.yaml", "--campaign", "ship"], in: folder)
+            let report = try await SparrowProcess.outcome(
+                ["report", "-c", "sparrow.yaml", "--campaign", "ship", "--format", "json"], in: folder)
+            let again = try await SparrowProcess.outcome(
+                ["settle", "-c", "sparrow.yaml", "--campaign", "ship"], in: folder)
+            let unknown = try await SparrowProcess.outcome(
+                ["settle", "-c", "sparrow.yaml", "--campaign", "nope"], in: folder)
+            return (send, settle, report, again, unknown)
+        }
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(send.stderr.contains("unknown"), "\(send.stderr)")
+        #expect(settle.status == 0, "\(settle.stderr)")
+        #expect(
+            settle.stderr.contains("sparrow: status queries: 40 messages settled, 40 reports pulled"),
+            "\(settle.stderr)")
+        #expect(
+            report.stdout.contains(#""delivered":40"#) && report.stdout.contains(#""unknown":0"#), "\(report.stdout)")
+        // Nothing is left in doubt: the second settle asks nothing.
+        #expect(
+            again.status == 0 && again.stderr.contains("sparrow: status queries: 0 messages settled"), "\(again.stderr)"
+        )
+        #expect(unknown.status == 2 && unknown.stderr.contains("no campaign 'nope'"), "\(unknown.stderr)")
+    }
 }

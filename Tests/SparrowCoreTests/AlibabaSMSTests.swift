@@ -99,4 +99,49 @@ import Testing
                     gatewayMessageID: "932702304080415357^0/8613900139000", status: .undelivered, error: "MK:0001"),
             ])
     }
+
+    @Test func querySendDetailsAsksAfterANumberOnADaySigned() {
+        let fields = Self.fields(
+            Self.aliyun(.sendSms).queryRequest(
+                number: "+8613800138000", sendDate: "20261123", bizID: "134523^4351232", page: 2, now: Self.now,
+                nonce: "n-1"))
+        #expect(fields["Action"] == "QuerySendDetails" && fields["PhoneNumber"] == "+8613800138000")
+        #expect(fields["SendDate"] == "20261123" && fields["BizId"] == "134523^4351232")
+        #expect(fields["PageSize"] == "50" && fields["CurrentPage"] == "2" && fields["SignatureNonce"] == "n-1")
+        let signed = AlibabaRPCSignature(
+            method: .POST, parameters: fields.filter { $0.key != "Signature" }.map { ($0.key, $0.value) },
+            secret: Secret("testsecret"))
+        #expect(fields["Signature"] == signed.signature)
+    }
+
+    /// `SendStatus` 1 waits for the carrier's report, 2 failed, 3 delivered; `OutId` names the request's first
+    /// message, so the campaign. `TotalCount` comes as a number or as a string.
+    @Test(arguments: ["3", #""3""#])
+    func detailsGiveEachRecordsStateAndCampaign(total: String) throws {
+        let answer = """
+            {"Code":"OK","Message":"OK","RequestId":"r","TotalCount":\(total),"SmsSendDetailDTOs":{"SmsSendDetailDTO":[
+            {"PhoneNum":"13800138000","SendStatus":3,"ErrCode":"DELIVERED","OutId":"sale-1-00aa11bb"},
+            {"PhoneNum":"13800138000","SendStatus":2,"ErrCode":"MK:0001","OutId":"sale-7-00aa11bb"},
+            {"PhoneNum":"13800138000","SendStatus":1,"ErrCode":"","OutId":""}]}}
+            """
+        let page = try Self.aliyun(.sendSms).readDetails(status: 200, body: Array(answer.utf8)).get()
+        #expect(page.total == 3)
+        #expect(page.statuses.map(\.state) == [.delivered, .undelivered, .accepted])
+        #expect(page.statuses.map(\.error) == [nil, "MK:0001", nil])
+        #expect(page.statuses.map(\.campaign) == ["sale", "sale", nil])
+        let refused = #"{"Code":"isv.MOBILE_NUMBER_ILLEGAL","Message":"非法手机号","RequestId":"r"}"#
+        #expect(
+            Self.aliyun(.sendSms).readDetails(status: 200, body: Array(refused.utf8))
+                == .failure(StatusQueryError(reason: "isv.MOBILE_NUMBER_ILLEGAL: 非法手机号")))
+        let empty = #"{"Code":"OK","Message":"OK","RequestId":"r","TotalCount":0,"SmsSendDetailDTOs":{}}"#
+        #expect(try Self.aliyun(.sendSms).readDetails(status: 200, body: Array(empty.utf8)).get().statuses.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("2026-12-06T15:59:59Z", "20261206"), ("2026-12-06T16:00:00Z", "20261207"),
+        ("2026-01-01T00:00:00Z", "20260101"),
+    ])
+    func theSendDateIsChinasDate(instant: String, date: String) {
+        #expect(AlibabaSMS.sendDate(of: Timestamp(rfc3339: instant)!) == date)
+    }
 }

@@ -15,4 +15,13 @@ struct MessageIDTests {
         #expect(Hex.string([0x05, 0x00, 0x03, 0xBC], uppercase: true) == "050003BC")
         #expect(Hex.string([UInt8](repeating: 0xAB, count: 32)) == String(repeating: "ab", count: 32))
     }
+
+    @Test func theCampaignIsAllBeforeTheLineAndTheHash() {
+        let id = MessageID.make(campaign: "spring-sale-2026", line: 42, e164: "+8613800138000")
+        #expect(MessageID.campaign(of: id) == "spring-sale-2026")
+        #expect(MessageID.campaign(of: "a-1-ff") == "a")
+        for foreign in ["", "abc", "a-b", "-1-ff", "a-x-ff", "a--ff", "sim-17"] {
+            #expect(MessageID.campaign(of: foreign) == nil, "\(foreign)")
+        }
+    }
 }

@@ -137,4 +137,46 @@ import Testing
             ])
         #expect(ReceiptMapping.tencent.answer == #"{"result":0,"errmsg":"OK"}"#)
     }
+
+    @Test func pullSmsSendStatusAsksForTheApplicationsReportsSigned() {
+        let request = Self.tencent.pullStatusRequest(limit: 500, now: Self.now)
+        #expect(String(decoding: request.body, as: UTF8.self) == #"{"Limit":100,"SmsSdkAppId":"1400006666"}"#)
+        let signed = TencentTC3Signature(
+            service: "sms", host: "sms.tencentcloudapi.com", contentType: "application/json; charset=utf-8",
+            action: "PullSmsSendStatus", body: request.body, timestamp: Self.now, secretID: "AKIDexample",
+            secret: Secret("secret"))
+        #expect(request.headers.contains("X-TC-Action: PullSmsSendStatus"))
+        #expect(request.headers.last == "Authorization: \(signed.authorization)")
+    }
+
+    /// The shape of Tencent Cloud's documented example, with a report of Sparrow's (its context a message id).
+    @Test func pulledReportsNameTheirNumberSerialAndCampaign() throws {
+        let answer = """
+            {"Response":{"PullSmsSendStatusSet":[
+            {"Description":"DELIVRD","CountryCode":"86","SubscriberNumber":"15291990000","ReportStatus":"SUCCESS",
+             "PhoneNumber":"+8615291990000","SerialNo":"14:19325917feb3914eb78b50d6182d7e452e",
+             "UserReceiveTime":1620734188,"SessionContext":""},
+            {"Description":"MK:0011","CountryCode":"86","SubscriberNumber":"15291990001","ReportStatus":"FAIL",
+             "PhoneNumber":"+8615291990001","SerialNo":"14:2","UserReceiveTime":1620734188,
+             "SessionContext":"spring-sale-42-9c1f03aa"}],
+            "RequestId":"8979fc1e-9564-4fc9-bf7d-2958ce679b72"}}
+            """
+        let page = try Self.tencent.readPulledStatuses(status: 200, body: Array(answer.utf8)).get()
+        #expect(
+            page.statuses == [
+                ProviderStatus(
+                    number: "+8615291990000", gatewayID: "14:19325917feb3914eb78b50d6182d7e452e", context: nil,
+                    state: .delivered, error: nil),
+                ProviderStatus(
+                    number: "+8615291990001", gatewayID: "14:2", context: "spring-sale-42-9c1f03aa",
+                    state: .undelivered, error: "MK:0011"),
+            ])
+        #expect(page.statuses.map(\.campaign) == [nil, "spring-sale"])
+        let refused =
+            #"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"签名错误"},"RequestId":"r"}}"#
+        #expect(
+            Self.tencent.readPulledStatuses(status: 200, body: Array(refused.utf8))
+                == .failure(StatusQueryError(reason: "AuthFailure.SignatureFailure: 签名错误")))
+        #expect(throws: StatusQueryError.self) { try Self.tencent.readPulledStatuses(status: 502, body: []).get() }
+    }
 }

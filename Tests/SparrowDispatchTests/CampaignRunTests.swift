@@ -48,6 +48,13 @@ struct CampaignFixture {
         store = try SQLiteStore(path: configuration.store)
     }
 
+    /// A settler for the configuration's provider gateways, on the campaign clock of `now`.
+    func settler(transport: CurlTransport, now: String, reopenAfter: Duration = .zero) -> StatusSettler {
+        StatusSettler(
+            gateways: configuration.gateways.map(\.endpoint), store: store, transport: transport,
+            clock: CampaignClock(origin: Timestamp(rfc3339: now)!), reopenAfter: reopenAfter)
+    }
+
     static func newFolder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-run-\(UUID().uuidString)")
     }
@@ -63,7 +70,7 @@ struct CampaignFixture {
         _ campaign: String, template: String = "{{name}}，您的订单已发货", csv: String?, now: String,
         transport: CurlTransport, progress: SendProgress = SendProgress(),
         wait: Bool = false, batchSize: Int = 16, clock: RunClock = .continuous, holdout: Double = 0,
-        approved: String? = nil
+        approved: String? = nil, settler: StatusSettler? = nil
     ) async throws -> CampaignRun.Outcome {
         let instant = Timestamp(rfc3339: now)!
         let message: CampaignMessage =
@@ -81,7 +88,7 @@ struct CampaignFixture {
             idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
             carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: instant)) },
-            clock: CampaignClock(origin: instant, monotonic: clock), progress: progress)
+            clock: CampaignClock(origin: instant, monotonic: clock), progress: progress, settler: settler)
         guard let csv else { return try await run.run(reading: nil) }
         let contacts = ContactPolicy(
             suppressed: NumberSet(try await store.suppressedNumbers()),

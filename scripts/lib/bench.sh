@@ -1,6 +1,7 @@
 # Shared by the bench-*.sh and soak-*.sh scripts: installing Debian packages without starting their services, nginx on a free
 # loopback port as a neutral gateway, and the CPU counters that tell a disturbed run. Source it after setting
-# `work` (a temporary directory the script removes) and call `bench_on_exit`.
+# `work` (a temporary directory the script removes, unless KEEP_WORK is set: then it says where it is) and call
+# `bench_on_exit`.
 
 bench_nginx_pid=""
 bench_nginx_worker=""
@@ -156,5 +157,5 @@ bench_exit() {
 bench_cleanup() {
   bench_stop_nginx
   [[ -n $bench_policy_created ]] && rm -f /usr/sbin/policy-rc.d
-  rm -rf "$work"
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "work folder kept: $work" >&2; else rm -rf "$work"; fi
 }

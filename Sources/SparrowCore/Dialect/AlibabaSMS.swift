@@ -54,13 +54,7 @@ public struct AlibabaSMS: Sendable, Hashable {
             preconditionFailure("an Alibaba Cloud \(api.rawValue) carries 1 to \(api.maxNumbers) numbers")
         }
         guard let templateCode = first.templateID else { return .failure(MissingVariable(name: "template_id")) }
-        var parameters = [
-            ("AccessKeyId", accessKeyID), ("Action", api.rawValue), ("Format", "JSON"), ("RegionId", region),
-            ("SignatureMethod", "HMAC-SHA1"), ("SignatureVersion", "1.0"),
-            ("SignatureNonce", "\(first.id).\(contents.count).\(attempt).\(now.secondsSince1970)"),
-            ("Timestamp", String(decoding: now.rfc3339Bytes, as: UTF8.self)), ("Version", Self.version),
-            ("TemplateCode", templateCode), ("OutId", first.id),
-        ]
+        var parameters = [("TemplateCode", templateCode), ("OutId", first.id)]
         switch api {
         case .sendSms:
             parameters += [
@@ -74,11 +68,81 @@ public struct AlibabaSMS: Sendable, Hashable {
                 ("TemplateParamJson", Self.text(.array(contents.map(Self.parameters)))),
             ]
         }
-        let signed = AlibabaRPCSignature(method: .POST, parameters: parameters, secret: accessKeySecret)
         return .success(
-            EncodedRequest(
-                url: endpoint, method: .POST, headers: ["Content-Type: application/x-www-form-urlencoded"],
-                body: Array(signed.signedQuery.utf8)))
+            signed(
+                action: api.rawValue, parameters,
+                nonce: "\(first.id).\(contents.count).\(attempt).\(now.secondsSince1970)", now: now))
+    }
+
+    /// Records a `QuerySendDetails` answer holds at most.
+    public static let queryPageSize = 50
+
+    /// `QuerySendDetails`: what Alibaba Cloud knows of the messages it took for `number` on `sendDate` (`yyyyMMdd`,
+    /// China's date, within the last 30 days), only request `bizID`'s when given. `page` counts from 1; `nonce` is
+    /// the request's own: Alibaba refuses one it has seen.
+    public func queryRequest(
+        number: String, sendDate: String, bizID: String?, page: Int, now: Timestamp, nonce: String
+    ) -> EncodedRequest {
+        var parameters = [
+            ("PhoneNumber", number), ("SendDate", sendDate), ("PageSize", "\(Self.queryPageSize)"),
+            ("CurrentPage", "\(page)"),
+        ]
+        if let bizID { parameters.append(("BizId", bizID)) }
+        return signed(action: "QuerySendDetails", parameters, nonce: nonce, now: now)
+    }
+
+    /// The records a `QuerySendDetails` answer holds: `SmsSendDetailDTOs.SmsSendDetailDTO`, each with its number,
+    /// `OutId` and `SendStatus` (1 waiting for the carrier's report, 2 failed with its `ErrCode`, 3 delivered).
+    public func readDetails(status: Int, body: [UInt8]) -> Result<StatusPage, StatusQueryError> {
+        guard let document = try? JSONValue.parse(body), let code = document[path: "Code"]?.text else {
+            return .failure(StatusQueryError(reason: "HTTP \(status): the answer is not Alibaba Cloud's JSON"))
+        }
+        guard code == "OK" else {
+            let message = document[path: "Message"]?.text ?? ""
+            return .failure(StatusQueryError(reason: message.isEmpty ? code : "\(code): \(message)"))
+        }
+        var records: [JSONValue] = []
+        if case .array(let list)? = document[path: "SmsSendDetailDTOs.SmsSendDetailDTO"] { records = list }
+        return .success(
+            StatusPage(
+                statuses: records.compactMap { record in
+                    guard let number = record[path: "PhoneNum"]?.text else { return nil }
+                    let state: MessageState =
+                        switch record[path: "SendStatus"]?.text {
+                        case "3": .delivered
+                        case "2": .undelivered
+                        default: .accepted
+                        }
+                    return ProviderStatus(
+                        number: number, gatewayID: nil, context: record[path: "OutId"]?.text, state: state,
+                        error: state == .undelivered ? record[path: "ErrCode"]?.text : nil)
+                },
+                total: document[path: "TotalCount"]?.text.flatMap { Int($0) }))
+    }
+
+    /// The date a `QuerySendDetails` names the day of `instant` by: `yyyyMMdd` in China (UTC+8).
+    public static func sendDate(of instant: Timestamp) -> String {
+        let date = CivilDate(daysSince1970: (instant.secondsSince1970 + 8 * 3600).floorDivided(by: 86_400))
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(date.year, 4) + padded(date.month, 2) + padded(date.day, 2)
+    }
+
+    /// A call to the API's `action` with `parameters` beside the common ones, signed.
+    private func signed(
+        action: String, _ parameters: [(String, String)], nonce: String, now: Timestamp
+    ) -> EncodedRequest {
+        let common = [
+            ("AccessKeyId", accessKeyID), ("Action", action), ("Format", "JSON"), ("RegionId", region),
+            ("SignatureMethod", "HMAC-SHA1"), ("SignatureVersion", "1.0"), ("SignatureNonce", nonce),
+            ("Timestamp", String(decoding: now.rfc3339Bytes, as: UTF8.self)), ("Version", Self.version),
+        ]
+        let signature = AlibabaRPCSignature(method: .POST, parameters: common + parameters, secret: accessKeySecret)
+        return EncodedRequest(
+            url: endpoint, method: .POST, headers: ["Content-Type: application/x-www-form-urlencoded"],
+            body: Array(signature.signedQuery.utf8))
     }
 
     /// A message's template parameters as Alibaba takes them: `{"name":"value",…}`.

@@ -61,18 +61,63 @@ public struct TencentSMS: Sendable, Hashable {
             }
             object.field("SessionContext", first.id)
         }
-        let signed = TencentTC3Signature(
-            service: "sms", host: host, contentType: Self.contentType, action: "SendSms", body: json.bytes,
-            timestamp: now, secretID: secretID, secret: secretKey)
+        return .success(signed(action: "SendSms", body: json.bytes, now: now))
+    }
+
+    /// Statuses a `PullSmsSendStatus` takes at most.
+    public static let pullLimit = 100
+
+    /// `PullSmsSendStatus`: the application's next delivery reports, at most `limit`. Tencent Cloud hands each report
+    /// out once, to a pull or to the receipts push, whichever is configured.
+    public func pullStatusRequest(limit: Int = pullLimit, now: Timestamp) -> EncodedRequest {
+        var json = JSONWriter()
+        json.object { object in
+            object.field("Limit", min(max(limit, 1), Self.pullLimit))
+            object.field("SmsSdkAppId", sdkAppID)
+        }
+        return signed(action: "PullSmsSendStatus", body: json.bytes, now: now)
+    }
+
+    /// The reports a `PullSmsSendStatus` answer holds: `Response.PullSmsSendStatusSet`, each with its `SerialNo`,
+    /// number, `SessionContext` and `ReportStatus` (`SUCCESS` or `FAIL` with its `Description`).
+    public func readPulledStatuses(status: Int, body: [UInt8]) -> Result<StatusPage, StatusQueryError> {
+        guard (200..<300).contains(status), let document = try? JSONValue.parse(body) else {
+            return .failure(StatusQueryError(reason: "HTTP \(status): the answer is not Tencent Cloud's JSON"))
+        }
+        if let code = document[path: "Response.Error.Code"]?.text {
+            let message = document[path: "Response.Error.Message"]?.text ?? ""
+            return .failure(StatusQueryError(reason: message.isEmpty ? code : "\(code): \(message)"))
+        }
+        guard case .array(let reports)? = document[path: "Response.PullSmsSendStatusSet"] else {
+            return .failure(StatusQueryError(reason: "the answer has no Response.PullSmsSendStatusSet"))
+        }
         return .success(
-            EncodedRequest(
-                url: endpoint, method: .POST,
-                headers: [
-                    "Content-Type: \(Self.contentType)", "X-TC-Action: SendSms", "X-TC-Version: \(Self.version)",
-                    "X-TC-Region: \(region)", "X-TC-Timestamp: \(now.secondsSince1970)",
-                    "Authorization: \(signed.authorization)",
-                ],
-                body: json.bytes))
+            StatusPage(
+                statuses: reports.compactMap { report in
+                    guard let number = report[path: "PhoneNumber"]?.text else { return nil }
+                    let delivered = report[path: "ReportStatus"]?.text == "SUCCESS"
+                    let context = report[path: "SessionContext"]?.text
+                    return ProviderStatus(
+                        number: number, gatewayID: report[path: "SerialNo"]?.text,
+                        context: context?.isEmpty == false ? context : nil,
+                        state: delivered ? .delivered : .undelivered,
+                        error: delivered ? nil : report[path: "Description"]?.text)
+                }))
+    }
+
+    /// A request to the API's `action`, signed.
+    private func signed(action: String, body: [UInt8], now: Timestamp) -> EncodedRequest {
+        let signature = TencentTC3Signature(
+            service: "sms", host: host, contentType: Self.contentType, action: action, body: body,
+            timestamp: now, secretID: secretID, secret: secretKey)
+        return EncodedRequest(
+            url: endpoint, method: .POST,
+            headers: [
+                "Content-Type: \(Self.contentType)", "X-TC-Action: \(action)", "X-TC-Version: \(Self.version)",
+                "X-TC-Region: \(region)", "X-TC-Timestamp: \(now.secondsSince1970)",
+                "Authorization: \(signature.authorization)",
+            ],
+            body: body)
     }
 
     /// What an answer means: `Response.Error` for the whole request, else `Response.SendStatusSet`, a result per

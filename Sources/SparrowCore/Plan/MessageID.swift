@@ -14,6 +14,19 @@ public enum MessageID {
         return "\(campaign)-\(line)-\(digest.withUnsafeBytes { Hex.string($0.prefix(4)) })"
     }
 
+    /// The campaign `id` belongs to: all before its last two `-`-separated parts; nil for an id Sparrow did not make.
+    ///
+    /// ```swift
+    /// MessageID.campaign(of: "spring-sale-42-9c1f03aa")  // "spring-sale"
+    /// ```
+    public static func campaign<Text: StringProtocol>(of id: Text) -> Text.SubSequence? {
+        guard let hashDash = id.lastIndex(of: "-"), let lineDash = id[..<hashDash].lastIndex(of: "-"),
+            lineDash > id.startIndex, id.index(after: lineDash) < hashDash,
+            id[id.index(after: lineDash)..<hashDash].allSatisfy({ ("0"..."9").contains($0) })
+        else { return nil }
+        return id[..<lineDash]
+    }
+
     /// Whether `id` may name a campaign: 1 to 64 ASCII letters, digits, `.`, `_` or `-`, so that message ids are
     /// safe in headers, URLs and file names.
     public static func isValidCampaign(_ id: String) -> Bool {
