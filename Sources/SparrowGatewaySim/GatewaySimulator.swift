@@ -70,11 +70,14 @@ public struct GatewaySimulator: Sendable {
         /// Receipts posted, and the requests that carried them (fewer when receipts go in lists).
         public var receipts = 0
         public var receiptPosts = 0
+        /// Replies posted.
+        public var replies = 0
 
         public init(
             messages: Int = 0, distinctKeys: Int = 0, duplicates: Int = 0, faults: Int = 0, receipts: Int = 0,
-            receiptPosts: Int = 0
+            receiptPosts: Int = 0, replies: Int = 0
         ) {
+            self.replies = replies
             self.messages = messages
             self.distinctKeys = distinctKeys
             self.duplicates = duplicates
@@ -85,7 +88,8 @@ public struct GatewaySimulator: Sendable {
 
         var json: String {
             #"{"messages":\#(messages),"distinct_keys":\#(distinctKeys),"duplicates":\#(duplicates),"#
-                + #""faults":\#(faults),"receipts":\#(receipts),"receipt_posts":\#(receiptPosts)}"#
+                + #""faults":\#(faults),"receipts":\#(receipts),"receipt_posts":\#(receiptPosts),"#
+                + #""replies":\#(replies)}"#
         }
     }
 
@@ -112,6 +116,8 @@ public struct GatewaySimulator: Sendable {
     public var tls: TLSFiles?
     /// Delivery receipts to send back for accepted messages.
     public var receipts: Receipts?
+    /// Customers' replies to post for a share of the messages taken.
+    public var replies: Replies?
     /// Credentials every message must carry.
     public var auth: Auth?
     /// The SecretId and SecretKey that Tencent Cloud requests (`X-TC-Action`) are signed with; without them the
@@ -137,7 +143,8 @@ public struct GatewaySimulator: Sendable {
 
     public init(
         faults: Faults = Faults(), honoursIdempotency: Bool = true, seed: UInt64 = 1, tls: TLSFiles? = nil,
-        receipts: Receipts? = nil, auth: Auth? = nil, tencent: KeyPair? = nil, aliyun: KeyPair? = nil,
+        receipts: Receipts? = nil, replies: Replies? = nil, auth: Auth? = nil, tencent: KeyPair? = nil,
+        aliyun: KeyPair? = nil,
         arrivalLog: String? = nil, bodyLog: String? = nil, requestLog: String? = nil
     ) {
         self.tencent = tencent
@@ -150,6 +157,7 @@ public struct GatewaySimulator: Sendable {
         self.seed = seed
         self.tls = tls
         self.receipts = receipts
+        self.replies = replies
         self.auth = auth
         state = SimulatorState(seed: seed)
     }
@@ -190,7 +198,7 @@ public struct GatewaySimulator: Sendable {
         let logs = MessageLogs(
             arrivals: try arrivalLog.map(LineLog.init(path:)), bodies: try bodyLog.map(LineLog.init(path:)),
             requests: try requestLog.map(LineLog.init(path:)))
-        let sender = receipts.map { ReceiptSender($0, state: state) }
+        let sender = receipts == nil && replies == nil ? nil : ReceiptSender(receipts, replies: replies, state: state)
         let app = Application(
             router: router(receipts: sender, logs: logs), server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "sparrow-gateway-sim"),
@@ -432,6 +440,10 @@ final class SimulatorState: Sendable {
     }
 
     var stats: GatewaySimulator.Stats { shared.withLock { $0.stats } }
+
+    func postedReply() {
+        shared.withLock { $0.stats.replies += 1 }
+    }
 
     /// A request carrying `receipts` receipts was posted.
     func postedReceipts(_ receipts: Int) {

@@ -44,12 +44,38 @@ extension GatewaySimulator {
             self.listWait = listWait
         }
     }
+
+    /// Replies the simulator posts for a share of the messages it takes, as the customers of a campaign answer it,
+    /// in the shape its dialect's provider posts them (Tencent Cloud one object, Alibaba Cloud a list, Twilio a
+    /// form, the others `{"from","text"}`).
+    public struct Replies: Sendable, Hashable {
+        /// Where replies are posted: a receipts webhook's `/mo/GATEWAY`, say.
+        public var url: String
+        /// Sent as `Authorization: Bearer …` when set.
+        public var token: String?
+        /// Share of the messages taken that get a reply.
+        public var share: Double
+        /// What the customers answer: by default `R`, the opt-out marketing templates in China invite.
+        public var text: String
+        public var delay: Duration
+
+        public init(
+            url: String, token: String? = nil, share: Double, text: String = "R", delay: Duration = .milliseconds(200)
+        ) {
+            self.url = url
+            self.token = token
+            self.share = share
+            self.text = text
+            self.delay = delay
+        }
+    }
 }
 
-/// Posts the receipts of one simulator run through async-http-client, not Sparrow's own transport: a bug of that
-/// transport cannot then hide on both sides of a test.
+/// Posts the receipts and replies of one simulator run through async-http-client, not Sparrow's own transport: a bug
+/// of that transport cannot then hide on both sides of a test.
 final class ReceiptSender: Sendable {
-    private let plan: GatewaySimulator.Receipts
+    private let plan: GatewaySimulator.Receipts?
+    private let replies: GatewaySimulator.Replies?
     private let state: SimulatorState
     /// Up to 16 connections, as a gateway posting receipts in parallel keeps.
     private let client: HTTPClient = {
@@ -74,9 +100,10 @@ final class ReceiptSender: Sendable {
         }
     }
 
-    /// - Parameter state: counts the receipts posted.
-    init(_ plan: GatewaySimulator.Receipts, state: SimulatorState) {
+    /// - Parameter state: counts the receipts and replies posted.
+    init(_ plan: GatewaySimulator.Receipts?, replies: GatewaySimulator.Replies?, state: SimulatorState) {
         self.plan = plan
+        self.replies = replies
         self.state = state
     }
 
@@ -84,8 +111,11 @@ final class ReceiptSender: Sendable {
     /// Alibaba Cloud post JSON (always in an array; Alibaba's names the request's `BizId` and the number).
     enum Style { case json, twilio, tencent, aliyun }
 
-    /// Sends the receipt of `messageID` later, in `style`; `draw` gives uniform numbers in [0, 1).
+    /// Sends the receipt of `messageID` later, in `style`, and for a share of messages a reply from `to`; `draw`
+    /// gives uniform numbers in [0, 1).
     func schedule(messageID: String, to: String?, style: Style, draw: @Sendable () -> Double) {
+        if let replies, let to, draw() < replies.share { scheduleReply(replies, from: to, style: style) }
+        guard let plan else { return }
         let state = draw()
         let status = state < plan.delivered ? "delivered" : state < plan.delivered + plan.failed ? "failed" : "expired"
         let copies = draw() < plan.duplicates ? 2 : 1
@@ -146,15 +176,63 @@ final class ReceiptSender: Sendable {
                 if listed {
                     await self.add(body, headers: headers)
                 } else {
-                    await self.post(body, receipts: 1, headers: headers)
+                    await self.post(body, to: plan.url, headers: headers)
+                    self.state.postedReceipts(1)
                 }
             }
+        }
+    }
+
+    /// Posts, after the replies' delay, `replies.text` from `number` as `style`'s provider posts a reply.
+    private func scheduleReply(_ replies: GatewaySimulator.Replies, from number: String, style: Style) {
+        let national = String(number.filter(\.isNumber).suffix(11))
+        var headers = ["Content-Type: application/json"]
+        let body: [UInt8]
+        var json = JSONWriter()
+        switch style {
+        case .tencent:
+            json.object { reply in
+                reply.field("extend", "")
+                reply.field("mobile", national)
+                reply.field("nationcode", "86")
+                reply.field("sign", "")
+                reply.field("text", replies.text)
+                reply.field("time", 1_795_377_600)
+            }
+            body = json.bytes
+        case .aliyun:
+            json.array { list in
+                list.object { reply in
+                    reply.field("phone_number", national)
+                    reply.field("content", replies.text)
+                    reply.field("send_time", "2026-12-06 10:00:00")
+                    reply.field("dest_code", "")
+                    reply.field("sequence_id", 1)
+                }
+            }
+            body = json.bytes
+        case .twilio:
+            body = Array(FormEncoding.encode([("From", number), ("Body", replies.text)]).utf8)
+            headers = ["Content-Type: application/x-www-form-urlencoded"]
+        case .json:
+            json.object { reply in
+                reply.field("from", number)
+                reply.field("text", replies.text)
+            }
+            body = json.bytes
+        }
+        if let token = replies.token { headers.append("Authorization: Bearer \(token)") }
+        Task { [headers] in
+            try await Task.sleep(for: replies.delay)
+            await self.post(body, to: replies.url, headers: headers)
+            self.state.postedReply()
         }
     }
 
     /// Adds a due receipt to the open list, and posts the list when it is full; a list's first receipt starts the
     /// timer that posts it when it does not fill up.
     private func add(_ receipt: [UInt8], headers: [String]) async {
+        guard let plan else { return }
         let (full, opened) = list.withLock { list -> (full: [[UInt8]]?, opened: Int?) in
             list.receipts.append(receipt)
             guard list.receipts.count < plan.perPost else { return (list.take(), nil) }
@@ -173,15 +251,15 @@ final class ReceiptSender: Sendable {
 
     /// Posts JSON receipts as one array.
     private func postList(_ receipts: [[UInt8]], headers: [String]) async {
+        guard let plan else { return }
         let body = [UInt8(ascii: "[")] + Array(receipts.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
-        await post(body, receipts: receipts.count, headers: headers)
+        state.postedReceipts(receipts.count)
+        await post(body, to: plan.url, headers: headers)
     }
 
-    /// Posts a body that carries `receipts` receipts, and counts them. A receipt the webhook does not take is not
-    /// posted again.
-    private func post(_ body: [UInt8], receipts: Int, headers: [String]) async {
-        state.postedReceipts(receipts)
-        var request = HTTPClientRequest(url: plan.url)
+    /// Posts a body to `url`. What the webhook does not take is not posted again.
+    private func post(_ body: [UInt8], to url: String, headers: [String]) async {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else { continue }

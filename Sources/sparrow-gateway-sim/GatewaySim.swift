@@ -52,8 +52,17 @@ struct GatewaySim: AsyncParsableCommand {
     @Option(help: "Post a delivery receipt for every accepted message to this URL.")
     var receiptsURL: String?
 
-    @Option(help: "Bearer token the receipts carry.")
+    @Option(help: "Bearer token the receipts and replies carry.")
     var receiptToken: String?
+
+    @Option(help: "Post a customer's reply for a share of the messages taken to this URL (a webhook's /mo/GATEWAY).")
+    var repliesURL: String?
+
+    @Option(help: "With --replies-url: share of the messages taken that get a reply (0 to 1).")
+    var replyShare: Double = 0.01
+
+    @Option(help: "With --replies-url: what the customers answer (R: the opt-out marketing templates invite).")
+    var replyText = "R"
 
     @Option(help: "Milliseconds before a receipt is sent.")
     var receiptDelayMs: Int = 1000
@@ -120,6 +129,7 @@ struct GatewaySim: AsyncParsableCommand {
         }
         if outage != nil, outageWindow == nil { throw ValidationError("--outage must be START_MS:LENGTH_MS") }
         guard (1...1000).contains(receiptList) else { throw ValidationError("--receipt-list is from 1 to 1000") }
+        guard (0...1).contains(replyShare) else { throw ValidationError("--reply-share is between 0 and 1") }
         guard batchLimit >= 1 else { throw ValidationError("--batch-limit is at least 1") }
         if let tencentSecret, GatewaySimulator.KeyPair(tencentSecret) == nil {
             throw ValidationError("--tencent-secret is SECRET_ID:SECRET_KEY")
@@ -158,6 +168,9 @@ struct GatewaySim: AsyncParsableCommand {
                     url: url, token: receiptToken, delay: .milliseconds(receiptDelayMs),
                     jitter: .milliseconds(receiptJitterMs), delivered: receiptShares!.delivered,
                     failed: receiptShares!.failed, duplicates: receiptDuplicates, perPost: receiptList)
+            },
+            replies: repliesURL.map { url in
+                GatewaySimulator.Replies(url: url, token: receiptToken, share: replyShare, text: replyText)
             }, tencent: tencentSecret.flatMap(GatewaySimulator.KeyPair.init),
             aliyun: aliyunSecret.flatMap(GatewaySimulator.KeyPair.init), arrivalLog: arrivalLog, bodyLog: bodyLog,
             requestLog: requestLog)

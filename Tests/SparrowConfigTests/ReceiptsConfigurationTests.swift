@@ -9,7 +9,7 @@ import Testing
         #expect(receipts == SparrowConfiguration.Receipts(token: Secret("abc")))
         #expect(receipts?.listen == "127.0.0.1:8089")
         #expect(receipts?.maxBody == 65_536)
-        #expect(receipts?.unsubscribeKeywords == ["T", "TD", "退订", "STOP", "UNSUBSCRIBE"])
+        #expect(receipts?.unsubscribeKeywords == ["T", "TD", "R", "退订", "STOP", "UNSUBSCRIBE"])
         #expect(receipts?.clientRate == 10_000 && receipts?.clientBurst == 20_000)
     }
 

@@ -3,6 +3,7 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
+import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
@@ -100,6 +101,47 @@ import Testing
                 "sale", csv: Self.rows, now: CampaignRunTests.noon, transport: transport, approved: "sale")
             let figures = try await fixture.store.figures(campaign: "sale").total
             #expect(figures.failed == 300 && simulator.stats.messages == 0)
+        }
+    }
+
+    /// The simulator posts receipts and the customers' replies as Tencent Cloud does (a list of receipts, a reply a
+    /// request); the customers who answer `R`, the opt-out the template invites, are suppressed.
+    @Test func receiptsSettleAndCustomersWhoAnswerROptOut() async throws {
+        let folder = CampaignFixture.newFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let webhook = ReceiptServer(
+            configuration: .init(port: 0, token: Secret("t0ken"), gateways: ["tencent": .tencent]),
+            store: try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withReceiptServer(webhook) { hook in
+            let simulator = GatewaySimulator(
+                seed: 21,
+                receipts: .init(
+                    url: hook + "/dlr/tencent", token: "t0ken", delay: .milliseconds(20), delivered: 1, failed: 0,
+                    perPost: 50),
+                replies: .init(url: hook + "/mo/tencent", token: "t0ken", share: 0.1, delay: .milliseconds(20)),
+                tencent: Self.credentials)
+            try await withSimulator(simulator) { base in
+                let fixture = try CampaignFixture(
+                    base: base, gateways: Self.gateways(base), extra: "quiet_hours: off", folder: folder)
+                _ = try await fixture.run(
+                    "sale", csv: Self.rows, now: CampaignRunTests.noon, transport: transport, approved: "sale")
+                var total = try await fixture.store.figures(campaign: "sale").total
+                var suppressed = try await fixture.store.suppressedNumbers().count
+                let deadline = ContinuousClock.now + .seconds(20)
+                while total.delivered < 300 || suppressed < max(1, simulator.stats.replies),
+                    ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(50))
+                    total = try await fixture.store.figures(campaign: "sale").total
+                    suppressed = try await fixture.store.suppressedNumbers().count
+                }
+                #expect(total.delivered == 300)
+                let replies = simulator.stats.replies
+                #expect((10..<60).contains(replies), "\(replies) replies at 10%")
+                #expect(suppressed == replies)
+            }
         }
     }
 }

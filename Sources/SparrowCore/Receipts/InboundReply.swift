@@ -39,8 +39,9 @@ public struct InboundReply: Sendable, Hashable {
 /// compared case-insensitively and with full-width forms read as ASCII: `td`, ` TD `, `ＴＤ` and `Stop` match;
 /// `STOP please` and `T恤` do not.
 public struct UnsubscribeKeywords: Sendable, Hashable {
-    /// The usual keywords of Chinese and English-speaking carriers.
-    public static let defaults = ["T", "TD", "退订", "STOP", "UNSUBSCRIBE"]
+    /// The usual keywords of Chinese and English-speaking carriers, and `R`: the opt-out that marketing templates in
+    /// China must end with (`拒收请回复R`).
+    public static let defaults = ["T", "TD", "R", "退订", "STOP", "UNSUBSCRIBE"]
 
     private let folded: Set<String>
 
