@@ -3,6 +3,7 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
+import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
@@ -65,6 +66,45 @@ import Testing
             #expect(requests.allSatisfy { $0["TemplateParamJson"]?.hasPrefix(#"[{"name":"林"#) == true })
             // Different texts share a request.
             #expect(requests.contains { ["林0", "林1", "林2"].allSatisfy($0["TemplateParamJson"]!.contains) })
+        }
+    }
+
+    /// Alibaba pushes receipts in lists (SmsReport), each naming the request's BizId and the number, and replies as
+    /// lists (SmsUp): every message is settled by its receipt, and the customers who answer R are suppressed.
+    @Test func pushedReceiptsSettleEachNumberOfABatchAndRepliesOptOut() async throws {
+        let folder = CampaignFixture.newFolder()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let webhook = ReceiptServer(
+            configuration: .init(port: 0, token: Secret("t0ken"), gateways: ["aliyun": .aliyun]),
+            store: try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withReceiptServer(webhook) { hook in
+            let simulator = GatewaySimulator(
+                seed: 22,
+                receipts: .init(
+                    url: hook + "/dlr/aliyun", token: "t0ken", delay: .milliseconds(20), delivered: 0.9, failed: 0.1),
+                replies: .init(url: hook + "/mo/aliyun", token: "t0ken", share: 0.1, delay: .milliseconds(20)),
+                aliyun: .init(id: "testid", secret: "testsecret"))
+            try await withSimulator(simulator) { base in
+                let fixture = try CampaignFixture(
+                    base: base, gateways: Self.gateways(base, api: "SendBatchSms"), extra: "quiet_hours: off",
+                    folder: folder)
+                _ = try await fixture.run(
+                    "sale", csv: Self.rows, now: CampaignRunTests.noon, transport: transport, approved: "sale")
+                var total = try await fixture.store.figures(campaign: "sale").total
+                var suppressed = try await fixture.store.suppressedNumbers().count
+                let deadline = ContinuousClock.now + .seconds(20)
+                while total.pending > 0 || suppressed < max(1, simulator.stats.replies), ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(50))
+                    total = try await fixture.store.figures(campaign: "sale").total
+                    suppressed = try await fixture.store.suppressedNumbers().count
+                }
+                #expect(total.accepted == 300 && total.pending == 0)
+                #expect(total.delivered + total.failed == 300 && total.failed > 0)
+                #expect(simulator.stats.replies > 0 && suppressed == simulator.stats.replies)
+            }
         }
     }
 }
