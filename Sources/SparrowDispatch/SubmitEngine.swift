@@ -157,66 +157,111 @@ final class SubmitEngine: Sendable {
         defer { queue.close() }
         let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256) * client.largestBatch
         var previous: AsyncPermits?  // the last group's starts, counted down
-        for try await entries in queue {
-            var rest = entries[...]
-            while !rest.isEmpty {
-                try Task.checkCancellation()
-                let admitted: Int
-                if let throttle {
-                    // A batch of the planned gateway fills within its linger, as the tokens come.
-                    let batch = client.batch(of: rest.first!.gateway)
-                    admitted = try await throttle.admit(
-                        rest.prefix(largestGroup).map(\.throttleUnits), fill: batch?.max ?? 1,
-                        linger: batch?.linger ?? .zero)
-                } else {
-                    admitted = min(rest.count, largestGroup)
-                }
-                var group = Array(rest.prefix(admitted))
-                rest = rest.dropFirst(admitted)
-                try await postponeQuiet(&group)
-                guard !group.isEmpty else { continue }
-                var routes: [GatewayClient.Route] = []
-                for entry in group {
-                    routes.append(
-                        entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
-                }
-                // While the previous group's requests are still out: the commit does not drain the window. A failure
-                // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
-                try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
-                // Once marked, the group goes even if the lane is cancelled now: a message marked as submitting that
-                // never left would be taken for one in flight, and end unknown on a gateway that does not honour keys.
-                var interruption: (any Error)?
-                do {
-                    try await previous?.acquire(previous!.limit)
-                } catch {
-                    interruption = error
-                }
-                // All permits taken now; each request gives one back as it starts, so that the lane can wait above
-                // for the whole group to have started before it hands over the next.
-                let requests = requests(group, routes: routes)
-                let started = AsyncPermits(requests.count)
-                started.acquire(requests.count) {}
-                for (route, entries) in requests {
-                    window.acquire {
-                        self.progress.started(messages: entries.count)
-                        let messages = entries.map {
-                            OutboundMessage(
-                                id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters)
-                        }
-                        self.client.submit(messages, via: route) { outcomes in
-                            let at = self.clock.now()
-                            recorder.add(
-                                zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
-                            for outcome in outcomes { self.progress.count(outcome) }
-                            self.window.release()  // last: once every permit is back, every answer is with the recorder
-                        }
-                        started.release()
-                    }
-                }
-                previous = started
-                if let interruption { throw interruption }
+        var rest = ArraySlice<JournalEntry>()
+        var open = true  // the queue may hand over more
+        while true {
+            try Task.checkCancellation()
+            if rest.isEmpty {
+                guard let entries = try await queue.next() else { break }
+                rest = entries[...]
             }
+            // Batches fill across the queue's items: a group whose last batch would not be full waits a linger for
+            // the messages queued behind it, up to a whole group.
+            if open, rest.count < largestGroup, let batch = client.batch(of: rest.first!.gateway),
+                rest.count % batch.max != 0
+            {
+                switch try await next(of: queue, within: batch.linger) {
+                case .item(let more):
+                    rest = (Array(rest) + more)[...]
+                    continue
+                case .closed: open = false
+                case .timedOut: break
+                }
+            }
+            let admitted: Int
+            if let throttle {
+                // A batch of the planned gateway fills within its linger, as the tokens come.
+                let batch = client.batch(of: rest.first!.gateway)
+                admitted = try await throttle.admit(
+                    rest.prefix(largestGroup).map(\.throttleUnits), fill: batch?.max ?? 1,
+                    linger: batch?.linger ?? .zero)
+            } else {
+                admitted = min(rest.count, largestGroup)
+            }
+            var group = Array(rest.prefix(admitted))
+            rest = rest.dropFirst(admitted)
+            try await postponeQuiet(&group)
+            guard !group.isEmpty else { continue }
+            var routes: [GatewayClient.Route] = []
+            for entry in group {
+                routes.append(
+                    entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
+            }
+            // While the previous group's requests are still out: the commit does not drain the window. A failure
+            // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
+            try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+            // Once marked, the group goes even if the lane is cancelled now: a message marked as submitting that
+            // never left would be taken for one in flight, and end unknown on a gateway that does not honour keys.
+            var interruption: (any Error)?
+            do {
+                try await previous?.acquire(previous!.limit)
+            } catch {
+                interruption = error
+            }
+            // All permits taken now; each request gives one back as it starts, so that the lane can wait above
+            // for the whole group to have started before it hands over the next.
+            let requests = requests(group, routes: routes)
+            let started = AsyncPermits(requests.count)
+            started.acquire(requests.count) {}
+            for (route, entries) in requests {
+                window.acquire {
+                    self.progress.started(messages: entries.count)
+                    let messages = entries.map {
+                        OutboundMessage(
+                            id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters)
+                    }
+                    self.client.submit(messages, via: route) { outcomes in
+                        let at = self.clock.now()
+                        recorder.add(
+                            zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
+                        for outcome in outcomes { self.progress.count(outcome) }
+                        self.window.release()  // last: once every permit is back, every answer is with the recorder
+                    }
+                    started.release()
+                }
+            }
+            previous = started
+            if let interruption { throw interruption }
         }
+    }
+
+    /// What a lane waiting for more messages got.
+    private enum Waited {
+        case item([JournalEntry])
+        case closed
+        case timedOut
+    }
+
+    /// The queue's next item if it comes within `linger`. An item taken as the linger ends is never dropped: both
+    /// waits end before this returns, and an item either of them got wins.
+    private func next(of queue: BoundedQueue<[JournalEntry]>, within linger: Duration) async throws -> Waited {
+        let monotonic = clock.monotonic
+        let deadline = monotonic.now + linger
+        let waited = await withTaskGroup(of: Waited?.self) { group in
+            group.addTask { (try? await queue.next()).map { $0.map(Waited.item) ?? .closed } ?? nil }
+            group.addTask { (try? await monotonic.sleep(until: deadline)).map { .timedOut } }
+            var waited: Waited?
+            while let result = await group.next() {
+                group.cancelAll()  // the other wait ends too: a queue's cancelled wait takes nothing
+                switch (waited, result) {
+                case (_, .item?), (nil, _?), (.timedOut?, .closed?): waited = result
+                default: break
+                }
+            }
+            return waited
+        }
+        try Task.checkCancellation()
+        return waited ?? .timedOut
     }
 
     /// The requests that carry `group`, in the order of their first messages: a message each, or batches of the

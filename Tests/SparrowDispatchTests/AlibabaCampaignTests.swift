@@ -39,7 +39,7 @@ import Testing
     {
         let bodies = CampaignFixture.newFolder().path + "-bodies.log"
         let simulator = GatewaySimulator(
-            faults: .init(tooManyRequests: 0.3), seed: 5,
+            faults: .init(tooManyRequests: 0.3), seed: 6,
             aliyun: .init(id: "testid", secret: "testsecret"), bodyLog: bodies)
         let transport = CurlTransport()
         defer { transport.shutdown() }
