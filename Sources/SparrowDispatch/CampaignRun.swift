@@ -231,6 +231,18 @@ public struct CampaignRun: Sendable {
                         unknownOrFailed.append(unsent(entry, .unknown, "in flight when an earlier run stopped"))
                     }
                 }
+                // A number unsubscribed since its message was decided (a deferred one, a resumed run) gets nothing;
+                // a message that may be in flight already goes on as such.
+                let unsubscribed = try await store.suppressed(
+                    among: due.filter { $0.state != .submitting }.map { PhoneNumber.value(ofE164: $0.to) })
+                if !unsubscribed.isEmpty {
+                    due.removeAll { entry in
+                        guard entry.state != .submitting, unsubscribed.contains(PhoneNumber.value(ofE164: entry.to))
+                        else { return false }
+                        unknownOrFailed.append(unsent(entry, .failed, "unsubscribed after it was decided"))
+                        return true
+                    }
+                }
                 if !unknownOrFailed.isEmpty { try await store.record(unknownOrFailed) }
                 progress.decided(rows: 0, toSend: due.count)
                 if !due.isEmpty, try await !ready.put(due) { break }

@@ -271,6 +271,8 @@ public protocol CampaignStore: Sendable {
     func unsuppress(_ numbers: [UInt64]) async throws
     /// Every suppressed number as its E.164 value, ascending: compact to hold in memory during a campaign.
     func suppressedNumbers() async throws -> [UInt64]
+    /// Those of `numbers` (E.164 values) on the suppression list now.
+    func suppressed(among numbers: [UInt64]) async throws -> Set<UInt64>
 
     /// The numbers, as E.164 values ascending, with at least `sends` sends at or after `since` (the frequency cap
     /// and its window), counting other campaigns' sends only when `excluding` names one (a resumed campaign does not

@@ -24,6 +24,17 @@ extension SQLiteStore {
         }
     }
 
+    public func suppressed(among numbers: [UInt64]) async throws -> Set<UInt64> {
+        guard !numbers.isEmpty else { return [] }
+        let list = "[" + numbers.map(String.init).joined(separator: ",") + "]"
+        return try await read { db in
+            Set(
+                try Self.numbers(
+                    db, sql: "SELECT number FROM suppression WHERE number IN (SELECT value FROM json_each(?))"
+                ) { values in values.bind(list) })
+        }
+    }
+
     public func cappedNumbers(since: Timestamp, excluding campaign: String?, sends: Int) async throws -> [UInt64] {
         try await read { db in
             try Self.numbers(

@@ -447,6 +447,7 @@ func number(_ text: String) -> PhoneNumber {
         }
     }
 
+    /// Held by quiet hours, then sent in the morning: except to a number unsubscribed in the meantime.
     @Test func messagesWhoseQuietHoursBeganWhileTheyWaitedAreHeldAgain() async throws {
         let simulator = GatewaySimulator()
         let transport = CurlTransport()
@@ -469,9 +470,13 @@ func number(_ text: String) -> PhoneNumber {
             #expect(night.nextRelease == Timestamp(rfc3339: "2026-11-23T00:00:00Z"))  // 08:00 in Shanghai
             #expect(try await fixture.store.figures(campaign: "late").total.deferred == 3)
 
+            // Overnight, the customer of line 3 answered another campaign's message with TD.
+            try await fixture.store.suppress([PhoneNumber.value(ofE164: "+8613900001003")])
             let morning = try await fixture.run("late", csv: nil, now: "2026-11-23T00:00:00Z", transport: transport)
             #expect(morning.nextRelease == nil)
-            #expect(simulator.stats.messages == 3)
+            #expect(simulator.stats.messages == 2)  // never to someone who unsubscribed
+            let figures = try await fixture.store.figures(campaign: "late").total
+            #expect(figures.accepted == 2 && figures.failed == 1)
         }
     }
 }

@@ -255,6 +255,16 @@ func unmatchedReceipts(_ store: SQLiteStore) async throws -> [String] {
         #expect(try await reopened.cappedNumbers(since: since, excluding: "c2", sends: 2).isEmpty)
     }
 
+    @Test func theSuppressedAmongSomeNumbersAreFoundInOneRead() async throws {
+        let (store, _) = try freshStore()
+        try await store.suppress([8_613_800_138_000, 8_613_900_139_000])
+        #expect(
+            try await store.suppressed(among: [8_613_800_138_000, 8_613_800_138_001, 8_613_900_139_000])
+                == [8_613_800_138_000, 8_613_900_139_000])
+        #expect(try await store.suppressed(among: [1]).isEmpty)
+        #expect(try await store.suppressed(among: []).isEmpty)
+    }
+
     @Test func unknownMessagesOpenAgainOnlyOnTheGivenGatewaysAndLeaveTheLedgerUntilRecorded() async throws {
         let (store, _) = try freshStore()
         try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
