@@ -6,13 +6,16 @@ SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages the build, the tests and the demo use.
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config tzdata python3 ca-certificates openssl curl
+# What the tests use besides: a headless browser that opens the HTML report, and a font with Chinese glyphs for it.
+TEST_PACKAGES := chromium fonts-wqy-microhei
 SPARROW    := .build/release/sparrow
 DEMO_NOW   ?= 2026-11-22T04:30:00Z
 
-.PHONY: deps build test test-tsan lint demo bench-plan benchmark-check benchmark-thresholds clean
+.PHONY: deps test-deps build test test-tsan lint demo bench-plan benchmark-check benchmark-thresholds clean
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt_install PACKAGES: installs those of Debian's PACKAGES that are missing.
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -20,12 +23,19 @@ deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+test-deps: deps
+	$(call apt_install,$(TEST_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release --product sparrow
 	$(SWIFT) build -c release --product sparrow-gateway-sim
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
 

@@ -7,6 +7,11 @@ package enum CampaignReport {
         case table, json, csv, html
     }
 
+    /// The language of the HTML page's labels; the other formats keep their figures' keys.
+    package enum Language: String, Sendable, CaseIterable {
+        case en, zh
+    }
+
     /// One figure of a funnel, in the order reports show them.
     struct Figure: Sendable {
         var key: StaticString
@@ -52,39 +57,110 @@ package enum CampaignReport {
             }
     }
 
-    package static func render(_ report: CampaignFigures, campaign: String, format: Format) -> String {
+    package static func render(
+        _ report: CampaignFigures, campaign: String, format: Format, language: Language = .en
+    ) -> String {
         switch format {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)
         case .csv: csv(report, campaign: campaign)
-        case .html: html(report, campaign: campaign)
+        case .html: html(report, campaign: campaign, labels: Labels(language))
         }
     }
 
-    /// A page of its own: the table's figures down and slices across, with no script and no outside resource.
-    private static func html(_ report: CampaignFigures, campaign: String) -> String {
+    /// A page of its own, with no script and no outside resource: the funnel and each carrier's delivery rate drawn
+    /// as inline SVG, then the table's figures down and slices across.
+    private static func html(_ report: CampaignFigures, campaign: String, labels: Labels) -> String {
         let slices = slices(report)
-        let title = "Campaign " + escape(campaign)
+        let title = escape(labels.title(campaign))
         var page = """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(title)</title>
-            <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}\
+            <html lang="\(labels.language.rawValue)"><head><meta charset="utf-8"><title>\(title)</title>
+            <style>body{font:14px system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:2em}table{border-collapse:collapse}\
             th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}\
-            thead th{background:#f4f4f4}</style></head><body>
+            thead th{background:#f4f4f4}svg{display:block;margin:0 0 2em}svg text{font-size:13px}\
+            </style></head><body>
             <h1>\(title)</h1>
-            <table><thead><tr><th></th>
+
             """
+        page += "<h2>\(escape(labels.funnelChart))</h2>\n"
+        let total = report.total
+        page += bars(
+            [
+                (labels.figure("targeted"), total.targeted), (labels.figure("submitted"), total.submitted),
+                (labels.figure("accepted"), total.accepted), (labels.figure("delivered"), total.delivered),
+                (labels.figure("failed"), total.failed), (labels.figure("held_out"), total.heldOut),
+            ].map { ($0, Double($1), PlanReport.grouped($1)) }, scale: Double(max(total.targeted, 1)))
+        let carriers = report.byCarrier.sorted { $0.key < $1.key }.compactMap { name, funnel in
+            funnel.deliveryRate.map { (name.isEmpty ? "(none)" : name, $0, PlanReport.fixed($0 * 100, 1) + "%") }
+        }
+        if !carriers.isEmpty {
+            page += "<h2>\(escape(labels.deliveryChart))</h2>\n" + bars(carriers, scale: 1)
+        }
+        page += "<table><thead><tr><th></th>"
         for slice in slices {
-            let name = slice.kind == "total" ? "total" : slice.kind + "<br>" + escape(slice.name)
-            page += "<th>\(name)</th>"
+            let kind = labels.slice(slice.kind)
+            page += "<th>\(slice.kind == "total" ? kind : kind + "<br>" + escape(slice.name))</th>"
         }
         page += "</tr></thead><tbody>\n"
         for figure in figures {
-            page += "<tr><th>\(figure.key)</th>"
+            page += "<tr><th>\(escape(labels.figure("\(figure.key)")))</th>"
             for slice in slices { page += "<td>\(escape(text(figure.value(slice.funnel), human: true)))</td>" }
             page += "</tr>\n"
         }
         return page + "</tbody></table></body></html>\n"
+    }
+
+    /// Horizontal bars as an inline SVG: a row per `(label, value, shown)`, each bar `value / scale` of the width.
+    private static func bars(_ rows: [(label: String, value: Double, shown: String)], scale: Double) -> String {
+        let (labelWidth, barWidth, rowHeight) = (170.0, 420.0, 26.0)
+        let height = rowHeight * Double(rows.count)
+        var svg = #"<svg role="img" width="\#(Int(labelWidth + barWidth + 90))" height="\#(Int(height))">"#
+        for (index, row) in rows.enumerated() {
+            let y = Double(index) * rowHeight
+            let width = max(0, min(1, row.value / scale)) * barWidth
+            svg += #"<text x="0" y="\#(Int(y + 17))">\#(escape(row.label))</text>"#
+            svg += #"<rect x="\#(Int(labelWidth))" y="\#(Int(y + 4))" width="\#(PlanReport.fixed(width, 1))" "#
+            svg += "height=\"\(Int(rowHeight - 8))\" fill=\"#3b7dd8\"></rect>"
+            svg += #"<text x="\#(PlanReport.fixed(labelWidth + width + 6, 1))" y="\#(Int(y + 17))">"#
+            svg += "\(escape(row.shown))</text>"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// The HTML page's words in one language.
+    struct Labels {
+        var language: Language
+
+        init(_ language: Language) {
+            self.language = language
+        }
+
+        func title(_ campaign: String) -> String { language == .zh ? "营销活动 \(campaign)" : "Campaign \(campaign)" }
+        var funnelChart: String { language == .zh ? "漏斗" : "Funnel" }
+        var deliveryChart: String { language == .zh ? "各运营商送达率" : "Delivery rate by carrier" }
+
+        func slice(_ kind: String) -> String {
+            guard language == .zh else { return kind }
+            return ["total": "合计", "carrier": "运营商", "gateway": "通道"][kind] ?? kind
+        }
+
+        func figure(_ key: String) -> String {
+            (language == .zh ? Self.chinese[key] : Self.english[key]) ?? key
+        }
+
+        /// The keys that do not read as English words.
+        static let english = [
+            "held_out": "held out", "delivery_rate": "delivery rate", "latency_p50_ms": "submit latency p50 (ms)",
+            "latency_p99_ms": "submit latency p99 (ms)",
+        ]
+
+        static let chinese = [
+            "targeted": "目标", "rejected": "无效", "duplicate": "重复", "suppressed": "已退订", "capped": "频次超限",
+            "held_out": "对照组", "deferred": "延后发送", "submitted": "已提交", "accepted": "已受理", "delivered": "已送达",
+            "failed": "失败", "pending": "待定", "unknown": "状态未知", "segments": "计费条数", "cost": "费用",
+            "delivery_rate": "送达率", "latency_p50_ms": "提交耗时 p50 (毫秒)", "latency_p99_ms": "提交耗时 p99 (毫秒)",
+        ]
     }
 
     private static func escape(_ text: String) -> String {

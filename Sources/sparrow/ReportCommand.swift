@@ -24,9 +24,18 @@ struct Report: AsyncParsableCommand {
     @Option(help: "table, json, csv or html (html for one campaign only).")
     var format: String = "table"
 
+    @Option(help: "The language of the HTML page's labels: en or zh.")
+    var lang: String = "en"
+
     func validate() throws {
         guard let format = CampaignReport.Format(rawValue: format) else {
             throw ValidationError("--format must be table, json, csv or html")
+        }
+        guard let language = CampaignReport.Language(rawValue: lang) else {
+            throw ValidationError("--lang must be en or zh")
+        }
+        if language != .en, format != .html {
+            throw ValidationError("--lang applies to --format html; the other formats keep the figures' keys")
         }
         if campaign == nil, format == .html {
             throw ValidationError("--format html needs --campaign: the list of campaigns is a table, JSON or CSV")
@@ -50,6 +59,8 @@ struct Report: AsyncParsableCommand {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
         let figures = try await store.figures(campaign: campaign)
-        print(CampaignReport.render(figures, campaign: campaign, format: format), terminator: "")
+        print(
+            CampaignReport.render(figures, campaign: campaign, format: format, language: .init(rawValue: lang)!),
+            terminator: "")
     }
 }

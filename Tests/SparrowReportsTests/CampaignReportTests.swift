@@ -51,5 +51,30 @@ import Testing
         #expect(page.contains("carrier<br>&lt;b&gt;&amp;co&lt;/b&gt;"))
         #expect(!page.contains("<b>&co"))
         #expect(page.contains("<tr><th>delivered</th><td>8</td>"))
+        #expect(page.contains("<tr><th>delivery rate</th><td>88.9%</td>"))
+    }
+
+    /// The funnel and the carriers' delivery rates as inline SVG bars, each as long as its share; nothing the page
+    /// would fetch.
+    @Test func theHTMLPageDrawsItsChartsInline() throws {
+        let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html)
+        #expect(page.components(separatedBy: "<svg").count - 1 == 2)
+        // Six funnel bars (targeted 12 is the whole width) and one carrier with a delivery rate.
+        #expect(page.components(separatedBy: "<rect").count - 1 == 7)
+        #expect(page.contains(#"<text x="0" y="17">targeted</text><rect x="170" y="4" width="420.0""#))
+        #expect(page.contains(#"<text x="0" y="95">delivered</text><rect x="170" y="82" width="280.0""#))  // 8 of 12
+        #expect(page.contains(">china-mobile</text>") && page.contains(">88.9%</text>"))
+        for fetching in ["http:", "https:", "src=", "href=", "url(", "@import", "<script"] {
+            #expect(!page.contains(fetching), "\(fetching)")
+        }
+    }
+
+    @Test func theHTMLPageSpeaksChinese() {
+        let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html, language: .zh)
+        #expect(page.contains(#"<html lang="zh">"#) && page.contains("<title>营销活动 c1</title>"))
+        #expect(page.contains("<h2>漏斗</h2>") && page.contains("<h2>各运营商送达率</h2>"))
+        #expect(page.contains("<tr><th>送达率</th><td>88.9%</td>"))
+        #expect(page.contains("<th>运营商<br>china-mobile</th>"))
+        #expect(!page.contains("delivery_rate"))
     }
 }
