@@ -4,7 +4,7 @@ import Yams
 
 /// Sparrow's configuration: one YAML file, validated as a whole when it is loaded.
 ///
-/// Every key but `store` and `gateways` has a default; see `config/README.md` for the reference.
+/// Every key but `store` and `gateways` has a default; see `docs/configuration.md` for the reference.
 public struct SparrowConfiguration: Sendable {
     /// A frequency cap: at most `max` messages to a number per `window`, counted across campaigns.
     public struct FrequencyCap: Sendable, Hashable {
