@@ -291,7 +291,7 @@ public final class GatewayClient: Sendable {
         var submission = submission
         guard submission.next < submission.requests else { return finishAnswered(submission) }
         let destination = submission.destination  // its configuration read in place, not copied
-        switch submission.encoded(now: wallClock(), attempt: 1) {
+        switch submission.encoded(now: Timestamp.wallClock(), attempt: 1) {
         case .success(let encoded):
             submission.request = destination.gateway.transferRequest(encoded)
         case .failure(let missing):
@@ -350,7 +350,7 @@ public final class GatewayClient: Sendable {
         submission.attempts += 1
         let destination = submission.destination
         if submission.attempts > 1, destination.gateway.dialect.provider != nil,
-            case .success(let encoded) = submission.encoded(now: wallClock(), attempt: submission.attempts)
+            case .success(let encoded) = submission.encoded(now: Timestamp.wallClock(), attempt: submission.attempts)
         {
             submission.request = destination.gateway.transferRequest(encoded)
         }
@@ -433,7 +433,7 @@ public final class GatewayClient: Sendable {
         var submission = submission
         let destination = submission.destination
         let action = health.withLock { health in
-            submission.machine.transferEnded(result, now: wallClock(), random: &health.random)
+            submission.machine.transferEnded(result, now: Timestamp.wallClock(), random: &health.random)
         }
         switch action {
         case .retry, .pauseGateway: destination.retries[Reason(TransferVerdict(result))]!.increment()
@@ -528,8 +528,11 @@ public final class GatewayClient: Sendable {
                 "the gateway's circuit closed after a healthy probe", metadata: ["gateway.name": "\(gateway)"])
         }
     }
+}
 
-    private func wallClock() -> Timestamp {
+extension Timestamp {
+    /// The system's time now: what a request is signed with, since the provider checks it against its own clock.
+    static func wallClock() -> Timestamp {
         Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 public import Logging
 public import SparrowCore
 public import SparrowStore
@@ -49,8 +48,6 @@ public struct StatusSettler: Sendable {
     public let transport: CurlTransport
     /// The campaign's clock, which the journal's times are on.
     public let clock: CampaignClock
-    /// The time requests are signed with, the system's by default: the providers check it against their own clock.
-    public let wallClock: @Sendable () -> Timestamp
     /// How long after its request a message in doubt may be taken as never having reached its gateway.
     public let reopenAfter: Duration
     /// Ask after accepted messages still waiting for their receipt too, not only those in doubt: one query each on
@@ -60,7 +57,6 @@ public struct StatusSettler: Sendable {
 
     public init(
         gateways: [GatewayEndpoint], store: any CampaignStore, transport: CurlTransport, clock: CampaignClock,
-        wallClock: (@Sendable () -> Timestamp)? = nil,
         reopenAfter: Duration = .seconds(600), awaitingReceipts: Bool = true, logger: Logger = Logger(label: "sparrow")
     ) {
         self.awaitingReceipts = awaitingReceipts
@@ -68,7 +64,6 @@ public struct StatusSettler: Sendable {
         self.store = store
         self.transport = transport
         self.clock = clock
-        self.wallClock = wallClock ?? { Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)) }
         self.reopenAfter = reopenAfter
         self.logger = logger
     }
@@ -104,7 +99,7 @@ public struct StatusSettler: Sendable {
         while true {
             try Task.checkCancellation()
             let answer = await ask(
-                gateway, tencent.pullStatusRequest(now: wallClock()), read: tencent.readPulledStatuses)
+                gateway, tencent.pullStatusRequest(now: Timestamp.wallClock()), read: tencent.readPulledStatuses)
             let page: StatusPage
             switch answer {
             case .success(let pulled): page = pulled
@@ -148,7 +143,7 @@ public struct StatusSettler: Sendable {
             after = last.line
             var findings: [StatusFinding] = []
             // The journal's times are on the campaign's clock, Alibaba's days on the wall clock's.
-            let offset = wallClock().secondsSince1970 - clock.now().secondsSince1970
+            let offset = Timestamp.wallClock().secondsSince1970 - clock.now().secondsSince1970
             try await withThrowingTaskGroup(of: (UnsettledMessage, Result<ProviderStatus?, StatusQueryError>).self) {
                 group in
                 var pending = page[...]
@@ -205,7 +200,7 @@ public struct StatusSettler: Sendable {
                 let answer = await ask(
                     gateway,
                     aliyun.queryRequest(
-                        number: message.recipient, sendDate: date, bizID: bizID, page: page, now: wallClock(),
+                        number: message.recipient, sendDate: date, bizID: bizID, page: page, now: Timestamp.wallClock(),
                         nonce: "query.\(UInt64.random(in: 1...UInt64.max))"),
                     read: aliyun.readDetails)
                 guard case .success(let records) = answer else { return answer.map { _ in nil } }

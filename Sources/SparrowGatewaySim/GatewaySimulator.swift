@@ -315,6 +315,13 @@ extension GatewaySimulator {
     /// The header that tells a Tencent Cloud API request.
     static let tencentAction = HTTPField.Name("X-TC-Action")!
 
+    /// An answer whose body is the JSON `bytes`.
+    static func jsonAnswer(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// The injected 503, as a generic gateway answers it.
     static var unavailable: Response {
         Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"unavailable"}"#)))

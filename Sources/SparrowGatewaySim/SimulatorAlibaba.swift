@@ -103,9 +103,7 @@ extension GatewaySimulator {
                 object.field("BizId", bizID)
                 object.field("RequestId", UUID().uuidString)
             }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+            return GatewaySimulator.jsonAnswer(json.bytes)
         }
     }
 
@@ -152,9 +150,7 @@ extension GatewaySimulator {
                 }
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return GatewaySimulator.jsonAnswer(json.bytes)
     }
 
     /// An answer with Alibaba Cloud's `Code` and `Message`.
@@ -165,9 +161,7 @@ extension GatewaySimulator {
             object.field("Message", message)
             object.field("RequestId", UUID().uuidString)
         }
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return GatewaySimulator.jsonAnswer(json.bytes, status: status)
     }
 }
 

@@ -78,9 +78,7 @@ struct BatchRequest {
                 }
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return GatewaySimulator.jsonAnswer(json.bytes)
     }
 
     static func tooLarge(limit: Int) -> Response {

@@ -50,6 +50,7 @@ extension GatewaySimulator {
             return Self.tencentError("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或内容不匹配")
         }
         let numbers = set.compactMap(\.text)
+        let context = document[path: "SessionContext"]?.text ?? ""
         guard numbers.count <= TencentSMS.maxNumbers else {
             return Self.tencentError("LimitExceeded.PhoneNumberCountLimit", "单次提交号码数超过200")
         }
@@ -64,34 +65,27 @@ extension GatewaySimulator {
         case .silent:
             try await Self.neverAnswer()
         case .reset(let messageIDs):
-            took(numbers, messageIDs, document)
+            took(numbers, messageIDs, context: context)
             logs.record(numbers: numbers, given: messageIDs, body: body)
             return Self.reset
         case .accepted(let messageIDs, _):
-            took(numbers, messageIDs, document)
-            let context = document[path: "SessionContext"]?.text ?? ""
-            var json = JSONWriter(capacity: 128 + 160 * numbers.count)
-            json.object { object in
-                object.field("Response") { response in
-                    response.object { response in
-                        response.field("SendStatusSet") { results in
-                            results.array { array in
-                                for (number, messageID) in zip(numbers, messageIDs) {
-                                    array.object { result in
-                                        let refusal = Self.tencentRefusals[
-                                            number.utf8.reduce(0) { $0 + Int($1) } % Self.tencentRefusals.count]
-                                        result.field("SerialNo", messageID ?? "")
-                                        result.field("PhoneNumber", number)
-                                        result.field("Fee", messageID == nil ? 0 : 1)
-                                        result.field("SessionContext", context)
-                                        result.field("Code", messageID == nil ? refusal.0 : "Ok")
-                                        result.field("Message", messageID == nil ? refusal.1 : "send success")
-                                        result.field("IsoCode", "CN")
-                                    }
-                                }
+            took(numbers, messageIDs, context: context)
+            let answer = Self.tencentAnswer { response in
+                response.field("SendStatusSet") { results in
+                    results.array { array in
+                        for (number, messageID) in zip(numbers, messageIDs) {
+                            array.object { result in
+                                let refusal = Self.tencentRefusals[
+                                    number.utf8.reduce(0) { $0 + Int($1) } % Self.tencentRefusals.count]
+                                result.field("SerialNo", messageID ?? "")
+                                result.field("PhoneNumber", number)
+                                result.field("Fee", messageID == nil ? 0 : 1)
+                                result.field("SessionContext", context)
+                                result.field("Code", messageID == nil ? refusal.0 : "Ok")
+                                result.field("Message", messageID == nil ? refusal.1 : "send success")
+                                result.field("IsoCode", "CN")
                             }
                         }
-                        response.field("RequestId", UUID().uuidString.lowercased())
                     }
                 }
             }
@@ -99,16 +93,13 @@ extension GatewaySimulator {
             for case (let number, let messageID?) in zip(numbers, messageIDs) {
                 receipts?.schedule(messageID: messageID, to: number, style: .tencent, draw: state.draw)
             }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+            return answer
         }
     }
 
     /// Queues the reports of the numbers taken, for pulls, when receipts are not pushed.
-    private func took(_ numbers: [String], _ messageIDs: [String?], _ document: JSONValue) {
+    private func took(_ numbers: [String], _ messageIDs: [String?], context: String) {
         guard receipts == nil else { return }
-        let context = document[path: "SessionContext"]?.text ?? ""
         statuses.took(
             tencent: zip(numbers, messageIDs).compactMap { number, messageID in
                 messageID.map { ProviderStatusBook.TencentReport(serialNo: $0, number: number, context: context) }
@@ -120,54 +111,50 @@ extension GatewaySimulator {
         guard let document = try? JSONValue.parse(body), let limit = document[path: "Limit"]?.text.flatMap({ Int($0) }),
             (1...TencentSMS.pullLimit).contains(limit)
         else { return Self.tencentError("InvalidParameterValue", "Limit is 1 to 100") }
-        var json = JSONWriter()
-        json.object { object in
-            object.field("Response") { response in
-                response.object { response in
-                    response.field("PullSmsSendStatusSet") { set in
-                        set.array { array in
-                            for report in statuses.pullTencent(limit: limit) {
-                                array.object { status in
-                                    status.field("UserReceiveTime", Int(Date().timeIntervalSince1970))
-                                    status.field("CountryCode", "86")
-                                    status.field(
-                                        "SubscriberNumber", String(report.number.filter(\.isNumber).suffix(11)))
-                                    status.field("PhoneNumber", report.number)
-                                    status.field("SerialNo", report.serialNo)
-                                    status.field("ReportStatus", "SUCCESS")
-                                    status.field("Description", "DELIVRD")
-                                    status.field("SessionContext", report.context)
-                                }
-                            }
+        return Self.tencentAnswer { response in
+            response.field("PullSmsSendStatusSet") { set in
+                set.array { array in
+                    for report in statuses.pullTencent(limit: limit) {
+                        array.object { status in
+                            status.field("UserReceiveTime", Int(Date().timeIntervalSince1970))
+                            status.field("CountryCode", "86")
+                            status.field("SubscriberNumber", String(report.number.filter(\.isNumber).suffix(11)))
+                            status.field("PhoneNumber", report.number)
+                            status.field("SerialNo", report.serialNo)
+                            status.field("ReportStatus", "SUCCESS")
+                            status.field("Description", "DELIVRD")
+                            status.field("SessionContext", report.context)
                         }
                     }
-                    response.field("RequestId", UUID().uuidString.lowercased())
                 }
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     /// A whole request refused as Tencent Cloud refuses one: HTTP 200 with `Response.Error`.
     static func tencentError(_ code: String, _ message: String) -> Response {
+        tencentAnswer { response in
+            response.field("Error") { error in
+                error.object { error in
+                    error.field("Code", code)
+                    error.field("Message", message)
+                }
+            }
+        }
+    }
+
+    /// Tencent Cloud's answer: HTTP 200 with `{"Response": {…, "RequestId": …}}`, `fields` writing what comes before
+    /// the request's id.
+    static func tencentAnswer(_ fields: (inout JSONWriter) -> Void) -> Response {
         var json = JSONWriter()
         json.object { object in
             object.field("Response") { response in
                 response.object { response in
-                    response.field("Error") { error in
-                        error.object { error in
-                            error.field("Code", code)
-                            error.field("Message", message)
-                        }
-                    }
+                    fields(&response)
                     response.field("RequestId", UUID().uuidString.lowercased())
                 }
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return jsonAnswer(json.bytes)
     }
 }

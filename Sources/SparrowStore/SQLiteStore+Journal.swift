@@ -92,14 +92,14 @@ extension SQLiteStore {
                             values.bind(entry.state.rawValue)
                             values.bind(entry.state.rank)
                             values.bind(entry.timeZone)
-                            values.bind(TemplateParameters.encode(entry.parameters))
+                            values.bind(JSONStrings.encode(entry.parameters))
                         } > 0
                 } else {
                     try again.execute(arguments: [
                         entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
                         entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
                         entry.state.rawValue, entry.state.rank, entry.timeZone,
-                        TemplateParameters.encode(entry.parameters), entry.campaign, entry.line,
+                        JSONStrings.encode(entry.parameters), entry.campaign, entry.line,
                         entry.campaign,
                         entry.line,
                     ])
@@ -259,7 +259,7 @@ extension SQLiteStore {
                     throttleUnits: row["throttleUnits"], cost: row["cost"],
                     sendAt: Timestamp(secondsSince1970: row["sendAt"]),
                     state: MessageState(rawValue: row["state"]) ?? .ready, timeZone: row["timeZone"],
-                    parameters: TemplateParameters.decode(row["parameters"]))
+                    parameters: JSONStrings.decode(row["parameters"]))
             }
         }
     }
@@ -274,8 +274,9 @@ extension SQLiteStore {
     }
 }
 
-/// An approved template's parameters in the journal: a JSON array of strings, NULL for none.
-enum TemplateParameters {
+/// Strings in one SQL value: a JSON array, NULL for none. An approved template's parameters in the journal; a list
+/// a query takes as one argument (`IN (SELECT value FROM json_each(?))`).
+enum JSONStrings {
     static func encode(_ parameters: [String]) -> String? {
         guard !parameters.isEmpty else { return nil }
         var json = JSONWriter()

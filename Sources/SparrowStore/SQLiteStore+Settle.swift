@@ -17,7 +17,8 @@ extension SQLiteStore {
                     ORDER BY line LIMIT ?
                     """,
                 arguments: [
-                    campaign, line, awaitingReceipts ? "accepted" : "unknown", Self.jsonArray(gateways.sorted()), limit,
+                    campaign, line, awaitingReceipts ? "accepted" : "unknown", JSONStrings.encode(gateways.sorted()),
+                    limit,
                 ]
             ).map { row in
                 UnsettledMessage(
@@ -98,12 +99,6 @@ extension SQLiteStore {
             }
             return moved
         }
-    }
-
-    private static func jsonArray(_ texts: [String]) -> String {
-        var json = JSONWriter()
-        json.element(.array(texts.map { .string($0) }))
-        return String(decoding: json.bytes, as: UTF8.self)
     }
 }
 

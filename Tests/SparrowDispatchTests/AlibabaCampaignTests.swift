@@ -3,7 +3,6 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
-import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
@@ -73,10 +72,7 @@ import Testing
     /// lists (SmsUp): every message is settled by its receipt, and the customers who answer R are suppressed.
     @Test func pushedReceiptsSettleEachNumberOfABatchAndRepliesOptOut() async throws {
         let folder = CampaignFixture.newFolder()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let webhook = ReceiptServer(
-            configuration: .init(port: 0, token: Secret("t0ken"), gateways: ["aliyun": .aliyun]),
-            store: try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path))
+        let webhook = try CampaignFixture.webhook(in: folder, gateways: ["aliyun": .aliyun])
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withReceiptServer(webhook) { hook in
@@ -92,15 +88,8 @@ import Testing
                     folder: folder)
                 _ = try await fixture.run(
                     "sale", csv: Self.rows, now: CampaignRunTests.noon, transport: transport, approved: "sale")
-                var total = try await fixture.store.figures(campaign: "sale").total
-                var suppressed = try await fixture.store.suppressedNumbers().count
-                let deadline = ContinuousClock.now + .seconds(20)
-                while total.pending > 0 || suppressed != simulator.stats.replies || suppressed == 0,
-                    ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(50))
-                    total = try await fixture.store.figures(campaign: "sale").total
-                    suppressed = try await fixture.store.suppressedNumbers().count
+                let (total, suppressed) = try await fixture.awaitTotal("sale") { total, suppressed in
+                    total.pending == 0 && suppressed > 0 && suppressed == simulator.stats.replies
                 }
                 #expect(total.accepted == 300 && total.pending == 0)
                 #expect(total.delivered + total.failed == 300 && total.failed > 0)

@@ -55,6 +55,29 @@ struct CampaignFixture {
             clock: CampaignClock(origin: Timestamp(rfc3339: now)!), reopenAfter: reopenAfter)
     }
 
+    /// A receipts webhook (token `t0ken`) writing to the store of a fixture made in `folder`, reading each of
+    /// `gateways`' receipts by its mapping.
+    static func webhook(in folder: URL, gateways: [String: ReceiptMapping] = [:]) throws -> ReceiptServer {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return ReceiptServer(
+            configuration: .init(port: 0, token: Secret("t0ken"), gateways: gateways),
+            store: try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path))
+    }
+
+    /// The campaign's total and the suppression list's size once `done` holds of them, or after 20 s: receipts and
+    /// replies come in after the run.
+    func awaitTotal(
+        _ campaign: String, until done: (_ total: Funnel, _ suppressed: Int) -> Bool
+    ) async throws -> (total: Funnel, suppressed: Int) {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while true {
+            let total = try await store.figures(campaign: campaign).total
+            let suppressed = try await store.suppressedNumbers().count
+            if done(total, suppressed) || ContinuousClock.now >= deadline { return (total, suppressed) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     static func newFolder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-run-\(UUID().uuidString)")
     }
@@ -398,9 +421,7 @@ func number(_ text: String) -> PhoneNumber {
     @Test(arguments: [1, 16])
     func receiptsSettleTheCampaignAndAnUnsubscribeHoldsTheNextOne(perPost: Int) async throws {
         let folder = CampaignFixture.newFolder()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let webhookStore = try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path)
-        let webhook = ReceiptServer(configuration: .init(port: 0, token: Secret("t0ken")), store: webhookStore)
+        let webhook = try CampaignFixture.webhook(in: folder)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withReceiptServer(webhook) { receiptsBase in
@@ -414,12 +435,7 @@ func number(_ text: String) -> PhoneNumber {
                 let csv =
                     "phone,name\n" + (0..<200).map { "1360000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
                 _ = try await fixture.run("dlr", csv: csv, now: Self.noon, transport: transport)
-                var total = try await fixture.store.figures(campaign: "dlr").total
-                let deadline = ContinuousClock.now + .seconds(20)
-                while total.pending > 0, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                    total = try await fixture.store.figures(campaign: "dlr").total
-                }
+                let total = try await fixture.awaitTotal("dlr") { total, _ in total.pending == 0 }.total
                 #expect(total.accepted == 200 && total.pending == 0)
                 #expect(total.delivered + total.failed == 200)
                 #expect((100..<180).contains(total.delivered), "\(total.delivered) delivered of 200 at 70%")

@@ -3,7 +3,6 @@ import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowGatewaySim
-import SparrowReceipts
 import SparrowStore
 import SparrowTestSupport
 import SparrowTransport
@@ -108,10 +107,7 @@ import Testing
     /// request); the customers who answer `R`, the opt-out the template invites, are suppressed.
     @Test func receiptsSettleAndCustomersWhoAnswerROptOut() async throws {
         let folder = CampaignFixture.newFolder()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let webhook = ReceiptServer(
-            configuration: .init(port: 0, token: Secret("t0ken"), gateways: ["tencent": .tencent]),
-            store: try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path))
+        let webhook = try CampaignFixture.webhook(in: folder, gateways: ["tencent": .tencent])
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withReceiptServer(webhook) { hook in
@@ -127,15 +123,8 @@ import Testing
                     base: base, gateways: Self.gateways(base), extra: "quiet_hours: off", folder: folder)
                 _ = try await fixture.run(
                     "sale", csv: Self.rows, now: CampaignRunTests.noon, transport: transport, approved: "sale")
-                var total = try await fixture.store.figures(campaign: "sale").total
-                var suppressed = try await fixture.store.suppressedNumbers().count
-                let deadline = ContinuousClock.now + .seconds(20)
-                while total.delivered < 300 || suppressed != simulator.stats.replies || suppressed == 0,
-                    ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(50))
-                    total = try await fixture.store.figures(campaign: "sale").total
-                    suppressed = try await fixture.store.suppressedNumbers().count
+                let (total, suppressed) = try await fixture.awaitTotal("sale") { total, suppressed in
+                    total.delivered == 300 && suppressed > 0 && suppressed == simulator.stats.replies
                 }
                 #expect(total.delivered == 300)
                 let replies = simulator.stats.replies
