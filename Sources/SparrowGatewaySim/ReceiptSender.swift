@@ -257,7 +257,8 @@ final class ReceiptSender: Sendable {
         await post(body, to: plan.url, headers: headers)
     }
 
-    /// Posts a body to `url`. What the webhook does not take is not posted again.
+    /// Posts a body to `url`, and again, as the providers do, while the webhook cannot be reached or answers 429 or
+    /// 5xx: five attempts at most, 0.2 s after the first and twice as long after each next one.
     private func post(_ body: [UInt8], to url: String, headers: [String]) async {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -268,10 +269,18 @@ final class ReceiptSender: Sendable {
                 value: String(header[header.index(after: colon)...].drop { $0 == " " }))
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        if let response = try? await client.execute(request, timeout: .seconds(30)) {
-            _ = try? await response.body.collect(upTo: 1 << 20)
+        var pause = Duration.milliseconds(200)
+        for attempt in 1...Self.postAttempts {
+            if let response = try? await client.execute(request, timeout: .seconds(30)) {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                guard response.status == .tooManyRequests || response.status.code >= 500 else { return }
+            }
+            guard attempt < Self.postAttempts, (try? await Task.sleep(for: pause)) != nil else { return }
+            pause *= 2
         }
     }
+
+    private static let postAttempts = 5
 
     /// Closes the client's connections; receipts still due are dropped.
     func shutdown() async {
