@@ -206,6 +206,7 @@ let package = Package(
                 "SparrowDispatch", "SparrowConfig", "SparrowCore", "SparrowTransport", "SparrowGatewaySim",
                 "SparrowTestSupport", "SparrowStore", "SparrowReceipts",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]

@@ -52,19 +52,19 @@ public struct SubmitOutcome: Sendable, Hashable {
 /// gateway, an open breaker fails new messages over to the backup and back after a healthy probe, and the
 /// idempotency key stays the same across retries.
 ///
-/// Submits run as chains of completions on the transport's thread, with no task per message; the shared state
-/// (breakers, pauses, permits) is small and locked, so no actor hop happens per message.
+/// Submits run as chains of completions on the transport's thread, with no task per message. The breakers are the
+/// `GatewayHealth` actor's: a lane's group is routed in one call to it, and the transfers' outcomes reach it in
+/// batches. What every request's start reads (a gateway's pause, its free slots) stays with the gateway, locked.
 public final class GatewayClient: Sendable {
     private let destinations: [String: Destination]
     private let transport: CurlTransport
-    private let health: Lock<Health>
+    private let health: GatewayHealth
     private let clock: RunClock
     private let logger: Logger
-
-    private struct Health {
-        var router: GatewayRouter
-        var random: SplitMix64
-    }
+    /// The retry schedules' jitter: each submission that retries draws from a generator of its own, seeded from
+    /// `seed` and the count of those before it.
+    private let seed: UInt64
+    private let retrySchedules = Atomic<UInt64>(0)
 
     /// A gateway and what the client keeps for it, shared by reference: each step of a submit carries one pointer,
     /// not a copy of the whole configuration.
@@ -75,13 +75,12 @@ public final class GatewayClient: Sendable {
         /// The id the campaign's approved template has at this gateway, and the names of its placeholders.
         let templateID: String?
         let parameterNames: [String]
-        /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before.
+        /// Until when it asked for a pause (Retry-After), on the client's clock: nothing is sent to it before. Every
+        /// request's start reads it, on the transport's thread.
         let pausedUntil = Lock<Duration?>(nil)
-        /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason; whether its
-        /// circuit is open.
+        /// Its requests answered with a retry, and its messages that ended failed or unknown, by reason.
         let retries: [Reason: Counter]
         let failures: [Reason: Counter]
-        let circuitOpen: Gauge
 
         init(_ gateway: GatewayEndpoint, approved: ApprovedTemplate?, metrics: any MetricsFactory) {
             self.gateway = gateway
@@ -97,9 +96,6 @@ public final class GatewayClient: Sendable {
             }
             retries = counters("sparrow_submit_retries_total")
             failures = counters("sparrow_submit_failures_total")
-            circuitOpen = Gauge(
-                label: "sparrow_gateway_circuit_open", dimensions: [("gateway", gateway.name)], factory: metrics)
-            circuitOpen.record(0)
         }
     }
 
@@ -117,8 +113,10 @@ public final class GatewayClient: Sendable {
         self.transport = transport
         let backups = Dictionary(
             uniqueKeysWithValues: gateways.compactMap { gateway in gateway.backup.map { (gateway.name, $0) } })
-        health = Lock(
-            Health(router: GatewayRouter(backups: backups, breaker: breaker), random: SplitMix64(seed: seed)))
+        health = GatewayHealth(
+            gateways: gateways.map(\.name), backups: backups, breaker: breaker, clock: clock, logger: logger,
+            metrics: metrics)
+        self.seed = seed
         self.clock = clock
         self.logger = logger
     }
@@ -140,24 +138,23 @@ public final class GatewayClient: Sendable {
         public var gateway: String
         /// This message is the probe of a half-open circuit.
         var probe = false
-
-        /// A message pinned to `gateway`: one that may already have reached it goes there again, or nowhere.
-        public static func pinned(_ gateway: String) -> Route { Route(gateway: gateway) }
     }
 
-    /// The gateway for a new message planned for `planned`, waiting while every gateway of its chain is open.
+    /// Where a message is to go, before it is routed.
+    public enum Placement: Sendable, Hashable {
+        /// A new message, to its planned gateway, or to a backup while that one's circuit is open.
+        case planned(String)
+        /// A message that may already have reached `gateway`: there again, or nowhere.
+        case pinned(String)
+    }
+
+    /// Routes the leading messages of a group, in order, up to the first one that no gateway of its chain admits now
+    /// (their circuits are open, or a probe is in flight); it waits for one to admit it only when it is the first.
+    /// - Returns: at least one route, unless `placements` is empty.
     /// - Throws: `CancellationError` when the task is cancelled while it waits.
-    /// - Precondition: `planned` is configured.
-    public func route(_ planned: String) async throws -> Route {
-        while true {
-            let now = clock.now
-            switch health.withLock({ $0.router.route(from: planned, now: now) }) {
-            case .send(let gateway, let probe):
-                return Route(gateway: gateway, probe: probe)
-            case .hold(let until):
-                try await clock.sleep(until: max(until ?? now + .milliseconds(100), now + .milliseconds(10)))
-            }
-        }
+    /// - Precondition: the placements' gateways are configured.
+    public func route(_ placements: [Placement]) async throws -> [Route] {
+        try await health.route(placements)
     }
 
     /// Submits `message` after routing it, retrying and failing over as the configuration allows.
@@ -174,7 +171,7 @@ public final class GatewayClient: Sendable {
     /// - Precondition: the messages' gateway is configured; they are at most its batch's size and, when it groups by
     ///   text, have one text.
     public func submit(batch messages: [OutboundMessage]) async throws -> [SubmitOutcome] {
-        let route = try await route(messages[0].gateway)
+        let route = try await route([.planned(messages[0].gateway)])[0]
         return await withCheckedContinuation { continuation in
             submit(messages, via: route) { continuation.resume(returning: $0) }
         }
@@ -245,6 +242,8 @@ public final class GatewayClient: Sendable {
         var request: GatewayRequest?
         var machine: SubmitStateMachine
         var rejection: String?
+        /// The jitter of its retries' back-off, from its first retry on.
+        var random: SplitMix64?
 
         init(
             destination: Destination, contents: [SubmitContent], batched: Bool, probe: Bool, began: Duration,
@@ -296,9 +295,8 @@ public final class GatewayClient: Sendable {
             submission.request = destination.gateway.transferRequest(encoded)
         case .failure(let missing):
             if submission.probe {  // nothing was sent: let the next message probe instead
-                let now = clock.now
-                let name = destination.gateway.name
-                _ = health.withLock { $0.router.record(.inconclusive, gateway: name, probe: true, now: now) }
+                health.report(
+                    .init(gateway: destination.gateway.name, outcome: .inconclusive, probe: true, at: clock.now))
             }
             destination.failures[.missingField]!.increment(by: submission.messages)
             return finish(submission, .failed(reason: "gateway field needs '\(missing.name)'"))
@@ -363,11 +361,10 @@ public final class GatewayClient: Sendable {
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
         var submission = submission
         let destination = submission.destination  // its configuration read in place, not copied
-        let (name, now, probe) = (destination.gateway.name, clock.now, submission.probe)
-        let transition = health.withLock {
-            $0.router.record(BreakerOutcome(result), gateway: name, probe: probe, now: now)
-        }
-        if let transition { record(transition, of: destination) }
+        health.report(
+            .init(
+                gateway: destination.gateway.name, outcome: BreakerOutcome(result), probe: submission.probe,
+                at: clock.now))
         submission.probe = false
         if case .answered(let answer) = result {
             let dialect = destination.gateway.dialect
@@ -432,9 +429,10 @@ public final class GatewayClient: Sendable {
     private func proceed(_ submission: Submission, after result: TransferResult) {
         var submission = submission
         let destination = submission.destination
-        let action = health.withLock { health in
-            submission.machine.transferEnded(result, now: Timestamp.wallClock(), random: &health.random)
-        }
+        var random =
+            submission.random ?? SplitMix64(seed: seed &+ retrySchedules.wrappingAdd(1, ordering: .relaxed).oldValue)
+        let action = submission.machine.transferEnded(result, now: Timestamp.wallClock(), random: &random)
+        submission.random = random
         switch action {
         case .retry, .pauseGateway: destination.retries[Reason(TransferVerdict(result))]!.increment()
         case .failed, .unknown:
@@ -510,22 +508,6 @@ public final class GatewayClient: Sendable {
         Task {
             try? await clock.sleep(for: delay)
             step()
-        }
-    }
-
-    /// Logs a circuit's opening or closing, and sets its gauge.
-    private func record(_ transition: CircuitBreaker.Transition, of destination: Destination) {
-        let gateway = destination.gateway.name
-        switch transition {
-        case .opened(let coolDown):
-            destination.circuitOpen.record(1)
-            logger.warning(
-                "the gateway's circuit opened: new messages go to its backup, or wait",
-                metadata: ["gateway.name": "\(gateway)", "cool_down": "\(coolDown)"])
-        case .closed:
-            destination.circuitOpen.record(0)
-            logger.notice(
-                "the gateway's circuit closed after a healthy probe", metadata: ["gateway.name": "\(gateway)"])
         }
     }
 }

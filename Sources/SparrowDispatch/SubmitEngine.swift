@@ -158,45 +158,24 @@ final class SubmitEngine: Sendable {
         let largestGroup = client.everyGatewayHonoursKeys ? 256 : min(window.limit, 256) * client.largestBatch
         var previous: AsyncPermits?  // the last group's starts, counted down
         var rest = ArraySlice<JournalEntry>()
+        var held: [JournalEntry] = []  // admitted, and held back when their group was routed
         var open = true  // the queue may hand over more
         while true {
             try Task.checkCancellation()
-            if rest.isEmpty {
-                guard let entries = try await queue.next() else { break }
-                rest = entries[...]
+            var group = held
+            if group.isEmpty {
+                group = try await nextGroup(
+                    from: queue, rest: &rest, open: &open, throttle: throttle, largest: largestGroup)
+                guard !group.isEmpty else { break }
             }
-            // Batches fill across the queue's items: a group whose last batch would not be full waits a linger for
-            // the messages queued behind it, up to a whole group.
-            if open, rest.count < largestGroup, let batch = client.batch(of: rest.first!.gateway),
-                rest.count % batch.max != 0
-            {
-                switch try await next(of: queue, within: batch.linger) {
-                case .item(let more):
-                    rest = (Array(rest) + more)[...]
-                    continue
-                case .closed: open = false
-                case .timedOut: break
-                }
-            }
-            let admitted: Int
-            if let throttle {
-                // A batch of the planned gateway fills within its linger, as the tokens come.
-                let batch = client.batch(of: rest.first!.gateway)
-                admitted = try await throttle.admit(
-                    rest.prefix(largestGroup).map(\.throttleUnits), fill: batch?.max ?? 1,
-                    linger: batch?.linger ?? .zero)
-            } else {
-                admitted = min(rest.count, largestGroup)
-            }
-            var group = Array(rest.prefix(admitted))
-            rest = rest.dropFirst(admitted)
             try await postponeQuiet(&group)
             guard !group.isEmpty else { continue }
-            var routes: [GatewayClient.Route] = []
-            for entry in group {
-                routes.append(
-                    entry.state == .submitting ? .pinned(entry.gateway) : try await client.route(entry.gateway))
-            }
+            // One call routes the group, or as much of it as can go now: the rest waits for the next turn (a probe
+            // of a circuit that would take them may be among the messages routed).
+            let routes = try await client.route(
+                group.map { $0.state == .submitting ? .pinned($0.gateway) : .planned($0.gateway) })
+            held = Array(group[routes.count...])
+            group.removeLast(held.count)
             // While the previous group's requests are still out: the commit does not drain the window. A failure
             // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
             try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
@@ -232,6 +211,43 @@ final class SubmitEngine: Sendable {
             }
             previous = started
             if let interruption { throw interruption }
+        }
+    }
+
+    /// The lane's next group: as many messages from the front of `rest` as its throttle admits, up to `largest`,
+    /// `rest` refilled from the queue; a group whose last batch would not be full waits a linger for the messages
+    /// queued behind it, up to a whole group. Empty once the queue has closed and `rest` is spent.
+    private func nextGroup(
+        from queue: BoundedQueue<[JournalEntry]>, rest: inout ArraySlice<JournalEntry>, open: inout Bool,
+        throttle: CarrierThrottle?, largest: Int
+    ) async throws -> [JournalEntry] {
+        while true {
+            if rest.isEmpty {
+                guard let entries = try await queue.next() else { return [] }
+                rest = entries[...]
+            }
+            if open, rest.count < largest, let batch = client.batch(of: rest.first!.gateway),
+                rest.count % batch.max != 0
+            {
+                switch try await next(of: queue, within: batch.linger) {
+                case .item(let more):
+                    rest = (Array(rest) + more)[...]
+                    continue
+                case .closed: open = false
+                case .timedOut: break
+                }
+            }
+            let admitted: Int
+            if let throttle {
+                // A batch of the planned gateway fills within its linger, as the tokens come.
+                let batch = client.batch(of: rest.first!.gateway)
+                admitted = try await throttle.admit(
+                    rest.prefix(largest).map(\.throttleUnits), fill: batch?.max ?? 1, linger: batch?.linger ?? .zero)
+            } else {
+                admitted = min(rest.count, largest)
+            }
+            defer { rest = rest.dropFirst(admitted) }
+            return Array(rest.prefix(admitted))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
@@ -232,6 +233,42 @@ func retryingClient(_ base: String, honoured: Bool, transport: CurlTransport) th
         let error = try await clock.errorAfterCancelling(Task { try await client.submit(messages(2)[1]) })
         #expect(error is CancellationError)
         #expect(clock.sleeps == 1)
+    }
+
+    /// A group is routed in one call, in order, up to the first message its gateways cannot take now: once a down
+    /// gateway's cool-down has passed, its first message goes as the probe, and the rest go to the backup, or, with
+    /// none, wait for the next call (so that the probe goes first instead of waiting behind them). A message pinned
+    /// to its gateway is not routed.
+    @Test(arguments: [true, false]) func aGroupIsRoutedAroundAHalfOpenCircuit(withBackup: Bool) async throws {
+        let backup = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let clock = TestClock()
+        let registry = PrometheusCollectorRegistry()
+        let backupField = withBackup ? ", backup: fallback" : ""
+        try await withSimulator(backup) { base in
+            let client = GatewayClient(
+                gateways: try gateways(
+                    """
+                      - { name: primary, url: "http://127.0.0.1:9/", format: json, retry: { max_attempts: 1 }\(backupField) }
+                      - { name: fallback, url: "\(base)", format: json }
+                    """), transport: transport, breaker: .init(failureThreshold: 1, coolDown: .seconds(60)),
+                clock: RunClock(clock), metrics: PrometheusMetricsFactory(registry: registry))
+            let refused = try await client.submit(messages(1)[0])  // nothing listens: the breaker opens
+            #expect(refused.gateway == "primary" && refused.status == .failed(reason: refused.status.reason))
+            // A failure reaches the breakers soon, without waiting for a batch of outcomes or a route to apply it.
+            let circuitOpen = #"sparrow_gateway_circuit_open{gateway="primary"}"#
+            for _ in 0..<500 where metric(registry.emitToString(), circuitOpen) != 1 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(metric(registry.emitToString(), circuitOpen) == 1)
+            let whileOpen = try await client.route([.pinned("primary"), .planned("primary"), .planned("fallback")])
+            #expect(whileOpen.map(\.gateway) == (withBackup ? ["primary", "fallback", "fallback"] : ["primary"]))
+            clock.advance(by: .seconds(60))
+            let halfOpen = try await client.route([.planned("primary"), .planned("primary"), .planned("fallback")])
+            #expect(halfOpen.map(\.gateway) == (withBackup ? ["primary", "fallback", "fallback"] : ["primary"]))
+        }
+        #expect(clock.sleeps == 0)
     }
 
     @Test func sparrowSplitsLongMessagesIntoPartsWithUDH() async throws {

@@ -111,15 +111,6 @@ func signed(_ body: String, at timestamp: Int64 = fixedNow.secondsSince1970, sec
     return ["X-Sparrow-Timestamp: \(time)", "X-Sparrow-Signature: \(signature)"]
 }
 
-/// The value of the sample `name` (labels included) in Prometheus text, when it is a whole number (counters print
-/// as integers, gauges as decimals).
-func metric(_ text: String, _ name: String) -> Int? {
-    for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-        return Double(line.dropFirst(name.count + 1)).flatMap { Int(exactly: $0) }
-    }
-    return nil
-}
-
 @Suite(.timeLimit(.minutes(1))) struct ReceiptServerTests {
     /// A store that cannot take a receipt turns it into a 503, for the gateway to send again, and says why in the
     /// log at `error`: the database's own words, and no number.
