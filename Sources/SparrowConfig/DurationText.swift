@@ -1,6 +1,6 @@
 /// Durations as the configuration writes them: `500ms`, `30s`, `5m`, `24h`, `7d`, or a sum such as `1h30m`.
-enum DurationText {
-    static func parse(_ text: String) -> Duration? {
+package enum DurationText {
+    package static func parse(_ text: String) -> Duration? {
         var total = Duration.zero
         var rest = Substring(text.trimmingSpaces)
         guard !rest.isEmpty else { return nil }

@@ -269,8 +269,9 @@ public struct CampaignRun: Sendable {
             case .message(let message, let status)
             where (status == .ready || status == .deferred) && holdout.holds(message.number.e164):
                 skipped.append(
-                    SkippedRow(line: message.line, status: .heldOut, carrier: message.carrier, gateway: message.gateway)
-                )
+                    SkippedRow(
+                        line: message.line, status: .heldOut, carrier: message.carrier, gateway: message.gateway,
+                        recipient: message.number.e164, sendAt: message.sendAt))
             case .message(let message, let status) where status == .ready || status == .deferred:
                 entries.append(
                     JournalEntry(

@@ -49,22 +49,29 @@ public struct OrderFileRun: Sendable {
         self.options = options
     }
 
-    /// Reads the file.
+    /// Reads the file into every customer's history.
     /// - Throws: `IOError` when it cannot be opened or read, `InputFileError` when it is not an order export.
     public func run() throws -> (book: CustomerBook, summary: Summary) {
+        var book = CustomerBook(keywords: options.keywords)
+        let summary = try read { book.add($0) }
+        return (book, summary)
+    }
+
+    /// Reads the file, handing each order to `body` in the file's order.
+    /// - Throws: `IOError` when it cannot be opened or read, `InputFileError` when it is not an order export.
+    public func read(_ body: (Order) -> Void) throws -> Summary {
         let descriptor = open(options.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw IOError(operation: "open \(options.path)", errno: errno) }
         defer { close(descriptor) }
         var input = FileDescriptorInput(descriptor: descriptor)
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
         var reader = OrderReader(offset: options.offset, maxRowBytes: options.maxRowBytes)
-        var book = CustomerBook(keywords: options.keywords)
         var summary = Summary(encoding: options.encoding)
         var decoder: GB18030Decoder?
-        let take = { (input: OrderInput) throws in
+        func take(_ input: OrderInput) throws {
             switch input {
             case .order(let order):
-                book.add(order)
+                body(order)
                 summary.orders += 1
             case .rejected(let rejection, let raw):
                 summary.rejected += 1
@@ -83,7 +90,7 @@ public struct OrderFileRun: Sendable {
         try feed([], isFinal: true)
         try rejects.flush()
         summary.export = reader.export
-        return (book, summary)
+        return summary
     }
 }
 

@@ -63,9 +63,10 @@ package enum PlanReport {
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = Int((value * scale).rounded())
-        let whole = grouped(scaled / Int(scale))
+        let sign = scaled < 0 ? "-" : ""
+        let whole = sign + grouped(abs(scaled) / Int(scale))
         guard decimals > 0 else { return whole }
-        let fraction = String(scaled % Int(scale))
+        let fraction = String(abs(scaled) % Int(scale))
         return whole + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 

@@ -52,13 +52,21 @@ public struct SkippedRow: Sendable, Hashable {
     public var reason: String?
     public var carrier: String?
     public var gateway: String?
+    /// A held-out row's number (E.164), and when its message would have gone: what its effect is measured from.
+    public var recipient: String?
+    public var sendAt: Timestamp?
 
-    public init(line: Int, status: PlanStatus, reason: String? = nil, carrier: String? = nil, gateway: String? = nil) {
+    public init(
+        line: Int, status: PlanStatus, reason: String? = nil, carrier: String? = nil, gateway: String? = nil,
+        recipient: String? = nil, sendAt: Timestamp? = nil
+    ) {
         self.line = line
         self.status = status
         self.reason = reason
         self.carrier = carrier
         self.gateway = gateway
+        self.recipient = recipient
+        self.sendAt = sendAt
     }
 }
 
@@ -213,6 +221,16 @@ public protocol CampaignStore: Sendable {
     func campaign(id: String) async throws -> CampaignRecord?
     /// Every campaign of the store, the latest first.
     func campaigns() async throws -> [CampaignRecord]
+    /// The campaign's recipients, sent to and held out, for measuring its effect (held-out rows journaled before
+    /// their numbers were kept are left out).
+    func effectRecipients(campaign: String) async throws -> [EffectRecipient]
+    /// Keeps a measured effect and its responders, replacing the campaign's earlier measurement.
+    func saveEffect(campaign: String, _ effect: CampaignEffect, responders: [UInt64]) async throws
+    /// The campaign's last measured effect, or nil when it was never measured.
+    func effect(campaign: String) async throws -> CampaignEffect?
+    /// The numbers the campaign's last measurement found responding (`responded`), or those it delivered to that
+    /// did not respond.
+    func recipients(of campaign: String, responded: Bool) async throws -> [UInt64]
     /// Records that the campaign's input was read to its end, at line `lines`.
     /// - Throws: `InputMismatch` when rows beyond it were journaled (a shorter input than the first run's).
     func finishInput(campaign: String, lines: Int) async throws

@@ -120,13 +120,14 @@ extension SQLiteStore {
             }
             let skip = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO skipped (campaignID, line, status, reason, carrier, gateway)
-                    SELECT ?, ?, ?, ?, ?, ?
+                    INSERT OR IGNORE INTO skipped (campaignID, line, status, reason, carrier, gateway, recipient, sendAt)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND line = ?)
                     """)
             for row in skipped {
                 try skip.execute(arguments: [
-                    campaign, row.line, row.status.rawValue, row.reason, row.carrier, row.gateway, campaign, row.line,
+                    campaign, row.line, row.status.rawValue, row.reason, row.carrier, row.gateway, row.recipient,
+                    row.sendAt?.secondsSince1970, campaign, row.line,
                 ])
             }
             return states

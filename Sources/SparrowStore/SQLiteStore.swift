@@ -215,6 +215,34 @@ public final class SQLiteStore: CampaignStore {
             try db.alter(table: "campaign") { table in table.add(column: "approved", .text) }
             try db.alter(table: "message") { table in table.add(column: "parameters", .text) }
         }
+        migrator.registerMigration("v12: a campaign's effect, measured against its holdout") { db in
+            // A held-out number and when it would have gone: its window opens then, as a sent message's does.
+            try db.alter(table: "skipped") { table in
+                table.add(column: "recipient", .text)
+                table.add(column: "sendAt", .integer)
+            }
+            try db.alter(table: "campaign") { table in
+                table.add(column: "effectWindow", .integer)
+                table.add(column: "effectMeasuredAt", .integer)
+            }
+            try db.create(table: "effect", options: .withoutRowID) { table in
+                table.column("campaignID", .text).notNull().references("campaign")
+                table.column("dimension", .text).notNull()
+                table.column("key", .text).notNull()
+                table.column("heldOut", .boolean).notNull()
+                for count in ["recipients", "sent", "delivered", "responders", "buyers", "orders", "revenue"] {
+                    table.column(count, .integer).notNull()
+                }
+                table.column("revenueSquares", .double).notNull()
+                table.column("cost", .double).notNull()
+                table.primaryKey(["campaignID", "dimension", "key", "heldOut"])
+            }
+            try db.create(table: "responder", options: .withoutRowID) { table in
+                table.column("campaignID", .text).notNull().references("campaign")
+                table.column("number", .integer).notNull()
+                table.primaryKey(["campaignID", "number"])
+            }
+        }
         return migrator
     }()
 

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import SparrowCommandSupport
+import SparrowConfig
 import SparrowCore
 import SparrowDispatch
 import SparrowReports
+import SparrowStore
 
 struct Audience: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +17,7 @@ struct Audience: AsyncParsableCommand {
             suggested action. The highest spenders come first. Rejected rows go to the rejects file.
             """)
 
-    @Option(help: "The order export to read.")
-    var orders: String
+    @OptionGroup var orders: OrderFileOptions
 
     @OptionGroup var clock: InstantOption
 
@@ -26,23 +27,22 @@ struct Audience: AsyncParsableCommand {
     @Flag(help: "Print the store grid with its counts and actions instead of the customers.")
     var matrix = false
 
-    @Option(help: "The export's text encoding, utf-8 or gbk (default: detected).")
-    var encoding: String?
-
-    @Option(help: "The UTC offset of times written without one, e.g. +08:00.")
-    var utcOffset: String = "+08:00"
-
-    @Option(help: "Region (ISO 3166) of phone numbers written without a country code.")
-    var region: String = "CN"
-
     @Option(help: "Average order value from which a customer counts as high value (default: the median).")
     var aovThreshold: String?
 
     @Option(help: "Only the customers who meet this condition, e.g. \"aov > 500 and segment in [at_risk, cant_lose]\".")
     var filter: String?
 
-    @Option(help: "Where rejected rows are written (JSON Lines).")
-    var rejects: String = "rejects.jsonl"
+    @Option(help: "Only the customers who responded to this campaign, as its last `effect` measured (needs --config).")
+    var respondersOf: String?
+
+    @Option(help: "Only the customers this campaign reached who did not respond (needs --config).")
+    var nonRespondersOf: String?
+
+    @Option(
+        name: [.customShort("c"), .customLong("config")],
+        help: "The configuration file (YAML), whose store --responders-of and --non-responders-of read.")
+    var config: String?
 
     @OptionGroup var logging: LoggingOptions
 
@@ -50,17 +50,11 @@ struct Audience: AsyncParsableCommand {
         guard AudienceReport.Format(rawValue: output) != nil else {
             throw ValidationError("--output must be csv or jsonl")
         }
-        if let encoding, OrderFileRun.Encoding(rawValue: encoding.lowercased()) == nil {
-            throw ValidationError("--encoding must be utf-8 or gbk")
-        }
-        guard Self.seconds(ofOffset: utcOffset) != nil else {
-            throw ValidationError("--utc-offset must be written +HH:MM or -HH:MM")
-        }
-        guard PhoneRegions.isKnown(region.uppercased()) else {
-            throw ValidationError("--region '\(region)' is not a region code (ISO 3166, e.g. CN)")
-        }
         if let aovThreshold, Money(aovThreshold) == nil {
             throw ValidationError("--aov-threshold must be an amount, e.g. 120.00")
+        }
+        if respondersOf != nil || nonRespondersOf != nil, config == nil {
+            throw ValidationError("--responders-of and --non-responders-of need --config, for the store")
         }
         if let filter {
             do {
@@ -75,21 +69,18 @@ struct Audience: AsyncParsableCommand {
         logging.bootstrap()
         let now = try clock.instant()
         let condition = try filter.map { try AudienceFilter($0) }
-        let read = OrderFileRun(
-            options: .init(
-                path: orders, encoding: encoding.flatMap { OrderFileRun.Encoding(rawValue: $0.lowercased()) },
-                offset: Self.seconds(ofOffset: utcOffset)!, rejectsPath: rejects,
-                keywords: condition?.keywords ?? []))
-        let (book, summary): (CustomerBook, OrderFileRun.Summary)
-        do {
-            (book, summary) = try await runOnOwnThread { try read.run() }
-        } catch let error as InputFileError {
-            throw UsageError(message: "\(orders): \(error)")
-        } catch let error as IOError {
-            throw RuntimeFailure(message: "\(error)")
-        }
+        let read = orders.run(keywords: condition?.keywords ?? [])
+        let (book, summary) = try await orders.failures { try await runOnOwnThread { try read.run() } }
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
-        let members = condition.map { audience.members.filter($0.admits) } ?? audience.members
+        var members = condition.map { audience.members.filter($0.admits) } ?? audience.members
+        let filtered = members.count
+        if let narrowing = try await narrowing() {
+            members = members.filter { member in
+                member.history.phone.flatMap { phone in
+                    try? PhoneNumberParser.parse(phone, defaultRegion: orders.phoneRegion).get().number.e164Value
+                }.map(narrowing.contains) ?? false
+            }
+        }
         let format = AudienceReport.Format(rawValue: output)!
         let output = FileDescriptorOutput(descriptor: 1)
         var withoutPhone = 0
@@ -103,7 +94,7 @@ struct Audience: AsyncParsableCommand {
                     continue
                 }
                 let number =
-                    switch PhoneNumberParser.parse(phone, defaultRegion: region.uppercased()) {
+                    switch PhoneNumberParser.parse(phone, defaultRegion: orders.phoneRegion) {
                     case .success(let info): info.number.e164
                     case .failure: phone  // as written: plan and send reject it with the reason
                     }
@@ -111,20 +102,95 @@ struct Audience: AsyncParsableCommand {
             }
         }
         try output.flush()
-        let source = [summary.export?.rawValue, summary.encoding?.rawValue].compactMap { $0 }.joined(separator: ", ")
         var lines = [
-            "sparrow: \(summary.orders) orders (\(source)) of \(book.histories.count) customers; "
+            "sparrow: \(summary.orders) orders (\(summary.source)) of \(book.histories.count) customers; "
                 + "\(audience.members.count) bought, \(audience.unscored) did not"
         ]
-        if members.count < audience.members.count {
+        if filtered < audience.members.count {
+            lines.append("sparrow: \(audience.members.count - filtered) customers who bought do not meet the filter")
+        }
+        if members.count < filtered {
+            let campaign = respondersOf ?? nonRespondersOf ?? ""
             lines.append(
-                "sparrow: \(audience.members.count - members.count) customers who bought do not meet the filter")
+                "sparrow: \(filtered - members.count) of them are left out by campaign \(campaign)'s responses")
         }
         if withoutPhone > 0 {
             lines.append("sparrow: \(withoutPhone) customers who bought have no phone number: left out")
         }
-        if summary.rejected > 0 { lines.append("sparrow: \(summary.rejected) rejected rows in \(rejects)") }
+        if summary.rejected > 0 { lines.append("sparrow: \(summary.rejected) rejected rows in \(orders.rejects)") }
         printError(lines.joined(separator: "\n"))
+    }
+
+    /// The numbers `--responders-of` and `--non-responders-of` keep (both: those in each), or nil without them.
+    private func narrowing() async throws -> Set<UInt64>? {
+        guard respondersOf != nil || nonRespondersOf != nil, let config else { return nil }
+        let configuration = try ConfigOption.load(path: config)
+        let store = try openStore(configuration)
+        var kept: Set<UInt64>?
+        for (campaign, responded) in [(respondersOf, true), (nonRespondersOf, false)] {
+            guard let campaign else { continue }
+            guard try await store.effect(campaign: campaign) != nil else {
+                throw UsageError(
+                    message:
+                        "campaign '\(campaign)' has no measured effect in \(configuration.store): run `sparrow effect` first"
+                )
+            }
+            let numbers = Set(try await store.recipients(of: campaign, responded: responded))
+            kept = kept.map { $0.intersection(numbers) } ?? numbers
+        }
+        return kept
+    }
+}
+
+/// The options of the commands that read a store's order export.
+struct OrderFileOptions: ParsableArguments {
+    @Option(help: "The order export to read.")
+    var orders: String
+
+    @Option(help: "The export's text encoding, utf-8 or gbk (default: detected).")
+    var encoding: String?
+
+    @Option(help: "The UTC offset of times written without one, e.g. +08:00.")
+    var utcOffset: String = "+08:00"
+
+    @Option(help: "Region (ISO 3166) of phone numbers written without a country code.")
+    var region: String = "CN"
+
+    @Option(help: "Where rejected rows are written (JSON Lines).")
+    var rejects: String = "rejects.jsonl"
+
+    func validate() throws {
+        if let encoding, OrderFileRun.Encoding(rawValue: encoding.lowercased()) == nil {
+            throw ValidationError("--encoding must be utf-8 or gbk")
+        }
+        guard Self.seconds(ofOffset: utcOffset) != nil else {
+            throw ValidationError("--utc-offset must be written +HH:MM or -HH:MM")
+        }
+        guard PhoneRegions.isKnown(region.uppercased()) else {
+            throw ValidationError("--region '\(region)' is not a region code (ISO 3166, e.g. CN)")
+        }
+    }
+
+    var phoneRegion: String { region.uppercased() }
+
+    /// A read of the export, tracking `keywords` in each purchase's items.
+    func run(keywords: [String] = []) -> OrderFileRun {
+        OrderFileRun(
+            options: .init(
+                path: orders, encoding: encoding.flatMap { OrderFileRun.Encoding(rawValue: $0.lowercased()) },
+                offset: Self.seconds(ofOffset: utcOffset)!, rejectsPath: rejects, keywords: keywords))
+    }
+
+    /// Runs `read`, turning a file that is not an order export into a usage error and one that cannot be read into
+    /// a runtime failure.
+    func failures<T>(_ read: () async throws -> T) async throws -> T {
+        do {
+            return try await read()
+        } catch let error as InputFileError {
+            throw UsageError(message: "\(orders): \(error)")
+        } catch let error as IOError {
+            throw RuntimeFailure(message: "\(error)")
+        }
     }
 
     /// `+08:00` → 28,800.
@@ -134,5 +200,12 @@ struct Audience: AsyncParsableCommand {
             let hours = Int(parts[0]), let minutes = Int(parts[1]), (0...14).contains(hours), (0..<60).contains(minutes)
         else { return nil }
         return sign * (hours * 3600 + minutes * 60)
+    }
+}
+
+extension OrderFileRun.Summary {
+    /// The export's kind and encoding: `taobao, gbk`.
+    var source: String {
+        [export?.rawValue, encoding?.rawValue].compactMap { $0 }.joined(separator: ", ")
     }
 }

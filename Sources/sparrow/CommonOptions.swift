@@ -12,6 +12,11 @@ struct ConfigOption: ParsableArguments {
 
     /// Loads the configuration and prints its warnings.
     func load() throws -> SparrowConfiguration {
+        try Self.load(path: path)
+    }
+
+    /// Loads the configuration at `path` and prints its warnings.
+    static func load(path: String) throws -> SparrowConfiguration {
         let configuration = try SparrowConfiguration.load(path: path)
         for warning in configuration.warnings { printError("sparrow: \(warning)") }
         return configuration

@@ -11,7 +11,8 @@ struct Report: AsyncParsableCommand {
         discussion: """
             Targeted, rejected, duplicate, suppressed, capped, held out, deferred, submitted, accepted, delivered, \
             failed, pending, segments, cost, delivery rate and submit latency p50/p99, in total, per carrier and per \
-            gateway. Without --campaign, every campaign of the store, the latest first, with its totals.
+            gateway; as a table, also the campaign's effect once `sparrow effect` measured it. Without --campaign, \
+            every campaign of the store, the latest first, with its totals, response rate and ROI.
             """)
 
     @OptionGroup var config: ConfigOption
@@ -51,7 +52,11 @@ struct Report: AsyncParsableCommand {
             var entries: [CampaignList.Entry] = []
             for record in try await store.campaigns() {
                 let figures = try await store.figures(campaign: record.id)
-                entries.append(.init(campaign: record.id, began: record.createdAt, funnel: figures.total))
+                let effect = try await store.effect(campaign: record.id)
+                entries.append(
+                    .init(
+                        campaign: record.id, began: record.createdAt, funnel: figures.total, effect: effect?.total.sent)
+                )
             }
             return print(CampaignList.render(entries, format: format), terminator: "")
         }
@@ -62,5 +67,8 @@ struct Report: AsyncParsableCommand {
         print(
             CampaignReport.render(figures, campaign: campaign, format: format, language: .init(rawValue: lang)!),
             terminator: "")
+        if format == .table, let effect = try await store.effect(campaign: campaign) {
+            print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")
+        }
     }
 }

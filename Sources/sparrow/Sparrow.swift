@@ -12,7 +12,8 @@ struct Sparrow: AsyncParsableCommand {
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
         subcommands: [
-            Audience.self, Plan.self, Send.self, Resume.self, Settle.self, Report.self, Receipts.self, Suppress.self,
+            Audience.self, Plan.self, Send.self, Resume.self, Settle.self, Report.self, Effect.self, Receipts.self,
+            Suppress.self,
             Segment.self,
             Phone.self,
         ])

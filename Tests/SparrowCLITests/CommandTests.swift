@@ -179,11 +179,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(table.status == 0, "\(table.stderr)")
         #expect(
             table.stdoutLines == [
-                "campaign                 began  targeted  held_out  submitted  delivered  failed  pending  cost  delivery_rate",
+                "campaign                 began  targeted  held_out  submitted  delivered  failed  pending  cost  delivery_rate  response_rate  roi",
                 "second    2026-11-22T04:00:00Z         3         0          3          0       0        3  0.15           0.0%",
                 "first     2026-11-20T04:00:00Z         3         0          3          0       0        3  0.15           0.0%",
             ])
-        #expect(csv.stdoutLines.last == "first,2026-11-20T04:00:00Z,3,0,3,0,0,3,0.15,0.0")  // accepted, no receipt yet
+        // Accepted, no receipt yet; never measured.
+        #expect(csv.stdoutLines.last == "first,2026-11-20T04:00:00Z,3,0,3,0,0,3,0.15,0.0,,")
         #expect(json.stdout.hasPrefix(#"[{"campaign":"second","began":"2026-11-22T04:00:00Z","total":{"targeted":3,"#))
         let html = try SparrowProcess.run(["report", "-c", "/dev/null", "--format", "html"])
         #expect(html.status == 2 && html.stderr.contains("--format html needs --campaign"))
