@@ -190,6 +190,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),  // to fill the store's disk in a test
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),  // to see a redirect's Location
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -48,6 +48,25 @@ public struct SparrowConfiguration: Sendable {
         }
     }
 
+    /// Tracked links (`{{link}}` in a template): each recipient's short link, and where a click on it goes.
+    public struct Links: Sendable, Hashable {
+        /// What every link starts with, ending in `/`: the receipts server's `/s/` behind the store's short domain.
+        public var base: String
+        /// Where a click goes, unless `send --link-target` says otherwise.
+        public var target: String?
+        /// Query parameters added to the target (`utm_source`, `utm_medium`, …), in order.
+        public var utm: [String: String]
+        public var utmOrder: [String]
+
+        /// The parameters in their configured order.
+        public var utmPairs: [(String, String)] { utmOrder.map { ($0, utm[$0]!) } }
+
+        /// Whether `text` may be a link's base or target: an http or https URL without spaces.
+        public static func isURL(_ text: String) -> Bool {
+            (text.hasPrefix("https://") || text.hasPrefix("http://")) && !text.contains(where: \.isWhitespace)
+        }
+    }
+
     /// Path of the file this configuration was read from.
     public var file: String
     /// The store: a SQLite file path, resolved against the configuration file's folder.
@@ -61,6 +80,7 @@ public struct SparrowConfiguration: Sendable {
     public var carriers: [Carrier]
     public var gateways: [Gateway]
     public var receipts: Receipts?
+    public var links: Links?
     /// The templates the gateways' providers approved, by name.
     public var templates: [String: ApprovedTemplate] = [:]
     /// When a gateway's circuit opens (failing traffic over to its backup) and how long it stays open.
@@ -85,7 +105,7 @@ public struct SparrowConfiguration: Sendable {
 extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
-        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates",
+        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -147,7 +167,34 @@ extension SparrowConfiguration {
             receipts: try map["receipts"].map(readReceipts))
         if let breaker = map["circuit_breaker"] { configuration.circuitBreaker = try readCircuitBreaker(breaker) }
         configuration.templates = try readTemplates(map["templates"], gateways: gateways)
+        configuration.links = try map["links"].map(readLinks)
         return configuration
+    }
+
+    private static func readLinks(_ node: YAMLNode) throws -> Links {
+        let map = try node.mapping(keys: ["base", "target", "utm"])
+        func url(_ key: String) throws -> String? {
+            guard let value = map[key] else { return nil }
+            let text = try value.string()
+            guard Links.isURL(text) else {
+                throw value.error(.invalidValue, "\(key) must be an http or https URL")
+            }
+            return text
+        }
+        _ = try map.required("base")
+        let base = try url("base")!
+        guard base.hasSuffix("/") else {
+            throw map["base"]!.error(.invalidValue, "base must end with '/': the code follows it")
+        }
+        var utm: [String: String] = [:]
+        var order: [String] = []
+        if let node = map["utm"] {
+            for (key, value) in try node.openMapping() {
+                utm[key] = try value.string()
+                order.append(key)
+            }
+        }
+        return Links(base: base, target: try url("target"), utm: utm, utmOrder: order)
     }
 
     private static func readCircuitBreaker(_ node: YAMLNode) throws -> CircuitBreaker.Configuration {

@@ -13,6 +13,8 @@ final class ReceiptMetrics: Sendable {
     private let batches: Counter
     private let replies: Counter
     private let unsubscribes: Counter
+    private let clicks: Counter
+    private let unknownLinks: Counter
     private let reading: Gauge
     private let queued: Gauge
     /// By reason, as they are first used.
@@ -35,8 +37,20 @@ final class ReceiptMetrics: Sendable {
         batches = Counter(label: "sparrow_receipt_batches_total", factory: factory)
         replies = Counter(label: "sparrow_mo_received_total", factory: factory)
         unsubscribes = Counter(label: "sparrow_unsubscribes_total", factory: factory)
+        clicks = Counter(label: "sparrow_link_clicks_total", factory: factory)
+        unknownLinks = Counter(label: "sparrow_link_unknown_total", factory: factory)
         reading = Gauge(label: "sparrow_receipts_reading", factory: factory)
         queued = Gauge(label: "sparrow_receipts_queued", factory: factory)
+    }
+
+    /// A click on a tracked link was recorded.
+    func clicked() {
+        clicks.increment()
+    }
+
+    /// A link was asked for whose code names no message.
+    func unknownLink() {
+        unknownLinks.increment()
     }
 
     /// A receipt was read, whether or not it moves a message.

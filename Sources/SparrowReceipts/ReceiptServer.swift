@@ -17,6 +17,7 @@ import Synchronization
 /// | `POST /dlr/{gateway}` | receipts, read with the gateway's `receipts` mapping, matched by gateway and message id |
 /// | `POST /dlr` | receipts, read with the standard mapping and matched by the gateway's message id alone |
 /// | `POST /mo` | a reply; an unsubscribe keyword (`TD`, `退订`, `STOP`, …) suppresses the sender |
+/// | `GET /s/{code}` | a tracked link: records the click against its message and redirects (302) to the campaign's target |
 /// | `GET /health` | `{"status":"ok"}` |
 /// | `GET /metrics` | counters in the Prometheus text format |
 ///
@@ -59,6 +60,9 @@ public struct ReceiptServer: Service {
         /// How long a batch collects receipts after its first one at most: it is written sooner when it fills up,
         /// or when no other receipt request is being read.
         public var batchWindow: Duration
+        /// Query parameters a tracked link's redirect adds to its campaign's target (`utm_source`, …), in order;
+        /// `utm_campaign` is the campaign unless named here.
+        public var linkParameters: [(String, String)] = []
         /// POSTs a second each caller (by address) may make, and how many at once.
         public var clientRate: Double
         public var clientBurst: Int
@@ -136,8 +140,9 @@ public struct ReceiptServer: Service {
         let batcher = ReceiptBatcher(
             store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics,
             sleep: sleep)
+        let links = LinkCoder(key: try await store.linkKey())
         let app = Application(
-            router: router(batcher: batcher),
+            router: router(batcher: batcher, links: links),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow-receipts"),
             onServerRunning: { [port = configuration.port] channel in
@@ -156,7 +161,7 @@ public struct ReceiptServer: Service {
         }
     }
 
-    func router(batcher: ReceiptBatcher) -> Router<ReceiptRequestContext> {
+    func router(batcher: ReceiptBatcher, links: LinkCoder) -> Router<ReceiptRequestContext> {
         let router = Router(context: ReceiptRequestContext.self)
         router.get("/health") { _, _ in
             Self.json(.ok) { $0.field("status", "ok") }
@@ -177,7 +182,44 @@ public struct ReceiptServer: Service {
         router.post("/mo/{gateway}") { request, context in
             await reply(request, from: context, gateway: context.parameters.get("gateway"))
         }
+        router.get("/s/{code}") { _, context in
+            await click(context.parameters.get("code"), from: context, links: links)
+        }
         return router
+    }
+
+    /// A customer's click on a tracked link: recorded against its message, then sent on to the campaign's target.
+    /// Links come from phones, so they carry no credentials: a code is checked by its tag instead, and callers are
+    /// held to the same rate per address as the webhook's.
+    private func click(_ code: String?, from context: ReceiptRequestContext, links: LinkCoder) async -> Response {
+        do throws(Rejection) {
+            try admit(context)
+        } catch {
+            return refuse(error)
+        }
+        let unknown = Response(
+            status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "This link does not exist.\n")))
+        guard let (campaign, line) = code.flatMap(links.decode) else {
+            metrics.unknownLink()
+            return unknown
+        }
+        let clicked: (campaign: String, target: String?)?
+        do {
+            clicked = try await store.recordClick(campaignNumber: campaign, line: line, at: now())
+        } catch {
+            logger.error(
+                "a click could not be recorded: answered 503", metadata: ["error": "\(error)"])
+            return refuse(.storeUnavailable)
+        }
+        guard let clicked, let target = clicked.target else {
+            metrics.unknownLink()
+            return unknown
+        }
+        metrics.clicked()
+        let destination = TrackedLinks.destination(
+            target: target, campaign: clicked.campaign, utm: configuration.linkParameters)
+        return Response(status: .found, headers: [.location: destination, .cacheControl: "no-store"])
     }
 
     private func receipt(

@@ -37,6 +37,7 @@ package enum EffectReport {
             ["recipients", "\(sent.recipients)", "\(holdout.recipients)"],
             ["messages sent", "\(sent.sent)", "-"],
             ["delivered", "\(sent.delivered)", "-"],
+            ["clickers", "\(sent.clickers)", "-"],
             ["responders", "\(sent.responders)", "-"],
             ["response rate", percent(sent.responseRate), "-"],
             ["buyers", "\(sent.buyers)", "\(holdout.buyers)"],
@@ -127,6 +128,7 @@ package enum EffectReport {
             object.field("recipients", group.recipients)
             object.field("sent", group.sent)
             object.field("delivered", group.delivered)
+            object.field("clickers", group.clickers)
             object.field("responders", group.responders)
             object.field("response_rate", group.responseRate)
             object.field("buyers", group.buyers)

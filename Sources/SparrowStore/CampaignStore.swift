@@ -208,6 +208,10 @@ public struct CampaignRecord: Sendable, Hashable {
     public var holdout: Double
     /// The approved template it sends, by its name in the configuration; nil for free text (`template`).
     public var approved: String?
+    /// Its number in the store, which its tracked links' codes carry.
+    public var number: Int
+    /// Where a click on one of its tracked links goes; nil when it has none.
+    public var linkTarget: String?
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
@@ -228,6 +232,16 @@ public protocol CampaignStore: Sendable {
     func saveEffect(campaign: String, _ effect: CampaignEffect, responders: [UInt64]) async throws
     /// The campaign's last measured effect, or nil when it was never measured.
     func effect(campaign: String) async throws -> CampaignEffect?
+    /// Sets where a click on one of the campaign's tracked links goes, unless that was set before (a resume keeps
+    /// the first run's target).
+    func setLinkTarget(campaign: String, _ target: String) async throws
+    /// The key that tags the store's link codes, made at random the first time it is asked for.
+    func linkKey() async throws -> [UInt8]
+    /// Records a click on the link of the message on `line` of the campaign numbered `number`.
+    /// - Returns: the campaign and its link target, or nil when no such message exists (nothing is recorded).
+    func recordClick(campaignNumber number: Int, line: Int, at: Timestamp) async throws -> (
+        campaign: String, target: String?
+    )?
     /// The numbers the campaign's last measurement found responding (`responded`), or those it delivered to that
     /// did not respond.
     func recipients(of campaign: String, responded: Bool) async throws -> [UInt64]

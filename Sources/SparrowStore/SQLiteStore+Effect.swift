@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import SparrowCore
 
@@ -7,8 +8,13 @@ extension SQLiteStore {
         try await read { db in
             var recipients: [EffectRecipient] = []
             let messages = try Row.fetchCursor(
-                db, sql: "SELECT recipient, carrier, sendAt, state, cost FROM message WHERE campaignID = ?",
-                arguments: [campaign])
+                db,
+                sql: """
+                    SELECT recipient, carrier, sendAt, state, cost,
+                        (SELECT MIN(at) FROM click WHERE click.campaignID = message.campaignID AND click.line = message.line)
+                            AS clickedAt
+                    FROM message WHERE campaignID = ?
+                    """, arguments: [campaign])
             while let row = try messages.next() {
                 let reach: EffectRecipient.Reach =
                     switch MessageState(rawValue: row["state"]) {
@@ -19,7 +25,8 @@ extension SQLiteStore {
                 recipients.append(
                     EffectRecipient(
                         number: PhoneNumber.value(ofE164: row["recipient"]), heldOut: false, carrier: row["carrier"],
-                        sentAt: Timestamp(secondsSince1970: row["sendAt"]), reach: reach, cost: row["cost"]))
+                        sentAt: Timestamp(secondsSince1970: row["sendAt"]), reach: reach, cost: row["cost"],
+                        clickedAt: (row["clickedAt"] as Int64?).map(Timestamp.init(secondsSince1970:))))
             }
             let heldOut = try Row.fetchCursor(
                 db,
@@ -47,14 +54,15 @@ extension SQLiteStore {
             let insert = try db.makeStatement(
                 sql: """
                     INSERT INTO effect (campaignID, dimension, key, heldOut, recipients, sent, delivered, responders,
-                        buyers, orders, revenue, revenueSquares, cost)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        clickers, buyers, orders, revenue, revenueSquares, cost)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for row in effect.rows {
                 for (heldOut, group) in [(false, row.sent), (true, row.holdout)] {
                     try insert.execute(arguments: [
                         campaign, row.dimension.rawValue, row.key, heldOut, group.recipients, group.sent,
-                        group.delivered, group.responders, group.buyers, group.orders, group.revenue.minorUnits,
+                        group.delivered, group.responders, group.clickers, group.buyers, group.orders,
+                        group.revenue.minorUnits,
                         group.revenueSquares, group.cost,
                     ])
                 }
@@ -81,6 +89,7 @@ extension SQLiteStore {
                 group.sent = stored["sent"]
                 group.delivered = stored["delivered"]
                 group.responders = stored["responders"]
+                group.clickers = stored["clickers"]
                 group.buyers = stored["buyers"]
                 group.orders = stored["orders"]
                 group.revenue = Money(minorUnits: stored["revenue"])
@@ -110,6 +119,47 @@ extension SQLiteStore {
                 db, sql: "SELECT recipient FROM message WHERE campaignID = ? AND state = 'delivered'",
                 arguments: [campaign]
             ).map(PhoneNumber.value(ofE164:)).filter { !kept.contains($0) }.sorted()
+        }
+    }
+}
+
+// Tracked links: the key that tags their codes, the campaigns' targets, and the clicks.
+extension SQLiteStore {
+    public func setLinkTarget(campaign: String, _ target: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE campaign SET linkTarget = ? WHERE id = ? AND linkTarget IS NULL",
+                arguments: [target, campaign])
+        }
+    }
+
+    public func linkKey() async throws -> [UInt8] {
+        try await write { db in
+            if let key = try Data.fetchOne(db, sql: "SELECT value FROM secret WHERE name = 'link-key'") {
+                return Array(key)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            try db.execute(sql: "INSERT INTO secret (name, value) VALUES ('link-key', ?)", arguments: [Data(key)])
+            return key
+        }
+    }
+
+    public func recordClick(campaignNumber number: Int, line: Int, at: Timestamp) async throws -> (
+        campaign: String, target: String?
+    )? {
+        try await write { db in
+            guard
+                let campaign = try Row.fetchOne(
+                    db, sql: "SELECT id, linkTarget FROM campaign WHERE rowid = ?", arguments: [number]),
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM message WHERE campaignID = ? AND line = ?",
+                    arguments: [campaign["id"] as String, line]) == true
+            else { return nil }
+            try db.execute(
+                sql: "INSERT INTO click (campaignID, line, at) VALUES (?, ?, ?)",
+                arguments: [campaign["id"] as String, line, at.secondsSince1970])
+            return (campaign["id"], campaign["linkTarget"])
         }
     }
 }

@@ -16,13 +16,13 @@ extension SQLiteStore {
 
     public func campaign(id: String) async throws -> CampaignRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id]).map(Self.campaign)
+            try Row.fetchOne(db, sql: "SELECT rowid, * FROM campaign WHERE id = ?", arguments: [id]).map(Self.campaign)
         }
     }
 
     public func campaigns() async throws -> [CampaignRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM campaign ORDER BY createdAt DESC, id").map(Self.campaign)
+            try Row.fetchAll(db, sql: "SELECT rowid, * FROM campaign ORDER BY createdAt DESC, id").map(Self.campaign)
         }
     }
 
@@ -30,7 +30,7 @@ extension SQLiteStore {
         CampaignRecord(
             id: row["id"], template: row["template"],
             createdAt: Timestamp(secondsSince1970: row["createdAt"]), inputLines: row["inputLines"],
-            holdout: row["holdout"], approved: row["approved"])
+            holdout: row["holdout"], approved: row["approved"], number: row["rowid"], linkTarget: row["linkTarget"])
     }
 
     public func finishInput(campaign: String, lines: Int) async throws {

@@ -243,6 +243,21 @@ public final class SQLiteStore: CampaignStore {
                 table.primaryKey(["campaignID", "number"])
             }
         }
+        migrator.registerMigration("v13: tracked links and their clicks") { db in
+            try db.alter(table: "campaign") { table in table.add(column: "linkTarget", .text) }
+            // The store's own secrets, such as the key that tags link codes.
+            try db.create(table: "secret", options: .withoutRowID) { table in
+                table.column("name", .text).primaryKey()
+                table.column("value", .blob).notNull()
+            }
+            try db.create(table: "click") { table in
+                table.column("campaignID", .text).notNull().references("campaign")
+                table.column("line", .integer).notNull()
+                table.column("at", .integer).notNull()
+            }
+            try db.create(index: "click_campaign_line", on: "click", columns: ["campaignID", "line"])
+            try db.alter(table: "effect") { table in table.add(column: "clickers", .integer).notNull().defaults(to: 0) }
+        }
         return migrator
     }()
 

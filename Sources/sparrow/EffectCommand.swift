@@ -11,8 +11,9 @@ struct Effect: AsyncParsableCommand {
         abstract: "Measure what a campaign earned, against its holdout, from the store's order export.",
         discussion: """
             A purchase counts for a recipient when it is paid within the window after their message was sent (for \
-            a held-out number, after it would have been). Prints recipients, messages sent, delivered, responders \
-            (delivered recipients who bought), response rate, buyers, conversion rate, orders, revenue, AOV, cost \
+            a held-out number, after it would have been), and so does a click on their tracked link. Prints \
+            recipients, messages sent, delivered, clickers, responders (clickers, and delivered recipients who \
+            bought), response rate, buyers, conversion rate, orders, revenue, AOV, cost \
             and ROI (revenue : cost) for the sent group and the holdout, then the lift: the conversion rate's \
             difference with its 95 % interval (Newcombe's), incremental buyers, revenue and ROI, and whether the \
             lift is significant; then the same by RFM segment and store-grid cell (as customers stood when the \

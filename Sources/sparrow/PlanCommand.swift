@@ -90,7 +90,9 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try campaign.config.load()
-        let settings = configuration.planSettings(message: try campaign.loadMessage(configuration))
+        let message = try campaign.loadMessage(configuration)
+        var settings = configuration.planSettings(message: message)
+        settings.links = try CampaignLinks.dryRun(message, configuration)
         let now = try campaign.clock.instant()
         let run = PlanRun(
             settings: settings, zones: SystemZones(around: now),

@@ -52,6 +52,7 @@ extension ReceiptServer.Configuration {
             defaultRegion: configuration.defaultRegion,
             gateways: Dictionary(uniqueKeysWithValues: configuration.gateways.map { ($0.name, $0.receipts) }),
             clientRate: receipts.clientRate, clientBurst: receipts.clientBurst)
+        linkParameters = configuration.links?.utmPairs ?? []
     }
 }
 

@@ -33,6 +33,9 @@ struct Send: AsyncParsableCommand {
     @Flag(help: "Wait for deferred messages (quiet hours, a gateway's limits) and send them when they come due.")
     var wait = false
 
+    @Option(help: "Where a click on a recipient's {{link}} goes (default: links.target of the configuration).")
+    var linkTarget: String?
+
     @Option(help: "Longest row accepted, in bytes; longer rows are rejected.")
     var maxRowBytes: Int = 64 * 1024
 
@@ -50,6 +53,9 @@ struct Send: AsyncParsableCommand {
     func validate() throws {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
             throw ValidationError("--campaign must be 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+        if let linkTarget, !SparrowConfiguration.Links.isURL(linkTarget) {
+            throw ValidationError("--link-target must be an http or https URL")
         }
         if let holdout, Self.share(holdout) == nil {
             throw ValidationError("--holdout must be a share from 0% to below 100%, e.g. 10% or 0.1")
@@ -77,18 +83,23 @@ struct Send: AsyncParsableCommand {
                     "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config.path) --campaign \(id)"
             )
         }
+        let launcher = CampaignLauncher(
+            configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
+            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside)
+        var settings = configuration.planSettings(message: message)
+        if message.hasLink {  // each link carries the campaign's number: it is recorded first
+            settings.links = try await CampaignLinks.of(
+                try await launcher.begin(), sending: message, configuration, store: store, target: linkTarget)
+        }
         let reader = PlanRun(
-            settings: configuration.planSettings(message: message), zones: SystemZones(around: now),
+            settings: settings, zones: SystemZones(around: now),
             options: .init(
                 format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
                 rejectsPath: campaign.recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
         printError("sparrow: campaign \(id)")
-        try await CampaignLauncher(
-            configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
-            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside
-        ).launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
+        try await launcher.launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
     }
 
     /// `20261122-143000-7f3a`: the start time (UTC) and 16 random bits.
@@ -142,8 +153,10 @@ struct Resume: AsyncParsableCommand {
         guard record.inputLines == nil, StandardInput.mayHoldRows else {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
+        var settings = configuration.planSettings(message: message)
+        settings.links = try await CampaignLinks.of(record, sending: message, configuration, store: store, target: nil)
         let reader = PlanRun(
-            settings: configuration.planSettings(message: message), zones: SystemZones(around: now),
+            settings: settings, zones: SystemZones(around: now),
             options: .init(
                 format: recipients.recipientFormat, now: now, rejectsPath: recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
@@ -213,6 +226,13 @@ struct CampaignLauncher {
     /// Ask the providers' status queries about messages in doubt first (`resume`).
     var settling: SettleOptions?
     var beside: BesideOptions
+
+    /// Records the campaign now, as its run would at its start, and returns it: its number is in its links' codes.
+    func begin() async throws -> CampaignRecord {
+        try await store.beginCampaign(
+            id: campaign, template: message.template.source, holdout: holdout, approved: message.approvedName, at: now)
+        return try await store.campaign(id: campaign)!
+    }
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
         let lock = try CampaignLock(store: configuration.store, campaign: campaign)

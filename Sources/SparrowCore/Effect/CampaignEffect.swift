@@ -10,6 +10,8 @@ public struct EffectRecipient: Sendable, Hashable {
     public var reach: Reach
     /// What the message cost, when the gateway took it.
     public var cost: Double
+    /// When the recipient first clicked their tracked link; nil when they never did.
+    public var clickedAt: Timestamp?
 
     public enum Reach: Sendable, Hashable {
         /// Not sent: held out, failed, or not yet sent.
@@ -19,13 +21,17 @@ public struct EffectRecipient: Sendable, Hashable {
         case delivered
     }
 
-    public init(number: UInt64, heldOut: Bool, carrier: String?, sentAt: Timestamp, reach: Reach, cost: Double) {
+    public init(
+        number: UInt64, heldOut: Bool, carrier: String?, sentAt: Timestamp, reach: Reach, cost: Double,
+        clickedAt: Timestamp? = nil
+    ) {
         self.number = number
         self.heldOut = heldOut
         self.carrier = carrier
         self.sentAt = sentAt
         self.reach = reach
         self.cost = cost
+        self.clickedAt = clickedAt
     }
 }
 
@@ -36,8 +42,10 @@ public struct EffectGroup: Sendable, Hashable {
     /// Messages the gateway took, and those delivered.
     public var sent = 0
     public var delivered = 0
-    /// Delivered recipients who bought within the window.
+    /// Recipients who clicked their link within the window, and delivered ones who bought within it.
     public var responders = 0
+    /// Recipients who clicked their link within the window.
+    public var clickers = 0
     /// Recipients who bought within the window (delivered or not: the holdout's are compared with all of them).
     public var buyers = 0
     public var orders = 0
@@ -61,16 +69,17 @@ public struct EffectGroup: Sendable, Hashable {
         Interval.Moments(count: recipients, sum: Double(revenue.minorUnits), sumOfSquares: revenueSquares)
     }
 
-    mutating func add(_ recipient: EffectRecipient, bought: (orders: Int, revenue: Money)?) {
+    mutating func add(_ recipient: EffectRecipient, bought: (orders: Int, revenue: Money)?, clicked: Bool) {
         recipients += 1
         if recipient.reach != .none {
             sent += 1
             cost += recipient.cost
         }
         if recipient.reach == .delivered { delivered += 1 }
+        if clicked { clickers += 1 }
+        if clicked || (bought != nil && recipient.reach == .delivered) { responders += 1 }
         guard let bought else { return }
         buyers += 1
-        if recipient.reach == .delivered { responders += 1 }
         orders += bought.orders
         revenue = revenue + bought.revenue
         revenueSquares += Double(bought.revenue.minorUnits) * Double(bought.revenue.minorUnits)
@@ -129,7 +138,8 @@ public struct EffectRow: Sendable, Hashable {
 }
 
 /// Measures a campaign's effect from a store's orders: each purchase paid within the window after a recipient's
-/// message was sent (or, for the holdout, would have been) is the campaign's. Orders go in one at a time, in any
+/// message was sent (or, for the holdout, would have been) is the campaign's, and so is a click on the recipient's
+/// tracked link within it. Orders go in one at a time, in any
 /// order; the orders placed before the campaign build each customer's history, for the rows by RFM segment and
 /// grid cell as they stood when it was sent. Memory grows with recipients and customers, not with orders.
 public struct EffectMeasurement: Sendable {
@@ -168,9 +178,19 @@ public struct EffectMeasurement: Sendable {
         bought[position] = (before.orders + 1, before.revenue + order.amount)
     }
 
-    /// The numbers of the recipients who bought in their window, and whose message was delivered: the responders.
+    /// The numbers of the responders: the recipients who clicked in their window, and those whose message was
+    /// delivered who bought in it.
     public var responders: [UInt64] {
-        bought.keys.filter { recipients[$0].reach == .delivered }.map { recipients[$0].number }.sorted()
+        recipients.indices.filter { position in
+            clicked(position) || (bought[position] != nil && recipients[position].reach == .delivered)
+        }.map { recipients[$0].number }.sorted()
+    }
+
+    private func clicked(_ position: Int) -> Bool {
+        let recipient = recipients[position]
+        guard let at = recipient.clickedAt?.secondsSince1970 else { return false }
+        let opened = recipient.sentAt.secondsSince1970
+        return (opened...opened + window).contains(at)
     }
 
     /// The sent group beside the holdout: in total, then by segment, grid cell and carrier, each ordered by key.
@@ -188,11 +208,11 @@ public struct EffectMeasurement: Sendable {
                 (.cell, member.map { Self.key(of: $0.cell) } ?? "none"),
                 (.carrier, recipient.carrier ?? "unknown"),
             ]
-            let bought = bought[position]
-            total.add(recipient, bought: bought)
+            let (bought, clicked) = (bought[position], clicked(position))
+            total.add(recipient, bought: bought, clicked: clicked)
             for (dimension, key) in keys {
                 rows[dimension, default: [:]][key, default: EffectRow(dimension: dimension, key: key)].add(
-                    recipient, bought: bought)
+                    recipient, bought: bought, clicked: clicked)
             }
         }
         return [total]
@@ -217,11 +237,11 @@ public struct EffectMeasurement: Sendable {
 }
 
 extension EffectRow {
-    mutating func add(_ recipient: EffectRecipient, bought: (orders: Int, revenue: Money)?) {
+    mutating func add(_ recipient: EffectRecipient, bought: (orders: Int, revenue: Money)?, clicked: Bool) {
         if recipient.heldOut {
-            holdout.add(recipient, bought: bought)
+            holdout.add(recipient, bought: bought, clicked: clicked)
         } else {
-            sent.add(recipient, bought: bought)
+            sent.add(recipient, bought: bought, clicked: clicked)
         }
     }
 }

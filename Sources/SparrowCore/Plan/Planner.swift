@@ -21,6 +21,8 @@ public struct PlanSettings: Sendable {
     public var gateways: [GatewayRoute]
     /// The columns whose values an approved template takes, in its order; empty for free text.
     public var parameters: [String] = []
+    /// The campaign's tracked links: each row's is its `link` variable. Nil when the template has none.
+    public var links: TrackedLinks?
 
     public init(
         template: MessageTemplate, signature: String = "", optoutSuffix: String = "", defaultRegion: String?,
@@ -146,8 +148,10 @@ public struct Planner {
             return reject(.invalidTimeZone, "time zone '\(zoneID)' is not an IANA zone")
         }
 
+        var values = row.values
+        if let links = settings.links { values["link"] = links.link(line: row.line) }
         let text: String
-        switch settings.template.render(row.values, prefix: settings.signature, suffix: settings.optoutSuffix) {
+        switch settings.template.render(values, prefix: settings.signature, suffix: settings.optoutSuffix) {
         case .success(let rendered): text = rendered
         case .failure(let missing):
             return reject(.missingVariable, "the template needs '\(missing.name)' and the row has none")
@@ -160,7 +164,7 @@ public struct Planner {
                 segments: segments, throttleUnits: carrier?.unit == .segments ? segments.segments : 1,
                 cost: Double(segments.segments) * gateway.pricePerSegment,
                 sendAt: release ?? now, isDeferred: release != nil, timeZone: zoneID,
-                parameters: settings.parameters.map { row.values[$0] ?? "" }))
+                parameters: settings.parameters.map { values[$0] ?? "" }))
     }
 
     private mutating func rules(for identifier: String) -> ZoneRules? {

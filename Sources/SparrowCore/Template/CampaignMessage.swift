@@ -16,6 +16,14 @@ public enum CampaignMessage: Sendable {
         if case .approved(let approved) = self { approved } else { nil }
     }
 
+    /// Whether it renders a recipient's tracked link (`{{link}}`, or an approved template's `link` variable).
+    public var hasLink: Bool {
+        switch self {
+        case .text(let template): template.uses("link")
+        case .approved(let approved): approved.variables.contains("link")
+        }
+    }
+
     /// The approved template's name; nil for free text.
     public var approvedName: String? {
         if case .approved(let approved) = self { approved.name } else { nil }

@@ -32,6 +32,20 @@ public struct MessageTemplate: Sendable {
         }
     }
 
+    /// Whether a tag of the template names `name`: `{{name}}`, `{{{name}}}`, `{{&name}}`, or a section over it.
+    public func uses(_ name: String) -> Bool {
+        var rest = Substring(source)
+        while let open = rest.firstRange(of: "{{") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.firstRange(of: "}}") else { return false }
+            var tag = rest[..<close.lowerBound].drop { "{&#^/ ".contains($0) }
+            while let last = tag.last, last == " " || last == "}" { tag = tag.dropLast() }
+            if tag == name { return true }
+            rest = rest[close.upperBound...]
+        }
+        return false
+    }
+
     /// Whether rendering takes the compiled fast path.
     var isFlat: Bool { flat != nil }
 
