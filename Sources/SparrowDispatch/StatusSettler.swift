@@ -98,8 +98,8 @@ public struct StatusSettler: Sendable {
     private func pull(_ tencent: TencentSMS, _ gateway: GatewayEndpoint, _ outcome: inout Outcome) async throws {
         while true {
             try Task.checkCancellation()
-            let answer = await ask(
-                gateway, tencent.pullStatusRequest(now: Timestamp.wallClock()), read: tencent.readPulledStatuses)
+            let answer = try await ask(
+                gateway, { tencent.pullStatusRequest(now: Timestamp.wallClock()) }, read: tencent.readPulledStatuses)
             let page: StatusPage
             switch answer {
             case .success(let pulled): page = pulled
@@ -150,7 +150,7 @@ public struct StatusSettler: Sendable {
                 func next() {
                     guard let message = pending.popFirst() else { return }
                     group.addTask {
-                        (message, await find(message, aliyun, gateway, campaign: campaign, offset: offset))
+                        (message, try await find(message, aliyun, gateway, campaign: campaign, offset: offset))
                     }
                 }
                 for _ in 0..<min(gateway.maxInFlight, 16) { next() }
@@ -191,18 +191,19 @@ public struct StatusSettler: Sendable {
     /// none.
     private func find(
         _ message: UnsettledMessage, _ aliyun: AlibabaSMS, _ gateway: GatewayEndpoint, campaign: String, offset: Int64
-    ) async -> Result<ProviderStatus?, StatusQueryError> {
+    ) async throws -> Result<ProviderStatus?, StatusQueryError> {
         let bizID = message.gatewayMessageID.map { String($0.prefix { $0 != "/" }) }
         var found: ProviderStatus?
         for date in Self.sendDates(from: message.sendAt + offset, to: message.updatedAt + offset) {
             var page = 1
             while true {
-                let answer = await ask(
+                let answer = try await ask(
                     gateway,
-                    aliyun.queryRequest(
-                        number: message.recipient, sendDate: date, bizID: bizID, page: page, now: Timestamp.wallClock(),
-                        nonce: "query.\(UInt64.random(in: 1...UInt64.max))"),
-                    read: aliyun.readDetails)
+                    {
+                        aliyun.queryRequest(
+                            number: message.recipient, sendDate: date, bizID: bizID, page: page,
+                            now: Timestamp.wallClock(), nonce: "query.\(UInt64.random(in: 1...UInt64.max))")
+                    }, read: aliyun.readDetails)
                 guard case .success(let records) = answer else { return answer.map { _ in nil } }
                 for status in records.statuses
                 where status.campaign.map({ $0 == campaign }) ?? (bizID != nil)
@@ -233,16 +234,30 @@ public struct StatusSettler: Sendable {
         }
     }
 
-    /// Sends one query and reads its answer; a transfer that failed is a reason, as an error answer is.
+    /// Sends one query and reads its answer. A query is only a question, so one whose transfer failed (a timeout,
+    /// a reset) is asked again, signed anew, up to `queryAttempts` times, a second apart and twice as long after
+    /// each; a transfer that failed every time is a reason, as an error answer is.
+    /// - Throws: `CancellationError` when the task is cancelled while it waits to ask again.
     private func ask(
-        _ gateway: GatewayEndpoint, _ request: EncodedRequest,
+        _ gateway: GatewayEndpoint, _ request: () -> EncodedRequest,
         read: (Int, [UInt8]) -> Result<StatusPage, StatusQueryError>
-    ) async -> Result<StatusPage, StatusQueryError> {
-        switch await transport.perform(gateway.transferRequest(request)) {
-        case .answered(let answer): read(answer.status, answer.body)
-        case .failed(let failure): .failure(StatusQueryError(reason: "\(failure)"))
+    ) async throws -> Result<StatusPage, StatusQueryError> {
+        var pause = Duration.seconds(1)
+        for attempt in 1...Self.queryAttempts {
+            switch await transport.perform(gateway.transferRequest(request())) {
+            case .answered(let answer):
+                return read(answer.status, answer.body)
+            case .failed(let failure) where attempt == Self.queryAttempts:
+                return .failure(StatusQueryError(reason: "\(failure)"))
+            case .failed:
+                try await clock.monotonic.sleep(for: pause)
+                pause *= 2
+            }
         }
+        preconditionFailure("the last attempt returns")
     }
+
+    private static let queryAttempts = 3
 
     /// Counts a query that got no usable answer, and logs the first of each gateway.
     private func note(_ error: StatusQueryError, _ gateway: GatewayEndpoint, _ outcome: inout Outcome) {

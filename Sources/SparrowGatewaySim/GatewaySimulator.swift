@@ -38,14 +38,18 @@ public struct GatewaySimulator: Sendable {
         public var batchLimit: Int
         /// Provider template ids (Tencent's `TemplateId`, Alibaba's `TemplateCode`) refused as not approved.
         public var unapprovedTemplates: Set<String>
+        /// Status queries (Tencent's `PullSmsSendStatus`, Alibaba's `QuerySendDetails`) answered with a reset, the
+        /// first this many.
+        public var lostQueries: Int
 
         public init(
             serviceUnavailable: Double = 0, tooManyRequests: Double = 0, retryAfterSeconds: Int = 1,
             neverAnswered: Double = 0, connectionReset: Double = 0, latency: Duration = .zero,
             outage: Range<Duration>? = nil, refusedNumbers: Double = 0, batchLimit: Int = 1000,
-            unapprovedTemplates: Set<String> = []
+            unapprovedTemplates: Set<String> = [], lostQueries: Int = 0
         ) {
             self.unapprovedTemplates = unapprovedTemplates
+            self.lostQueries = lostQueries
             self.refusedNumbers = refusedNumbers
             self.batchLimit = batchLimit
             self.connectionReset = connectionReset
@@ -433,6 +437,8 @@ final class SimulatorState: Sendable {
         var answers: [String: String] = [:]
         var random: SplitMix64
         var outage = false
+        /// Status queries asked so far.
+        var queries = 0
         var clientAddresses: Set<String> = []
         var nonces: Set<String> = []
     }
@@ -511,6 +517,15 @@ final class SimulatorState: Sendable {
                 return .reset(messageIDs)
             }
             return .accepted(messageIDs, isNew: true)
+        }
+    }
+
+    /// Whether the next status query is lost, as one of the first `lost`.
+    func losesQuery(_ lost: Int) -> Bool {
+        shared.withLock { shared in
+            shared.queries += 1
+            if shared.queries <= lost { shared.stats.faults += 1 }
+            return shared.queries <= lost
         }
     }
 

@@ -16,7 +16,7 @@ extension GatewaySimulator {
         let fields = RequestFields(query: nil, body: body).values
         if let refusal = refusingAlibaba(fields) { return refusal }
         switch action {
-        case .query: return queryAlibaba(fields)
+        case .query: return state.losesQuery(faults.lostQueries) ? Self.reset : queryAlibaba(fields)
         case .send(let api):
             return try await sendAlibaba(api, fields: fields, body: body, receipts: receipts, logs: logs)
         }

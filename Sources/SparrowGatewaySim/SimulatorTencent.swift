@@ -41,7 +41,9 @@ extension GatewaySimulator {
                 return Self.tencentError("AuthFailure.SignatureFailure", "请求签名验证失败")
             }
         }
-        if action == "PullSmsSendStatus" { return pullTencentReports(bytes) }
+        if action == "PullSmsSendStatus" {
+            return state.losesQuery(faults.lostQueries) ? Self.reset : pullTencentReports(bytes)
+        }
         guard let document = try? JSONValue.parse(bytes), case .array(let set)? = document[path: "PhoneNumberSet"],
             let templateID = document[path: "TemplateId"]?.text, !templateID.isEmpty,
             document[path: "SmsSdkAppId"]?.text != nil

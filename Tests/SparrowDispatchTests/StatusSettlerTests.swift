@@ -59,6 +59,27 @@ import Testing
         #expect(final.delivered == taken && final.accepted == 60 && final.unknown == 0)
     }
 
+    /// A status query is only a question: one whose connection was reset is asked again, signed anew, and every
+    /// message is still settled.
+    @Test func aLostQueryIsAskedAgain() async throws {
+        let simulator = GatewaySimulator(
+            faults: .init(lostQueries: 3), aliyun: .init(id: "testid", secret: "testsecret"))
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let (outcome, total) = try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(
+                base: base, gateways: AlibabaCampaignTests.gateways(base, api: "SendSms"), extra: "quiet_hours: off")
+            let now = CampaignRunTests.noon
+            _ = try await fixture.run(
+                "sale", csv: Self.rows, now: now, transport: transport, approved: "sale")
+            let outcome = try await fixture.settler(transport: transport, now: now).settle(campaign: "sale")
+            return (outcome, try await fixture.store.figures(campaign: "sale").total)
+        }
+        #expect(simulator.stats.faults == 3)
+        #expect(outcome.unanswered.isEmpty && outcome.asked == 60 && outcome.settled == 60)
+        #expect(total.delivered == 60)
+    }
+
     /// Tencent: reports are pulled from the application's queue; each names the request's first message, so a
     /// message whose answer was lost is found by its campaign and number, and one whose answer came by its serial.
     @Test func tencentReportsSettleTheLostAndTheAwaitingAlike() async throws {
