@@ -97,6 +97,8 @@ public struct ReceiptServer: Service {
     public let registry: PrometheusCollectorRegistry
     private let metrics: ReceiptMetrics
     private let limiter: ClientLimiter
+    /// The store's link coder, once a click needed it.
+    private let links = LinkCoderCache()
     /// Sleeps on the server's monotonic clock: the batches' windows.
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
@@ -140,9 +142,8 @@ public struct ReceiptServer: Service {
         let batcher = ReceiptBatcher(
             store: store, maxBatch: configuration.batchSize, window: configuration.batchWindow, metrics: metrics,
             sleep: sleep)
-        let links = LinkCoder(key: try await store.linkKey())
         let app = Application(
-            router: router(batcher: batcher, links: links),
+            router: router(batcher: batcher),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "sparrow-receipts"),
             onServerRunning: { [port = configuration.port] channel in
@@ -161,7 +162,7 @@ public struct ReceiptServer: Service {
         }
     }
 
-    func router(batcher: ReceiptBatcher, links: LinkCoder) -> Router<ReceiptRequestContext> {
+    func router(batcher: ReceiptBatcher) -> Router<ReceiptRequestContext> {
         let router = Router(context: ReceiptRequestContext.self)
         router.get("/health") { _, _ in
             Self.json(.ok) { $0.field("status", "ok") }
@@ -183,7 +184,7 @@ public struct ReceiptServer: Service {
             await reply(request, from: context, gateway: context.parameters.get("gateway"))
         }
         router.get("/s/{code}") { _, context in
-            await click(context.parameters.get("code"), from: context, links: links)
+            await click(context.parameters.get("code"), from: context)
         }
         return router
     }
@@ -191,11 +192,18 @@ public struct ReceiptServer: Service {
     /// A customer's click on a tracked link: recorded against its message, then sent on to the campaign's target.
     /// Links come from phones, so they carry no credentials: a code is checked by its tag instead, and callers are
     /// held to the same rate per address as the webhook's.
-    private func click(_ code: String?, from context: ReceiptRequestContext, links: LinkCoder) async -> Response {
+    private func click(_ code: String?, from context: ReceiptRequestContext) async -> Response {
         do throws(Rejection) {
             try admit(context)
         } catch {
             return refuse(error)
+        }
+        let links: LinkCoder
+        do {
+            links = try await self.links.coder(of: store)
+        } catch {
+            logger.error("the store's link key could not be read: answered 503", metadata: ["error": "\(error)"])
+            return refuse(.storeUnavailable)
         }
         let unknown = Response(
             status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -527,5 +535,17 @@ final class ClientLimiter: Sendable {
     func admit(_ client: String) -> Duration? {
         let now = elapsed()
         return limits.withLock { $0.admit(client, now: now) }
+    }
+}
+
+/// The coder of a store's tracked links, its key read from the store at the first click and kept.
+actor LinkCoderCache {
+    private var coder: LinkCoder?
+
+    func coder(of store: any CampaignStore) async throws -> LinkCoder {
+        if let coder { return coder }
+        let made = LinkCoder(key: try await store.linkKey())
+        coder = made
+        return made
     }
 }
