@@ -26,14 +26,16 @@ import Testing
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let folder = CampaignFixture.newFolder()
-        func fixture(_ base: String) throws -> CampaignFixture {
+        /// The faulty gateway's requests time out after 1 s, so that those never answered end soon; the healthy one
+        /// keeps the default, so that a slow machine (ThreadSanitizer) leaves none of its answers in doubt.
+        func fixture(_ base: String, timeout: String) throws -> CampaignFixture {
             let gateways = AlibabaCampaignTests.gateways(base, api: "SendSms")
-                .replacingOccurrences(of: "    api: SendSms", with: "    api: SendSms\n    timeout: 1s")
+                .replacingOccurrences(of: "    api: SendSms", with: "    api: SendSms\n    timeout: \(timeout)")
             return try CampaignFixture(base: base, gateways: gateways, extra: "quiet_hours: off", folder: folder)
         }
         let now = CampaignRunTests.noon
         let (first, outcome) = try await withSimulator(faulty) { base in
-            let fixture = try fixture(base)
+            let fixture = try fixture(base, timeout: "1s")
             _ = try await fixture.run("sale", csv: Self.rows, now: now, transport: transport, approved: "sale")
             let first = try await fixture.store.figures(campaign: "sale").total
             return (first, try await fixture.settler(transport: transport, now: now).settle(campaign: "sale"))
@@ -48,7 +50,7 @@ import Testing
         #expect(outcome.reopened == 60 - taken)
 
         let final = try await withSimulator(healthy) { base in
-            let fixture = try fixture(base)
+            let fixture = try fixture(base, timeout: "30s")
             #expect(try await fixture.store.figures(campaign: "sale").total.unknown == 0)
             _ = try await fixture.run(
                 "sale", csv: nil, now: now, transport: transport, approved: "sale",

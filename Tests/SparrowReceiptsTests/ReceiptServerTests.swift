@@ -269,7 +269,9 @@ func signed(_ body: String, at timestamp: Int64 = fixedNow.secondsSince1970, sec
             let stalled = try StalledRequest(base, path: "/dlr/primary", headers: bearer, body: "id=g-1&stat=DELIVRD")
             defer { stalled.close() }  // else the server's shutdown waits for it
             try await poll(base, transport, until: "sparrow_receipts_reading", is: 1)
-            async let answer = post(transport, base + "/dlr/primary", "id=g-2&stat=DELIVRD", headers: bearer)
+            // It waits for the stalled read, however long the polls below take (a minute under ThreadSanitizer).
+            async let answer = post(
+                transport, base + "/dlr/primary", "id=g-2&stat=DELIVRD", headers: bearer, timeout: .seconds(60))
             try await poll(base, transport, until: "sparrow_receipts_queued", is: 1)
             let held = await get(transport, base + "/metrics").body
             stalled.close()  // the stalled read fails, and the batch goes
