@@ -57,20 +57,25 @@ package enum CampaignReport {
             }
     }
 
+    /// - Parameter effect: the campaign's last measured effect, which the HTML page shows after the funnel.
     package static func render(
-        _ report: CampaignFigures, campaign: String, format: Format, language: Language = .en
+        _ report: CampaignFigures, campaign: String, format: Format, language: Language = .en,
+        effect: CampaignEffect? = nil
     ) -> String {
         switch format {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)
         case .csv: csv(report, campaign: campaign)
-        case .html: html(report, campaign: campaign, labels: Labels(language))
+        case .html: html(report, campaign: campaign, labels: Labels(language), effect: effect)
         }
     }
 
     /// A page of its own, with no script and no outside resource: the funnel and each carrier's delivery rate drawn
-    /// as inline SVG, then the table's figures down and slices across.
-    private static func html(_ report: CampaignFigures, campaign: String, labels: Labels) -> String {
+    /// as inline SVG; the effect, when measured, with each segment's conversion beside its holdout's; then the
+    /// table's figures down and slices across.
+    private static func html(
+        _ report: CampaignFigures, campaign: String, labels: Labels, effect: CampaignEffect?
+    ) -> String {
         let slices = slices(report)
         let title = escape(labels.title(campaign))
         var page = """
@@ -97,6 +102,7 @@ package enum CampaignReport {
         if !carriers.isEmpty {
             page += "<h2>\(escape(labels.deliveryChart))</h2>\n" + bars(carriers, scale: 1)
         }
+        if let effect { page += effectSection(effect, labels: labels) }
         page += "<table><thead><tr><th></th>"
         for slice in slices {
             let kind = labels.slice(slice.kind)
@@ -111,21 +117,97 @@ package enum CampaignReport {
         return page + "</tbody></table></body></html>\n"
     }
 
+    /// What the campaign earned: the sent group beside the holdout, the verdict on the lift, and the conversion and
+    /// ROI of each segment.
+    private static func effectSection(_ effect: CampaignEffect, labels: Labels) -> String {
+        let total = effect.total
+        var section = "<h2>\(escape(labels.effect(window: EffectReport.window(effect.window))))</h2>\n"
+        section += "<table><thead><tr><th></th><th>\(labels.word("sent"))</th><th>\(labels.word("holdout"))</th></tr>"
+        section += "</thead><tbody>\n"
+        func percent(_ rate: Double?) -> String { rate.map { PlanReport.fixed($0 * 100, 2) + "%" } ?? "-" }
+        func money(_ amount: Money) -> String { PlanReport.fixed(Double(amount.minorUnits) / 100, 2) }
+        let rows: [(String, String, String)] = [
+            ("recipients", PlanReport.grouped(total.sent.recipients), PlanReport.grouped(total.holdout.recipients)),
+            ("responders", PlanReport.grouped(total.sent.responders), "-"),
+            ("response rate", percent(total.sent.responseRate), "-"),
+            ("buyers", PlanReport.grouped(total.sent.buyers), PlanReport.grouped(total.holdout.buyers)),
+            ("conversion rate", percent(total.sent.conversionRate), percent(total.holdout.conversionRate)),
+            ("revenue", money(total.sent.revenue), money(total.holdout.revenue)),
+            ("cost", PlanReport.fixed(total.sent.cost, 2), "-"),
+            ("ROI", total.sent.returnOnCost.map { PlanReport.fixed($0, 2) } ?? "-", "-"),
+        ]
+        for (name, sent, holdout) in rows {
+            section += "<tr><th>\(escape(labels.word(name)))</th><td>\(sent)</td><td>\(holdout)</td></tr>\n"
+        }
+        section += "</tbody></table>\n<p>\(escape(EffectReport.verdict(total, language: labels.language)))</p>\n"
+        let segments = effect.rows.filter { $0.dimension == .segment }
+        guard !segments.isEmpty else { return section }
+        section += "<h2>\(escape(labels.word("conversion by segment")))</h2>\n"
+        let largest = segments.flatMap { [$0.sent.conversionRate ?? 0, $0.holdout.conversionRate ?? 0] }.max() ?? 0
+        section += pairedBars(
+            segments.map { row in
+                (
+                    row.key, row.sent.conversionRate ?? 0, percent(row.sent.conversionRate),
+                    row.holdout.recipients > 0
+                        ? (row.holdout.conversionRate ?? 0, percent(row.holdout.conversionRate)) : nil
+                )
+            }, scale: max(largest, 0.01), legend: (labels.word("sent"), labels.word("holdout")))
+        let returns = segments.compactMap { row in
+            row.sent.returnOnCost.map { (row.key, $0, PlanReport.fixed($0, 2)) }
+        }
+        if !returns.isEmpty {
+            section += "<h2>\(escape(labels.word("ROI by segment")))</h2>\n"
+            section += bars(returns, scale: max(returns.map(\.1).max() ?? 1, 1))
+        }
+        return section
+    }
+
     /// Horizontal bars as an inline SVG: a row per `(label, value, shown)`, each bar `value / scale` of the width.
     private static func bars(_ rows: [(label: String, value: Double, shown: String)], scale: Double) -> String {
         let (labelWidth, barWidth, rowHeight) = (170.0, 420.0, 26.0)
         let height = rowHeight * Double(rows.count)
         var svg = #"<svg role="img" width="\#(Int(labelWidth + barWidth + 90))" height="\#(Int(height))">"#
         for (index, row) in rows.enumerated() {
-            let y = Double(index) * rowHeight
-            let width = max(0, min(1, row.value / scale)) * barWidth
-            svg += #"<text x="0" y="\#(Int(y + 17))">\#(escape(row.label))</text>"#
-            svg += #"<rect x="\#(Int(labelWidth))" y="\#(Int(y + 4))" width="\#(PlanReport.fixed(width, 1))" "#
-            svg += "height=\"\(Int(rowHeight - 8))\" fill=\"#3b7dd8\"></rect>"
-            svg += #"<text x="\#(PlanReport.fixed(labelWidth + width + 6, 1))" y="\#(Int(y + 17))">"#
-            svg += "\(escape(row.shown))</text>"
+            svg += #"<text x="0" y="\#(Int(Double(index) * rowHeight + 17))">\#(escape(row.label))</text>"#
+            svg += bar(row, y: Double(index) * rowHeight, height: rowHeight - 8, scale: scale, color: "#3b7dd8")
         }
         return svg + "</svg>\n"
+    }
+
+    /// Two bars a row, the sent group's above the holdout's (when it has one), with a legend above them.
+    private static func pairedBars(
+        _ rows: [(label: String, value: Double, shown: String, holdout: (value: Double, shown: String)?)],
+        scale: Double, legend: (String, String)
+    ) -> String {
+        let (labelWidth, barWidth, rowHeight, top) = (170.0, 420.0, 40.0, 24.0)
+        let height = top + rowHeight * Double(rows.count)
+        var svg = #"<svg role="img" width="\#(Int(labelWidth + barWidth + 90))" height="\#(Int(height))">"#
+        svg += ##"<rect x="\##(Int(labelWidth))" y="4" width="12" height="12" fill="#3b7dd8"></rect>"##
+        svg += #"<text x="\#(Int(labelWidth + 18))" y="15">\#(escape(legend.0))</text>"#
+        svg += ##"<rect x="\##(Int(labelWidth + 120))" y="4" width="12" height="12" fill="#b0b0b0"></rect>"##
+        svg += #"<text x="\#(Int(labelWidth + 138))" y="15">\#(escape(legend.1))</text>"#
+        for (index, row) in rows.enumerated() {
+            let y = top + Double(index) * rowHeight
+            svg += #"<text x="0" y="\#(Int(y + 21))">\#(escape(row.label))</text>"#
+            svg += bar((row.label, row.value, row.shown), y: y, height: 16, scale: scale, color: "#3b7dd8")
+            if let holdout = row.holdout {
+                svg += bar(
+                    (row.label, holdout.value, holdout.shown), y: y + 17, height: 16, scale: scale, color: "#b0b0b0")
+            }
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// One bar at `y`, `value / scale` of the chart's width, with its figure after it.
+    private static func bar(
+        _ row: (label: String, value: Double, shown: String), y: Double, height: Double, scale: Double, color: String
+    ) -> String {
+        let (labelWidth, barWidth) = (170.0, 420.0)
+        let width = max(0, min(1, row.value / scale)) * barWidth
+        return #"<rect x="\#(Int(labelWidth))" y="\#(Int(y + 4))" width="\#(PlanReport.fixed(width, 1))" "#
+            + "height=\"\(Int(height))\" fill=\"\(color)\"></rect>"
+            + #"<text x="\#(PlanReport.fixed(labelWidth + width + 6, 1))" y="\#(Int(y + height))">"#
+            + "\(escape(row.shown))</text>"
     }
 
     /// The HTML page's words in one language.
@@ -139,6 +221,21 @@ package enum CampaignReport {
         func title(_ campaign: String) -> String { language == .zh ? "营销活动 \(campaign)" : "Campaign \(campaign)" }
         var funnelChart: String { language == .zh ? "漏斗" : "Funnel" }
         var deliveryChart: String { language == .zh ? "各运营商送达率" : "Delivery rate by carrier" }
+
+        func effect(window: String) -> String {
+            language == .zh ? "营销效果（发送后 \(window) 内的成交）" : "Effect (purchases within \(window) of each message)"
+        }
+
+        /// A word of the effect's section.
+        func word(_ english: String) -> String {
+            guard language == .zh else { return english }
+            return [
+                "sent": "发送组", "holdout": "对照组", "recipients": "人数", "responders": "响应人数",
+                "response rate": "响应率", "buyers": "购买人数", "conversion rate": "转化率", "revenue": "销售额",
+                "cost": "费用", "ROI": "投入产出比", "conversion by segment": "各分群转化率",
+                "ROI by segment": "各分群投入产出比",
+            ][english] ?? english
+        }
 
         func slice(_ kind: String) -> String {
             guard language == .zh else { return kind }

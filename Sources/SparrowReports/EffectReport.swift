@@ -14,16 +14,26 @@ package enum EffectReport {
     }
 
     /// The verdict on the whole campaign's lift, in plain words.
-    package static func verdict(_ row: EffectRow) -> String {
+    package static func verdict(_ row: EffectRow, language: CampaignReport.Language = .en) -> String {
+        let chinese = language == .zh
         guard let lift = row.lift else {
-            return
-                "No holdout: what the campaign earned cannot be told from what its recipients would have bought anyway."
+            return chinese
+                ? "没有对照组：无法区分活动带来的成交与顾客本来就会有的购买。"
+                : "No holdout: what the campaign earned cannot be told from what its recipients would have bought anyway."
         }
-        let interval = "\(points(lift.conversion.lower)) and \(points(lift.conversion.upper))"
-        return lift.isSignificant
-            ? "The lift is significant at 95 %: the conversion rate's difference lies between \(interval)."
-            : "The lift is not significant at 95 %: the conversion rate's difference lies between \(interval), "
-                + "which includes zero (a larger holdout, or a longer window, narrows it)."
+        let (lower, upper) = (points(lift.conversion.lower), points(lift.conversion.upper))
+        switch (lift.isSignificant, chinese) {
+        case (true, false):
+            return
+                "The lift is significant at 95 %: the conversion rate's difference lies between \(lower) and \(upper)."
+        case (false, false):
+            return "The lift is not significant at 95 %: the conversion rate's difference lies between \(lower) and "
+                + "\(upper), which includes zero (a larger holdout, or a longer window, narrows it)."
+        case (true, true):
+            return "提升显著（95% 置信）：转化率之差在 \(lower) 与 \(upper) 之间。"
+        case (false, true):
+            return "提升不显著（95% 置信）：转化率之差在 \(lower) 与 \(upper) 之间，包含零（加大对照组或延长窗口可缩小区间）。"
+        }
     }
 
     private static func table(_ effect: CampaignEffect, campaign: String) -> String {

@@ -64,10 +64,12 @@ struct Report: AsyncParsableCommand {
             throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
         }
         let figures = try await store.figures(campaign: campaign)
+        let effect = try await store.effect(campaign: campaign)
         print(
-            CampaignReport.render(figures, campaign: campaign, format: format, language: .init(rawValue: lang)!),
+            CampaignReport.render(
+                figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect),
             terminator: "")
-        if format == .table, let effect = try await store.effect(campaign: campaign) {
+        if format == .table, let effect {
             print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")
         }
     }

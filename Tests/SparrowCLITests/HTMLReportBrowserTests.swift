@@ -1,4 +1,5 @@
 import Foundation
+import SparrowCore
 import SparrowGatewaySim
 import SparrowTestSupport
 import Testing
@@ -69,16 +70,32 @@ import Testing
               - { id: china-mobile, country_code: 86, prefixes: [138] }
               - { id: china-unicom, country_code: 86, prefixes: [186] }
             gateways:
-              - { name: primary, url: "\(base)/send", format: json }
+              - { name: primary, url: "\(base)/send", format: json, price_per_segment: 0.05 }
             """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
             let recipients =
                 "phone\n"
                 + (0..<30).map { "\($0 % 2 == 0 ? "138" : "186")0013\(8000 + $0)" }
                 .joined(separator: "\n") + "\nnot-a-phone\n"
             let send = try await SparrowProcess.outcome(
-                ["send", "-c", "sparrow.yaml", "--text", "双12 全场五折", "--campaign", "d12"],
+                ["send", "-c", "sparrow.yaml", "--text", "双12 全场五折", "--campaign", "d12", "--holdout", "30%"],
                 stdin: Data(recipients.utf8), in: folder)
             #expect(send.status == 0, "\(send.stderr)")
+            // Everyone bought a month ago; those of even index buy again within the hour.
+            let now = Date().timeIntervalSince1970
+            func stamp(_ offset: Double) -> String {
+                Timestamp(secondsSince1970: Int64(now + offset)).description
+            }
+            let orders =
+                "order_id,customer_id,phone,paid_at,amount\n"
+                + (0..<30).map { index in
+                    let phone = "\(index % 2 == 0 ? "138" : "186")0013\(8000 + index)"
+                    return "h\(index),c\(index),\(phone),\(stamp(-30 * 86_400)),\(100 + index)\n"
+                        + (index % 2 == 0 ? "a\(index),c\(index),\(phone),\(stamp(3600)),88\n" : "")
+                }.joined()
+            try orders.write(to: folder.appendingPathComponent("orders.csv"), atomically: true, encoding: .utf8)
+            let effect = try await SparrowProcess.outcome(
+                ["effect", "-c", "sparrow.yaml", "--campaign", "d12", "--orders", "orders.csv"], in: folder)
+            #expect(effect.status == 0, "\(effect.stderr)")
             return try await SparrowProcess.outcome(
                 ["report", "-c", "sparrow.yaml", "--campaign", "d12", "--format", "html", "--lang", "zh"], in: folder)
         }
@@ -88,7 +105,10 @@ import Testing
 
         let rendering = try await Self.render(page)
         #expect(rendering.dom.contains("<title>营销活动 d12</title>"))
-        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 2)  // the funnel, the carriers' rates
+        // The funnel, the carriers' rates, and the effect's: conversion by segment beside the holdout's, and ROI.
+        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 4)
+        #expect(rendering.dom.contains("营销效果") && rendering.dom.contains(">各分群转化率</h2>"))
+        #expect(rendering.dom.contains(">对照组</text>") && rendering.dom.contains("提升"))
         #expect(rendering.dom.contains(">送达率</th>") && rendering.dom.contains(">china-unicom</text>"))
         #expect(rendering.consoleErrors.isEmpty, "\(rendering.consoleErrors)")
         #expect(rendering.pageRequests == 0)

@@ -69,6 +69,34 @@ import Testing
         }
     }
 
+    /// A measured effect follows the carriers: the groups side by side, the verdict, and each segment's conversion
+    /// beside its holdout's (two bars a segment) and its ROI.
+    @Test func theHTMLPageShowsTheEffect() throws {
+        func group(_ recipients: Int, _ buyers: Int, cost: Double) -> EffectGroup {
+            var group = EffectGroup()
+            group.recipients = recipients
+            group.buyers = buyers
+            group.orders = buyers
+            group.revenue = Money(minorUnits: Int64(buyers) * 10_000)
+            group.cost = cost
+            return group
+        }
+        let effect = CampaignEffect(
+            window: 3 * 86_400, measuredAt: Timestamp(secondsSince1970: 0),
+            rows: [
+                EffectRow(dimension: .total, key: "", sent: group(900, 90, cost: 45), holdout: group(100, 1, cost: 0)),
+                EffectRow(
+                    dimension: .segment, key: "at_risk", sent: group(400, 60, cost: 20), holdout: group(50, 2, cost: 0)),
+                EffectRow(
+                    dimension: .segment, key: "loyal", sent: group(500, 30, cost: 25), holdout: group(50, 3, cost: 0)),
+            ])
+        let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html, language: .zh, effect: effect)
+        #expect(page.components(separatedBy: "<svg").count - 1 == 4)
+        #expect(page.contains("营销效果（发送后 3d 内的成交）") && page.contains("提升显著（95% 置信）"))
+        #expect(page.contains(">at_risk</text>") && page.contains(">15.00%</text>") && page.contains(">4.00%</text>"))
+        #expect(page.contains(">各分群投入产出比</h2>") && page.contains(">300.00</text>"))  // 6,000.00 for 20.00
+    }
+
     @Test func theHTMLPageSpeaksChinese() {
         let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html, language: .zh)
         #expect(page.contains(#"<html lang="zh">"#) && page.contains("<title>营销活动 c1</title>"))
