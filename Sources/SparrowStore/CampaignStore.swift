@@ -242,6 +242,9 @@ public protocol CampaignStore: Sendable {
     func recordClick(campaignNumber number: Int, line: Int, at: Timestamp) async throws -> (
         campaign: String, target: String?
     )?
+    /// Every number's marketing history over the store's campaigns: messages a gateway took, the last one's time,
+    /// and the measured campaigns that counted it a responder.
+    func marketingHistory() async throws -> [UInt64: MarketingHistory]
     /// The numbers the campaign's last measurement found responding (`responded`), or those it delivered to that
     /// did not respond.
     func recipients(of campaign: String, responded: Bool) async throws -> [UInt64]

@@ -108,6 +108,28 @@ extension SQLiteStore {
         }
     }
 
+    public func marketingHistory() async throws -> [UInt64: MarketingHistory] {
+        try await read { db in
+            var history: [UInt64: MarketingHistory] = [:]
+            let sent = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT recipient, COUNT(*) AS received, MAX(sendAt) AS lastSent FROM message
+                    WHERE state IN ('accepted', 'delivered', 'undelivered', 'expired', 'unknown') GROUP BY recipient
+                    """)
+            while let row = try sent.next() {
+                history[PhoneNumber.value(ofE164: row["recipient"])] = MarketingHistory(
+                    received: row["received"], lastSent: Timestamp(secondsSince1970: row["lastSent"]))
+            }
+            let responded = try Row.fetchCursor(
+                db, sql: "SELECT number, COUNT(*) AS campaigns FROM responder GROUP BY number")
+            while let row = try responded.next() {
+                history[UInt64(bitPattern: row["number"]), default: MarketingHistory()].responded = row["campaigns"]
+            }
+            return history
+        }
+    }
+
     public func recipients(of campaign: String, responded: Bool) async throws -> [UInt64] {
         try await read { db in
             let responders = try Int64.fetchAll(

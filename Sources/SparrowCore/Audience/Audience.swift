@@ -7,6 +7,8 @@ public struct AudienceMember: Sendable, Hashable {
     public var cell: GridCell
     /// The audience's instant.
     public var now: Timestamp
+    /// What Sparrow sent the customer and how they responded, from the store; empty unless a filter asks for it.
+    public var marketing = MarketingHistory()
 
     public var segment: RFMSegment { scores.segment }
 }
@@ -53,4 +55,23 @@ public struct Audience: Sendable {
     public static func grid(of members: some Sequence<AudienceMember>) -> [GridCell: Int] {
         members.reduce(into: [:]) { $0[$1.cell, default: 0] += 1 }
     }
+}
+
+/// A customer's marketing history in Sparrow's store, over every campaign.
+public struct MarketingHistory: Sendable, Hashable {
+    /// Messages a gateway took for the customer.
+    public var received = 0
+    /// Campaigns whose measured effect counted the customer a responder.
+    public var responded = 0
+    /// When the latest of those messages went.
+    public var lastSent: Timestamp?
+
+    public init(received: Int = 0, responded: Int = 0, lastSent: Timestamp? = nil) {
+        self.received = received
+        self.responded = responded
+        self.lastSent = lastSent
+    }
+
+    /// Responded ÷ received; 0 for a customer never sent to.
+    public var responseRate: Double { received == 0 ? 0 : Double(responded) / Double(received) }
 }

@@ -21,6 +21,9 @@ public struct AudienceFilter: Sendable {
     /// The words `bought` and `item contains` look for, each once, in order: the customers' book must track them
     /// (`CustomerBook(keywords:)`).
     public let keywords: [String]
+    /// The filter names a field of the customers' marketing history (`received`, `responded`, …): their members need
+    /// it from the store (`AudienceMember.marketing`).
+    public let readsMarketing: Bool
 
     /// Compiles `text`.
     /// - Throws: `AudienceFilterError` naming the column where the text stops making sense.
@@ -29,6 +32,7 @@ public struct AudienceFilter: Sendable {
         condition = try parser.expression()
         guard parser.isAtEnd else { throw parser.error("expected 'and', 'or' or the end") }
         keywords = parser.keywords
+        readsMarketing = parser.readsMarketing
     }
 
     /// Whether `member` meets the condition.
@@ -47,7 +51,16 @@ public struct AudienceFilter: Sendable {
         "f_score": { Double($0.scores.frequency) },
         "m_score": { Double($0.scores.monetary) },
         "unpaid_orders": { Double($0.history.unpaidOrders) },
+        "received": { Double($0.marketing.received) },
+        "responded": { Double($0.marketing.responded) },
+        "response_rate": { $0.marketing.responseRate },
+        "days_since_marketing": { member in
+            member.marketing.lastSent.map { Double(max(0, member.now.secondsSince1970 - $0.secondsSince1970) / 86_400) }
+                ?? .infinity
+        },
     ]
+    /// The fields read from the store's marketing history.
+    static let marketingFields: Set = ["received", "responded", "response_rate", "days_since_marketing"]
     static let names: [String: (read: @Sendable (AudienceMember) -> String, values: [String])] = [
         "segment": ({ $0.segment.rawValue }, RFMSegment.allCases.map(\.rawValue)),
         "action": ({ $0.cell.action.rawValue }, GridAction.allCases.map(\.rawValue)),
@@ -179,6 +192,7 @@ private struct Parser {
     var position = 0
     /// The words `bought` and `item contains` named, each once.
     var keywords: [String] = []
+    var readsMarketing = false
 
     var isAtEnd: Bool { position == tokens.count }
 
@@ -249,6 +263,7 @@ private struct Parser {
             break
         }
         if let read = AudienceFilter.numbers[field] {
+            if AudienceFilter.marketingFields.contains(field) { readsMarketing = true }
             guard position < tokens.count, case .symbol(let symbol) = tokens[position].kind,
                 let comparison = Condition.Comparison(rawValue: symbol)
             else { throw error("expected =, !=, <, <=, > or >= after '\(field)'") }

@@ -98,3 +98,70 @@ import Testing
         #expect(results == [["bob"], ["ann", "cy"], ["bob"], ["cy"], []])
     }
 }
+
+@Suite struct AudiencePresetTests {
+    func admitted(_ preset: String) throws -> [String] {
+        let filter = try AudienceFilter(AudiencePreset.condition(preset))
+        return AudienceFilterTests.audience.members.filter(filter.admits).map(\.history.customer).sorted()
+    }
+
+    /// The five customers of `AudienceFilterTests` last bought 400, 310, 220, 130 and 40 days ago, 1 to 5 times.
+    @Test(arguments: [
+        ("new-year", ["a", "b", "c", "d", "e"]), ("pre-heat", ["b", "c", "d", "e"]), ("lost", ["a", "b", "c"]),
+        ("past-buyers", ["a", "b", "c", "d", "e"]), ("new-customers", []), ("repurchase", ["e"]),
+        ("repurchase:100", ["d"]), ("potential-interest", []),
+    ])
+    func eachPresetIsItsFilter(_ preset: String, expected: [String]) throws {
+        #expect(try admitted(preset) == expected)
+    }
+
+    /// `hot-item` looks for its word in the titles of the last year's purchases.
+    @Test func aHotItemIsFoundInTheTitles() throws {
+        let filter = try AudienceFilter(AudiencePreset.condition("hot-item:外套"))
+        var book = CustomerBook(keywords: filter.keywords)
+        let now = Timestamp(rfc3339: "2026-12-01T00:00:00Z")!
+        for (customer, title, daysAgo) in [("a", "女士羊毛外套", 30), ("b", "羊绒围巾", 30), ("c", "男士外套", 400)] {
+            book.add(
+                Order(
+                    id: customer, customer: customer, paid: now + -Int64(daysAgo) * 86_400, state: .completed,
+                    amount: Money(minorUnits: 10_000), items: [title]))
+        }
+        #expect(Audience(book, now: now).members.filter(filter.admits).map(\.history.customer) == ["a"])
+    }
+
+    @Test func aPresetThatDoesNotExistNamesThoseThatDo() {
+        #expect(throws: AudienceFilterError.self) { try AudiencePreset.condition("lost-souls") }
+        #expect(throws: AudienceFilterError.self) { try AudiencePreset.condition("hot-item") }
+        #expect(throws: AudienceFilterError.self) { try AudiencePreset.condition("repurchase:soon") }
+        do {
+            _ = try AudiencePreset.condition("lost-souls")
+        } catch {
+            #expect(
+                error.message
+                    == "'lost-souls' is not a preset: \(AudiencePreset.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+    }
+}
+
+@Suite struct MarketingFilterTests {
+    /// The fields of the marketing history read what the store gave each member; a filter naming one says so.
+    @Test func readsTheMarketingHistory() throws {
+        var members = AudienceFilterTests.audience.members.sorted { $0.history.customer < $1.history.customer }
+        let now = members[0].now
+        members[0].marketing = MarketingHistory(received: 4, responded: 0, lastSent: now + -2 * 86_400)  // a
+        members[1].marketing = MarketingHistory(received: 2, responded: 1, lastSent: now + -10 * 86_400)  // b
+        members[2].marketing = MarketingHistory(received: 1, responded: 1, lastSent: now + -40 * 86_400)  // c
+        func admitted(_ text: String) throws -> [String] {
+            let filter = try AudienceFilter(text)
+            #expect(filter.readsMarketing)
+            return members.filter(filter.admits).map(\.history.customer)
+        }
+        #expect(try admitted("received >= 2") == ["a", "b"])
+        #expect(try admitted("response_rate >= 0.5") == ["b", "c"])
+        #expect(try admitted("received < 3 or response_rate > 0") == ["b", "c", "d", "e"])  // never sent: d, e
+        #expect(try admitted("days_since_marketing > 7") == ["b", "c", "d", "e"])
+        #expect(try admitted("responded = 0 and received > 0") == ["a"])
+        #expect(try !AudienceFilter("aov > 1").readsMarketing)
+    }
+}
