@@ -9,10 +9,20 @@ before --now. Repeat buyers follow a heavy tail, as real stores' do.
 `generic` is Sparrow's own CSV (order_id, customer_id, phone, name, created_at, paid_at, status, amount, items,
 categories); `taobao` the seller centre's 订单报表 columns that Sparrow reads, with its quirks (="…" ids, ' before
 phones, 元 after amounts, local times); --gbk encodes the file as Taobao exports it.
+
+    scripts/gen-orders.py --after STORE --campaign C [--base-rate 0.05] [--lift 0.03] [--window-days 3] [--seed N]
+        > after.csv
+
+writes instead the orders that follow a campaign sent with a holdout, with an effect planted: each recipient of the
+campaign (read from Sparrow's store) buys once within the window after their message was sent (or, held out, would
+have been) with the chance --base-rate, and those sent to with --base-rate + --lift. Generic CSV without a header,
+to append to the history; what was planted goes to stderr. `sparrow effect` should find the lift within its
+interval.
 """
 import argparse
 import datetime
 import random
+import sqlite3
 import sys
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -37,7 +47,12 @@ def csv_field(value):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("orders", type=int)
+    parser.add_argument("orders", type=int, nargs="?", default=0)
+    parser.add_argument("--after", metavar="STORE", help="the store of the campaign whose effect to plant")
+    parser.add_argument("--campaign")
+    parser.add_argument("--base-rate", type=float, default=0.05)
+    parser.add_argument("--lift", type=float, default=0.03)
+    parser.add_argument("--window-days", type=float, default=3)
     parser.add_argument("--customers", type=int, default=0, help="default: a third of the orders")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", default="2026-12-01")
@@ -45,6 +60,10 @@ def main():
     parser.add_argument("--gbk", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    if args.after:
+        if not args.campaign:
+            parser.error("--after needs --campaign")
+        return after(args, rng)
     customers = args.customers or max(1, args.orders // 3)
     now = datetime.datetime.fromisoformat(args.now)
     people = []
@@ -82,6 +101,36 @@ def main():
     if lines:
         out.write(("\r\n" if args.format == "taobao" else "\n").join(lines).encode("gbk" if args.gbk else "utf-8"))
         out.write(b"\r\n" if args.format == "taobao" else b"\n")
+
+
+def after(args, rng):
+    """The orders after a campaign, with its effect planted (see the module's doc)."""
+    store = sqlite3.connect(f"file:{args.after}?mode=ro", uri=True)
+    sent = store.execute("SELECT recipient, sendAt FROM message WHERE campaignID = ?", (args.campaign,)).fetchall()
+    held = store.execute(
+        "SELECT recipient, sendAt FROM skipped WHERE campaignID = ? AND status = 'held-out' AND recipient IS NOT NULL",
+        (args.campaign,)).fetchall()
+    if not sent:
+        sys.exit(f"gen-orders: campaign {args.campaign} has no messages in {args.after}")
+    window = int(args.window_days * 86400)
+    lines = []
+    buyers = {"sent": 0, "held out": 0}
+    for group, rows, rate in (("sent", sent, args.base_rate + args.lift), ("held out", held, args.base_rate)):
+        for number, send_at in rows:
+            if rng.random() >= rate:
+                continue
+            buyers[group] += 1
+            title, category, price = rng.choice(ITEMS)
+            paid = datetime.datetime.fromtimestamp(send_at + rng.randrange(60, window), datetime.timezone.utc)
+            stamp = paid.strftime("%Y-%m-%dT%H:%M:%SZ")
+            national = number[3:] if number.startswith("+86") else number
+            lines.append(",".join(csv_field(field) for field in [
+                f"a{len(lines) + 1:07d}", f"p{national}", national, "", stamp, stamp, "paid", f"{price:.2f}", title,
+                category]))
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    print(f"gen-orders: planted {args.base_rate + args.lift:.4f} against {args.base_rate:.4f}: "
+          f"{buyers['sent']} of {len(sent)} sent to bought, {buyers['held out']} of {len(held)} held out",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ struct Audience: AsyncParsableCommand {
     @Option(help: "Only the customers who meet this condition, e.g. \"aov > 500 and segment in [at_risk, cant_lose]\".")
     var filter: String?
 
+    @Option(
+        help: """
+            A ready-made audience: new-year, pre-heat, hot-item:WORD, potential-interest, lost, repurchase[:DAYS], \
+            past-buyers or new-customers; combines with --filter.
+            """)
+    var preset: String?
+
     @Option(help: "Only the customers who responded to this campaign, as its last `effect` measured (needs --config).")
     var respondersOf: String?
 
@@ -58,9 +65,20 @@ struct Audience: AsyncParsableCommand {
         }
         if let filter {
             do {
-                _ = try AudienceFilter(filter)
-            } catch {
+                let compiled = try AudienceFilter(filter)
+                if compiled.readsMarketing, config == nil {
+                    throw ValidationError(
+                        "--filter reads the customers' marketing history: give --config, for the store")
+                }
+            } catch let error as AudienceFilterError {
                 throw ValidationError("--filter: \(error)")
+            }
+        }
+        if let preset {
+            do {
+                _ = try AudiencePreset.condition(preset)
+            } catch {
+                throw ValidationError("--preset: \(error.message)")
             }
         }
     }
@@ -68,18 +86,23 @@ struct Audience: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let now = try clock.instant()
-        let condition = try filter.map { try AudienceFilter($0) }
+        // One filter of both, so that the words they look for are tracked once, in one order.
+        let texts = [filter, try preset.map { try AudiencePreset.condition($0) }].compactMap { $0 }
+        let condition = texts.isEmpty ? nil : try AudienceFilter(texts.map { "(\($0))" }.joined(separator: " and "))
         let read = orders.run(keywords: condition?.keywords ?? [])
         let (book, summary) = try await orders.failures { try await runOnOwnThread { try read.run() } }
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
-        var members = condition.map { audience.members.filter($0.admits) } ?? audience.members
+        var scored = audience.members
+        if condition?.readsMarketing == true, let store = try store() {
+            let history = try await store.marketingHistory()
+            for index in scored.indices {
+                scored[index].marketing = number(of: scored[index]).flatMap { history[$0] } ?? MarketingHistory()
+            }
+        }
+        var members = condition.map { scored.filter($0.admits) } ?? scored
         let filtered = members.count
         if let narrowing = try await narrowing() {
-            members = members.filter { member in
-                member.history.phone.flatMap { phone in
-                    try? PhoneNumberParser.parse(phone, defaultRegion: orders.phoneRegion).get().number.e164Value
-                }.map(narrowing.contains) ?? false
-            }
+            members = members.filter { member in number(of: member).map(narrowing.contains) ?? false }
         }
         let format = AudienceReport.Format(rawValue: output)!
         let output = FileDescriptorOutput(descriptor: 1)
@@ -107,7 +130,8 @@ struct Audience: AsyncParsableCommand {
                 + "\(audience.members.count) bought, \(audience.unscored) did not"
         ]
         if filtered < audience.members.count {
-            lines.append("sparrow: \(audience.members.count - filtered) customers who bought do not meet the filter")
+            lines.append(
+                "sparrow: \(audience.members.count - filtered) customers who bought do not meet the filter or preset")
         }
         if members.count < filtered {
             let campaign = respondersOf ?? nonRespondersOf ?? ""
@@ -119,6 +143,18 @@ struct Audience: AsyncParsableCommand {
         }
         if summary.rejected > 0 { lines.append("sparrow: \(summary.rejected) rejected rows in \(orders.rejects)") }
         printError(lines.joined(separator: "\n"))
+    }
+
+    /// The store `--config` names; nil without it.
+    private func store() throws -> SQLiteStore? {
+        try config.map { try openStore(try ConfigOption.load(path: $0)) }
+    }
+
+    /// A member's number as an E.164 value, when their phone is a valid one.
+    private func number(of member: AudienceMember) -> UInt64? {
+        member.history.phone.flatMap { phone in
+            try? PhoneNumberParser.parse(phone, defaultRegion: orders.phoneRegion).get().number.e164Value
+        }
     }
 
     /// The numbers `--responders-of` and `--non-responders-of` keep (both: those in each), or nil without them.

@@ -13,22 +13,30 @@ enum CampaignLinks {
         return TrackedLinks(base: try section(configuration).base, campaign: 0, coder: LinkCoder(key: []))
     }
 
-    /// The links of the campaign `record`, whose target is set now when it has none: `target`, else the
-    /// configuration's. Nil when the message has no link.
+    /// Where a new campaign's clicks go: `given`, else the configuration's target. Nil when the message has no link.
+    /// - Throws: `UsageError` when the message has a link and the configuration no `links`, or there is no target.
+    static func target(
+        of message: CampaignMessage, _ configuration: SparrowConfiguration, given: String?
+    ) throws -> String? {
+        guard message.hasLink else { return nil }
+        let links = try section(configuration)
+        guard let target = given ?? links.target else {
+            throw UsageError(
+                message: "the message has {{link}}: give its target with --link-target URL, or links.target in "
+                    + configuration.file)
+        }
+        return target
+    }
+
+    /// The links of the campaign `record`, whose target is set to `target` when it has none (a resume keeps the
+    /// first run's). Nil when the message has no link.
     static func of(
         _ record: CampaignRecord, sending message: CampaignMessage, _ configuration: SparrowConfiguration,
         store: some CampaignStore, target: String?
     ) async throws -> TrackedLinks? {
         guard message.hasLink else { return nil }
         let links = try section(configuration)
-        if record.linkTarget == nil {
-            guard let target = target ?? links.target else {
-                throw UsageError(
-                    message: "the message has {{link}}: give its target with --link-target URL, or links.target in "
-                        + configuration.file)
-            }
-            try await store.setLinkTarget(campaign: record.id, target)
-        }
+        if record.linkTarget == nil, let target { try await store.setLinkTarget(campaign: record.id, target) }
         guard record.number <= LinkCoder.maxCampaign else {
             throw RuntimeFailure(message: "the store holds more campaigns than link codes can name")
         }

@@ -87,9 +87,10 @@ struct Send: AsyncParsableCommand {
             configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
             message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside)
         var settings = configuration.planSettings(message: message)
-        if message.hasLink {  // each link carries the campaign's number: it is recorded first
+        if let target = try CampaignLinks.target(of: message, configuration, given: linkTarget) {
+            // Each link carries the campaign's number: the campaign is recorded first.
             settings.links = try await CampaignLinks.of(
-                try await launcher.begin(), sending: message, configuration, store: store, target: linkTarget)
+                try await launcher.begin(), sending: message, configuration, store: store, target: target)
         }
         let reader = PlanRun(
             settings: settings, zones: SystemZones(around: now),
@@ -154,7 +155,8 @@ struct Resume: AsyncParsableCommand {
             return try await launcher.launch(reading: nil, rejectsPath: nil)
         }
         var settings = configuration.planSettings(message: message)
-        settings.links = try await CampaignLinks.of(record, sending: message, configuration, store: store, target: nil)
+        settings.links = try await CampaignLinks.of(
+            record, sending: message, configuration, store: store, target: nil)
         let reader = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(

@@ -77,55 +77,61 @@ import Testing
         let recipients = Data(("phone\n" + (0..<count).map(Self.number).joined(separator: "\n") + "\n").utf8)
         try Self.orders(recipients: count).write(
             to: folder.appendingPathComponent("orders.csv"), atomically: true, encoding: .utf8)
-        let (send, effect, json, responders, others, list, report, untargeted, plan, clicks) = try await withSimulator(
-            simulator
-        ) { base in
-            try """
-            store: ./state.sqlite
-            quiet_hours: off
-            gateways:
-              - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
-            receipts: { listen: "127.0.0.1:0" }
-            links:
-              base: https://s.example.cn/s/
-              utm: { utm_source: sms }
-            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-            let text = ["--text", "春装上新 {{link}}"]
-            let untargeted = try await SparrowProcess.outcome(
-                ["send", "-c", "sparrow.yaml", "--campaign", "x"] + text, stdin: recipients, in: folder)
-            let plan = try await SparrowProcess.outcome(
-                ["plan", "-c", "sparrow.yaml", "--now", Self.start] + text, stdin: recipients, in: folder)
-            let send = try await SparrowProcess.outcome(
-                [
-                    "send", "-c", "sparrow.yaml", "--campaign", "spring", "--holdout", "25%", "--now", Self.start,
-                    "--link-target", "https://shop.example.cn/spring",
-                ] + text, stdin: recipients, in: folder)
-            // Every message is delivered, as its receipt would say.
-            let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
-            _ = try await store.apply(
-                (1...simulator.stats.messages).map {
-                    ReceiptRecord(
-                        gateway: nil, gatewayMessageID: "sim-\($0)", state: .delivered,
-                        at: Timestamp(rfc3339: Self.start)!)
-                })
-            // A quarter of those who do not buy click their link, through the webhook as a phone would.
-            let clicks = try await Self.click(
-                try String(contentsOf: bodies, encoding: .utf8), in: folder, where: { $0 % 4 == 3 })
-            let measure = ["effect", "-c", "sparrow.yaml", "--campaign", "spring", "--orders", "orders.csv"]
-            let effect = try await SparrowProcess.outcome(measure + ["--now", Self.later], in: folder)
-            let json = try await SparrowProcess.outcome(
-                measure + ["--now", Self.later, "--format", "json"], in: folder)
-            let narrowing = [
-                "audience", "--orders", "orders.csv", "--now", Self.later, "-c", "sparrow.yaml",
-            ]
-            let responders = try await SparrowProcess.outcome(narrowing + ["--responders-of", "spring"], in: folder)
-            let others = try await SparrowProcess.outcome(narrowing + ["--non-responders-of", "spring"], in: folder)
-            let list = try await SparrowProcess.outcome(
-                ["report", "-c", "sparrow.yaml", "--format", "csv"], in: folder)
-            let report = try await SparrowProcess.outcome(
-                ["report", "-c", "sparrow.yaml", "--campaign", "spring"], in: folder)
-            return (send, effect, json, responders, others, list, report, untargeted, plan, clicks)
-        }
+        let (send, effect, json, responders, others, list, report, untargeted, plan, clicks, history) =
+            try await withSimulator(
+                simulator
+            ) { base in
+                try """
+                store: ./state.sqlite
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
+                receipts: { listen: "127.0.0.1:0" }
+                links:
+                  base: https://s.example.cn/s/
+                  utm: { utm_source: sms }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+                let text = ["--text", "春装上新 {{link}}"]
+                let untargeted = try await SparrowProcess.outcome(
+                    ["send", "-c", "sparrow.yaml", "--campaign", "x"] + text, stdin: recipients, in: folder)
+                let plan = try await SparrowProcess.outcome(
+                    ["plan", "-c", "sparrow.yaml", "--now", Self.start] + text, stdin: recipients, in: folder)
+                let send = try await SparrowProcess.outcome(
+                    [
+                        "send", "-c", "sparrow.yaml", "--campaign", "spring", "--holdout", "25%", "--now", Self.start,
+                        "--link-target", "https://shop.example.cn/spring",
+                    ] + text, stdin: recipients, in: folder)
+                // Every message is delivered, as its receipt would say.
+                let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
+                _ = try await store.apply(
+                    (1...simulator.stats.messages).map {
+                        ReceiptRecord(
+                            gateway: nil, gatewayMessageID: "sim-\($0)", state: .delivered,
+                            at: Timestamp(rfc3339: Self.start)!)
+                    })
+                // A quarter of those who do not buy click their link, through the webhook as a phone would.
+                let clicks = try await Self.click(
+                    try String(contentsOf: bodies, encoding: .utf8), in: folder, where: { $0 % 4 == 3 })
+                let measure = ["effect", "-c", "sparrow.yaml", "--campaign", "spring", "--orders", "orders.csv"]
+                let effect = try await SparrowProcess.outcome(measure + ["--now", Self.later], in: folder)
+                let json = try await SparrowProcess.outcome(
+                    measure + ["--now", Self.later, "--format", "json"], in: folder)
+                let narrowing = [
+                    "audience", "--orders", "orders.csv", "--now", Self.later, "-c", "sparrow.yaml",
+                ]
+                let responders = try await SparrowProcess.outcome(
+                    narrowing + ["--responders-of", "spring"], in: folder)
+                let others = try await SparrowProcess.outcome(
+                    narrowing + ["--non-responders-of", "spring"], in: folder)
+                let history = try await SparrowProcess.outcome(
+                    narrowing + ["--filter", "responded >= 1 and received = 1 and days_since_marketing < 30"],
+                    in: folder)
+                let list = try await SparrowProcess.outcome(
+                    ["report", "-c", "sparrow.yaml", "--format", "csv"], in: folder)
+                let report = try await SparrowProcess.outcome(
+                    ["report", "-c", "sparrow.yaml", "--campaign", "spring"], in: folder)
+                return (send, effect, json, responders, others, list, report, untargeted, plan, clicks, history)
+            }
         #expect(untargeted.status == 2 && untargeted.stderr.contains("--link-target"), "\(untargeted.stderr)")
         // The plan counts each message as long as the one sent: 春装上新 (4), a space, the base (23) and the code (10).
         #expect(plan.stdout.contains(#""encoding":"UCS-2","units":38,"segments":1"#), "\(plan.stdout)")
@@ -173,6 +179,11 @@ import Testing
         let responderPhones = Set(responders.stdoutLines.dropFirst().map { String($0.prefix { $0 != "," }) })
         #expect(responderPhones == Set(sent.filter { $0 % 2 == 0 || $0 % 4 == 3 }.map { "+86" + Self.number($0) }))
         let otherPhones = Set(others.stdoutLines.dropFirst().map { String($0.prefix { $0 != "," }) })
+        // The marketing history says the same: one message each, responded to.
+        #expect(Set(history.stdoutLines.dropFirst().map { String($0.prefix { $0 != "," }) }) == responderPhones)
+        let withoutStore = try SparrowProcess.run(
+            ["audience", "--orders", "orders.csv", "--filter", "response_rate > 0"], in: folder)
+        #expect(withoutStore.status == 2 && withoutStore.stderr.contains("give --config"), "\(withoutStore.stderr)")
         #expect(otherPhones == Set(sent.filter { $0 % 4 == 1 }.map { "+86" + Self.number($0) }))
     }
 }
