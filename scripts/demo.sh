@@ -61,7 +61,8 @@ sent=$(date -u -d yesterday +%Y-%m-%dT04:30:00Z)
 echo "== the CRM loop, as of $sent: a store's orders, its 600 biggest spenders, 20% held out, each with a tracked link"
 scripts/gen-orders.py 6000 --customers 2500 --seed 11 --now "${sent%%T*}" > "$out/orders.csv"
 "$bin" audience --orders "$out/orders.csv" --now "$sent" --rejects "$out/orders-rejects.jsonl" 2>/dev/null \
-  | head -n 601 > "$out/top-customers.csv"
+  > "$out/loop-customers.csv"
+head -n 601 "$out/loop-customers.csv" > "$out/top-customers.csv"
 "$sim" --listen 127.0.0.1:8088 --receipts-url http://127.0.0.1:8089/dlr \
   --receipt-token "${SPARROW_DLR_TOKEN:-demo-token}" --receipt-delay-ms 100 --body-log "$out/bodies.log" \
   > "$out/gateway-sim-loop.log" 2>&1 &
@@ -72,21 +73,24 @@ for _ in $(seq 100); do grep -q listening "$out/gateway-sim-loop.log" && break; 
 loop=$campaign-winter
 "$bin" send --config config/sparrow.yaml --campaign "$loop" --holdout 20% --now "$sent" --receipts --receipts-wait 5 \
   --text "{{name}}，冬季会员价已开启，您上次买的{{last_item}}有新款：{{link}}" --rejects "$out/rejects-loop.jsonl" \
-  < "$out/top-customers.csv" 2>&1 | tail -n 2
+  < "$out/top-customers.csv" 2>&1 | grep -E "^(campaign|targeted|held_out|submitted|delivered) "
 echo "== customers click: one link in ten, through the webhook (sparrow receipts)"
 "$bin" receipts --config config/sparrow.yaml > "$out/receipts.log" 2>&1 &
 receipts_pid=$!
 for _ in $(seq 100); do grep -q listening "$out/receipts.log" && break; sleep 0.1; done
 grep -o 'http://127.0.0.1:8089/s/[0-9A-Za-z]\{10\}' "$out/bodies.log" | awk 'NR % 10 == 1' | while read -r link; do
   curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' "$link"
-done | sort | uniq -c | sort -rn | head -n 1 | sed 's/^ */   clicks answered: /'
+done | sort | uniq -c | sort -rn | sed -n '1s/^ */   clicks answered: /p'
 kill "$receipts_pid" 2>/dev/null || true
 echo "== three days later: the orders that came, with a lift of 6 points planted by scripts/gen-orders.py"
-scripts/gen-orders.py --after state/sparrow.sqlite --campaign "$loop" --base-rate 0.04 --lift 0.06 --seed 5 \
-  > "$out/orders-after.csv"
+scripts/gen-orders.py --after state/sparrow.sqlite --campaign "$loop" --history "$out/orders.csv" \
+  --base-rate 0.04 --lift 0.06 --seed 5 > "$out/orders-after.csv"
 cat "$out/orders.csv" "$out/orders-after.csv" > "$out/orders-now.csv"   # the store's export, three days on
 "$bin" effect --config config/sparrow.yaml --campaign "$loop" --orders "$out/orders-now.csv" \
-  --now "$(date -u -d "${sent%Z} UTC + 4 days" +%Y-%m-%dT%H:%M:%SZ)" --rejects "$out/effect-rejects.jsonl" | head -n 28
+  --now "$(date -u -d "${sent%Z} UTC + 4 days" +%Y-%m-%dT%H:%M:%SZ)" --rejects "$out/effect-rejects.jsonl" \
+  > "$out/effect.txt"
+head -n 28 "$out/effect.txt"
+echo "   (all of it, by segment, grid cell and carrier: $out/effect.txt)"
 echo "== the next audience: those who responded"
 "$bin" audience --orders "$out/orders-now.csv" --now "$sent" --config config/sparrow.yaml \
   --responders-of "$loop" --rejects "$out/orders-rejects.jsonl" 2>/dev/null > "$out/responders.csv"

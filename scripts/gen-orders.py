@@ -10,13 +10,14 @@ before --now. Repeat buyers follow a heavy tail, as real stores' do.
 categories); `taobao` the seller centre's 订单报表 columns that Sparrow reads, with its quirks (="…" ids, ' before
 phones, 元 after amounts, local times); --gbk encodes the file as Taobao exports it.
 
-    scripts/gen-orders.py --after STORE --campaign C [--base-rate 0.05] [--lift 0.03] [--window-days 3] [--seed N]
-        > after.csv
+    scripts/gen-orders.py --after STORE --campaign C [--history orders.csv] [--base-rate 0.05] [--lift 0.03]
+        [--window-days 3] [--seed N] > after.csv
 
 writes instead the orders that follow a campaign sent with a holdout, with an effect planted: each recipient of the
 campaign (read from Sparrow's store) buys once within the window after their message was sent (or, held out, would
 have been) with the chance --base-rate, and those sent to with --base-rate + --lift. Generic CSV without a header,
-to append to the history; what was planted goes to stderr. `sparrow effect` should find the lift within its
+to append to the history (--history, a generic export, gives each buyer the customer id it has there); what was
+planted goes to stderr. `sparrow effect` should find the lift within its
 interval.
 """
 import argparse
@@ -53,6 +54,7 @@ def main():
     parser.add_argument("--base-rate", type=float, default=0.05)
     parser.add_argument("--lift", type=float, default=0.03)
     parser.add_argument("--window-days", type=float, default=3)
+    parser.add_argument("--history", help="a generic export whose customer ids the buyers keep")
     parser.add_argument("--customers", type=int, default=0, help="default: a third of the orders")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", default="2026-12-01")
@@ -113,6 +115,14 @@ def after(args, rng):
     if not sent:
         sys.exit(f"gen-orders: campaign {args.campaign} has no messages in {args.after}")
     window = int(args.window_days * 86400)
+    customers = {}
+    if args.history:
+        with open(args.history, encoding="utf-8") as history:
+            header = history.readline().rstrip("\n").split(",")
+            who, phone = header.index("customer_id"), header.index("phone")
+            for line in history:
+                fields = line.rstrip("\n").split(",")
+                customers[fields[phone]] = fields[who]
     lines = []
     buyers = {"sent": 0, "held out": 0}
     for group, rows, rate in (("sent", sent, args.base_rate + args.lift), ("held out", held, args.base_rate)):
@@ -125,7 +135,8 @@ def after(args, rng):
             stamp = paid.strftime("%Y-%m-%dT%H:%M:%SZ")
             national = number[3:] if number.startswith("+86") else number
             lines.append(",".join(csv_field(field) for field in [
-                f"a{len(lines) + 1:07d}", f"p{national}", national, "", stamp, stamp, "paid", f"{price:.2f}", title,
+                f"a{len(lines) + 1:07d}", customers.get(national, f"p{national}"), national, "", stamp, stamp, "paid",
+                f"{price:.2f}", title,
                 category]))
     sys.stdout.write("".join(line + "\n" for line in lines))
     print(f"gen-orders: planted {args.base_rate + args.lift:.4f} against {args.base_rate:.4f}: "

@@ -52,8 +52,8 @@ import Testing
                 ], stdin: Data(audience.stdout.utf8), in: folder)
             _ = try Self.generate(
                 [
-                    "--after", "state.sqlite", "--campaign", "winter", "--base-rate", "0.05", "--lift", "\(planted)",
-                    "--seed", "9",
+                    "--after", "state.sqlite", "--campaign", "winter", "--history", "orders.csv", "--base-rate",
+                    "0.05", "--lift", "\(planted)", "--seed", "9",
                 ], to: "after.csv", in: folder)
             let history = try String(contentsOf: folder.appendingPathComponent("orders.csv"), encoding: .utf8)
             let after = try String(contentsOf: folder.appendingPathComponent("after.csv"), encoding: .utf8)
