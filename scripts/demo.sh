@@ -58,11 +58,11 @@ echo "   ($out/customers.csv: $(($(wc -l < "$out/customers.csv") - 1)) customers
 
 # Sent yesterday at 12:30 in Shanghai, so that today's clicks fall within its three days.
 sent=$(date -u -d yesterday +%Y-%m-%dT04:30:00Z)
-echo "== the CRM loop, as of $sent: a store's orders, its 600 biggest spenders, 20% held out, each with a tracked link"
-scripts/gen-orders.py 6000 --customers 2500 --seed 11 --now "${sent%%T*}" > "$out/orders.csv"
+echo "== the CRM loop, as of $sent: a store's orders, its 1,500 biggest spenders, 20% held out, each with a tracked link"
+scripts/gen-orders.py 12000 --customers 5000 --seed 11 --now "${sent%%T*}" > "$out/orders.csv"
 "$bin" audience --orders "$out/orders.csv" --now "$sent" --rejects "$out/orders-rejects.jsonl" 2>/dev/null \
   > "$out/loop-customers.csv"
-head -n 601 "$out/loop-customers.csv" > "$out/top-customers.csv"
+head -n 1501 "$out/loop-customers.csv" > "$out/top-customers.csv"
 "$sim" --listen 127.0.0.1:8088 --receipts-url http://127.0.0.1:8089/dlr \
   --receipt-token "${SPARROW_DLR_TOKEN:-demo-token}" --receipt-delay-ms 100 --body-log "$out/bodies.log" \
   > "$out/gateway-sim-loop.log" 2>&1 &
@@ -82,9 +82,9 @@ grep -o 'http://127.0.0.1:8089/s/[0-9A-Za-z]\{10\}' "$out/bodies.log" | awk 'NR 
   curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' "$link"
 done | sort | uniq -c | sort -rn | sed -n '1s/^ */   clicks answered: /p'
 kill "$receipts_pid" 2>/dev/null || true
-echo "== three days later: the orders that came, with a lift of 6 points planted by scripts/gen-orders.py"
+echo "== three days later: the orders that came, with a lift of 8 points planted by scripts/gen-orders.py"
 scripts/gen-orders.py --after state/sparrow.sqlite --campaign "$loop" --history "$out/orders.csv" \
-  --base-rate 0.04 --lift 0.06 --seed 5 > "$out/orders-after.csv"
+  --base-rate 0.04 --lift 0.08 --seed 5 > "$out/orders-after.csv"
 cat "$out/orders.csv" "$out/orders-after.csv" > "$out/orders-now.csv"   # the store's export, three days on
 "$bin" effect --config config/sparrow.yaml --campaign "$loop" --orders "$out/orders-now.csv" \
   --now "$(date -u -d "${sent%Z} UTC + 4 days" +%Y-%m-%dT%H:%M:%SZ)" --rejects "$out/effect-rejects.jsonl" \

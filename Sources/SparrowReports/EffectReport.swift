@@ -44,15 +44,15 @@ package enum EffectReport {
         let (sent, holdout) = (total.sent, total.holdout)
         text += TextTable.render([
             ["", "sent", "holdout"],
-            ["recipients", "\(sent.recipients)", "\(holdout.recipients)"],
-            ["messages sent", "\(sent.sent)", "-"],
-            ["delivered", "\(sent.delivered)", "-"],
-            ["clickers", "\(sent.clickers)", "-"],
-            ["responders", "\(sent.responders)", "-"],
+            ["recipients", count(sent.recipients), count(holdout.recipients)],
+            ["messages sent", count(sent.sent), "-"],
+            ["delivered", count(sent.delivered), "-"],
+            ["clickers", count(sent.clickers), "-"],
+            ["responders", count(sent.responders), "-"],
             ["response rate", percent(sent.responseRate), "-"],
-            ["buyers", "\(sent.buyers)", "\(holdout.buyers)"],
+            ["buyers", count(sent.buyers), count(holdout.buyers)],
             ["conversion rate", percent(sent.conversionRate), percent(holdout.conversionRate)],
-            ["orders", "\(sent.orders)", "\(holdout.orders)"],
+            ["orders", count(sent.orders), count(holdout.orders)],
             ["revenue", money(sent.revenue), money(holdout.revenue)],
             ["AOV", sent.averageOrderValue.map(money) ?? "-", holdout.averageOrderValue.map(money) ?? "-"],
             ["cost", amount(sent.cost), "-"],
@@ -87,8 +87,8 @@ package enum EffectReport {
             for row in rows {
                 let lift = row.lift?.conversion
                 lines.append([
-                    row.key, "\(row.sent.recipients)", "\(row.sent.buyers)", percent(row.sent.conversionRate),
-                    money(row.sent.revenue), "\(row.holdout.recipients)", "\(row.holdout.buyers)",
+                    row.key, count(row.sent.recipients), count(row.sent.buyers), percent(row.sent.conversionRate),
+                    money(row.sent.revenue), count(row.holdout.recipients), count(row.holdout.buyers),
                     percent(row.holdout.conversionRate), lift.map { points($0.estimate) } ?? "-",
                     lift.map { range($0, points) } ?? "-",
                 ])
@@ -178,7 +178,8 @@ package enum EffectReport {
         (difference >= 0 ? "+" : "") + PlanReport.fixed(difference * 100, 2) + " pt"
     }
 
-    private static func count(_ value: Double) -> String { "\(Int(value.rounded()))" }
+    private static func count(_ value: Double) -> String { PlanReport.grouped(Int(value.rounded())) }
+    private static func count(_ value: Int) -> String { PlanReport.grouped(value) }
     private static func amount(_ value: Double) -> String { PlanReport.fixed(value, 2) }
     private static func money(_ value: Money) -> String { amount(Double(value.minorUnits) / 100) }
     private static func ratio(_ value: Double?) -> String { value.map { PlanReport.fixed($0, 2) } ?? "-" }
