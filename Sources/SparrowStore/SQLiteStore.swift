@@ -30,7 +30,7 @@ public final class SQLiteStore: CampaignStore {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)  // WAL
+            pool = try Self.openPool(path: path, configuration: configuration)
             // Set on the pool's one writer connection once it is open: GRDB turns WAL on after `prepareDatabase`
             // and sets `NORMAL` with it.
             try pool.writeWithoutTransaction { db in
@@ -68,6 +68,23 @@ public final class SQLiteStore: CampaignStore {
     /// starts). GRDB reads which migrations are applied, then runs each of the others in a transaction of its own:
     /// a process that another one overtook fails on a migration applied meanwhile, its transaction rolled back. It
     /// reads again and goes on from there; each round applies at least one migration, in one process or the other.
+    /// Opens the pool, which turns WAL on. SQLite answers that `PRAGMA journal_mode` with "database is locked" at
+    /// once, without waiting, while another process creates or migrates the file: it is tried again, for up to 10 s
+    /// in all.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var waited = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError
+                where error.resultCode.primaryResultCode == .SQLITE_BUSY && waited < 10_000
+            {
+                usleep(20_000)
+                waited += 20
+            }
+        }
+    }
+
     private static func migrate(_ pool: DatabasePool) throws {
         var rounds = 0
         while true {
