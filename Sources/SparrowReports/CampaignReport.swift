@@ -57,16 +57,18 @@ package enum CampaignReport {
             }
     }
 
-    /// - Parameter effect: the campaign's last measured effect, which the HTML page shows after the funnel.
+    /// - Parameters:
+    ///   - effect: the campaign's last measured effect, which the HTML page shows after the funnel.
+    ///   - sends: the messages a gateway took each minute, which the HTML page draws over time.
     package static func render(
         _ report: CampaignFigures, campaign: String, format: Format, language: Language = .en,
-        effect: CampaignEffect? = nil
+        effect: CampaignEffect? = nil, sends: [MinuteCount] = []
     ) -> String {
         switch format {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)
         case .csv: csv(report, campaign: campaign)
-        case .html: html(report, campaign: campaign, labels: Labels(language), effect: effect)
+        case .html: html(report, campaign: campaign, labels: Labels(language), effect: effect, sends: sends)
         }
     }
 
@@ -74,7 +76,7 @@ package enum CampaignReport {
     /// as inline SVG; the effect, when measured, with each segment's conversion beside its holdout's; then the
     /// table's figures down and slices across.
     private static func html(
-        _ report: CampaignFigures, campaign: String, labels: Labels, effect: CampaignEffect?
+        _ report: CampaignFigures, campaign: String, labels: Labels, effect: CampaignEffect?, sends: [MinuteCount]
     ) -> String {
         let slices = slices(report)
         let title = escape(labels.title(campaign))
@@ -102,6 +104,7 @@ package enum CampaignReport {
         if !carriers.isEmpty {
             page += "<h2>\(escape(labels.deliveryChart))</h2>\n" + bars(carriers, scale: 1)
         }
+        if !sends.isEmpty { page += overTime(sends, labels: labels) }
         if let effect { page += effectSection(effect, labels: labels) }
         page += "<table><thead><tr><th></th>"
         for slice in slices {
@@ -198,6 +201,30 @@ package enum CampaignReport {
         return svg + "</svg>\n"
     }
 
+    /// The messages a gateway took over time, as upright bars of a round width (at most 60 of them), with the
+    /// largest count and the first and last buckets' times.
+    private static func overTime(_ counts: [MinuteCount], labels: Labels) -> String {
+        let (width, buckets) = MinuteCount.buckets(counts)
+        let (left, chartWidth, chartHeight) = (60.0, 560.0, 140.0)
+        let largest = max(buckets.map(\.count).max() ?? 1, 1)
+        let step = chartWidth / Double(buckets.count)
+        var svg = "<h2>\(escape(labels.sendsChart(per: EffectReport.window(width))))</h2>\n"
+        svg += #"<svg role="img" width="\#(Int(left + chartWidth + 10))" height="\#(Int(chartHeight + 34))">"#
+        svg += #"<text x="0" y="14">\#(PlanReport.grouped(largest))</text>"#
+        for (index, bucket) in buckets.enumerated() {
+            let height = Double(bucket.count) / Double(largest) * chartHeight
+            svg += #"<rect x="\#(PlanReport.fixed(left + Double(index) * step, 1))" "#
+            svg +=
+                #"y="\#(PlanReport.fixed(4 + chartHeight - height, 1))" width="\#(PlanReport.fixed(max(step - 1, 1), 1))" "#
+            svg += ##"height="\##(PlanReport.fixed(height, 1))" fill="#3b7dd8"></rect>"##
+        }
+        let bottom = Int(chartHeight + 24)
+        svg += #"<text x="\#(Int(left))" y="\#(bottom)">\#(buckets[0].minute)</text>"#
+        svg += #"<text x="\#(Int(left + chartWidth))" y="\#(bottom)" text-anchor="end">"#
+        svg += "\(buckets[buckets.count - 1].minute)</text>"
+        return svg + "</svg>\n"
+    }
+
     /// One bar at `y`, `value / scale` of the chart's width, with its figure after it.
     private static func bar(
         _ row: (label: String, value: Double, shown: String), y: Double, height: Double, scale: Double, color: String
@@ -221,6 +248,10 @@ package enum CampaignReport {
         func title(_ campaign: String) -> String { language == .zh ? "营销活动 \(campaign)" : "Campaign \(campaign)" }
         var funnelChart: String { language == .zh ? "漏斗" : "Funnel" }
         var deliveryChart: String { language == .zh ? "各运营商送达率" : "Delivery rate by carrier" }
+
+        func sendsChart(per width: String) -> String {
+            language == .zh ? "发送量（每 \(width)）" : "Messages sent (per \(width))"
+        }
 
         func effect(window: String) -> String {
             language == .zh ? "营销效果（发送后 \(window) 内的成交）" : "Effect (purchases within \(window) of each message)"

@@ -293,6 +293,8 @@ public protocol CampaignStore: Sendable {
     /// settles the message once every part has a final receipt: delivered when all were, otherwise the first of
     /// undelivered or expired among them.
     func apply(_ receipts: [ReceiptRecord]) async throws -> Int
+    /// How many of the campaign's messages a gateway took in each minute, in time order (minutes with none left out).
+    func sendsPerMinute(campaign: String) async throws -> [MinuteCount]
     /// The campaign's funnel, in total, per carrier and per gateway.
     func figures(campaign: String) async throws -> CampaignFigures
     /// The campaign's messages that still await a final state, as `figures` counts them (pending but not unknown):

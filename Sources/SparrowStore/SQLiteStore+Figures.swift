@@ -3,6 +3,18 @@ public import SparrowCore
 
 // A campaign's figures for its report: the funnel by carrier and gateway, and the latency percentiles.
 extension SQLiteStore {
+    public func sendsPerMinute(campaign: String) async throws -> [MinuteCount] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sentAt / 60 * 60 AS minute, COUNT(*) AS count FROM send WHERE campaignID = ?
+                    GROUP BY minute ORDER BY minute
+                    """, arguments: [campaign]
+            ).map { MinuteCount(minute: Timestamp(secondsSince1970: $0["minute"]), count: $0["count"]) }
+        }
+    }
+
     public func figures(campaign: String) async throws -> CampaignFigures {
         try await read { db in
             var figures = CampaignFigures()

@@ -65,9 +65,11 @@ struct Report: AsyncParsableCommand {
         }
         let figures = try await store.figures(campaign: campaign)
         let effect = try await store.effect(campaign: campaign)
+        let sends = format == .html ? try await store.sendsPerMinute(campaign: campaign) : []
         print(
             CampaignReport.render(
-                figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect),
+                figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect,
+                sends: sends),
             terminator: "")
         if format == .table, let effect {
             print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")

@@ -38,3 +38,25 @@ import Testing
         #expect(funnel.rejected == 1 && funnel.targeted == 1)
     }
 }
+
+@Suite struct MinuteCountTests {
+    func minutes(_ offsets: [(Int64, Int)]) -> [MinuteCount] {
+        offsets.map { MinuteCount(minute: Timestamp(secondsSince1970: 1_800_000_000 + $0 * 60), count: $1) }
+    }
+
+    /// Buckets are the narrowest round width that keeps them within the limit; empty ones are kept, and every count
+    /// lands in one.
+    @Test func countsGoIntoRoundBuckets() {
+        let short = MinuteCount.buckets(minutes([(0, 5), (2, 7)]))
+        #expect(short.width == 60 && short.buckets.map(\.count) == [5, 0, 7])
+        let twoHours = MinuteCount.buckets(minutes([(0, 1), (4, 2), (5, 3), (119, 4)]))
+        #expect(twoHours.width == 300 && twoHours.buckets.count == 24)
+        #expect(
+            twoHours.buckets.first?.count == 3 && twoHours.buckets[1].count == 3 && twoHours.buckets.last?.count == 4)
+        #expect(twoHours.buckets[0].minute.secondsSince1970 % 300 == 0)
+        let months = MinuteCount.buckets(minutes([(0, 1), (90 * 1440, 1)]))
+        #expect(months.buckets.count <= 60 && months.width % 86_400 == 0)
+        #expect(months.buckets.map(\.count).reduce(0, +) == 2)
+        #expect(MinuteCount.buckets([]).buckets.isEmpty)
+    }
+}

@@ -108,3 +108,34 @@ extension CampaignFigures {
         }
     }
 }
+
+/// How many of a campaign's messages a gateway took in each minute, for its report's chart over time.
+public struct MinuteCount: Sendable, Hashable {
+    /// The minute's start.
+    public var minute: Timestamp
+    public var count: Int
+
+    public init(minute: Timestamp, count: Int) {
+        self.minute = minute
+        self.count = count
+    }
+
+    /// `counts` (in time order) summed into at most `limit` buckets of a round width (1, 5, 15 or 30 minutes, 1, 3,
+    /// 6 or 12 hours, or days): each bucket's start and count, empty buckets included.
+    public static func buckets(_ counts: [MinuteCount], limit: Int = 60) -> (width: Int64, buckets: [MinuteCount]) {
+        guard let first = counts.first?.minute.secondsSince1970, let last = counts.last?.minute.secondsSince1970 else {
+            return (60, [])
+        }
+        let widths: [Int64] = [60, 300, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400]
+        let span = last - first + 60
+        let days = (span + 86_399) / 86_400
+        let width =
+            widths.first { (span + $0 - 1) / $0 <= Int64(limit) } ?? 86_400 * ((days + Int64(limit)) / Int64(limit))
+        let start = first - first % width
+        var buckets = (0...(last - start) / width).map {
+            MinuteCount(minute: Timestamp(secondsSince1970: start + $0 * width), count: 0)
+        }
+        for count in counts { buckets[Int((count.minute.secondsSince1970 - start) / width)].count += count.count }
+        return (width, buckets)
+    }
+}
