@@ -143,18 +143,24 @@ package enum CampaignReport {
             section += "<tr><th>\(escape(labels.word(name)))</th><td>\(sent)</td><td>\(holdout)</td></tr>\n"
         }
         section += "</tbody></table>\n<p>\(escape(EffectReport.verdict(total, language: labels.language)))</p>\n"
+        // Each segment's and each grid cell's conversion beside its holdout's.
+        for (dimension, title) in [
+            (EffectRow.Dimension.segment, "conversion by segment"), (.cell, "conversion by grid cell"),
+        ] {
+            let rows = effect.rows.filter { $0.dimension == dimension }
+            guard !rows.isEmpty else { continue }
+            section += "<h2>\(escape(labels.word(title)))</h2>\n"
+            let largest = rows.flatMap { [$0.sent.conversionRate ?? 0, $0.holdout.conversionRate ?? 0] }.max() ?? 0
+            section += pairedBars(
+                rows.map { row in
+                    (
+                        row.key, row.sent.conversionRate ?? 0, percent(row.sent.conversionRate),
+                        row.holdout.recipients > 0
+                            ? (row.holdout.conversionRate ?? 0, percent(row.holdout.conversionRate)) : nil
+                    )
+                }, scale: max(largest, 0.01), legend: (labels.word("sent"), labels.word("holdout")))
+        }
         let segments = effect.rows.filter { $0.dimension == .segment }
-        guard !segments.isEmpty else { return section }
-        section += "<h2>\(escape(labels.word("conversion by segment")))</h2>\n"
-        let largest = segments.flatMap { [$0.sent.conversionRate ?? 0, $0.holdout.conversionRate ?? 0] }.max() ?? 0
-        section += pairedBars(
-            segments.map { row in
-                (
-                    row.key, row.sent.conversionRate ?? 0, percent(row.sent.conversionRate),
-                    row.holdout.recipients > 0
-                        ? (row.holdout.conversionRate ?? 0, percent(row.holdout.conversionRate)) : nil
-                )
-            }, scale: max(largest, 0.01), legend: (labels.word("sent"), labels.word("holdout")))
         let returns = segments.compactMap { row in
             row.sent.returnOnCost.map { (row.key, $0, PlanReport.fixed($0, 2)) }
         }
@@ -264,6 +270,7 @@ package enum CampaignReport {
                 "sent": "发送组", "holdout": "对照组", "recipients": "人数", "responders": "响应人数",
                 "response rate": "响应率", "buyers": "购买人数", "conversion rate": "转化率", "revenue": "销售额",
                 "cost": "费用", "ROI": "投入产出比", "conversion by segment": "各分群转化率",
+                "conversion by grid cell": "各 RFM 网格转化率",
                 "ROI by segment": "各分群投入产出比",
             ][english] ?? english
         }

@@ -105,9 +105,10 @@ import Testing
 
         let rendering = try await Self.render(page)
         #expect(rendering.dom.contains("<title>营销活动 d12</title>"))
-        // The funnel, the carriers' rates, the sends over time, and the effect's: conversion by segment beside the
-        // holdout's, and ROI.
-        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 5)
+        // The funnel, the carriers' rates, the sends over time, and the effect's: conversion by segment and by grid
+        // cell beside the holdout's, and ROI by segment.
+        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 6)
+        #expect(rendering.dom.contains(">各 RFM 网格转化率</h2>"))
         #expect(rendering.dom.contains(">发送量（每 1m）</h2>"))
         #expect(rendering.dom.contains("营销效果") && rendering.dom.contains(">各分群转化率</h2>"))
         #expect(rendering.dom.contains(">对照组</text>") && rendering.dom.contains("提升"))
