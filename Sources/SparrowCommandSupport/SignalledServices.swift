@@ -15,13 +15,16 @@ package func runUntilSignalled<Value: Sendable>(
     notice: String, beside services: [any Service] = [], _ main: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     let main = MainService(main)
+    // Trapped before any service starts, and announced before the shutdown begins: the notice is never lost to a
+    // shutdown that ended the notice's own service first.
+    let signals = SignalNotice(notice: notice, signals: await UnixSignalsSequence(trapping: .sigint, .sigterm))
     let group = ServiceGroup(
         configuration: .init(
-            services: [.init(service: SignalNotice(notice: notice))] + services.map { .init(service: $0) } + [
+            services: [.init(service: signals)] + services.map { .init(service: $0) } + [
                 .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)
             ],
-            gracefulShutdownSignals: [.sigint, .sigterm],
             logger: Logger(label: "sparrow", factory: { _ in SwiftLogNoOpLogHandler() })))
+    signals.group.withLock { $0 = group }
     let groupFailure: (any Error)?
     do {
         try await group.run()
@@ -58,17 +61,26 @@ private final class MainService<Value: Sendable>: Service {
     }
 }
 
-/// Says what the first Ctrl-C or SIGTERM does (the group shuts down gracefully on it), and ends the process on the
-/// second. It is the group's first service, so the last to be shut down: it hears signals until the others ended.
-private struct SignalNotice: Service {
+/// Traps Ctrl-C and SIGTERM: the first is announced and shuts the group down gracefully, the second ends the process.
+/// It is the group's first service, so the last to be shut down: it hears signals until the others ended.
+private final class SignalNotice: Service {
     let notice: String
+    let signals: UnixSignalsSequence
+    /// The group it shuts down, set before the group runs.
+    let group = Lock<ServiceGroup?>(nil)
+
+    init(notice: String, signals: UnixSignalsSequence) {
+        self.notice = notice
+        self.signals = signals
+    }
 
     func run() async {
-        var signals = 0
-        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm).cancelOnGracefulShutdown() {
-            signals += 1
-            guard signals == 1 else { exit(130) }
+        var received = 0
+        for await _ in signals.cancelOnGracefulShutdown() {
+            received += 1
+            guard received == 1 else { exit(130) }
             printError("\nsparrow: \(notice) (again to quit now)")
+            await group.withLock { $0 }?.triggerGracefulShutdown()
         }
     }
 }
