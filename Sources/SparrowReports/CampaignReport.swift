@@ -171,9 +171,12 @@ package enum CampaignReport {
         return section
     }
 
+    /// The width of the bar charts' labels, and of their bars at full scale.
+    private static let (labelWidth, barWidth) = (170.0, 420.0)
+
     /// Horizontal bars as an inline SVG: a row per `(label, value, shown)`, each bar `value / scale` of the width.
     private static func bars(_ rows: [(label: String, value: Double, shown: String)], scale: Double) -> String {
-        let (labelWidth, barWidth, rowHeight) = (170.0, 420.0, 26.0)
+        let rowHeight = 26.0
         let height = rowHeight * Double(rows.count)
         var svg = #"<svg role="img" width="\#(Int(labelWidth + barWidth + 90))" height="\#(Int(height))">"#
         for (index, row) in rows.enumerated() {
@@ -188,7 +191,7 @@ package enum CampaignReport {
         _ rows: [(label: String, value: Double, shown: String, holdout: (value: Double, shown: String)?)],
         scale: Double, legend: (String, String)
     ) -> String {
-        let (labelWidth, barWidth, rowHeight, top) = (170.0, 420.0, 40.0, 24.0)
+        let (rowHeight, top) = (40.0, 24.0)
         let height = top + rowHeight * Double(rows.count)
         var svg = #"<svg role="img" width="\#(Int(labelWidth + barWidth + 90))" height="\#(Int(height))">"#
         svg += ##"<rect x="\##(Int(labelWidth))" y="4" width="12" height="12" fill="#3b7dd8"></rect>"##
@@ -235,7 +238,6 @@ package enum CampaignReport {
     private static func bar(
         _ row: (label: String, value: Double, shown: String), y: Double, height: Double, scale: Double, color: String
     ) -> String {
-        let (labelWidth, barWidth) = (170.0, 420.0)
         let width = max(0, min(1, row.value / scale)) * barWidth
         return #"<rect x="\#(Int(labelWidth))" y="\#(Int(y + 4))" width="\#(PlanReport.fixed(width, 1))" "#
             + "height=\"\(Int(height))\" fill=\"\(color)\"></rect>"

@@ -11,7 +11,7 @@ public final class SQLiteStore: CampaignStore {
     /// Internal, not private: tests reach the writer connection to inject faults (a full disk).
     let pool: DatabasePool
     /// The store's file, named in its errors.
-    let path: String
+    package let path: String
 
     /// WAL pages the writer commits between two checkpoints (SQLite's default is 1,000). A checkpoint copies the last
     /// version of each page in the WAL to the file and syncs it; the journal rewrites the same pages (the messages

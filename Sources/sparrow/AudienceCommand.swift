@@ -93,7 +93,9 @@ struct Audience: AsyncParsableCommand {
         let (book, summary) = try await orders.failures { try await runOnOwnThread { try read.run() } }
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
         var scored = audience.members
-        if condition?.readsMarketing == true, let store = try store() {
+        // The configuration is read, and its store opened, once for both the history and the narrowing.
+        let store = try config.map { try openStore(try ConfigOption.load(path: $0)) }
+        if condition?.readsMarketing == true, let store {
             let history = try await store.marketingHistory()
             for index in scored.indices {
                 scored[index].marketing = number(of: scored[index]).flatMap { history[$0] } ?? MarketingHistory()
@@ -101,7 +103,7 @@ struct Audience: AsyncParsableCommand {
         }
         var members = condition.map { scored.filter($0.admits) } ?? scored
         let filtered = members.count
-        if let narrowing = try await narrowing() {
+        if let store, let narrowing = try await narrowing(store) {
             members = members.filter { member in number(of: member).map(narrowing.contains) ?? false }
         }
         let format = AudienceReport.Format(rawValue: output)!
@@ -145,11 +147,6 @@ struct Audience: AsyncParsableCommand {
         printError(lines.joined(separator: "\n"))
     }
 
-    /// The store `--config` names; nil without it.
-    private func store() throws -> SQLiteStore? {
-        try config.map { try openStore(try ConfigOption.load(path: $0)) }
-    }
-
     /// A member's number as an E.164 value, when their phone is a valid one.
     private func number(of member: AudienceMember) -> UInt64? {
         member.history.phone.flatMap { phone in
@@ -158,17 +155,15 @@ struct Audience: AsyncParsableCommand {
     }
 
     /// The numbers `--responders-of` and `--non-responders-of` keep (both: those in each), or nil without them.
-    private func narrowing() async throws -> Set<UInt64>? {
-        guard respondersOf != nil || nonRespondersOf != nil, let config else { return nil }
-        let configuration = try ConfigOption.load(path: config)
-        let store = try openStore(configuration)
+    private func narrowing(_ store: SQLiteStore) async throws -> Set<UInt64>? {
+        guard respondersOf != nil || nonRespondersOf != nil else { return nil }
         var kept: Set<UInt64>?
         for (campaign, responded) in [(respondersOf, true), (nonRespondersOf, false)] {
             guard let campaign else { continue }
             guard try await store.effect(campaign: campaign) != nil else {
                 throw UsageError(
                     message:
-                        "campaign '\(campaign)' has no measured effect in \(configuration.store): run `sparrow effect` first"
+                        "campaign '\(campaign)' has no measured effect in \(store.path): run `sparrow effect` first"
                 )
             }
             let numbers = Set(try await store.recipients(of: campaign, responded: responded))
