@@ -38,6 +38,7 @@ build: deps
 test: test-deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
+	scripts/cdnow-check.py .build/debug/sparrow
 
 # The concurrency-heavy suites (dispatch, transport, receipts) again under ThreadSanitizer, in a build folder of
 # their own so that the plain build stays as it is.

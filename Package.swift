@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),  // HMAC-SHA256 request signatures
+                .product(name: "HeapModule", package: "swift-collections"),  // a campaign's most valuable messages
             ]
         ),
         // YAML → typed, validated configuration with located errors.

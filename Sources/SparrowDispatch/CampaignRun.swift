@@ -127,11 +127,13 @@ public struct CampaignRun: Sendable {
         try await store.beginCampaign(
             id: campaign, template: options.template, holdout: options.holdout, approved: options.approved,
             at: clock.now())
-        let holdout = Holdout(share: try await store.campaign(id: campaign)?.holdout ?? 0, campaign: campaign)
+        let record = try await store.campaign(id: campaign)
+        let rules = JournalRules(
+            holdout: Holdout(share: record?.holdout ?? 0, campaign: campaign), cut: record?.ranking?.cut)
         var outcome = Outcome()
         if let input,
             let read = try await engine.submit({
-                try await stream(input.reader, descriptor: input.descriptor, holdout: holdout, into: $0)
+                try await stream(input.reader, descriptor: input.descriptor, rules: rules, into: $0)
             }),
             let lines = read
         {
@@ -161,7 +163,7 @@ public struct CampaignRun: Sendable {
     /// journaled.
     /// - Returns: the input's last line when it was read to its end.
     private func stream(
-        _ reader: PlanRun, descriptor: Int32, holdout: Holdout, into ready: BoundedQueue<[JournalEntry]>
+        _ reader: PlanRun, descriptor: Int32, rules: JournalRules, into ready: BoundedQueue<[JournalEntry]>
     ) async throws
         -> Int?
     {
@@ -182,7 +184,7 @@ public struct CampaignRun: Sendable {
         // Cancelled, this ends even while the input is idle (a pipe whose writer waits); the reading thread may
         // then be blocked in read(2), and ends with the process.
         for try await rows in decided {
-            let (entries, skipped) = journalBatch(rows, holdout: holdout)
+            let (entries, skipped) = journalBatch(rows, rules: rules)
             let states = try await store.journal(campaign: options.campaign, messages: entries, skipped: skipped)
             let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
             progress.decided(rows: rows.count, toSend: due.count)
@@ -260,18 +262,32 @@ public struct CampaignRun: Sendable {
             gatewayMessageID: nil, attempts: 0, latency: nil, error: reason, at: clock.now())
     }
 
-    /// The journal's view of a batch of decided rows: a message to a held-out number becomes a skipped row.
-    private func journalBatch(_ rows: [DecidedRow], holdout: Holdout) -> ([JournalEntry], [SkippedRow]) {
+    /// What turns a message into a skipped row before it is journaled.
+    struct JournalRules {
+        var holdout: Holdout
+        /// The campaign's value cut; nil when it admits every message.
+        var cut: ValueCut?
+    }
+
+    /// The journal's view of a batch of decided rows: a message to a held-out number, or below the value cut,
+    /// becomes a skipped row.
+    private func journalBatch(_ rows: [DecidedRow], rules: JournalRules) -> ([JournalEntry], [SkippedRow]) {
         var entries: [JournalEntry] = []
         var skipped: [SkippedRow] = []
         for row in rows {
             switch row {
             case .message(let message, let status)
-            where (status == .ready || status == .deferred) && holdout.holds(message.number.e164):
+            where (status == .ready || status == .deferred) && rules.holdout.holds(message.number.e164):
                 skipped.append(
                     SkippedRow(
                         line: message.line, status: .heldOut, carrier: message.carrier, gateway: message.gateway,
                         recipient: message.number.e164, sendAt: message.sendAt))
+            case .message(let message, let status)
+            where (status == .ready || status == .deferred)
+                && rules.cut.map({ !$0.admits(value: message.value, line: message.line) }) == true:
+                skipped.append(
+                    SkippedRow(
+                        line: message.line, status: .overBudget, carrier: message.carrier, gateway: message.gateway))
             case .message(let message, let status) where status == .ready || status == .deferred:
                 entries.append(
                     JournalEntry(

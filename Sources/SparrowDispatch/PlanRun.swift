@@ -211,6 +211,7 @@ struct PlanLine {
         case .suppressed: json.fragment(#","status":"suppressed","reason":null,"carrier":"#)
         case .capped: json.fragment(#","status":"capped","reason":null,"carrier":"#)
         case .heldOut: json.fragment(#","status":"held-out","reason":null,"carrier":"#)
+        case .overBudget: json.fragment(#","status":"over-budget","reason":null,"carrier":"#)
         case .rejected: preconditionFailure("rejected rows are written by their own lines")
         }
         json.fragment(string: message.carrier)

@@ -32,6 +32,7 @@ package enum CampaignReport {
         Figure(key: "suppressed") { .count($0.suppressed) },
         Figure(key: "capped") { .count($0.capped) },
         Figure(key: "held_out") { .count($0.heldOut) },
+        Figure(key: "over_budget") { .count($0.overBudget) },
         Figure(key: "deferred") { .count($0.deferred) },
         Figure(key: "submitted") { .count($0.submitted) },
         Figure(key: "accepted") { .count($0.accepted) },
@@ -288,13 +289,15 @@ package enum CampaignReport {
 
         /// The keys that do not read as English words.
         static let english = [
-            "held_out": "held out", "delivery_rate": "delivery rate", "latency_p50_ms": "submit latency p50 (ms)",
+            "held_out": "held out", "over_budget": "over budget", "delivery_rate": "delivery rate",
+            "latency_p50_ms": "submit latency p50 (ms)",
             "latency_p99_ms": "submit latency p99 (ms)",
         ]
 
         static let chinese = [
             "targeted": "目标", "rejected": "无效", "duplicate": "重复", "suppressed": "已退订", "capped": "频次超限",
-            "held_out": "对照组", "deferred": "延后发送", "submitted": "已提交", "accepted": "已受理", "delivered": "已送达",
+            "held_out": "对照组", "over_budget": "超出预算", "deferred": "延后发送", "submitted": "已提交", "accepted": "已受理",
+            "delivered": "已送达",
             "failed": "失败", "pending": "待定", "unknown": "状态未知", "segments": "计费条数", "cost": "费用",
             "delivery_rate": "送达率", "latency_p50_ms": "提交耗时 p50 (毫秒)", "latency_p99_ms": "提交耗时 p99 (毫秒)",
         ]

@@ -59,7 +59,7 @@ package enum PlanReport {
         return (value < 0 ? "-" : "") + result
     }
 
-    static func fixed(_ value: Double, _ decimals: Int) -> String {
+    package static func fixed(_ value: Double, _ decimals: Int) -> String {
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = Int((value * scale).rounded())

@@ -212,6 +212,8 @@ public struct CampaignRecord: Sendable, Hashable {
     public var number: Int
     /// Where a click on one of its tracked links goes; nil when it has none.
     public var linkTarget: String?
+    /// How it ranks its recipients under a budget or a message limit; nil when it has neither.
+    public var ranking: CampaignRanking?
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
@@ -235,6 +237,8 @@ public protocol CampaignStore: Sendable {
     /// Sets where a click on one of the campaign's tracked links goes, unless that was set before (a resume keeps
     /// the first run's target).
     func setLinkTarget(campaign: String, _ target: String) async throws
+    /// Sets how the campaign ranks its recipients and where its cut fell, unless that was set before.
+    func setRanking(campaign: String, _ ranking: CampaignRanking) async throws
     /// The key that tags the store's link codes, made at random the first time it is asked for.
     func linkKey() async throws -> [UInt8]
     /// Records a click on the link of the message on `line` of the campaign numbered `number`.

@@ -30,7 +30,23 @@ extension SQLiteStore {
         CampaignRecord(
             id: row["id"], template: row["template"],
             createdAt: Timestamp(secondsSince1970: row["createdAt"]), inputLines: row["inputLines"],
-            holdout: row["holdout"], approved: row["approved"], number: row["rowid"], linkTarget: row["linkTarget"])
+            holdout: row["holdout"], approved: row["approved"], number: row["rowid"], linkTarget: row["linkTarget"],
+            ranking: ranking(row))
+    }
+
+    private static func ranking(_ row: Row) -> CampaignRanking? {
+        let column: String? = row["rankedBy"]
+        let cut = (row["cutLine"] as Int?).map { ValueCut(value: row["cutValue"], line: $0) }
+        return column == nil && cut == nil ? nil : CampaignRanking(column: column, cut: cut)
+    }
+
+    public func setRanking(campaign: String, _ ranking: CampaignRanking) async throws {
+        try await write { db in
+            try db.execute(
+                sql:
+                    "UPDATE campaign SET rankedBy = ?, cutValue = ?, cutLine = ? WHERE id = ? AND rankedBy IS NULL AND cutLine IS NULL",
+                arguments: [ranking.column, ranking.cut?.value, ranking.cut?.line, campaign])
+        }
     }
 
     public func finishInput(campaign: String, lines: Int) async throws {

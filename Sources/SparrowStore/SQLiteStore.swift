@@ -275,6 +275,14 @@ public final class SQLiteStore: CampaignStore {
             try db.create(index: "click_campaign_line", on: "click", columns: ["campaignID", "line"])
             try db.alter(table: "effect") { table in table.add(column: "clickers", .integer).notNull().defaults(to: 0) }
         }
+        migrator.registerMigration("v14: a campaign's ranking under a budget or a message limit") { db in
+            try db.alter(table: "campaign") { table in
+                table.add(column: "rankedBy", .text)
+                // The lowest admitted message's value (±infinity allowed) and line; NULL when every message is.
+                table.add(column: "cutValue", .double)
+                table.add(column: "cutLine", .integer)
+            }
+        }
         return migrator
     }()
 

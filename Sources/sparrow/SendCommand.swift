@@ -46,6 +46,23 @@ struct Send: AsyncParsableCommand {
             """)
     var holdout: String?
 
+    @Option(help: "Send at most this many messages, to the most valuable recipients (see --order-by).")
+    var maxMessages: Int?
+
+    @Option(
+        help: """
+            Send only the messages whose planned cost adds up to this amount, the most valuable recipients first \
+            (see --order-by).
+            """)
+    var budget: Double?
+
+    @Option(
+        help: """
+            With --max-messages or --budget: the recipients' column whose numbers rank them, highest first (e.g. \
+            monetary); ties, and rows without a value, go in input order. Without it, input order ranks them.
+            """)
+    var orderBy: String?
+
     @OptionGroup var beside: BesideOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -60,6 +77,19 @@ struct Send: AsyncParsableCommand {
         if let holdout, Self.share(holdout) == nil {
             throw ValidationError("--holdout must be a share from 0% to below 100%, e.g. 10% or 0.1")
         }
+        if maxMessages != nil, budget != nil {
+            throw ValidationError("--max-messages and --budget are two limits: give one")
+        }
+        if let maxMessages, maxMessages < 0 { throw ValidationError("--max-messages must be 0 or more") }
+        if let budget, !(budget.isFinite && budget >= 0) { throw ValidationError("--budget must be 0 or more") }
+        if orderBy != nil, valueLimit == nil {
+            throw ValidationError("--order-by ranks recipients for --max-messages or --budget: give one of them")
+        }
+    }
+
+    /// The limit the most valuable messages are chosen under, if any.
+    var valueLimit: ValueLimit? {
+        maxMessages.map(ValueLimit.messages) ?? budget.map(ValueLimit.budget)
     }
 
     /// `10%` or `0.1` → 0.1; nil unless 0 ≤ share < 1.
@@ -92,6 +122,7 @@ struct Send: AsyncParsableCommand {
             settings.links = try await CampaignLinks.of(
                 try await launcher.begin(), sending: message, configuration, store: store, target: target)
         }
+        settings.valueColumn = orderBy
         let reader = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(
@@ -100,7 +131,54 @@ struct Send: AsyncParsableCommand {
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
             contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
         printError("sparrow: campaign \(id)")
-        try await launcher.launch(reading: (reader, 0), rejectsPath: campaign.recipients.rejects)
+        var input: Int32 = 0
+        if let valueLimit {
+            let (descriptor, offset) = try StandardInput.rereadable()
+            let ranking = try await rank(reader, descriptor, under: valueLimit, holdout: launcher.holdout, campaign: id)
+            guard lseek(descriptor, offset, SEEK_SET) == offset else {
+                throw RuntimeFailure(message: "cannot read the recipients again: \(String(cString: strerror(errno)))")
+            }
+            _ = try await launcher.begin()
+            try await store.setRanking(campaign: id, ranking)
+            input = descriptor
+        }
+        try await launcher.launch(reading: (reader, input), rejectsPath: campaign.recipients.rejects)
+    }
+
+    /// Reads the recipients once without journaling anything, to find where `limit` cuts the ranking of the messages
+    /// the campaign would send (neither held out, suppressed nor capped).
+    private func rank(
+        _ reader: PlanRun, _ descriptor: Int32, under limit: ValueLimit, holdout share: Double, campaign: String
+    ) async throws -> CampaignRanking {
+        var options = reader.options
+        options.rejectsPath = "/dev/null"  // the run proper writes them
+        let reader = PlanRun(
+            settings: reader.settings, zones: reader.zones, options: options, contacts: reader.contacts)
+        let holdout = Holdout(share: share, campaign: campaign)
+        let selection: ValueSelection
+        do {
+            selection = try await runOnOwnThread {
+                var selection = ValueSelection(limit: limit)
+                // Duplicates are counted in: the journal drops those the cut admits, so fewer messages may go, never more.
+                _ = try reader.run(input: descriptor, findingDuplicates: false) { rows in
+                    for case .message(let message, let status) in rows
+                    where (status == .ready || status == .deferred) && !holdout.holds(message.number.e164) {
+                        selection.add(value: message.value, line: message.line, cost: message.cost)
+                    }
+                }
+                return selection
+            }
+        } catch let error as InputFileError {
+            throw UsageError(message: "recipients: \(error)")
+        } catch let error as IOError {
+            throw RuntimeFailure(message: "\(error)")
+        }
+        let admitted = selection.admitted
+        printError(
+            "sparrow: \(admitted.messages) messages (cost \(PlanReport.fixed(admitted.cost, 2))) are within "
+                + (budget != nil ? "the budget" : "the limit")
+                + (orderBy.map { ", the highest \($0) first" } ?? ", in input order"))
+        return CampaignRanking(column: orderBy, cut: selection.cut)
     }
 
     /// `20261122-143000-7f3a`: the start time (UTC) and 16 random bits.
@@ -157,6 +235,7 @@ struct Resume: AsyncParsableCommand {
         var settings = configuration.planSettings(message: message)
         settings.links = try await CampaignLinks.of(
             record, sending: message, configuration, store: store, target: nil)
+        settings.valueColumn = record.ranking?.column
         let reader = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(

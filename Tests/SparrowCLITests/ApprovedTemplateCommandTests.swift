@@ -54,7 +54,7 @@ import Testing
         #expect(send.status == 0, "\(send.stderr)")
         #expect(simulator.stats.messages == 2)
         #expect(
-            report.stdoutLines.dropFirst().first?.hasPrefix("ship,total,,3,1,0,0,0,0,0,2,2,") == true,
+            report.stdoutLines.dropFirst().first?.hasPrefix("ship,total,,3,1,0,0,0,0,0,0,2,2,") == true,
             "\(report.stdout)")
         #expect(free.status == 2)
         #expect(free.stderr.contains("gateway 'tencent' sends only templates its provider approved"), "\(free.stderr)")

@@ -75,7 +75,7 @@ import Testing
             return outputs
         }
         #expect(simulator.stats.messages == 1)  // primary's message went; other's was refused …
-        #expect(outputs["report-csv stdout", default: ""].contains("s1,gateway,other,1,0,0,0,0,0,0,1,0,0,1,"))
+        #expect(outputs["report-csv stdout", default: ""].contains("s1,gateway,other,1,0,0,0,0,0,0,0,1,0,0,1,"))
         #expect(outputs["store", default: ""].contains("HTTP 401"))  // … with the gateway's reason kept
         #expect(outputs["plan stderr", default: ""].contains("warning: TLS verification is off for gateway 'other'"))
         #expect(outputs["send stderr", default: ""].contains("warning: TLS verification is off for gateway 'other'"))

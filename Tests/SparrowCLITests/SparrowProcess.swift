@@ -52,14 +52,18 @@ struct SparrowProcess {
 
     /// Runs `sparrow` to its end as `run` does, without holding a thread while it runs: for tests whose own servers
     /// (a simulator) need the cooperative pool meanwhile.
-    static func outcome(_ arguments: [String], stdin: Data = Data(), in directory: URL) async throws -> Outcome {
+    static func outcome(
+        _ arguments: [String], stdin: Data = Data(), in directory: URL, program: String = executable
+    ) async throws -> Outcome {
         let name = UUID().uuidString
         let (input, output, error) = (
             directory.appendingPathComponent("\(name).in"), directory.appendingPathComponent("\(name).out"),
             directory.appendingPathComponent("\(name).err")
         )
         try stdin.write(to: input)
-        let ending = try await start(arguments, stdin: input, in: directory, stdout: output, stderr: error).exited()
+        let ending = try await start(
+            arguments, stdin: input, in: directory, stdout: output, stderr: error, program: program
+        ).exited()
         return Outcome(
             status: ending.status, stdout: try String(contentsOf: output, encoding: .utf8),
             stderr: try String(contentsOf: error, encoding: .utf8))

@@ -1,5 +1,5 @@
 /// A campaign's funnel, for one slice (all of it, a carrier or a gateway). Every input row is counted once:
-/// `targeted` = `rejected` + `duplicate` + `suppressed` + `capped` + `heldOut` + messages, and messages = `deferred` +
+/// `targeted` = `rejected` + `duplicate` + `suppressed` + `capped` + `heldOut` + `overBudget` + messages, and messages = `deferred` +
 /// `delivered` + `failed` + `pending`. `submitted` and `accepted` are stages messages passed.
 public struct Funnel: Sendable, Hashable {
     public var targeted = 0
@@ -9,6 +9,8 @@ public struct Funnel: Sendable, Hashable {
     public var capped = 0
     /// In the campaign's holdout: never to be sent.
     public var heldOut = 0
+    /// Below the campaign's value cut: never to be sent.
+    public var overBudget = 0
     /// Held for quiet hours, not yet sent.
     public var deferred = 0
     /// Handed to a gateway at least once.
@@ -35,7 +37,7 @@ public struct Funnel: Sendable, Hashable {
     public var deliveryRate: Double? { accepted > 0 ? Double(delivered) / Double(accepted) : nil }
 
     /// Counts `count` input rows that became no message, for `status` (`rejected`, `duplicate`, `suppressed`,
-    /// `capped`, `heldOut`; any other counts as rejected).
+    /// `capped`, `heldOut`, `overBudget`; any other counts as rejected).
     /// - Complexity: O(1).
     public mutating func add(skipped count: Int, status: PlanStatus) {
         targeted += count
@@ -44,6 +46,7 @@ public struct Funnel: Sendable, Hashable {
         case .suppressed: suppressed += count
         case .capped: capped += count
         case .heldOut: heldOut += count
+        case .overBudget: overBudget += count
         default: rejected += count
         }
     }

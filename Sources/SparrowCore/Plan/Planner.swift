@@ -23,6 +23,9 @@ public struct PlanSettings: Sendable {
     public var parameters: [String] = []
     /// The campaign's tracked links: each row's is its `link` variable. Nil when the template has none.
     public var links: TrackedLinks?
+    /// The column whose numbers rank the recipients of a campaign with a budget or a message limit: a row whose value
+    /// is not a number is rejected.
+    public var valueColumn: String?
 
     public init(
         template: MessageTemplate, signature: String = "", optoutSuffix: String = "", defaultRegion: String?,
@@ -90,6 +93,9 @@ public struct PlannedMessage: Sendable, Hashable {
     public var timeZone: String
     /// The values of an approved template's placeholders, in its order; empty for free text.
     public var parameters: [String] = []
+    /// The row's value in the column the campaign ranks by (`PlanSettings.valueColumn`); nil when it is empty or the
+    /// campaign ranks by none.
+    public var value: Double?
 }
 
 /// Decides each row on its own: number, message, segments, route, quiet hours. Decisions that depend on other
@@ -156,6 +162,13 @@ public struct Planner {
         case .failure(let missing):
             return reject(.missingVariable, "the template needs '\(missing.name)' and the row has none")
         }
+        var value: Double?
+        if let column = settings.valueColumn, let text = row.values[column], !text.isEmpty {
+            guard let number = Double(text), number.isFinite else {
+                return reject(.invalidValue, "column '\(column)' holds '\(text)', not a number to rank by")
+            }
+            value = number
+        }
         let segments = Segmenter.count(text)
         let release = settings.quietHours?.release(of: now, in: zone)
         return .success(
@@ -164,7 +177,7 @@ public struct Planner {
                 segments: segments, throttleUnits: carrier?.unit == .segments ? segments.segments : 1,
                 cost: Double(segments.segments) * gateway.pricePerSegment,
                 sendAt: release ?? now, isDeferred: release != nil, timeZone: zoneID,
-                parameters: settings.parameters.map { values[$0] ?? "" }))
+                parameters: settings.parameters.map { values[$0] ?? "" }, value: value))
     }
 
     private mutating func rules(for identifier: String) -> ZoneRules? {

@@ -25,12 +25,14 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let invalidAmount = Self("invalid-amount")
     public static let invalidTime = Self("invalid-time")
     public static let unknownStatus = Self("unknown-status")
+    /// The column a campaign ranks its recipients by holds something other than a number.
+    public static let invalidValue = Self("invalid-value")
 
     /// Every code, for reports and docs.
     public static let all: [Self] = [
         .missingPhone, .invalidPhone, .invalidRegion, .unknownCarrier, .noRoute, .invalidTimeZone, .missingVariable,
         .invalidUTF8, .rowTooLong, .malformedRow, .missingOrderID, .missingCustomer, .invalidAmount, .invalidTime,
-        .unknownStatus,
+        .unknownStatus, .invalidValue,
     ]
 }
 
@@ -57,4 +59,6 @@ public enum PlanStatus: String, Sendable, Hashable, CaseIterable {
     case ready, deferred, suppressed, duplicate, capped, rejected
     /// In the campaign's holdout: never sent, so that the campaign's effect can be measured against it.
     case heldOut = "held-out"
+    /// Below the campaign's value cut: its budget or message limit went to more valuable recipients.
+    case overBudget = "over-budget"
 }
