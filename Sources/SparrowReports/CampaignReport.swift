@@ -60,16 +60,17 @@ package enum CampaignReport {
 
     /// - Parameters:
     ///   - effect: the campaign's last measured effect, which the HTML page shows after the funnel.
-    ///   - sends: the messages a gateway took each minute, which the HTML page draws over time.
+    ///   - timeline: the messages sent and delivered each minute, and the deliveries' latencies, which the HTML page
+    ///     draws.
     package static func render(
         _ report: CampaignFigures, campaign: String, format: Format, language: Language = .en,
-        effect: CampaignEffect? = nil, sends: [MinuteCount] = []
+        effect: CampaignEffect? = nil, timeline: CampaignTimeline = .init()
     ) -> String {
         switch format {
         case .table: table(report, campaign: campaign)
         case .json: json(report, campaign: campaign)
         case .csv: csv(report, campaign: campaign)
-        case .html: html(report, campaign: campaign, labels: Labels(language), effect: effect, sends: sends)
+        case .html: html(report, campaign: campaign, labels: Labels(language), effect: effect, timeline: timeline)
         }
     }
 
@@ -77,7 +78,7 @@ package enum CampaignReport {
     /// as inline SVG; the effect, when measured, with each segment's conversion beside its holdout's; then the
     /// table's figures down and slices across.
     private static func html(
-        _ report: CampaignFigures, campaign: String, labels: Labels, effect: CampaignEffect?, sends: [MinuteCount]
+        _ report: CampaignFigures, campaign: String, labels: Labels, effect: CampaignEffect?, timeline: CampaignTimeline
     ) -> String {
         let slices = slices(report)
         let title = escape(labels.title(campaign))
@@ -105,7 +106,19 @@ package enum CampaignReport {
         if !carriers.isEmpty {
             page += "<h2>\(escape(labels.deliveryChart))</h2>\n" + bars(carriers, scale: 1)
         }
-        if !sends.isEmpty { page += overTime(sends, labels: labels) }
+        if !timeline.sends.isEmpty { page += overTime(timeline, labels: labels) }
+        if !timeline.latencies.isEmpty {
+            let banded = LatencyCount.banded(timeline.latencies)
+            let total = Double(max(banded.reduce(0, +), 1))
+            page += "<h2>\(escape(labels.latencyChart))</h2>\n"
+            page += bars(
+                zip(labels.latencyBands, banded).map { label, count in
+                    (
+                        label, Double(count),
+                        "\(PlanReport.grouped(count)) (\(PlanReport.fixed(Double(count) / total * 100, 1))%)"
+                    )
+                }, scale: Double(max(banded.max() ?? 1, 1)))
+        }
         if let effect { page += effectSection(effect, labels: labels) }
         page += "<table><thead><tr><th></th>"
         for slice in slices {
@@ -213,25 +226,38 @@ package enum CampaignReport {
 
     /// The messages a gateway took over time, as upright bars of a round width (at most 60 of them), with the
     /// largest count and the first and last buckets' times.
-    private static func overTime(_ counts: [MinuteCount], labels: Labels) -> String {
-        let (width, buckets) = MinuteCount.buckets(counts)
-        let (left, chartWidth, chartHeight) = (60.0, 560.0, 140.0)
-        let largest = max(buckets.map(\.count).max() ?? 1, 1)
-        let step = chartWidth / Double(buckets.count)
+    /// Upright bars over time, in buckets of a round width: each bucket's sends, and its deliveries beside them.
+    private static func overTime(_ timeline: CampaignTimeline, labels: Labels) -> String {
+        let (width, starts, counts) = MinuteCount.buckets(timeline.sends, timeline.deliveries)
+        let (left, top, chartWidth, chartHeight) = (60.0, 24.0, 560.0, 140.0)
+        let largest = max(counts.joined().max() ?? 1, 1)
+        let step = chartWidth / Double(starts.count)
+        let series = [
+            (counts[0], "#3b7dd8", labels.figure("accepted")), (counts[1], "#4caf50", labels.figure("delivered")),
+        ]
         var svg = "<h2>\(escape(labels.sendsChart(per: EffectReport.window(width))))</h2>\n"
-        svg += #"<svg role="img" width="\#(Int(left + chartWidth + 10))" height="\#(Int(chartHeight + 34))">"#
-        svg += #"<text x="0" y="14">\#(PlanReport.grouped(largest))</text>"#
-        for (index, bucket) in buckets.enumerated() {
-            let height = Double(bucket.count) / Double(largest) * chartHeight
-            svg += #"<rect x="\#(PlanReport.fixed(left + Double(index) * step, 1))" "#
-            svg +=
-                #"y="\#(PlanReport.fixed(4 + chartHeight - height, 1))" width="\#(PlanReport.fixed(max(step - 1, 1), 1))" "#
-            svg += ##"height="\##(PlanReport.fixed(height, 1))" fill="#3b7dd8"></rect>"##
+        svg += #"<svg role="img" width="\#(Int(left + chartWidth + 10))" height="\#(Int(top + chartHeight + 34))">"#
+        for (index, (_, color, name)) in series.enumerated() {
+            let x = left + Double(index) * 120
+            svg += #"<rect x="\#(Int(x))" y="4" width="12" height="12" fill="\#(color)"></rect>"#
+            svg += #"<text x="\#(Int(x + 18))" y="15">\#(escape(name))</text>"#
         }
-        let bottom = Int(chartHeight + 24)
-        svg += #"<text x="\#(Int(left))" y="\#(bottom)">\#(buckets[0].minute)</text>"#
+        svg += #"<text x="0" y="\#(Int(top + 14))">\#(PlanReport.grouped(largest))</text>"#
+        let barWidth = max(step / 2 - 0.5, 0.5)
+        for (offset, (counts, color, _)) in series.enumerated() {
+            for (index, count) in counts.enumerated() {
+                let height = Double(count) / Double(largest) * chartHeight
+                let x = left + Double(index) * step + Double(offset) * step / 2
+                svg +=
+                    #"<rect x="\#(PlanReport.fixed(x, 1))" y="\#(PlanReport.fixed(top + 4 + chartHeight - height, 1))" "#
+                svg += #"width="\#(PlanReport.fixed(barWidth, 1))" height="\#(PlanReport.fixed(height, 1))" "#
+                svg += #"fill="\#(color)"></rect>"#
+            }
+        }
+        let bottom = Int(top + chartHeight + 24)
+        svg += #"<text x="\#(Int(left))" y="\#(bottom)">\#(starts[0])</text>"#
         svg += #"<text x="\#(Int(left + chartWidth))" y="\#(bottom)" text-anchor="end">"#
-        svg += "\(buckets[buckets.count - 1].minute)</text>"
+        svg += "\(starts[starts.count - 1])</text>"
         return svg + "</svg>\n"
     }
 
@@ -259,7 +285,24 @@ package enum CampaignReport {
         var deliveryChart: String { language == .zh ? "各运营商送达率" : "Delivery rate by carrier" }
 
         func sendsChart(per width: String) -> String {
-            language == .zh ? "发送量（每 \(width)）" : "Messages sent (per \(width))"
+            language == .zh ? "发送与送达（每 \(width)）" : "Messages sent and delivered (per \(width))"
+        }
+
+        var latencyChart: String {
+            language == .zh ? "送达耗时（发送至送达回执）" : "Delivery latency (from the send to the delivery receipt)"
+        }
+
+        /// The bands of `LatencyCount.bands`.
+        var latencyBands: [String] {
+            language == .zh
+                ? [
+                    "5 秒内", "5–10 秒", "10–30 秒", "30 秒–1 分钟", "1–2 分钟", "2–5 分钟", "5–10 分钟", "10–30 分钟", "30–60 分钟",
+                    "1 小时以上",
+                ]
+                : [
+                    "< 5 s", "5–10 s", "10–30 s", "30 s–1 min", "1–2 min", "2–5 min", "5–10 min", "10–30 min",
+                    "30–60 min", "≥ 1 h",
+                ]
         }
 
         func effect(window: String) -> String {

@@ -297,8 +297,9 @@ public protocol CampaignStore: Sendable {
     /// settles the message once every part has a final receipt: delivered when all were, otherwise the first of
     /// undelivered or expired among them.
     func apply(_ receipts: [ReceiptRecord]) async throws -> Int
-    /// How many of the campaign's messages a gateway took in each minute, in time order (minutes with none left out).
-    func sendsPerMinute(campaign: String) async throws -> [MinuteCount]
+    /// The campaign over time: how many of its messages a gateway took, and how many were delivered, in each minute
+    /// (in time order, minutes with none left out), and how long its deliveries took.
+    func timeline(campaign: String) async throws -> CampaignTimeline
     /// The campaign's funnel, in total, per carrier and per gateway.
     func figures(campaign: String) async throws -> CampaignFigures
     /// The campaign's messages that still await a final state, as `figures` counts them (pending but not unknown):

@@ -3,15 +3,36 @@ public import SparrowCore
 
 // A campaign's figures for its report: the funnel by carrier and gateway, and the latency percentiles.
 extension SQLiteStore {
-    public func sendsPerMinute(campaign: String) async throws -> [MinuteCount] {
+    public func timeline(campaign: String) async throws -> CampaignTimeline {
         try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            func minutes(_ sql: String) throws -> [MinuteCount] {
+                try Row.fetchAll(db, sql: sql, arguments: [campaign]).map {
+                    MinuteCount(minute: Timestamp(secondsSince1970: $0["minute"]), count: $0["count"])
+                }
+            }
+            return CampaignTimeline(
+                sends: try minutes(
+                    """
                     SELECT sentAt / 60 * 60 AS minute, COUNT(*) AS count FROM send WHERE campaignID = ?
                     GROUP BY minute ORDER BY minute
-                    """, arguments: [campaign]
-            ).map { MinuteCount(minute: Timestamp(secondsSince1970: $0["minute"]), count: $0["count"]) }
+                    """),
+                // A delivered message's last update is its receipt's.
+                deliveries: try minutes(
+                    """
+                    SELECT updatedAt / 60 * 60 AS minute, COUNT(*) AS count FROM message
+                    WHERE campaignID = ? AND state = 'delivered' GROUP BY minute ORDER BY minute
+                    """),
+                // The ledger keys sends by the number's digits; SQLite indexes the join itself.
+                latencies: try Row.fetchAll(
+                    db,
+                    sql: """
+                        WITH sent AS (SELECT number, MAX(sentAt) AS sentAt FROM send WHERE campaignID = ?1 GROUP BY number)
+                        SELECT MAX(message.updatedAt - sent.sentAt, 0) AS seconds, COUNT(*) AS count
+                        FROM message JOIN sent ON sent.number = CAST(substr(message.recipient, 2) AS INTEGER)
+                        WHERE message.campaignID = ?1 AND message.state = 'delivered'
+                        GROUP BY seconds ORDER BY seconds
+                        """, arguments: [campaign]
+                ).map { LatencyCount(seconds: $0["seconds"], count: $0["count"]) })
         }
     }
 

@@ -65,11 +65,11 @@ struct Report: AsyncParsableCommand {
         }
         let figures = try await store.figures(campaign: campaign)
         let effect = try await store.effect(campaign: campaign)
-        let sends = format == .html ? try await store.sendsPerMinute(campaign: campaign) : []
+        let timeline = format == .html ? try await store.timeline(campaign: campaign) : CampaignTimeline()
         print(
             CampaignReport.render(
                 figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect,
-                sends: sends),
+                timeline: timeline),
             terminator: "")
         if format == .table, let effect {
             print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")

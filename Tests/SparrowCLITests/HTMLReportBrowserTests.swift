@@ -1,6 +1,7 @@
 import Foundation
 import SparrowCore
 import SparrowGatewaySim
+import SparrowStore
 import SparrowTestSupport
 import Testing
 
@@ -80,8 +81,16 @@ import Testing
                 ["send", "-c", "sparrow.yaml", "--text", "双12 全场五折", "--campaign", "d12", "--holdout", "30%"],
                 stdin: Data(recipients.utf8), in: folder)
             #expect(send.status == 0, "\(send.stderr)")
-            // Everyone bought a month ago; those of even index buy again within the hour.
             let now = Date().timeIntervalSince1970
+            // Every message is delivered two seconds later, as its receipt says.
+            let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
+            _ = try await store.apply(
+                (1...simulator.stats.messages).map {
+                    ReceiptRecord(
+                        gateway: nil, gatewayMessageID: "sim-\($0)", state: .delivered,
+                        at: Timestamp(secondsSince1970: Int64(now) + 2))
+                })
+            // Everyone bought a month ago; those of even index buy again within the hour.
             func stamp(_ offset: Double) -> String {
                 Timestamp(secondsSince1970: Int64(now + offset)).description
             }
@@ -105,11 +114,13 @@ import Testing
 
         let rendering = try await Self.render(page)
         #expect(rendering.dom.contains("<title>营销活动 d12</title>"))
-        // The funnel, the carriers' rates, the sends over time, and the effect's: conversion by segment and by grid
-        // cell beside the holdout's, and ROI by segment.
-        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 6)
+        // The funnel, the carriers' rates, the sends and deliveries over time, the delivery latency, and the effect's:
+        // conversion by segment and by grid cell beside the holdout's, and ROI by segment.
+        #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 7)
         #expect(rendering.dom.contains(">各 RFM 网格转化率</h2>"))
-        #expect(rendering.dom.contains(">发送量（每 1m）</h2>"))
+        #expect(rendering.dom.contains(">发送与送达（每 1m）</h2>") && rendering.dom.contains(">已送达</text>"))
+        // Every delivery took the same few seconds: one band holds them all.
+        #expect(rendering.dom.contains(">送达耗时（发送至送达回执）</h2>") && rendering.dom.contains("(100.0%)</text>"))
         #expect(rendering.dom.contains("营销效果") && rendering.dom.contains(">各分群转化率</h2>"))
         #expect(rendering.dom.contains(">对照组</text>") && rendering.dom.contains("提升"))
         #expect(rendering.dom.contains(">送达率</th>") && rendering.dom.contains(">china-unicom</text>"))

@@ -48,15 +48,30 @@ import Testing
     /// lands in one.
     @Test func countsGoIntoRoundBuckets() {
         let short = MinuteCount.buckets(minutes([(0, 5), (2, 7)]))
-        #expect(short.width == 60 && short.buckets.map(\.count) == [5, 0, 7])
+        #expect(short.width == 60 && short.counts == [[5, 0, 7]])
         let twoHours = MinuteCount.buckets(minutes([(0, 1), (4, 2), (5, 3), (119, 4)]))
-        #expect(twoHours.width == 300 && twoHours.buckets.count == 24)
-        #expect(
-            twoHours.buckets.first?.count == 3 && twoHours.buckets[1].count == 3 && twoHours.buckets.last?.count == 4)
-        #expect(twoHours.buckets[0].minute.secondsSince1970 % 300 == 0)
+        #expect(twoHours.width == 300 && twoHours.starts.count == 24)
+        #expect(twoHours.counts[0].first == 3 && twoHours.counts[0][1] == 3 && twoHours.counts[0].last == 4)
+        #expect(twoHours.starts[0].secondsSince1970 % 300 == 0)
         let months = MinuteCount.buckets(minutes([(0, 1), (90 * 1440, 1)]))
-        #expect(months.buckets.count <= 60 && months.width % 86_400 == 0)
-        #expect(months.buckets.map(\.count).reduce(0, +) == 2)
-        #expect(MinuteCount.buckets([]).buckets.isEmpty)
+        #expect(months.starts.count <= 60 && months.width % 86_400 == 0)
+        #expect(months.counts[0].reduce(0, +) == 2)
+        #expect(MinuteCount.buckets([]).starts.isEmpty)
+    }
+
+    /// Several series share the buckets that span them all.
+    @Test func seriesShareTheirBuckets() {
+        let (width, starts, counts) = MinuteCount.buckets(minutes([(0, 5), (1, 1)]), minutes([(2, 4), (3, 2)]), [])
+        #expect(width == 60 && starts.count == 4)
+        #expect(counts == [[5, 1, 0, 0], [0, 0, 4, 2], [0, 0, 0, 0]])
+    }
+
+    /// Each latency lands in the band of the highest lower bound it reaches.
+    @Test func latenciesGoIntoBands() {
+        let banded = LatencyCount.banded([
+            .init(seconds: 0, count: 2), .init(seconds: 4, count: 1), .init(seconds: 5, count: 3),
+            .init(seconds: 59, count: 1), .init(seconds: 3599, count: 1), .init(seconds: 90_000, count: 6),
+        ])
+        #expect(banded == [3, 3, 0, 1, 0, 0, 0, 0, 1, 6])
     }
 }

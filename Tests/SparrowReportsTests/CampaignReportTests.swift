@@ -55,6 +55,25 @@ import Testing
         #expect(page.contains("<tr><th>delivery rate</th><td>88.9%</td>"))
     }
 
+    /// Sends and deliveries share the buckets over time, side by side; the latency chart puts each delivery in its band.
+    @Test func theHTMLPageDrawsTheCampaignOverTime() throws {
+        let start = Timestamp(secondsSince1970: 1_800_000_000)
+        let timeline = CampaignTimeline(
+            sends: [MinuteCount(minute: start, count: 10), MinuteCount(minute: start + 60, count: 2)],
+            deliveries: [MinuteCount(minute: start + 60, count: 9), MinuteCount(minute: start + 180, count: 3)],
+            latencies: [LatencyCount(seconds: 3, count: 9), LatencyCount(seconds: 200, count: 3)])
+        let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html, timeline: timeline)
+        #expect(page.contains(">Messages sent and delivered (per 1m)</h2>"))
+        // Four minutes, two bars each (sends, then deliveries); the largest, 10 sends, is the chart's full height.
+        #expect(page.contains(##"<rect x="60.0" y="28.0" width="69.5" height="140.0" fill="#3b7dd8"></rect>"##))
+        #expect(page.contains(##"<rect x="270.0" y="42.0" width="69.5" height="126.0" fill="#4caf50"></rect>"##))
+        #expect(page.contains(">accepted</text>") && page.contains(">delivered</text>"))
+        #expect(page.contains(">Delivery latency (from the send to the delivery receipt)</h2>"))
+        #expect(page.contains(">&lt; 5 s</text>") && page.contains(">9 (75.0%)</text>"))
+        #expect(page.contains(">2–5 min</text>") && page.contains(">3 (25.0%)</text>"))
+        #expect(page.contains(">0 (0.0%)</text>"))  // the empty bands are drawn too
+    }
+
     /// The funnel and the carriers' delivery rates as inline SVG bars, each as long as its share; nothing the page
     /// would fetch.
     @Test func theHTMLPageDrawsItsChartsInline() throws {

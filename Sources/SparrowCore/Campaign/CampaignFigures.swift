@@ -112,7 +112,46 @@ extension CampaignFigures {
     }
 }
 
-/// How many of a campaign's messages a gateway took in each minute, for its report's chart over time.
+/// A campaign over time, for its report's charts: the messages gateways took and those delivered, each minute, and
+/// how long deliveries took.
+public struct CampaignTimeline: Sendable, Hashable {
+    public var sends: [MinuteCount]
+    /// By the minute of their receipt.
+    public var deliveries: [MinuteCount]
+    /// From the send to the delivery receipt, in whole seconds, ascending.
+    public var latencies: [LatencyCount]
+
+    public init(sends: [MinuteCount] = [], deliveries: [MinuteCount] = [], latencies: [LatencyCount] = []) {
+        self.sends = sends
+        self.deliveries = deliveries
+        self.latencies = latencies
+    }
+}
+
+/// How many messages were delivered `seconds` after they were sent.
+public struct LatencyCount: Sendable, Hashable {
+    public var seconds: Int64
+    public var count: Int
+
+    public init(seconds: Int64, count: Int) {
+        self.seconds = seconds
+        self.count = count
+    }
+
+    /// The bands a latency chart draws, by their lower bounds in seconds: under 5 s, 5–10 s, 10–30 s, 30 s–1 min,
+    /// 1–2 min, 2–5 min, 5–10 min, 10–30 min, 30–60 min, and an hour or more.
+    public static let bands: [Int64] = [0, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+
+    /// `counts` summed into `bands`, a count for each, empty bands included.
+    public static func banded(_ counts: [LatencyCount]) -> [Int] {
+        var banded = [Int](repeating: 0, count: bands.count)
+        for count in counts { banded[(bands.lastIndex { count.seconds >= $0 } ?? 0)] += count.count }
+        return banded
+    }
+}
+
+/// How many of a campaign's messages something happened to in each minute (gateways took them, or receipts said
+/// they were delivered), for its report's charts over time.
 public struct MinuteCount: Sendable, Hashable {
     /// The minute's start.
     public var minute: Timestamp
@@ -123,22 +162,26 @@ public struct MinuteCount: Sendable, Hashable {
         self.count = count
     }
 
-    /// `counts` (in time order) summed into at most `limit` buckets of a round width (1, 5, 15 or 30 minutes, 1, 3,
-    /// 6 or 12 hours, or days): each bucket's start and count, empty buckets included.
-    public static func buckets(_ counts: [MinuteCount], limit: Int = 60) -> (width: Int64, buckets: [MinuteCount]) {
-        guard let first = counts.first?.minute.secondsSince1970, let last = counts.last?.minute.secondsSince1970 else {
-            return (60, [])
-        }
+    /// Each of `series` (in time order) summed into the same buckets, at most `limit` of a round width (1, 5, 15 or
+    /// 30 minutes, 1, 3, 6 or 12 hours, or days) over all of them: the buckets' starts, and each series' count in
+    /// each, empty buckets included.
+    public static func buckets(_ series: [MinuteCount]..., limit: Int = 60) -> (
+        width: Int64, starts: [Timestamp], counts: [[Int]]
+    ) {
+        let minutes = series.flatMap { [$0.first, $0.last] }.compactMap { $0?.minute.secondsSince1970 }
+        guard let first = minutes.min(), let last = minutes.max() else { return (60, [], series.map { _ in [] }) }
         let widths: [Int64] = [60, 300, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400]
         let span = last - first + 60
         let days = (span + 86_399) / 86_400
         let width =
             widths.first { (span + $0 - 1) / $0 <= Int64(limit) } ?? 86_400 * ((days + Int64(limit)) / Int64(limit))
         let start = first - first % width
-        var buckets = (0...(last - start) / width).map {
-            MinuteCount(minute: Timestamp(secondsSince1970: start + $0 * width), count: 0)
+        let starts = (0...(last - start) / width).map { Timestamp(secondsSince1970: start + $0 * width) }
+        let counts = series.map { counts in
+            var buckets = [Int](repeating: 0, count: starts.count)
+            for count in counts { buckets[Int((count.minute.secondsSince1970 - start) / width)] += count.count }
+            return buckets
         }
-        for count in counts { buckets[Int((count.minute.secondsSince1970 - start) / width)].count += count.count }
-        return (width, buckets)
+        return (width, starts, counts)
     }
 }
