@@ -1,5 +1,6 @@
 import Glibc
 public import SparrowCore
+import Synchronization
 
 /// Reads an order export into every customer's history, writing its rejected rows to a rejects file, in memory
 /// bounded by the number of customers.
@@ -57,22 +58,46 @@ public struct OrderFileRun: Sendable {
         return (book, summary)
     }
 
-    /// Reads the file, handing each order to `body` in the file's order.
+    /// Reads the file, handing each order to `body` in the file's order, on the calling thread. Another thread reads
+    /// and parses the file meanwhile (and writes the rejects), a batch of orders ahead.
     /// - Throws: `IOError` when it cannot be opened or read, `InputFileError` when it is not an order export.
     public func read(_ body: (Order) -> Void) throws -> Summary {
         let descriptor = open(options.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw IOError(operation: "open \(options.path)", errno: errno) }
         defer { close(descriptor) }
+        let options = options
+        let summary = Lock(Summary(encoding: options.encoding))
+        try OrderedBatchPipeline<[Order], [Order]>(workers: 1).run(
+            produce: { send in
+                let parsed = try Self.parse(descriptor, options, send)
+                summary.withLock { $0 = parsed }
+            },
+            makeWorker: { { $0 } },
+            consume: { orders in
+                for order in orders { body(order) }
+            })
+        return summary.withLock { $0 }
+    }
+
+    /// Reads and parses the file, handing its orders to `send` in batches and writing its rejects.
+    private static func parse(
+        _ descriptor: Int32, _ options: Options, _ send: ([Order]) throws -> Void
+    ) throws -> Summary {
         var input = FileDescriptorInput(descriptor: descriptor)
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
         var reader = OrderReader(offset: options.offset, maxRowBytes: options.maxRowBytes)
         var summary = Summary(encoding: options.encoding)
         var decoder: GB18030Decoder?
+        var batch: [Order] = []
         func take(_ input: OrderInput) throws {
             switch input {
             case .order(let order):
-                body(order)
+                batch.append(order)
                 summary.orders += 1
+                if batch.count == 1024 {
+                    try send(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
             case .rejected(let rejection, let raw):
                 summary.rejected += 1
                 try RejectLine.write(rejection, raw: ArraySlice(raw), to: rejects)
@@ -88,6 +113,7 @@ public struct OrderFileRun: Sendable {
         }
         while let chunk = try input.next() { try feed(chunk, isFinal: false) }
         try feed([], isFinal: true)
+        if !batch.isEmpty { try send(batch) }
         try rejects.flush()
         summary.export = reader.export
         return summary

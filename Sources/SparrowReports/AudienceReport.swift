@@ -19,13 +19,14 @@ package enum AudienceReport {
         format == .csv ? columns.joined(separator: ",") + "\n" : ""
     }
 
-    /// `member`'s row, with its line break; `phone` as it should be sent to.
-    package static func row(_ member: AudienceMember, phone: String, format: Format) -> String {
+    /// `member`'s row in UTF-8, with its line break; `phone` as it should be sent to.
+    package static func row(_ member: AudienceMember, phone: String, format: Format) -> [UInt8] {
         let history = member.history
         let values: [String?] = [
-            phone, history.name, history.customer, member.segment.rawValue, "\(member.scores.recency)",
-            "\(member.scores.frequency)", "\(member.scores.monetary)", "\(member.recencyDays)", "\(history.purchases)",
-            "\(history.spent)", "\(history.averageOrderValue)", history.firstPurchase?.description,
+            phone, history.name, history.customer, member.segment.rawValue, String(member.scores.recency),
+            String(member.scores.frequency), String(member.scores.monetary), String(member.recencyDays),
+            String(history.purchases), history.spent.description, history.averageOrderValue.description,
+            history.firstPurchase?.description,
             history.lastPurchase?.description, history.lastItem,
             history.categories.isEmpty ? nil : history.categories.joined(separator: "|"),
             member.cell.recency.label, member.cell.frequencyLabel, member.cell.highValue ? "high" : "mid",
@@ -33,7 +34,14 @@ package enum AudienceReport {
         ]
         switch format {
         case .csv:
-            return values.map { CSVField.escape($0 ?? "") }.joined(separator: ",") + "\n"
+            var row: [UInt8] = []
+            row.reserveCapacity(256)
+            for (index, value) in values.enumerated() {
+                if index > 0 { row.append(UInt8(ascii: ",")) }
+                if let value { row.append(contentsOf: CSVField.escape(value).utf8) }
+            }
+            row.append(UInt8(ascii: "\n"))
+            return row
         case .jsonl:
             var json = JSONWriter()
             json.object { object in
@@ -42,7 +50,7 @@ package enum AudienceReport {
                 }
             }
             json.newline()
-            return String(decoding: json.bytes, as: UTF8.self)
+            return json.bytes
         }
     }
 

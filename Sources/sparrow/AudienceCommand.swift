@@ -123,7 +123,7 @@ struct Audience: AsyncParsableCommand {
                     case .success(let info): info.number.e164
                     case .failure: phone  // as written: plan and send reject it with the reason
                     }
-                try output.write(Array(AudienceReport.row(member, phone: number, format: format).utf8))
+                try output.write(AudienceReport.row(member, phone: number, format: format))
             }
         }
         try output.flush()

@@ -36,8 +36,14 @@ public struct Audience: Sendable {
         let values = buyers.map(\.averageOrderValue).sorted()
         let threshold = aovThreshold ?? (values.isEmpty ? .zero : values[(values.count - 1) / 2])
         self.aovThreshold = threshold
-        members = zip(buyers, days).map { history, days in
-            AudienceMember(
+        // Indices are sorted, not members: a member is a large value to move.
+        let order = buyers.indices.sorted { a, b in
+            buyers[a].spent != buyers[b].spent
+                ? buyers[a].spent > buyers[b].spent : buyers[a].customer < buyers[b].customer
+        }
+        members = order.map { index in
+            let (history, days) = (buyers[index], days[index])
+            return AudienceMember(
                 history: history, recencyDays: days,
                 scores: RFMScores(
                     recency: recency.score(-Int64(days)), frequency: frequency.score(Int64(history.purchases)),
@@ -45,7 +51,7 @@ public struct Audience: Sendable {
                 cell: GridCell(
                     days: days, purchases: history.purchases, highValue: history.averageOrderValue >= threshold),
                 now: now)
-        }.sorted { ($1.history.spent, $0.history.customer) < ($0.history.spent, $1.history.customer) }
+        }
     }
 
     /// How many members each grid cell holds; cells without members are left out.

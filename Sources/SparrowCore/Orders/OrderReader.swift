@@ -24,6 +24,8 @@ public struct OrderReader {
     private var columns: OrderColumns?
     /// The CSV columns an order is read from; the others are never decoded.
     private var readColumns: [Int] = []
+    /// A record's values by column, kept between records for its storage.
+    private var values: [String?] = []
     /// Shopify's export: the order being read, until a row of another order comes.
     private var open: Order?
     /// Shopify's export: the id of the last order whose first row was read, accepted or rejected; a rejected order's
@@ -113,15 +115,21 @@ public struct OrderReader {
                     raw: record.raw))
         }
         // Only the columns an order is made of are read: Taobao's report has 41, of which 9 are.
-        var values = [String?](repeating: nil, count: record.fields.count)
+        var values = self.values
+        self.values = []  // moved out, so that its storage stays unique while `self` is changed
+        defer { self.values = values }
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(nil, count: record.fields.count))
         for column in readColumns where column < record.fields.count {
-            guard let value = record.fields[column].validatedUTF8String else {
+            let field = Self.cleaned(record.fields[column])
+            guard !field.isEmpty else { continue }
+            guard let value = field.validatedUTF8String else {
                 return try emit(
                     .rejected(
                         RowRejection(line: record.line, reason: .invalidUTF8, message: "a field is not valid UTF-8"),
                         raw: record.raw))
             }
-            values[column] = Self.cleaned(value)
+            values[column] = value
         }
         try row(line: record.line, columns: columns, values: values, raw: record.raw, emit: emit)
     }
@@ -170,16 +178,16 @@ public struct OrderReader {
         guard let customer = value(columns.customer) ?? phone else {
             return try reject(.missingCustomer, "order \(id) has neither a customer id nor a phone number")
         }
-        var times: [Timestamp?] = []
-        for (field, column) in [("created", columns.created), ("paid", columns.paid)] {
-            guard let text = value(column) else {
-                times.append(nil)
-                continue
-            }
-            guard let time = Timestamp(exported: text, offset: offset) else {
-                return try reject(.invalidTime, "order \(id): the \(field) time '\(text)' is not a date and time")
-            }
-            times.append(time)
+        /// The time in `column`: nil when it has none, `.some(nil)` when it is no time.
+        func time(_ column: Int?) -> Timestamp?? {
+            guard let text = value(column) else { return .some(nil) }
+            guard let time = Timestamp(exported: text, offset: offset) else { return nil }
+            return time
+        }
+        guard let created = time(columns.created), let paid = time(columns.paid) else {
+            let (field, text) =
+                time(columns.created) == nil ? ("created", value(columns.created)) : ("paid", value(columns.paid))
+            return try reject(.invalidTime, "order \(id): the \(field) time '\(text ?? "")' is not a date and time")
         }
         guard let amountText = value(columns.amount) else {
             return try reject(.invalidAmount, "order \(id) has no amount")
@@ -189,7 +197,7 @@ public struct OrderReader {
         }
         guard
             let state = export!.state(
-                status: value(columns.status), paid: times[1] != nil, cancelled: value(columns.cancelled) != nil,
+                status: value(columns.status), paid: paid != nil, cancelled: value(columns.cancelled) != nil,
                 fulfillment: value(columns.fulfillment))
         else {
             return try reject(.unknownStatus, "order \(id): unknown status '\(value(columns.status) ?? "")'")
@@ -201,7 +209,7 @@ public struct OrderReader {
             return text.utf8.split(separator: UInt8(ascii: "|")).compactMap { Self.cleaned(String(Substring($0))) }
         }
         let order = Order(
-            id: id, customer: customer, phone: phone, name: value(columns.name), created: times[0], paid: times[1],
+            id: id, customer: customer, phone: phone, name: value(columns.name), created: created, paid: paid,
             state: state, amount: amount, items: list(columns.items), categories: list(columns.categories))
         if export == .shopify {
             open = order
@@ -213,18 +221,30 @@ public struct OrderReader {
     /// A value as exports write it, unwrapped: Excel's `="…"` guard and a leading `'` removed, spaces trimmed; nil
     /// when nothing is left.
     static func cleaned(_ value: String) -> String? {
-        var bytes = value.utf8[...]
+        var contiguous = value
+        return contiguous.withUTF8 { bytes in
+            let cleaned = Self.cleaned(bytes)
+            return cleaned.isEmpty
+                ? nil : cleaned.count == bytes.count ? value : String(decoding: cleaned, as: UTF8.self)
+        }
+    }
+
+    /// The bytes of a value as exports write it, unwrapped (see `cleaned(_:)`); cutting ASCII bytes off its ends
+    /// keeps UTF-8 valid.
+    static func cleaned(_ field: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var (start, end) = (field.startIndex, field.endIndex)
         func trim() {
-            while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
-            while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+            while start < end, field[start] == 0x20 || field[start] == 0x09 { start += 1 }
+            while end > start, field[end - 1] == 0x20 || field[end - 1] == 0x09 { end -= 1 }
         }
         trim()
-        if bytes.count >= 3, bytes.starts(with: "=\"".utf8), bytes.last == UInt8(ascii: "\"") {
-            bytes = bytes.dropFirst(2).dropLast()
+        let quote = UInt8(ascii: "\"")
+        if end - start >= 3, field[start] == UInt8(ascii: "="), field[start + 1] == quote, field[end - 1] == quote {
+            start += 2
+            end -= 1
         }
-        if bytes.first == UInt8(ascii: "'") { bytes = bytes.dropFirst() }
+        if start < end, field[start] == UInt8(ascii: "'") { start += 1 }
         trim()
-        guard !bytes.isEmpty else { return nil }
-        return bytes.count == value.utf8.count ? value : String(Substring(bytes))
+        return UnsafeBufferPointer(rebasing: field[start..<end])
     }
 }

@@ -220,6 +220,7 @@ extension String {
         let bytes = utf8
         guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
         let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        return String(self[first...last])
+        return first == bytes.startIndex && bytes.index(after: last) == bytes.endIndex
+            ? self : String(self[first...last])
     }
 }
