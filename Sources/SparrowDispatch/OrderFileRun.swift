@@ -58,63 +58,65 @@ public struct OrderFileRun: Sendable {
         return (book, summary)
     }
 
-    /// Reads the file, handing each order to `body` in the file's order, on the calling thread. Another thread reads
-    /// and parses the file meanwhile (and writes the rejects), a batch of orders ahead.
+    /// Reads the file, handing each order to `body` in the file's order, on the calling thread, which also writes the
+    /// rejects. Two other threads meanwhile read the file's records and make rows of them, a few batches ahead.
     /// - Throws: `IOError` when it cannot be opened or read, `InputFileError` when it is not an order export.
     public func read(_ body: (Order) -> Void) throws -> Summary {
         let descriptor = open(options.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw IOError(operation: "open \(options.path)", errno: errno) }
         defer { close(descriptor) }
         let options = options
-        let summary = Lock(Summary(encoding: options.encoding))
-        try OrderedBatchPipeline<[Order], [Order]>(workers: 1).run(
-            produce: { send in
-                let parsed = try Self.parse(descriptor, options, send)
-                summary.withLock { $0 = parsed }
-            },
-            makeWorker: { { $0 } },
-            consume: { orders in
-                for order in orders { body(order) }
-            })
-        return summary.withLock { $0 }
-    }
-
-    /// Reads and parses the file, handing its orders to `send` in batches and writing its rejects.
-    private static func parse(
-        _ descriptor: Int32, _ options: Options, _ send: ([Order]) throws -> Void
-    ) throws -> Summary {
-        var input = FileDescriptorInput(descriptor: descriptor)
         let rejects = try FileDescriptorOutput(creating: options.rejectsPath)
-        var reader = OrderReader(offset: options.offset, maxRowBytes: options.maxRowBytes)
-        var summary = Summary(encoding: options.encoding)
-        var decoder: GB18030Decoder?
-        var batch: [Order] = []
+        let read = Lock(Summary(encoding: options.encoding))  // the export and encoding, once the file is read
+        var assembler = OrderAssembler()
+        var (orders, rejected) = (0, 0)
         func take(_ input: OrderInput) throws {
             switch input {
             case .order(let order):
-                batch.append(order)
-                summary.orders += 1
-                if batch.count == 1024 {
-                    try send(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
+                orders += 1
+                body(order)
             case .rejected(let rejection, let raw):
-                summary.rejected += 1
+                rejected += 1
                 try RejectLine.write(rejection, raw: ArraySlice(raw), to: rejects)
             }
         }
+        try OrderedBatchPipeline<OrderRecordBatch, (OrderRecordBatch, [OrderRow])>(workers: 1).run(
+            produce: { send in
+                let summary = try Self.records(descriptor, options, send)
+                read.withLock { $0 = summary }
+            },
+            makeWorker: { { batch in (batch, batch.rows(offset: options.offset)) } },
+            consume: { batch in try assembler.add(batch.1, of: batch.0, emit: take) })
+        try assembler.finish(emit: take)
+        try rejects.flush()
+        var summary = read.withLock { $0 }
+        (summary.orders, summary.rejected) = (orders, rejected)
+        return summary
+    }
+
+    /// Reads the file's records, handing them to `send` in batches; returns its export and encoding.
+    private static func records(
+        _ descriptor: Int32, _ options: Options, _ send: (OrderRecordBatch) throws -> Void
+    ) throws -> Summary {
+        var input = FileDescriptorInput(descriptor: descriptor)
+        var reader = OrderRecordReader(maxRowBytes: options.maxRowBytes)
+        var summary = Summary(encoding: options.encoding)
+        var decoder: GB18030Decoder?
+        var batch = OrderRecordBatch()
         func feed(_ chunk: ArraySlice<UInt8>, isFinal: Bool) throws {
             if summary.encoding == nil {
                 summary.encoding = chunk.isValidUTF8(allowingCutEnd: !isFinal) ? .utf8 : .gbk
             }
             if summary.encoding == .gbk, decoder == nil { decoder = try GB18030Decoder() }
             let text = decoder.map { Array($0.decode(chunk, isFinal: isFinal))[...] } ?? chunk
-            try text.withUnsafeBufferPointer { try reader.consume($0, isFinal: isFinal, emit: take) }
+            try text.withUnsafeBufferPointer { try reader.consume($0, isFinal: isFinal, into: &batch) }
+            if batch.count >= 1024 || (isFinal && batch.count > 0) {
+                try send(batch)
+                batch = OrderRecordBatch()
+            }
         }
         while let chunk = try input.next() { try feed(chunk, isFinal: false) }
         try feed([], isFinal: true)
-        if !batch.isEmpty { try send(batch) }
-        try rejects.flush()
         summary.export = reader.export
         return summary
     }

@@ -88,9 +88,8 @@ struct OrderColumns {
     var cancelled: Int? = nil
     var fulfillment: Int? = nil
 
-    /// The columns an order is read from.
-    var read: [Int] {
+    /// The column of each field, in `OrderField`'s order; nil for a field the export does not have.
+    var byField: [Int?] {
         [id, customer, phone, name, created, paid, status, amount, items, categories, cancelled, fulfillment]
-            .compactMap { $0 }
     }
 }

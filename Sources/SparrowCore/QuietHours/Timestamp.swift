@@ -55,17 +55,23 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses RFC 3339 / ISO 8601 date-times: `2026-11-22T20:00:00Z`, `2026-11-23T04:00:00+08:00`,
     /// fractional seconds (dropped), a space instead of `T`, or a bare date (midnight UTC).
     public init?(rfc3339 text: some StringProtocol) {
-        var scanner = DigitScanner(Array(text.utf8))
+        var text = String(text)
+        guard let parsed = text.withUTF8({ Self.parse($0, localOffset: nil) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses a date-time as `init(rfc3339:)` does; with `localOffset`, also the forms order exports write: without
+    /// an offset (local time `localOffset` seconds east of UTC, and a bare date at local midnight), and with the
+    /// offset after a space (`2024-01-05 10:22:33 -0500`).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, localOffset: Int?) -> Timestamp? {
+        var scanner = DigitScanner(bytes)
         guard let year = scanner.number(digits: 4), scanner.skip("-"),
             let month = scanner.number(digits: 2), scanner.skip("-"),
             let day = scanner.number(digits: 2),
             (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day)
         else { return nil }
         var seconds = CivilDate(year: year, month: month, day: day).daysSince1970 * 86_400
-        if scanner.isAtEnd {
-            self.init(secondsSince1970: seconds)
-            return
-        }
+        if scanner.isAtEnd { return Timestamp(secondsSince1970: seconds - Int64(localOffset ?? 0)) }
         guard scanner.skip("T") || scanner.skip("t") || scanner.skip(" "),
             let hour = scanner.number(digits: 2), scanner.skip(":"),
             let minute = scanner.number(digits: 2), hour < 24, minute < 60
@@ -79,6 +85,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             }
         }
         seconds += Int64(hour * 3600 + minute * 60 + second)
+        if let localOffset {
+            if scanner.isAtEnd { return Timestamp(secondsSince1970: seconds - Int64(localOffset)) }
+            _ = scanner.skip(" ")
+        }
         if scanner.skip("Z") || scanner.skip("z") {
         } else if let sign = scanner.sign() {
             guard let offsetHours = scanner.number(digits: 2) else { return nil }
@@ -91,7 +101,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             return nil
         }
         guard scanner.isAtEnd else { return nil }
-        self.init(secondsSince1970: seconds)
+        return Timestamp(secondsSince1970: seconds)
     }
 }
 
@@ -149,10 +159,10 @@ extension Int64 {
 
 /// Reads fixed-width decimal fields from ASCII bytes.
 struct DigitScanner {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
