@@ -36,10 +36,10 @@ public struct Audience: Sendable {
         let values = buyers.map(\.averageOrderValue).sorted()
         let threshold = aovThreshold ?? (values.isEmpty ? .zero : values[(values.count - 1) / 2])
         self.aovThreshold = threshold
-        // Indices are sorted, not members: a member is a large value to move.
+        // Keys are sorted, not members: a member is a large value to move, and far from the next.
+        let spent = buyers.map(\.spent.minorUnits)
         let order = buyers.indices.sorted { a, b in
-            buyers[a].spent != buyers[b].spent
-                ? buyers[a].spent > buyers[b].spent : buyers[a].customer < buyers[b].customer
+            spent[a] != spent[b] ? spent[a] > spent[b] : buyers[a].customer < buyers[b].customer
         }
         members = order.map { index in
             let (history, days) = (buyers[index], days[index])
