@@ -27,22 +27,26 @@ public struct Audience: Sendable {
     /// - Parameter aovThreshold: the grid's high-value threshold; the median average order value when nil (of an even
     ///   count, the lower of the two middle ones).
     public init(_ book: CustomerBook, now: Timestamp, aovThreshold: Money? = nil) {
-        let buyers = book.histories.values.filter { $0.purchases > 0 && $0.lastPurchase != nil }
-        unscored = book.histories.count - buyers.count
-        let days = buyers.map { max(0, Int((now.secondsSince1970 - $0.lastPurchase!.secondsSince1970) / 86_400)) }
+        // The histories are read where the book holds them, by position, and copied once, into their members.
+        let histories = book.histories.values
+        let buyers = histories.indices.filter { histories[$0].purchases > 0 && histories[$0].lastPurchase != nil }
+        unscored = histories.count - buyers.count
+        let days = buyers.map {
+            max(0, Int((now.secondsSince1970 - histories[$0].lastPurchase!.secondsSince1970) / 86_400))
+        }
+        let spent = buyers.map { histories[$0].spent.minorUnits }
         let recency = QuintileScale(days.map { -Int64($0) })
-        let frequency = QuintileScale(buyers.map { Int64($0.purchases) })
-        let monetary = QuintileScale(buyers.map(\.spent.minorUnits))
-        let values = buyers.map(\.averageOrderValue).sorted()
+        let frequency = QuintileScale(buyers.map { Int64(histories[$0].purchases) })
+        let monetary = QuintileScale(spent)
+        let values = buyers.map { histories[$0].averageOrderValue }.sorted()
         let threshold = aovThreshold ?? (values.isEmpty ? .zero : values[(values.count - 1) / 2])
         self.aovThreshold = threshold
-        // Keys are sorted, not members: a member is a large value to move, and far from the next.
-        let spent = buyers.map(\.spent.minorUnits)
         let order = buyers.indices.sorted { a, b in
-            spent[a] != spent[b] ? spent[a] > spent[b] : buyers[a].customer < buyers[b].customer
+            spent[a] != spent[b]
+                ? spent[a] > spent[b] : histories[buyers[a]].customer < histories[buyers[b]].customer
         }
         members = order.map { index in
-            let (history, days) = (buyers[index], days[index])
+            let (history, days) = (histories[buyers[index]], days[index])
             return AudienceMember(
                 history: history, recencyDays: days,
                 scores: RFMScores(
