@@ -38,7 +38,15 @@ package enum AudienceReport {
             row.reserveCapacity(256)
             for (index, value) in values.enumerated() {
                 if index > 0 { row.append(UInt8(ascii: ",")) }
-                if let value { row.append(contentsOf: CSVField.escape(value).utf8) }
+                guard var value else { continue }
+                value.withUTF8 { bytes in
+                    // Most values need no quotes: their bytes go as they are.
+                    if bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+                        row.append(contentsOf: CSVField.escape(String(decoding: bytes, as: UTF8.self)).utf8)
+                    } else {
+                        row.append(contentsOf: bytes)
+                    }
+                }
             }
             row.append(UInt8(ascii: "\n"))
             return row
