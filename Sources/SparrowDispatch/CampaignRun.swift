@@ -29,11 +29,14 @@ public struct CampaignRun: Sendable {
         public var holdout: Double
         /// The approved template the campaign sends, by name, recorded with it; nil for free text.
         public var approved: String?
+        /// The most segments a message may take, recorded with a new campaign; nil for no limit.
+        public var maxSegments: Int?
 
         public init(
             campaign: String, template: String, waitForDeferred: Bool, window: Int, holdout: Double = 0,
-            approved: String? = nil
+            approved: String? = nil, maxSegments: Int? = nil
         ) {
+            self.maxSegments = maxSegments
             self.approved = approved
             self.campaign = campaign
             self.template = template
@@ -126,7 +129,7 @@ public struct CampaignRun: Sendable {
         logger.info("the campaign's run began", metadata: ["input": input == nil ? "none" : "recipients"])
         try await store.beginCampaign(
             id: campaign, template: options.template, holdout: options.holdout, approved: options.approved,
-            at: clock.now())
+            maxSegments: options.maxSegments, at: clock.now())
         let record = try await store.campaign(id: campaign)
         let rules = JournalRules(
             holdout: Holdout(share: record?.holdout ?? 0, campaign: campaign), cut: record?.ranking?.cut)

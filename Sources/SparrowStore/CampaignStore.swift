@@ -214,6 +214,8 @@ public struct CampaignRecord: Sendable, Hashable {
     public var linkTarget: String?
     /// How it ranks its recipients under a budget or a message limit; nil when it has neither.
     public var ranking: CampaignRanking?
+    /// The most segments a message may take (`PlanSettings.maxSegments`); nil for no limit.
+    public var maxSegments: Int?
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
@@ -223,7 +225,10 @@ public protocol CampaignStore: Sendable {
     /// Records a campaign, with the share of its recipients held out; a campaign that exists already is left as it
     /// is (resume).
     /// `approved` names the approved template the campaign sends, whose text is `template`; nil for free text.
-    func beginCampaign(id: String, template: String, holdout: Double, approved: String?, at: Timestamp) async throws
+    /// `maxSegments` is the most segments a message may take, nil for no limit.
+    func beginCampaign(
+        id: String, template: String, holdout: Double, approved: String?, maxSegments: Int?, at: Timestamp
+    ) async throws
     func campaign(id: String) async throws -> CampaignRecord?
     /// Every campaign of the store, the latest first.
     func campaigns() async throws -> [CampaignRecord]
@@ -325,6 +330,6 @@ public protocol CampaignStore: Sendable {
 extension CampaignStore {
     /// Records a campaign of free text without a holdout.
     public func beginCampaign(id: String, template: String, at: Timestamp) async throws {
-        try await beginCampaign(id: id, template: template, holdout: 0, approved: nil, at: at)
+        try await beginCampaign(id: id, template: template, holdout: 0, approved: nil, maxSegments: nil, at: at)
     }
 }

@@ -4,13 +4,15 @@ public import SparrowCore
 // The journal: campaigns, the messages a run decides, their marks before a request goes and their answers.
 extension SQLiteStore {
     public func beginCampaign(
-        id: String, template: String, holdout: Double, approved: String?, at: Timestamp
+        id: String, template: String, holdout: Double, approved: String?, maxSegments: Int?, at: Timestamp
     ) async throws {
         try await write { db in
             try db.execute(
-                sql:
-                    "INSERT OR IGNORE INTO campaign (id, template, holdout, approved, createdAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, template, holdout, approved, at.secondsSince1970])
+                sql: """
+                    INSERT OR IGNORE INTO campaign (id, template, holdout, approved, maxSegments, createdAt)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, template, holdout, approved, maxSegments, at.secondsSince1970])
         }
     }
 
@@ -31,7 +33,7 @@ extension SQLiteStore {
             id: row["id"], template: row["template"],
             createdAt: Timestamp(secondsSince1970: row["createdAt"]), inputLines: row["inputLines"],
             holdout: row["holdout"], approved: row["approved"], number: row["rowid"], linkTarget: row["linkTarget"],
-            ranking: ranking(row))
+            ranking: ranking(row), maxSegments: row["maxSegments"])
     }
 
     private static func ranking(_ row: Row) -> CampaignRanking? {

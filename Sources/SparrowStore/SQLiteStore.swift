@@ -283,6 +283,9 @@ public final class SQLiteStore: CampaignStore {
                 table.add(column: "cutLine", .integer)
             }
         }
+        migrator.registerMigration("v15: the most segments a campaign's message may take") { db in
+            try db.alter(table: "campaign") { table in table.add(column: "maxSegments", .integer) }
+        }
         return migrator
     }()
 

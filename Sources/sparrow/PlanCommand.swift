@@ -20,6 +20,13 @@ struct CampaignOptions: ParsableArguments {
     @Option(help: "A template the gateways' provider approved, by its name under the configuration's templates.")
     var approved: String?
 
+    @Option(
+        help: """
+            Fit each message into at most this many segments: the variables marked {{name|fit}} are shortened; a row \
+            whose message still does not fit is rejected (too-long).
+            """)
+    var maxSegments: Int?
+
     @OptionGroup var recipients: RecipientOptions
 
     @OptionGroup var clock: InstantOption
@@ -28,6 +35,7 @@ struct CampaignOptions: ParsableArguments {
         guard [text, template, approved].count(where: { $0 != nil }) == 1 else {
             throw ValidationError("give the message as exactly one of --text, --template or --approved")
         }
+        if let maxSegments, maxSegments < 1 { throw ValidationError("--max-segments must be 1 or more") }
     }
 
     /// The campaign's message, checked against what `configuration`'s gateways send.
@@ -93,6 +101,7 @@ struct Plan: AsyncParsableCommand {
         let message = try campaign.loadMessage(configuration)
         var settings = configuration.planSettings(message: message)
         settings.links = try CampaignLinks.dryRun(message, configuration)
+        settings.maxSegments = campaign.maxSegments
         let now = try campaign.clock.instant()
         let run = PlanRun(
             settings: settings, zones: SystemZones(around: now),

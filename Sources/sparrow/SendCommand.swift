@@ -115,8 +115,10 @@ struct Send: AsyncParsableCommand {
         }
         let launcher = CampaignLauncher(
             configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
-            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0, beside: beside)
+            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0,
+            maxSegments: campaign.maxSegments, beside: beside)
         var settings = configuration.planSettings(message: message)
+        settings.maxSegments = campaign.maxSegments
         if let target = try CampaignLinks.target(of: message, configuration, given: linkTarget) {
             // Each link carries the campaign's number: the campaign is recorded first.
             settings.links = try await CampaignLinks.of(
@@ -236,6 +238,7 @@ struct Resume: AsyncParsableCommand {
         settings.links = try await CampaignLinks.of(
             record, sending: message, configuration, store: store, target: nil)
         settings.valueColumn = record.ranking?.column
+        settings.maxSegments = record.maxSegments
         let reader = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(
@@ -304,6 +307,8 @@ struct CampaignLauncher {
     var wait: Bool
     /// The share held out of a new campaign (a resumed one keeps its own).
     var holdout: Double = 0
+    /// The most segments a new campaign's message may take (a resumed one keeps its own).
+    var maxSegments: Int?
     /// Ask the providers' status queries about messages in doubt first (`resume`).
     var settling: SettleOptions?
     var beside: BesideOptions
@@ -311,7 +316,8 @@ struct CampaignLauncher {
     /// Records the campaign now, as its run would at its start, and returns it: its number is in its links' codes.
     func begin() async throws -> CampaignRecord {
         try await store.beginCampaign(
-            id: campaign, template: message.template.source, holdout: holdout, approved: message.approvedName, at: now)
+            id: campaign, template: message.template.source, holdout: holdout, approved: message.approvedName,
+            maxSegments: maxSegments, at: now)
         return try await store.campaign(id: campaign)!
     }
 
@@ -331,7 +337,7 @@ struct CampaignLauncher {
             options: .init(
                 campaign: campaign, template: message.template.source, waitForDeferred: wait,
                 window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout,
-                approved: message.approvedName),
+                approved: message.approvedName, maxSegments: maxSegments),
             store: store,
             client: GatewayClient(
                 gateways: configuration.gateways.map(\.endpoint), transport: transport,

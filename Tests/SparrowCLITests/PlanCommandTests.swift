@@ -112,6 +112,32 @@ import Testing
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
     }
 
+    /// `--max-segments`: the `|fit` variable is shortened to fit one segment, with the signature and opt-out line;
+    /// a row whose message cannot fit is rejected with the reason.
+    @Test func messagesAreFittedIntoTheirSegments() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        try Self.configuration.write(
+            to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let recipients =
+            "phone,name,item\n13800138000,\(String(repeating: "芳", count: 90)),围巾\n"
+            + "13800138001,芳,\(String(repeating: "围", count: 70))\n"
+        let outcome = try SparrowProcess.run(
+            [
+                "plan", "--config", "sparrow.yaml", "--text", "{{name|fit}}，您的{{item}}已发货", "--max-segments", "1",
+                "--now", "2026-11-22T04:00:00Z", "--rejects", "rejects.jsonl",
+            ], stdin: Data(recipients.utf8), in: folder)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdoutLines.first?.contains(#""status":"ready""#) == true)
+        #expect(outcome.stdoutLines.first?.contains(#""units":70,"segments":1"#) == true)
+        #expect(outcome.stdoutLines.last?.contains(#""status":"rejected","reason":"too-long""#) == true)
+        let rejects = try String(contentsOf: folder.appendingPathComponent("rejects.jsonl"), encoding: .utf8)
+        #expect(rejects.contains("more than the 1 allowed, even with {{name}} cut to one character"), "\(rejects)")
+        let invalid = try SparrowProcess.run(
+            ["plan", "--config", "sparrow.yaml", "--text", "x", "--max-segments", "0"], in: folder)
+        #expect(invalid.status == 2, "\(invalid.stderr)")
+        #expect(invalid.stderr.contains("--max-segments must be 1 or more"))
+    }
+
     @Test func aFileWithoutAPhoneColumnIsRefused() throws {
         let (outcome, _) = try Self.plan(stdin: Data("name,item\nWang,tea\n".utf8))
         #expect(outcome.status == 2)
@@ -159,5 +185,17 @@ import Testing
                 #""status":"suppressed""#, #""status":"capped""#, #""status":"ready""#, #""status":"suppressed""#,
             ])
         #expect(outcome.stderr.contains("status    ready 1, suppressed 2, capped 1"))
+    }
+}
+
+@Suite struct SegmentLimitTests {
+    /// `send --max-segments` keeps the limit with the campaign, for `resume` to fit the rows it reads again alike.
+    @Test func aCampaignKeepsItsSegmentLimit() async throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        let (sent, send) = try await ValueOrderTests.send("fit", ["--max-segments", "1"], piped: false, in: folder)
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(sent.count == ValueOrderTests.rows)
+        let store = try SQLiteStore(path: folder.appendingPathComponent("state.sqlite").path)
+        #expect(try await store.campaign(id: "fit")?.maxSegments == 1)
     }
 }

@@ -10,7 +10,8 @@ import Testing
             "sparrow-effect-\(UUID().uuidString)")
         let store = try SQLiteStore(path: folder.appendingPathComponent("s.sqlite").path)
         let (start, morning) = (Timestamp(secondsSince1970: 1_000), Timestamp(secondsSince1970: 30_000))
-        try await store.beginCampaign(id: "c1", template: "hi", holdout: 0.5, approved: nil, at: start)
+        try await store.beginCampaign(
+            id: "c1", template: "hi", holdout: 0.5, approved: nil, maxSegments: nil, at: start)
         let entries = (1...3).map { line in
             JournalEntry(
                 id: "c1-\(line)", campaign: "c1", line: line, to: "+861380013800\(line)", carrier: "china-mobile",

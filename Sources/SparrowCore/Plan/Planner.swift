@@ -26,6 +26,9 @@ public struct PlanSettings: Sendable {
     /// The column whose numbers rank the recipients of a campaign with a budget or a message limit: a row whose value
     /// is not a number is rejected.
     public var valueColumn: String?
+    /// The most segments a message may take: its `|fit` variables are shortened to fit, and a row whose message
+    /// cannot is rejected. Nil for no limit.
+    public var maxSegments: Int?
 
     public init(
         template: MessageTemplate, signature: String = "", optoutSuffix: String = "", defaultRegion: String?,
@@ -157,10 +160,23 @@ public struct Planner {
         var values = row.values
         if let links = settings.links { values["link"] = links.link(line: row.line) }
         let text: String
-        switch settings.template.render(values, prefix: settings.signature, suffix: settings.optoutSuffix) {
+        let (template, prefix, suffix) = (settings.template, settings.signature, settings.optoutSuffix)
+        let rendered =
+            if let maxSegments = settings.maxSegments {
+                template.render(values, prefix: prefix, suffix: suffix, maxSegments: maxSegments)
+            } else {
+                template.render(values, prefix: prefix, suffix: suffix).mapError(RenderFailure.missing)
+            }
+        switch rendered {
         case .success(let rendered): text = rendered
-        case .failure(let missing):
+        case .failure(.missing(let missing)):
             return reject(.missingVariable, "the template needs '\(missing.name)' and the row has none")
+        case .failure(.tooLong(let count)):
+            let fitted = settings.template.fitted.map { "{{\($0)}}" }.joined(separator: ", ")
+            return reject(
+                .tooLong,
+                "the message takes \(count.segments) segments, more than the \(settings.maxSegments ?? 0) allowed"
+                    + (fitted.isEmpty ? "" : ", even with \(fitted) cut to one character"))
         }
         var value: Double?
         if let column = settings.valueColumn, let text = row.values[column], !text.isEmpty {

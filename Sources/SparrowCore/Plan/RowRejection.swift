@@ -27,12 +27,14 @@ public struct RejectReason: Hashable, Sendable, CustomStringConvertible {
     public static let unknownStatus = Self("unknown-status")
     /// The column a campaign ranks its recipients by holds something other than a number.
     public static let invalidValue = Self("invalid-value")
+    /// The message takes more segments than allowed, even with its `|fit` variables shortened.
+    public static let tooLong = Self("too-long")
 
     /// Every code, for reports and docs.
     public static let all: [Self] = [
         .missingPhone, .invalidPhone, .invalidRegion, .unknownCarrier, .noRoute, .invalidTimeZone, .missingVariable,
         .invalidUTF8, .rowTooLong, .malformedRow, .missingOrderID, .missingCustomer, .invalidAmount, .invalidTime,
-        .unknownStatus, .invalidValue,
+        .unknownStatus, .invalidValue, .tooLong,
     ]
 }
 
