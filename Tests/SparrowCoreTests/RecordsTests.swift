@@ -53,6 +53,33 @@ import Testing
         }
     }
 
+    /// Lines without quotes are read where they lie, others byte by byte: fed whole or a byte at a time, any text
+    /// gives the same records, lines and raw bytes (a byte at a time, no line is ever whole in a chunk).
+    @Test func linesReadWhereTheyLieMatchTheByteByBytePath() {
+        var generator = SplitMix64(seed: 3)
+        let alphabet = Array("a,b,\"\n\r é".utf8)
+        func records(_ bytes: [UInt8], chunk: Int) -> [String] {
+            var parser = CSVParser(maxRecordBytes: 12)
+            var seen: [String] = []
+            var start = 0
+            repeat {
+                let end = min(bytes.count, start + chunk)
+                parser.consume(bytes[start..<end], isFinal: end == bytes.count) { record in
+                    let fields = record.fields.map { String(decoding: $0, as: UTF8.self) }
+                    seen.append("\(record.line) \(fields) \(Array(record.raw)) \(record.isOverlong)")
+                }
+                start = end
+            } while start < bytes.count
+            return seen
+        }
+        for _ in 0..<2_000 {
+            let text = (0..<Int(generator.next() % 40)).map { _ in
+                alphabet[Int(generator.next() % UInt64(alphabet.count))]
+            }
+            #expect(records(text, chunk: .max) == records(text, chunk: 1), "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
+
     @Test func loneCRAndEmptyFields() {
         #expect(
             Self.parse(Array("a,b\r1,\r,2\r".utf8)) == [

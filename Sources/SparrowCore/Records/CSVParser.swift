@@ -10,16 +10,19 @@ public struct CSVRecord {
     /// The record was longer than the limit: `fields` is empty and `raw` is cut.
     public let isOverlong: Bool
 
-    /// The fields of a record, over the parser's value buffer and the ends of each field in it.
+    /// The fields of a record, over a value buffer and the end of each field in it: the fields back to back, or (a
+    /// record without quotes, read where it lies) each after a one-byte delimiter.
     public struct Fields: RandomAccessCollection {
         let values: UnsafeBufferPointer<UInt8>
         let ends: UnsafeBufferPointer<Int>
+        /// The bytes between one field's end and the next one's start.
+        var gap = 0
 
         public var startIndex: Int { 0 }
         public var endIndex: Int { ends.count }
 
         public subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: values[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+            UnsafeBufferPointer(rebasing: values[(index == 0 ? 0 : ends[index - 1] + gap)..<ends[index]])
         }
     }
 }
@@ -43,6 +46,8 @@ public struct CSVParser {
     private var raw: [UInt8] = []
     private var value: [UInt8] = []
     private var fieldEnds: [Int] = []
+    /// A line read where it lies (see `plainLine`): where its fields end.
+    private var plainEnds: [Int] = []
     private var line = 1
     private var recordLine = 1
     private var overlong = false
@@ -79,6 +84,14 @@ public struct CSVParser {
                 for early in pending {
                     try step(early, emit: emit)
                 }
+                continue
+            }
+            // Fastest path: a whole line without quotes is handed out where it lies, copied nowhere.
+            if state == .fieldStart, raw.isEmpty, fieldEnds.isEmpty, !overlong,
+                let (content, next) = plainLine(in: bytes, from: index)
+            {
+                try emitPlainLine(UnsafeBufferPointer(rebasing: bytes[content]), emit: emit)
+                index = next
                 continue
             }
             // Fast path: a run of bytes that only extends the current field is copied whole.
@@ -172,6 +185,42 @@ public struct CSVParser {
             return
         }
         try endRecord(emit: emit)
+    }
+
+    /// The line that starts at `start` when it is complete in `bytes`, holds no quote and no lone CR, and is within
+    /// the size limit: its content (without the line break) and where the next line starts. Nil otherwise: the
+    /// byte-by-byte path reads it.
+    private func plainLine(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (Range<Int>, next: Int)? {
+        var end = start
+        while end < bytes.count, end - start <= maxRecordBytes {
+            switch bytes[end] {
+            case 0x0A:
+                let content = end > start && bytes[end - 1] == 0x0D ? end - 1 : end
+                return content - start <= maxRecordBytes ? (start..<content, end + 1) : nil
+            case UInt8(ascii: "\""): return nil
+            case 0x0D where end + 1 >= bytes.count || bytes[end + 1] != 0x0A: return nil
+            default: end += 1
+            }
+        }
+        return nil
+    }
+
+    /// Hands out a line `plainLine` found (or skips it when blank), as `endRecord` would the same bytes.
+    private mutating func emitPlainLine(
+        _ content: UnsafeBufferPointer<UInt8>, emit: (borrowing CSVRecord) throws -> Void
+    ) rethrows {
+        defer {
+            line += 1
+            recordLine = line
+        }
+        guard !content.isEmpty else { return }  // a blank line
+        plainEnds.removeAll(keepingCapacity: true)
+        for (offset, byte) in content.enumerated() where byte == UInt8(ascii: ",") { plainEnds.append(offset) }
+        plainEnds.append(content.count)
+        try plainEnds.withUnsafeBufferPointer { ends in
+            let fields = CSVRecord.Fields(values: content, ends: ends, gap: 1)
+            try emit(CSVRecord(line: recordLine, raw: content, fields: fields, isOverlong: false))
+        }
     }
 
     /// Where the run of bytes from `start` that `step` would only append to the field ends: none of the bytes
