@@ -174,6 +174,7 @@ package enum CampaignReport {
                     )
                 }, scale: max(largest, 0.01), legend: (labels.word("sent"), labels.word("holdout")))
         }
+        section += grid(effect, labels: labels, percent: percent)
         let segments = effect.rows.filter { $0.dimension == .segment }
         let returns = segments.compactMap { row in
             row.sent.returnOnCost.map { (row.key, $0, PlanReport.fixed($0, 2)) }
@@ -261,6 +262,35 @@ package enum CampaignReport {
         return svg + "</svg>\n"
     }
 
+    /// The store grid as a table, recency bands down and purchases across, each cell's high- and mid-value
+    /// recipients with their conversion rate, and the holdout's beside it; empty when no cell was measured.
+    private static func grid(
+        _ effect: CampaignEffect, labels: Labels, percent: (Double?) -> String
+    ) -> String {
+        let cells = Dictionary(
+            effect.rows.filter { $0.dimension == .cell }.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        guard !cells.isEmpty else { return "" }
+        var table =
+            "<h2>\(escape(labels.word("RFM grid: recipients · conversion (holdout)")))</h2>\n<table><thead><tr><th></th>"
+        for frequency in 1...5 { table += "<th>\(frequency == 5 ? "5+" : "\(frequency)")</th>" }
+        table += "</tr></thead><tbody>\n"
+        for band in GridCell.Recency.allCases {
+            table += "<tr><th>\(escape(band.label))</th>"
+            for frequency in 1...5 {
+                let lines = [true, false].compactMap { (high: Bool) -> String? in
+                    let cell = GridCell(recency: band, purchases: frequency, highValue: high)
+                    guard let row = cells[EffectMeasurement.key(of: cell)] else { return nil }
+                    let holdout = row.holdout.recipients > 0 ? " (\(percent(row.holdout.conversionRate)))" : ""
+                    return "\(labels.word(high ? "high" : "mid")) \(PlanReport.grouped(row.sent.recipients)) · "
+                        + percent(row.sent.conversionRate) + holdout
+                }
+                table += "<td>\(lines.map(escape).joined(separator: "<br>"))</td>"
+            }
+            table += "</tr>\n"
+        }
+        return table + "</tbody></table>\n"
+    }
+
     /// One bar at `y`, `value / scale` of the chart's width, with its figure after it.
     private static func bar(
         _ row: (label: String, value: Double, shown: String), y: Double, height: Double, scale: Double, color: String
@@ -318,6 +348,7 @@ package enum CampaignReport {
                 "cost": "费用", "ROI": "投入产出比", "conversion by segment": "各分群转化率",
                 "conversion by grid cell": "各 RFM 网格转化率",
                 "ROI by segment": "各分群投入产出比",
+                "RFM grid: recipients · conversion (holdout)": "RFM 网格：发送人数 · 转化率（对照组）", "high": "高客单", "mid": "中客单",
             ][english] ?? english
         }
 

@@ -117,7 +117,7 @@ import Testing
         // The funnel, the carriers' rates, the sends and deliveries over time, the delivery latency, and the effect's:
         // conversion by segment and by grid cell beside the holdout's, and ROI by segment.
         #expect(rendering.dom.components(separatedBy: "<svg").count - 1 == 7)
-        #expect(rendering.dom.contains(">各 RFM 网格转化率</h2>"))
+        #expect(rendering.dom.contains(">各 RFM 网格转化率</h2>") && rendering.dom.contains(">RFM 网格：发送人数 · 转化率（对照组）</h2>"))
         #expect(rendering.dom.contains(">发送与送达（每 1m）</h2>") && rendering.dom.contains(">已送达</text>"))
         // Every delivery took the same few seconds: one band holds them all.
         #expect(rendering.dom.contains(">送达耗时（发送至送达回执）</h2>") && rendering.dom.contains("(100.0%)</text>"))

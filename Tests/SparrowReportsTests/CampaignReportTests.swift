@@ -109,9 +109,23 @@ import Testing
                     dimension: .segment, key: "at_risk", sent: group(400, 60, cost: 20), holdout: group(50, 2, cost: 0)),
                 EffectRow(
                     dimension: .segment, key: "loyal", sent: group(500, 30, cost: 25), holdout: group(50, 3, cost: 0)),
+                EffectRow(
+                    dimension: .cell, key: "31-90d, 2, high", sent: group(200, 30, cost: 10),
+                    holdout: group(20, 1, cost: 0)),
+                EffectRow(
+                    dimension: .cell, key: "31-90d, 2, mid", sent: group(700, 60, cost: 35),
+                    holdout: group(0, 0, cost: 0)),
             ])
         let page = CampaignReport.render(Self.figures, campaign: "c1", format: .html, language: .zh, effect: effect)
-        #expect(page.components(separatedBy: "<svg").count - 1 == 4)
+        #expect(page.components(separatedBy: "<svg").count - 1 == 5)
+        // The grid: a cell's high- and mid-value recipients with their conversion, and the holdout's when it has one.
+        #expect(page.contains("<h2>RFM 网格：发送人数 · 转化率（对照组）</h2>"))
+        #expect(page.contains("<td>高客单 200 · 15.00% (5.00%)<br>中客单 700 · 8.57%</td>"))
+        let grid = try #require(page.firstRange(of: "RFM 网格").map { page[$0.lowerBound...] })
+        let tableEnd = try #require(grid.firstRange(of: "</table>"))
+        let table = grid[..<tableEnd.lowerBound]
+        #expect(table.components(separatedBy: "<td></td>").count - 1 == 24)  // the other cells, empty
+        #expect(table.components(separatedBy: "<tr><th>").count - 1 == 6)  // the header, and a row a recency band
         #expect(page.contains("营销效果（发送后 3d 内的成交）") && page.contains("提升显著（95% 置信）"))
         #expect(page.contains(">at_risk</text>") && page.contains(">15.00%</text>") && page.contains(">4.00%</text>"))
         #expect(page.contains(">各分群投入产出比</h2>") && page.contains(">300.00</text>"))  // 6,000.00 for 20.00

@@ -222,7 +222,7 @@ public struct EffectMeasurement: Sendable {
     }
 
     /// A grid cell's key: `≤ 30 days, 2, high`.
-    static func key(of cell: GridCell) -> String {
+    package static func key(of cell: GridCell) -> String {
         "\(cell.recency.label), \(cell.frequencyLabel), \(cell.highValue ? "high" : "mid")"
     }
 
