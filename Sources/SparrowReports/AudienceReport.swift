@@ -9,7 +9,8 @@ package enum AudienceReport {
 
     /// The columns of a row, in order.
     package static let columns = [
-        "phone", "name", "customer", "segment", "r_score", "f_score", "m_score", "recency_days", "frequency",
+        "phone", "name", "nickname", "customer", "segment", "r_score", "f_score", "m_score", "recency_days",
+        "frequency",
         "monetary", "aov", "first_purchase", "last_purchase", "last_item", "categories", "grid_recency",
         "grid_frequency", "grid_value", "action",
     ]
@@ -23,7 +24,8 @@ package enum AudienceReport {
     package static func row(_ member: AudienceMember, phone: String, format: Format) -> [UInt8] {
         let history = member.history
         let values: [String?] = [
-            phone, history.name, history.customer, member.segment.rawValue, String(member.scores.recency),
+            phone, history.name, history.nickname, history.customer, member.segment.rawValue,
+            String(member.scores.recency),
             String(member.scores.frequency), String(member.scores.monetary), String(member.recencyDays),
             String(history.purchases), history.spent.description, history.averageOrderValue.description,
             history.firstPurchase?.description,

@@ -111,13 +111,13 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(
             outcome.stdoutLines == [
-                "phone,name,customer,segment,r_score,f_score,m_score,recency_days,frequency,monetary,aov,"
+                "phone,name,nickname,customer,segment,r_score,f_score,m_score,recency_days,frequency,monetary,aov,"
                     + "first_purchase,last_purchase,last_item,categories,grid_recency,grid_frequency,grid_value,action",
-                "+8615800158000,钱七,钱七,promising,4,1,4,2,1,560.00,560.00,2026-11-28T13:02:00Z,2026-11-28T13:02:00Z,"
+                "+8615800158000,钱七,钱七,钱七,promising,4,1,4,2,1,560.00,560.00,2026-11-28T13:02:00Z,2026-11-28T13:02:00Z,"
                     + "\"真丝连衣裙, 女\",,≤30d,1,high,new_customer_offer",
-                "+8613800138000,王小明,小王,at_risk,2,4,2,10,2,200.00,100.00,2026-11-01T02:05:00Z,2026-11-20T01:01:00Z,"
+                "+8613800138000,王小明,小王,小王,at_risk,2,4,2,10,2,200.00,100.00,2026-11-01T02:05:00Z,2026-11-20T01:01:00Z,"
                     + "羊绒围巾,,≤30d,2,high,membership_upgrade",
-                "+8613900139000,李四,阿李,hibernating,1,1,1,547,1,45.50,45.50,2025-06-01T02:05:00Z,2025-06-01T02:05:00Z,"
+                "+8613900139000,李四,阿李,阿李,hibernating,1,1,1,547,1,45.50,45.50,2025-06-01T02:05:00Z,2025-06-01T02:05:00Z,"
                     + "棉袜 五双装,,>365d,1,mid,leave_out",
             ])
         #expect(outcome.stderr.contains("7 orders (taobao, gbk) of 5 customers; 3 bought, 2 did not"))

@@ -6,6 +6,8 @@ public struct CustomerHistory: Sendable, Hashable {
     /// The phone number of the latest order that had one, as written.
     public private(set) var phone: String?
     public private(set) var name: String?
+    /// The nickname of the latest order that had one.
+    public private(set) var nickname: String?
     /// Purchases (paid and not refunded or closed since): F.
     public private(set) var purchases = 0
     /// Their total: M.
@@ -40,9 +42,10 @@ public struct CustomerHistory: Sendable, Hashable {
     /// Folds `order` in; it must be this customer's. `keywords` are the book's.
     public mutating func add(_ order: Order, keywords: [String] = []) {
         let at = order.purchased
-        if order.phone != nil || order.name != nil, isLatestContact(at) {
+        if order.phone != nil || order.name != nil || order.nickname != nil, isLatestContact(at) {
             phone = order.phone ?? phone
             name = order.name ?? name
+            nickname = order.nickname ?? nickname
             contactAt = at ?? contactAt
         }
         if order.isPurchase {
@@ -74,7 +77,7 @@ public struct CustomerHistory: Sendable, Hashable {
     /// only fills details still missing).
     private func isLatestContact(_ at: Timestamp?) -> Bool {
         guard let contactAt else { return true }
-        guard let at else { return phone == nil || name == nil }
+        guard let at else { return phone == nil || name == nil || nickname == nil }
         return at >= contactAt
     }
 }

@@ -5,7 +5,10 @@ public struct Order: Sendable, Hashable {
     public var customer: String
     /// The buyer's phone number as written.
     public var phone: String?
+    /// The consignee's name.
     public var name: String?
+    /// The buyer's nickname: Taobao's 买家会员名, the generic format's `nickname`.
+    public var nickname: String?
     public var created: Timestamp?
     public var paid: Timestamp?
     public var state: OrderState
@@ -16,13 +19,15 @@ public struct Order: Sendable, Hashable {
     public var categories: [String]
 
     public init(
-        id: String, customer: String, phone: String? = nil, name: String? = nil, created: Timestamp? = nil,
-        paid: Timestamp? = nil, state: OrderState, amount: Money, items: [String] = [], categories: [String] = []
+        id: String, customer: String, phone: String? = nil, name: String? = nil, nickname: String? = nil,
+        created: Timestamp? = nil, paid: Timestamp? = nil, state: OrderState, amount: Money, items: [String] = [],
+        categories: [String] = []
     ) {
         self.id = id
         self.customer = customer
         self.phone = phone
         self.name = name
+        self.nickname = nickname
         self.created = created
         self.paid = paid
         self.state = state

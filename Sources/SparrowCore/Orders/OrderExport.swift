@@ -4,7 +4,7 @@ public enum OrderExport: String, Sendable, Hashable, CaseIterable {
     case taobao
     /// Shopify's orders export: a row per line item, the order's columns on its first row only.
     case shopify
-    /// Sparrow's own CSV or JSON Lines: `order_id`, `customer_id`, `phone`, `name`, `created_at`, `paid_at`,
+    /// Sparrow's own CSV or JSON Lines: `order_id`, `customer_id`, `phone`, `name`, `nickname`, `created_at`, `paid_at`,
     /// `status`, `amount`, `items` and `categories` (each a list separated by `|`).
     case generic
 
@@ -26,7 +26,7 @@ public enum OrderExport: String, Sendable, Hashable, CaseIterable {
         case .taobao:
             return OrderColumns(
                 id: index("订单编号"), customer: index("买家会员名"), phone: index("联系手机", "联系电话"),
-                name: index("收货人姓名"), created: index("订单创建时间", "买家下单时间"),
+                name: index("收货人姓名"), nickname: index("买家会员名"), created: index("订单创建时间", "买家下单时间"),
                 paid: index("订单付款时间", "买家付款时间"), status: index("订单状态"),
                 amount: index("买家实际支付金额", "买家实付金额", "总金额"), items: index("宝贝标题"))
         case .shopify:
@@ -38,7 +38,8 @@ public enum OrderExport: String, Sendable, Hashable, CaseIterable {
         case .generic:
             return OrderColumns(
                 id: index("order_id"), customer: index("customer_id"), phone: index("phone"), name: index("name"),
-                created: index("created_at"), paid: index("paid_at"), status: index("status"),
+                nickname: index("nickname"), created: index("created_at"), paid: index("paid_at"),
+                status: index("status"),
                 amount: index("amount"), items: index("items"), categories: index("categories"))
         }
     }
@@ -79,6 +80,7 @@ struct OrderColumns {
     var customer: Int?
     var phone: Int?
     var name: Int?
+    var nickname: Int? = nil
     var created: Int?
     var paid: Int?
     var status: Int?
@@ -90,6 +92,6 @@ struct OrderColumns {
 
     /// The column of each field, in `OrderField`'s order; nil for a field the export does not have.
     var byField: [Int?] {
-        [id, customer, phone, name, created, paid, status, amount, items, categories, cancelled, fulfillment]
+        [id, customer, phone, name, nickname, created, paid, status, amount, items, categories, cancelled, fulfillment]
     }
 }

@@ -70,7 +70,7 @@ public struct OrderReader {
 
 /// The fields of an order that exports hold, in the order `OrderRecordBatch` keeps them.
 enum OrderField: Int, CaseIterable {
-    case id, customer, phone, name, created, paid, status, amount, items, categories, cancelled, fulfillment
+    case id, customer, phone, name, nickname, created, paid, status, amount, items, categories, cancelled, fulfillment
 }
 
 /// The first step of reading an order export: splits its bytes, fed in chunks, into records (CSV rows after the
@@ -335,7 +335,8 @@ public struct OrderRow: Sendable {
         }
         order = .success(
             Order(
-                id: id, customer: customer, phone: phone, name: value(.name), created: created, paid: paid,
+                id: id, customer: customer, phone: phone, name: value(.name), nickname: value(.nickname),
+                created: created, paid: paid,
                 state: state, amount: amount, items: list(.items), categories: list(.categories)))
     }
 }

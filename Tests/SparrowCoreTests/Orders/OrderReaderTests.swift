@@ -35,7 +35,7 @@ func readOrders(_ text: String, chunk: Int = 1 << 20, offset: Int = 8 * 3600) th
         """
 
     /// Taobao's report as exported: `="…"` ids, `'` phones, amounts with 元 and thousands separators, its status
-    /// texts, and times in China's time.
+    /// texts, and times in China's time; the buyer's member name is both the customer and the nickname.
     @Test func readsTaobaosOrderReport() throws {
         let read = try readOrders(Self.taobao)
         #expect(read.export == .taobao)
@@ -43,17 +43,17 @@ func readOrders(_ text: String, chunk: Int = 1 << 20, offset: Int = 8 * 3600) th
         #expect(
             read.orders == [
                 Order(
-                    id: "1001", customer: "小王", phone: "13800138000", name: "王小明",
+                    id: "1001", customer: "小王", phone: "13800138000", name: "王小明", nickname: "小王",
                     created: Timestamp(rfc3339: "2026-11-01T02:00:00Z"),
                     paid: Timestamp(rfc3339: "2026-11-01T02:05:00Z"),
                     state: .completed, amount: Money(minorUnits: 12_000), items: ["女士羊毛外套"]),
                 Order(
-                    id: "1002", customer: "阿李", phone: "13900139000", name: "李四",
+                    id: "1002", customer: "阿李", phone: "13900139000", name: "李四", nickname: "阿李",
                     created: Timestamp(rfc3339: "2026-10-01T02:00:00Z"),
                     paid: Timestamp(rfc3339: "2026-10-01T02:05:00Z"),
                     state: .refunded, amount: Money(minorUnits: 130_050), items: ["羽绒服"]),
                 Order(
-                    id: "1003", customer: "张三", phone: "13700137000", name: "张三",
+                    id: "1003", customer: "张三", phone: "13700137000", name: "张三", nickname: "张三",
                     created: Timestamp(rfc3339: "2026-11-30T02:00:00Z"), state: .unpaid,
                     amount: Money(minorUnits: 9_900)),
             ])
@@ -86,15 +86,16 @@ func readOrders(_ text: String, chunk: Int = 1 << 20, offset: Int = 8 * 3600) th
     @Test func readsTheGenericFormatAsCSVAndJSONLines() throws {
         let csv = try readOrders(
             """
-            order_id,customer_id,phone,name,created_at,paid_at,status,amount,items,categories
-            A1,c1,13800138000,Ann,2026-11-01T10:00:00+08:00,2026-11-01T10:01:00+08:00,completed,88.5,Coat|Scarf,outerwear|accessories
+            order_id,customer_id,phone,name,nickname,created_at,paid_at,status,amount,items,categories
+            A1,c1,13800138000,Ann,Annie,2026-11-01T10:00:00+08:00,2026-11-01T10:01:00+08:00,completed,88.5,Coat|Scarf,outerwear|accessories
 
             """)
         let jsonl = try readOrders(
-            #"{"order_id":"A1","customer_id":"c1","phone":"13800138000","name":"Ann","created_at":"2026-11-01T10:00:00+08:00","paid_at":"2026-11-01T10:01:00+08:00","status":"completed","amount":"88.5","items":"Coat|Scarf","categories":"outerwear|accessories"}"#
+            #"{"order_id":"A1","customer_id":"c1","phone":"13800138000","name":"Ann","nickname":"Annie","created_at":"2026-11-01T10:00:00+08:00","paid_at":"2026-11-01T10:01:00+08:00","status":"completed","amount":"88.5","items":"Coat|Scarf","categories":"outerwear|accessories"}"#
                 + "\n")
         #expect(csv.export == .generic && jsonl.export == .generic)
         #expect(csv.orders == jsonl.orders)
+        #expect(csv.orders.first?.nickname == "Annie")
         #expect(csv.orders.first?.items == ["Coat", "Scarf"])
         #expect(csv.orders.first?.categories == ["outerwear", "accessories"])
         #expect(csv.orders.first?.amount == Money(minorUnits: 8_850))
