@@ -130,6 +130,6 @@ extension Collection<UInt8> {
             let length = bytes[lead] >= 0xF0 ? 4 : bytes[lead] >= 0xE0 ? 3 : 2
             if bytes.count - lead < length { bytes.removeSubrange(lead...) }  // cut: judge what precedes it
         }
-        return String(validating: bytes, as: UTF8.self) != nil
+        return bytes.withUnsafeBufferPointer(\.isValidUTF8)
     }
 }

@@ -120,8 +120,8 @@ public struct OrderRecordReader {
     private mutating func feed(
         _ bytes: UnsafeBufferPointer<UInt8>, isFinal: Bool, into batch: inout OrderRecordBatch
     ) throws {
+        if let export { batch.export = export }  // else the header, read below, names it
         if isJSONLines == true {
-            batch.export = .generic
             lines.consume(bytes, isFinal: isFinal) { line, bytes, overlong in
                 Self.jsonLine(line, bytes, overlong, into: &batch)
             }
@@ -150,7 +150,6 @@ public struct OrderRecordReader {
             columns = export.columns(header).byField
             return
         }
-        batch.export = export!
         guard !record.isOverlong else {
             let message = "the row is longer than \(csv.maxRecordBytes) bytes"
             return batch.append(
@@ -403,7 +402,7 @@ public struct OrderAssembler {
 
 extension UnsafeBufferPointer<UInt8> {
     /// Whether the bytes are UTF-8; checked without making a string of them.
-    var isValidUTF8: Bool {
+    package var isValidUTF8: Bool {
         guard contains(where: { $0 >= 0x80 }) else { return true }
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = makeIterator()
