@@ -83,6 +83,8 @@ public struct SparrowConfiguration: Sendable {
     public var links: Links?
     /// The templates the gateways' providers approved, by name.
     public var templates: [String: ApprovedTemplate] = [:]
+    /// The lifecycle flows (`sparrow flows`); nil when the configuration has none.
+    public var flows: FlowsConfiguration?
     /// When a gateway's circuit opens (failing traffic over to its backup) and how long it stays open.
     public var circuitBreaker = CircuitBreaker.Configuration()
 
@@ -105,7 +107,7 @@ public struct SparrowConfiguration: Sendable {
 extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
-        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links",
+        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links", "flows",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -168,6 +170,7 @@ extension SparrowConfiguration {
         if let breaker = map["circuit_breaker"] { configuration.circuitBreaker = try readCircuitBreaker(breaker) }
         configuration.templates = try readTemplates(map["templates"], gateways: gateways)
         configuration.links = try map["links"].map(readLinks)
+        configuration.flows = try map["flows"].map { try readFlows($0, folder: folder) }
         return configuration
     }
 
@@ -221,6 +224,11 @@ extension SparrowConfiguration {
             return QuietHours(start: WallTime(hour: 21, minute: 0)!, end: WallTime(hour: 8, minute: 0)!)
         }
         if node.isNull || (node.node.scalar != nil && (try? node.bool()) == false) { return nil }
+        return try readWindow(node)
+    }
+
+    /// `{ start: "21:00", end: "08:00" }`.
+    static func readWindow(_ node: YAMLNode) throws -> QuietHours {
         let map = try node.mapping(keys: ["start", "end"])
         func time(_ key: String) throws -> WallTime {
             let value = try map.required(key)
@@ -271,7 +279,7 @@ extension SparrowConfiguration {
     }
 
     /// `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free one.
-    private static func listenAddress(_ node: YAMLNode) throws -> (host: String, port: Int) {
+    static func listenAddress(_ node: YAMLNode) throws -> (host: String, port: Int) {
         let text = try node.string()
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65_535).contains(port)
@@ -283,7 +291,7 @@ extension SparrowConfiguration {
     }
 
     /// A token or a secret; an empty one would admit anyone who sends an empty one.
-    private static func secret(_ node: YAMLNode) throws -> Secret {
+    static func secret(_ node: YAMLNode) throws -> Secret {
         let value = try node.string()
         guard !value.isEmpty else { throw node.error(.invalidValue, "a secret cannot be empty") }
         return Secret(value)

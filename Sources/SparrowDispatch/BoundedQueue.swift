@@ -1,3 +1,4 @@
+import Dispatch
 import DequeModule
 import SparrowCore
 import Synchronization
@@ -129,6 +130,20 @@ package final class BoundedQueue<Element: Sendable>: Sendable {
 }
 
 extension BoundedQueue: AsyncSequence {
+    /// Adds `element` from a thread that may block (a reader's own), waiting while the queue is full.
+    /// - Returns: false when the queue was closed, and `element` was dropped.
+    package func putBlocking(_ element: Element) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        let accepted = Lock(false)
+        Task {
+            let result = (try? await self.put(element)) ?? false  // never cancelled: the queue's closing ends it
+            accepted.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return accepted.withLock { $0 }
+    }
+
     package struct AsyncIterator: AsyncIteratorProtocol {
         let queue: BoundedQueue
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 public import CoreMetrics
 public import Logging
@@ -179,7 +178,7 @@ public struct CampaignRun: Sendable {
                 // The journal finds duplicates (`CampaignStore.journal`).
                 let onRead: @Sendable (Int) -> Void = { progress.read(bytes: $0) }
                 return try reader.run(input: descriptor, findingDuplicates: false, onRead: onRead) { rows in
-                    guard Self.blockingPut(rows, into: decided) else { throw StoppedReading() }
+                    guard decided.putBlocking(rows) else { throw StoppedReading() }
                 }
             }
         }
@@ -309,19 +308,6 @@ public struct CampaignRun: Sendable {
             }
         }
         return (entries, skipped)
-    }
-
-    /// Puts `element` into `queue` from a thread that may block.
-    private static func blockingPut<Element: Sendable>(_ element: Element, into queue: BoundedQueue<Element>) -> Bool {
-        let done = DispatchSemaphore(value: 0)
-        let accepted = Lock(false)
-        Task {
-            let result = (try? await queue.put(element)) ?? false  // never cancelled: the queue's closing ends it
-            accepted.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return accepted.withLock { $0 }
     }
 }
 

@@ -475,24 +475,51 @@ extension SubmitRecord {
     }
 }
 
-/// The campaign's clock: the wall clock, or `--now` advanced by the time elapsed on the run's monotonic clock.
+/// The campaign's clock: the wall clock, or `--now` advanced by the time elapsed on the run's monotonic clock; or,
+/// for a replayed event log, the log's own time (`EventTime`).
 public struct CampaignClock: Sendable {
     private let origin: Timestamp
+    private let replayed: EventTime?
     /// The run's monotonic clock, which every wait of the run sleeps on.
     public let monotonic: RunClock
 
     public init(origin: Timestamp, monotonic: RunClock = .continuous) {
         self.origin = origin
         self.monotonic = monotonic
+        replayed = nil
+    }
+
+    /// A clock that reads `time`, which a replay moves forward; waits still sleep on `monotonic`.
+    public init(following time: EventTime, monotonic: RunClock = .continuous) {
+        origin = time.now
+        self.monotonic = monotonic
+        replayed = time
     }
 
     public func now() -> Timestamp {
-        origin + Int64(monotonic.now / .seconds(1))
+        replayed?.now ?? origin + Int64(monotonic.now / .seconds(1))
     }
 
     /// Sleeps until `instant` on this clock.
     /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until instant: Timestamp) async throws {
-        try await monotonic.sleep(until: .seconds(instant.secondsSince1970 - origin.secondsSince1970))
+        guard let replayed else {
+            return try await monotonic.sleep(until: .seconds(instant.secondsSince1970 - origin.secondsSince1970))
+        }
+        while replayed.now < instant { try await monotonic.sleep(for: .milliseconds(10)) }
+    }
+}
+
+/// The time of a replayed event log: it stands still until the replay moves it forward, never back.
+public final class EventTime: Sendable {
+    private let seconds: Atomic<Int64>
+
+    public init(_ start: Timestamp) { seconds = Atomic(start.secondsSince1970) }
+
+    public var now: Timestamp { Timestamp(secondsSince1970: seconds.load(ordering: .acquiring)) }
+
+    /// Moves the time to `instant`, if that is later.
+    public func advance(to instant: Timestamp) {
+        seconds.max(instant.secondsSince1970, ordering: .acquiringAndReleasing)
     }
 }

@@ -114,7 +114,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT recipient, COUNT(*) AS received, MAX(sendAt) AS lastSent FROM message
-                    WHERE state IN ('accepted', 'delivered', 'undelivered', 'expired', 'unknown') GROUP BY recipient
+                    WHERE state IN ('accepted', 'delivered', 'undelivered', 'expired', 'unknown')
+                    AND campaignID NOT IN (SELECT id FROM campaign WHERE transactional) GROUP BY recipient
                     """)
             while let row = try sent.next() {
                 history[PhoneNumber.value(ofE164: row["recipient"])] = MarketingHistory(

@@ -41,6 +41,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT number FROM send WHERE sentAt >= ?1 AND IFNULL(campaignID, '') != ?2
+                    AND IFNULL(campaignID, '') NOT IN (SELECT id FROM campaign WHERE transactional)
                     GROUP BY number HAVING COUNT(*) >= ?3 ORDER BY number
                     """
             ) { values in

@@ -286,6 +286,56 @@ public final class SQLiteStore: CampaignStore {
         migrator.registerMigration("v15: the most segments a campaign's message may take") { db in
             try db.alter(table: "campaign") { table in table.add(column: "maxSegments", .integer) }
         }
+        migrator.registerMigration("v16: lifecycle flows: order events, orders, durable timers") { db in
+            // A flow's service messages (shipping notices) are no marketing: the frequency cap does not count them.
+            try db.alter(table: "campaign") { table in
+                table.add(column: "transactional", .boolean).notNull().defaults(to: false)
+            }
+            // A flow sends a number one message per occasion (its timer), where a campaign sends it one in all.
+            try db.alter(table: "message") { table in table.add(column: "occasion", .text).notNull().defaults(to: "")
+            }
+            try db.drop(index: "message_campaign_recipient")
+            try db.create(
+                index: "message_campaign_recipient", on: "message", columns: ["campaignID", "recipient", "occasion"],
+                unique: true)
+            try db.create(table: "flow_event", options: .withoutRowID) { table in
+                table.column("source", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("orderID", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("at", .integer).notNull()
+                table.primaryKey(["source", "id"])
+            }
+            try db.create(table: "flow_order", options: .withoutRowID) { table in
+                table.column("source", .text).notNull()
+                table.column("id", .text).notNull()
+                table.column("fields", .text).notNull()
+                table.column("seen", .integer).notNull()
+                table.column("firstAt", .integer).notNull()
+                table.column("phone", .text)
+                table.column("amount", .double)
+                table.column("closed", .boolean).notNull()
+                table.primaryKey(["source", "id"])
+            }
+            try db.create(index: "flow_order_phone", on: "flow_order", columns: ["phone", "firstAt"])
+            try db.create(table: "flow_timer") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("rule", .text).notNull()
+                table.column("key", .text).notNull()
+                table.column("step", .integer).notNull()
+                table.column("source", .text).notNull()
+                table.column("orderID", .text).notNull()
+                table.column("trigger", .integer).notNull()
+                table.column("dueAt", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("reason", .text)
+                table.column("messageID", .text)
+                table.column("updatedAt", .integer).notNull()
+                table.uniqueKey(["rule", "key", "step"])
+            }
+            try db.execute(sql: "CREATE INDEX flow_timer_pending ON flow_timer (dueAt) WHERE state = 'pending'")
+            try db.create(index: "flow_timer_order", on: "flow_timer", columns: ["source", "orderID"])
+        }
         return migrator
     }()
 

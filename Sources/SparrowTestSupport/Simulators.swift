@@ -20,6 +20,14 @@ public func withReceiptServer<Value: Sendable>(
     try await withServer(run: { try await server.run(onRunning: $0) }, body)
 }
 
+/// Runs the flows' event server `server` (configured with port 0) for the duration of `body`, which gets its base URL.
+public func withFlowEventServer<Value: Sendable>(
+    _ server: FlowEventServer, isolation: isolated (any Actor)? = #isolation,
+    _ body: (_ baseURL: String) async throws -> Value
+) async throws -> Value {
+    try await withServer(run: { try await server.run(onRunning: $0) }, body)
+}
+
 /// Runs a server until `body` ends; `run` serves and reports the bound port.
 private func withServer<Value: Sendable>(
     run: @escaping @Sendable (_ onRunning: @escaping @Sendable (Int) async -> Void) async throws -> Void,

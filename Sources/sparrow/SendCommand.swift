@@ -71,6 +71,9 @@ struct Send: AsyncParsableCommand {
         if let campaignID, !MessageID.isValidCampaign(campaignID) {
             throw ValidationError("--campaign must be 1 to 64 letters, digits, '.', '_' or '-'")
         }
+        if let campaignID, campaignID.hasPrefix(FlowRule.campaign(of: "")) {
+            throw ValidationError("--campaign cannot begin with 'flow.': the flows' campaigns are named so")
+        }
         if let linkTarget, !SparrowConfiguration.Links.isURL(linkTarget) {
             throw ValidationError("--link-target must be an http or https URL")
         }

@@ -9,13 +9,15 @@ import Testing
 @Suite struct CRMLoopTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let generator = repository.appendingPathComponent("scripts/gen-orders.py").path
 
-    /// Runs `scripts/gen-orders.py` with `arguments` in `folder`, its output to the file `output`.
-    static func generate(_ arguments: [String], to output: String, in folder: URL) throws -> String {
+    /// Runs `scripts/gen-orders.py` (or another of the scripts' generators) with `arguments` in `folder`, its output to
+    /// the file `output`.
+    static func generate(
+        _ arguments: [String], to output: String, in folder: URL, generator: String = "gen-orders.py"
+    ) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", generator] + arguments
+        process.arguments = ["python3", repository.appendingPathComponent("scripts/" + generator).path] + arguments
         process.currentDirectoryURL = folder
         let file = folder.appendingPathComponent(output)
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)

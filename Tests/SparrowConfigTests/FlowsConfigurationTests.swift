@@ -1,0 +1,94 @@
+import Foundation
+import SparrowCore
+import Testing
+
+@testable import SparrowConfig
+
+@Suite struct FlowsConfigurationTests {
+    /// Loads a configuration whose `flows.rules` is the folder `flows/` holding `rules` as `rules.yaml`.
+    static func load(rules: String, flows: String = "") throws(ConfigError) -> SparrowConfiguration {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-flows-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("flows"), withIntermediateDirectories: true)
+        try! rules.write(to: folder.appendingPathComponent("flows/rules.yaml"), atomically: true, encoding: .utf8)
+        let path = folder.appendingPathComponent("sparrow.yaml").path
+        try! (minimal + "\nflows:\n  rules: flows\n" + flows).write(toFile: path, atomically: true, encoding: .utf8)
+        return try SparrowConfiguration.load(path: path)
+    }
+
+    @Test func theShippedFlowsLoad() throws {
+        let configuration = try SparrowConfiguration.load(
+            path: repositoryRoot + "/config/sparrow.yaml")
+        let flows = try #require(configuration.flows)
+        #expect(
+            Set(flows.rules.map(\.name)) == [
+                "unpaid-first", "unpaid-second", "order-closed", "shipped", "in-city", "signed", "refunded",
+                "bad-review-alert", "below-threshold", "repurchase",
+            ])
+        let unpaid = try #require(flows.rules.first { $0.name == "unpaid-first" })
+        #expect(unpaid.trigger == .created && unpaid.cancelledBy == [.paid, .closed])
+        #expect(unpaid.steps.map(\.delay) == [1800])
+        #expect(unpaid.deadline == .init(closeAfter: 86_400, action: .sendBefore, earliest: 900))
+        #expect(unpaid.maxSegments == 1)
+        let upsell = try #require(flows.rules.first { $0.name == "below-threshold" })
+        #expect(upsell.purpose == .marketing && upsell.once == .customerDay)
+        #expect(upsell.conditions == [.dayTotal(1...79)])
+        let alert = try #require(flows.rules.first { $0.name == "bad-review-alert" })
+        #expect(alert.recipient == .number("+8613900000000"))
+        #expect(flows.rules.first { $0.name == "repurchase" }?.cancelledByLaterOrder == true)
+        #expect(flows.port == 8091)
+        #expect(flows.marketingHours.start == WallTime("08:00") && flows.marketingHours.end == WallTime("22:00"))
+    }
+
+    @Test func aRuleMayHaveSteps() throws {
+        let flows = try #require(
+            try Self.load(
+                rules: """
+                    rules:
+                      - name: unpaid
+                        on: created
+                        cancel: [paid]
+                        steps:
+                          - { after: 30m, text: "first {{order}}" }
+                          - { after: 1h30m, text: "second" }
+                    """, flows: "  marketing_hours: { start: \"09:00\", end: \"20:00\" }\n"
+            ).flows)
+        #expect(flows.rules[0].steps.map(\.delay) == [1800, 5400])
+        #expect(flows.rules[0].steps.map(\.template.source) == ["first {{order}}", "second"])
+        #expect(flows.outsideMarketingHours == QuietHours(start: WallTime("20:00")!, end: WallTime("09:00")!))
+    }
+
+    @Test(arguments: [
+        ("rules:\n  - { name: x, on: paied, text: a }\n", 2, 20, "'paied' is not one of"),
+        (
+            "rules:\n  - { name: x, on: paid, text: a, cancell: [closed] }\n", 2, 35,
+            "unknown key 'cancell' (did you mean 'cancel'?)"
+        ),
+        ("rules:\n  - { name: x, on: paid, text: \"{{#a}}\" }\n", 2, 32, "the template does not compile"),
+        ("rules:\n  - { name: x y, on: paid, text: a }\n", 2, 13, "a rule's name is 1 to 48 letters"),
+        ("rules:\n  - { name: x, on: paid, text: a, after: soon }\n", 2, 42, "invalid duration 'soon'"),
+        ("rules:\n  - { name: x, on: paid, text: a, to: owner }\n", 2, 39, "'to' is buyer or a number"),
+        (
+            "rules:\n  - { name: x, on: paid, text: a, when: { amount: { min: 9, max: 1 } } }\n", 2, 51,
+            "min is above max"
+        ),
+        (
+            "rules:\n  - { name: x, on: paid, text: a }\n  - { name: x, on: paid, text: b }\n", 3, 5,
+            "rule 'x' is defined already"
+        ),
+        ("rules:\n  - { name: x, on: paid, steps: [], text: a }\n", 2, 33, "give either steps, or after and text"),
+        ("rules: []\n", 5, 10, "no rules in"),
+    ])
+    func aBadRuleIsNamedByFileLineAndColumn(rules: String, line: Int, column: Int, message: String) {
+        do {
+            _ = try Self.load(rules: rules)
+            Issue.record("loaded")
+        } catch {
+            #expect(error.location.line == line, "\(error)")
+            #expect(error.location.column == column, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            let expectedFile = line == 5 ? "sparrow.yaml" : "flows/rules.yaml"
+            #expect(error.location.file.hasSuffix(expectedFile), "\(error)")
+        }
+    }
+}
