@@ -2,6 +2,16 @@ public import SparrowCore
 
 extension SparrowConfiguration {
     /// `templates: { NAME: { text, columns, ids: { GATEWAY: ID } } }`: the provider templates a campaign may name.
+    /// Where each template's text is written.
+    static func templateLocations(_ node: YAMLNode?) throws -> [String: SourceLocation] {
+        guard let node else { return [:] }
+        var locations: [String: SourceLocation] = [:]
+        for (name, entry) in try node.openMapping() {
+            locations[name] = try entry.mapping(keys: ["text", "columns", "ids"]).required("text").textLocation
+        }
+        return locations
+    }
+
     static func readTemplates(_ node: YAMLNode?, gateways: [Gateway]) throws -> [String: ApprovedTemplate] {
         guard let node else { return [:] }
         var templates: [String: ApprovedTemplate] = [:]

@@ -6,6 +6,8 @@ public struct FlowsConfiguration: Sendable {
     public var rules: [FlowRule] = []
     /// Where each rule was written, for messages about it.
     public var locations: [String: SourceLocation] = [:]
+    /// Where each rule's step texts begin, in order.
+    public var textLocations: [String: [SourceLocation]] = [:]
     /// The files the rules were read from.
     public var files: [String] = []
     public var host = "127.0.0.1"
@@ -50,11 +52,12 @@ extension SparrowConfiguration {
         for file in flows.files {
             let root = try YAMLFile.read(file, environment: node.environment)
             for ruleNode in try root.mapping(keys: ["rules"]).required("rules").list() {
-                let rule = try readRule(ruleNode)
+                let (rule, texts) = try readRule(ruleNode)
                 if let earlier = flows.locations[rule.name] {
                     throw ruleNode.error(.invalidValue, "rule '\(rule.name)' is defined already, at \(earlier)")
                 }
                 flows.locations[rule.name] = ruleNode.location
+                flows.textLocations[rule.name] = texts
                 flows.rules.append(rule)
             }
         }
@@ -67,7 +70,8 @@ extension SparrowConfiguration {
         "max_segments",
     ]
 
-    static func readRule(_ node: YAMLNode) throws -> FlowRule {
+    /// A rule, and where each of its steps' texts begins.
+    static func readRule(_ node: YAMLNode) throws -> (FlowRule, [SourceLocation]) {
         let map = try node.mapping(keys: ruleKeys)
         let nameNode = try map.required("name")
         let name = try nameNode.string()
@@ -75,17 +79,20 @@ extension SparrowConfiguration {
             throw nameNode.error(.invalidValue, "a rule's name is 1 to 48 letters, digits or '-'")
         }
         let steps: [FlowRule.Step]
+        var texts: [SourceLocation] = []
         if let list = map["steps"] {
             guard map["after"] == nil, map["text"] == nil else {
                 throw list.error(.invalidValue, "give either steps, or after and text, not both")
             }
             steps = try list.list().map { step in
                 let stepMap = try step.mapping(keys: ["after", "text"])
+                texts.append(try stepMap.required("text").textLocation)
                 return try readStep(after: stepMap["after"], text: stepMap.required("text"))
             }
             guard !steps.isEmpty else { throw list.error(.invalidValue, "a rule needs at least one step") }
         } else {
             steps = [try readStep(after: map["after"], text: map.required("text"))]
+            texts = [try map.required("text").textLocation]
         }
         var cancelledBy: Set<OrderEvent.Kind> = []
         var laterOrder = false
@@ -104,13 +111,14 @@ extension SparrowConfiguration {
             }
             recipient = .number(number)
         }
-        return FlowRule(
+        let rule = FlowRule(
             name: name, trigger: try kind(map.required("on")), conditions: try map["when"].map(readConditions) ?? [],
             cancelledBy: cancelledBy, cancelledByLaterOrder: laterOrder, steps: steps,
             purpose: try map["purpose"]?.oneOf(FlowRule.Purpose.self) ?? .transactional, recipient: recipient,
             once: try map["once"]?.oneOf(FlowRule.Once.self) ?? .order,
             deadline: try map["deadline"].map { try readDeadline($0, firstDelay: steps[0].delay) },
             maxSegments: try map["max_segments"]?.int(in: 1...10))
+        return (rule, texts)
     }
 
     private static func readStep(after: YAMLNode?, text: YAMLNode) throws -> FlowRule.Step {

@@ -85,6 +85,11 @@ public struct SparrowConfiguration: Sendable {
     public var templates: [String: ApprovedTemplate] = [:]
     /// The lifecycle flows (`sparrow flows`); nil when the configuration has none.
     public var flows: FlowsConfiguration?
+    public var lint = LintSettings()
+    /// Where `quiet_hours` is written, when it is.
+    public var quietHoursLocation: SourceLocation?
+    /// Where each approved template's text is written, by name.
+    public var templateLocations: [String: SourceLocation] = [:]
     /// When a gateway's circuit opens (failing traffic over to its backup) and how long it stays open.
     public var circuitBreaker = CircuitBreaker.Configuration()
 
@@ -107,7 +112,7 @@ public struct SparrowConfiguration: Sendable {
 extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
-        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links", "flows",
+        "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links", "flows", "lint",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -171,6 +176,9 @@ extension SparrowConfiguration {
         configuration.templates = try readTemplates(map["templates"], gateways: gateways)
         configuration.links = try map["links"].map(readLinks)
         configuration.flows = try map["flows"].map { try readFlows($0, folder: folder) }
+        configuration.quietHoursLocation = map.entries["quiet_hours"]?.location
+        if let lint = map["lint"] { configuration.lint = try readLint(lint) }
+        configuration.templateLocations = try templateLocations(map["templates"])
         return configuration
     }
 
@@ -240,6 +248,13 @@ extension SparrowConfiguration {
         let end = try time("end")
         guard start != end else { throw node.error(.invalidValue, "quiet hours need different start and end times") }
         return QuietHours(start: start, end: end)
+    }
+
+    private static func readLint(_ node: YAMLNode) throws -> LintSettings {
+        let map = try node.mapping(keys: ["strict", "link_domains"])
+        return LintSettings(
+            strict: try map["strict"]?.bool() ?? false,
+            linkDomains: try map["link_domains"]?.list().map { try $0.string().lowercased() } ?? [])
     }
 
     private static func readFrequencyCap(_ node: YAMLNode) throws -> FrequencyCap {

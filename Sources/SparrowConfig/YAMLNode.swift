@@ -17,6 +17,15 @@ struct YAMLNode {
         ConfigError(code, message, at: location)
     }
 
+    /// Where a scalar's text itself begins: after its opening quote, when it has one.
+    var textLocation: SourceLocation {
+        var location = self.location
+        if case .scalar(let scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+            location.column = location.column.map { $0 + 1 }
+        }
+        return location
+    }
+
     var isNull: Bool {
         guard case .scalar(let scalar) = node else { return false }
         return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)

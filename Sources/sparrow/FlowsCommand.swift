@@ -50,6 +50,7 @@ struct Flows: AsyncParsableCommand {
             guard let flows = configuration.flows else {
                 throw UsageError(message: "\(configuration.file) has no flows section (see docs/flows.md)")
             }
+            try stopOnLintErrors(configuration.lintFlows(), strict: configuration.lint.strict)
             let now = try clock.instant()
             let store = try openStore(configuration)
             let zones = SystemZones(around: now)

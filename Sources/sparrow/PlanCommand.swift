@@ -11,14 +11,7 @@ import SparrowStore
 struct CampaignOptions: ParsableArguments {
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "The message template (Mustache), inline.")
-    var text: String?
-
-    @Option(help: "A file holding the message template.")
-    var template: String?
-
-    @Option(help: "A template the gateways' provider approved, by its name under the configuration's templates.")
-    var approved: String?
+    @OptionGroup var message: MessageOptions
 
     @Option(
         help: """
@@ -32,15 +25,38 @@ struct CampaignOptions: ParsableArguments {
     @OptionGroup var clock: InstantOption
 
     func validate() throws {
-        guard [text, template, approved].count(where: { $0 != nil }) == 1 else {
+        guard message.isGiven else {
             throw ValidationError("give the message as exactly one of --text, --template or --approved")
         }
         if let maxSegments, maxSegments < 1 { throw ValidationError("--max-segments must be 1 or more") }
     }
 
-    /// The campaign's message, checked against what `configuration`'s gateways send.
+    /// The campaign's message (`MessageOptions.load`), linted: warnings printed, errors stopping the command.
     func loadMessage(_ configuration: SparrowConfiguration) throws -> CampaignMessage {
+        let (loaded, origin) = try message.load(configuration)
+        try stopOnLintErrors(configuration.lint(loaded, origin: origin), strict: configuration.lint.strict)
+        return loaded
+    }
+}
+
+/// `--text`, `--template` or `--approved`: a campaign's message.
+struct MessageOptions: ParsableArguments {
+    @Option(help: "The message template (Mustache), inline.")
+    var text: String?
+
+    @Option(help: "A file holding the message template.")
+    var template: String?
+
+    @Option(help: "A template the gateways' provider approved, by its name under the configuration's templates.")
+    var approved: String?
+
+    /// Whether exactly one of the three was given (`validate` of the commands, which differ on none).
+    var isGiven: Bool { [text, template, approved].count(where: { $0 != nil }) == 1 }
+
+    /// The message, checked against what `configuration`'s gateways send, and where it was written.
+    func load(_ configuration: SparrowConfiguration) throws -> (CampaignMessage, origin: String) {
         let message: CampaignMessage
+        let origin: String
         if let approved {
             guard let template = configuration.templates[approved] else {
                 let names = configuration.templates.keys.sorted()
@@ -49,15 +65,16 @@ struct CampaignOptions: ParsableArguments {
                     message: "no template '\(approved)' in \(configuration.file)\(hint); templates: "
                         + (names.isEmpty ? "none" : names.joined(separator: ", ")))
             }
-            message = .approved(template)
+            (message, origin) = (.approved(template), configuration.file)
         } else {
-            message = .text(try loadTemplate())
+            let (template, written) = try loadTemplate()
+            (message, origin) = (.text(template), written)
         }
         if let refusal = configuration.refusal(of: message) { throw UsageError(message: refusal) }
-        return message
+        return (message, origin)
     }
 
-    private func loadTemplate() throws -> MessageTemplate {
+    private func loadTemplate() throws -> (MessageTemplate, origin: String) {
         let source: String
         let origin: String
         if let text {
@@ -72,7 +89,7 @@ struct CampaignOptions: ParsableArguments {
             origin = path
         }
         do {
-            return try MessageTemplate(source)
+            return (try MessageTemplate(source), origin)
         } catch {
             throw UsageError(message: "\(origin):\(error)")
         }

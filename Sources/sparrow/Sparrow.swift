@@ -13,7 +13,7 @@ struct Sparrow: AsyncParsableCommand {
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
         subcommands: [
             Audience.self, Plan.self, Send.self, Resume.self, Settle.self, Report.self, Effect.self, Receipts.self,
-            Suppress.self, Flows.self,
+            Suppress.self, Flows.self, Lint.self,
             Segment.self,
             Phone.self,
         ])
