@@ -52,7 +52,7 @@ extension SparrowConfiguration {
         for file in flows.files {
             let root = try YAMLFile.read(file, environment: node.environment)
             for ruleNode in try root.mapping(keys: ["rules"]).required("rules").list() {
-                let (rule, texts) = try readRule(ruleNode)
+                let (rule, texts) = try readRule(ruleNode, folder: (file as NSString).deletingLastPathComponent)
                 if let earlier = flows.locations[rule.name] {
                     throw ruleNode.error(.invalidValue, "rule '\(rule.name)' is defined already, at \(earlier)")
                 }
@@ -67,11 +67,11 @@ extension SparrowConfiguration {
 
     static let ruleKeys = [
         "name", "on", "when", "cancel", "after", "text", "steps", "purpose", "to", "once", "deadline",
-        "max_segments",
+        "max_segments", "customers", "at",
     ]
 
     /// A rule, and where each of its steps' texts begins.
-    static func readRule(_ node: YAMLNode) throws -> (FlowRule, [SourceLocation]) {
+    static func readRule(_ node: YAMLNode, folder: String) throws -> (FlowRule, [SourceLocation]) {
         let map = try node.mapping(keys: ruleKeys)
         let nameNode = try map.required("name")
         let name = try nameNode.string()
@@ -111,13 +111,34 @@ extension SparrowConfiguration {
             }
             recipient = .number(number)
         }
-        let rule = FlowRule(
-            name: name, trigger: try kind(map.required("on")), conditions: try map["when"].map(readConditions) ?? [],
+        let trigger = try kind(map.required("on"))
+        var birthdays: FlowRule.Birthdays?
+        if trigger == .birthday {
+            let at = map["at"]
+            let time = try at.map { node in
+                let text = try node.string()
+                guard let time = WallTime(text) else {
+                    throw node.error(.invalidValue, "'\(text)' is not a time (HH:MM)")
+                }
+                return time
+            }
+            let customers = try map.required("customers")
+            let path = resolve(try customers.string(), against: folder)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw customers.error(.invalidValue, "cannot read the customers file '\(path)'")
+            }
+            birthdays = FlowRule.Birthdays(path: path, at: time ?? WallTime(hour: 10, minute: 0)!)
+        } else if let stray = map["customers"] ?? map["at"] {
+            throw stray.error(.invalidValue, "customers and at belong to a rule on: birthday")
+        }
+        var rule = FlowRule(
+            name: name, trigger: trigger, conditions: try map["when"].map(readConditions) ?? [],
             cancelledBy: cancelledBy, cancelledByLaterOrder: laterOrder, steps: steps,
             purpose: try map["purpose"]?.oneOf(FlowRule.Purpose.self) ?? .transactional, recipient: recipient,
             once: try map["once"]?.oneOf(FlowRule.Once.self) ?? .order,
             deadline: try map["deadline"].map { try readDeadline($0, firstDelay: steps[0].delay) },
             maxSegments: try map["max_segments"]?.int(in: 1...10))
+        rule.birthdays = birthdays
         return (rule, texts)
     }
 

@@ -1,6 +1,7 @@
 public import CoreMetrics
 public import Logging
 import ServiceLifecycle
+import Synchronization
 public import SparrowCore
 public import SparrowStore
 
@@ -23,6 +24,8 @@ public struct FlowService: Sendable {
     private let recovery: @Sendable (FlowRule) -> CampaignRun
     private let metrics: FlowMetrics
     private let logger: Logger
+    /// The last day each birthday rule passed: read from the store once, then kept here (one service a store).
+    private let passed = PassedDays()
 
     public init(
         scheduler: FlowScheduler, plan: PlanSettings, zones: any ZoneRulesProvider, store: any FlowStore,
@@ -74,8 +77,8 @@ public struct FlowService: Sendable {
         _ = try await engine.submit { ready in
             while !Task.isShuttingDownGracefully {
                 let now = clock.now()
-                guard try await fireDue(now: now, into: ready) else { return }
-                let wake = min(try await nextWake() ?? now + 1, now + 1)
+                guard try await fireDue(upTo: now, into: ready) else { return }
+                let wake = min(try await nextWake(passes: true) ?? now + 1, now + 1)
                 guard try await untilGracefulShutdown({ try await clock.sleep(until: wake) }) != nil else { return }
             }
         }
@@ -99,11 +102,8 @@ public struct FlowService: Sendable {
                         try await recover()
                         recovered = true
                     }
-                    // Each timer due before the event fires at its own time, then the event is taken.
-                    while let next = try await nextWake(), next <= first.at {
-                        time.advance(to: next)
-                        guard try await fireDue(now: time.now, into: ready) else { return }
-                    }
+                    // The passes and timers due before the event, each at its own time; then the event.
+                    guard try await fireDue(upTo: first.at, time: time, into: ready) else { return }
                     time.advance(to: first.at)
                     let taken = try await store.ingest(rest, scheduler: scheduler, stopAtDue: true)
                     for order in taken { metrics.event(new: order != nil) }
@@ -112,99 +112,184 @@ public struct FlowService: Sendable {
                 }
             }
             if !recovered { try await recover() }
-            while !Task.isShuttingDownGracefully, let next = try await nextWake() {
+            // The log's end: its timers fire, each at its own time, and no day's pass runs past it; then the
+            // messages a gateway put off, as they come due.
+            while !Task.isShuttingDownGracefully, let next = try await nextWake(passes: false) {
                 time.advance(to: next)
-                guard try await fireDue(now: time.now, into: ready) else { return }
+                guard try await fireDue(upTo: Self.never, passes: false, time: time, into: ready) else { return }
             }
         }
     }
 
-    /// When something is next due: a timer, or a message a gateway deferred.
-    private func nextWake() async throws -> Timestamp? {
-        try await store.nextFlowWake(campaigns: scheduler.rules.map(\.campaign))
+    /// Later than anything is due: the end of a replayed log fires every timer left, each at its own time.
+    private static let never = Timestamp(secondsSince1970: 1 << 40)
+
+    /// When something is next due: a timer, a message a gateway deferred, or (with `passes`) a birthday rule's pass.
+    private func nextWake(passes: Bool) async throws -> Timestamp? {
+        let next = try await store.nextFlowWake(campaigns: scheduler.rules.map(\.campaign))
+        guard passes, let pass = try await nextPass() else { return next }
+        return min(next ?? pass, pass)
     }
 
-    /// Decides every timer due by `now`, journals the messages that go together with their timers' outcomes, and
-    /// hands them to the lanes; then the deferred messages due.
-    /// - Returns: false when the lanes take no more.
-    private func fireDue(now: Timestamp, into ready: BoundedQueue<[JournalEntry]>) async throws -> Bool {
-        while true {
-            let due = try await store.dueFlowTimers(by: now, limit: 256)
-            guard !due.isEmpty else { break }
-            var capped: Set<UInt64> = []  // marketing numbers given a message in this batch
-            var outcomes: [(timer: Int, outcome: FlowTimerOutcome)] = []
-            for timer in due {
-                let outcome = try await outcome(of: timer, now: now, capped: &capped)
-                outcomes.append((timer.timer.id, outcome))
-                metrics.timer(rule: timer.timer.rule, outcome)
+    /// When the next birthday pass is due: the day after each rule's last, or, before its first, today's.
+    private func nextPass() async throws -> Timestamp? {
+        var next: Timestamp?
+        for rule in scheduler.rules {
+            guard let birthdays = rule.birthdays else { continue }
+            let day = try await lastPass(rule.name).map { $0 + 1 } ?? scheduler.localDay(of: clock.now())
+            let time = scheduler.passTime(birthdays, day: day)
+            next = min(next ?? time, time)
+        }
+        return next
+    }
+
+    /// The last day the birthday rule passed.
+    private func lastPass(_ rule: String) async throws -> Int64? {
+        if let known = passed.days.withLock({ $0[rule] }) { return known }
+        let day = try await store.lastFlowPass(rule: rule)
+        passed.days.withLock { $0[rule] = day }
+        return day
+    }
+
+    /// Runs the birthday passes due by `now`, a day at a time: each reads its rule's customers file and takes the
+    /// day's birthdays as events. A pass the service missed while it was down runs when it is back.
+    private func runPasses(dueBy now: Timestamp) async throws {
+        for rule in scheduler.rules {
+            guard let birthdays = rule.birthdays else { continue }
+            var day = try await lastPass(rule.name).map { $0 + 1 } ?? scheduler.localDay(of: now)
+            while scheduler.passTime(birthdays, day: day) <= now {
+                let (scheduler, passing) = (scheduler, day)
+                let events = try await runOnOwnThread {
+                    try CustomersFile.read(birthdays.path) {
+                        scheduler.birthdayEvent(rule: rule, row: $0, day: passing)
+                    }
+                }
+                var rest = events[...]
+                while !rest.isEmpty {
+                    let taken = try await store.ingest(rest.prefix(256), scheduler: scheduler, stopAtDue: false)
+                    rest = rest.dropFirst(taken.count)
+                }
+                try await store.recordFlowPass(rule: rule.name, day: day)
+                passed.days.withLock { $0[rule.name] = day }
+                logger.info(
+                    "a birthday pass ran",
+                    metadata: ["rule": "\(rule.name)", "day": "\(day)", "birthdays": "\(events.count)"])
+                day += 1
             }
-            try await store.settleFlowTimers(outcomes, at: now)
-            let entries = outcomes.compactMap { if case .sent(let entry) = $0.outcome { entry } else { nil } }
-            logger.debug(
-                "flow timers came due", metadata: ["timers": "\(due.count)", "sent": "\(entries.count)"])
+        }
+    }
+
+    /// Runs the birthday passes due by `limit` (with `passes`), decides every timer due by then, each at its own time
+    /// (or now, for one overdue), journals the messages that go together with their timers' outcomes, and hands them
+    /// to the lanes; then the messages a gateway deferred that are due. A replay's `time` follows the timers.
+    /// - Returns: false when the lanes take no more.
+    private func fireDue(
+        upTo limit: Timestamp, passes: Bool = true, time: EventTime? = nil, into ready: BoundedQueue<[JournalEntry]>
+    ) async throws -> Bool {
+        if passes { try await runPasses(dueBy: limit) }
+        while true {
+            let due = try await store.dueFlowTimers(by: limit, limit: 512)
+            guard let last = due.last else { break }
+            let outcomes = try await outcomes(of: due)
+            for (timer, outcome) in zip(due, outcomes) { metrics.timer(rule: timer.timer.rule, outcome) }
+            time?.advance(to: last.timer.dueAt)
+            try await store.settleFlowTimers(zip(due, outcomes).map { ($0.timer.id, $1) }, at: clock.now())
+            let entries = outcomes.compactMap { if case .sent(let entry) = $0 { entry } else { nil } }
+            logger.debug("flow timers came due", metadata: ["timers": "\(due.count)", "sent": "\(entries.count)"])
             if !entries.isEmpty, try await !ready.put(entries) { return false }
         }
         let campaigns = scheduler.rules.map(\.campaign)
         while true {
-            let released = try await store.releaseDeferred(campaigns: campaigns, dueBy: now, limit: 1024)
+            let released = try await store.releaseDeferred(
+                campaigns: campaigns, dueBy: min(limit, clock.now()), limit: 1024)
             guard !released.isEmpty else { return true }
             if try await !ready.put(released) { return false }
         }
     }
 
-    /// What becomes of one due timer, asking the store what its rule's decision needs.
-    private func outcome(of due: DueFlowTimer, now: Timestamp, capped: inout Set<UInt64>) async throws
-        -> FlowTimerOutcome
-    {
-        let (timer, order) = (due.timer, due.order)
-        var facts = FlowScheduler.Facts()
-        if let rule = scheduler.rule(named: timer.rule), let phone = scheduler.recipient(of: rule, order) {
-            if rule.cancelledByLaterOrder {
-                facts.laterOrder = try await store.hasLaterOrder(phone: phone, after: timer.trigger, than: order)
-            }
-            if rule.needsDayTotal {
-                let (from, to) = scheduler.day(of: timer.trigger, in: scheduler.zone(of: phone))
-                facts.dayTotal = try await store.flowDayTotal(phone: phone, from: from, to: to)
-            }
-        }
-        switch scheduler.decide(timer, order: order, now: now, facts: facts) {
-        case .skip(let reason): return .skipped(reason)
-        case .cancel(let reason): return .cancelled(reason)
-        case .postpone(let time): return .postponed(time)
-        case .send(let rule, let step, let phone):
-            var settings = plan
-            settings.template = step.template
-            settings.maxSegments = rule.maxSegments
-            settings.quietHours = nil  // decided above, with the order's deadline
-            var planner = Planner(settings: settings, zones: zones)
-            var values = order.fields
-            values["buyer_phone"] = order.phone
-            values["phone"] = phone
-            switch planner.plan(RecipientRow(line: timer.id, values: TemplateValues(values)), now: now) {
-            case .failure(let rejection): return .skipped("\(FlowSkip.rejected): \(rejection.reason.code)")
-            case .success(let message):
-                let number = message.number.e164Value
-                if try await !store.suppressed(among: [number]).isEmpty {
-                    return .skipped(FlowSkip.suppressed.rawValue)
+    /// What becomes of due timers, in order, each decided at its due time or now, whichever is later: the store is
+    /// asked once for the batch's suppressed numbers and their last marketing messages.
+    private func outcomes(of due: [DueFlowTimer]) async throws -> [FlowTimerOutcome] {
+        var decided: [(time: Timestamp, decision: FlowScheduler.Decision)] = []
+        for item in due {
+            let (timer, order) = (item.timer, item.order)
+            let now = max(timer.dueAt, clock.now())
+            var facts = FlowScheduler.Facts()
+            if let rule = scheduler.rule(named: timer.rule), let phone = scheduler.recipient(of: rule, order) {
+                if rule.cancelledByLaterOrder {
+                    facts.laterOrder = try await store.hasLaterOrder(phone: phone, after: timer.trigger, than: order)
                 }
+                if rule.needsDayTotal {
+                    let (from, to) = scheduler.day(of: timer.trigger, in: scheduler.zone(of: phone))
+                    facts.dayTotal = try await store.flowDayTotal(phone: phone, from: from, to: to)
+                }
+            }
+            decided.append((now, scheduler.decide(timer, order: order, now: now, facts: facts)))
+        }
+        var planned: [Int: Result<PlannedMessage, RowRejection>] = [:]
+        for (index, (now, decision)) in decided.enumerated() {
+            guard case .send(let rule, let step, let phone) = decision else { continue }
+            planned[index] = plan(step, of: rule, for: due[index], to: phone, at: now)
+        }
+        let numbers = planned.values.compactMap { try? $0.get().number.e164Value }
+        let suppressed = try await store.suppressed(among: numbers)
+        let marketing = scheduler.rules.filter { $0.purpose == .marketing }.map(\.campaign)
+        var lastMarketing = try await store.lastMarketing(
+            among: Array(
+                Set(
+                    zip(decided.indices, decided).compactMap { index, item in
+                        if case .send(let rule, _, _) = item.decision, rule.purpose == .marketing {
+                            try? planned[index]?.get().number.e164Value
+                        } else {
+                            nil
+                        }
+                    })), marketing: marketing)
+        return decided.enumerated().map { index, item -> FlowTimerOutcome in
+            switch item.decision {
+            case .skip(let reason): return .skipped(reason)
+            case .cancel(let reason): return .cancelled(reason)
+            case .postpone(let time): return .postponed(time)
+            case .send(let rule, _, _):
+                let message: PlannedMessage
+                switch planned[index]! {
+                case .failure(let rejection): return .skipped("\(FlowSkip.rejected): \(rejection.reason.code)")
+                case .success(let planned): message = planned
+                }
+                let number = message.number.e164Value
+                if suppressed.contains(number) { return .skipped(FlowSkip.suppressed.rawValue) }
                 if rule.purpose == .marketing {
-                    let marketing = scheduler.rules.filter { $0.purpose == .marketing }.map(\.campaign)
-                    let sent = try await store.marketingSent(
-                        among: [number], since: now + -86_400, marketing: marketing)
-                    guard !capped.contains(number), sent.isEmpty else {
+                    if let last = lastMarketing[number], last > item.time + -86_400 {
                         return .skipped(FlowSkip.frequencyCap.rawValue)
                     }
-                    capped.insert(number)
+                    lastMarketing[number] = item.time
                 }
                 return .sent(
                     JournalEntry(
-                        id: MessageID.make(campaign: rule.campaign, line: timer.id, e164: message.number.e164),
-                        campaign: rule.campaign, line: timer.id, to: message.number.e164, carrier: message.carrier,
-                        gateway: message.gateway, text: message.text, segments: message.segments.segments,
-                        throttleUnits: message.throttleUnits, cost: message.cost, sendAt: now, state: .ready,
-                        timeZone: message.timeZone, parameters: message.parameters))
+                        id: MessageID.make(
+                            campaign: rule.campaign, line: due[index].timer.id, e164: message.number.e164),
+                        campaign: rule.campaign, line: due[index].timer.id, to: message.number.e164,
+                        carrier: message.carrier, gateway: message.gateway, text: message.text,
+                        segments: message.segments.segments, throttleUnits: message.throttleUnits, cost: message.cost,
+                        sendAt: item.time, state: .ready, timeZone: message.timeZone, parameters: message.parameters))
             }
         }
+    }
+
+    /// A step's message for a due timer's order, planned as a campaign's row is.
+    private func plan(
+        _ step: FlowRule.Step, of rule: FlowRule, for due: DueFlowTimer, to phone: String, at now: Timestamp
+    )
+        -> Result<PlannedMessage, RowRejection>
+    {
+        var settings = plan
+        settings.template = step.template
+        settings.maxSegments = rule.maxSegments
+        settings.quietHours = nil  // decided with the order's deadline
+        var planner = Planner(settings: settings, zones: zones)
+        var values = due.order.fields
+        values["buyer_phone"] = due.order.phone
+        values["phone"] = phone
+        return planner.plan(RecipientRow(line: due.timer.id, values: TemplateValues(values)), now: now)
     }
 }
 
@@ -227,4 +312,9 @@ private struct FlowMetrics: Sendable {
         Counter(label: "sparrow_flow_timers_total", dimensions: [("rule", rule), ("outcome", name)], factory: factory)
             .increment()
     }
+}
+
+/// The last day each birthday rule passed, by rule; nil once the store said it never did.
+private final class PassedDays: Sendable {
+    let days = Mutex<[String: Int64?]>([:])
 }

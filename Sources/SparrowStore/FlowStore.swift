@@ -38,10 +38,11 @@ public protocol FlowStore: CampaignStore {
     func flowDayTotal(phone: String, from: Timestamp, to: Timestamp) async throws -> Double
     /// Whether `phone` placed an order after `instant` other than `order`.
     func hasLaterOrder(phone: String, after instant: Timestamp, than order: FlowOrder) async throws -> Bool
-    /// Those of `numbers` (E.164 values) with a marketing message since `since`: a campaign's that a gateway took
-    /// then, or one of the `marketing` flow campaigns' journaled to go then (and not failed). A flow's message counts
-    /// from its journaled time, whether answered yet or not, so that the cap decides alike however fast answers come.
-    func marketingSent(among numbers: [UInt64], since: Timestamp, marketing: [String]) async throws -> Set<UInt64>
+    /// When each of `numbers` (E.164 values) last had a marketing message: a campaign's that a gateway took, or one
+    /// of the `marketing` flow campaigns' journaled to go (and not failed). A flow's message counts from its journaled
+    /// time, answered yet or not, so that the cap decides alike however fast answers come. Numbers with none are left
+    /// out.
+    func lastMarketing(among numbers: [UInt64], marketing: [String]) async throws -> [UInt64: Timestamp]
     /// Records which flow campaigns are transactional (service messages): the frequency cap and the marketing
     /// history leave their messages out.
     func setTransactional(_ campaigns: [String]) async throws
@@ -49,6 +50,10 @@ public protocol FlowStore: CampaignStore {
     func lastFlowActivity() async throws -> Timestamp?
     /// Moves the `campaigns`' deferred messages due by `now` back to ready and returns them, in one transaction.
     func releaseDeferred(campaigns: [String], dueBy now: Timestamp, limit: Int) async throws -> [JournalEntry]
+    /// The last local day (days since 1970) the birthday rule's daily pass ran for, or nil before its first.
+    func lastFlowPass(rule: String) async throws -> Int64?
+    /// Records that the birthday rule's daily pass ran for `day`.
+    func recordFlowPass(rule: String, day: Int64) async throws
     /// Counts per rule and state, and the next pending timers.
     func flowStatus(next: Int) async throws -> FlowStatus
 }

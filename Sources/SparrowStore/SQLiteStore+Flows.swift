@@ -168,39 +168,35 @@ extension SQLiteStore: FlowStore {
             try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT EXISTS (SELECT 1 FROM flow_order WHERE phone = ? AND firstAt > ? AND NOT (source = ? AND id = ?))
+                    SELECT EXISTS (SELECT 1 FROM flow_order WHERE phone = ? AND firstAt > ? AND NOT (source = ? AND id = ?)
+                        AND source NOT LIKE 'birthday.%')
                     """, arguments: [phone, instant.secondsSince1970, order.source, order.id]) ?? false
         }
     }
 
-    public func marketingSent(among numbers: [UInt64], since: Timestamp, marketing: [String]) async throws
-        -> Set<UInt64>
-    {
-        guard !numbers.isEmpty else { return [] }
+    public func lastMarketing(among numbers: [UInt64], marketing: [String]) async throws -> [UInt64: Timestamp] {
+        guard !numbers.isEmpty else { return [:] }
         let list = "[" + numbers.map(String.init).joined(separator: ",") + "]"
         return try await read { db in
+            var last: [UInt64: Int64] = [:]
             // Flow campaigns are named flow.*, a prefix `send` refuses: the journal counts theirs.
-            var sent = Set(
-                try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT number FROM send WHERE number IN (SELECT value FROM json_each(?)) AND sentAt >= ?
-                        AND IFNULL(campaignID, '') NOT LIKE 'flow.%'
-                        """, arguments: [list, since.secondsSince1970]
-                ).map { UInt64(bitPattern: $0) })
-            let journaled = try db.cachedStatement(
+            let sent = try Row.fetchCursor(
+                db,
                 sql: """
-                    SELECT EXISTS (SELECT 1 FROM message WHERE campaignID = ? AND recipient = ? AND sendAt >= ?
-                        AND state != 'failed')
-                    """)
-            for number in numbers where !sent.contains(number) {
-                for campaign in marketing
-                where try Bool.fetchOne(journaled, arguments: [campaign, "+\(number)", since.secondsSince1970]) == true
-                {
-                    sent.insert(number)
+                    SELECT number, MAX(sentAt) FROM send WHERE number IN (SELECT value FROM json_each(?))
+                    AND IFNULL(campaignID, '') NOT LIKE 'flow.%' GROUP BY number
+                    """, arguments: [list])
+            while let row = try sent.next() { last[UInt64(bitPattern: row[0])] = row[1] }
+            let journaled = try db.cachedStatement(
+                sql: "SELECT MAX(sendAt) FROM message WHERE campaignID = ? AND recipient = ? AND state != 'failed'")
+            for number in numbers {
+                for campaign in marketing {
+                    if let time = try Int64.fetchOne(journaled, arguments: [campaign, "+\(number)"]) {
+                        last[number] = max(last[number] ?? time, time)
+                    }
                 }
             }
-            return sent
+            return last.mapValues { Timestamp(secondsSince1970: $0) }
         }
     }
 
@@ -257,6 +253,21 @@ extension SQLiteStore: FlowStore {
         }
     }
 
+    public func lastFlowPass(rule: String) async throws -> Int64? {
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT day FROM flow_pass WHERE rule = ?", arguments: [rule])
+        }
+    }
+
+    public func recordFlowPass(rule: String, day: Int64) async throws {
+        try await write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO flow_pass (rule, day) VALUES (?, ?) ON CONFLICT (rule) DO UPDATE SET day = MAX(day, excluded.day)",
+                arguments: [rule, day])
+        }
+    }
+
     public func flowStatus(next: Int) async throws -> FlowStatus {
         try await read { db in
             let counts = try Row.fetchAll(
@@ -286,7 +297,7 @@ extension SQLiteStore: FlowStore {
             db,
             sql: """
                 SELECT IFNULL(SUM(amount), 0) FROM flow_order
-                WHERE phone = ? AND firstAt >= ? AND firstAt < ? AND NOT closed
+                WHERE phone = ? AND firstAt >= ? AND firstAt < ? AND NOT closed AND source NOT LIKE 'birthday.%'
                 """, arguments: [phone, from.secondsSince1970, to.secondsSince1970]) ?? 0
     }
 

@@ -336,6 +336,12 @@ public final class SQLiteStore: CampaignStore {
             try db.execute(sql: "CREATE INDEX flow_timer_pending ON flow_timer (dueAt) WHERE state = 'pending'")
             try db.create(index: "flow_timer_order", on: "flow_timer", columns: ["source", "orderID"])
         }
+        migrator.registerMigration("v17: the birthday rules' daily passes") { db in
+            try db.create(table: "flow_pass", options: .withoutRowID) { table in
+                table.primaryKey("rule", .text)
+                table.column("day", .integer).notNull()  // the last local day passed, as days since 1970
+            }
+        }
         return migrator
     }()
 

@@ -23,8 +23,11 @@ import Testing
         #expect(
             Set(flows.rules.map(\.name)) == [
                 "unpaid-first", "unpaid-second", "order-closed", "shipped", "in-city", "signed", "refunded",
-                "bad-review-alert", "below-threshold", "repurchase",
+                "bad-review-alert", "below-threshold", "repurchase", "birthday",
             ])
+        let birthday = try #require(flows.rules.first { $0.name == "birthday" })
+        #expect(birthday.birthdays?.path.hasSuffix("config/flows/../examples/customers.csv") == true)
+        #expect(birthday.birthdays?.at == WallTime("10:00"))
         let unpaid = try #require(flows.rules.first { $0.name == "unpaid-first" })
         #expect(unpaid.trigger == .created && unpaid.cancelledBy == [.paid, .closed])
         #expect(unpaid.steps.map(\.delay) == [1800])
@@ -78,6 +81,14 @@ import Testing
         ),
         ("rules:\n  - { name: x, on: paid, steps: [], text: a }\n", 2, 33, "give either steps, or after and text"),
         ("rules: []\n", 5, 10, "no rules in"),
+        (
+            "rules:\n  - { name: x, on: birthday, customers: nobody.csv, text: a }\n", 2, 41,
+            "cannot read the customers file"
+        ),
+        (
+            "rules:\n  - { name: x, on: paid, at: \"10:00\", text: a }\n", 2, 30,
+            "customers and at belong to a rule on: birthday"
+        ),
     ])
     func aBadRuleIsNamedByFileLineAndColumn(rules: String, line: Int, column: Int, message: String) {
         do {

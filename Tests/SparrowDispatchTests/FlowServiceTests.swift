@@ -131,10 +131,13 @@ import Testing
         }
     }
 
-    static func fixture(base: String) throws -> CampaignFixture {
+    static func fixture(base: String, rules: String = Self.rules, customers: String = "phone\n") throws
+        -> CampaignFixture
+    {
         let folder = CampaignFixture.newFolder()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try rules.write(to: folder.appendingPathComponent("flows.yaml"), atomically: true, encoding: .utf8)
+        try customers.write(to: folder.appendingPathComponent("customers.csv"), atomically: true, encoding: .utf8)
         return try CampaignFixture(
             base: base,
             extra: """
@@ -177,6 +180,47 @@ import Testing
                     "skipped suppressed": 1,
                 ])
             #expect(reasons("unpaid-second") == ["cancelled paid event": 5, "skipped after-deadline": 2])
+        }
+    }
+
+    @Test func eachDayOfTheLogHasItsBirthdayPassAndNoDayPastIt() async throws {
+        let simulator = GatewaySimulator()
+        try await withSimulator(simulator) { base in
+            let fixture = try Self.fixture(
+                base: base,
+                rules: Self.rules + """
+
+                      - name: birthday
+                        on: birthday
+                        customers: customers.csv
+                        at: "10:00"
+                        purpose: marketing
+                        text: "{{name}}生日快乐"
+                    """,
+                customers: """
+                    phone,name,birthday
+                    13800138011,一,12-02
+                    13800138012,二,1990-12-04
+                    13800138013,三,2000-02-29
+                    13800138014,四,1999-12-01
+                    """)
+            var log = Log()
+            log.add(.created, "A", at: "2026-12-01T11:00:00", ["phone": Self.phone(1), "name": "甲"])
+            // Its second reminder (6 h) falls on the 4th, after the log: it fires then, with no pass that day.
+            log.add(.created, "B", at: "2026-12-03T20:00:00", ["phone": Self.phone(2), "name": "乙"])
+            try await Self.replay(log.events, fixture: fixture, base: base)
+            let birthdays = try await Self.journaled(fixture.store).filter { $0.hasPrefix("flow.birthday") }
+            // The 1st's pass ran at 11:00, with the first event after 10:00; the 2nd's at 10:00 (UTC 02:00).
+            #expect(
+                birthdays == [
+                    "flow.birthday +8613800138014 2026-12-01T03:00:00Z",
+                    "flow.birthday +8613800138011 2026-12-02T02:00:00Z",
+                ])
+            #expect(try await fixture.store.lastFlowPass(rule: "birthday") == 20_790)  // 2026-12-03
+            // Replayed again: nothing twice.
+            let before = simulator.stats.messages
+            try await Self.replay(log.events, fixture: fixture, base: base)
+            #expect(simulator.stats.messages == before)
         }
     }
 }

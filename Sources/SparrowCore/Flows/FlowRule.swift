@@ -81,6 +81,30 @@ public struct FlowRule: Sendable {
     public var deadline: Deadline?
     /// The most segments a message may take, its `|fit` variables shortened to fit; nil for no limit.
     public var maxSegments: Int?
+    /// For a `birthday` rule: the customers file its daily pass reads, and when in the day it runs.
+    public var birthdays: Birthdays?
+
+    /// A birthday rule's daily pass: each day at `at` (the store's time), the customers of `path` (CSV or JSON
+    /// Lines with a `birthday` column, `MM-DD` or `YYYY-MM-DD`) born on that day get a `birthday` event.
+    public struct Birthdays: Sendable, Hashable {
+        public var path: String
+        public var at: WallTime
+
+        public init(path: String, at: WallTime) {
+            self.path = path
+            self.at = at
+        }
+
+        /// Whether `text` (`MM-DD`, `YYYY-MM-DD`, `YYYY/M/D`) is a birthday on `month`-`day`: 29 February counts on
+        /// 28 February in a year without one.
+        public static func falls(_ text: String, month: Int, day: Int, leapYear: Bool) -> Bool {
+            let parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" }).compactMap { Int($0) }
+            guard parts.count == 2 || parts.count == 3 else { return false }
+            let (born, bornDay) = (parts[parts.count - 2], parts[parts.count - 1])
+            if born == month, bornDay == day { return true }
+            return !leapYear && born == 2 && bornDay == 29 && month == 2 && day == 28
+        }
+    }
 
     public init(
         name: String, trigger: OrderEvent.Kind, conditions: [FlowCondition] = [],

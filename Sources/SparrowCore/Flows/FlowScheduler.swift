@@ -37,7 +37,9 @@ public struct FlowScheduler: Sendable {
     public func timers(
         for event: OrderEvent, order: FlowOrder, dayTotal: (String, Timestamp, Timestamp) throws -> Double
     ) rethrows -> [FlowTimer] {
-        try rules.filter { $0.trigger == event.kind }.flatMap { rule -> [FlowTimer] in
+        try rules.filter {
+            $0.trigger == event.kind && (event.kind != .birthday || event.source == Self.birthdaySource(of: $0))
+        }.flatMap { rule -> [FlowTimer] in
             let phone = recipient(of: rule, order)
             let zone = self.zone(of: phone)
             let total =
@@ -140,6 +142,37 @@ public struct FlowScheduler: Sendable {
         let to = zone.firstInstant(atLocal: start + 86_400, after: instant)
         return (from, to)
     }
+
+    /// The local day (days since 1970, in the store's zone) that holds `instant`.
+    public func localDay(of instant: Timestamp) -> Int64 {
+        zone(of: nil).localSeconds(at: instant).floorDivided(by: 86_400)
+    }
+
+    /// When a birthday rule's daily pass runs on the local `day`: its `at`, in the store's zone.
+    public func passTime(_ birthdays: FlowRule.Birthdays, day: Int64) -> Timestamp {
+        let zone = zone(of: nil)
+        let wall = day * 86_400 + birthdays.at.secondOfDay
+        return zone.firstInstant(atLocal: wall, after: Timestamp(secondsSince1970: wall - 2 * 86_400))
+    }
+
+    /// The birthday event of a customers file's row for `rule` on the local `day`, when it is the customer's
+    /// birthday: one per customer and year, at the pass's time, with the row's columns as its fields.
+    public func birthdayEvent(rule: FlowRule, row: RecipientRow, day: Int64) -> OrderEvent? {
+        guard let birthdays = rule.birthdays, let phone = row.phone, let born = row.values["birthday"] else {
+            return nil
+        }
+        let date = CivilDate(daysSince1970: day)
+        let leap = CivilDate.daysIn(month: 2, year: date.year) == 29
+        guard FlowRule.Birthdays.falls(born, month: date.month, day: date.day, leapYear: leap) else { return nil }
+        var fields = row.values.dictionary
+        fields["phone"] = phone
+        return OrderEvent(
+            source: Self.birthdaySource(of: rule), id: "\(phone):\(date.year)", order: "\(phone):\(date.year)",
+            kind: .birthday, at: passTime(birthdays, day: day), fields: fields)
+    }
+
+    /// The source of a birthday rule's events: each rule's pass triggers that rule alone.
+    static func birthdaySource(of rule: FlowRule) -> String { "birthday.\(rule.name)" }
 
     /// `2026-12-07`, the local date of `instant`.
     static func date(_ instant: Timestamp, in zone: ZoneRules) -> String {

@@ -21,6 +21,8 @@ public struct OrderEvent: Sendable, Hashable {
         case checkout
         /// The order's fields changed (its price, its address): it triggers nothing by itself.
         case updated
+        /// A customer's birthday, from the daily pass over a rule's customers file (the "order" is the customer's year).
+        case birthday
 
         /// Its bit in a set of kinds kept as one integer.
         public var bit: Int { 1 << Self.allCases.firstIndex(of: self)! }

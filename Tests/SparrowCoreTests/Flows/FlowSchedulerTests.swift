@@ -198,4 +198,36 @@ import Testing
                 timer, order: Self.order(after: [bad]), now: timer.dueAt, facts: .init())
         else { Issue.record("not to the owner"); return }
     }
+
+    @Test func birthdaysFallOnTheirDayAndLeapDaysOnThe28th() {
+        typealias Birthdays = FlowRule.Birthdays
+        #expect(Birthdays.falls("1990-12-04", month: 12, day: 4, leapYear: false))
+        #expect(Birthdays.falls("12-04", month: 12, day: 4, leapYear: true))
+        #expect(Birthdays.falls("1990/12/4", month: 12, day: 4, leapYear: false))
+        #expect(!Birthdays.falls("1990-12-04", month: 12, day: 5, leapYear: false))
+        #expect(Birthdays.falls("2000-02-29", month: 2, day: 28, leapYear: false))
+        #expect(!Birthdays.falls("2000-02-29", month: 2, day: 28, leapYear: true))
+        #expect(Birthdays.falls("2000-02-29", month: 2, day: 29, leapYear: true))
+        #expect(!Birthdays.falls("soon", month: 2, day: 29, leapYear: true))
+
+        var rule = FlowRule(
+            name: "birthday", trigger: .birthday, steps: [.init(delay: 0, template: Self.template("x"))])
+        rule.birthdays = .init(path: "customers.csv", at: WallTime("10:00")!)
+        let scheduler = Self.scheduler([rule])
+        let day = scheduler.localDay(of: Self.local("2026-12-04T23:30:00"))
+        let row = RecipientRow(line: 2, values: ["phone": "13800138001", "birthday": "12-04", "name": "甲"])
+        let event = scheduler.birthdayEvent(rule: rule, row: row, day: day)
+        #expect(event?.at == Self.local("2026-12-04T10:00:00"))
+        #expect(event?.order == "13800138001:2026" && event?.kind == .birthday)
+        #expect(event?.fields["name"] == "甲")
+        #expect(scheduler.birthdayEvent(rule: rule, row: row, day: day + 1) == nil)
+        #expect(
+            scheduler.birthdayEvent(rule: rule, row: RecipientRow(line: 3, values: ["phone": "138"]), day: day) == nil)
+        // The event sets the birthday rule's timer, and another birthday rule's pass would not.
+        let order = Self.order(after: [event!])
+        #expect(scheduler.timers(for: event!, order: order, dayTotal: { _, _, _ in 0 }).count == 1)
+        var other = event!
+        other.source = "birthday.other"
+        #expect(scheduler.timers(for: other, order: order, dayTotal: { _, _, _ in 0 }).isEmpty)
+    }
 }
