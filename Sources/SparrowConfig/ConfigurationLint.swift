@@ -37,7 +37,7 @@ extension SparrowConfiguration {
             (text, location) = (template.source, SourceLocation(file: origin, line: 1, column: 1))
         case .approved(let approved):
             (text, location) = (
-                approved.text, templateLocations[approved.name] ?? SourceLocation(file: file, line: 1, column: 1)
+                approved.text, templateLocation(of: approved)
             )
         }
         return messageLint.check(text, marketing: !transactional, provider: provider).map { place($0, in: location) }
@@ -48,12 +48,15 @@ extension SparrowConfiguration {
     public func lintFlows() -> [PlacedFinding] {
         guard let flows else { return [] }
         let lint = messageLint
+        let providers = gateways.contains { $0.dialect.provider != nil }
         return flows.rules.flatMap { rule in
             rule.steps.enumerated().flatMap { index, step in
                 let location = flows.textLocations[rule.name]?[index] ?? flows.locations[rule.name]!
-                return lint.check(step.template.source, marketing: rule.purpose == .marketing).map {
-                    place($0, in: location)
-                }
+                let provider = step.approved != nil && providers
+                return lint.check(
+                    step.approved?.text ?? step.template.source, marketing: rule.purpose == .marketing,
+                    provider: provider
+                ).map { place($0, in: step.approved == nil ? location : templateLocation(of: step.approved!)) }
             }
         }
     }
@@ -78,6 +81,11 @@ extension SparrowConfiguration {
                     "marketing goes only from \(hours.start) to \(hours.end), recipient time: quiet_hours "
                         + (quietHours == nil ? "is off" : "does not cover the rest of the day")))
         ]
+    }
+
+    /// Where an approved template's text is written.
+    private func templateLocation(of approved: ApprovedTemplate) -> SourceLocation {
+        templateLocations[approved.name] ?? SourceLocation(file: file, line: 1, column: 1)
     }
 
     /// A finding within a text that begins at `location`: its first line's columns shift by the text's own.

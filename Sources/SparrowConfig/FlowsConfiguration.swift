@@ -25,7 +25,9 @@ public struct FlowsConfiguration: Sendable {
 }
 
 extension SparrowConfiguration {
-    static func readFlows(_ node: YAMLNode, folder: String) throws -> FlowsConfiguration {
+    static func readFlows(_ node: YAMLNode, folder: String, templates: [String: ApprovedTemplate]) throws
+        -> FlowsConfiguration
+    {
         let map = try node.mapping(keys: [
             "rules", "listen", "shopify_secret", "token", "hmac_secret", "marketing_hours",
         ])
@@ -52,7 +54,8 @@ extension SparrowConfiguration {
         for file in flows.files {
             let root = try YAMLFile.read(file, environment: node.environment)
             for ruleNode in try root.mapping(keys: ["rules"]).required("rules").list() {
-                let (rule, texts) = try readRule(ruleNode, folder: (file as NSString).deletingLastPathComponent)
+                let (rule, texts) = try readRule(
+                    ruleNode, folder: (file as NSString).deletingLastPathComponent, templates: templates)
                 if let earlier = flows.locations[rule.name] {
                     throw ruleNode.error(.invalidValue, "rule '\(rule.name)' is defined already, at \(earlier)")
                 }
@@ -67,11 +70,13 @@ extension SparrowConfiguration {
 
     static let ruleKeys = [
         "name", "on", "when", "cancel", "after", "text", "steps", "purpose", "to", "once", "deadline",
-        "max_segments", "customers", "at",
+        "max_segments", "customers", "at", "approved",
     ]
 
     /// A rule, and where each of its steps' texts begins.
-    static func readRule(_ node: YAMLNode, folder: String) throws -> (FlowRule, [SourceLocation]) {
+    static func readRule(_ node: YAMLNode, folder: String, templates: [String: ApprovedTemplate]) throws -> (
+        FlowRule, [SourceLocation]
+    ) {
         let map = try node.mapping(keys: ruleKeys)
         let nameNode = try map.required("name")
         let name = try nameNode.string()
@@ -80,7 +85,20 @@ extension SparrowConfiguration {
         }
         let steps: [FlowRule.Step]
         var texts: [SourceLocation] = []
-        if let list = map["steps"] {
+        if let name = map["approved"] {
+            guard map["steps"] == nil, map["text"] == nil else {
+                throw name.error(.invalidValue, "a rule sends an approved template or text, in one step")
+            }
+            let wanted = try name.string()
+            guard let approved = templates[wanted] else {
+                let hint = Suggestion.closest(to: wanted, in: templates.keys.sorted()).map {
+                    " (did you mean '\($0)'?)"
+                }
+                throw name.error(.invalidValue, "no template '\(wanted)' under templates\(hint ?? "")")
+            }
+            steps = [FlowRule.Step(delay: try map["after"].map(seconds) ?? 0, approved: approved)]
+            texts = [name.textLocation]
+        } else if let list = map["steps"] {
             guard map["after"] == nil, map["text"] == nil else {
                 throw list.error(.invalidValue, "give either steps, or after and text, not both")
             }

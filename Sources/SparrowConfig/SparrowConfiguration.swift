@@ -175,7 +175,9 @@ extension SparrowConfiguration {
         if let breaker = map["circuit_breaker"] { configuration.circuitBreaker = try readCircuitBreaker(breaker) }
         configuration.templates = try readTemplates(map["templates"], gateways: gateways)
         configuration.links = try map["links"].map(readLinks)
-        configuration.flows = try map["flows"].map { try readFlows($0, folder: folder) }
+        configuration.flows = try map["flows"].map {
+            try readFlows($0, folder: folder, templates: configuration.templates)
+        }
         configuration.quietHoursLocation = map.entries["quiet_hours"]?.location
         if let lint = map["lint"] { configuration.lint = try readLint(lint) }
         configuration.templateLocations = try templateLocations(map["templates"])

@@ -81,7 +81,8 @@ public struct CampaignRun: Sendable {
         options: Options, store: any CampaignStore, client: GatewayClient, idempotentGateways: Set<String>,
         carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock,
         progress: SendProgress = SendProgress(), settler: StatusSettler? = nil,
-        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory
+        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory,
+        templates: [String: ApprovedTemplate] = [:]
     ) {
         self.settler = settler
         self.options = options
@@ -96,7 +97,7 @@ public struct CampaignRun: Sendable {
         self.logger = logger
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            quietHours: quietHours, progress: progress, logger: logger, metrics: metrics)
+            quietHours: quietHours, progress: progress, logger: logger, metrics: metrics, templates: templates)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished

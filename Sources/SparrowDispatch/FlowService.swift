@@ -16,8 +16,8 @@ public import SparrowStore
 public struct FlowService: Sendable {
     public let scheduler: FlowScheduler
     public let store: any FlowStore
-    /// The configuration's plan settings; each step's template and segment limit replace theirs.
-    private let plan: PlanSettings
+    /// The configuration's plan settings for a step's message; the rule's segment limit replaces theirs.
+    private let settings: @Sendable (CampaignMessage) -> PlanSettings
     private let zones: any ZoneRulesProvider
     private let clock: CampaignClock
     private let engine: SubmitEngine
@@ -28,29 +28,35 @@ public struct FlowService: Sendable {
     private let passed = PassedDays()
 
     public init(
-        scheduler: FlowScheduler, plan: PlanSettings, zones: any ZoneRulesProvider, store: any FlowStore,
+        scheduler: FlowScheduler, settings: @escaping @Sendable (CampaignMessage) -> PlanSettings,
+        zones: any ZoneRulesProvider, store: any FlowStore,
         client: GatewayClient, idempotentGateways: Set<String>, carriers: [Carrier], window: Int,
         clock: CampaignClock, progress: SendProgress = SendProgress(), logger: Logger = Logger(label: "sparrow"),
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.scheduler = scheduler
         self.store = store
-        self.plan = plan
+        self.settings = settings
         self.zones = zones
         self.clock = clock
         self.logger = logger
         self.metrics = FlowMetrics(factory: metrics)
         // Quiet hours were the flow's decision: the engine sends what fires.
+        let templates = Dictionary(
+            scheduler.rules.compactMap { rule in rule.approved.map { (rule.campaign, $0) } },
+            uniquingKeysWith: { a, _ in a })
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: window, clock: clock, quietHours: nil,
-            progress: progress, logger: logger, metrics: metrics)
+            progress: progress, logger: logger, metrics: metrics, templates: templates)
         recovery = { rule in
             CampaignRun(
                 options: .init(
-                    campaign: rule.campaign, template: rule.steps[0].template.source, waitForDeferred: false,
-                    window: window, maxSegments: rule.maxSegments),
+                    campaign: rule.campaign, template: rule.approved?.text ?? rule.steps[0].template.source,
+                    waitForDeferred: false, window: window, approved: rule.approved?.name, maxSegments: rule.maxSegments
+                ),
                 store: store, client: client, idempotentGateways: idempotentGateways, carriers: carriers,
-                quietHours: nil, clock: clock, progress: progress, logger: logger, metrics: metrics)
+                quietHours: nil, clock: clock, progress: progress, logger: logger, metrics: metrics,
+                templates: templates)
         }
     }
 
@@ -193,8 +199,8 @@ public struct FlowService: Sendable {
             let outcomes = try await outcomes(of: due)
             for (timer, outcome) in zip(due, outcomes) { metrics.timer(rule: timer.timer.rule, outcome) }
             time?.advance(to: last.timer.dueAt)
-            try await store.settleFlowTimers(zip(due, outcomes).map { ($0.timer.id, $1) }, at: clock.now())
-            let entries = outcomes.compactMap { if case .sent(let entry) = $0 { entry } else { nil } }
+            let entries = try await store.settleFlowTimers(
+                zip(due, outcomes).map { ($0.timer.id, $1) }, at: clock.now())
             logger.debug("flow timers came due", metadata: ["timers": "\(due.count)", "sent": "\(entries.count)"])
             if !entries.isEmpty, try await !ready.put(entries) { return false }
         }
@@ -281,8 +287,7 @@ public struct FlowService: Sendable {
     )
         -> Result<PlannedMessage, RowRejection>
     {
-        var settings = plan
-        settings.template = step.template
+        var settings = settings(step.message)
         settings.maxSegments = rule.maxSegments
         settings.quietHours = nil  // decided with the order's deadline
         var planner = Planner(settings: settings, zones: zones)

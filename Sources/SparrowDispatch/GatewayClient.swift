@@ -13,13 +13,19 @@ public struct OutboundMessage: Sendable, Hashable {
     public var text: String
     public var gateway: String
     public var parameters: [String]
+    /// The approved template it sends, when not the client's own (a flow's rule names its own).
+    public var template: ApprovedTemplate?
 
-    public init(id: String, to: String, text: String, gateway: String, parameters: [String] = []) {
+    public init(
+        id: String, to: String, text: String, gateway: String, parameters: [String] = [],
+        template: ApprovedTemplate? = nil
+    ) {
         self.id = id
         self.to = to
         self.text = text
         self.gateway = gateway
         self.parameters = parameters
+        self.template = template
     }
 }
 
@@ -211,8 +217,9 @@ public final class GatewayClient: Sendable {
             batched
             ? messages.map {
                 SubmitContent(
-                    to: $0.to, text: $0.text, id: $0.id, templateID: destination.templateID, parameters: $0.parameters,
-                    parameterNames: destination.parameterNames)
+                    to: $0.to, text: $0.text, id: $0.id,
+                    templateID: $0.template.map { $0.ids[route.gateway] } ?? destination.templateID,
+                    parameters: $0.parameters, parameterNames: $0.template?.variables ?? destination.parameterNames)
             } : parts(of: messages[0], for: destination.gateway)
         startRequest(
             Submission(

@@ -17,11 +17,15 @@ final class SubmitEngine: Sendable {
     private let progress: SendProgress
     private let quietHours: QuietHoursCheck?
     private let logger: Logger
+    /// The approved template each campaign sends, when it is not the client's own (a flow's rule names its own).
+    private let templates: [String: ApprovedTemplate]
 
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
-        quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger, metrics: any MetricsFactory
+        quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger, metrics: any MetricsFactory,
+        templates: [String: ApprovedTemplate] = [:]
     ) {
+        self.templates = templates
         self.logger = logger
         self.quietHours = quietHours
         self.store = store
@@ -197,7 +201,8 @@ final class SubmitEngine: Sendable {
                     self.progress.started(messages: entries.count)
                     let messages = entries.map {
                         OutboundMessage(
-                            id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters)
+                            id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters,
+                            template: self.template(of: $0))
                     }
                     self.client.submit(messages, via: route) { outcomes in
                         let at = self.clock.now()
@@ -251,6 +256,11 @@ final class SubmitEngine: Sendable {
         }
     }
 
+    /// The approved template `entry`'s campaign sends, when it names one of its own.
+    private func template(of entry: JournalEntry) -> ApprovedTemplate? {
+        templates.isEmpty ? nil : templates[entry.campaign]
+    }
+
     /// What a lane waiting for more messages got.
     private enum Waited {
         case item([JournalEntry])
@@ -292,6 +302,8 @@ final class SubmitEngine: Sendable {
         struct Key: Hashable {
             var route: GatewayClient.Route
             var text: String?
+            /// A batch goes under one template.
+            var template: String?
         }
         var batches: [(route: GatewayClient.Route, members: [Int])] = []
         var filling: [Key: Int] = [:]  // the batches not yet full, by where they are in `batches`
@@ -300,7 +312,8 @@ final class SubmitEngine: Sendable {
                 batches.append((route, [index]))
                 continue
             }
-            let key = Key(route: route, text: batch.grouping == .anyText ? nil : entry.text)
+            let key = Key(
+                route: route, text: batch.grouping == .anyText ? nil : entry.text, template: template(of: entry)?.name)
             let position = filling[key] ?? batches.count
             if position == batches.count { batches.append((route, [])) }
             batches[position].members.append(index)

@@ -6,14 +6,27 @@ package enum FlowStatusReport {
         case table, json
     }
 
-    package static func render(_ status: FlowStatus, format: Format) -> String {
+    /// - Parameter rules: the rules, by which each pending timer's wait is told (its delay, or quiet hours).
+    package static func render(_ status: FlowStatus, rules: [FlowRule], format: Format) -> String {
+        let waits = Dictionary(status.next.map { ($0.id, wait(of: $0, rules: rules)) }) { first, _ in first }
         switch format {
-        case .table: table(status)
-        case .json: json(status)
+        case .table: return table(status, waits: waits)
+        case .json: return json(status, waits: waits)
         }
     }
 
-    private static func table(_ status: FlowStatus) -> String {
+    /// Why a pending timer waits until its time: its rule's delay, or quiet hours it was moved past or before.
+    static func wait(of timer: FlowTimer, rules: [FlowRule]) -> String {
+        guard let rule = rules.first(where: { $0.name == timer.rule }), rule.steps.indices.contains(timer.step) else {
+            return "its rule is gone"
+        }
+        let planned = timer.trigger + rule.steps[timer.step].delay
+        if timer.dueAt > planned { return "quiet hours" }
+        if timer.dueAt < planned { return "before quiet hours" }
+        return "its delay"
+    }
+
+    private static func table(_ status: FlowStatus, waits: [Int: String]) -> String {
         var rows = [["rule", "pending", "sent", "cancelled", "skipped"]]
         for (rule, counts) in grouped(status) {
             rows.append(
@@ -35,15 +48,18 @@ package enum FlowStatusReport {
             text +=
                 "\nnext due\n"
                 + TextTable.render(
-                    [["due", "rule", "order", "step"]]
+                    [["due", "rule", "order", "step", "waiting for"]]
                         + status.next.map {
-                            [$0.dueAt.description, $0.rule, "\($0.source):\($0.order)", String($0.step)]
+                            [
+                                $0.dueAt.description, $0.rule, "\($0.source):\($0.order)", String($0.step),
+                                waits[$0.id] ?? "",
+                            ]
                         })
         }
         return text
     }
 
-    private static func json(_ status: FlowStatus) -> String {
+    private static func json(_ status: FlowStatus, waits: [Int: String]) -> String {
         var json = JSONWriter()
         json.object { root in
             root.field("events", status.events)
@@ -84,6 +100,7 @@ package enum FlowStatusReport {
                             item.field("source", timer.source)
                             item.field("order", timer.order)
                             item.field("step", timer.step)
+                            item.field("waiting_for", waits[timer.id] ?? "")
                         }
                     }
                 }

@@ -32,8 +32,12 @@ public protocol FlowStore: CampaignStore {
     func dueFlowTimers(by now: Timestamp, limit: Int) async throws -> [DueFlowTimer]
     /// When something of the flows is next due: a pending timer, or a message of `campaigns` a gateway deferred.
     func nextFlowWake(campaigns: [String]) async throws -> Timestamp?
-    /// Records how due timers ended, and journals the messages of those sent, in one transaction.
+    /// Records how due timers ended, and journals the messages of those sent, in one transaction. A timer no longer
+    /// pending (an event cancelled it meanwhile) is left as it is, and its message is not journaled.
+    /// - Returns: the messages journaled.
+    @discardableResult
     func settleFlowTimers(_ outcomes: [(timer: Int, outcome: FlowTimerOutcome)], at now: Timestamp) async throws
+        -> [JournalEntry]
     /// The amounts of the orders `phone` placed in `from..<to`, closed ones left out.
     func flowDayTotal(phone: String, from: Timestamp, to: Timestamp) async throws -> Double
     /// Whether `phone` placed an order after `instant` other than `order`.

@@ -61,13 +61,14 @@ extension SQLiteStore: FlowStore {
         if let phone = order.phone, !laterOrder.isEmpty {
             try db.cachedStatement(
                 sql: """
-                    UPDATE flow_timer SET state = 'cancelled', reason = 'later order', updatedAt = ?1
+                    UPDATE flow_timer SET state = 'cancelled', reason = ?6, updatedAt = ?1
                     WHERE state = 'pending' AND trigger < ?1 AND rule IN (SELECT value FROM json_each(?2))
                     AND (source, orderID) IN (SELECT source, id FROM flow_order WHERE phone = ?3)
                     AND NOT (source = ?4 AND orderID = ?5)
                     """
             ).execute(arguments: [
                 event.at.secondsSince1970, JSONStrings.encode(laterOrder.sorted()), phone, order.source, order.id,
+                FlowSkip.laterOrder.rawValue,
             ])
         }
         let insert = try db.cachedStatement(
@@ -122,7 +123,9 @@ extension SQLiteStore: FlowStore {
         }
     }
 
+    @discardableResult
     public func settleFlowTimers(_ outcomes: [(timer: Int, outcome: FlowTimerOutcome)], at now: Timestamp) async throws
+        -> [JournalEntry]
     {
         try await write { db in
             let settle = try db.cachedStatement(
@@ -136,17 +139,11 @@ extension SQLiteStore: FlowStore {
                         throttleUnits, cost, sendAt, state, rank, timeZone, parameters, occasion)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            var journaled: [JournalEntry] = []
             for (timer, outcome) in outcomes {
                 let (state, reason, messageID, dueAt): (FlowTimer.State, String?, String?, Int64?)
                 switch outcome {
-                case .sent(let entry):
-                    try journal.execute(arguments: [
-                        entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
-                        entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
-                        entry.state.rawValue, entry.state.rank, entry.timeZone, JSONStrings.encode(entry.parameters),
-                        "\(timer)",
-                    ])
-                    (state, reason, messageID, dueAt) = (.sent, nil, entry.id, nil)
+                case .sent(let entry): (state, reason, messageID, dueAt) = (.sent, nil, entry.id, nil)
                 case .skipped(let why): (state, reason, messageID, dueAt) = (.skipped, why, nil, nil)
                 case .cancelled(let why): (state, reason, messageID, dueAt) = (.cancelled, why, nil, nil)
                 case .postponed(let time):
@@ -155,7 +152,17 @@ extension SQLiteStore: FlowStore {
                 try settle.execute(arguments: [
                     state.rawValue, reason, messageID, dueAt, now.secondsSince1970, timer,
                 ])
+                // A timer an event settled meanwhile (a payment's cancellation) keeps that end, and sends nothing.
+                guard db.changesCount > 0, case .sent(let entry) = outcome else { continue }
+                try journal.execute(arguments: [
+                    entry.id, entry.campaign, entry.line, entry.to, entry.carrier, entry.gateway, entry.text,
+                    entry.segments, entry.throttleUnits, entry.cost, entry.sendAt.secondsSince1970,
+                    entry.state.rawValue, entry.state.rank, entry.timeZone, JSONStrings.encode(entry.parameters),
+                    "\(timer)",
+                ])
+                journaled.append(entry)
             }
+            return journaled
         }
     }
 

@@ -50,6 +50,11 @@ struct Flows: AsyncParsableCommand {
             guard let flows = configuration.flows else {
                 throw UsageError(message: "\(configuration.file) has no flows section (see docs/flows.md)")
             }
+            for rule in flows.rules {
+                if let refusal = configuration.refusal(of: rule.steps[0].message) {
+                    throw UsageError(message: "\(flows.locations[rule.name]!): rule '\(rule.name)': \(refusal)")
+                }
+            }
             try stopOnLintErrors(configuration.lintFlows(), strict: configuration.lint.strict)
             let now = try clock.instant()
             let store = try openStore(configuration)
@@ -66,7 +71,7 @@ struct Flows: AsyncParsableCommand {
             defer { transport.shutdown() }
             let time = EventTime(try await store.lastFlowActivity() ?? Timestamp(secondsSince1970: 0))
             let service = FlowService(
-                scheduler: scheduler, plan: configuration.planSettings(template: flows.rules[0].steps[0].template),
+                scheduler: scheduler, settings: { configuration.planSettings(message: $0) },
                 zones: zones, store: store,
                 client: GatewayClient(
                     gateways: configuration.gateways.map(\.endpoint), transport: transport,
@@ -120,7 +125,9 @@ struct Flows: AsyncParsableCommand {
                 throw RuntimeFailure(message: "flows stopped: \(error); run it again to go on")
             }
             if replay {
-                print(FlowStatusReport.render(try await store.flowStatus(next: 10), format: .table), terminator: "")
+                print(
+                    FlowStatusReport.render(try await store.flowStatus(next: 10), rules: flows.rules, format: .table),
+                    terminator: "")
             }
         }
     }
@@ -141,7 +148,9 @@ struct Flows: AsyncParsableCommand {
             let configuration = try config.load()
             let store = try openStore(configuration)
             print(
-                FlowStatusReport.render(try await store.flowStatus(next: max(0, next)), format: format), terminator: "")
+                FlowStatusReport.render(
+                    try await store.flowStatus(next: max(0, next)), rules: configuration.flows?.rules ?? [],
+                    format: format), terminator: "")
         }
     }
 

@@ -91,3 +91,86 @@ import Testing
         print("flows crash test: \(kills) kills, \(runs) runs, \(crash.stats.duplicates) repeats recognised")
     }
 }
+
+/// `sparrow flows` as a service: Shopify webhooks over HTTP, a timer firing on the wall clock, a payment cancelling a
+/// pending reminder, a forged webhook refused, SIGTERM ending it gracefully.
+@Suite(.timeLimit(.minutes(2))) struct FlowsServiceCommandTests {
+    static func order(_ id: Int, phone: String) -> String {
+        // Stamped now: the timers run from the event's own time.
+        ##"{"id":\##(id),"name":"#\##(id)","phone":"\##(phone)","customer":{"first_name":"林"},"updated_at":"\##(Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970)))"}"##
+    }
+
+    /// POSTs `body` to `url` with curl, signed as Shopify signs with `secret`; the HTTP status.
+    static func post(
+        _ url: String, topic: String, id: String, body: String, secret: String = "hush", in folder: URL
+    ) async throws -> Int {
+        let signature = ShopifyWebhookSignature.signature(body: Array(body.utf8), secret: secret)
+        let curl = try await SparrowProcess.outcome(
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Shopify-Topic: \(topic)", "-H",
+                "X-Shopify-Webhook-Id: \(id)", "-H", "X-Shopify-Hmac-Sha256: \(signature)", "--data-binary", body, url,
+            ], in: folder, program: "/usr/bin/curl")
+        return Int(curl.stdout) ?? 0
+    }
+
+    @Test func webhooksSetTimersThatFireOnTheClockAndPaymentsCancelThem() async throws {
+        let simulator = GatewaySimulator()
+        try await withSimulator(simulator) { base in
+            let folder = try SparrowProcess.temporaryFolder()
+            try """
+            store: ./state.sqlite
+            signature: "【青禾】"
+            quiet_hours: off
+            gateways:
+              - { name: primary, url: "\(base)/v1/sms", format: json }
+            flows: { rules: flows.yaml, listen: "127.0.0.1:0", shopify_secret: hush }
+            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+            // `quick` fires a second after order #1 only; `reminder`, an hour after each order, waits, unless paid.
+            try """
+            rules:
+              - { name: quick, on: created, when: { equals: { order: "#1" } }, after: 1s, text: "{{name}}，订单{{order}}已收到" }
+              - { name: reminder, on: created, cancel: [paid], after: 1h, text: "{{name}}，订单{{order}}还未付款" }
+            """.write(to: folder.appendingPathComponent("flows.yaml"), atomically: true, encoding: .utf8)
+            let empty = folder.appendingPathComponent("empty")
+            _ = FileManager.default.createFile(atPath: empty.path, contents: nil)
+            let log = folder.appendingPathComponent("stderr")
+            let process = try SparrowProcess.start(
+                ["flows", "-c", "sparrow.yaml"], stdin: empty, in: folder, stderr: log)
+            var port: Int?
+            for _ in 0..<200 where port == nil {
+                let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                port = said.firstMatch(of: /flows listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }
+                if port == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let url = "http://127.0.0.1:\(try #require(port))/shopify"
+            #expect(
+                try await Self.post(
+                    url, topic: "orders/create", id: "w1", body: Self.order(1, phone: "+8613800138001"), in: folder)
+                    == 200)
+            #expect(
+                try await Self.post(
+                    url, topic: "orders/create", id: "w2", body: Self.order(2, phone: "+8613800138002"), in: folder)
+                    == 200)
+            #expect(
+                try await Self.post(
+                    url, topic: "orders/paid", id: "w3", body: Self.order(2, phone: "+8613800138002"), in: folder)
+                    == 200)
+            let forged = Self.order(3, phone: "+8613800138003")
+            #expect(
+                try await Self.post(url, topic: "orders/create", id: "w4", body: forged, secret: "guess", in: folder)
+                    == 401)
+            for _ in 0..<100 where simulator.stats.messages < 1 { try await Task.sleep(for: .milliseconds(100)) }
+            try await Task.sleep(for: .seconds(1))  // long enough for a second message, were there one, to show
+            #expect(simulator.stats.messages == 1)
+            kill(process.pid, SIGTERM)
+            let ending = await process.exited()
+            #expect(ending.reason == .exit && ending.status == 0)
+            let status = try await SparrowProcess.outcome(
+                ["flows", "status", "-c", "sparrow.yaml", "--format", "json"], in: folder)
+            #expect(status.stdout.contains(#""rule":"quick","pending":0,"sent":1,"cancelled":0"#), "\(status.stdout)")
+            #expect(
+                status.stdout.contains(#""rule":"reminder","pending":1,"sent":0,"cancelled":1"#), "\(status.stdout)")
+            #expect(status.stdout.contains(#""events":3"#))
+        }
+    }
+}

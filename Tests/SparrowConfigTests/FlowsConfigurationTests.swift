@@ -6,13 +6,16 @@ import Testing
 
 @Suite struct FlowsConfigurationTests {
     /// Loads a configuration whose `flows.rules` is the folder `flows/` holding `rules` as `rules.yaml`.
-    static func load(rules: String, flows: String = "") throws(ConfigError) -> SparrowConfiguration {
+    static func load(rules: String, flows: String = "", templates: String = "") throws(ConfigError)
+        -> SparrowConfiguration
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-flows-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(
             at: folder.appendingPathComponent("flows"), withIntermediateDirectories: true)
         try! rules.write(to: folder.appendingPathComponent("flows/rules.yaml"), atomically: true, encoding: .utf8)
         let path = folder.appendingPathComponent("sparrow.yaml").path
-        try! (minimal + "\nflows:\n  rules: flows\n" + flows).write(toFile: path, atomically: true, encoding: .utf8)
+        try! (minimal + templates + "\nflows:\n  rules: flows\n" + flows).write(
+            toFile: path, atomically: true, encoding: .utf8)
         return try SparrowConfiguration.load(path: path)
     }
 
@@ -59,6 +62,30 @@ import Testing
         #expect(flows.rules[0].steps.map(\.delay) == [1800, 5400])
         #expect(flows.rules[0].steps.map(\.template.source) == ["first {{order}}", "second"])
         #expect(flows.outsideMarketingHours == QuietHours(start: WallTime("20:00")!, end: WallTime("09:00")!))
+    }
+
+    @Test func aRuleMaySendAnApprovedTemplate() throws {
+        let templates = """
+
+            templates:
+              thanks: { text: "{1}，订单{2}已付款", columns: [name, order], ids: { primary: "1110423" } }
+            """
+        let flows = try #require(
+            try Self.load(
+                rules: "rules:\n  - { name: thanks, on: paid, after: 1m, approved: thanks }\n", templates: templates
+            ).flows)
+        #expect(flows.rules[0].approved?.name == "thanks")
+        #expect(flows.rules[0].steps.map(\.delay) == [60])
+        #expect(flows.rules[0].steps[0].template.source == "{{name}}，订单{{order}}已付款")
+        do {
+            _ = try Self.load(
+                rules: "rules:\n  - { name: thanks, on: paid, approved: thank }\n", templates: templates)
+            Issue.record("loaded")
+        } catch {
+            #expect(
+                error.description.hasSuffix(
+                    "flows/rules.yaml:2:41: no template 'thank' under templates (did you mean 'thanks'?)"))
+        }
     }
 
     @Test(arguments: [

@@ -113,7 +113,7 @@ import Testing
                 schedule: FlowSchedule(
                     quietHours: configuration.quietHours, outsideMarketingHours: flows.outsideMarketingHours),
                 defaultRegion: "CN", defaultTimeZone: "Asia/Shanghai", zones: zones),
-            plan: configuration.planSettings(template: flows.rules[0].steps[0].template), zones: zones,
+            settings: { configuration.planSettings(message: $0) }, zones: zones,
             store: fixture.store,
             client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
             idempotentGateways: ["primary"], carriers: configuration.carriers, window: 8,
@@ -221,6 +221,45 @@ import Testing
             let before = simulator.stats.messages
             try await Self.replay(log.events, fixture: fixture, base: base)
             #expect(simulator.stats.messages == before)
+        }
+    }
+
+    /// A rule that names a template Tencent Cloud approved sends its id and the order's values, batched.
+    @Test func aRuleSendsItsApprovedTemplateThroughTheProvider() async throws {
+        let bodies = CampaignFixture.newFolder().path + "-bodies.log"
+        let simulator = GatewaySimulator(tencent: TencentCampaignTests.credentials, bodyLog: bodies)
+        try await withSimulator(simulator) { base in
+            let folder = CampaignFixture.newFolder()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try """
+            rules:
+              - name: paid-thanks
+                on: paid
+                approved: thanks
+            """.write(to: folder.appendingPathComponent("flows.yaml"), atomically: true, encoding: .utf8)
+            let fixture = try CampaignFixture(
+                base: base,
+                gateways: TencentCampaignTests.gateways(base) + """
+
+                      thanks:
+                        text: "{1}，订单{2}已付款，我们会尽快发货"
+                        columns: [name, order]
+                        ids: { tencent: "1110423" }
+                    """,
+                extra: "quiet_hours: off\nflows: { rules: flows.yaml }", folder: folder)
+            var log = Log()
+            for index in 1...3 {
+                log.add(
+                    .paid, "P\(index)", at: "2026-12-01T10:0\(index):00",
+                    ["phone": Self.phone(index), "name": "林\(index)"])
+            }
+            try await Self.replay(log.events, fixture: fixture, base: base)
+            #expect(simulator.stats.messages == 3)
+            let sent = try String(contentsOf: URL(fileURLWithPath: bodies), encoding: .utf8)
+            #expect(sent.contains(#""TemplateId":"1110423""#))
+            for index in 1...3 { #expect(sent.contains(#""TemplateParamSet":["林\#(index)","P\#(index)"]"#), "\(sent)") }
+            let record = try #require(try await fixture.store.campaign(id: "flow.paid-thanks"))
+            #expect(record.approved == "thanks")
         }
     }
 }

@@ -105,7 +105,7 @@ import Testing
                 Self.event("c3", .created, order: "3", at: 86_400),
             ], scheduler: Self.scheduler, stopAtDue: false)
         let repurchase = try await Self.timers(store).filter { $0.hasPrefix("repurchase") }
-        #expect(repurchase == ["repurchase 1 0 cancelled later order", "repurchase 2 0 pending -"])
+        #expect(repurchase == ["repurchase 1 0 cancelled later-order", "repurchase 2 0 pending -"])
         let order = FlowOrder(source: "taobao", id: "1", fields: [:], seen: 0, firstAt: Timestamp(secondsSince1970: 0))
         #expect(try await store.hasLaterOrder(phone: "13800138001", after: Timestamp(secondsSince1970: 0), than: order))
         #expect(
@@ -209,5 +209,29 @@ import Testing
         twice.id = "c1-2"
         let states = try await store.journal(campaign: "c1", messages: [entry(1), twice], skipped: [])
         #expect(states == [.ready, nil])
+    }
+
+    @Test func aTimerCancelledWhileItsMessageWasDecidedSendsNothing() async throws {
+        let (store, _) = try freshStore()
+        try await store.beginCampaign(id: "flow.unpaid", template: "a", at: Timestamp(secondsSince1970: 0))
+        _ = try await store.ingest(
+            [Self.event("c1", .created, order: "1", at: 0)], scheduler: Self.scheduler, stopAtDue: false)
+        let due = try await store.dueFlowTimers(by: Timestamp(secondsSince1970: 1800), limit: 10)
+        // The payment lands between the timer's read and its settling (a webhook, in the live service).
+        _ = try await store.ingest(
+            [Self.event("p1", .paid, order: "1", at: 1800)], scheduler: Self.scheduler, stopAtDue: false)
+        let message = JournalEntry(
+            id: MessageID.make(campaign: "flow.unpaid", line: due[0].timer.id, e164: "+8613800138001"),
+            campaign: "flow.unpaid", line: due[0].timer.id, to: "+8613800138001", carrier: nil, gateway: "primary",
+            text: "a", segments: 1, throttleUnits: 1, cost: 0.05, sendAt: Timestamp(secondsSince1970: 1800),
+            state: .ready)
+        let journaled = try await store.settleFlowTimers(
+            [(due[0].timer.id, .sent(message))], at: Timestamp(secondsSince1970: 1800))
+        #expect(journaled.isEmpty)
+        #expect(
+            try await store.unfinished(
+                campaign: "flow.unpaid", dueBy: Timestamp(secondsSince1970: 9999), afterLine: 0, limit: 10
+            ).isEmpty)
+        #expect(try await Self.timers(store).first == "unpaid 1 0 cancelled paid event")
     }
 }

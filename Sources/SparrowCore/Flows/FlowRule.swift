@@ -54,15 +54,26 @@ public struct FlowRule: Sendable {
         }
     }
 
-    /// One message of the rule, `delay` seconds after the trigger.
+    /// One message of the rule, `delay` seconds after the trigger: free text, or a template a provider approved
+    /// (whose text, as a customer reads it, is `template`).
     public struct Step: Sendable {
         public var delay: Int64
         public var template: MessageTemplate
+        public var approved: ApprovedTemplate?
 
         public init(delay: Int64, template: MessageTemplate) {
             self.delay = delay
             self.template = template
         }
+
+        public init(delay: Int64, approved: ApprovedTemplate) {
+            self.delay = delay
+            template = approved.message
+            self.approved = approved
+        }
+
+        /// What the step sends, as a campaign's message.
+        public var message: CampaignMessage { approved.map(CampaignMessage.approved) ?? .text(template) }
     }
 
     /// Letters, digits and `-`: the rule's campaign is `flow.NAME`.
@@ -127,6 +138,9 @@ public struct FlowRule: Sendable {
 
     /// The campaign its messages are journaled under.
     public var campaign: String { Self.campaign(of: name) }
+
+    /// The approved template the rule sends, when it sends one (a rule sends one, or free text).
+    public var approved: ApprovedTemplate? { steps.first?.approved }
 
     public static func campaign(of rule: String) -> String { "flow.\(rule)" }
 

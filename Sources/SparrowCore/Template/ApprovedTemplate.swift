@@ -92,3 +92,14 @@ public struct ApprovedTemplate: Sendable {
         variables.map { values[$0] ?? "" }
     }
 }
+
+extension ApprovedTemplate: Hashable {
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.name == rhs.name && lhs.text == rhs.text && lhs.variables == rhs.variables && lhs.ids == rhs.ids
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(text)
+    }
+}
