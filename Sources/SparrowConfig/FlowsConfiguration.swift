@@ -49,7 +49,8 @@ extension SparrowConfiguration {
         flows.files =
             isFolder.boolValue
             ? try FileManager.default.contentsOfDirectory(atPath: path)
-                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { path + "/" + $0 }
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                .map { (path as NSString).appendingPathComponent($0) }
             : [path]
         for file in flows.files {
             let root = try YAMLFile.read(file, environment: node.environment)
@@ -114,9 +115,12 @@ extension SparrowConfiguration {
         }
         var cancelledBy: Set<OrderEvent.Kind> = []
         var laterOrder = false
+        var anyEvent = false
         for kindNode in try map["cancel"]?.list() ?? [] {
             if try kindNode.string() == "later-order" {
                 laterOrder = true
+            } else if try kindNode.string() == "any" {
+                anyEvent = true
             } else {
                 cancelledBy.insert(try kind(kindNode))
             }
@@ -157,6 +161,7 @@ extension SparrowConfiguration {
             deadline: try map["deadline"].map { try readDeadline($0, firstDelay: steps[0].delay) },
             maxSegments: try map["max_segments"]?.int(in: 1...10))
         rule.birthdays = birthdays
+        rule.cancelledByAnyEvent = anyEvent
         return (rule, texts)
     }
 

@@ -40,12 +40,12 @@ extension SQLiteStore: FlowStore {
             .applying(event)
         try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO flow_order (source, id, fields, seen, firstAt, phone, amount, closed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO flow_order (source, id, fields, seen, firstAt, lastAt, phone, amount, closed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             order.source, order.id, Self.encode(order.fields), order.seen, order.firstAt.secondsSince1970,
-            order.phone, order.amount, order.hasSeen(.closed),
+            order.lastAt.secondsSince1970, order.phone, order.amount, order.hasSeen(.closed),
         ])
         let (cancelling, laterOrder) = scheduler.cancellations(by: event)
         let cancel = try db.cachedStatement(
@@ -96,7 +96,7 @@ extension SQLiteStore: FlowStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.*, o.fields, o.seen, o.firstAt FROM flow_timer AS t
+                    SELECT t.*, o.fields, o.seen, o.firstAt, o.lastAt FROM flow_timer AS t
                     JOIN flow_order AS o ON o.source = t.source AND o.id = t.orderID
                     WHERE t.state = 'pending' AND t.dueAt <= ? ORDER BY t.dueAt, t.id LIMIT ?
                     """, arguments: [now.secondsSince1970, limit]
@@ -105,7 +105,8 @@ extension SQLiteStore: FlowStore {
                     timer: Self.flowTimer(row),
                     order: FlowOrder(
                         source: row["source"], id: row["orderID"], fields: Self.decodeFields(row["fields"]),
-                        seen: row["seen"], firstAt: Timestamp(secondsSince1970: row["firstAt"])))
+                        seen: row["seen"], firstAt: Timestamp(secondsSince1970: row["firstAt"]),
+                        lastAt: (row["lastAt"] as Int64?).map(Timestamp.init(secondsSince1970:))))
             }
         }
     }
@@ -311,7 +312,8 @@ extension SQLiteStore: FlowStore {
     private static func flowOrder(_ row: Row) -> FlowOrder {
         FlowOrder(
             source: row["source"], id: row["id"], fields: decodeFields(row["fields"]), seen: row["seen"],
-            firstAt: Timestamp(secondsSince1970: row["firstAt"]))
+            firstAt: Timestamp(secondsSince1970: row["firstAt"]),
+            lastAt: (row["lastAt"] as Int64?).map(Timestamp.init(secondsSince1970:)))
     }
 
     private static func flowTimer(_ row: Row) -> FlowTimer {

@@ -342,6 +342,9 @@ public final class SQLiteStore: CampaignStore {
                 table.column("day", .integer).notNull()  // the last local day passed, as days since 1970
             }
         }
+        migrator.registerMigration("v18: an order's latest event, for rules any later event cancels") { db in
+            try db.alter(table: "flow_order") { table in table.add(column: "lastAt", .integer) }
+        }
         return migrator
     }()
 

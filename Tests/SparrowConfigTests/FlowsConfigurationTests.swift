@@ -26,7 +26,7 @@ import Testing
         #expect(
             Set(flows.rules.map(\.name)) == [
                 "unpaid-first", "unpaid-second", "order-closed", "shipped", "in-city", "signed", "refunded",
-                "bad-review-alert", "below-threshold", "repurchase", "birthday",
+                "bad-review-alert", "below-threshold", "repurchase", "birthday", "abandoned-checkout",
             ])
         let birthday = try #require(flows.rules.first { $0.name == "birthday" })
         #expect(birthday.birthdays?.path.hasSuffix("config/flows/../examples/customers.csv") == true)
@@ -42,6 +42,7 @@ import Testing
         let alert = try #require(flows.rules.first { $0.name == "bad-review-alert" })
         #expect(alert.recipient == .number("+8613900000000"))
         #expect(flows.rules.first { $0.name == "repurchase" }?.cancelledByLaterOrder == true)
+        #expect(flows.rules.first { $0.name == "abandoned-checkout" }?.cancelledByAnyEvent == true)
         #expect(flows.port == 8091)
         #expect(flows.marketingHours.start == WallTime("08:00") && flows.marketingHours.end == WallTime("22:00"))
     }

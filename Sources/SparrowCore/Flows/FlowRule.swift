@@ -85,6 +85,8 @@ public struct FlowRule: Sendable {
     public var cancelledBy: Set<OrderEvent.Kind>
     /// A later order by the same customer (the same number) cancels what is still pending: repurchase reminders.
     public var cancelledByLaterOrder: Bool
+    /// Any later event of the order cancels what is still pending.
+    public var cancelledByAnyEvent = false
     public var steps: [Step]
     public var purpose: Purpose
     public var recipient: Recipient
@@ -157,9 +159,9 @@ public struct FlowRule: Sendable {
             }
     }
 
-    /// Whether an order's events cancel what the rule has pending for it.
-    public func isCancelled(_ order: FlowOrder) -> Bool {
-        cancelledBy.contains { order.hasSeen($0) }
+    /// Whether an order's events cancel what the rule set for it at `trigger`.
+    public func isCancelled(_ order: FlowOrder, since trigger: Timestamp) -> Bool {
+        cancelledBy.contains { order.hasSeen($0) } || (cancelledByAnyEvent && order.lastAt > trigger)
     }
 
     /// The deadline of `order`, if the rule has one: its `closes_at`, or `closeAfter` after its first event.

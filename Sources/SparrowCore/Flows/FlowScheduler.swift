@@ -25,7 +25,7 @@ public struct FlowScheduler: Sendable {
     /// The rules whose pending timers `event` cancels for its own order, and those it cancels for the same
     /// customer's earlier orders (a later order).
     public func cancellations(by event: OrderEvent) -> (order: Set<String>, laterOrder: Set<String>) {
-        let order = Set(rules.filter { $0.cancelledBy.contains(event.kind) }.map(\.name))
+        let order = Set(rules.filter { $0.cancelledBy.contains(event.kind) || $0.cancelledByAnyEvent }.map(\.name))
         let laterOrder = event.kind == .created ? Set(rules.filter(\.cancelledByLaterOrder).map(\.name)) : []
         return (order, laterOrder)
     }
@@ -56,7 +56,7 @@ public struct FlowScheduler: Sendable {
                 guard let phone else { return [] }
                 key = "\(phone):\(Self.date(event.at, in: zone))"
             }
-            let cancelled = rule.isCancelled(order)
+            let cancelled = rule.isCancelled(order, since: event.at)
             return rule.steps.indices.map { index in
                 let due = event.at + rule.steps[index].delay
                 var timer = FlowTimer(
@@ -82,9 +82,9 @@ public struct FlowScheduler: Sendable {
         guard let rule = byName[timer.rule], rule.steps.indices.contains(timer.step) else {
             return .skip("rule-removed")
         }
-        if rule.isCancelled(order) {
+        if rule.isCancelled(order, since: timer.trigger) {
             let kinds = rule.cancelledBy.filter { order.hasSeen($0) }.map(\.rawValue).sorted().joined(separator: ", ")
-            return .cancel("\(kinds) event")
+            return .cancel(kinds.isEmpty ? "a later event" : "\(kinds) event")
         }
         if facts.laterOrder { return .cancel(FlowSkip.laterOrder.rawValue) }
         guard rule.matches(order, dayTotal: facts.dayTotal) else { return .skip(FlowSkip.conditionsUnmet.rawValue) }

@@ -58,13 +58,18 @@ public struct FlowOrder: Sendable, Hashable {
     public var seen: Int
     /// Its first event's time.
     public var firstAt: Timestamp
+    /// Its latest event's time.
+    public var lastAt: Timestamp
 
-    public init(source: String, id: String, fields: [String: String], seen: Int, firstAt: Timestamp) {
+    public init(
+        source: String, id: String, fields: [String: String], seen: Int, firstAt: Timestamp, lastAt: Timestamp? = nil
+    ) {
         self.source = source
         self.id = id
         self.fields = fields
         self.seen = seen
         self.firstAt = firstAt
+        self.lastAt = lastAt ?? firstAt
     }
 
     /// The order after `event`: its fields added (non-empty ones overwrite), its kind seen.
@@ -73,6 +78,7 @@ public struct FlowOrder: Sendable, Hashable {
         next.fields.merge(event.fields.filter { !$0.value.isEmpty }) { _, new in new }
         next.seen |= event.kind.bit
         next.firstAt = min(firstAt, event.at)
+        next.lastAt = max(lastAt, event.at)
         return next
     }
 
