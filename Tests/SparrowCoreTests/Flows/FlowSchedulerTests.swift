@@ -240,14 +240,15 @@ import Testing
         let checkout = Self.event(.checkout, at: Self.local("2026-12-01T10:00:00"), ["phone": "13800138001"])
         let timer = scheduler.timers(for: checkout, order: Self.order(after: [checkout]), dayTotal: { _, _, _ in 0 })[0]
         #expect(timer.state == .pending)
-        guard case .send = scheduler.decide(
-            timer, order: Self.order(after: [checkout]), now: timer.dueAt, facts: .init())
+        guard
+            case .send = scheduler.decide(
+                timer, order: Self.order(after: [checkout]), now: timer.dueAt, facts: .init())
         else { Issue.record("not sent"); return }
         let update = Self.event(.updated, at: Self.local("2026-12-01T10:20:00"))
         #expect(scheduler.cancellations(by: update).order == ["abandoned"])
-        guard case .cancel("a later event") = scheduler.decide(
-            timer, order: Self.order(after: [checkout, update]), now: timer.dueAt, facts: .init())
+        guard
+            case .cancel("a later event") = scheduler.decide(
+                timer, order: Self.order(after: [checkout, update]), now: timer.dueAt, facts: .init())
         else { Issue.record("not cancelled"); return }
     }
 }
-
