@@ -53,10 +53,16 @@ extension SparrowConfiguration {
             rule.steps.enumerated().flatMap { index, step in
                 let location = flows.textLocations[rule.name]?[index] ?? flows.locations[rule.name]!
                 let provider = step.approved != nil && providers
-                return lint.check(
-                    step.approved?.text ?? step.template.source, marketing: rule.purpose == .marketing,
-                    provider: provider
-                ).map { place($0, in: step.approved == nil ? location : templateLocation(of: step.approved!)) }
+                let known = rule.birthdays.map { Self.columns(of: $0.path) } ?? OrderEvent.fieldNames
+                let findings =
+                    lint.check(
+                        step.approved?.text ?? step.template.source, marketing: rule.purpose == .marketing,
+                        provider: provider)
+                    + MessageLint.unknownVariables(
+                        in: step.template.source, known: known, provider: step.approved != nil)
+                return findings.map {
+                    place($0, in: step.approved == nil ? location : templateLocation(of: step.approved!))
+                }
             }
         }
     }
@@ -81,6 +87,27 @@ extension SparrowConfiguration {
                     "marketing goes only from \(hours.start) to \(hours.end), recipient time: quiet_hours "
                         + (quietHours == nil ? "is off" : "does not cover the rest of the day")))
         ]
+    }
+
+    /// The columns of a customers file (its CSV header, or its first JSON Lines record's keys) and `phone`: what a
+    /// birthday rule's template may use. Empty when the file cannot be read (its pass says so).
+    static func columns(of path: String) -> Set<String> {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
+        guard let line = head.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first else {
+            return ["phone"]
+        }
+        var names: [String]
+        if case .object(let members)? = try? JSONValue.parse(line) {
+            names = members.map(\.key)
+        } else {
+            names = String(decoding: line, as: UTF8.self).split(separator: ",").map {
+                $0.trimmingCharacters(in: CharacterSet(charactersIn: " \r\"\u{FEFF}"))
+            }
+        }
+        names = names.map { RecipientReader.reservedColumns.contains($0.lowercased()) ? $0.lowercased() : $0 }
+        return Set(names + ["phone"])
     }
 
     /// Where an approved template's text is written.

@@ -24,6 +24,8 @@ public struct FlowService: Sendable {
     private let recovery: @Sendable (FlowRule) -> CampaignRun
     private let metrics: FlowMetrics
     private let logger: Logger
+    /// The limits on each number's marketing messages.
+    private let cap: MarketingCap
     /// The last day each birthday rule passed: read from the store once, then kept here (one service a store).
     private let passed = PassedDays()
 
@@ -31,9 +33,10 @@ public struct FlowService: Sendable {
         scheduler: FlowScheduler, settings: @escaping @Sendable (CampaignMessage) -> PlanSettings,
         zones: any ZoneRulesProvider, store: any FlowStore,
         client: GatewayClient, idempotentGateways: Set<String>, carriers: [Carrier], window: Int,
-        clock: CampaignClock, progress: SendProgress = SendProgress(), logger: Logger = Logger(label: "sparrow"),
-        metrics: any MetricsFactory = MetricsSystem.factory
+        clock: CampaignClock, cap: MarketingCap = MarketingCap(), progress: SendProgress = SendProgress(),
+        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.cap = cap
         self.scheduler = scheduler
         self.store = store
         self.settings = settings
@@ -240,16 +243,14 @@ public struct FlowService: Sendable {
         let numbers = planned.values.compactMap { try? $0.get().number.e164Value }
         let suppressed = try await store.suppressed(among: numbers)
         let marketing = scheduler.rules.filter { $0.purpose == .marketing }.map(\.campaign)
-        var lastMarketing = try await store.lastMarketing(
-            among: Array(
-                Set(
-                    zip(decided.indices, decided).compactMap { index, item in
-                        if case .send(let rule, _, _) = item.decision, rule.purpose == .marketing {
-                            try? planned[index]?.get().number.e164Value
-                        } else {
-                            nil
-                        }
-                    })), marketing: marketing)
+        let marketingNumbers = Set(
+            zip(decided.indices, decided).compactMap { index, item -> UInt64? in
+                guard case .send(let rule, _, _) = item.decision, rule.purpose == .marketing else { return nil }
+                return try? planned[index]?.get().number.e164Value
+            })
+        let earliest = decided.map(\.time).min() ?? clock.now()
+        var marketingSends = try await store.marketingSends(
+            among: Array(marketingNumbers), since: earliest + -cap.lookBack, marketing: marketing)
         return decided.enumerated().map { index, item -> FlowTimerOutcome in
             switch item.decision {
             case .skip(let reason): return .skipped(reason)
@@ -264,10 +265,10 @@ public struct FlowService: Sendable {
                 let number = message.number.e164Value
                 if suppressed.contains(number) { return .skipped(FlowSkip.suppressed.rawValue) }
                 if rule.purpose == .marketing {
-                    if let last = lastMarketing[number], last > item.time + -86_400 {
+                    guard cap.allows(at: item.time, after: marketingSends[number] ?? []) else {
                         return .skipped(FlowSkip.frequencyCap.rawValue)
                     }
-                    lastMarketing[number] = item.time
+                    marketingSends[number, default: []].append(item.time)
                 }
                 return .sent(
                     JournalEntry(

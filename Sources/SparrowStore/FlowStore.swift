@@ -42,11 +42,12 @@ public protocol FlowStore: CampaignStore {
     func flowDayTotal(phone: String, from: Timestamp, to: Timestamp) async throws -> Double
     /// Whether `phone` placed an order after `instant` other than `order`.
     func hasLaterOrder(phone: String, after instant: Timestamp, than order: FlowOrder) async throws -> Bool
-    /// When each of `numbers` (E.164 values) last had a marketing message: a campaign's that a gateway took, or one
-    /// of the `marketing` flow campaigns' journaled to go (and not failed). A flow's message counts from its journaled
-    /// time, answered yet or not, so that the cap decides alike however fast answers come. Numbers with none are left
-    /// out.
-    func lastMarketing(among numbers: [UInt64], marketing: [String]) async throws -> [UInt64: Timestamp]
+    /// The times of the marketing messages each of `numbers` (E.164 values) had since `since`: a campaign's that a
+    /// gateway took, or one of the `marketing` flow campaigns' journaled to go (and not failed). A flow's message
+    /// counts from its journaled time, answered yet or not, so that the cap decides alike however fast answers come.
+    /// Numbers with none are left out.
+    func marketingSends(among numbers: [UInt64], since: Timestamp, marketing: [String]) async throws
+        -> [UInt64: [Timestamp]]
     /// Records which flow campaigns are transactional (service messages): the frequency cap and the marketing
     /// history leave their messages out.
     func setTransactional(_ campaigns: [String]) async throws

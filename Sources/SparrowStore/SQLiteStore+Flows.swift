@@ -182,29 +182,37 @@ extension SQLiteStore: FlowStore {
         }
     }
 
-    public func lastMarketing(among numbers: [UInt64], marketing: [String]) async throws -> [UInt64: Timestamp] {
+    public func marketingSends(among numbers: [UInt64], since: Timestamp, marketing: [String]) async throws
+        -> [UInt64: [Timestamp]]
+    {
         guard !numbers.isEmpty else { return [:] }
         let list = "[" + numbers.map(String.init).joined(separator: ",") + "]"
         return try await read { db in
-            var last: [UInt64: Int64] = [:]
+            var sends: [UInt64: [Timestamp]] = [:]
             // Flow campaigns are named flow.*, a prefix `send` refuses: the journal counts theirs.
             let sent = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT number, MAX(sentAt) FROM send WHERE number IN (SELECT value FROM json_each(?))
-                    AND IFNULL(campaignID, '') NOT LIKE 'flow.%' GROUP BY number
-                    """, arguments: [list])
-            while let row = try sent.next() { last[UInt64(bitPattern: row[0])] = row[1] }
+                    SELECT number, sentAt FROM send WHERE number IN (SELECT value FROM json_each(?)) AND sentAt >= ?
+                    AND IFNULL(campaignID, '') NOT LIKE 'flow.%'
+                    """, arguments: [list, since.secondsSince1970])
+            while let row = try sent.next() {
+                sends[UInt64(bitPattern: row[0]), default: []].append(Timestamp(secondsSince1970: row[1]))
+            }
             let journaled = try db.cachedStatement(
-                sql: "SELECT MAX(sendAt) FROM message WHERE campaignID = ? AND recipient = ? AND state != 'failed'")
+                sql:
+                    "SELECT sendAt FROM message WHERE campaignID = ? AND recipient = ? AND sendAt >= ? AND state != 'failed'"
+            )
             for number in numbers {
                 for campaign in marketing {
-                    if let time = try Int64.fetchOne(journaled, arguments: [campaign, "+\(number)"]) {
-                        last[number] = max(last[number] ?? time, time)
+                    for time in try Int64.fetchAll(
+                        journaled, arguments: [campaign, "+\(number)", since.secondsSince1970])
+                    {
+                        sends[number, default: []].append(Timestamp(secondsSince1970: time))
                     }
                 }
             }
-            return last.mapValues { Timestamp(secondsSince1970: $0) }
+            return sends
         }
     }
 

@@ -79,6 +79,9 @@ struct Flows: AsyncParsableCommand {
                 idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
                 carriers: configuration.carriers, window: window,
                 clock: replay ? CampaignClock(following: time) : CampaignClock(origin: now),
+                cap: MarketingCap(
+                    max: configuration.frequencyCap?.max,
+                    window: configuration.frequencyCap?.window.components.seconds ?? 0),
                 logger: Logger(label: "sparrow"))
             printError("sparrow: \(flows.rules.count) flow rules from \(flows.files.joined(separator: ", "))")
             let log = OrderEventLog(zoneOffset: zoneOffset)

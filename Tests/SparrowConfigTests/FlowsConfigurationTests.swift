@@ -6,13 +6,16 @@ import Testing
 
 @Suite struct FlowsConfigurationTests {
     /// Loads a configuration whose `flows.rules` is the folder `flows/` holding `rules` as `rules.yaml`.
-    static func load(rules: String, flows: String = "", templates: String = "") throws(ConfigError)
-        -> SparrowConfiguration
+    static func load(rules: String, flows: String = "", templates: String = "", files: [String: String] = [:])
+        throws(ConfigError) -> SparrowConfiguration
     {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-flows-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(
             at: folder.appendingPathComponent("flows"), withIntermediateDirectories: true)
         try! rules.write(to: folder.appendingPathComponent("flows/rules.yaml"), atomically: true, encoding: .utf8)
+        for (name, text) in files {
+            try! text.write(to: folder.appendingPathComponent("flows/" + name), atomically: true, encoding: .utf8)
+        }
         let path = folder.appendingPathComponent("sparrow.yaml").path
         try! (minimal + templates + "\nflows:\n  rules: flows\n" + flows).write(
             toFile: path, atomically: true, encoding: .utf8)
@@ -63,6 +66,22 @@ import Testing
         #expect(flows.rules[0].steps.map(\.delay) == [1800, 5400])
         #expect(flows.rules[0].steps.map(\.template.source) == ["first {{order}}", "second"])
         #expect(flows.outsideMarketingHours == QuietHours(start: WallTime("20:00")!, end: WallTime("09:00")!))
+    }
+
+    @Test func lintNamesVariablesNoEventGives() throws {
+        let configuration = try Self.load(
+            rules: """
+                rules:
+                  - { name: paid, on: paid, text: "{{nick}}，订单{{order}}已付款{{#city}}，发往{{city}}{{/city}}" }
+                  - { name: birthday, on: birthday, customers: customers.csv, text: "{{name}}{{nickname}}生日快乐" }
+                """, files: ["customers.csv": "Phone,name,birthday\n"])
+        let findings = configuration.lintFlows().filter { $0.finding.code == "variable" }
+        #expect(
+            findings.map { "\($0.location.line):\($0.location.column ?? 0) \($0.finding.severity)" } == [
+                "2:36 warning", "3:78 warning",
+            ])
+        #expect(findings[0].finding.message.hasPrefix("no order event gives 'nick' ("))
+        #expect(findings[1].finding.message == "no order event gives 'nickname' (birthday, name, phone)")
     }
 
     @Test func aRuleMaySendAnApprovedTemplate() throws {

@@ -142,8 +142,9 @@ import Testing
         // transactional flow's never; a campaign's once a gateway took it.
         let number = PhoneNumber.value(ofE164: "+8613800138001")
         func capped(since: Int64, _ marketing: [String]) async throws -> Bool {
-            let last = try await store.lastMarketing(among: [number], marketing: marketing)[number]
-            return last.map { $0 >= Timestamp(secondsSince1970: since) } ?? false
+            let sends = try await store.marketingSends(
+                among: [number], since: Timestamp(secondsSince1970: since), marketing: marketing)
+            return sends[number]?.isEmpty == false
         }
         #expect(try await capped(since: 1800, ["flow.unpaid"]))
         #expect(try await !capped(since: 1801, ["flow.unpaid"]))

@@ -14,6 +14,13 @@ extension OrderEvent {
         "fulfillments/update", "checkouts/create", "checkouts/update",
     ]
 
+    /// The fields the decoders give an order (some only from one platform), and `buyer_phone`, which a flow's message
+    /// to someone else than the buyer has: what a flow's template may use.
+    public static let fieldNames: Set<String> = [
+        "order", "number", "phone", "name", "nickname", "amount", "items", "city", "email", "tracking", "carrier_name",
+        "checkout_url", "closes_at", "rating", "refund", "buyer_phone",
+    ]
+
     /// Reads one event of `topic` from its payload.
     /// - Parameters:
     ///   - id: the event's id as its transport gave it (`X-Shopify-Webhook-Id`, a message's `id`); without one, an id

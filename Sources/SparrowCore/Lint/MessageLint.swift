@@ -180,6 +180,21 @@ public struct MessageLint: Sendable {
         return links
     }
 
+    /// The variables of `source` that `known` does not name, each with where its first tag begins: a flow's template
+    /// over the fields its events give. For a provider's template (`${name}`), an error: the provider takes every
+    /// value; for text, a warning: the message is skipped when the order lacks one a section does not guard.
+    public static func unknownVariables(in source: String, known: Set<String>, provider: Bool) -> [LintFinding] {
+        var reported: Set<String> = []
+        return variables(in: source).compactMap { name, index in
+            guard !known.contains(name), reported.insert(name).inserted else { return nil }
+            let (line, column) = position(of: index, in: source)
+            return LintFinding(
+                provider ? .error : .warning, "variable",
+                "no order event gives '\(name)' (\(known.sorted().joined(separator: ", ")))", line: line,
+                column: column)
+        }
+    }
+
     /// The variable tags of `source` with where each begins.
     static func variables(in source: String) -> [(String, String.Index)] {
         source.matches(of: /\{\{\{?&?\s*([A-Za-z0-9_.\-]+)/).map { (String($0.output.1), $0.range.lowerBound) }

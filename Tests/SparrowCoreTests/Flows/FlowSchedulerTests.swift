@@ -251,4 +251,18 @@ import Testing
                 timer, order: Self.order(after: [checkout, update]), now: timer.dueAt, facts: .init())
         else { Issue.record("not cancelled"); return }
     }
+
+    @Test func marketingWaitsADayAfterAnotherAndKeepsToTheFrequencyCap() {
+        let now = Self.local("2026-12-10T12:00:00")
+        let smart = MarketingCap()
+        #expect(smart.allows(at: now, after: []))
+        #expect(!smart.allows(at: now, after: [now + -86_399]))
+        #expect(smart.allows(at: now, after: [now + -86_400, now + -5 * 86_400]))
+        #expect(smart.lookBack == 86_400)
+        let weekly = MarketingCap(max: 2, window: 7 * 86_400)
+        #expect(weekly.lookBack == 7 * 86_400)
+        #expect(weekly.allows(at: now, after: [now + -3 * 86_400]))
+        #expect(!weekly.allows(at: now, after: [now + -3 * 86_400, now + -6 * 86_400]))
+        #expect(weekly.allows(at: now, after: [now + -3 * 86_400, now + -8 * 86_400]))
+    }
 }
