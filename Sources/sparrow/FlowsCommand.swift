@@ -87,6 +87,13 @@ struct Flows: AsyncParsableCommand {
             let log = OrderEventLog(zoneOffset: zoneOffset)
             let refused: @Sendable (OrderEventLog.Refusal) -> Void = { printError("sparrow: stdin: \($0)") }
             var services: [any Service] = []
+            if !replay, flows.token == nil, flows.hmacSecret == nil,
+                !["127.0.0.1", "::1", "localhost"].contains(flows.host)
+            {
+                throw UsageError(
+                    message: "\(configuration.file): flows has neither a token nor an hmac_secret: anyone could post "
+                        + "order events to \(flows.host); set one, or listen on 127.0.0.1")
+            }
             if !replay {
                 let server = FlowEventServer(
                     configuration: .init(

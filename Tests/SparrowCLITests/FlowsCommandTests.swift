@@ -173,4 +173,19 @@ import Testing
             #expect(status.stdout.contains(#""events":3"#))
         }
     }
+
+    @Test func withoutCredentialsItListensOnLoopbackOnly() async throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        try """
+        store: ./state.sqlite
+        gateways:
+          - { name: primary, url: "http://127.0.0.1:9/v1/sms", format: json }
+        flows: { rules: flows.yaml, listen: "0.0.0.0:0" }
+        """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        try "rules:\n  - { name: shipped, on: shipped, text: \"【青禾】订单{{order}}已发货\" }\n".write(
+            to: folder.appendingPathComponent("flows.yaml"), atomically: true, encoding: .utf8)
+        let refused = try await SparrowProcess.outcome(["flows", "-c", "sparrow.yaml"], in: folder)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("flows has neither a token nor an hmac_secret"), "\(refused.stderr)")
+    }
 }
