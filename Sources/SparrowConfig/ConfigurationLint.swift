@@ -125,8 +125,8 @@ extension SparrowConfiguration {
 }
 
 extension [PlacedFinding] {
-    /// Whether any is an error, warnings counting as errors when `strict`.
-    public func hasErrors(strict: Bool) -> Bool {
-        contains { $0.finding.severity == .error || strict }
+    /// The errors among them; every finding when `strict`, which counts warnings as errors.
+    public func errors(strict: Bool) -> [PlacedFinding] {
+        filter { $0.finding.severity == .error || strict }
     }
 }

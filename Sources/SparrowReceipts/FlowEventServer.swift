@@ -72,7 +72,7 @@ public struct FlowEventServer: Service {
     /// Serves until its service group shuts down gracefully; `onRunning` gets the bound port.
     public func run(onRunning: @escaping @Sendable (_ port: Int) async -> Void) async throws {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/health") { _, _ in Self.json(.ok) { $0.field("status", "ok") } }
+        router.get("/health") { _, _ in Response.json(.ok) { $0.field("status", "ok") } }
         router.post("/shopify") { request, _ in await shopify(request) }
         router.post("/events") { request, _ in await record(request) }
         let app = Application(
@@ -87,7 +87,7 @@ public struct FlowEventServer: Service {
 
     private func shopify(_ request: Request) async -> Response {
         do throws(Rejection) {
-            let body = try await self.body(of: request)
+            let body = try await request.collectedBody(upTo: configuration.maxBody)
             guard let secret = configuration.shopifySecret else {
                 throw Rejection(
                     status: .notFound, reason: "not-configured", message: "no shopify_secret is configured")
@@ -108,7 +108,7 @@ public struct FlowEventServer: Service {
                 throw Rejection(status: .badRequest, reason: "not-json", message: "the body is not JSON: \(error)")
             }
             guard OrderEvent.shopifyTopics.contains(topic) else {
-                return Self.json(.ok) { $0.field("status", "ignored") }
+                return Response.json(.ok) { $0.field("status", "ignored") }
             }
             let at = request.headers[.shopifyTriggeredAt].flatMap { Timestamp(rfc3339: $0) }
             return try await take { () throws(OrderEventError) in
@@ -123,14 +123,8 @@ public struct FlowEventServer: Service {
 
     private func record(_ request: Request) async -> Response {
         do throws(Rejection) {
-            let body = try await self.body(of: request)
-            do throws(WebhookAuthenticator.Refusal) {
-                try authenticator.check(
-                    authorization: request.headers[.authorization], timestamp: request.headers[.sparrowTimestamp],
-                    signature: request.headers[.sparrowSignature], body: body, now: now())
-            } catch {
-                throw Rejection(error)
-            }
+            let body = try await request.collectedBody(upTo: configuration.maxBody)
+            try authenticator.check(request, body: body, now: now())
             return try await take { () throws(OrderEventError) in
                 try OrderEvent.decode(record: body, zoneOffset: configuration.zoneOffset)
             }
@@ -147,10 +141,10 @@ public struct FlowEventServer: Service {
         } catch {
             throw Rejection(status: .badRequest, reason: "unreadable-event", message: error.message)
         }
-        guard let event else { return Self.json(.ok) { $0.field("status", "ignored") } }
+        guard let event else { return Response.json(.ok) { $0.field("status", "ignored") } }
         do {
             let new = try await ingest(event)
-            return Self.json(.ok) { json in
+            return Response.json(.ok) { json in
                 json.field("status", "ok")
                 json.field("new", new)
             }
@@ -160,34 +154,13 @@ public struct FlowEventServer: Service {
         }
     }
 
-    private func body(of request: Request) async throws(Rejection) -> [UInt8] {
-        let limit = configuration.maxBody
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw .tooLarge(limit)
-        }
-        do {
-            return Array(try await request.body.collect(upTo: limit).readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw .tooLarge(limit)
-        } catch {
-            throw .unreadableBody
-        }
-    }
-
     private func refuse(_ rejection: Rejection) -> Response {
         if rejection.status == .unauthorized {
             logger.warning("an order event was refused", metadata: ["reason": "\(rejection.reason)"])
         }
-        return Self.json(rejection.status) { $0.field("error", rejection.message) }
+        return Response.json(rejection.status) { $0.field("error", rejection.message) }
     }
 
-    private static func json(_ status: HTTPResponse.Status, _ write: (inout JSONWriter) -> Void) -> Response {
-        var json = JSONWriter(capacity: 64)
-        json.object(write)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
-    }
 }
 
 extension HTTPField.Name {

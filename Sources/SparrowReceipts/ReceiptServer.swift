@@ -165,7 +165,7 @@ public struct ReceiptServer: Service {
     func router(batcher: ReceiptBatcher) -> Router<ReceiptRequestContext> {
         let router = Router(context: ReceiptRequestContext.self)
         router.get("/health") { _, _ in
-            Self.json(.ok) { $0.field("status", "ok") }
+            Response.json(.ok) { $0.field("status", "ok") }
         }
         router.get("/metrics") { _, _ in
             metrics.record(await batcher.backlog)
@@ -237,7 +237,7 @@ public struct ReceiptServer: Service {
             try admit(context)
             let read = try await acceptReceipts(request, gateway: gateway, batcher: batcher)
             if let answer = read.answer { return Self.answer(answer) }
-            return Self.json(.ok) { json in
+            return Response.json(.ok) { json in
                 json.field("status", "ok")
                 guard let skipped = read.skipped else { return }
                 json.field("receipts", read.count)
@@ -269,7 +269,7 @@ public struct ReceiptServer: Service {
             }
             let unsubscribed = try await acceptReplies(request)
             if let answer { return Self.answer(answer) }
-            return Self.json(.ok) { json in
+            return Response.json(.ok) { json in
                 json.field("status", "ok")
                 json.field("unsubscribed", unsubscribed)
             }
@@ -400,26 +400,8 @@ public struct ReceiptServer: Service {
 
     /// The request's body, once it is known to be within the size limit and to carry valid credentials.
     private func admittedBody(_ request: Request) async throws(Rejection) -> [UInt8] {
-        let limit = configuration.maxBody
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw .tooLarge(limit)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw .tooLarge(limit)  // chunked, without a length
-        } catch {
-            throw .unreadableBody
-        }
-        let body = Array(buffer.readableBytesView)
-        do throws(WebhookAuthenticator.Refusal) {
-            try authenticator.check(
-                authorization: request.headers[.authorization], timestamp: request.headers[.sparrowTimestamp],
-                signature: request.headers[.sparrowSignature], body: body, now: now())
-        } catch {
-            throw Rejection(error)
-        }
+        let body = try await request.collectedBody(upTo: configuration.maxBody)
+        try authenticator.check(request, body: body, now: now())
         return body
     }
 
@@ -430,7 +412,7 @@ public struct ReceiptServer: Service {
 
     private func refuse(_ rejection: Rejection) -> Response {
         metrics.rejected(rejection.reason)
-        var response = Self.json(rejection.status) { $0.field("error", rejection.message) }
+        var response = Response.json(rejection.status) { $0.field("error", rejection.message) }
         if rejection.status == .contentTooLarge { response.headers[.connection] = "close" }
         if let seconds = rejection.retryAfterSeconds { response.headers[.retryAfter] = String(max(1, seconds)) }
         return response
@@ -442,14 +424,6 @@ public struct ReceiptServer: Service {
         return Response(
             status: .ok, headers: [.contentType: type],
             body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    private static func json(_ status: HTTPResponse.Status, _ write: (inout JSONWriter) -> Void) -> Response {
-        var json = JSONWriter(capacity: 64)
-        json.object(write)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }
 

@@ -32,7 +32,7 @@ package enum FlowStatusReport {
             rows.append(
                 [rule]
                     + FlowTimer.State.allCases.map { state in
-                        String(counts.filter { $0.state == state }.reduce(0) { $0 + $1.count })
+                        String(total(counts, state))
                     })
         }
         var text = "\(status.events) events, \(status.orders) orders\n\n" + TextTable.render(rows)
@@ -69,13 +69,10 @@ package enum FlowStatusReport {
                     for (rule, counts) in grouped(status) {
                         list.object { entry in
                             entry.field("rule", rule)
-                            func total(_ state: FlowTimer.State) -> Int {
-                                counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
-                            }
-                            entry.field("pending", total(.pending))
-                            entry.field("sent", total(.sent))
-                            entry.field("cancelled", total(.cancelled))
-                            entry.field("skipped", total(.skipped))
+                            entry.field("pending", total(counts, .pending))
+                            entry.field("sent", total(counts, .sent))
+                            entry.field("cancelled", total(counts, .cancelled))
+                            entry.field("skipped", total(counts, .skipped))
                             entry.field("reasons") { reasons in
                                 reasons.array { reasons in
                                     for count in counts where count.reason != nil {
@@ -107,6 +104,11 @@ package enum FlowStatusReport {
             }
         }
         return String(decoding: json.bytes, as: UTF8.self) + "\n"
+    }
+
+    /// The timers of `counts` in `state`, whatever their reasons.
+    private static func total(_ counts: [FlowStatus.Count], _ state: FlowTimer.State) -> Int {
+        counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
     }
 
     /// The counts by rule, in the rules' order.

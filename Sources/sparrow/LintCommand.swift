@@ -38,7 +38,7 @@ struct Lint: AsyncParsableCommand {
             findings = configuration.lint(loaded, origin: origin, transactional: transactional) + findings
         }
         for finding in findings { print(finding) }
-        let errors = findings.filter { $0.finding.severity == .error || configuration.lint.strict }.count
+        let errors = findings.errors(strict: configuration.lint.strict).count
         printError("sparrow: \(errors) errors, \(findings.count - errors) warnings")
         if errors > 0 { throw ExitCode.validationFailure }
     }
@@ -46,7 +46,7 @@ struct Lint: AsyncParsableCommand {
 
 /// Prints the warnings of `findings` and stops on their errors (on their warnings too when `strict`).
 func stopOnLintErrors(_ findings: [PlacedFinding], strict: Bool) throws {
-    let errors = findings.filter { $0.finding.severity == .error || strict }
+    let errors = findings.errors(strict: strict)
     for finding in findings where !errors.contains(finding) { printError("sparrow: \(finding)") }
     guard errors.isEmpty else {
         throw UsageError(

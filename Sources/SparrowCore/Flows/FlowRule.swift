@@ -146,17 +146,11 @@ public struct FlowRule: Sendable {
 
     public static func campaign(of rule: String) -> String { "flow.\(rule)" }
 
-    /// Whether a rule's name is usable: 1 to 48 ASCII letters, digits or `-`.
+    /// Whether a rule's name is usable: 1 to 48 ASCII letters, digits or `-`, which make a valid campaign id after
+    /// `flow.`.
     public static func isValidName(_ name: String) -> Bool {
-        (1...48).contains(name.utf8.count)
-            && name.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                    true
-                default: false
-                }
-            }
+        name.utf8.count <= 48 && MessageID.isValidCampaign(name)
+            && !name.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }
     }
 
     /// Whether an order's events cancel what the rule set for it at `trigger`.

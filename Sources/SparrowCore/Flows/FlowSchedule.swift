@@ -60,8 +60,8 @@ public struct FlowSchedule: Sendable, Hashable {
 
 /// Why a flow's message was not sent.
 public enum FlowSkip: String, Error, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    /// An event of a kind the rule is cancelled by arrived for the order.
-    case cancelled
+    /// The rule is no longer in the configuration.
+    case ruleRemoved = "rule-removed"
     /// The customer ordered again after the trigger.
     case laterOrder = "later-order"
     /// The order no longer meets the rule's conditions.

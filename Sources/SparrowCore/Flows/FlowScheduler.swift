@@ -80,7 +80,7 @@ public struct FlowScheduler: Sendable {
     /// What happens to a timer that came due at `now`, given what the store knows of its order and customer.
     public func decide(_ timer: FlowTimer, order: FlowOrder, now: Timestamp, facts: Facts) -> Decision {
         guard let rule = byName[timer.rule], rule.steps.indices.contains(timer.step) else {
-            return .skip("rule-removed")
+            return .skip(FlowSkip.ruleRemoved.rawValue)
         }
         if rule.isCancelled(order, since: timer.trigger) {
             let kinds = rule.cancelledBy.filter { order.hasSeen($0) }.map(\.rawValue).sorted().joined(separator: ", ")

@@ -98,54 +98,49 @@ extension OrderEvent {
     }
 
     private static func shopify(_ topic: String, _ payload: JSONValue) throws(OrderEventError) -> Read? {
-        func text(_ paths: String...) -> String? {
-            paths.lazy.compactMap { payload[path: $0]?.text }.first { !$0.isEmpty }
-        }
         var fields: [String: String] = [:]
-        fields["phone"] = text(
+        fields["phone"] = payload.firstText(
             "phone", "customer.phone", "shipping_address.phone", "billing_address.phone", "destination.phone")
-        fields["name"] = text("customer.first_name", "shipping_address.first_name", "billing_address.first_name")
-        fields["amount"] = text("total_price")
-        fields["city"] = text("shipping_address.city", "destination.city")
-        fields["email"] = text("email", "customer.email")
-        fields["number"] = text("name")
-        fields["tracking"] = text("tracking_number")
-        fields["carrier_name"] = text("tracking_company")
-        fields["checkout_url"] = text("abandoned_checkout_url")
+        fields["name"] = payload.firstText(
+            "customer.first_name", "shipping_address.first_name", "billing_address.first_name")
+        fields["amount"] = payload.firstText("total_price")
+        fields["city"] = payload.firstText("shipping_address.city", "destination.city")
+        fields["email"] = payload.firstText("email", "customer.email")
+        fields["number"] = payload.firstText("name")
+        fields["tracking"] = payload.firstText("tracking_number")
+        fields["carrier_name"] = payload.firstText("tracking_company")
+        fields["checkout_url"] = payload.firstText("abandoned_checkout_url")
         if case .array(let items) = payload[path: "line_items"] {
             fields["items"] = items.compactMap { $0[path: "title"]?.text }.joined(separator: "、")
         }
         let kind: Kind
         let order: String?
         switch topic {
-        case "orders/create": (kind, order) = (.created, text("id"))
-        case "orders/updated": (kind, order) = (.updated, text("id"))
-        case "orders/paid": (kind, order) = (.paid, text("id"))
-        case "orders/cancelled": (kind, order) = (.closed, text("id"))
-        case "orders/fulfilled", "fulfillments/create": (kind, order) = (.shipped, text("order_id", "id"))
+        case "orders/create": (kind, order) = (.created, payload.firstText("id"))
+        case "orders/updated": (kind, order) = (.updated, payload.firstText("id"))
+        case "orders/paid": (kind, order) = (.paid, payload.firstText("id"))
+        case "orders/cancelled": (kind, order) = (.closed, payload.firstText("id"))
+        case "orders/fulfilled", "fulfillments/create": (kind, order) = (.shipped, payload.firstText("order_id", "id"))
         case "fulfillments/update":
-            switch text("shipment_status") {
+            switch payload.firstText("shipment_status") {
             case "out_for_delivery": kind = .inCity
             case "delivered": kind = .signed
             case "in_transit", "confirmed", "label_printed", "label_purchased", nil: kind = .shipped
             default: return nil  // attempted delivery, failure: no flow of ours waits for them
             }
-            order = text("order_id")
+            order = payload.firstText("order_id")
         default:  // checkouts/create, checkouts/update
             kind = payload[path: "completed_at"]?.text == nil ? .checkout : .paid
-            order = text("token", "id").map { "checkout-\($0)" }
+            order = payload.firstText("token", "id").map { "checkout-\($0)" }
         }
         guard let order else { throw OrderEventError("\(topic): the payload names no order (id)") }
         fields["order"] = fields["number"] ?? order
         return Read(
-            order: order, kind: kind, time: text("updated_at", "processed_at", "created_at"),
+            order: order, kind: kind, time: payload.firstText("updated_at", "processed_at", "created_at"),
             timeKeys: "updated_at, processed_at, created_at", fields: fields)
     }
 
     private static func taobao(_ topic: String, _ payload: JSONValue) throws(OrderEventError) -> Read? {
-        func text(_ paths: String...) -> String? {
-            paths.lazy.compactMap { payload[path: $0]?.text }.first { !$0.isEmpty }
-        }
         let kind: Kind
         switch topic {
         case "taobao_trade_TradeCreate": kind = .created
@@ -157,7 +152,7 @@ extension OrderEvent {
         case "taobao_refund_RefundCreated": kind = .refundRequested
         case "taobao_refund_RefundSuccess": kind = .refunded
         case "taobao_logistics_LogsticDetailTrace":
-            switch text("action") {
+            switch payload.firstText("action") {
             case "CONSIGN": kind = .shipped
             case "SENT_CITY": kind = .inCity
             case "SIGNED": kind = .signed
@@ -168,21 +163,23 @@ extension OrderEvent {
         default:
             throw OrderEventError("unknown topic '\(topic)'")
         }
-        guard let order = text("tid") else { throw OrderEventError("\(topic): the payload names no order (tid)") }
+        guard let order = payload.firstText("tid") else {
+            throw OrderEventError("\(topic): the payload names no order (tid)")
+        }
         var fields: [String: String] = ["order": order]
-        fields["phone"] = text("receiver_mobile", "phone", "mobile")
-        fields["name"] = text("receiver_name")
-        fields["nickname"] = text("buyer_nick")
-        fields["amount"] = text("payment", "total_fee")
-        fields["city"] = text("receiver_city")
-        fields["items"] = text("title")
-        fields["closes_at"] = text("timeout_action_time")
-        fields["rating"] = text("result", "rate")
-        fields["tracking"] = text("out_sid")
-        fields["carrier_name"] = text("company_name")
-        fields["refund"] = text("refund_fee")
+        fields["phone"] = payload.firstText("receiver_mobile", "phone", "mobile")
+        fields["name"] = payload.firstText("receiver_name")
+        fields["nickname"] = payload.firstText("buyer_nick")
+        fields["amount"] = payload.firstText("payment", "total_fee")
+        fields["city"] = payload.firstText("receiver_city")
+        fields["items"] = payload.firstText("title")
+        fields["closes_at"] = payload.firstText("timeout_action_time")
+        fields["rating"] = payload.firstText("result", "rate")
+        fields["tracking"] = payload.firstText("out_sid")
+        fields["carrier_name"] = payload.firstText("company_name")
+        fields["refund"] = payload.firstText("refund_fee")
         return Read(
-            order: order, kind: kind, time: text("modified", "time", "pay_time", "created"),
+            order: order, kind: kind, time: payload.firstText("modified", "time", "pay_time", "created"),
             timeKeys: "modified, time, pay_time, created", fields: fields)
     }
 
@@ -190,5 +187,12 @@ extension OrderEvent {
     static func timestamp(_ text: String, zoneOffset: Int) -> Timestamp? {
         var text = text
         return text.withUTF8 { Timestamp.parse($0, localOffset: zoneOffset) }
+    }
+}
+
+extension JSONValue {
+    /// The first of `paths` that holds a non-empty scalar, as text.
+    fileprivate func firstText(_ paths: String...) -> String? {
+        paths.lazy.compactMap { self[path: $0]?.text }.first { !$0.isEmpty }
     }
 }
