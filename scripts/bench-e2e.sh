@@ -4,6 +4,8 @@
 #
 #   scripts/bench-e2e.sh [--quick] [N] [ROUNDS]     (defaults: 200000 messages, 3 rounds; --quick: 50000, 1, and
 #                                                   5,000 messages for Kannel)
+#   scripts/bench-e2e.sh --durable [N] [ROUNDS]     only the first table's nginx rows, without wrk: the C client
+#                                                   bare and journaling, and Sparrow, in turns (defaults: 100000, 5)
 #   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
 #                                                   report by thread, library and symbol goes to REPORT;
 #                                                   PERF_OPTS adds to `perf record` (say, "--call-graph dwarf
@@ -37,7 +39,10 @@
 # with durable commits; each round starts from a copy of the same store. Its rate is N over the process's wall
 # time, reading and journaling included. The C side (Benchmarks/Peers/curl-multi-client.c) posts the very bodies
 # Sparrow sent, captured once through `sparrow-gateway-sim --body-log`, with the same headers and K = 16 in
-# flight on keep-alive connections. The gateway is nginx on loopback answering a fixed JSON body; then, in a
+# flight on keep-alive connections; once bare, and once journaling as Sparrow's crash contract asks (`--journal`: each
+# message inserted in SQLite before its request, marked submitting before it goes, its answer committed after, WAL
+# and synchronous=FULL; see the C file), which is the baseline Sparrow's rate is judged against. The gateway is nginx
+# on loopback answering a fixed JSON body; then, in a
 # second table, `sparrow-gateway-sim` (a fresh one for each run). CPU is user+system time of the client process;
 # RSS its peak. Each gateway's own limit on this box comes first: wrk (one thread, K connections, its C event loop
 # and nothing else) posting the same bodies with the same headers for 10 s (5 s with --quick).
@@ -62,7 +67,9 @@ cd "$(dirname "$0")/.."
 quick=""
 profile=""
 memory=""
+durable=""
 if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
+if [[ ${1:-} == --durable ]]; then durable=1; shift; fi
 if [[ ${1:-} == --perf ]]; then
   [[ -n ${2:-} ]] || { echo "usage: $0 --perf REPORT [N]" >&2; exit 2; }
   profile=$(realpath -m "$2"); quick=1; shift 2
@@ -85,8 +92,8 @@ if [[ ${1:-} == --against ]]; then
   against=$(realpath "$2"); quick=1; shift 2
   if [[ ${1:-} == --gateway-sim ]]; then against_sim=1; shift; fi
 fi
-total=${1:-$([[ -n $quick ]] && echo 50000 || echo 200000)}
-rounds=${2:-$([[ -n $quick ]] && echo 1 || echo 3)}
+total=${1:-$([[ -n $quick ]] && echo 50000 || { [[ -n $durable ]] && echo 100000; } || echo 200000)}
+rounds=${2:-$([[ -n $quick ]] && echo 1 || { [[ -n $durable ]] && echo 5; } || echo 3)}
 suppressed=1000000
 inflight=${K:-16}  # requests in flight (and wrk's connections); K=64 in the environment for more
 receipts_per_request=${PER_POST:-1}  # --receipts, --webhook: receipts a request, a JSON list when above 1
@@ -130,7 +137,7 @@ bench_on_exit stop_processes
 bench_install nginx-light kannel wrk curl libcurl4-openssl-dev gcc bc
 [[ -z $profile ]] || bench_install linux-perf
 bench_build_sparrow
-nice -n 15 gcc -O2 -Wall -Wextra -o "$work/c-client" Benchmarks/Peers/curl-multi-client.c -lcurl
+nice -n 15 gcc -O2 -Wall -Wextra -o "$work/c-client" Benchmarks/Peers/curl-multi-client.c -lcurl -lsqlite3
 
 # --- data --------------------------------------------------------------------------------------------------------
 python3 - "$work" "$total" "$suppressed" <<'PY'
@@ -457,9 +464,13 @@ stop_sim
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
-  wrk_run nginx "$nginx_url"
+  [[ -n $durable ]] || wrk_run nginx "$nginx_url"
   measure nginx C "$total" /dev/null "$work/c-client" "$nginx_url" "$total" "$inflight" "$work/bodies.txt"
+  rm -f "$work"/c-journal.sqlite*
+  measure nginx C+journal "$total" /dev/null "$work/c-client" --journal "$work/c-journal.sqlite" "$nginx_url" "$total" \
+    "$inflight" "$work/bodies.txt"
   sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  [[ -z $durable ]] || continue
   run_folder="$ram/run" sparrow_run nginx-tmpfs "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
   rm -rf "$ram/run"
   start_sim
@@ -486,11 +497,15 @@ rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.stri
 print(f"\n{'scenario':12s} {'client':12s} {'runs':>4s} {'N':>8s} {'msg/s':>9s} {'CPU us/msg':>11s} {'peak MiB':>9s} "
       f"{'Sparrow ×':>10s} {'of wrk':>7s}")
 medians = {}
-for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim", "C"), ("gsm", "Kannel"),
+# Sparrow's ratio is to the scenario's baseline: on nginx, the C client doing the same durable work.
+for scenario, baseline in (("nginx", "C+journal"), ("nginx-tmpfs", None), ("gateway-sim", "C"), ("gsm", "Kannel"),
                            ("ucs2", "Kannel"), ("long", "Kannel")):
-    clients = {"C": ("wrk", "C", "Sparrow"), "Kannel": ("Kannel", "Kannel+store", "Sparrow"), None: ("Sparrow",)}
+    clients = {"C+journal": ("wrk", "C", "C+journal", "Sparrow"), "C": ("wrk", "C", "Sparrow"),
+               "Kannel": ("Kannel", "Kannel+store", "Sparrow"), None: ("Sparrow",)}
     for client in clients[baseline]:
         runs = [r for r in rows if r[0] == scenario and r[1] == client]
+        if not runs:
+            continue  # --durable: no wrk, nor any scenario but nginx
         rate = statistics.median(int(r[2]) / float(r[3]) for r in runs)
         cpu = statistics.median(float(r[4]) * 1e6 / int(r[2]) for r in runs)
         rss = max(int(r[5]) for r in runs) / 1024
@@ -499,7 +514,10 @@ for scenario, baseline in (("nginx", "C"), ("nginx-tmpfs", None), ("gateway-sim"
         ratio = f"{rate / medians[scenario, baseline]:10.2f}" if client == "Sparrow" and baseline else " " * 10
         of_wrk = f"{rate / medians[scenario, 'wrk']:7.2f}" if client != "wrk" and (scenario, "wrk") in medians else ""
         print(f"{scenario:12s} {client:12s} {len(runs):4d} {n:8d} {rate:9,.0f} {cpu:11.1f} {rss:9.1f} {ratio} {of_wrk}")
-ratios = (f"{s} {medians[s, 'Sparrow'] / medians[s, 'Kannel+store']:.2f}" for s in ("gsm", "ucs2", "long"))
-print("\nSparrow ÷ Kannel with its store file: " + ", ".join(ratios))
-print(f"\nSparrow with its journal on disk ÷ on tmpfs: {medians['nginx', 'Sparrow'] / medians['nginx-tmpfs', 'Sparrow']:.2f}")
+print(f"\nSparrow ÷ the bare C client on nginx: {medians['nginx', 'Sparrow'] / medians['nginx', 'C']:.2f}; "
+      f"the journaling C client ÷ the bare one: {medians['nginx', 'C+journal'] / medians['nginx', 'C']:.2f}")
+if ("gsm", "Sparrow") in medians:
+    ratios = (f"{s} {medians[s, 'Sparrow'] / medians[s, 'Kannel+store']:.2f}" for s in ("gsm", "ucs2", "long"))
+    print("Sparrow ÷ Kannel with its store file: " + ", ".join(ratios))
+    print(f"Sparrow with its journal on disk ÷ on tmpfs: {medians['nginx', 'Sparrow'] / medians['nginx-tmpfs', 'Sparrow']:.2f}")
 PY
