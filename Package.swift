@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         // glibc's malloc tuning (`mallopt`), which its Swift module leaves out.
         .systemLibrary(name: "CMalloc"),
+        // SQLite's process-wide configuration (`sqlite3_config`), variadic in C.
+        .systemLibrary(name: "CSQLiteConfig"),
         // HTTP to the gateways: one curl multi handle on a thread of its own.
         .target(
             name: "SparrowTransport",
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "SparrowStore",
             dependencies: [
-                "SparrowCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "SparrowCore", "CSQLiteConfig", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // hot statements bind through the C API
             ]
         ),

@@ -191,6 +191,8 @@ extension SQLiteStore {
                     """)
             let ledger = try SendLedger(db)
             let matcher = try ReceiptMatcher(db)
+            // Receipts that came before their answers, if any wait: nothing else writes while this transaction runs.
+            let receiptsWaiting = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unmatched_receipt)") ?? false
             // The one step back: a gateway that takes a message later sends it back to wait, from `submitting`.
             let putOff = try db.cachedStatement(
                 sql: """
@@ -225,9 +227,11 @@ extension SQLiteStore {
                 guard moved > 0 else { continue }  // only a message that moved forward is recorded
                 for id in submit.partIDs { try part.execute(arguments: [submit.id, submit.gateway, id]) }
                 // A receipt may overtake the recording of its submit's answer.
-                let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
-                for id in ids {
-                    try matcher.applyUnmatched(gateway: submit.gateway, gatewayMessageID: id, db)
+                if receiptsWaiting {
+                    let ids = submit.partIDs.isEmpty ? (submit.gatewayMessageID.map { [$0] } ?? []) : submit.partIDs
+                    for id in ids {
+                        try matcher.applyUnmatched(gateway: submit.gateway, gatewayMessageID: id, db)
+                    }
                 }
                 // Sent, or possibly sent: either way it counts against the frequency cap.
                 if submit.state == .accepted || submit.state == .unknown {

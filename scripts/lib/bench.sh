@@ -46,9 +46,16 @@ bench_free_port() {
 }
 
 # bench_start_nginx CONNECTIONS: one worker on a free 127.0.0.1 port answering every request with a small JSON
-# body, access log off; sets bench_nginx_port. `/nginx-status` counts connections and requests.
+# body (`/batch200`: 200 results, one for each message of a batch, in order), access log off; sets
+# bench_nginx_port. `/nginx-status` counts connections and requests.
 bench_start_nginx() {
-  local connections=$1 port attempt
+  local connections=$1 port attempt batch_results
+  batch_results=$(python3 - <<'PY'
+for quarter in range(4):
+    results = ",".join(f'{{"status":"ok","message_id":"$id-{n}"}}' for n in range(quarter * 50, quarter * 50 + 50))
+    print(f"            set $results{quarter} '{results}';")
+PY
+  )
   chmod 755 "$work"  # nginx's worker runs as an unprivileged user and must reach its temp directories
   mkdir -p "$work/nginx"
   for attempt in 1 2 3; do
@@ -74,6 +81,14 @@ http {
         location / {
             default_type application/json;
             return 200 '{"status":"ok","message_id":"\$request_id"}';
+        }
+        # A gateway that takes up to 200 messages a request: a result for each, in the request's order, each with an
+        # id of its own (nginx takes a parameter of at most 4 KiB: the body is built in quarters).
+        location = /batch200 {
+            default_type application/json;
+            set \$id \$request_id;
+$batch_results
+            return 200 '{"results":[\$results0,\$results1,\$results2,\$results3]}';
         }
     }
 }
