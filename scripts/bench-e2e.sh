@@ -14,8 +14,8 @@
 #                                                   report by thread, library and symbol goes to REPORT;
 #                                                   PERF_OPTS adds to `perf record` (say, "--call-graph dwarf
 #                                                   -F 499"), and the raw data is kept as REPORT.data
-#   scripts/bench-e2e.sh --memory [N]               one Sparrow run against nginx: its peak RSS, and the
-#                                                   journal's size per message
+#   scripts/bench-e2e.sh [--batch] --memory [N]     one Sparrow run against nginx (--batch: in batches of 200):
+#                                                   its peak RSS, and the journal's size per message
 #   scripts/bench-e2e.sh --receipts [N]             one `send --receipts` against gateway-sim posting a receipt
 #                                                   for each message to Sparrow's webhook (200–700 ms later, 16
 #                                                   at a time; PER_POST=50: in JSON lists of up to 50): the run
@@ -202,6 +202,12 @@ write_config "$work/base/sparrow.yaml" "http://127.0.0.1:1/unused"
 
 bench_start_nginx "$inflight"
 nginx_url="http://127.0.0.1:$bench_nginx_port/v1/sms"
+# --batch: each message an object of the batch's list, built from the generic gateway's fields; no idempotency key
+# on a batch.
+batch_url="http://127.0.0.1:$bench_nginx_port/batch200"
+batch_gateway="    idempotency: { honoured: false }
+    batch: { max: 200, group: any, list: messages,
+             results: { path: results, success_field: { path: status, equals: ok }, message_id: message_id } }"
 
 wrk_seconds=$([[ -n $quick && -z $webhook ]] && echo 5 || echo 10)
 
@@ -389,7 +395,11 @@ PY
   exit 0
 fi
 if [[ -n $memory ]]; then
-  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  if [[ -n $batch ]]; then
+    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv"
+  else
+    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
+  fi
   size() { du -cb "$1"/store.sqlite* | tail -n 1 | cut -f 1; }
   journal=$(($(size "$work/run") - $(size "$work/base")))
   echo "journal: $((journal / total)) bytes per message ($((journal / 1048576)) MiB for $total messages)"
@@ -458,14 +468,9 @@ SH
 fi
 
 if [[ -n $batch ]]; then
-  # Each message an object of the batch's list, built from the generic gateway's fields; no idempotency key on a batch.
-  batch_gateway="    idempotency: { honoured: false }
-    batch: { max: 200, group: any, list: messages,
-             results: { path: results, success_field: { path: status, equals: ok }, message_id: message_id } }"
   for round in $(seq 1 "$rounds"); do
     echo "round $round"
-    gateway_batch=$batch_gateway sparrow_run batch "http://127.0.0.1:$bench_nginx_port/batch200" \
-      "$work/template.mustache" "$work/recipients.csv"
+    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv"
     sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
     sparrow_run gsm "$nginx_url" "$work/gsm.mustache" "$work/kannel-recipients.csv" "" "Reply T to opt out"
     kannel_run gsm 1

@@ -75,8 +75,8 @@ struct StoreFixture: Sendable {
 
 /// `sparrow send` in one process with its gateway: the gateway simulator on loopback, the configuration of
 /// `scripts/bench-e2e.sh` (template, signature, opt-out suffix, quiet hours, frequency cap, an unthrottled
-/// carrier, the JSON dialect with a bearer token and idempotency keys), a real store file and a recipients file of
-/// 1,000 rows.
+/// carrier, the JSON dialect with a bearer token and idempotency keys, or batches of 200 numbers a request with a
+/// result for each), a real store file and a recipients file of 1,000 rows.
 struct SendFixture: Sendable {
     static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-benchmark-send")
     static let rows = 1_000
@@ -89,8 +89,10 @@ struct SendFixture: Sendable {
     let store: SQLiteStore
     let transport: CurlTransport
     let recipients: String
+    /// Whether the gateway takes batches (which carry no idempotency key).
+    let batches: Bool
 
-    static func start() async throws -> SendFixture {
+    static func start(batches: Bool = false) async throws -> SendFixture {
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let simulator = try await RunningSimulator(GatewaySimulator())
@@ -108,22 +110,39 @@ struct SendFixture: Sendable {
               - { id: china-mobile, country_code: 86, prefixes: [138] }
             gateways:
               - name: primary
-                url: \(simulator.baseURL)/v1/sms
                 format: json
-                fields: { to: "{{to}}", text: "{{text}}", client_ref: "{{id}}" }
                 auth: { type: bearer, token: bench-token }
-                idempotency: { header: Idempotency-Key, honoured: true }
                 response: { message_id: message_id, error: error }
                 split: gateway
                 max_in_flight: 16
-            """
+
+            """ + (batches ? batchGateway(simulator.baseURL) : singleGateway(simulator.baseURL))
         let configuration = try SparrowConfiguration.parse(
             yaml: yaml, path: folder.appendingPathComponent("sparrow.yaml").path)
         let recipients = folder.appendingPathComponent("recipients.csv")
         try Data(Fixture.csv(rows: rows)).write(to: recipients)
         return SendFixture(
             configuration: configuration, store: try SQLiteStore(path: configuration.store),
-            transport: transport, recipients: recipients.path)
+            transport: transport, recipients: recipients.path, batches: batches)
+    }
+
+    /// The rest of the gateway's configuration: one message a request, under its idempotency key.
+    private static func singleGateway(_ baseURL: String) -> String {
+        """
+            url: \(baseURL)/v1/sms
+            fields: { to: "{{to}}", text: "{{text}}", client_ref: "{{id}}" }
+            idempotency: { header: Idempotency-Key, honoured: true }
+        """
+    }
+
+    /// The rest of the gateway's configuration: up to 200 numbers of one text a request, a result for each.
+    private static func batchGateway(_ baseURL: String) -> String {
+        """
+            url: \(baseURL)/v1/batch
+            fields: { text: "{{text}}" }
+            batch: { max: 200, list: to, results: { path: results, number: to,
+                     success_field: { path: status, equals: ok }, message_id: message_id } }
+        """
     }
 
     static func stop() async {
@@ -138,7 +157,7 @@ struct SendFixture: Sendable {
         let run = CampaignRun(
             options: .init(campaign: id, template: Fixture.templateText, waitForDeferred: false, window: 16),
             store: store, client: GatewayClient(gateways: configuration.gateways.map(\.endpoint), transport: transport),
-            idempotentGateways: ["primary"], carriers: configuration.carriers,
+            idempotentGateways: batches ? [] : ["primary"], carriers: configuration.carriers,
             quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: Self.now)) },
             clock: CampaignClock(origin: Self.now), progress: SendProgress())
         let reader = PlanRun(
@@ -256,6 +275,26 @@ let benchmarks: @Sendable () -> Void = {
         },
         setup: { try StoreFixture() },
         teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
+    // The journal's writes for batched submits: a campaign's messages journaled in one batch, marked as submitting
+    // in one group (16 requests of up to 200 numbers each may be in flight) and answered a request at a time, each
+    // request's 200 answers under ids the gateway numbered in sequence.
+    Benchmark(
+        "Store.journal-mark-record-1000-messages-in-batches",
+        configuration: .init(
+            metrics: metrics, maxDuration: .seconds(5), maxIterations: 100,
+            thresholds: [.mallocCountTotal: .init(relative: [.p90: 5])]),
+        closure: { benchmark, fixture in
+            let entries = try await fixture.campaign()
+            benchmark.startMeasurement()
+            _ = try await fixture.store.journal(campaign: entries[0].campaign, messages: entries, skipped: [])
+            try await fixture.store.markSubmitting(entries.map { ($0.id, "primary") })
+            for batch in stride(from: 0, to: entries.count, by: 200) {
+                try await fixture.store.record(
+                    StoreFixture.accepted(entries[batch..<batch + 200]) { "b\(batch / 200)-\($0.line)" })
+            }
+        },
+        setup: { try StoreFixture() },
+        teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
     // Delivery receipts for a campaign's 1,000 answered messages, in the webhook's batches of 16 (its 16-connection
     // gateway's), each matched to its message by the gateway's id and logged, in a real SQLite file.
     Benchmark(
@@ -278,24 +317,27 @@ let benchmarks: @Sendable () -> Void = {
         setup: { try StoreFixture() },
         teardown: { try? FileManager.default.removeItem(at: StoreFixture.folder) })
     // The whole of `sparrow send` but its process: 1,000 rows read, planned, journaled, posted over loopback HTTP
-    // through libcurl to the gateway simulator in this process (whose own mallocs count too) and recorded.
-    Benchmark(
-        "Send.campaign-1000-rows-gateway-sim",
-        configuration: .init(
-            metrics: metrics, maxDuration: .seconds(10), maxIterations: 30,
-            thresholds: [.mallocCountTotal: .init(relative: [.p90: 5])]),
-        closure: { benchmark, fixture in
-            let (run, reader) = fixture.campaign("c-\(UUID().uuidString)")
-            let descriptor = open(fixture.recipients, O_RDONLY)
-            defer { close(descriptor) }
-            benchmark.startMeasurement()
-            _ = try await run.run(reading: (reader, descriptor))
-            benchmark.stopMeasurement()
-            let accepted = try await fixture.store.figures(campaign: run.options.campaign).total.accepted
-            guard accepted == SendFixture.rows else {
-                fatalError("\(accepted) of \(SendFixture.rows) messages accepted")
-            }
-        },
-        setup: { try await SendFixture.start() },
-        teardown: { await SendFixture.stop() })
+    // through libcurl to the gateway simulator in this process (whose own mallocs count too) and recorded; one
+    // message a request, and in batches of 200 numbers.
+    for batches in [false, true] {
+        Benchmark(
+            batches ? "Send.campaign-1000-rows-batches-of-200" : "Send.campaign-1000-rows-gateway-sim",
+            configuration: .init(
+                metrics: metrics, maxDuration: .seconds(10), maxIterations: 30,
+                thresholds: [.mallocCountTotal: .init(relative: [.p90: 5])]),
+            closure: { benchmark, fixture in
+                let (run, reader) = fixture.campaign("c-\(UUID().uuidString)")
+                let descriptor = open(fixture.recipients, O_RDONLY)
+                defer { close(descriptor) }
+                benchmark.startMeasurement()
+                _ = try await run.run(reading: (reader, descriptor))
+                benchmark.stopMeasurement()
+                let accepted = try await fixture.store.figures(campaign: run.options.campaign).total.accepted
+                guard accepted == SendFixture.rows else {
+                    fatalError("\(accepted) of \(SendFixture.rows) messages accepted")
+                }
+            },
+            setup: { try await SendFixture.start(batches: batches) },
+            teardown: { await SendFixture.stop() })
+    }
 }

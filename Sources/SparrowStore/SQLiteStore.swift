@@ -350,16 +350,6 @@ public final class SQLiteStore: CampaignStore {
         migrator.registerMigration("v18: an order's latest event, for rules any later event cancels") { db in
             try db.alter(table: "flow_order") { table in table.add(column: "lastAt", .integer) }
         }
-        migrator.registerMigration("v19: the gateways' message ids indexed only once a gateway gave one") { db in
-            // A message is journaled without one: its NULL entry cost an index write at the insert and another when
-            // the answer replaced it. Every lookup is by a gateway's id, which a partial index serves.
-            try db.execute(
-                sql: """
-                    DROP INDEX message_gateway_message_id;
-                    CREATE INDEX message_gateway_message_id ON message (gatewayMessageID)
-                        WHERE gatewayMessageID IS NOT NULL;
-                    """)
-        }
         return migrator
     }()
 
