@@ -155,8 +155,8 @@ final class SubmitEngine: Sendable {
     /// many requests are still to go, and neither a slow commit nor a record batch ahead of it in the writer's queue
     /// leaves the window idle. A request to a gateway that batches carries up to its batch's size of messages, so a
     /// group holds that many times more, up to about 1,024 messages (whole batches, at least one): larger groups
-    /// held more messages in memory for each lane and went out no faster (groups of 16 batches of 200 ran 0.9× the
-    /// rate of groups of 5, at 10 MiB more).
+    /// held more messages in memory for each lane and went out no faster (groups of 16 batches of 200 ran at 0.94×
+    /// the rate of groups of 5, at 10 MiB more).
     private func runLane(
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle?, recorder: SubmitRecorder
     ) async throws {
