@@ -19,11 +19,13 @@ public struct PlacedFinding: Sendable, Hashable, CustomStringConvertible {
 
 extension SparrowConfiguration {
     /// The message rules as this configuration sets them: its signature, opt-out suffix and link domains (those of
-    /// `lint.link_domains`, and the host of `links.base`).
+    /// `lint.link_domains`, and the host of `links.base`); China's signature rule unless `default_region` is
+    /// another country's.
     public var messageLint: MessageLint {
         let base = links.flatMap { URL(string: $0.base)?.host }
         return MessageLint(
-            signature: signature, optoutSuffix: optoutSuffix, linkDomains: lint.linkDomains + (base.map { [$0] } ?? []))
+            signature: signature, optoutSuffix: optoutSuffix, linkDomains: lint.linkDomains + (base.map { [$0] } ?? []),
+            chinaSignature: (defaultRegion ?? "CN") == "CN")
     }
 
     /// The findings about a campaign's message, placed at `origin` (a template file, or `--text`); campaigns are

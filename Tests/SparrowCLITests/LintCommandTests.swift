@@ -53,6 +53,32 @@ import Testing
         #expect(clean.stdoutLines.count == 2)  // the flows' rule's findings still
     }
 
+    @Test func aStoreOutsideChinaSignsAsItLikes() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        let configuration = """
+            store: ./state.sqlite
+            default_region: GB
+            signature: "[Qinghe] "
+            quiet_hours: { start: "21:00", end: "08:00" }
+            gateways:
+              - { name: primary, url: "http://127.0.0.1:9/v1/sms", format: json }
+            """
+        try configuration.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let lint = try SparrowProcess.run(
+            ["lint", "-c", "sparrow.yaml", "--text", "Hi {{name}}, the new season is in. Reply STOP to opt out"],
+            in: folder)
+        #expect(lint.status == 0, "\(lint.stderr)")
+        #expect(lint.stdoutLines.isEmpty, "\(lint.stdoutLines)")
+        // In China (the default region), the same signature is refused.
+        try configuration.replacingOccurrences(of: "default_region: GB", with: "default_region: CN").write(
+            to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        let china = try SparrowProcess.run(
+            ["lint", "-c", "sparrow.yaml", "--text", "Hi {{name}}, the new season is in. Reply STOP to opt out"],
+            in: folder)
+        #expect(china.status == 2)
+        #expect(china.stdoutLines.contains { $0.hasSuffix("[signature]") }, "\(china.stdoutLines)")
+    }
+
     @Test func planAndSendStopOnErrorsAndPrintWarnings() throws {
         let folder = try Self.folder()
         try Self.rules.replacingOccurrences(of: "/{{coupon}}", with: "/coupon").write(

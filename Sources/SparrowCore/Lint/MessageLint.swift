@@ -28,8 +28,9 @@ public struct LintFinding: Sendable, Hashable, CustomStringConvertible {
 
 /// Checks a message's text as a customer reads it (the configured signature, the template, the opt-out suffix):
 ///
-/// - a signature in 【】 at the start, of 2 to 12 characters (carriers refuse messages without one; a provider's
-///   approved template gets its signature from the provider and is not checked for one);
+/// - a signature in 【】 at the start, of 2 to 12 characters (carriers in China refuse messages without one; a
+///   provider's approved template gets its signature from the provider and is not checked for one; a store outside
+///   China is not held to it);
 /// - marketing text ending with a way to refuse: the configured suffix (`回T退订`), or, for an Alibaba Cloud or Tencent
 ///   Cloud promotional template, the providers' `拒收请回复R`;
 /// - links only as constants of the configured domains, never inside a variable (`{{link}}`, Sparrow's own tracked
@@ -45,13 +46,16 @@ public struct MessageLint: Sendable {
     public var optoutSuffix: String
     /// Hosts links may point to (a subdomain of one counts); empty: none configured, so every link is a warning.
     public var linkDomains: [String]
+    /// Whether the message goes to China, whose carriers want the signature in 【】: off, a signature is not checked.
+    public var chinaSignature: Bool
 
     /// What Alibaba Cloud and Tencent Cloud require at the end of a promotional template.
     public static let providerOptOut = "拒收请回复R"
     /// Words that say how to refuse, within the last 20 characters of a marketing text.
     static let refusals = ["退订", "拒收", "STOP", "TD"]
 
-    public init(signature: String, optoutSuffix: String, linkDomains: [String]) {
+    public init(signature: String, optoutSuffix: String, linkDomains: [String], chinaSignature: Bool = true) {
+        self.chinaSignature = chinaSignature
         self.signature = signature
         self.optoutSuffix = optoutSuffix
         self.linkDomains = linkDomains.map { $0.lowercased() }
@@ -61,7 +65,7 @@ public struct MessageLint: Sendable {
     /// - Parameter provider: an approved template of a provider that signs messages itself (Alibaba, Tencent).
     public func check(_ source: String, marketing: Bool, provider: Bool = false) -> [LintFinding] {
         var findings: [LintFinding] = []
-        if !provider { findings += signatureFindings(source) }
+        if !provider && chinaSignature { findings += signatureFindings(source) }
         if marketing { findings += optOutFindings(source, provider: provider) }
         findings += linkFindings(source)
         return findings

@@ -31,6 +31,10 @@ import Testing
         #expect(Self.codes(Self.bare.check("您好", marketing: false)) == ["warning signature 1:1"])
         let bracketless = MessageLint(signature: "[Qinghe]", optoutSuffix: "", linkDomains: [])
         #expect(Self.codes(bracketless.check("您好", marketing: false)) == ["error signature 1:1"])
+        // Outside China, a signature is the store's own affair; the other rules still hold.
+        let abroad = MessageLint(signature: "[Qinghe]", optoutSuffix: "", linkDomains: [], chinaSignature: false)
+        #expect(abroad.check("Hi Anna", marketing: false).isEmpty)
+        #expect(Self.codes(abroad.check("Hi", marketing: true)) == ["warning opt-out 1:3"])
         // A provider signs approved templates itself.
         #expect(Self.bare.check("您的订单{1}已发货", marketing: false, provider: true).isEmpty)
     }
