@@ -1,7 +1,7 @@
 # Sparrow — build, test and demo on a fresh Debian 12 machine with Swift 6.3 at /opt/swift.
 #   make demo   install what is missing, build, run a real campaign from config/ against the gateway
 #               simulator with delivery receipts, and show the report
-#   make test   install what is missing and run the whole test suite
+#   make test   install what is missing and run the whole test suite (beside a throw-away PostgreSQL)
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages the build, the tests and the demo use.
@@ -35,9 +35,11 @@ build: deps
 	$(SWIFT) build -c release --product sparrow
 	$(SWIFT) build -c release --product sparrow-gateway-sim
 
+# The suite runs beside a throw-away PostgreSQL cluster on loopback (scripts/with-postgres.sh installs Debian's
+# postgresql if it is missing, starts the cluster, and removes it afterwards).
 test: test-deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
-	$(SWIFT) test --skip-build
+	scripts/with-postgres.sh $(SWIFT) test --skip-build
 	scripts/cdnow-check.py .build/debug/sparrow
 
 # The concurrency-heavy suites (dispatch, transport, receipts) again under ThreadSanitizer, in a build folder of

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SparrowTransport", targets: ["SparrowTransport"]),
         .library(name: "SparrowStore", targets: ["SparrowStore"]),
         .library(name: "SparrowDispatch", targets: ["SparrowDispatch"]),
+        .library(name: "SparrowPostgres", targets: ["SparrowPostgres"]),
         .library(name: "SparrowReceipts", targets: ["SparrowReceipts"]),
         // The gateway simulator and its loopback fixtures, for the benchmarks' end-to-end cases.
         .library(name: "SparrowGatewaySim", targets: ["SparrowGatewaySim"]),
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure rules: no I/O, no clocks, no globals. Time comes in as `now:`.
@@ -48,6 +50,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),  // HMAC-SHA256 request signatures
                 .product(name: "HeapModule", package: "swift-collections"),  // a campaign's most valuable messages
+                .product(name: "DequeModule", package: "swift-collections"),  // a shared rate's leased units
             ]
         ),
         // YAML → typed, validated configuration with located errors.
@@ -76,6 +79,15 @@ let package = Package(
             dependencies: [
                 "SparrowCore", "CSQLiteConfig", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // hot statements bind through the C API
+            ]
+        ),
+        // What several workers share through PostgreSQL: one rate per carrier (GCRA, leased in tokens).
+        .target(
+            name: "SparrowPostgres",
+            dependencies: [
+                "SparrowCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // A local HTTP SMS gateway with fault injection, for demos, tests and benchmarks; it posts receipts through
@@ -183,6 +195,14 @@ let package = Package(
                 "SparrowStore", "SparrowCore",
                 .product(name: "GRDB", package: "GRDB.swift"),  // to read the store's query plans in a test
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // to lower SQLite's limits in a test
+            ]
+        ),
+        .testTarget(
+            name: "SparrowPostgresTests",
+            dependencies: [
+                "SparrowPostgres", "SparrowCore", "SparrowDispatch",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,133 @@
+import DequeModule
+
+/// One rate shared by several senders through a single stored value, by GCRA (the generic cell rate algorithm):
+/// the value is the theoretical arrival time (TAT) of the next unit, and a sender takes units from it in leases,
+/// each unit with the span of time in which it may be used. However many senders lease, and whenever they do, when
+/// each unit is used within its span no stretch of time of length `d` holds more than `rate · d + burst` of them:
+/// the bound of one token bucket of `burst` tokens, shared.
+///
+/// Times are whole microseconds on the clock of whoever keeps the value (the database's), so that senders on hosts
+/// whose clocks disagree still share one schedule.
+///
+/// ```swift
+/// let rate = SharedRate(rate: 100, burst: 10)     // a unit every 10 ms, 10 at once
+/// let (lease, tat) = rate.lease(25, tat: 0, now: 1_000_000, horizon: 50_000)
+/// // lease.count == 15: 10 usable at once, then one each 10 ms until 50 ms from now
+/// ```
+public struct SharedRate: Sendable, Hashable {
+    /// Microseconds between two units at the sustained rate (GCRA's emission interval T).
+    public let interval: Int64
+    /// Units that may go at once.
+    public let burst: Int
+
+    /// - Precondition: `rate > 0`, at most 1,000,000 a second, and `burst >= 1`.
+    public init(rate: Double, burst: Int) {
+        precondition(rate > 0 && rate <= 1_000_000 && burst >= 1, "a shared rate needs 0 < rate ≤ 1e6/s, burst ≥ 1")
+        interval = Int64((1_000_000 / rate).rounded(.up))  // rounded up: never faster than `rate`
+        self.burst = burst
+    }
+
+    /// Leases up to `wanted` units at `now`: those whose earliest times fall no later than `now + horizon`.
+    /// - Parameters:
+    ///   - tat: the stored value; 0 for a rate nobody has used.
+    ///   - now: the keeper's clock; a reading taken a little before the lease (while waiting for the value) does no
+    ///     harm: the bound rests on the units' due times, and `now` only holds units back.
+    ///   - horizon: how far ahead of `now` a leased unit may be scheduled, in microseconds.
+    /// - Returns: the lease (empty when the rate is spent beyond the horizon) and the value to store.
+    public func lease(_ wanted: Int, tat: Int64, now: Int64, horizon: Int64) -> (lease: RateLease, tat: Int64) {
+        precondition(wanted >= 0 && horizon >= 0, "a lease wants no negative units or horizon")
+        // Unit i is due at start + i·T and may go (burst − 1)·T before that: GCRA's tolerance τ = T·burst.
+        let start = max(tat, now)
+        let tolerance = Int64(burst - 1) * interval
+        let first = start - tolerance
+        let inHorizon = now + horizon >= first ? (now + horizon - first) / interval + 1 : 0
+        let count = Int(min(Int64(wanted), inHorizon))
+        let lease = RateLease(start: start, interval: interval, tolerance: tolerance, count: count, now: now)
+        return (lease, start + Int64(count) * interval)
+    }
+}
+
+/// Units of a shared rate, leased at once. Unit i is due at `start + i · interval`; it may be used from
+/// `tolerance` before that (but not before `now`) until it is due, and is lost after: a unit used late could crowd
+/// the units of other senders into one span. Times are microseconds on the clock of the rate's keeper.
+public struct RateLease: Sendable, Hashable {
+    public var start: Int64
+    public var interval: Int64
+    public var tolerance: Int64
+    public var count: Int
+    /// The keeper's clock when it granted the lease.
+    public var now: Int64
+
+    public init(start: Int64, interval: Int64, tolerance: Int64, count: Int, now: Int64) {
+        self.start = start
+        self.interval = interval
+        self.tolerance = tolerance
+        self.count = count
+        self.now = now
+    }
+
+    /// When unit `index` may be used first.
+    public func earliest(_ index: Int) -> Int64 {
+        max(now, due(index) - tolerance)
+    }
+
+    /// When unit `index` is due: it may not be used after.
+    public func due(_ index: Int) -> Int64 {
+        start + Int64(index) * interval
+    }
+}
+
+/// The units of a shared rate that one sender holds, on its own clock: what it leased and has not used yet, oldest
+/// first.
+///
+/// A unit is used from its earliest time on, and dropped when it is still unused one interval after it was due: the
+/// interval's grace absorbs a timer that wakes late (a rate with a burst of 1 has units with no span at all), and costs
+/// at most one unit more in any stretch of time than the rate allows: `rate · d + burst + 1`.
+///
+/// The keeper's times are carried over to the sender's clock by the moment a lease arrived: the keeper read its clock
+/// before it answered, so no unit lands earlier on the sender's clock than it was granted.
+public struct LeasedUnits: Sendable {
+    private let burst: Int
+    private var units = Deque<(earliest: Duration, latest: Duration)>()
+
+    /// - Parameter burst: the shared rate's burst.
+    public init(burst: Int) {
+        self.burst = burst
+    }
+
+    /// What a sender may do with a message of some units.
+    public enum Take: Sendable, Hashable {
+        /// The units are taken: the message may go.
+        case taken
+        /// The message may go after this wait.
+        case wait(Duration)
+        /// Too few units are held: lease at least this many (all of the message's, so that they come together
+        /// whatever else is held), then take again.
+        case lease(Int)
+    }
+
+    /// Adds `lease`, which arrived at `now` on the sender's clock.
+    public mutating func hold(_ lease: RateLease, arrivedAt now: Duration) {
+        let offset = now - .microseconds(lease.now)
+        for index in 0..<lease.count {
+            units.append(
+                (
+                    .microseconds(lease.earliest(index)) + offset,
+                    .microseconds(lease.due(index) + lease.interval) + offset
+                ))
+        }
+    }
+
+    /// Takes `count` units at `now`. A message of more units than the burst goes once its first `burst` units may,
+    /// taking the rest ahead of their time, as a local token bucket lets it run into debt: the messages after it wait
+    /// for the units after those.
+    public mutating func take(_ count: Int, now: Duration) -> Take {
+        while let first = units.first, first.latest < now { units.removeFirst() }
+        guard units.count >= count else { return .lease(count) }
+        guard count > 0 else { return .taken }
+        let ready = units[min(count, burst) - 1].earliest
+        guard ready <= now else { return .wait(ready - now) }
+        units.removeFirst(count)
+        return .taken
+    }
+}

@@ -1,0 +1,107 @@
+public import Logging
+import PostgresNIO
+
+/// A PostgreSQL database that several Sparrow workers share: a pool of connections to it, its schema migrated.
+public struct PostgresDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    /// Where it is, for messages.
+    public let location: PostgresLocation
+
+    /// Connects to the database at `location`, migrates its schema, runs `body` with it, and closes its
+    /// connections when `body` returns or throws.
+    /// - Throws: `PostgresStoreError` when the schema cannot be migrated; what `body` throws.
+    public static func with<Result: Sendable>(
+        _ location: PostgresLocation, logger: Logger, _ body: (PostgresDatabase) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }  // closes the pool
+            let database = PostgresDatabase(client: client, logger: logger, location: location)
+            try await database.migrate()
+            return try await body(database)
+        }
+    }
+
+    /// Runs `work` in one transaction; PostgreSQL's errors come out as `PostgresStoreError`.
+    func transaction<Result: Sendable>(
+        _ work: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { try await work($0) }
+        } catch let error as PostgresTransactionError {
+            throw PostgresStoreError(location, error)
+        } catch let error as PSQLError {
+            throw PostgresStoreError(location, error)
+        }
+    }
+
+    /// The schema's versions, in order: each is applied once, in a transaction of its own, by whichever process
+    /// gets there first (the others wait on an advisory lock, then find it applied).
+    static let migrations: [String] = [
+        // One carrier's rate over every worker: GCRA's theoretical arrival time, in microseconds on the database's
+        // clock (`SharedRate`).
+        "CREATE TABLE sparrow_carrier_rate (carrier text PRIMARY KEY, tat bigint NOT NULL)"
+    ]
+
+    private func migrate() async throws {
+        try await transaction { connection in
+            // Any fixed key: it serialises Sparrow's migrations, and nothing else takes it.
+            try await connection.query("SELECT pg_advisory_xact_lock(7370262711)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS sparrow_schema (version integer PRIMARY KEY)", logger: logger)
+            var applied = 0
+            for try await version in try await connection.query(
+                "SELECT coalesce(max(version), 0) FROM sparrow_schema", logger: logger
+            ).decode(Int.self) {
+                applied = version
+            }
+            guard applied <= Self.migrations.count else {
+                throw PostgresStoreError(
+                    location,
+                    message: "its schema is version \(applied), newer than this Sparrow's \(Self.migrations.count)")
+            }
+            for (index, migration) in Self.migrations.enumerated().dropFirst(applied) {
+                try await connection.query(PostgresQuery(unsafeSQL: migration), logger: logger)
+                try await connection.query("INSERT INTO sparrow_schema (version) VALUES (\(index + 1))", logger: logger)
+            }
+        }
+    }
+}
+
+/// A PostgreSQL database that failed Sparrow: where, and what its server said (or why it could not be reached).
+public struct PostgresStoreError: Error, CustomStringConvertible {
+    public let location: String
+    public let message: String
+    /// The server's SQLSTATE, when the server answered.
+    public let sqlState: String?
+
+    init(_ location: PostgresLocation, message: String, sqlState: String? = nil) {
+        self.location = location.description
+        self.message = message
+        self.sqlState = sqlState
+    }
+
+    init(_ location: PostgresLocation, _ error: PSQLError) {
+        if let server = error.serverInfo, let message = server[.message] {
+            self.init(location, message: message, sqlState: server[.sqlState])
+        } else {
+            self.init(location, message: "\(error.code)" + (error.underlying.map { ": \($0)" } ?? ""))
+        }
+    }
+
+    init(_ location: PostgresLocation, _ error: PostgresTransactionError) {
+        let cause = error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError
+        switch cause {
+        case let store as PostgresStoreError: self = store
+        case let psql as PSQLError: self.init(location, psql)
+        case let other?: self.init(location, message: "\(other)")
+        case nil: self.init(location, message: "the transaction failed")
+        }
+    }
+
+    public var description: String {
+        "\(location): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+}

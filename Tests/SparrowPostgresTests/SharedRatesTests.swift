@@ -1,0 +1,150 @@
+import PostgresNIO
+import SparrowCore
+import SparrowDispatch
+import SparrowPostgres
+import Testing
+
+@Suite(.enabled(if: TestDatabase.url != nil, "needs PostgreSQL: run under scripts/with-postgres.sh (make test does)"))
+struct SharedRatesTests {
+    /// Four workers, each with a pool of its own as separate processes have, lease one carrier's units until each
+    /// has used 100, each unit as soon as it may go: together they never go beyond the one rate.
+    @Test func workersTogetherKeepToOneRate() async throws {
+        let rate = SharedRate(rate: 200, burst: 20)
+        let used = try await TestDatabase.withFresh { location in
+            try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await Self.work(at: location, rate: rate, units: 100) }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+        }.sorted()
+        #expect(used.count >= 400)
+        for stretch: Int64 in [100_000, 1_000_000] {
+            var start = 0
+            var most = 0
+            for (index, time) in used.enumerated() {
+                while used[start] <= time - stretch { start += 1 }
+                most = max(most, index - start + 1)
+            }
+            let bound = Int(200 * stretch / 1_000_000) + rate.burst
+            #expect(most <= bound, "\(most) units within \(stretch) µs, bound \(bound)")
+        }
+    }
+
+    /// A worker's loop: lease a few units due within 50 ms, use each at its earliest time, wait for the last one; until
+    /// it has used `units`. Returns when it used each, on the database's clock.
+    private static func work(at location: PostgresLocation, rate: SharedRate, units: Int) async throws -> [Int64] {
+        try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+            let rates = SharedRates(database)
+            let clock = ContinuousClock()
+            var used: [Int64] = []
+            while used.count < units {
+                let asked = clock.now
+                let lease = try await rates.lease(8, of: "china-mobile", at: rate, horizon: .milliseconds(50))
+                used += (0..<lease.count).map(lease.earliest)
+                // The lease's times are the database's: its `now` was read after `asked`, so this waits no less.
+                let last = lease.count > 0 ? lease.earliest(lease.count - 1) : lease.now + rate.interval
+                try await clock.sleep(until: asked + .microseconds(last - lease.now))
+            }
+            return used
+        }
+    }
+
+    /// Three workers' lanes, each with a carrier throttle leasing from the one rate, admit messages of one and two
+    /// segments as fast as their throttles let them, until each has admitted 100 segments: from the first ask to the
+    /// last admission, together they never go beyond the one rate (with its unit of grace).
+    @Test func throttlesOfSeveralWorkersShareTheRate() async throws {
+        let rate = SharedRate(rate: 100, burst: 10)
+        let clock = ContinuousClock()
+        let runs = try await TestDatabase.withFresh { location in
+            try await withThrowingTaskGroup(
+                of: (units: Int, began: ContinuousClock.Instant, ended: ContinuousClock.Instant).self
+            ) {
+                group in
+                for worker in 0..<3 {
+                    group.addTask {
+                        try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                            let rates = SharedRates(database)
+                            let throttle = CarrierThrottle(
+                                sharing: SharedRateLeaser(rate: rate) {
+                                    try await rates.lease($0, of: "china-mobile", at: rate, horizon: .milliseconds(100))
+                                }, clock: .continuous)
+                            var segments = (0..<64).map { 1 + ($0 + worker) % 2 }
+                            var units = 0
+                            let began = clock.now
+                            while units < 100 {
+                                let count = try await throttle.admit(segments)
+                                units += segments.prefix(count).reduce(0, +)
+                                segments = Array(segments[count...] + segments[..<count])
+                            }
+                            return (units, began, clock.now)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let units = runs.map(\.units).reduce(0, +)
+        let span = (runs.map(\.ended).max()! - runs.map(\.began).min()!) / .seconds(1)
+        #expect(Double(units) <= 100 * span + 10 + 1, "\(units) segments in \(span) s")
+    }
+
+    /// Units leased and never used are lost, not granted again: the next lease starts where the last one ended.
+    @Test func unitsAreLeasedOnce() async throws {
+        let rate = SharedRate(rate: 10, burst: 5)
+        try await TestDatabase.withFresh { location in
+            try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                let rates = SharedRates(database)
+                let first = try await rates.lease(50, of: "china-unicom", at: rate, horizon: .zero)
+                let second = try await rates.lease(50, of: "china-unicom", at: rate, horizon: .zero)
+                #expect(first.count == 5)
+                #expect(second.due(0) == first.due(4) + rate.interval)
+                #expect(second.count == Int((second.now - first.now) / rate.interval))
+                // Another carrier's rate is its own.
+                #expect(try await rates.lease(50, of: "china-telecom", at: rate, horizon: .zero).count == 5)
+            }
+        }
+    }
+
+    /// Workers starting together on a new database migrate it once; a database migrated by a newer Sparrow is refused.
+    @Test func migratesOnceAndRefusesANewerSchema() async throws {
+        try await TestDatabase.withFresh { location in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in } }
+                }
+                try await group.waitForAll()
+            }
+            let client = PostgresClient(configuration: location.configuration)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let versions = try await client.query("SELECT count(*), max(version) FROM sparrow_schema")
+                for try await (count, version) in versions.decode((Int, Int).self) {
+                    #expect(count == version)
+                }
+                try await client.query("INSERT INTO sparrow_schema (version) VALUES (99)")
+            }
+            await #expect {
+                try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in }
+            } throws: { error in
+                "\(error)".hasSuffix("its schema is version 99, newer than this Sparrow's 1")
+            }
+        }
+    }
+
+    /// Without its database a worker leases nothing, and its wait ends when its task is cancelled.
+    @Test(.timeLimit(.minutes(1))) func anUnreachableDatabaseLeasesNothing() async throws {
+        let location = try PostgresLocation("postgres://sparrow@127.0.0.1:1/sparrow?sslmode=disable")
+        let attempt = Task {
+            try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                try await SharedRates(database).lease(
+                    1, of: "china-mobile", at: SharedRate(rate: 1, burst: 1),
+                    horizon: .zero)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        attempt.cancel()
+        await #expect(throws: (any Error).self) { try await attempt.value }
+    }
+}
