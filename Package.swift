@@ -137,7 +137,7 @@ let package = Package(
         .target(
             name: "SparrowDispatch",
             dependencies: [
-                "SparrowCore", "SparrowTransport", "SparrowStore",
+                "SparrowCore", "SparrowTransport", "SparrowStore", "SparrowPostgres",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -161,8 +161,8 @@ let package = Package(
         .executableTarget(
             name: "sparrow",
             dependencies: [
-                "SparrowCommandSupport", "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowReceipts",
-                "SparrowReports", "SparrowStore", "SparrowTransport",
+                "SparrowCommandSupport", "SparrowCore", "SparrowConfig", "SparrowDispatch", "SparrowPostgres",
+                "SparrowReceipts", "SparrowReports", "SparrowStore", "SparrowTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),  // the metrics endpoint
                 .product(name: "Logging", package: "swift-log"),

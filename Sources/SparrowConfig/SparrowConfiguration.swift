@@ -85,6 +85,9 @@ public struct SparrowConfiguration: Sendable {
     public var templates: [String: ApprovedTemplate] = [:]
     /// The lifecycle flows (`sparrow flows`); nil when the configuration has none.
     public var flows: FlowsConfiguration?
+    /// The PostgreSQL database through which every process naming it holds each carrier to one rate
+    /// (`shared_rates`); nil when this process keeps its carriers' rates alone.
+    public var sharedRates: PostgresURL?
     public var lint = LintSettings()
     /// Where `quiet_hours` is written, when it is.
     public var quietHoursLocation: SourceLocation?
@@ -113,6 +116,7 @@ extension SparrowConfiguration {
     static let topLevelKeys = [
         "store", "default_region", "default_timezone", "signature", "optout_suffix", "quiet_hours",
         "frequency_cap", "carriers", "gateways", "receipts", "circuit_breaker", "templates", "links", "flows", "lint",
+        "shared_rates",
     ]
 
     /// Loads and validates the configuration at `path`.
@@ -181,6 +185,14 @@ extension SparrowConfiguration {
         configuration.quietHoursLocation = map.entries["quiet_hours"]?.location
         if let lint = map["lint"] { configuration.lint = try readLint(lint) }
         configuration.templateLocations = try templateLocations(map["templates"])
+        configuration.sharedRates = try map["shared_rates"].map { node in
+            do {
+                return try PostgresURL(node.string())
+            } catch let invalid as PostgresURL.Invalid {
+                // The reason alone, never the URL: it may hold a password.
+                throw node.error(.invalidValue, "shared_rates: \(invalid.reason)")
+            }
+        }
         return configuration
     }
 

@@ -3,6 +3,7 @@ public import CoreMetrics
 public import Logging
 import ServiceLifecycle
 public import SparrowCore
+public import SparrowPostgres
 public import SparrowStore
 import Synchronization
 
@@ -82,7 +83,7 @@ public struct CampaignRun: Sendable {
         carriers: [Carrier], quietHours: QuietHoursCheck?, clock: CampaignClock,
         progress: SendProgress = SendProgress(), settler: StatusSettler? = nil,
         logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory,
-        templates: [String: ApprovedTemplate] = [:]
+        templates: [String: ApprovedTemplate] = [:], sharedRates: SharedRates? = nil
     ) {
         self.settler = settler
         self.options = options
@@ -97,7 +98,8 @@ public struct CampaignRun: Sendable {
         self.logger = logger
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: options.window, clock: clock,
-            quietHours: quietHours, progress: progress, logger: logger, metrics: metrics, templates: templates)
+            quietHours: quietHours, progress: progress, logger: logger, metrics: metrics, templates: templates,
+            sharedRates: sharedRates)
     }
 
     /// Runs the campaign: the rows `reader` decides from `input` when given, then the journal's unfinished

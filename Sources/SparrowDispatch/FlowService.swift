@@ -3,6 +3,7 @@ public import Logging
 import ServiceLifecycle
 import Synchronization
 public import SparrowCore
+public import SparrowPostgres
 public import SparrowStore
 
 /// `sparrow flows`: takes order events, keeps each rule's pending messages as durable timers in the store, and
@@ -34,7 +35,8 @@ public struct FlowService: Sendable {
         zones: any ZoneRulesProvider, store: any FlowStore,
         client: GatewayClient, idempotentGateways: Set<String>, carriers: [Carrier], window: Int,
         clock: CampaignClock, cap: MarketingCap = MarketingCap(), progress: SendProgress = SendProgress(),
-        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory
+        logger: Logger = Logger(label: "sparrow"), metrics: any MetricsFactory = MetricsSystem.factory,
+        sharedRates: SharedRates? = nil
     ) {
         self.cap = cap
         self.scheduler = scheduler
@@ -50,7 +52,7 @@ public struct FlowService: Sendable {
             uniquingKeysWith: { a, _ in a })
         engine = SubmitEngine(
             store: store, client: client, carriers: carriers, window: window, clock: clock, quietHours: nil,
-            progress: progress, logger: logger, metrics: metrics, templates: templates)
+            progress: progress, logger: logger, metrics: metrics, templates: templates, sharedRates: sharedRates)
         recovery = { rule in
             CampaignRun(
                 options: .init(
@@ -59,7 +61,7 @@ public struct FlowService: Sendable {
                 ),
                 store: store, client: client, idempotentGateways: idempotentGateways, carriers: carriers,
                 quietHours: nil, clock: clock, progress: progress, logger: logger, metrics: metrics,
-                templates: templates)
+                templates: templates, sharedRates: sharedRates)
         }
     }
 

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 public import SparrowCore
+import SparrowPostgres
 import SparrowStore
 import Synchronization
 
@@ -23,7 +24,7 @@ final class SubmitEngine: Sendable {
     init(
         store: any CampaignStore, client: GatewayClient, carriers: [Carrier], window: Int, clock: CampaignClock,
         quietHours: QuietHoursCheck?, progress: SendProgress, logger: Logger, metrics: any MetricsFactory,
-        templates: [String: ApprovedTemplate] = [:]
+        templates: [String: ApprovedTemplate] = [:], sharedRates: SharedRates? = nil
     ) {
         self.templates = templates
         self.logger = logger
@@ -36,10 +37,17 @@ final class SubmitEngine: Sendable {
                     let waited = FloatingPointCounter(
                         label: "sparrow_throttle_wait_seconds_total", dimensions: [("carrier", carrier.id)],
                         factory: metrics)
-                    return (
-                        carrier.id,
-                        CarrierThrottle(rate: rate, burst: carrier.burst, clock: clock.monotonic, waited: waited)
-                    )
+                    guard let sharedRates else {
+                        return (
+                            carrier.id,
+                            CarrierThrottle(rate: rate, burst: carrier.burst, clock: clock.monotonic, waited: waited)
+                        )
+                    }
+                    let shared = SharedRate(rate: rate, burst: max(carrier.burst, 1))
+                    let leaser = SharedRateLeaser(rate: shared) { wanted in
+                        try await sharedRates.lease(wanted, of: carrier.id, at: shared, horizon: Self.leaseAhead)
+                    }
+                    return (carrier.id, CarrierThrottle(sharing: leaser, clock: clock.monotonic, waited: waited))
                 }
             })
         self.window = AsyncPermits(window)
@@ -140,6 +148,10 @@ final class SubmitEngine: Sendable {
             try await lanes.waitForAll()
         }
     }
+
+    /// How far ahead a lane leases units of a shared rate: a tenth of a second of its carrier's rate (and its burst) at
+    /// most, so that a worker's death wastes little of it, and a worker asks the database ten times a second at most.
+    static let leaseAhead = Duration.milliseconds(100)
 
     /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed
     /// first (a message already in flight in an earlier run keeps its gateway), then journaled as submitting to

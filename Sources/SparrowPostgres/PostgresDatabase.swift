@@ -10,16 +10,37 @@ public struct PostgresDatabase: Sendable {
 
     /// Connects to the database at `location`, migrates its schema, runs `body` with it, and closes its
     /// connections when `body` returns or throws.
-    /// - Throws: `PostgresStoreError` when the schema cannot be migrated; what `body` throws.
+    /// - Parameter reachableWithin: how long to try to reach the database and migrate it before giving up; later,
+    ///   a call that cannot reach it waits for it, and ends when its task is cancelled.
+    /// - Throws: `PostgresStoreError` when the database cannot be reached in time or its schema cannot be migrated;
+    ///   what `body` throws.
     public static func with<Result: Sendable>(
-        _ location: PostgresLocation, logger: Logger, _ body: (PostgresDatabase) async throws -> Result
+        _ location: PostgresLocation, logger: Logger, reachableWithin: Duration = .seconds(10),
+        _ body: (PostgresDatabase) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }  // closes the pool
             let database = PostgresDatabase(client: client, logger: logger, location: location)
-            try await database.migrate()
+            let migrated = try await withThrowingTaskGroup(of: Bool.self) { race in
+                race.addTask {
+                    try await database.migrate()
+                    return true
+                }
+                race.addTask {
+                    try await Task.sleep(for: reachableWithin)
+                    return false
+                }
+                defer { race.cancelAll() }
+                return try await race.next()!
+            }
+            guard migrated else {
+                throw PostgresStoreError(
+                    location,
+                    message:
+                        "cannot be reached within \(reachableWithin) (is it running, and does it let this user in?)")
+            }
             return try await body(database)
         }
     }

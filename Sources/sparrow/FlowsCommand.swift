@@ -6,6 +6,7 @@ import SparrowCommandSupport
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
+import SparrowPostgres
 import SparrowReceipts
 import SparrowReports
 import SparrowStore
@@ -70,74 +71,78 @@ struct Flows: AsyncParsableCommand {
             let transport = CurlTransport(maxInFlight: window)
             defer { transport.shutdown() }
             let time = EventTime(try await store.lastFlowActivity() ?? Timestamp(secondsSince1970: 0))
-            let service = FlowService(
-                scheduler: scheduler, settings: { configuration.planSettings(message: $0) },
-                zones: zones, store: store,
-                client: GatewayClient(
-                    gateways: configuration.gateways.map(\.endpoint), transport: transport,
-                    breaker: configuration.circuitBreaker, logger: Logger(label: "sparrow")),
-                idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
-                carriers: configuration.carriers, window: window,
-                clock: replay ? CampaignClock(following: time) : CampaignClock(origin: now),
-                cap: MarketingCap(
-                    max: configuration.frequencyCap?.max,
-                    window: configuration.frequencyCap?.window.components.seconds ?? 0),
-                logger: Logger(label: "sparrow"))
-            printError("sparrow: \(flows.rules.count) flow rules from \(flows.files.joined(separator: ", "))")
-            let log = OrderEventLog(zoneOffset: zoneOffset)
-            let refused: @Sendable (OrderEventLog.Refusal) -> Void = { printError("sparrow: stdin: \($0)") }
-            var services: [any Service] = []
-            if !replay, flows.token == nil, flows.hmacSecret == nil,
-                !["127.0.0.1", "::1", "localhost"].contains(flows.host)
-            {
-                throw UsageError(
-                    message: "\(configuration.file): flows has neither a token nor an hmac_secret: anyone could post "
-                        + "order events to \(flows.host); set one, or listen on 127.0.0.1")
-            }
-            if !replay {
-                let server = FlowEventServer(
-                    configuration: .init(
-                        host: flows.host, port: flows.port, shopifySecret: flows.shopifySecret, token: flows.token,
-                        hmacSecret: flows.hmacSecret, zoneOffset: zoneOffset),
-                    logger: Logger(label: "sparrow")
-                ) { event in try await service.ingest(event) != nil }
-                services.append(Listener(server: server))
-            }
-            do {
-                try await runUntilSignalled(
-                    notice: "flows: stopping: finishing the requests in flight", beside: services
-                ) {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        let events = BoundedQueue<[OrderEvent]>(capacity: 4)
-                        if stdin {
-                            group.addTask { _ = try await log.read(0, into: events, refused: refused) }
-                        }
-                        if replay {
-                            group.addTask { try await service.replay(events, time: time) }
-                        } else {
-                            group.addTask { try await service.run() }
+            try await withSharedRates(configuration) { sharedRates in
+                let service = FlowService(
+                    scheduler: scheduler, settings: { configuration.planSettings(message: $0) },
+                    zones: zones, store: store,
+                    client: GatewayClient(
+                        gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                        breaker: configuration.circuitBreaker, logger: Logger(label: "sparrow")),
+                    idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
+                    carriers: configuration.carriers, window: window,
+                    clock: replay ? CampaignClock(following: time) : CampaignClock(origin: now),
+                    cap: MarketingCap(
+                        max: configuration.frequencyCap?.max,
+                        window: configuration.frequencyCap?.window.components.seconds ?? 0),
+                    logger: Logger(label: "sparrow"), sharedRates: sharedRates)
+                printError("sparrow: \(flows.rules.count) flow rules from \(flows.files.joined(separator: ", "))")
+                let log = OrderEventLog(zoneOffset: zoneOffset)
+                let refused: @Sendable (OrderEventLog.Refusal) -> Void = { printError("sparrow: stdin: \($0)") }
+                var services: [any Service] = []
+                if !replay, flows.token == nil, flows.hmacSecret == nil,
+                    !["127.0.0.1", "::1", "localhost"].contains(flows.host)
+                {
+                    throw UsageError(
+                        message:
+                            "\(configuration.file): flows has neither a token nor an hmac_secret: anyone could post "
+                            + "order events to \(flows.host); set one, or listen on 127.0.0.1")
+                }
+                if !replay {
+                    let server = FlowEventServer(
+                        configuration: .init(
+                            host: flows.host, port: flows.port, shopifySecret: flows.shopifySecret, token: flows.token,
+                            hmacSecret: flows.hmacSecret, zoneOffset: zoneOffset),
+                        logger: Logger(label: "sparrow")
+                    ) { event in try await service.ingest(event) != nil }
+                    services.append(Listener(server: server))
+                }
+                do {
+                    try await runUntilSignalled(
+                        notice: "flows: stopping: finishing the requests in flight", beside: services
+                    ) {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            let events = BoundedQueue<[OrderEvent]>(capacity: 4)
                             if stdin {
-                                group.addTask {
-                                    for try await batch in events {
-                                        for event in batch { try await service.ingest(event) }
+                                group.addTask { _ = try await log.read(0, into: events, refused: refused) }
+                            }
+                            if replay {
+                                group.addTask { try await service.replay(events, time: time) }
+                            } else {
+                                group.addTask { try await service.run() }
+                                if stdin {
+                                    group.addTask {
+                                        for try await batch in events {
+                                            for event in batch { try await service.ingest(event) }
+                                        }
                                     }
                                 }
                             }
+                            try await group.waitForAll()
                         }
-                        try await group.waitForAll()
                     }
+                } catch let failure as RuntimeFailure {
+                    throw failure
+                } catch let error as IOError {
+                    throw RuntimeFailure(message: "stdin: \(error)")
+                } catch {
+                    throw RuntimeFailure(message: "flows stopped: \(error); run it again to go on")
                 }
-            } catch let failure as RuntimeFailure {
-                throw failure
-            } catch let error as IOError {
-                throw RuntimeFailure(message: "stdin: \(error)")
-            } catch {
-                throw RuntimeFailure(message: "flows stopped: \(error); run it again to go on")
-            }
-            if replay {
-                print(
-                    FlowStatusReport.render(try await store.flowStatus(next: 10), rules: flows.rules, format: .table),
-                    terminator: "")
+                if replay {
+                    print(
+                        FlowStatusReport.render(
+                            try await store.flowStatus(next: 10), rules: flows.rules, format: .table),
+                        terminator: "")
+                }
             }
         }
     }

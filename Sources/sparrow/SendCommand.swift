@@ -6,6 +6,7 @@ import Prometheus
 import SparrowConfig
 import SparrowCore
 import SparrowDispatch
+import SparrowPostgres
 import SparrowReceipts
 import SparrowReports
 import SparrowStore
@@ -325,6 +326,14 @@ struct CampaignLauncher {
     }
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
+        try await withSharedRates(configuration) { sharedRates in
+            try await launch(reading: input, rejectsPath: rejectsPath, sharedRates: sharedRates)
+        }
+    }
+
+    private func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?, sharedRates: SharedRates?)
+        async throws
+    {
         let lock = try CampaignLock(store: configuration.store, campaign: campaign)
         defer { lock.release() }
         let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
@@ -353,7 +362,7 @@ struct CampaignLauncher {
             clock: CampaignClock(origin: now), progress: progress,
             settler: settling?.settler(
                 configuration, store: store, transport: transport, now: now, awaitingReceipts: false),
-            logger: Logger(label: "sparrow"), metrics: metrics)
+            logger: Logger(label: "sparrow"), metrics: metrics, sharedRates: sharedRates)
         var services: [any Service] = [
             ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
         ]

@@ -57,6 +57,18 @@ let minimal = """
         #expect(long.coolDown == .seconds(600) && long.maxCoolDown == .seconds(600))
     }
 
+    @Test func sharedRatesNameTheirDatabaseWithThePasswordFromTheEnvironment() throws {
+        let configuration = try load(
+            minimal + "\nshared_rates: postgres://sparrow:${PG_PASSWORD}@db.internal/sparrow",
+            environment: ["PG_PASSWORD": "s3cret"])
+        #expect(configuration.sharedRates?.password == "s3cret")
+        #expect(configuration.sharedRates?.description == "postgres://sparrow@db.internal:5432/sparrow")
+        #expect(try load(minimal).sharedRates == nil)
+        #expect(
+            failure(minimal + "\nshared_rates: postgres://sparrow:hunter2@db.internal")
+                == "sparrow.yaml:4:15: shared_rates: no database")
+    }
+
     @Test func theExampleConfigurationLoads() throws {
         let configuration = try SparrowConfiguration.load(
             path: repositoryRoot + "/config/sparrow.yaml", environment: [:])
