@@ -124,11 +124,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // What tests share: the gateway simulator and the receipts webhook on free ports, certificates.
+        // posix_spawn with its GNU extensions, for the tests' child processes.
+        .target(name: "CSpawn"),
+        // What tests share: the gateway simulator and the receipts webhook on free ports, certificates, child
+        // processes.
         .target(
             name: "SparrowTestSupport",
             dependencies: [
-                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts",
+                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts", "CSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -28,15 +28,8 @@ public struct TestCertificates: Sendable {
                 "server.pem", "-days", "2", "-extfile", "san.ext",
             ],
         ] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = folder
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
+            let ending = try ChildProcess(["/usr/bin/openssl"] + arguments, in: folder.path).waitUntilExit()
+            guard ending.reason == .exit, ending.status == 0 else {
                 throw CocoaError(
                     .fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments[0]) failed"])
             }

@@ -15,20 +15,13 @@ import Testing
     static func generate(
         _ arguments: [String], to output: String, in folder: URL, generator: String = "gen-orders.py"
     ) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("scripts/" + generator).path] + arguments
-        process.currentDirectoryURL = folder
-        let file = folder.appendingPathComponent(output)
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: file)
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let said = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: said, as: UTF8.self)
+        let errors = folder.appendingPathComponent(output + ".err")
+        let ending = try ChildProcess(
+            ["/usr/bin/env", "python3", repository.appendingPathComponent("scripts/" + generator).path] + arguments,
+            in: folder.path, stdout: .file(folder.appendingPathComponent(output).path), stderr: .file(errors.path)
+        ).waitUntilExit()
+        #expect(ending.reason == .exit && ending.status == 0)
+        return try String(contentsOf: errors, encoding: .utf8)
     }
 
     @Test(arguments: [(0.06, true), (0.0, false)])

@@ -41,17 +41,9 @@ import Testing
     /// Runs a program to its end without holding a thread of the cooperative pool.
     static func run(_ path: String, _ arguments: [String], in folder: URL) async throws -> (String, String) {
         let (stdout, stderr) = (folder.appendingPathComponent("out.txt"), folder.appendingPathComponent("err.txt"))
-        try Data().write(to: stdout)
-        try Data().write(to: stderr)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in done.resume() }
-            do { try process.run() } catch { done.resume() }
-        }
+        _ = try await ChildProcess(
+            [path] + arguments, in: folder.path, stdout: .file(stdout.path), stderr: .file(stderr.path)
+        ).exited()
         return (
             try String(contentsOf: stdout, encoding: .utf8), try String(contentsOf: stderr, encoding: .utf8)
         )

@@ -1,4 +1,5 @@
 import Foundation
+import SparrowTestSupport
 import Testing
 
 /// `sparrow receipts` and `sparrow-gateway-sim` shut down gracefully on SIGTERM: they stop listening, answer the
