@@ -87,6 +87,7 @@ let package = Package(
             dependencies: [
                 "SparrowCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),  // libpq's sslmode as TLS settings
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -3,13 +3,18 @@ package import SparrowCore
 
 /// Holds one carrier's messages to its rate, read against the run's clock: the rate of this process alone (a token
 /// bucket it owns), or a rate shared with other workers (units leased from its keeper, `SharedRate`). A lane asks
-/// once per group of messages, not once per message.
+/// once per group of messages, not once per message; one lane at a time (the lease's wait lets another call in,
+/// which would lease for itself meanwhile).
 package actor CarrierThrottle {
     private let clock: RunClock
-    private var bucket: TokenBucket?
-    private let shared: SharedRateLeaser?
-    private var held: LeasedUnits
+    private var source: Source
     private let waited: FloatingPointCounter?
+
+    /// Where the throttle's units come from.
+    private enum Source {
+        case own(TokenBucket)
+        case shared(SharedRateLeaser, held: LeasedUnits)
+    }
 
     /// A throttle of its own.
     /// - Parameters:
@@ -18,18 +23,14 @@ package actor CarrierThrottle {
     ///   - waited: counts the seconds the throttle held messages back (`sparrow_throttle_wait_seconds_total`).
     package init(rate: Double, burst: Int, clock: RunClock, waited: FloatingPointCounter? = nil) {
         self.clock = clock
-        bucket = TokenBucket(rate: rate, burst: max(burst, 1), now: clock.now)
-        shared = nil
-        held = LeasedUnits(burst: 1)
+        source = .own(TokenBucket(rate: rate, burst: max(burst, 1), now: clock.now))
         self.waited = waited
     }
 
     /// A throttle that leases its units from a rate other workers share.
     package init(sharing leaser: SharedRateLeaser, clock: RunClock, waited: FloatingPointCounter? = nil) {
         self.clock = clock
-        bucket = nil
-        shared = leaser
-        held = LeasedUnits(burst: leaser.rate.burst)
+        source = .shared(leaser, held: LeasedUnits(burst: leaser.rate.burst))
         self.waited = waited
     }
 
@@ -74,21 +75,36 @@ package actor CarrierThrottle {
     }
 
     /// Takes `cost` tokens if they may go now; otherwise returns how long to wait before asking again. A shared rate's
-    /// units are leased as they run out, for the messages `ahead` (at most what its horizon holds).
+    /// units are leased as they run out, for the messages `ahead` (at most what its horizon holds), and at least the
+    /// message's own together.
     private func take(_ cost: Int, ahead: Int) async throws -> Duration? {
-        guard let shared else { return bucket!.take(cost, now: clock.now) }
-        var leased = false
-        while true {
+        switch source {
+        case .own(var bucket):
+            defer { source = .own(bucket) }
+            return bucket.take(cost, now: clock.now)
+        case .shared(let leaser, var held):
             switch held.take(cost, now: clock.now) {
             case .taken:
+                source = .shared(leaser, held: held)
                 return nil
             case .wait(let wait):
+                source = .shared(leaser, held: held)
                 return wait
-            case .lease where leased:  // spent beyond the horizon by other workers: ask again later, not at once
-                return .microseconds(shared.rate.interval)
-            case .lease(let wanted):
-                held.hold(try await shared.lease(max(wanted, ahead)), arrivedAt: clock.now)
-                leased = true
+            case .lease(let needed):
+                source = .shared(leaser, held: held)
+                let asked = clock.now
+                let lease = try await leaser.lease(max(needed, ahead), needed)
+                let arrived = clock.now
+                guard case .shared(_, var held) = source else { preconditionFailure("a throttle keeps its source") }
+                held.hold(lease, askedAt: asked, arrivedAt: arrived)
+                let taken = held.take(cost, now: arrived)
+                source = .shared(leaser, held: held)
+                switch taken {
+                case .taken: return nil
+                case .wait(let wait): return wait
+                // Its units' spans ended before the lease arrived: the database was slower than a burst.
+                case .lease: return .zero
+                }
             }
         }
     }
@@ -103,10 +119,12 @@ package actor CarrierThrottle {
 /// Leases units of one carrier's rate shared by several workers, from whoever keeps it (`SharedRates` in PostgreSQL).
 package struct SharedRateLeaser: Sendable {
     package let rate: SharedRate
-    /// Leases up to its argument's units due within the keeper's horizon.
-    package let lease: @Sendable (_ wanted: Int) async throws -> RateLease
+    /// Leases up to `wanted` units due within the keeper's horizon, and `minimum` of them however far ahead.
+    package let lease: @Sendable (_ wanted: Int, _ minimum: Int) async throws -> RateLease
 
-    package init(rate: SharedRate, lease: @escaping @Sendable (_ wanted: Int) async throws -> RateLease) {
+    package init(
+        rate: SharedRate, lease: @escaping @Sendable (_ wanted: Int, _ minimum: Int) async throws -> RateLease
+    ) {
         self.rate = rate
         self.lease = lease
     }

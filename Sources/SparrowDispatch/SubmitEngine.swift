@@ -44,8 +44,9 @@ final class SubmitEngine: Sendable {
                         )
                     }
                     let shared = SharedRate(rate: rate, burst: max(carrier.burst, 1))
-                    let leaser = SharedRateLeaser(rate: shared) { wanted in
-                        try await sharedRates.lease(wanted, of: carrier.id, at: shared, horizon: Self.leaseAhead)
+                    let leaser = SharedRateLeaser(rate: shared) { wanted, minimum in
+                        try await sharedRates.lease(
+                            wanted, minimum: minimum, of: carrier.id, at: shared, horizon: Self.leaseAhead)
                     }
                     return (carrier.id, CarrierThrottle(sharing: leaser, clock: clock.monotonic, waited: waited))
                 }
@@ -150,7 +151,8 @@ final class SubmitEngine: Sendable {
     }
 
     /// How far ahead a lane leases units of a shared rate: a tenth of a second of its carrier's rate (and its burst) at
-    /// most, so that a worker's death wastes little of it, and a worker asks the database ten times a second at most.
+    /// most, so that a worker's death wastes little of it. A lane asks the database when its units run out: about once
+    /// a group, and once a tenth of a second at most while its carrier's rate is what holds it back.
     static let leaseAhead = Duration.milliseconds(100)
 
     /// Sends one carrier's messages in order, as fast as its throttle and the window allow. Each message is routed

@@ -51,9 +51,8 @@ public struct PostgresDatabase: Sendable {
     ) async throws -> Result {
         do {
             return try await client.withTransaction(logger: logger) { try await work($0) }
-        } catch let error as PostgresTransactionError {
-            throw PostgresStoreError(location, error)
-        } catch let error as PSQLError {
+        } catch {
+            if Task.isCancelled { throw CancellationError() }  // postgres-nio's own error for a cancelled wait
             throw PostgresStoreError(location, error)
         }
     }
@@ -112,13 +111,25 @@ public struct PostgresStoreError: Error, CustomStringConvertible {
         }
     }
 
-    init(_ location: PostgresLocation, _ error: PostgresTransactionError) {
-        let cause = error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError
-        switch cause {
-        case let store as PostgresStoreError: self = store
-        case let psql as PSQLError: self.init(location, psql)
-        case let other?: self.init(location, message: "\(other)")
-        case nil: self.init(location, message: "the transaction failed")
+    /// Any error of postgres-nio's: a server's (its message and SQLSTATE), a transaction's (its cause), the
+    /// connection pool's (it cannot connect, say).
+    init(_ location: PostgresLocation, _ error: any Error) {
+        switch error {
+        case let store as PostgresStoreError:
+            self = store
+        case let psql as PSQLError:
+            self.init(location, psql)
+        case let transaction as PostgresTransactionError:
+            let cause =
+                transaction.closureError ?? transaction.commitError ?? transaction.beginError
+                ?? transaction.rollbackError
+            if let cause {
+                self.init(location, cause)
+            } else {
+                self.init(location, message: "the transaction failed")
+            }
+        default:
+            self.init(location, message: "\(error)")
         }
     }
 

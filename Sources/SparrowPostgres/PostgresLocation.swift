@@ -1,3 +1,4 @@
+import NIOSSL
 public import PostgresNIO
 public import SparrowCore
 
@@ -8,15 +9,23 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     public init(_ url: PostgresURL) {
         self.url = url
-        let tls: PostgresClient.Configuration.TLS =
-            switch url.tls {
-            case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
-            }
-        configuration = PostgresClient.Configuration(
+        var checks = TLSConfiguration.makeClientConfiguration()
+        switch url.tls {
+        case .disable, .prefer, .require: checks.certificateVerification = .none  // as libpq: encryption alone
+        case .verifyCA: checks.certificateVerification = .noHostnameVerification
+        case .verifyFull: checks.certificateVerification = .fullVerification
+        }
+        if let file = url.rootCertificates { checks.trustRoots = .file(file) }
+        var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
-            tls: tls)
+            tls: url.tls == .disable ? .disable : url.tls == .prefer ? .prefer(checks) : .require(checks))
+        // A worker that vanishes inside a transaction (its host lost) must not hold a row lock until the server
+        // notices its connection is gone, hours later: its session ends after 5 s idle in a transaction. A lock
+        // another session holds longer than 10 s fails the statement instead of waiting on.
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "5s"), ("lock_timeout", "10s"),
+        ]
+        self.configuration = configuration
     }
 
     /// - Throws: `PostgresURL.Invalid`.

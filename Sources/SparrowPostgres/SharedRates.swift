@@ -13,28 +13,26 @@ public struct SharedRates: Sendable {
         self.database = database
     }
 
-    /// Leases up to `wanted` units of `carrier`'s `rate` due within `horizon` from now.
+    /// Leases up to `wanted` units of `carrier`'s `rate` due within `horizon` from now, and `minimum` of them however
+    /// far ahead (`SharedRate.lease`). Four round trips: the row is locked by the first statement and written by the
+    /// second, and the clock is read after the lock, so `now` never trails a lease granted while this one waited.
     /// - Throws: `PostgresStoreError`; `CancellationError` when cancelled while it waits for a connection.
-    public func lease(_ wanted: Int, of carrier: String, at rate: SharedRate, horizon: Duration) async throws
-        -> RateLease
-    {
+    public func lease(
+        _ wanted: Int, minimum: Int = 0, of carrier: String, at rate: SharedRate, horizon: Duration
+    ) async throws -> RateLease {
         let logger = database.logger
         let horizon = Int64(horizon / .microseconds(1))
         return try await database.transaction { connection in
-            try await connection.query(
-                "INSERT INTO sparrow_carrier_rate (carrier, tat) VALUES (\(carrier), 0) ON CONFLICT DO NOTHING",
-                logger: logger)
-            // The clock is read after the row is ours: `now` never trails another worker's lease by the time this
-            // one waited for the lock (a trailing reading would only hold units back: see `SharedRate.lease`).
             let rows = try await connection.query(
                 """
-                SELECT tat, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-                FROM (SELECT tat FROM sparrow_carrier_rate WHERE carrier = \(carrier) FOR UPDATE) AS locked
+                INSERT INTO sparrow_carrier_rate AS rate (carrier, tat) VALUES (\(carrier), 0)
+                ON CONFLICT (carrier) DO UPDATE SET tat = rate.tat
+                RETURNING tat, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
                 """, logger: logger)
-            var stored: (tat: Int64, now: Int64)?
+            var stored: (tat: Int64, now: Int64) = (0, 0)
             for try await row in rows.decode((Int64, Int64).self) { stored = row }
-            guard let stored else { preconditionFailure("the carrier's rate row was inserted in this transaction") }
-            let (lease, tat) = rate.lease(wanted, tat: stored.tat, now: stored.now, horizon: horizon)
+            let (lease, tat) = rate.lease(
+                wanted, minimum: minimum, tat: stored.tat, now: stored.now, horizon: horizon)
             if tat != stored.tat {
                 try await connection.query(
                     "UPDATE sparrow_carrier_rate SET tat = \(tat) WHERE carrier = \(carrier)", logger: logger)

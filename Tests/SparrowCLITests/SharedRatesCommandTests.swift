@@ -49,12 +49,20 @@ struct SharedRatesCommandTests {
                 #expect(ending.status == 0, "\(output)")
             }
         }
-        let times = try String(contentsOf: arrivals, encoding: .utf8).split(separator: "\n")
-            .compactMap { Int64($0.split(separator: " ")[0]) }.sorted()
-        #expect(times.count == 240)
+        let arrived = try String(contentsOf: arrivals, encoding: .utf8).split(separator: "\n").map { line in
+            let fields = line.split(separator: " ")
+            return (at: Int64(fields[0])!, campaign: fields[1].contains("13901") ? 0 : 1)  // 13901… and 13902…
+        }.sorted { $0.at < $1.at }
+        #expect(arrived.count == 240)
         // Taken at 40 a second with a burst of 4 (and a unit of grace), 240 messages span at least 5.875 s, less the
-        // little their requests' times to the gateway may differ; each send alone would take half that.
-        let span = Double(times.last! - times.first!) / 1e6
+        // little their requests' times to the gateway may differ; each send alone would take half that. And the two
+        // ran side by side, not one after the other: each one's messages went on past the other's first.
+        let span = Double(arrived.last!.at - arrived.first!.at) / 1e6
         #expect(span >= (240.0 - 4 - 1) / 40 - 0.1, "240 messages in \(span) s")
+        for campaign in [0, 1] {
+            let own = try #require(arrived.last { $0.campaign == campaign })
+            let other = try #require(arrived.first { $0.campaign != campaign })
+            #expect(own.at > other.at + 1_000_000, "campaign \(campaign) ended before the other one began")
+        }
     }
 }

@@ -17,6 +17,9 @@ import Testing
         #expect(plain.host == "::1" && plain.port == 5432 && plain.database == "orders/sms" && plain.password == nil)
         #expect(plain.tls == .prefer)
         #expect(plain.description == "postgres://shop@[::1]:5432/orders/sms")
+        let verified = try PostgresURL("postgres://shop@db/sparrow?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem")
+        #expect(verified.tls == .verifyFull && verified.rootCertificates == "/etc/ca.pem")
+        #expect(try PostgresURL("postgres://shop@db/sparrow?sslmode=allow").tls == .prefer)
     }
 
     @Test(arguments: [
@@ -31,8 +34,10 @@ import Testing
         ),
         (
             "postgres://shop:hunter2@db/sparrow?sslmode=sometimes",
-            "postgres://shop:…@db/sparrow?sslmode=sometimes: sslmode 'sometimes' is none of disable, prefer, require"
+            "postgres://shop:…@db/sparrow?sslmode=sometimes: sslmode 'sometimes' is none of disable, prefer, require, "
+                + "verify-ca, verify-full"
         ),
+        ("postgres:/shop:hunter2@db/sparrow", "postgres:…@db/sparrow: not a postgres:// URL"),
         ("postgres://shop:hun%zzter@db/sparrow", "postgres://shop:…@db/sparrow: the password is not percent-encoded"),
         ("postgres://shop@[::1/sparrow", "postgres://shop@[::1/sparrow: an IPv6 host without its ']'"),
     ])

@@ -74,7 +74,7 @@ import Testing
         let rate = SharedRate(rate: 100, burst: 2)
         var units = LeasedUnits(burst: 2)
         let (lease, _) = rate.lease(3, tat: 0, now: 7_000_000, horizon: 20_000)
-        units.hold(lease, arrivedAt: .seconds(2))
+        units.hold(lease, askedAt: .seconds(2), arrivedAt: .seconds(2))
         #expect(units.take(2, now: .seconds(2)) == .taken)
         #expect(units.take(1, now: .seconds(2)) == .wait(.milliseconds(10)))
         #expect(units.take(1, now: .seconds(2) + .milliseconds(10)) == .taken)
@@ -84,7 +84,7 @@ import Testing
     @Test func dropsAUnitAnIntervalPastItsDueTime() {
         let rate = SharedRate(rate: 100, burst: 1)
         var units = LeasedUnits(burst: 1)
-        units.hold(rate.lease(1, tat: 0, now: 0, horizon: 0).lease, arrivedAt: .zero)
+        units.hold(rate.lease(1, tat: 0, now: 0, horizon: 0).lease, askedAt: .zero, arrivedAt: .zero)
         var late = units
         #expect(units.take(1, now: .milliseconds(10)) == .taken)
         #expect(late.take(1, now: .milliseconds(10) + .microseconds(1)) == .lease(1))
@@ -93,13 +93,50 @@ import Testing
     @Test func aMessageOfMoreUnitsThanTheBurstRunsIntoDebt() {
         let rate = SharedRate(rate: 100, burst: 2)
         var units = LeasedUnits(burst: 2)
-        units.hold(rate.lease(6, tat: 0, now: 0, horizon: 1_000_000).lease, arrivedAt: .zero)
+        units.hold(rate.lease(6, tat: 0, now: 0, horizon: 1_000_000).lease, askedAt: .zero, arrivedAt: .zero)
         #expect(units.take(5, now: .zero) == .taken)
         #expect(units.take(1, now: .zero) == .wait(.milliseconds(40)))
     }
 
-    /// Three senders on hosts whose clocks disagree lease from one keeper through a network that delays answers,
-    /// with timers that wake late (never by a whole interval): the units their messages use never exceed
+    /// A unit's span starts when the lease arrived and ends as counted from the ask: the keeper read its clock in
+    /// between, and either end taken from the other moment could let a unit go outside its span.
+    @Test func aLeaseSlowToArriveShortensItsUnitsSpans() {
+        let rate = SharedRate(rate: 100, burst: 3)  // each unit may go 20 ms before it is due, and 10 ms after
+        let lease = rate.lease(1, tat: 0, now: 50_000_000, horizon: 0).lease
+        var units = LeasedUnits(burst: 3)
+        units.hold(lease, askedAt: .seconds(9), arrivedAt: .seconds(9) + .milliseconds(4))
+        var early = units
+        #expect(early.take(1, now: .seconds(9) + .milliseconds(3)) == .wait(.milliseconds(1)))
+        var late = units
+        #expect(late.take(1, now: .seconds(9) + .milliseconds(10) + .microseconds(1)) == .lease(1))
+        #expect(units.take(1, now: .seconds(9) + .milliseconds(10)) == .taken)
+    }
+
+    /// A message of more units than a lease's horizon holds gets them together, however the rate is shared, and goes:
+    /// at 10 a second with a burst of 1, a lane that leases 100 ms ahead still sends messages of 3 segments, each
+    /// 300 ms after the one before.
+    @Test func aMessageOfMoreUnitsThanAHorizonHoldsGetsThemTogether() {
+        let rate = SharedRate(rate: 10, burst: 1)
+        var units = LeasedUnits(burst: 1)
+        var (tat, now, sent): (Int64, Duration, [Duration]) = (0, .seconds(1), [])
+        var leases = 0
+        while sent.count < 5, leases < 20 {
+            switch units.take(3, now: now) {
+            case .taken: sent.append(now)
+            case .wait(let wait): now += wait
+            case .lease(let needed):
+                leases += 1
+                let (lease, after) = rate.lease(
+                    needed, minimum: needed, tat: tat, now: now.microseconds, horizon: 100_000)
+                tat = after
+                units.hold(lease, askedAt: now, arrivedAt: now)
+            }
+        }
+        #expect(sent == (0..<5).map { .seconds(1) + .milliseconds(300 * $0) })
+    }
+
+    /// Three senders on hosts whose clocks disagree lease from one keeper through a network that delays asks and
+    /// answers, with timers that wake late (never by a whole interval): the units their messages use never exceed
     /// rate × stretch + burst + 1 in any stretch, and together they get most of the rate.
     @Test(arguments: [(100.0, 5), (10.0, 1), (1_000.0, 20)])
     func sendersKeepToTheRateTogether(perSecond: Double, burst: Int) {
@@ -122,13 +159,15 @@ import Testing
                 senders[next].wake = now + .microseconds(random(rate.interval))
             case .wait(let wait):
                 senders[next].wake = now + wait + .microseconds(random(rate.interval / 2))
-            case .lease(let wanted):
-                let reading = now.microseconds - random(2_000)
-                let (lease, after) = rate.lease(max(wanted, 8), tat: tat, now: reading, horizon: 50_000)
+            case .lease(let needed):
+                let (there, back) = (random(1_500), random(1_500))  // the ask's way to the keeper, the answer's back
+                let (lease, after) = rate.lease(
+                    max(needed, 8), minimum: needed, tat: tat, now: now.microseconds + there, horizon: 50_000)
                 tat = after
-                let transit = Duration.microseconds(random(3_000))
-                senders[next].units.hold(lease, arrivedAt: now + transit + senders[next].offset)
-                senders[next].wake = now + transit
+                let arrived = now + .microseconds(there + back)
+                senders[next].units.hold(
+                    lease, askedAt: now + senders[next].offset, arrivedAt: arrived + senders[next].offset)
+                senders[next].wake = arrived
             }
         }
         used.sort()

@@ -1,10 +1,14 @@
 /// A PostgreSQL database's address as libpq reads it:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]` (`postgresql://` too; an
-/// IPv6 host in brackets; user, password and database percent-encoded where they must be). TLS is preferred when
-/// `sslmode` is not given, as libpq does: used when the server offers it.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=FILE]` (`postgresql://` too; an IPv6
+/// host in brackets; user, password and database percent-encoded where they must be). The modes are libpq's:
+/// `disable`; `prefer` (the default: TLS when the server offers it) and `require`, which check no certificate;
+/// `verify-ca`, which checks that the server's certificate is signed by a trusted CA (`sslrootcert`, or the system's),
+/// and `verify-full`, which also checks that it names the host.
 public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public enum TLS: String, Sendable, Hashable {
         case disable, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
     }
 
     public var user: String
@@ -13,6 +17,8 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     public var database: String
     public var tls: TLS
+    /// The CA certificates (PEM) that `verify-ca` and `verify-full` trust; nil for the system's.
+    public var rootCertificates: String?
 
     /// - Throws: `PostgresURL.Invalid` naming what is wrong, without the password.
     public init(_ text: String) throws(Invalid) {
@@ -71,13 +77,15 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         tls = .prefer
         for parameter in query.split(separator: "&") {
             let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pair[0] == "sslmode" else { continue }  // libpq's other parameters do not concern Sparrow
-            let mode = pair.count > 1 ? String(pair[1]) : ""
-            switch mode {
-            case "disable": tls = .disable
-            case "allow", "prefer": tls = .prefer
-            case "require", "verify-ca", "verify-full": tls = .require
-            default: throw invalid("sslmode '\(mode)' is none of disable, prefer, require")
+            let value = pair.count > 1 ? Self.decoded(pair[1]) ?? "" : ""
+            switch pair[0] {
+            case "sslmode":
+                guard let mode = value == "allow" ? .prefer : TLS(rawValue: value) else {
+                    throw invalid("sslmode '\(value)' is none of disable, prefer, require, verify-ca, verify-full")
+                }
+                tls = mode
+            case "sslrootcert": rootCertificates = value
+            default: continue  // libpq's other parameters do not concern Sparrow
             }
         }
     }
@@ -96,10 +104,11 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         public var description: String { "\(url): \(reason)" }
     }
 
+    /// `text` with whatever may be a password (between the user's `:` and the last `@`) as `…`.
     private static func hidingPassword(_ text: String) -> String {
-        guard let schemeEnd = text.firstRange(of: "://") else { return text }
-        let rest = text[schemeEnd.upperBound...]
-        guard let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { return text }
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let credentials = text.firstRange(of: "://").map { text[$0.upperBound..<at] } ?? text[..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":…" + String(text[at...])
     }
 

@@ -13,6 +13,7 @@ import DequeModule
 /// let rate = SharedRate(rate: 100, burst: 10)     // a unit every 10 ms, 10 at once
 /// let (lease, tat) = rate.lease(25, tat: 0, now: 1_000_000, horizon: 50_000)
 /// // lease.count == 15: 10 usable at once, then one each 10 ms until 50 ms from now
+/// rate.lease(1, minimum: 3, tat: tat, now: 1_000_000, horizon: 0).lease.count  // 3, from 60 ms on
 /// ```
 public struct SharedRate: Sendable, Hashable {
     /// Microseconds between two units at the sustained rate (GCRA's emission interval T).
@@ -20,28 +21,36 @@ public struct SharedRate: Sendable, Hashable {
     /// Units that may go at once.
     public let burst: Int
 
-    /// - Precondition: `rate > 0`, at most 1,000,000 a second, and `burst >= 1`.
+    /// - Parameters:
+    ///   - rate: units a second; above 1,000,000 counts as 1,000,000 (one a microsecond).
+    ///   - burst: at least 1.
     public init(rate: Double, burst: Int) {
-        precondition(rate > 0 && rate <= 1_000_000 && burst >= 1, "a shared rate needs 0 < rate ≤ 1e6/s, burst ≥ 1")
-        interval = Int64((1_000_000 / rate).rounded(.up))  // rounded up: never faster than `rate`
+        precondition(rate > 0 && burst >= 1, "a shared rate needs a rate above 0 and a burst of at least 1")
+        // Rounded up: never faster than `rate`. At most a day, so that no sum of intervals overflows.
+        interval = max(1, Int64(min((1_000_000 / rate).rounded(.up), 86_400_000_000)))
         self.burst = burst
     }
 
-    /// Leases up to `wanted` units at `now`: those whose earliest times fall no later than `now + horizon`.
+    /// Leases up to `wanted` units at `now`: those whose earliest times fall no later than `now + horizon`, and
+    /// `minimum` of them however far ahead, so that a message of that many units gets them together.
     /// - Parameters:
     ///   - tat: the stored value; 0 for a rate nobody has used.
     ///   - now: the keeper's clock; a reading taken a little before the lease (while waiting for the value) does no
     ///     harm: the bound rests on the units' due times, and `now` only holds units back.
     ///   - horizon: how far ahead of `now` a leased unit may be scheduled, in microseconds.
     /// - Returns: the lease (empty when the rate is spent beyond the horizon) and the value to store.
-    public func lease(_ wanted: Int, tat: Int64, now: Int64, horizon: Int64) -> (lease: RateLease, tat: Int64) {
-        precondition(wanted >= 0 && horizon >= 0, "a lease wants no negative units or horizon")
-        // Unit i is due at start + i·T and may go (burst − 1)·T before that: GCRA's tolerance τ = T·burst.
+    public func lease(
+        _ wanted: Int, minimum: Int = 0, tat: Int64, now: Int64, horizon: Int64
+    ) -> (lease: RateLease, tat: Int64) {
+        precondition(
+            wanted >= minimum && minimum >= 0 && horizon >= 0, "a lease wants 0 ≤ minimum ≤ wanted, horizon ≥ 0")
+        // Unit i is due at start + i·T and may go (burst − 1)·T before that: GCRA allowing a unit when
+        // max(TAT, now) + T − now ≤ τ, with τ = T · burst.
         let start = max(tat, now)
         let tolerance = Int64(burst - 1) * interval
         let first = start - tolerance
         let inHorizon = now + horizon >= first ? (now + horizon - first) / interval + 1 : 0
-        let count = Int(min(Int64(wanted), inHorizon))
+        let count = max(minimum, Int(min(Int64(wanted), inHorizon)))
         let lease = RateLease(start: start, interval: interval, tolerance: tolerance, count: count, now: now)
         return (lease, start + Int64(count) * interval)
     }
@@ -51,12 +60,12 @@ public struct SharedRate: Sendable, Hashable {
 /// `tolerance` before that (but not before `now`) until it is due, and is lost after: a unit used late could crowd
 /// the units of other senders into one span. Times are microseconds on the clock of the rate's keeper.
 public struct RateLease: Sendable, Hashable {
-    public var start: Int64
-    public var interval: Int64
-    public var tolerance: Int64
-    public var count: Int
+    public let start: Int64
+    public let interval: Int64
+    public let tolerance: Int64
+    public let count: Int
     /// The keeper's clock when it granted the lease.
-    public var now: Int64
+    public let now: Int64
 
     public init(start: Int64, interval: Int64, tolerance: Int64, count: Int, now: Int64) {
         self.start = start
@@ -84,8 +93,10 @@ public struct RateLease: Sendable, Hashable {
 /// interval's grace absorbs a timer that wakes late (a rate with a burst of 1 has units with no span at all), and costs
 /// at most one unit more in any stretch of time than the rate allows: `rate · d + burst + 1`.
 ///
-/// The keeper's times are carried over to the sender's clock by the moment a lease arrived: the keeper read its clock
-/// before it answered, so no unit lands earlier on the sender's clock than it was granted.
+/// The keeper read its clock between the moment the sender asked and the moment the lease arrived, so a unit's span
+/// is carried over to the sender's clock on the safe side at both ends: its start by the lease's arrival (it may be
+/// used no earlier than granted), its end by the ask (nor later). A lease slower to arrive than a unit's span
+/// (`burst` intervals) is of no use: the configuration makes sure the burst covers the database's round trip.
 public struct LeasedUnits: Sendable {
     private let burst: Int
     private var units = Deque<(earliest: Duration, latest: Duration)>()
@@ -101,20 +112,17 @@ public struct LeasedUnits: Sendable {
         case taken
         /// The message may go after this wait.
         case wait(Duration)
-        /// Too few units are held: lease at least this many (all of the message's, so that they come together
-        /// whatever else is held), then take again.
+        /// Too few units are held: lease at least this many together (all of the message's, whatever else is held:
+        /// `SharedRate.lease`'s `minimum`), then take again.
         case lease(Int)
     }
 
-    /// Adds `lease`, which arrived at `now` on the sender's clock.
-    public mutating func hold(_ lease: RateLease, arrivedAt now: Duration) {
-        let offset = now - .microseconds(lease.now)
+    /// Adds `lease`, asked for at `asked` and arrived at `arrived` on the sender's clock.
+    public mutating func hold(_ lease: RateLease, askedAt asked: Duration, arrivedAt arrived: Duration) {
+        let (late, early) = (arrived - .microseconds(lease.now), asked - .microseconds(lease.now))
         for index in 0..<lease.count {
             units.append(
-                (
-                    .microseconds(lease.earliest(index)) + offset,
-                    .microseconds(lease.due(index) + lease.interval) + offset
-                ))
+                (.microseconds(lease.earliest(index)) + late, .microseconds(lease.due(index) + lease.interval) + early))
         }
     }
 
