@@ -3,8 +3,10 @@
 # messages to one `sparrow-gateway-sim` through a rate they share in PostgreSQL (`shared_rates`); one of them, picked
 # at random, is killed with SIGKILL at random moments and resumed each time, until all three have finished.
 #
-#   scripts/soak-rates.sh [ROWS] [KILLS] [RATE] [SEED]   (defaults: 30000 rows in all, 10 kills, 500 a second with a
-#                                                        burst of a tenth of it, a random seed)
+#   scripts/soak-rates.sh [--alone] [ROWS] [KILLS] [RATE] [SEED]
+#                               (defaults: 30000 rows in all, 10 kills, 500 a second with a burst of a tenth of it, a
+#                               random seed); --alone: the baseline, one process holding the rate by itself (no
+#                               shared_rates) with all the rows, never killed
 #
 # Runs itself under scripts/with-postgres.sh (a throw-away cluster) unless SPARROW_TEST_POSTGRES_URL is set.
 #
@@ -18,6 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -z ${SPARROW_TEST_POSTGRES_URL:-} ]]; then exec scripts/with-postgres.sh "$0" "$@"; fi
+workers=(0 1 2)
+if [[ ${1:-} == --alone ]]; then workers=(0); shift; fi
 rows=${1:-30000}
 kills=${2:-10}
 rate=${3:-500}
@@ -45,12 +49,14 @@ sim_pid=$!
 for _ in $(seq 100); do curl -sf --noproxy '*' -o /dev/null "http://127.0.0.1:$port/stats" && break; sleep 0.1; done
 
 carrier="soak-$seed"  # a rate row of this run's own, should the database be one that outlives it
-for worker in 0 1 2; do
+shared="shared_rates: \"$SPARROW_TEST_POSTGRES_URL?sslmode=disable\""
+((${#workers[@]} > 1)) || { shared=""; kills=0; }
+for worker in "${workers[@]}"; do
   mkdir -p "$work/$worker"
   cat >"$work/$worker/sparrow.yaml" <<CONF
 store: store.sqlite
 quiet_hours: off
-shared_rates: "$SPARROW_TEST_POSTGRES_URL?sslmode=disable"
+$shared
 carriers:
   - { id: $carrier, country_code: 86, prefixes: [138], rate: $rate, burst: $burst }
 gateways:
@@ -60,17 +66,17 @@ gateways:
     auth: { type: bearer, token: soak-token }
     max_in_flight: 16
 CONF
-  python3 - "$work/$worker/recipients.csv" "$worker" "$rows" <<'PY'
+  python3 - "$work/$worker/recipients.csv" "$worker" "$rows" "${#workers[@]}" <<'PY'
 import sys
-path, worker, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, worker, rows, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 with open(path, "w") as out:
     out.write("phone\n")
-    for i in range(worker, rows, 3):
+    for i in range(worker, rows, count):
         out.write(f"138{i:08d}\n")
 PY
 done
 
-echo "soak-rates: $rows rows over 3 processes, $kills kills, $rate/s burst $burst, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
+echo "soak-rates: $rows rows over ${#workers[@]} processes, $kills kills, $rate/s burst $burst, seed $seed, $(git rev-parse --short HEAD), $(nproc) cores"
 # start WORKER: runs the worker's campaign (`send` the first time, `resume` after) in the background.
 start() {
   local command=(send --text 'Hi')
@@ -79,11 +85,12 @@ start() {
     >>run.log 2>&1) &
   pids[$1]=$!
 }
-finished=(0 0 0)
+finished=("${workers[@]/*/0}")
+done_all=("${workers[@]/*/1}")
 # reap: notes the workers that have ended since; a worker that failed is resumed.
 reap() {
   local worker status
-  for worker in 0 1 2; do
+  for worker in "${workers[@]}"; do
     [[ ${finished[$worker]} == 1 || -z ${pids[$worker]} ]] && continue
     kill -0 "${pids[$worker]}" 2>/dev/null && continue
     status=0
@@ -98,10 +105,10 @@ reap() {
   done
 }
 started=$(date +%s)
-for worker in 0 1 2; do start "$worker"; done
+for worker in "${workers[@]}"; do start "$worker"; done
 random=$seed
 killed=0
-while ((killed < kills)) && [[ ${finished[*]} != "1 1 1" ]]; do
+while ((killed < kills)) && [[ ${finished[*]} != "${done_all[*]}" ]]; do
   random=$(((random * 1103515245 + 12345) % 2147483648))  # a linear congruential step: the seed repeats a run
   delay_ms=$((200 + random % 2800))
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
@@ -114,7 +121,7 @@ while ((killed < kills)) && [[ ${finished[*]} != "1 1 1" ]]; do
   echo "  kill $killed: worker $worker after ${delay_ms} ms; gateway: $(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")"
   start "$worker"
 done
-while [[ ${finished[*]} != "1 1 1" ]]; do
+while [[ ${finished[*]} != "${done_all[*]}" ]]; do
   sleep 0.2
   reap
 done
