@@ -204,9 +204,10 @@ let package = Package(
         .testTarget(
             name: "SparrowPostgresTests",
             dependencies: [
-                "SparrowPostgres", "SparrowCore", "SparrowDispatch",
+                "SparrowPostgres", "SparrowCore", "SparrowDispatch", "SparrowTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -80,7 +80,11 @@ echo "soak-rates: $rows rows over ${#workers[@]} processes, $kills kills, $rate/
 # start WORKER: runs the worker's campaign (`send` the first time, `resume` after) in the background.
 start() {
   local command=(send --text 'Hi')
-  [[ -f $work/$1/store.sqlite ]] && command=(resume)
+  # `resume` once the campaign is recorded (a `send` killed before it was leaves a store without it).
+  if python3 -c 'import sqlite3, sys; sys.exit(0 if sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute("select 1 from campaign where id = ?", (sys.argv[2],)).fetchone() else 1)' \
+    "$work/$1/store.sqlite" "soak-$1" 2>/dev/null; then
+    command=(resume)
+  fi
   (cd "$work/$1" && exec "$sparrow" "${command[@]}" -c sparrow.yaml --campaign "soak-$1" <recipients.csv \
     >>run.log 2>&1) &
   pids[$1]=$!

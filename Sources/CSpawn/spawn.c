@@ -19,7 +19,8 @@ int sparrow_spawn(pid_t *pid, const char *path, char *const argv[], char *const 
     sigset_t all, none;
     sigfillset(&all);
     sigemptyset(&none);
-    // The descriptors are 3 or above (opened by the caller), so each dup2 leaves the others in place.
+    // Input, output and error are opened in that order, each on the lowest free number: no copy onto 0, 1 or 2
+    // overwrites a source before it has been copied.
     if ((result = posix_spawn_file_actions_adddup2(&actions, input, 0)) == 0 &&
         (result = posix_spawn_file_actions_adddup2(&actions, output, 1)) == 0 &&
         (result = posix_spawn_file_actions_adddup2(&actions, error, 2)) == 0 &&

@@ -193,18 +193,6 @@ extension SparrowConfiguration {
                 throw node.error(.invalidValue, "shared_rates: \(invalid.reason)")
             }
         }
-        if let node = map["shared_rates"] {
-            // A leased unit may be used for `burst` intervals: longer than a lease takes to come back from the
-            // database, or it arrives spent.
-            for carrier in carriers {
-                guard let rate = carrier.rate, Double(carrier.burst) < rate * 0.05 else { continue }
-                throw node.error(
-                    .invalidValue,
-                    "shared_rates: carrier '\(carrier.id)' needs a burst of at least \(Int((rate * 0.05).rounded(.up))) "
-                        + "(50 ms of its rate) to share it, so that units leased from the database are still usable "
-                        + "when they arrive; it has \(carrier.burst)")
-            }
-        }
         return configuration
     }
 

@@ -9,6 +9,7 @@ package actor CarrierThrottle {
     private let clock: RunClock
     private var source: Source
     private let waited: FloatingPointCounter?
+    private var counters: SharedRateCounters?
 
     /// Where the throttle's units come from.
     private enum Source {
@@ -25,13 +26,19 @@ package actor CarrierThrottle {
         self.clock = clock
         source = .own(TokenBucket(rate: rate, burst: max(burst, 1), now: clock.now))
         self.waited = waited
+        counters = nil
     }
 
     /// A throttle that leases its units from a rate other workers share.
-    package init(sharing leaser: SharedRateLeaser, clock: RunClock, waited: FloatingPointCounter? = nil) {
+    /// - Parameter counters: its leases, and the units it leased and dropped unused.
+    package init(
+        sharing leaser: SharedRateLeaser, clock: RunClock, waited: FloatingPointCounter? = nil,
+        counters: SharedRateCounters? = nil
+    ) {
         self.clock = clock
         source = .shared(leaser, held: LeasedUnits(burst: leaser.rate.burst))
         self.waited = waited
+        self.counters = counters
     }
 
     /// Waits until the first message of `units` (each message's cost in tokens) may go, takes the tokens of as many
@@ -78,35 +85,37 @@ package actor CarrierThrottle {
     /// units are leased as they run out, for the messages `ahead` (at most what its horizon holds), and at least the
     /// message's own together.
     private func take(_ cost: Int, ahead: Int) async throws -> Duration? {
-        switch source {
-        case .own(var bucket):
+        guard case .shared(let leaser, _) = source else {
+            guard case .own(var bucket) = source else { preconditionFailure("a throttle's units come from somewhere") }
             defer { source = .own(bucket) }
             return bucket.take(cost, now: clock.now)
-        case .shared(let leaser, var held):
-            switch held.take(cost, now: clock.now) {
-            case .taken:
-                source = .shared(leaser, held: held)
-                return nil
-            case .wait(let wait):
-                source = .shared(leaser, held: held)
-                return wait
-            case .lease(let needed):
-                source = .shared(leaser, held: held)
-                let asked = clock.now
-                let lease = try await leaser.lease(max(needed, ahead), needed)
-                let arrived = clock.now
-                guard case .shared(_, var held) = source else { preconditionFailure("a throttle keeps its source") }
-                held.hold(lease, askedAt: asked, arrivedAt: arrived)
-                let taken = held.take(cost, now: arrived)
-                source = .shared(leaser, held: held)
-                switch taken {
-                case .taken: return nil
-                case .wait(let wait): return wait
-                // Its units' spans ended before the lease arrived: the database was slower than a burst.
-                case .lease: return .zero
-                }
+        }
+        var taken = withHeld { $0.take(cost, now: clock.now) }
+        if case .lease(let needed) = taken {
+            let asked = clock.now
+            let lease = try await leaser.lease(max(needed, ahead), needed)
+            counters?.count(lease)
+            taken = withHeld { held in
+                held.hold(lease, askedAt: asked, arrivedAt: clock.now)
+                return held.take(cost, now: clock.now)
             }
         }
+        switch taken {
+        case .taken: return nil
+        case .wait(let wait): return wait
+        // Not expected (a lease brings the message's units together, their spans open at once): ask again later.
+        case .lease: return .microseconds(leaser.rate.interval)
+        }
+    }
+
+    /// Runs `body` on the units held of a shared rate, and counts those it dropped.
+    private func withHeld(_ body: (inout LeasedUnits) -> LeasedUnits.Take) -> LeasedUnits.Take {
+        guard case .shared(let leaser, var held) = source else { preconditionFailure("a shared rate's throttle") }
+        defer {
+            source = .shared(leaser, held: held)
+            counters?.count(droppedSoFar: held.dropped)
+        }
+        return body(&held)
     }
 
     private func sleep(for wait: Duration) async throws {
@@ -127,5 +136,35 @@ package struct SharedRateLeaser: Sendable {
     ) {
         self.rate = rate
         self.lease = lease
+    }
+}
+
+/// What a throttle sharing a rate counts: `sparrow_shared_rate_leases_total{carrier}`,
+/// `sparrow_shared_rate_units_leased_total{carrier}`, and `sparrow_shared_rate_units_dropped_total{carrier}` (of
+/// those leased, the units unused when their span ended).
+package struct SharedRateCounters: Sendable {
+    private let leases: Counter
+    private let leased: Counter
+    private let dropped: Counter
+    private var droppedCounted = 0
+
+    package init(carrier: String, factory: any MetricsFactory) {
+        func counter(_ label: String) -> Counter {
+            Counter(label: label, dimensions: [("carrier", carrier)], factory: factory)
+        }
+        leases = counter("sparrow_shared_rate_leases_total")
+        leased = counter("sparrow_shared_rate_units_leased_total")
+        dropped = counter("sparrow_shared_rate_units_dropped_total")
+    }
+
+    mutating func count(_ lease: RateLease) {
+        leases.increment()
+        leased.increment(by: lease.count)
+    }
+
+    mutating func count(droppedSoFar: Int) {
+        guard droppedSoFar > droppedCounted else { return }
+        dropped.increment(by: droppedSoFar - droppedCounted)
+        droppedCounted = droppedSoFar
     }
 }

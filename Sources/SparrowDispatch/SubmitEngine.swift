@@ -48,7 +48,12 @@ final class SubmitEngine: Sendable {
                         try await sharedRates.lease(
                             wanted, minimum: minimum, of: carrier.id, at: shared, horizon: Self.leaseAhead)
                     }
-                    return (carrier.id, CarrierThrottle(sharing: leaser, clock: clock.monotonic, waited: waited))
+                    return (
+                        carrier.id,
+                        CarrierThrottle(
+                            sharing: leaser, clock: clock.monotonic, waited: waited,
+                            counters: SharedRateCounters(carrier: carrier.id, factory: metrics))
+                    )
                 }
             })
         self.window = AsyncPermits(window)

@@ -11,7 +11,8 @@ public struct PostgresDatabase: Sendable {
     /// Connects to the database at `location`, migrates its schema, runs `body` with it, and closes its
     /// connections when `body` returns or throws.
     /// - Parameter reachableWithin: how long to try to reach the database and migrate it before giving up; later,
-    ///   a call that cannot reach it waits for it, and ends when its task is cancelled.
+    ///   a call that cannot reach it waits while the pool connects again, and fails after about a minute without a
+    ///   connection (postgres-nio's pool gives up then), or when its task is cancelled.
     /// - Throws: `PostgresStoreError` when the database cannot be reached in time or its schema cannot be migrated;
     ///   what `body` throws.
     public static func with<Result: Sendable>(

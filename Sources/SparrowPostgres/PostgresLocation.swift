@@ -11,7 +11,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         self.url = url
         var checks = TLSConfiguration.makeClientConfiguration()
         switch url.tls {
-        case .disable, .prefer, .require: checks.certificateVerification = .none  // as libpq: encryption alone
+        // As libpq: encryption alone, unless `require` names a CA to trust (then it is `verify-ca`).
+        case .require where url.rootCertificates != nil: checks.certificateVerification = .noHostnameVerification
+        case .disable, .prefer, .require: checks.certificateVerification = .none
         case .verifyCA: checks.certificateVerification = .noHostnameVerification
         case .verifyFull: checks.certificateVerification = .fullVerification
         }

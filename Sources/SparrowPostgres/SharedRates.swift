@@ -29,8 +29,11 @@ public struct SharedRates: Sendable {
                 ON CONFLICT (carrier) DO UPDATE SET tat = rate.tat
                 RETURNING tat, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
                 """, logger: logger)
-            var stored: (tat: Int64, now: Int64) = (0, 0)
+            var stored: (tat: Int64, now: Int64)?
             for try await row in rows.decode((Int64, Int64).self) { stored = row }
+            guard let stored else {
+                throw PostgresStoreError(database.location, message: "carrier \(carrier)'s rate row came back empty")
+            }
             let (lease, tat) = rate.lease(
                 wanted, minimum: minimum, tat: stored.tat, now: stored.now, horizon: horizon)
             if tat != stored.tat {

@@ -23,12 +23,14 @@ public final class ChildProcess: Sendable {
     private let state = Lock<(ending: Ending?, waiters: [CheckedContinuation<Ending, Never>])>((nil, []))
     private let ended = DispatchSemaphore(value: 0)
 
-    /// Starts `command` (a path, then its arguments) in `directory`, with this process's environment.
+    /// Starts `command` (a path, then its arguments) in `directory`, with this process's environment. The ending of a
+    /// process that cannot be waited for (not expected) is `(.exit, -1)`.
     /// - Throws: `POSIXError` when a file cannot be opened or the program cannot be started.
     public init(
         _ command: [String], in directory: String? = nil, stdin: Stream = .null, stdout: Stream = .null,
         stderr: Stream = .null
     ) throws {
+        precondition(!command.isEmpty, "a command names its program")
         let input = try Self.open(stdin, flags: O_RDONLY)
         defer { close(input) }
         let output = try Self.open(stdout, flags: O_WRONLY | O_CREAT | O_TRUNC)
@@ -43,9 +45,10 @@ public final class ChildProcess: Sendable {
         self.pid = pid
         Thread { [self] in
             var status: Int32 = 0
-            while waitpid(self.pid, &status, 0) == -1, errno == EINTR {}
+            var waited = waitpid(self.pid, &status, 0)
+            while waited == -1, errno == EINTR { waited = waitpid(self.pid, &status, 0) }
             let signal = status & 0x7f
-            end(signal == 0 ? (.exit, (status >> 8) & 0xff) : (.uncaughtSignal, signal))
+            end(waited == -1 ? (.exit, -1) : signal == 0 ? (.exit, (status >> 8) & 0xff) : (.uncaughtSignal, signal))
         }.start()
     }
 

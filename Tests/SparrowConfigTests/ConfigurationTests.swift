@@ -67,13 +67,6 @@ let minimal = """
         #expect(
             failure(minimal + "\nshared_rates: postgres://sparrow:hunter2@db.internal")
                 == "sparrow.yaml:4:15: shared_rates: no database")
-        // A unit leased from the database must still be usable when it arrives: 50 ms of the rate at least.
-        let carrier = "\ncarriers: [{ id: cm, country_code: 86, prefixes: [138], rate: 1000, burst: 10 }]"
-        #expect(
-            failure(minimal + carrier + "\nshared_rates: postgres://sparrow@db.internal/sparrow")
-                == "sparrow.yaml:5:15: shared_rates: carrier 'cm' needs a burst of at least 50 (50 ms of its rate) to "
-                + "share it, so that units leased from the database are still usable when they arrive; it has 10")
-        #expect(try load(minimal + carrier).carriers[0].burst == 10)  // a rate of its own needs no such burst
     }
 
     @Test func theExampleConfigurationLoads() throws {

@@ -1,7 +1,9 @@
 import PostgresNIO
 import SparrowCore
 import SparrowDispatch
+import Prometheus
 import SparrowPostgres
+import SparrowTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabase.url != nil, "needs PostgreSQL: run under scripts/with-postgres.sh (make test does)"))
@@ -58,19 +60,22 @@ struct SharedRatesTests {
         let clock = ContinuousClock()
         let runs = try await TestDatabase.withFresh { location in
             try await withThrowingTaskGroup(
-                of: (units: Int, began: ContinuousClock.Instant, ended: ContinuousClock.Instant).self
+                of: (units: Int, leased: Int, began: ContinuousClock.Instant, ended: ContinuousClock.Instant).self
             ) {
                 group in
                 for worker in 0..<3 {
                     group.addTask {
                         try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
                             let rates = SharedRates(database)
+                            let registry = PrometheusCollectorRegistry()
                             let throttle = CarrierThrottle(
                                 sharing: SharedRateLeaser(rate: rate) { wanted, minimum in
                                     try await rates.lease(
                                         wanted, minimum: minimum, of: "china-mobile", at: rate,
                                         horizon: .milliseconds(100))
-                                }, clock: .continuous)
+                                }, clock: .continuous,
+                                counters: SharedRateCounters(
+                                    carrier: "china-mobile", factory: PrometheusMetricsFactory(registry: registry)))
                             var segments = (0..<64).map { 1 + ($0 + worker) % 2 }
                             var units = 0
                             let began = clock.now
@@ -79,13 +84,18 @@ struct SharedRatesTests {
                                 units += segments.prefix(count).reduce(0, +)
                                 segments = Array(segments[count...] + segments[..<count])
                             }
-                            return (units, began, clock.now)
+                            let leased = metric(
+                                registry.emitToString(),
+                                #"sparrow_shared_rate_units_leased_total{carrier="china-mobile"}"#)
+                            return (units, leased ?? 0, began, clock.now)
                         }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         }
+        // Each worker counted the units it leased: at least those it admitted.
+        #expect(runs.allSatisfy { $0.leased >= $0.units }, "\(runs.map { ($0.units, $0.leased) })")
         let units = runs.map(\.units).reduce(0, +)
         let span = (runs.map(\.ended).max()! - runs.map(\.began).min()!) / .seconds(1)
         #expect(Double(units) <= 100 * span + 10 + 1, "\(units) segments in \(span) s")

@@ -13,7 +13,7 @@ import DequeModule
 /// let rate = SharedRate(rate: 100, burst: 10)     // a unit every 10 ms, 10 at once
 /// let (lease, tat) = rate.lease(25, tat: 0, now: 1_000_000, horizon: 50_000)
 /// // lease.count == 15: 10 usable at once, then one each 10 ms until 50 ms from now
-/// rate.lease(1, minimum: 3, tat: tat, now: 1_000_000, horizon: 0).lease.count  // 3, from 60 ms on
+/// rate.lease(3, minimum: 3, tat: tat, now: 1_000_000, horizon: 0).lease.count  // 3, from 60 ms on
 /// ```
 public struct SharedRate: Sendable, Hashable {
     /// Microseconds between two units at the sustained rate (GCRA's emission interval T).
@@ -35,8 +35,8 @@ public struct SharedRate: Sendable, Hashable {
     /// `minimum` of them however far ahead, so that a message of that many units gets them together.
     /// - Parameters:
     ///   - tat: the stored value; 0 for a rate nobody has used.
-    ///   - now: the keeper's clock; a reading taken a little before the lease (while waiting for the value) does no
-    ///     harm: the bound rests on the units' due times, and `now` only holds units back.
+    ///   - now: the keeper's clock, read after the sender asked (the sender counts its units' spans from its ask:
+    ///     `LeasedUnits.hold`) and before it answers.
     ///   - horizon: how far ahead of `now` a leased unit may be scheduled, in microseconds.
     /// - Returns: the lease (empty when the rate is spent beyond the horizon) and the value to store.
     public func lease(
@@ -56,9 +56,10 @@ public struct SharedRate: Sendable, Hashable {
     }
 }
 
-/// Units of a shared rate, leased at once. Unit i is due at `start + i · interval`; it may be used from
-/// `tolerance` before that (but not before `now`) until it is due, and is lost after: a unit used late could crowd
-/// the units of other senders into one span. Times are microseconds on the clock of the rate's keeper.
+/// Units of a shared rate, leased at once. Unit i is due at `start + i · interval`; it may be used from `tolerance`
+/// before that (but not before `now`) until it is due (a sender allows itself one interval more: `LeasedUnits`), and
+/// is lost after: a unit used late could crowd the units of other senders into one span. Times are microseconds on
+/// the clock of the rate's keeper.
 public struct RateLease: Sendable, Hashable {
     public let start: Int64
     public let interval: Int64
@@ -89,17 +90,18 @@ public struct RateLease: Sendable, Hashable {
 /// The units of a shared rate that one sender holds, on its own clock: what it leased and has not used yet, oldest
 /// first.
 ///
-/// A unit is used from its earliest time on, and dropped when it is still unused one interval after it was due: the
-/// interval's grace absorbs a timer that wakes late (a rate with a burst of 1 has units with no span at all), and costs
-/// at most one unit more in any stretch of time than the rate allows: `rate · d + burst + 1`.
-///
 /// The keeper read its clock between the moment the sender asked and the moment the lease arrived, so a unit's span
-/// is carried over to the sender's clock on the safe side at both ends: its start by the lease's arrival (it may be
-/// used no earlier than granted), its end by the ask (nor later). A lease slower to arrive than a unit's span
-/// (`burst` intervals) is of no use: the configuration makes sure the burst covers the database's round trip.
+/// is carried over to the sender's clock on the safe side at both ends: its start by the arrival (it may be used no
+/// earlier than granted), its end by the ask. The end is allowed a grace: one interval, for a timer that wakes late
+/// (a rate with a burst of 1 has units with no span at all), or the lease's round trip when that is longer: without
+/// it, the trip would shorten every span by its length, and a message of `burst` units would never find its units'
+/// spans open at once (it would lease again and again). So a unit is used no later than the grace after it was due,
+/// and any stretch of time `d` holds at most `rate · d + burst + max(1, rate · round trip)` units, over all senders.
 public struct LeasedUnits: Sendable {
     private let burst: Int
     private var units = Deque<(earliest: Duration, latest: Duration)>()
+    /// Units dropped unused so far, their spans over.
+    public private(set) var dropped = 0
 
     /// - Parameter burst: the shared rate's burst.
     public init(burst: Int) {
@@ -119,10 +121,11 @@ public struct LeasedUnits: Sendable {
 
     /// Adds `lease`, asked for at `asked` and arrived at `arrived` on the sender's clock.
     public mutating func hold(_ lease: RateLease, askedAt asked: Duration, arrivedAt arrived: Duration) {
+        // Starts counted from the arrival, ends from the ask: each on its safe side of the keeper's reading.
         let (late, early) = (arrived - .microseconds(lease.now), asked - .microseconds(lease.now))
+        let grace = max(.microseconds(lease.interval), arrived - asked)
         for index in 0..<lease.count {
-            units.append(
-                (.microseconds(lease.earliest(index)) + late, .microseconds(lease.due(index) + lease.interval) + early))
+            units.append((.microseconds(lease.earliest(index)) + late, .microseconds(lease.due(index)) + early + grace))
         }
     }
 
@@ -130,7 +133,10 @@ public struct LeasedUnits: Sendable {
     /// taking the rest ahead of their time, as a local token bucket lets it run into debt: the messages after it wait
     /// for the units after those.
     public mutating func take(_ count: Int, now: Duration) -> Take {
-        while let first = units.first, first.latest < now { units.removeFirst() }
+        while let first = units.first, first.latest < now {
+            units.removeFirst()
+            dropped += 1
+        }
         guard units.count >= count else { return .lease(count) }
         guard count > 0 else { return .taken }
         let ready = units[min(count, burst) - 1].earliest
