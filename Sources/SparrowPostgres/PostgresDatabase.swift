@@ -63,7 +63,9 @@ public struct PostgresDatabase: Sendable {
     static let migrations: [String] = [
         // One carrier's rate over every worker: GCRA's theoretical arrival time, in microseconds on the database's
         // clock (`SharedRate`).
-        "CREATE TABLE sparrow_carrier_rate (carrier text PRIMARY KEY, tat bigint NOT NULL)"
+        "CREATE TABLE sparrow_carrier_rate (carrier text PRIMARY KEY, tat bigint NOT NULL)",
+        // The interval and burst of the rate's last lease, to tell processes that disagree about it.
+        "ALTER TABLE sparrow_carrier_rate ADD COLUMN interval bigint, ADD COLUMN burst integer",
     ]
 
     private func migrate() async throws {

@@ -1,13 +1,24 @@
+import Logging
 import PostgresNIO
 public import SparrowCore
+import Synchronization
 
 /// Carriers' rates shared by every worker through the database: one GCRA value per carrier, leased in units with
 /// their spans of use (`SharedRate`), read and moved on in one transaction against the database's clock.
 ///
 /// A worker's death loses the units it leased and did not use, which is the safe side: the others never send more
 /// for it. When the database cannot be reached, nothing is leased: a lease waits, or fails, and never grants.
+///
+/// The processes sharing a carrier's rate must agree on its rate and burst: each lease records its own, and one that
+/// finds another's logs a warning, once a carrier.
 public struct SharedRates: Sendable {
     let database: PostgresDatabase
+    /// The carriers whose disagreement was logged, shared by the copies of this value.
+    private let warned = Warned()
+
+    private final class Warned: Sendable {
+        let carriers = Lock<Set<String>>([])
+    }
 
     public init(_ database: PostgresDatabase) {
         self.database = database
@@ -25,14 +36,22 @@ public struct SharedRates: Sendable {
         return try await database.transaction { connection in
             let rows = try await connection.query(
                 """
-                INSERT INTO sparrow_carrier_rate AS rate (carrier, tat) VALUES (\(carrier), 0)
-                ON CONFLICT (carrier) DO UPDATE SET tat = rate.tat
-                RETURNING tat, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                WITH previous AS (SELECT interval, burst FROM sparrow_carrier_rate WHERE carrier = \(carrier))
+                INSERT INTO sparrow_carrier_rate AS rate (carrier, tat, interval, burst)
+                VALUES (\(carrier), 0, \(rate.interval), \(rate.burst))
+                ON CONFLICT (carrier) DO UPDATE SET interval = excluded.interval, burst = excluded.burst
+                RETURNING tat, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+                    (SELECT interval FROM previous), (SELECT burst FROM previous)
                 """, logger: logger)
-            var stored: (tat: Int64, now: Int64)?
-            for try await row in rows.decode((Int64, Int64).self) { stored = row }
-            guard let stored else {
+            var found: (tat: Int64, now: Int64, interval: Int64?, burst: Int?)?
+            for try await row in rows.decode((Int64, Int64, Int64?, Int?).self) { found = row }
+            guard let stored = found else {
                 throw PostgresStoreError(database.location, message: "carrier \(carrier)'s rate row came back empty")
+            }
+            if let interval = stored.interval, let burst = stored.burst,
+                interval != rate.interval || burst != rate.burst
+            {
+                warnOnce(carrier, theirs: (interval, burst), ours: rate)
             }
             let (lease, tat) = rate.lease(
                 wanted, minimum: minimum, tat: stored.tat, now: stored.now, horizon: horizon)
@@ -42,5 +61,16 @@ public struct SharedRates: Sendable {
             }
             return lease
         }
+    }
+
+    private func warnOnce(_ carrier: String, theirs: (interval: Int64, burst: Int), ours: SharedRate) {
+        guard warned.carriers.withLock({ $0.insert(carrier).inserted }) else { return }
+        func rate(_ interval: Int64) -> String { "\(1_000_000 / Double(interval))" }
+        database.logger.warning(
+            "another process shares this carrier's rate with another rate or burst: they must agree",
+            metadata: [
+                "carrier": "\(carrier)", "rate": "\(rate(ours.interval))", "burst": "\(ours.burst)",
+                "other.rate": "\(rate(theirs.interval))", "other.burst": "\(theirs.burst)",
+            ])
     }
 }

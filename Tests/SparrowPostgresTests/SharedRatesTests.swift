@@ -120,6 +120,28 @@ struct SharedRatesTests {
         }
     }
 
+    /// Processes that disagree about a carrier's rate are told, once a carrier each: the rate is kept per carrier id.
+    @Test func aDisagreementAboutACarriersRateIsLoggedOnce() async throws {
+        let capture = LogCapture()
+        try await TestDatabase.withFresh { location in
+            try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                _ = try await SharedRates(database).lease(
+                    1, of: "china-unicom", at: SharedRate(rate: 10, burst: 5), horizon: .zero)
+            }
+            try await PostgresDatabase.with(location, logger: capture.logger) { database in
+                let rates = SharedRates(database)
+                for _ in 0..<2 {
+                    _ = try await rates.lease(1, of: "china-unicom", at: SharedRate(rate: 20, burst: 5), horizon: .zero)
+                }
+                _ = try await rates.lease(1, of: "china-telecom", at: SharedRate(rate: 20, burst: 5), horizon: .zero)
+            }
+        }
+        let warnings = capture.events.filter { $0.level == .warning }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.metadata["carrier"] == "china-unicom")
+        #expect(warnings.first?.metadata["rate"] == "20.0" && warnings.first?.metadata["other.rate"] == "10.0")
+    }
+
     /// Workers starting together on a new database migrate it once; a database migrated by a newer Sparrow is refused.
     @Test func migratesOnceAndRefusesANewerSchema() async throws {
         try await TestDatabase.withFresh { location in
@@ -142,7 +164,7 @@ struct SharedRatesTests {
             await #expect {
                 try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in }
             } throws: { error in
-                "\(error)".hasSuffix("its schema is version 99, newer than this Sparrow's 1")
+                "\(error)".hasSuffix("its schema is version 99, newer than this Sparrow's 2")
             }
         }
     }
