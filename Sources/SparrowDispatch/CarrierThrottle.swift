@@ -85,11 +85,17 @@ package actor CarrierThrottle {
     /// units are leased as they run out, for the messages `ahead` (at most what its horizon holds), and at least the
     /// message's own together.
     private func take(_ cost: Int, ahead: Int) async throws -> Duration? {
-        guard case .shared(let leaser, _) = source else {
-            guard case .own(var bucket) = source else { preconditionFailure("a throttle's units come from somewhere") }
+        switch source {
+        case .own(var bucket):
             defer { source = .own(bucket) }
             return bucket.take(cost, now: clock.now)
+        case .shared(let leaser, _):
+            return try await take(cost, ahead: ahead, leasingFrom: leaser)
         }
+    }
+
+    /// `take` for a shared rate: from the units held, and from a lease when they run out.
+    private func take(_ cost: Int, ahead: Int, leasingFrom leaser: SharedRateLeaser) async throws -> Duration? {
         var taken = withHeld { $0.take(cost, now: clock.now) }
         if case .lease(let needed) = taken {
             let asked = clock.now
