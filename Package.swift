@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "SparrowPostgres",
             dependencies: [
-                "SparrowCore",
+                "SparrowCore", "SparrowStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),  // libpq's sslmode as TLS settings
                 .product(name: "Logging", package: "swift-log"),
@@ -132,8 +132,9 @@ let package = Package(
         .target(
             name: "SparrowTestSupport",
             dependencies: [
-                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts", "CSpawn",
+                "SparrowCore", "SparrowGatewaySim", "SparrowReceipts", "SparrowPostgres", "CSpawn",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),  // a database of its own for each test
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -196,7 +197,8 @@ let package = Package(
         .testTarget(
             name: "SparrowStoreTests",
             dependencies: [
-                "SparrowStore", "SparrowCore",
+                "SparrowStore", "SparrowCore", "SparrowPostgres", "SparrowTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),  // to read PostgreSQL's store in a test
                 .product(name: "GRDB", package: "GRDB.swift"),  // to read the store's query plans in a test
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // to lower SQLite's limits in a test
             ]

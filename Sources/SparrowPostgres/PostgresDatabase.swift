@@ -1,5 +1,6 @@
 public import Logging
 import PostgresNIO
+import SparrowStore
 
 /// A PostgreSQL database that several Sparrow workers share: a pool of connections to it, its schema migrated.
 public struct PostgresDatabase: Sendable {
@@ -13,7 +14,7 @@ public struct PostgresDatabase: Sendable {
     /// - Parameter reachableWithin: how long to try to reach the database and migrate it before giving up; later,
     ///   a call that cannot reach it waits while the pool connects again, and fails after about a minute without a
     ///   connection (postgres-nio's pool gives up then), or when its task is cancelled.
-    /// - Throws: `PostgresStoreError` when the database cannot be reached in time or its schema cannot be migrated;
+    /// - Throws: `StoreError` when the database cannot be reached in time or its schema cannot be migrated;
     ///   what `body` throws.
     public static func with<Result: Sendable>(
         _ location: PostgresLocation, logger: Logger, reachableWithin: Duration = .seconds(10),
@@ -37,8 +38,8 @@ public struct PostgresDatabase: Sendable {
                 return try await race.next()!
             }
             guard migrated else {
-                throw PostgresStoreError(
-                    location,
+                throw StoreError(
+                    location, code: .cannotOpen,
                     message:
                         "cannot be reached within \(reachableWithin) (is it running, and does it let this user in?)")
             }
@@ -46,26 +47,46 @@ public struct PostgresDatabase: Sendable {
         }
     }
 
-    /// Runs `work` in one transaction; PostgreSQL's errors come out as `PostgresStoreError`.
+    /// Runs `work` in one transaction; PostgreSQL's errors come out as `StoreError`.
     func transaction<Result: Sendable>(
         _ work: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        try await wrappingErrors { try await client.withTransaction(logger: logger) { try await work($0) } }
+    }
+
+    /// Runs `work` on a connection of the pool, outside a transaction (each statement its own), with the errors of
+    /// `transaction`.
+    func connection<Result: Sendable>(_ work: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await wrappingErrors { try await client.withConnection { try await work($0) } }
+    }
+
+    /// Runs one statement on its own, with the errors of `transaction`.
+    func execute(_ query: PostgresQuery) async throws {
+        try await connection { connection in _ = try await connection.query(query, logger: logger) }
+    }
+
+    private func wrappingErrors<Result>(_ work: () async throws -> Result) async throws -> Result {
         do {
-            return try await client.withTransaction(logger: logger) { try await work($0) }
+            return try await work()
         } catch {
+            // The store's own refusal comes out as it is, as SQLite's store throws it.
+            if let refusal = ((error as? PostgresTransactionError)?.closureError ?? error) as? InputMismatch {
+                throw refusal
+            }
             if Task.isCancelled { throw CancellationError() }  // postgres-nio's own error for a cancelled wait
-            throw PostgresStoreError(location, error)
+            throw StoreError(location, error)
         }
     }
 
-    /// The schema's versions, in order: each is applied once, in a transaction of its own, by whichever process
-    /// gets there first (the others wait on an advisory lock, then find it applied).
-    static let migrations: [String] = [
+    /// The schema's versions, in order, each a list of statements: each is applied once, in a transaction of its own,
+    /// by whichever process gets there first (the others wait on an advisory lock, then find it applied).
+    static let migrations: [[String]] = [
         // One carrier's rate over every worker: GCRA's theoretical arrival time, in microseconds on the database's
         // clock (`SharedRate`).
-        "CREATE TABLE sparrow_carrier_rate (carrier text PRIMARY KEY, tat bigint NOT NULL)",
+        ["CREATE TABLE sparrow_carrier_rate (carrier text PRIMARY KEY, tat bigint NOT NULL)"],
         // The interval and burst of the rate's last lease, to tell processes that disagree about it.
-        "ALTER TABLE sparrow_carrier_rate ADD COLUMN interval bigint, ADD COLUMN burst integer",
+        ["ALTER TABLE sparrow_carrier_rate ADD COLUMN interval bigint, ADD COLUMN burst integer"],
+        PostgresStore.schema,
     ]
 
     private func migrate() async throws {
@@ -81,62 +102,71 @@ public struct PostgresDatabase: Sendable {
                 applied = version
             }
             guard applied <= Self.migrations.count else {
-                throw PostgresStoreError(
+                throw StoreError(
                     location,
                     message: "its schema is version \(applied), newer than this Sparrow's \(Self.migrations.count)")
             }
             for (index, migration) in Self.migrations.enumerated().dropFirst(applied) {
-                try await connection.query(PostgresQuery(unsafeSQL: migration), logger: logger)
+                for statement in migration {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("INSERT INTO sparrow_schema (version) VALUES (\(index + 1))", logger: logger)
             }
         }
     }
 }
 
-/// A PostgreSQL database that failed Sparrow: where, and what its server said (or why it could not be reached).
-public struct PostgresStoreError: Error, CustomStringConvertible {
-    public let location: String
-    public let message: String
-    /// The server's SQLSTATE, when the server answered.
-    public let sqlState: String?
-
-    init(_ location: PostgresLocation, message: String, sqlState: String? = nil) {
-        self.location = location.description
-        self.message = message
-        self.sqlState = sqlState
-    }
-
-    init(_ location: PostgresLocation, _ error: PSQLError) {
-        if let server = error.serverInfo, let message = server[.message] {
-            self.init(location, message: message, sqlState: server[.sqlState])
-        } else {
-            self.init(location, message: "\(error.code)" + (error.underlying.map { ": \($0)" } ?? ""))
-        }
-    }
-
-    /// Any error of postgres-nio's: a server's (its message and SQLSTATE), a transaction's (its cause), the
-    /// connection pool's (it cannot connect, say).
+extension StoreError {
+    /// Any error of postgres-nio's, as the store's: a server's (its message and SQLSTATE, which also gives the code),
+    /// a transaction's (its cause), the connection pool's (it cannot connect, say). The statement and its values are
+    /// left out, as SQLite's errors leave them out.
     init(_ location: PostgresLocation, _ error: any Error) {
         switch error {
-        case let store as PostgresStoreError:
+        case let store as StoreError:
             self = store
         case let psql as PSQLError:
-            self.init(location, psql)
+            if let server = psql.serverInfo, let message = server[.message] {
+                let state = server[.sqlState] ?? ""
+                self.init(
+                    code: Self.code(sqlState: state), path: location.description,
+                    message: "\(message) (SQLSTATE \(state))")
+            } else {
+                self.init(
+                    code: .cannotOpen, path: location.description,
+                    message: "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? ""))
+            }
+        case let decoding as PostgresDecodingError:  // named without the value, which may be a number
+            self.init(
+                code: .other, path: location.description,
+                message:
+                    "column \(decoding.columnName) (\(decoding.postgresType)) cannot be read as \(decoding.targetType)")
         case let transaction as PostgresTransactionError:
             let cause =
                 transaction.closureError ?? transaction.commitError ?? transaction.beginError
                 ?? transaction.rollbackError
-            if let cause {
-                self.init(location, cause)
-            } else {
-                self.init(location, message: "the transaction failed")
-            }
+            self =
+                cause.map { StoreError(location, $0) }
+                ?? StoreError(code: .other, path: location.description, message: "the transaction failed")
         default:
-            self.init(location, message: "\(error)")
+            self.init(code: .other, path: location.description, message: "\(error)")
         }
     }
 
-    public var description: String {
-        "\(location): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    init(_ location: PostgresLocation, code: Code = .other, message: String) {
+        self.init(code: code, path: location.description, message: message)
+    }
+
+    /// The store's code of a SQLSTATE (PostgreSQL's appendix A).
+    private static func code(sqlState: String) -> Code {
+        switch sqlState {
+        case "53100": .full
+        case "25006": .readOnly
+        case "40001", "40P01", "55P03", "57014": .busy
+        case "XX001", "XX002": .corrupt
+        case "58030": .io
+        case _ where sqlState.hasPrefix("23"): .constraint
+        case _ where sqlState.hasPrefix("08") || sqlState.hasPrefix("28") || sqlState == "3D000": .cannotOpen
+        default: .other
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 public import SparrowCore
+import SparrowStore
 import Synchronization
 
 /// Carriers' rates shared by every worker through the database: one GCRA value per carrier, leased in units with
@@ -27,7 +28,7 @@ public struct SharedRates: Sendable {
     /// Leases up to `wanted` units of `carrier`'s `rate` due within `horizon` from now, and `minimum` of them however
     /// far ahead (`SharedRate.lease`). Four round trips: the row is locked by the first statement and written by the
     /// second, and the clock is read after the lock, so `now` never trails a lease granted while this one waited.
-    /// - Throws: `PostgresStoreError`; `CancellationError` when cancelled while it waits for a connection.
+    /// - Throws: `StoreError`; `CancellationError` when cancelled while it waits for a connection.
     public func lease(
         _ wanted: Int, minimum: Int = 0, of carrier: String, at rate: SharedRate, horizon: Duration
     ) async throws -> RateLease {
@@ -46,7 +47,7 @@ public struct SharedRates: Sendable {
             var found: (tat: Int64, now: Int64, interval: Int64?, burst: Int?)?
             for try await row in rows.decode((Int64, Int64, Int64?, Int?).self) { found = row }
             guard let stored = found else {
-                throw PostgresStoreError(database.location, message: "carrier \(carrier)'s rate row came back empty")
+                throw StoreError(database.location, message: "carrier \(carrier)'s rate row came back empty")
             }
             if let interval = stored.interval, let burst = stored.burst,
                 interval != rate.interval || burst != rate.burst

@@ -72,7 +72,7 @@ public struct SkippedRow: Sendable, Hashable {
 
 extension JournalEntry {
     /// The skipped row of a message whose number has a message in the campaign already.
-    var duplicate: SkippedRow { SkippedRow(line: line, status: .duplicate, carrier: carrier, gateway: gateway) }
+    package var duplicate: SkippedRow { SkippedRow(line: line, status: .duplicate, carrier: carrier, gateway: gateway) }
 }
 
 /// What the gateway made of a submit.
@@ -216,6 +216,22 @@ public struct CampaignRecord: Sendable, Hashable {
     public var ranking: CampaignRanking?
     /// The most segments a message may take (`PlanSettings.maxSegments`); nil for no limit.
     public var maxSegments: Int?
+
+    package init(
+        id: String, template: String, createdAt: Timestamp, inputLines: Int?, holdout: Double, approved: String?,
+        number: Int, linkTarget: String?, ranking: CampaignRanking?, maxSegments: Int?
+    ) {
+        self.id = id
+        self.template = template
+        self.createdAt = createdAt
+        self.inputLines = inputLines
+        self.holdout = holdout
+        self.approved = approved
+        self.number = number
+        self.linkTarget = linkTarget
+        self.ranking = ranking
+        self.maxSegments = maxSegments
+    }
 }
 
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in

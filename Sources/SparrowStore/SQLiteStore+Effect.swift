@@ -101,9 +101,8 @@ extension SQLiteStore {
                     rows[name, default: EffectRow(dimension: dimension, key: key)].sent = group
                 }
             }
-            let order = Dictionary(uniqueKeysWithValues: EffectRow.Dimension.allCases.enumerated().map { ($1, $0) })
-            let sorted = rows.values.sorted { (order[$0.dimension]!, $0.key) < (order[$1.dimension]!, $1.key) }
-            return CampaignEffect(window: window, measuredAt: Timestamp(secondsSince1970: at), rows: sorted)
+            return CampaignEffect(
+                window: window, measuredAt: Timestamp(secondsSince1970: at), rows: EffectRow.sorted(rows.values))
         }
     }
 

@@ -299,15 +299,15 @@ extension SQLiteStore {
 
 /// Strings in one SQL value: a JSON array, NULL for none. An approved template's parameters in the journal; a list
 /// a query takes as one argument (`IN (SELECT value FROM json_each(?))`).
-enum JSONStrings {
-    static func encode(_ parameters: [String]) -> String? {
+package enum JSONStrings {
+    package static func encode(_ parameters: [String]) -> String? {
         guard !parameters.isEmpty else { return nil }
         var json = JSONWriter()
         json.array { array in for parameter in parameters { array.element(parameter) } }
         return String(decoding: json.bytes, as: UTF8.self)
     }
 
-    static func decode(_ text: String?) -> [String] {
+    package static func decode(_ text: String?) -> [String] {
         guard let text, case .array(let elements)? = try? JSONValue.parse(Array(text.utf8)) else { return [] }
         return elements.map { $0.text ?? "" }
     }

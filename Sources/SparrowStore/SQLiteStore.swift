@@ -358,6 +358,10 @@ public final class SQLiteStore: CampaignStore {
 /// A resumed campaign's input is not the one it journaled: the row at `line` differs, or the input ends before it.
 public struct InputMismatch: Error, Hashable, Sendable, CustomStringConvertible {
     public var line: Int
+
+    package init(line: Int) {
+        self.line = line
+    }
     public var description: String {
         "line \(line) is not the row this campaign journaled there: resume needs the campaign's own input, unchanged"
     }

@@ -67,7 +67,7 @@ func withSharedRates<Result: Sendable>(
         return try await PostgresDatabase.with(PostgresLocation(url), logger: Logger(label: "sparrow")) { database in
             try await body(SharedRates(database))
         }
-    } catch let error as PostgresStoreError {
+    } catch let error as StoreError {
         throw RuntimeFailure(message: "shared_rates: \(error)")
     }
 }

@@ -105,6 +105,12 @@ public struct EffectRow: Sendable, Hashable {
         self.holdout = holdout
     }
 
+    /// Rows in a report's order: by dimension as declared, then by key.
+    package static func sorted(_ rows: some Sequence<EffectRow>) -> [EffectRow] {
+        let order = Dictionary(uniqueKeysWithValues: Dimension.allCases.enumerated().map { ($1, $0) })
+        return rows.sorted { (order[$0.dimension]!, $0.key) < (order[$1.dimension]!, $1.key) }
+    }
+
     /// What the messages added over the holdout, with 95 % intervals; nil without a holdout (or without recipients).
     public var lift: Lift? {
         guard sent.recipients > 0, holdout.recipients > 0 else { return nil }

@@ -1,26 +1,26 @@
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
-import SparrowPostgres
-import Testing
+public import SparrowPostgres
 
 /// The throw-away PostgreSQL cluster `scripts/with-postgres.sh` starts (`make test` runs the suite under it): each
 /// test gets a database of its own, created for it and dropped after.
-enum TestDatabase {
+public enum TestDatabase {
     /// The cluster's database, from `SPARROW_TEST_POSTGRES_URL`; nil outside `scripts/with-postgres.sh`.
-    static let url = ProcessInfo.processInfo.environment["SPARROW_TEST_POSTGRES_URL"]
+    public static let url = ProcessInfo.processInfo.environment["SPARROW_TEST_POSTGRES_URL"]
 
     /// Quiet but for warnings: the pool tells of each connection it fails to open at `info`.
-    static let logger = {
+    public static let logger = {
         var logger = Logger(label: "sparrow-postgres-tests")
         logger.logLevel = .warning
         return logger
     }()
 
     /// Runs `body` with a location naming a new, empty database, and drops that database after.
-    static func withFresh<Result: Sendable>(_ body: (PostgresLocation) async throws -> Result) async throws -> Result {
-        let url = try #require(
-            url, "SPARROW_TEST_POSTGRES_URL is not set: run the tests under scripts/with-postgres.sh")
+    public static func withFresh<Result: Sendable>(_ body: (PostgresLocation) async throws -> Result) async throws
+        -> Result
+    {
+        guard let url else { throw Unset() }
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await admin(url, "CREATE DATABASE \(name)")
         do {
@@ -32,6 +32,11 @@ enum TestDatabase {
             try? await admin(url, "DROP DATABASE \(name) WITH (FORCE)")
             throw error
         }
+    }
+
+    /// The tests that need PostgreSQL run outside `scripts/with-postgres.sh`.
+    struct Unset: Error, CustomStringConvertible {
+        var description: String { "SPARROW_TEST_POSTGRES_URL is not set: run the tests under scripts/with-postgres.sh" }
     }
 
     private static func replacingDatabase(of url: String, with name: String) -> String {
