@@ -122,7 +122,7 @@ struct SendFixture: Sendable {
         let recipients = folder.appendingPathComponent("recipients.csv")
         try Data(Fixture.csv(rows: rows)).write(to: recipients)
         return SendFixture(
-            configuration: configuration, store: try SQLiteStore(path: configuration.store),
+            configuration: configuration, store: try SQLiteStore(path: configuration.store.description),
             transport: transport, recipients: recipients.path, batches: batches)
     }
 

@@ -69,8 +69,8 @@ public struct SparrowConfiguration: Sendable {
 
     /// Path of the file this configuration was read from.
     public var file: String
-    /// The store: a SQLite file path, resolved against the configuration file's folder.
-    public var store: String
+    /// The store: a SQLite file, or a PostgreSQL database that several processes share.
+    public var store: StoreLocation
     public var defaultRegion: String?
     public var defaultTimeZone: String
     public var signature: String
@@ -166,7 +166,7 @@ extension SparrowConfiguration {
 
         var configuration = SparrowConfiguration(
             file: root.file,
-            store: try resolve(map.required("store").string(), against: folder),
+            store: try readStore(map.required("store"), folder: folder),
             defaultRegion: defaultRegion,
             defaultTimeZone: defaultTimeZone,
             signature: try map["signature"]?.string() ?? "",
@@ -185,15 +185,26 @@ extension SparrowConfiguration {
         configuration.quietHoursLocation = map.entries["quiet_hours"]?.location
         if let lint = map["lint"] { configuration.lint = try readLint(lint) }
         configuration.templateLocations = try templateLocations(map["templates"])
-        configuration.sharedRates = try map["shared_rates"].map { node in
-            do {
-                return try PostgresURL(node.string())
-            } catch let invalid as PostgresURL.Invalid {
-                // The reason alone, never the URL: it may hold a password.
-                throw node.error(.invalidValue, "shared_rates: \(invalid.reason)")
-            }
-        }
+        configuration.sharedRates = try map["shared_rates"].map { try readDatabase($0, key: "shared_rates") }
         return configuration
+    }
+
+    /// A SQLite file's path, resolved against the configuration's folder, or a `postgres://` URL.
+    private static func readStore(_ node: YAMLNode, folder: String) throws -> StoreLocation {
+        let text = try node.string()
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            return .file(resolve(text, against: folder))
+        }
+        return .postgres(try readDatabase(node, key: "store"))
+    }
+
+    private static func readDatabase(_ node: YAMLNode, key: String) throws -> PostgresURL {
+        do {
+            return try PostgresURL(node.string())
+        } catch let invalid as PostgresURL.Invalid {
+            // The reason alone, never the URL: it may hold a password.
+            throw node.error(.invalidValue, "\(key): \(invalid.reason)")
+        }
     }
 
     private static func readLinks(_ node: YAMLNode) throws -> Links {
@@ -377,6 +388,22 @@ enum YAMLFile {
                 at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
         default:
             return ConfigError(.syntax, "\(error)", at: SourceLocation(file: file, line: 1, column: nil))
+        }
+    }
+}
+
+/// Where Sparrow keeps its journal, receipts and lists (`store`).
+public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
+    /// A SQLite file, the embedded default: one process sends a campaign.
+    case file(String)
+    /// A PostgreSQL database: processes on several hosts share it.
+    case postgres(PostgresURL)
+
+    /// The file's path, or the database's URL without its password.
+    public var description: String {
+        switch self {
+        case .file(let path): path
+        case .postgres(let url): url.description
         }
     }
 }

@@ -65,7 +65,7 @@ public struct PostgresDatabase: Sendable {
         try await connection { connection in _ = try await connection.query(query, logger: logger) }
     }
 
-    private func wrappingErrors<Result>(_ work: () async throws -> Result) async throws -> Result {
+    func wrappingErrors<Result>(_ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch {

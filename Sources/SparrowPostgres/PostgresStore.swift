@@ -220,6 +220,36 @@ public struct PostgresStore: CampaignStore {
             """)
     }
 
+    /// Runs `body` while this process holds `campaign`, as a SQLite store's lock file holds it: a session's
+    /// advisory lock, on a connection kept for it, which the server releases if the process dies or its host is
+    /// lost. Returns nil at once, without running `body`, while another process holds the campaign.
+    public func holding<Value: Sendable>(campaign: String, _ body: () async throws -> Value) async throws
+        -> Value?
+    {
+        let outcome: Result<Value, any Error>? = try await database.wrappingErrors {
+            try await database.client.withConnection { connection in
+                let locked = try await connection.query(
+                    "SELECT pg_try_advisory_lock(\(Self.campaignLocks), hashtext(\(campaign)))",
+                    logger: database.logger
+                ).collect()[0].decode(Bool.self)
+                guard locked else { return nil }
+                let outcome: Result<Value, any Error>
+                do {
+                    outcome = .success(try await body())
+                } catch {
+                    outcome = .failure(error)
+                }
+                _ = try? await connection.query(
+                    "SELECT pg_advisory_unlock(\(Self.campaignLocks), hashtext(\(campaign)))", logger: database.logger)
+                return outcome
+            }
+        }
+        return try outcome?.get()
+    }
+
+    /// The first key of the campaigns' advisory locks (the second is the campaign id's hash).
+    private static let campaignLocks: Int32 = 737_027
+
     /// The numbers a query's one column returns.
     func numbers(_ query: PostgresQuery) async throws -> [UInt64] {
         try await database.connection { connection in

@@ -1,7 +1,8 @@
-import Foundation
+public import Foundation
 public import Logging
 import PostgresNIO
 public import SparrowPostgres
+public import SparrowStore
 
 /// The throw-away PostgreSQL cluster `scripts/with-postgres.sh` starts (`make test` runs the suite under it): each
 /// test gets a database of its own, created for it and dropped after.
@@ -54,6 +55,54 @@ public enum TestDatabase {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+}
+
+/// The stores behind `CampaignStore`, for tests that run against each: a real SQLite file, and a real PostgreSQL
+/// database when the tests run under `scripts/with-postgres.sh` (as `make test` runs them).
+public enum StoreKind: String, Sendable, CaseIterable {
+    case sqlite, postgres
+
+    /// Both when PostgreSQL is at hand, else SQLite alone.
+    public static let available: [StoreKind] = TestDatabase.url == nil ? [.sqlite] : [.sqlite, .postgres]
+
+    /// Runs `body` with the `store:` value of a new, empty store of this kind (a file in `folder`, or a database
+    /// created for it and dropped after) and a way to open that store from the test.
+    public func withNew<Result: Sendable>(
+        in folder: URL, _ body: (_ location: String, _ open: StoreOpener) async throws -> Result
+    ) async throws -> Result {
+        switch self {
+        case .sqlite:
+            let path = folder.appendingPathComponent("state.sqlite").path
+            return try await body(path, StoreOpener(location: .file(path)))
+        case .postgres:
+            return try await TestDatabase.withFresh { location in
+                try await body(location.description + "?sslmode=disable", StoreOpener(location: .database(location)))
+            }
+        }
+    }
+}
+
+/// Opens a test's store, of either kind, for as long as a body runs.
+public struct StoreOpener: Sendable {
+    enum Location: Sendable {
+        case file(String)
+        case database(PostgresLocation)
+    }
+
+    let location: Location
+
+    public func callAsFunction<Result: Sendable>(_ body: (any CampaignStore) async throws -> Result) async throws
+        -> Result
+    {
+        switch location {
+        case .file(let path):
+            return try await body(try SQLiteStore(path: path))
+        case .database(let location):
+            return try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                try await body(PostgresStore(database))
+            }
         }
     }
 }

@@ -131,16 +131,24 @@ struct Audience: AsyncParsableCommand {
         let audience = SparrowCore.Audience(book, now: now, aovThreshold: aovThreshold.flatMap { Money($0) })
         var scored = audience.members
         // The configuration is read, and its store opened, once for both the history and the narrowing.
-        let store = try config.map { try openStore(try ConfigOption.load(path: $0)) }
-        if condition?.readsMarketing == true, let store {
-            let history = try await store.marketingHistory()
+        var (history, narrowing): ([UInt64: MarketingHistory]?, Set<UInt64>?) = (nil, nil)
+        if let config {
+            let configuration = try ConfigOption.load(path: config)
+            (history, narrowing) = try await withStore(configuration) { store in
+                (
+                    condition?.readsMarketing == true ? try await store.marketingHistory() : nil,
+                    try await self.narrowing(store, named: configuration.store)
+                )
+            }
+        }
+        if let history {
             for index in scored.indices {
                 scored[index].marketing = number(of: scored[index]).flatMap { history[$0] } ?? MarketingHistory()
             }
         }
         var members = condition.map { scored.filter($0.admits) } ?? scored
         let filtered = members.count
-        if let store, let narrowing = try await narrowing(store) {
+        if let narrowing {
             members = members.filter { member in number(of: member).map(narrowing.contains) ?? false }
         }
         let format = AudienceReport.Format(rawValue: output)!
@@ -185,7 +193,7 @@ struct Audience: AsyncParsableCommand {
     }
 
     /// The numbers `--responders-of` and `--non-responders-of` keep (both: those in each), or nil without them.
-    private func narrowing(_ store: SQLiteStore) async throws -> Set<UInt64>? {
+    private func narrowing(_ store: any CampaignStore, named location: StoreLocation) async throws -> Set<UInt64>? {
         guard respondersOf != nil || nonRespondersOf != nil else { return nil }
         var kept: Set<UInt64>?
         for (campaign, responded) in [(respondersOf, true), (nonRespondersOf, false)] {
@@ -193,7 +201,7 @@ struct Audience: AsyncParsableCommand {
             guard try await store.effect(campaign: campaign) != nil else {
                 throw UsageError(
                     message:
-                        "campaign '\(campaign)' has no measured effect in \(store.path): run `sparrow effect` first"
+                        "campaign '\(campaign)' has no measured effect in \(location): run `sparrow effect` first"
                 )
             }
             let numbers = Set(try await store.recipients(of: campaign, responded: responded))

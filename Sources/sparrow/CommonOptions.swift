@@ -56,27 +56,3 @@ struct RecipientOptions: ParsableArguments {
 
     var recipientFormat: RecipientFormat? { format.flatMap(RecipientFormat.init(rawValue:)) }
 }
-
-/// Runs `body` with the carriers' rates shared through the database the configuration names (`shared_rates`), or
-/// with none: then each carrier's rate is this process's alone.
-func withSharedRates<Result: Sendable>(
-    _ configuration: SparrowConfiguration, _ body: (SharedRates?) async throws -> Result
-) async throws -> Result {
-    guard let url = configuration.sharedRates else { return try await body(nil) }
-    do {
-        return try await PostgresDatabase.with(PostgresLocation(url), logger: Logger(label: "sparrow")) { database in
-            try await body(SharedRates(database))
-        }
-    } catch let error as StoreError {
-        throw RuntimeFailure(message: "shared_rates: \(error)")
-    }
-}
-
-/// Opens the configured store, creating it.
-func openStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore {
-    do {
-        return try SQLiteStore(path: configuration.store)
-    } catch {
-        throw RuntimeFailure(message: "store \(error)")
-    }
-}

@@ -50,37 +50,38 @@ struct Effect: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try config.load()
-        let store = try openStore(configuration)
-        let now = try clock.instant()
-        guard let record = try await store.campaign(id: campaign) else {
-            throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
-        }
-        let recipients = try await store.effectRecipients(campaign: campaign)
-        guard !recipients.isEmpty else {
-            throw UsageError(message: "campaign '\(campaign)' has no recipients to measure")
-        }
-        let window = DurationText.parse(window)!.components.seconds
-        let read = orders.run()
-        let region = orders.phoneRegion
-        let (measurement, summary) = try await orders.failures {
-            try await runOnOwnThread {
-                var measurement = EffectMeasurement(
-                    recipients: recipients, window: window, start: record.createdAt, region: region)
-                let summary = try read.read { measurement.add($0) }
-                return (measurement, summary)
+        try await withStore(configuration) { store in
+            let now = try clock.instant()
+            guard let record = try await store.campaign(id: campaign) else {
+                throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
             }
+            let recipients = try await store.effectRecipients(campaign: campaign)
+            guard !recipients.isEmpty else {
+                throw UsageError(message: "campaign '\(campaign)' has no recipients to measure")
+            }
+            let window = DurationText.parse(window)!.components.seconds
+            let read = orders.run()
+            let region = orders.phoneRegion
+            let (measurement, summary) = try await orders.failures {
+                try await runOnOwnThread {
+                    var measurement = EffectMeasurement(
+                        recipients: recipients, window: window, start: record.createdAt, region: region)
+                    let summary = try read.read { measurement.add($0) }
+                    return (measurement, summary)
+                }
+            }
+            let effect = CampaignEffect(window: window, measuredAt: now, rows: measurement.rows())
+            try await store.saveEffect(campaign: campaign, effect, responders: measurement.responders)
+            print(
+                EffectReport.render(effect, campaign: campaign, format: EffectReport.Format(rawValue: format)!),
+                terminator: "")
+            var lines = ["sparrow: \(summary.orders) orders (\(summary.source))"]
+            let open = recipients.filter { $0.sentAt.secondsSince1970 + window > now.secondsSince1970 }.count
+            if open > 0 {
+                lines.append("sparrow: the window is still open for \(open) recipients: their purchases may yet come")
+            }
+            if summary.rejected > 0 { lines.append("sparrow: \(summary.rejected) rejected rows in \(orders.rejects)") }
+            printError(lines.joined(separator: "\n"))
         }
-        let effect = CampaignEffect(window: window, measuredAt: now, rows: measurement.rows())
-        try await store.saveEffect(campaign: campaign, effect, responders: measurement.responders)
-        print(
-            EffectReport.render(effect, campaign: campaign, format: EffectReport.Format(rawValue: format)!),
-            terminator: "")
-        var lines = ["sparrow: \(summary.orders) orders (\(summary.source))"]
-        let open = recipients.filter { $0.sentAt.secondsSince1970 + window > now.secondsSince1970 }.count
-        if open > 0 {
-            lines.append("sparrow: the window is still open for \(open) recipients: their purchases may yet come")
-        }
-        if summary.rejected > 0 { lines.append("sparrow: \(summary.rejected) rejected rows in \(orders.rejects)") }
-        printError(lines.joined(separator: "\n"))
     }
 }

@@ -58,7 +58,7 @@ struct Flows: AsyncParsableCommand {
             }
             try stopOnLintErrors(configuration.lintFlows(), strict: configuration.lint.strict)
             let now = try clock.instant()
-            let store = try openStore(configuration)
+            let store = try openFlowStore(configuration)
             let zones = SystemZones(around: now)
             let zoneOffset = Int(zones.rules(for: configuration.defaultTimeZone)?.offset(at: now) ?? 8 * 3600)
             let scheduler = FlowScheduler(
@@ -161,7 +161,7 @@ struct Flows: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try config.load()
-            let store = try openStore(configuration)
+            let store = try openFlowStore(configuration)
             print(
                 FlowStatusReport.render(
                     try await store.flowStatus(next: max(0, next)), rules: configuration.flows?.rules ?? [],

@@ -120,16 +120,16 @@ struct Plan: AsyncParsableCommand {
         settings.links = try CampaignLinks.dryRun(message, configuration)
         settings.maxSegments = campaign.maxSegments
         let now = try campaign.clock.instant()
+        let contacts = try await withExistingStore(configuration) { store in
+            try await Self.contacts(configuration, store: store, now: now, excluding: nil)
+        }
         let run = PlanRun(
             settings: settings, zones: SystemZones(around: now),
             options: .init(
                 format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
                 rejectsPath: campaign.recipients.rejects,
                 workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
-            contacts: try await Self.contacts(
-                configuration,
-                store: FileManager.default.fileExists(atPath: configuration.store) ? openStore(configuration) : nil,
-                now: now, excluding: nil))
+            contacts: contacts)
         let clock = ContinuousClock()
         let start = clock.now
         let summary: PlanSummary
@@ -150,7 +150,7 @@ struct Plan: AsyncParsableCommand {
     /// The suppression list and the frequency cap's counts (other campaigns' sends) from `store`; none without
     /// one (a plan creates no store).
     static func contacts(
-        _ configuration: SparrowConfiguration, store: SQLiteStore?, now: Timestamp, excluding campaign: String?
+        _ configuration: SparrowConfiguration, store: (any CampaignStore)?, now: Timestamp, excluding campaign: String?
     ) async throws -> ContactPolicy {
         guard let store else { return ContactPolicy() }
         do {

@@ -26,17 +26,19 @@ struct Receipts: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try config.load()
-        let server = try webhook.server(configuration, store: openStore(configuration))
-        do {
-            try await runUntilSignalled(notice: "receipts: stopping: answering the requests in flight") {
-                try await server.run { port in
-                    // Written at once, unbuffered: scripts wait for this line to learn the port.
-                    FileHandle.standardOutput.write(
-                        Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+        try await withStore(configuration) { store in
+            let server = try webhook.server(configuration, store: store)
+            do {
+                try await runUntilSignalled(notice: "receipts: stopping: answering the requests in flight") {
+                    try await server.run { port in
+                        // Written at once, unbuffered: scripts wait for this line to learn the port.
+                        FileHandle.standardOutput.write(
+                            Data("receipts listening on http://\(server.configuration.host):\(port)\n".utf8))
+                    }
                 }
+            } catch {
+                throw RuntimeFailure(message: "receipts: \(error)")
             }
-        } catch {
-            throw RuntimeFailure(message: "receipts: \(error)")
         }
     }
 }
@@ -63,7 +65,7 @@ struct WebhookOptions: ParsableArguments {
 
     /// The configured webhook, once it is known not to be an open door: credentials, or loopback only when allowed.
     func server(
-        _ configuration: SparrowConfiguration, store: SQLiteStore,
+        _ configuration: SparrowConfiguration, store: any CampaignStore,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) throws -> ReceiptServer {
         var settings = ReceiptServer.Configuration(configuration)

@@ -46,33 +46,35 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try config.load()
-        let store = try openStore(configuration)
-        let format = CampaignReport.Format(rawValue: format)!
-        guard let campaign else {
-            var entries: [CampaignList.Entry] = []
-            for record in try await store.campaigns() {
-                let figures = try await store.figures(campaign: record.id)
-                let effect = try await store.effect(campaign: record.id)
-                entries.append(
-                    .init(
-                        campaign: record.id, began: record.createdAt, funnel: figures.total, effect: effect?.total.sent)
-                )
+        try await withStore(configuration) { store in
+            let format = CampaignReport.Format(rawValue: format)!
+            guard let campaign else {
+                var entries: [CampaignList.Entry] = []
+                for record in try await store.campaigns() {
+                    let figures = try await store.figures(campaign: record.id)
+                    let effect = try await store.effect(campaign: record.id)
+                    entries.append(
+                        .init(
+                            campaign: record.id, began: record.createdAt, funnel: figures.total,
+                            effect: effect?.total.sent)
+                    )
+                }
+                return print(CampaignList.render(entries, format: format), terminator: "")
             }
-            return print(CampaignList.render(entries, format: format), terminator: "")
-        }
-        guard try await store.campaign(id: campaign) != nil else {
-            throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
-        }
-        let figures = try await store.figures(campaign: campaign)
-        let effect = try await store.effect(campaign: campaign)
-        let timeline = format == .html ? try await store.timeline(campaign: campaign) : CampaignTimeline()
-        print(
-            CampaignReport.render(
-                figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect,
-                timeline: timeline),
-            terminator: "")
-        if format == .table, let effect {
-            print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")
+            guard try await store.campaign(id: campaign) != nil else {
+                throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+            }
+            let figures = try await store.figures(campaign: campaign)
+            let effect = try await store.effect(campaign: campaign)
+            let timeline = format == .html ? try await store.timeline(campaign: campaign) : CampaignTimeline()
+            print(
+                CampaignReport.render(
+                    figures, campaign: campaign, format: format, language: .init(rawValue: lang)!, effect: effect,
+                    timeline: timeline),
+                terminator: "")
+            if format == .table, let effect {
+                print("\n" + EffectReport.render(effect, campaign: campaign, format: .table), terminator: "")
+            }
         }
     }
 }

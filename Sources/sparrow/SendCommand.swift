@@ -110,45 +110,48 @@ struct Send: AsyncParsableCommand {
         let message = try campaign.loadMessage(configuration)
         let now = try campaign.clock.instant()
         let id = campaignID ?? Self.newCampaignID(now: now)
-        let store = try openStore(configuration)
-        if try await store.campaign(id: id) != nil {
-            throw UsageError(
-                message:
-                    "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config.path) --campaign \(id)"
-            )
-        }
-        let launcher = CampaignLauncher(
-            configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
-            message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0,
-            maxSegments: campaign.maxSegments, beside: beside)
-        var settings = configuration.planSettings(message: message)
-        settings.maxSegments = campaign.maxSegments
-        if let target = try CampaignLinks.target(of: message, configuration, given: linkTarget) {
-            // Each link carries the campaign's number: the campaign is recorded first.
-            settings.links = try await CampaignLinks.of(
-                try await launcher.begin(), sending: message, configuration, store: store, target: target)
-        }
-        settings.valueColumn = orderBy
-        let reader = PlanRun(
-            settings: settings, zones: SystemZones(around: now),
-            options: .init(
-                format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
-                rejectsPath: campaign.recipients.rejects,
-                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
-            contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
-        printError("sparrow: campaign \(id)")
-        var input: Int32 = 0
-        if let valueLimit {
-            let (descriptor, offset) = try StandardInput.rereadable()
-            let ranking = try await rank(reader, descriptor, under: valueLimit, holdout: launcher.holdout, campaign: id)
-            guard lseek(descriptor, offset, SEEK_SET) == offset else {
-                throw RuntimeFailure(message: "cannot read the recipients again: \(String(cString: strerror(errno)))")
+        try await withStore(configuration) { store in
+            if try await store.campaign(id: id) != nil {
+                throw UsageError(
+                    message:
+                        "campaign '\(id)' exists already; finish it with: sparrow resume --config \(campaign.config.path) --campaign \(id)"
+                )
             }
-            _ = try await launcher.begin()
-            try await store.setRanking(campaign: id, ranking)
-            input = descriptor
+            let launcher = CampaignLauncher(
+                configuration: configuration, configPath: campaign.config.path, store: store, campaign: id,
+                message: message, now: now, wait: wait, holdout: holdout.flatMap(Self.share) ?? 0,
+                maxSegments: campaign.maxSegments, beside: beside)
+            var settings = configuration.planSettings(message: message)
+            settings.maxSegments = campaign.maxSegments
+            if let target = try CampaignLinks.target(of: message, configuration, given: linkTarget) {
+                // Each link carries the campaign's number: the campaign is recorded first.
+                settings.links = try await CampaignLinks.of(
+                    try await launcher.begin(), sending: message, configuration, store: store, target: target)
+            }
+            settings.valueColumn = orderBy
+            let reader = PlanRun(
+                settings: settings, zones: SystemZones(around: now),
+                options: .init(
+                    format: campaign.recipients.recipientFormat, maxRowBytes: maxRowBytes, now: now,
+                    rejectsPath: campaign.recipients.rejects,
+                    workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
+                contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: id))
+            printError("sparrow: campaign \(id)")
+            var input: Int32 = 0
+            if let valueLimit {
+                let (descriptor, offset) = try StandardInput.rereadable()
+                let ranking = try await rank(
+                    reader, descriptor, under: valueLimit, holdout: launcher.holdout, campaign: id)
+                guard lseek(descriptor, offset, SEEK_SET) == offset else {
+                    throw RuntimeFailure(
+                        message: "cannot read the recipients again: \(String(cString: strerror(errno)))")
+                }
+                _ = try await launcher.begin()
+                try await store.setRanking(campaign: id, ranking)
+                input = descriptor
+            }
+            try await launcher.launch(reading: (reader, input), rejectsPath: campaign.recipients.rejects)
         }
-        try await launcher.launch(reading: (reader, input), rejectsPath: campaign.recipients.rejects)
     }
 
     /// Reads the recipients once without journaling anything, to find where `limit` cuts the ranking of the messages
@@ -227,29 +230,30 @@ struct Resume: AsyncParsableCommand {
         logging.bootstrap()
         let configuration = try config.load()
         let now = try clock.instant()
-        let store = try openStore(configuration)
-        guard let record = try await store.campaign(id: campaign) else {
-            throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+        try await withStore(configuration) { store in
+            guard let record = try await store.campaign(id: campaign) else {
+                throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+            }
+            let message = try Self.message(of: record, configuration)
+            let launcher = CampaignLauncher(
+                configuration: configuration, configPath: config.path, store: store, campaign: campaign,
+                message: message, now: now, wait: wait, settling: settling, beside: beside)
+            guard record.inputLines == nil, StandardInput.mayHoldRows else {
+                return try await launcher.launch(reading: nil, rejectsPath: nil)
+            }
+            var settings = configuration.planSettings(message: message)
+            settings.links = try await CampaignLinks.of(
+                record, sending: message, configuration, store: store, target: nil)
+            settings.valueColumn = record.ranking?.column
+            settings.maxSegments = record.maxSegments
+            let reader = PlanRun(
+                settings: settings, zones: SystemZones(around: now),
+                options: .init(
+                    format: recipients.recipientFormat, now: now, rejectsPath: recipients.rejects,
+                    workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
+                contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
+            try await launcher.launch(reading: (reader, 0), rejectsPath: recipients.rejects)
         }
-        let message = try Self.message(of: record, configuration)
-        let launcher = CampaignLauncher(
-            configuration: configuration, configPath: config.path, store: store, campaign: campaign,
-            message: message, now: now, wait: wait, settling: settling, beside: beside)
-        guard record.inputLines == nil, StandardInput.mayHoldRows else {
-            return try await launcher.launch(reading: nil, rejectsPath: nil)
-        }
-        var settings = configuration.planSettings(message: message)
-        settings.links = try await CampaignLinks.of(
-            record, sending: message, configuration, store: store, target: nil)
-        settings.valueColumn = record.ranking?.column
-        settings.maxSegments = record.maxSegments
-        let reader = PlanRun(
-            settings: settings, zones: SystemZones(around: now),
-            options: .init(
-                format: recipients.recipientFormat, now: now, rejectsPath: recipients.rejects,
-                workers: max(1, ProcessInfo.processInfo.activeProcessorCount)),
-            contacts: try await Plan.contacts(configuration, store: store, now: now, excluding: campaign))
-        try await launcher.launch(reading: (reader, 0), rejectsPath: recipients.rejects)
     }
 }
 
@@ -292,7 +296,7 @@ struct BesideOptions: ParsableArguments {
     var metricsListen: ListenAddress?
 
     func server(
-        _ configuration: SparrowConfiguration, store: SQLiteStore, registry: PrometheusCollectorRegistry
+        _ configuration: SparrowConfiguration, store: any CampaignStore, registry: PrometheusCollectorRegistry
     ) throws -> (server: ReceiptServer, wait: Duration)? {
         guard receipts else { return nil }
         return (try webhook.server(configuration, store: store, registry: registry), .seconds(receiptsWait))
@@ -304,7 +308,7 @@ struct BesideOptions: ParsableArguments {
 struct CampaignLauncher {
     var configuration: SparrowConfiguration
     var configPath: String
-    var store: SQLiteStore
+    var store: any CampaignStore
     var campaign: String
     var message: CampaignMessage
     var now: Timestamp
@@ -334,106 +338,108 @@ struct CampaignLauncher {
     private func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?, sharedRates: SharedRates?)
         async throws
     {
-        let lock = try CampaignLock(store: configuration.store, campaign: campaign)
-        defer { lock.release() }
-        let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
-        defer { transport.shutdown() }
-        let registry = PrometheusCollectorRegistry()
-        // Metrics cost a little per message: they are kept only where something serves them.
-        let metrics: any MetricsFactory =
-            beside.metricsListen != nil || beside.receipts
-            ? PrometheusMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
-        let receipts = try beside.server(configuration, store: store, registry: registry)
-        let progress = SendProgress(metrics: metrics)
-        let run = CampaignRun(
-            options: .init(
-                campaign: campaign, template: message.template.source, waitForDeferred: wait,
-                window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout,
-                approved: message.approvedName, maxSegments: maxSegments),
-            store: store,
-            client: GatewayClient(
-                gateways: configuration.gateways.map(\.endpoint), transport: transport,
-                approved: message.approved,
-                breaker: configuration.circuitBreaker,
-                logger: Logger(label: "sparrow"), metrics: metrics),
-            idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
-            carriers: configuration.carriers,
-            quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
-            clock: CampaignClock(origin: now), progress: progress,
-            settler: settling?.settler(
-                configuration, store: store, transport: transport, now: now, awaitingReceipts: false),
-            logger: Logger(label: "sparrow"), metrics: metrics, sharedRates: sharedRates)
-        var services: [any Service] = [
-            ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
-        ]
-        if let listen = beside.metricsListen {
-            services.append(
-                MetricsServer(
-                    host: listen.host, port: listen.port, registry: registry, logger: Logger(label: "sparrow"),
-                    onRunning: { printError("sparrow: metrics on http://\(listen.host):\($0)/metrics") }))
-        }
-        // The webhook listens before the first message goes, and until the receipts are in.
-        let (webhookPorts, webhookListens) = AsyncStream.makeStream(of: Int.self)
-        if let receipts {
-            services.append(Webhook(server: receipts.server, listening: webhookListens))
-        }
-        let outcome: CampaignRun.Outcome
-        do {
-            outcome = try await runUntilSignalled(
-                notice: "stopping: no new messages; finishing the requests in flight", beside: services
-            ) {
-                if receipts != nil, await webhookPorts.first(where: { _ in true }) == nil {
-                    throw CancellationError()  // the webhook ended first: its error is the group's
-                }
-                let outcome = try await run.run(reading: input)
-                if let receipts, !outcome.stopped { try await awaitReceipts(giving: receipts.wait) }
-                return outcome
+        try await holdingCampaign(campaign, in: store) {
+            let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
+            defer { transport.shutdown() }
+            let registry = PrometheusCollectorRegistry()
+            // Metrics cost a little per message: they are kept only where something serves them.
+            let metrics: any MetricsFactory =
+                beside.metricsListen != nil || beside.receipts
+                ? PrometheusMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
+            let receipts = try beside.server(configuration, store: store, registry: registry)
+            let progress = SendProgress(metrics: metrics)
+            let run = CampaignRun(
+                options: .init(
+                    campaign: campaign, template: message.template.source, waitForDeferred: wait,
+                    window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout,
+                    approved: message.approvedName, maxSegments: maxSegments),
+                store: store,
+                client: GatewayClient(
+                    gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                    approved: message.approved,
+                    breaker: configuration.circuitBreaker,
+                    logger: Logger(label: "sparrow"), metrics: metrics),
+                idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
+                carriers: configuration.carriers,
+                quietHours: configuration.quietHours.map { QuietHoursCheck($0, zones: SystemZones(around: now)) },
+                clock: CampaignClock(origin: now), progress: progress,
+                settler: settling?.settler(
+                    configuration, store: store, transport: transport, now: now, awaitingReceipts: false),
+                logger: Logger(label: "sparrow"), metrics: metrics, sharedRates: sharedRates)
+            var services: [any Service] = [
+                ProgressDisplay(progress, inputSize: input == nil ? nil : StandardInput.regularFileSize)
+            ]
+            if let listen = beside.metricsListen {
+                services.append(
+                    MetricsServer(
+                        host: listen.host, port: listen.port, registry: registry, logger: Logger(label: "sparrow"),
+                        onRunning: { printError("sparrow: metrics on http://\(listen.host):\($0)/metrics") }))
             }
-        } catch let error as InputFileError {
-            throw UsageError(message: "recipients: \(error)")
-        } catch let error as IOError {
-            throw RuntimeFailure(message: "\(error)")
-        } catch let error as InputMismatch {
-            throw UsageError(message: "recipients: \(error)")
-        } catch let failure as RuntimeFailure {
-            throw failure
-        } catch {
-            throw RuntimeFailure(message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
-        }
-        if let settlement = outcome.settlement, settlement != StatusSettler.Outcome() {
-            StatusSettlement.print(settlement, resume: nil)
-        }
-        let figures = try await store.figures(campaign: campaign)
-        printError(CampaignReport.render(figures, campaign: campaign, format: .table))
-        if let rejectsPath, figures.total.rejected > 0 {
-            printError("sparrow: \(figures.total.rejected) rejected rows in \(rejectsPath)")
-        }
-        if outcome.inFlightResent > 0 {
-            printError(
-                "sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys"
-            )
-        }
-        if outcome.unknownResent > 0 {
-            printError(
-                "sparrow: \(outcome.unknownResent) messages had ended unknown on gateways that honour idempotency keys: sent again under the same keys"
-            )
-        }
-        if outcome.inFlightUnknown > 0 {
-            printError(
-                "sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle"
-            )
-        }
-        if outcome.stopped {
-            printError("sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients")
-            throw ExitCode.failure
-        }
-        if !outcome.inputComplete {
-            printError("sparrow: the campaign's input was never read to its end; pipe it again to: \(resumeCommand)")
-        }
-        if let next = outcome.nextRelease {
-            printError(
-                "sparrow: \(figures.total.deferred) messages deferred (quiet hours, gateway limits), the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)"
-            )
+            // The webhook listens before the first message goes, and until the receipts are in.
+            let (webhookPorts, webhookListens) = AsyncStream.makeStream(of: Int.self)
+            if let receipts {
+                services.append(Webhook(server: receipts.server, listening: webhookListens))
+            }
+            let outcome: CampaignRun.Outcome
+            do {
+                outcome = try await runUntilSignalled(
+                    notice: "stopping: no new messages; finishing the requests in flight", beside: services
+                ) {
+                    if receipts != nil, await webhookPorts.first(where: { _ in true }) == nil {
+                        throw CancellationError()  // the webhook ended first: its error is the group's
+                    }
+                    let outcome = try await run.run(reading: input)
+                    if let receipts, !outcome.stopped { try await awaitReceipts(giving: receipts.wait) }
+                    return outcome
+                }
+            } catch let error as InputFileError {
+                throw UsageError(message: "recipients: \(error)")
+            } catch let error as IOError {
+                throw RuntimeFailure(message: "\(error)")
+            } catch let error as InputMismatch {
+                throw UsageError(message: "recipients: \(error)")
+            } catch let failure as RuntimeFailure {
+                throw failure
+            } catch {
+                throw RuntimeFailure(
+                    message: "campaign \(campaign) stopped: \(error); finish it with: \(resumeCommand)")
+            }
+            if let settlement = outcome.settlement, settlement != StatusSettler.Outcome() {
+                StatusSettlement.print(settlement, resume: nil)
+            }
+            let figures = try await store.figures(campaign: campaign)
+            printError(CampaignReport.render(figures, campaign: campaign, format: .table))
+            if let rejectsPath, figures.total.rejected > 0 {
+                printError("sparrow: \(figures.total.rejected) rejected rows in \(rejectsPath)")
+            }
+            if outcome.inFlightResent > 0 {
+                printError(
+                    "sparrow: \(outcome.inFlightResent) messages were in flight when the last run stopped: sent again under the same idempotency keys"
+                )
+            }
+            if outcome.unknownResent > 0 {
+                printError(
+                    "sparrow: \(outcome.unknownResent) messages had ended unknown on gateways that honour idempotency keys: sent again under the same keys"
+                )
+            }
+            if outcome.inFlightUnknown > 0 {
+                printError(
+                    "sparrow: \(outcome.inFlightUnknown) messages were in flight when the last run stopped, to gateways that do not honour idempotency keys: recorded as unknown, for receipts to settle"
+                )
+            }
+            if outcome.stopped {
+                printError("sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients")
+                throw ExitCode.failure
+            }
+            if !outcome.inputComplete {
+                printError(
+                    "sparrow: the campaign's input was never read to its end; pipe it again to: \(resumeCommand)")
+            }
+            if let next = outcome.nextRelease {
+                printError(
+                    "sparrow: \(figures.total.deferred) messages deferred (quiet hours, gateway limits), the first until \(next); send them with: \(resumeCommand) (after then, or with --wait)"
+                )
+            }
         }
     }
 

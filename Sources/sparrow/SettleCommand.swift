@@ -34,26 +34,29 @@ struct Settle: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let configuration = try config.load()
-        let store = try openStore(configuration)
-        guard try await store.campaign(id: campaign) != nil else {
-            throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+        try await withStore(configuration) { store in
+            guard try await store.campaign(id: campaign) != nil else {
+                throw UsageError(message: "no campaign '\(campaign)' in \(configuration.store)")
+            }
+            try await holdingCampaign(campaign, in: store) {
+                let transport = CurlTransport(maxInFlight: 16)
+                defer { transport.shutdown() }
+                let settler = settling.settler(
+                    configuration, store: store, transport: transport, now: try clock.instant(), awaitingReceipts: true)
+                guard !settler.gateways.isEmpty else {
+                    throw UsageError(
+                        message:
+                            "\(configuration.file) has no Tencent Cloud or Alibaba Cloud gateway: receipts settle the others"
+                    )
+                }
+                let outcome = try await settler.settle(campaign: campaign)
+                StatusSettlement.print(outcome, resume: "sparrow resume --config \(config.path) --campaign \(campaign)")
+                printError(
+                    CampaignReport.render(
+                        try await store.figures(campaign: campaign), campaign: campaign, format: .table))
+                if !outcome.unanswered.isEmpty { throw ExitCode.failure }
+            }
         }
-        let lock = try CampaignLock(store: configuration.store, campaign: campaign)
-        defer { lock.release() }
-        let transport = CurlTransport(maxInFlight: 16)
-        defer { transport.shutdown() }
-        let settler = settling.settler(
-            configuration, store: store, transport: transport, now: try clock.instant(), awaitingReceipts: true)
-        guard !settler.gateways.isEmpty else {
-            throw UsageError(
-                message:
-                    "\(configuration.file) has no Tencent Cloud or Alibaba Cloud gateway: receipts settle the others")
-        }
-        let outcome = try await settler.settle(campaign: campaign)
-        StatusSettlement.print(outcome, resume: "sparrow resume --config \(config.path) --campaign \(campaign)")
-        printError(
-            CampaignReport.render(try await store.figures(campaign: campaign), campaign: campaign, format: .table))
-        if !outcome.unanswered.isEmpty { throw ExitCode.failure }
     }
 }
 

@@ -17,12 +17,11 @@ struct Suppress: AsyncParsableCommand {
         @Option(help: "Region for numbers written without a country code (default: the configuration's).")
         var region: String?
 
-        func open() throws -> (SQLiteStore, region: String?) {
+        /// Runs `body` with the configured store and the region of numbers without a country code.
+        func withStore(_ body: (any CampaignStore, _ region: String?) async throws -> Void) async throws {
             let configuration = try config.load()
-            do {
-                return (try SQLiteStore(path: configuration.store), region?.uppercased() ?? configuration.defaultRegion)
-            } catch let error as StoreError {
-                throw RuntimeFailure(message: "\(error)")
+            try await sparrow.withStore(configuration) { store in
+                try await body(store, region?.uppercased() ?? configuration.defaultRegion)
             }
         }
     }
@@ -33,8 +32,9 @@ struct Suppress: AsyncParsableCommand {
         @Argument(help: "Numbers, in any common format.") var numbers: [String]
 
         func run() async throws {
-            let (store, region) = try options.open()
-            try await store.suppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
+            try await options.withStore { store, region in
+                try await store.suppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
+            }
         }
     }
 
@@ -44,8 +44,9 @@ struct Suppress: AsyncParsableCommand {
         @Argument(help: "Numbers, in any common format.") var numbers: [String]
 
         func run() async throws {
-            let (store, region) = try options.open()
-            try await store.unsuppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
+            try await options.withStore { store, region in
+                try await store.unsuppress(try Suppress.parse(numbers, region: region).map(\.e164Value))
+            }
         }
     }
 
@@ -57,43 +58,45 @@ struct Suppress: AsyncParsableCommand {
         @Argument(help: "The file; standard input when omitted or '-'.") var file: String?
 
         func run() async throws {
-            let (store, region) = try options.open()
-            let descriptor = file == nil || file == "-" ? 0 : open(file!, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw UsageError(message: "\(file!): cannot open the file") }
-            defer { if descriptor > 0 { close(descriptor) } }
-            var input = FileDescriptorInput(descriptor: descriptor)
-            var lines = LineSplitter(maxLineBytes: 4096)
-            var batch: [UInt64] = []
-            var imported = 0
-            var skipped = (count: 0, first: 0)
-            func handle(line: Int, bytes: UnsafeBufferPointer<UInt8>, overlong: Bool) {
-                let field = bytes.prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\t") }
-                guard !overlong, case .success(let info) = PhoneNumberParser.parse(utf8: field, defaultRegion: region)
-                else {
-                    if !field.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
-                        if skipped.count == 0 { skipped.first = line }
-                        skipped.count += 1
+            try await options.withStore { store, region in
+                let descriptor = file == nil || file == "-" ? 0 : open(file!, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { throw UsageError(message: "\(file!): cannot open the file") }
+                defer { if descriptor > 0 { close(descriptor) } }
+                var input = FileDescriptorInput(descriptor: descriptor)
+                var lines = LineSplitter(maxLineBytes: 4096)
+                var batch: [UInt64] = []
+                var imported = 0
+                var skipped = (count: 0, first: 0)
+                func handle(line: Int, bytes: UnsafeBufferPointer<UInt8>, overlong: Bool) {
+                    let field = bytes.prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\t") }
+                    guard !overlong,
+                        case .success(let info) = PhoneNumberParser.parse(utf8: field, defaultRegion: region)
+                    else {
+                        if !field.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                            if skipped.count == 0 { skipped.first = line }
+                            skipped.count += 1
+                        }
+                        return
                     }
-                    return
+                    batch.append(info.number.e164Value)
                 }
-                batch.append(info.number.e164Value)
-            }
-            while let chunk = try input.next() {
-                chunk.withUnsafeBufferPointer { lines.consume($0, isFinal: false, emit: handle) }
-                if batch.count >= 1_000_000 {  // 8 MB: few large transactions write each page of the list rarely
-                    try await store.suppress(batch)
-                    imported += batch.count
-                    batch.removeAll(keepingCapacity: true)
+                while let chunk = try input.next() {
+                    chunk.withUnsafeBufferPointer { lines.consume($0, isFinal: false, emit: handle) }
+                    if batch.count >= 1_000_000 {  // 8 MB: few large transactions write each page of the list rarely
+                        try await store.suppress(batch)
+                        imported += batch.count
+                        batch.removeAll(keepingCapacity: true)
+                    }
                 }
+                [UInt8]().withUnsafeBufferPointer { lines.consume($0, isFinal: true, emit: handle) }
+                try await store.suppress(batch)
+                imported += batch.count
+                var report = "imported \(imported) numbers"
+                if skipped.count > 0 {
+                    report += "; skipped \(skipped.count) lines without a valid number (first: line \(skipped.first))"
+                }
+                printError(report)
             }
-            [UInt8]().withUnsafeBufferPointer { lines.consume($0, isFinal: true, emit: handle) }
-            try await store.suppress(batch)
-            imported += batch.count
-            var report = "imported \(imported) numbers"
-            if skipped.count > 0 {
-                report += "; skipped \(skipped.count) lines without a valid number (first: line \(skipped.first))"
-            }
-            printError(report)
         }
     }
 
@@ -102,12 +105,13 @@ struct Suppress: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let (store, _) = try options.open()
-            let output = FileDescriptorOutput(descriptor: 1)
-            for number in try await store.suppressedNumbers() {
-                try output.write(Array("+\(number)\n".utf8))
+            try await options.withStore { store, _ in
+                let output = FileDescriptorOutput(descriptor: 1)
+                for number in try await store.suppressedNumbers() {
+                    try output.write(Array("+\(number)\n".utf8))
+                }
+                try output.flush()
             }
-            try output.flush()
         }
     }
 
@@ -116,8 +120,9 @@ struct Suppress: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let (store, _) = try options.open()
-            print(try await store.suppressedNumbers().count)
+            try await options.withStore { store, _ in
+                print(try await store.suppressedNumbers().count)
+            }
         }
     }
 

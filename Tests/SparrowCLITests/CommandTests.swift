@@ -151,29 +151,34 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 @Suite struct ReportCommandTests {
     /// Without `--campaign`, `report` lists the store's campaigns, the latest first, with their totals.
-    @Test func withoutACampaignItListsThem() async throws {
+    /// On either store: the SQLite file, or a PostgreSQL database.
+    @Test(arguments: StoreKind.available)
+    func withoutACampaignItListsThem(_ kind: StoreKind) async throws {
         let simulator = GatewaySimulator()
-        let outcomes = try await withSimulator(simulator) { base in
-            let folder = try SparrowProcess.temporaryFolder()
-            try """
-            store: ./state.sqlite
-            quiet_hours: off
-            gateways:
-              - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
-            """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-            let recipients = Data("phone\n13800138000\n13800138001\n13800138002\n".utf8)
-            for (campaign, now) in [("first", "2026-11-20T04:00:00Z"), ("second", "2026-11-22T04:00:00Z")] {
-                let send = try await SparrowProcess.outcome(
-                    ["send", "-c", "sparrow.yaml", "--campaign", campaign, "--text", "hi", "--now", now],
-                    stdin: recipients, in: folder)
-                #expect(send.status == 0, "\(send.stderr)")
+        let folder = try SparrowProcess.temporaryFolder()
+        let outcomes = try await kind.withNew(in: folder) { location, _ in
+            try await withSimulator(simulator) { base in
+                try """
+                store: "\(location)"
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+                let recipients = Data("phone\n13800138000\n13800138001\n13800138002\n".utf8)
+                for (campaign, now) in [("first", "2026-11-20T04:00:00Z"), ("second", "2026-11-22T04:00:00Z")] {
+                    let send = try await SparrowProcess.outcome(
+                        ["send", "-c", "sparrow.yaml", "--campaign", campaign, "--text", "hi", "--now", now],
+                        stdin: recipients, in: folder)
+                    #expect(send.status == 0, "\(send.stderr)")
+                }
+                var reports: [SparrowProcess.Outcome] = []
+                for format in ["table", "csv", "json"] {
+                    reports.append(
+                        try await SparrowProcess.outcome(
+                            ["report", "-c", "sparrow.yaml", "--format", format], in: folder))
+                }
+                return reports
             }
-            var reports: [SparrowProcess.Outcome] = []
-            for format in ["table", "csv", "json"] {
-                reports.append(
-                    try await SparrowProcess.outcome(["report", "-c", "sparrow.yaml", "--format", format], in: folder))
-            }
-            return reports
         }
         let (table, csv, json) = (outcomes[0], outcomes[1], outcomes[2])
         #expect(table.status == 0, "\(table.stderr)")

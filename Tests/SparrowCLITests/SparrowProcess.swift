@@ -77,14 +77,15 @@ struct SparrowProcess {
             stdout: stdout.map { .file($0.path) } ?? .null, stderr: stderr.map { .file($0.path) } ?? .null)
     }
 
-    /// A fresh folder with `sparrow.yaml` (its store inside the folder, quiet hours off, one JSON gateway at `base`
-    /// taking `maxInFlight` requests at once) and `recipients.csv` (`rows` mobile numbers of mainland China).
+    /// A fresh folder with `sparrow.yaml` (its store inside the folder unless `store` names one, quiet hours off, one
+    /// JSON gateway at `base` taking `maxInFlight` requests at once) and `recipients.csv` (`rows` mobile numbers of
+    /// mainland China).
     static func campaignFolder(
-        gateway base: String, maxInFlight: Int, rows: Int
+        gateway base: String, maxInFlight: Int, rows: Int, store: String = "./state.sqlite"
     ) throws -> (folder: URL, recipients: URL) {
         let folder = try temporaryFolder()
         try """
-        store: ./state.sqlite
+        store: "\(store)"
         quiet_hours: off
         gateways:
           - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight) }

@@ -36,7 +36,11 @@ let minimal = """
 @Suite struct ConfigurationTests {
     @Test func aMinimalConfigurationHasDefaults() throws {
         let configuration = try load(minimal)
-        #expect(configuration.store.hasSuffix("/sparrow.sqlite") && configuration.store.hasPrefix("/"))
+        guard case .file(let path) = configuration.store else {
+            Issue.record("store: \(configuration.store)")
+            return
+        }
+        #expect(path.hasSuffix("/sparrow.sqlite") && path.hasPrefix("/"))
         #expect(configuration.defaultRegion == "CN")
         #expect(configuration.defaultTimeZone == "Asia/Shanghai")
         #expect(configuration.quietHours == QuietHours(start: WallTime("21:00")!, end: WallTime("08:00")!))
@@ -67,6 +71,29 @@ let minimal = """
         #expect(
             failure(minimal + "\nshared_rates: postgres://sparrow:hunter2@db.internal")
                 == "sparrow.yaml:4:15: shared_rates: no database")
+    }
+
+    @Test func aStoreIsAFileOrAPostgresDatabase() throws {
+        let gateways = minimal.drop { $0 != "\n" }
+        let database = try load(
+            "store: postgresql://sparrow:${PG_PASSWORD}@db.internal/crm" + gateways,
+            environment: ["PG_PASSWORD": "s3cret"]
+        ).store
+        guard case .postgres(let url) = database else {
+            Issue.record("store: \(database)")
+            return
+        }
+        #expect(url.password == "s3cret" && url.database == "crm")
+        #expect(database.description == "postgres://sparrow@db.internal:5432/crm")
+        #expect(
+            failure("store: postgres://sparrow:hunter2@db.internal" + gateways)
+                == "sparrow.yaml:1:8: store: no database")
+        // Anything else is a file's path, resolved against the configuration's folder.
+        guard case .file(let path) = try load("store: data/postgres.sqlite" + gateways).store else {
+            Issue.record("not a file")
+            return
+        }
+        #expect(path.hasSuffix("/data/postgres.sqlite"))
     }
 
     @Test func theExampleConfigurationLoads() throws {

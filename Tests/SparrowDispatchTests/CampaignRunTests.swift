@@ -45,7 +45,7 @@ struct CampaignFixture {
                     \(gateway)
                 """)
         configuration = try SparrowConfiguration.parse(yaml: yaml, path: folder.appendingPathComponent("s.yaml").path)
-        store = try SQLiteStore(path: configuration.store)
+        store = try SQLiteStore(path: configuration.store.description)
     }
 
     /// A settler for the configuration's provider gateways, on the campaign clock of `now`.
@@ -357,7 +357,7 @@ func number(_ text: String) -> PhoneNumber {
             let csv = "phone,name\n" + (0..<200).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
             var readOnly = Configuration()
             readOnly.readonly = true
-            let reader = try DatabaseQueue(path: fixture.configuration.store, configuration: readOnly)
+            let reader = try DatabaseQueue(path: fixture.configuration.store.description, configuration: readOnly)
             let done = Atomic(false)
             let sampling = Task {
                 var (deepest, samples) = (0, 0)

@@ -1,5 +1,6 @@
 import Foundation
 import SparrowCore
+import SparrowTestSupport
 import SparrowStore
 import Testing
 

@@ -1,4 +1,5 @@
 import SparrowCore
+import SparrowTestSupport
 import Testing
 
 @testable import SparrowStore

@@ -8,31 +8,13 @@ import Testing
 @testable import SparrowPostgres
 @testable import SparrowStore
 
-/// The stores behind `CampaignStore`: the contract tests run against each, a real SQLite file and a real PostgreSQL
-/// database (when the tests run under `scripts/with-postgres.sh`, as `make test` runs them).
-enum StoreKind: String, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-
-    static let available: [StoreKind] = TestDatabase.url == nil ? [.sqlite] : [.sqlite, .postgres]
-
-    var testDescription: String { rawValue }
-}
-
 /// Runs `body` with a new, empty store of `kind`: a SQLite file in a folder of its own, or a PostgreSQL database
 /// created for it and dropped after.
 func withStore<Result: Sendable>(
     _ kind: StoreKind, _ body: (any CampaignStore) async throws -> Result
 ) async throws -> Result {
-    switch kind {
-    case .sqlite:
-        return try await body(try freshStore().0)
-    case .postgres:
-        return try await TestDatabase.withFresh { location in
-            try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
-                try await body(PostgresStore(database))
-            }
-        }
-    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sparrow-store-\(UUID().uuidString)")
+    return try await kind.withNew(in: folder) { _, open in try await open(body) }
 }
 
 /// The receipts `store` keeps as matching nothing yet, as `GATEWAY ID STATE`, oldest first.
