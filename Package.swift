@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "SparrowPostgresTests",
             dependencies: [
-                "SparrowPostgres", "SparrowCore", "SparrowDispatch", "SparrowTestSupport",
+                "SparrowPostgres", "SparrowCore", "SparrowDispatch", "SparrowStore", "SparrowTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

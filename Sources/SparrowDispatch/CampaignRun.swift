@@ -164,6 +164,39 @@ public struct CampaignRun: Sendable {
         return outcome
     }
 
+    /// Runs as one of the workers that share the campaign (its store claims messages for this one): sends what is
+    /// due as any process journals it, until the input has been read through and nothing due is left unanswered,
+    /// whichever worker held it, so that a dead worker's messages are taken over once its lease runs out; with
+    /// `waitForDeferred`, until nothing is deferred either. It looks for more every `interval` meanwhile. The campaign
+    /// must exist; a graceful shutdown stops it as it stops `run`.
+    public func work(polling interval: Duration) async throws -> Outcome {
+        let campaign = options.campaign
+        logger.info("the campaign's worker began")
+        var outcome = Outcome()
+        while !Task.isShuttingDownGracefully {
+            // Claimed a little at a time, so that the other workers share what is due.
+            try await finishJournaled(&outcome, reopened: [], page: 2 * options.window)
+            let monotonic = clock.monotonic
+            var wake: @Sendable () async throws -> Void = { try await monotonic.sleep(for: interval) }
+            if try await store.campaign(id: campaign)?.inputLines != nil,
+                try await store.unansweredDue(campaign: campaign, dueBy: clock.now()) == 0
+            {
+                guard options.waitForDeferred, let next = try await store.nextRelease(campaign: campaign) else { break }
+                wake = { [clock] in try await clock.sleep(until: next) }
+            }
+            guard try await untilGracefulShutdown(wake) != nil else { break }
+        }
+        outcome.stopped = Task.isShuttingDownGracefully
+        outcome.inputComplete = try await store.campaign(id: campaign)?.inputLines != nil
+        outcome.nextRelease = try await store.nextRelease(campaign: campaign)
+        logger.info(
+            outcome.stopped ? "the campaign's worker stopped" : "the campaign's worker ended",
+            metadata: [
+                "in_flight.resent": "\(outcome.inFlightResent)", "in_flight.unknown": "\(outcome.inFlightUnknown)",
+            ])
+        return outcome
+    }
+
     /// Reads, decides and journals the input, putting the ready messages into `ready` as their batches are
     /// journaled.
     /// - Returns: the input's last line when it was read to its end.
@@ -203,9 +236,9 @@ public struct CampaignRun: Sendable {
         }
     }
 
-    /// Submits the journal's unfinished messages that are due, in line order, a page at a time. `reopened` are the
+    /// Submits the journal's unfinished messages that are due, in line order, `page` at a time. `reopened` are the
     /// messages opened again from `unknown`, which are not counted as found in flight.
-    private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>) async throws {
+    private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>, page: Int = 1024) async throws {
         guard !Task.isShuttingDownGracefully else { return }
         // Counted as they are found, so that a graceful shutdown partway keeps what was found before it.
         let found = Lock((resent: 0, unknown: 0))
@@ -213,7 +246,7 @@ public struct CampaignRun: Sendable {
             var after = 0
             while true {
                 let page = try await store.unfinished(
-                    campaign: options.campaign, dueBy: clock.now(), afterLine: after, limit: 1024)
+                    campaign: options.campaign, dueBy: clock.now(), afterLine: after, limit: page)
                 guard let last = page.last else { break }
                 after = last.line
                 var due: [JournalEntry] = []

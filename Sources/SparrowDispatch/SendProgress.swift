@@ -67,6 +67,11 @@ public final class SendProgress: Sendable {
         if count > 0 { rowsDecided.increment(by: count) }
     }
 
+    /// Messages counted to send that another worker holds: they are its to send and count.
+    func leftToOthers(_ count: Int) {
+        journaled.subtract(count, ordering: .relaxed)
+    }
+
     /// A request carrying `messages` messages is going out.
     func started(messages: Int) {
         inFlight.increment(by: Double(messages))

@@ -198,13 +198,20 @@ final class SubmitEngine: Sendable {
             guard !group.isEmpty else { continue }
             // One call routes the group, or as much of it as can go now: the rest waits for the next turn (a probe
             // of a circuit that would take them may be among the messages routed).
-            let routes = try await client.route(
+            var routes = try await client.route(
                 group.map { $0.state == .submitting ? .pinned($0.gateway) : .planned($0.gateway) })
             held = Array(group[routes.count...])
             group.removeLast(held.count)
             // While the previous group's requests are still out: the commit does not drain the window. A failure
             // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
-            try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+            let marked = try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
+            if case .only(let ids) = marked, ids.count < group.count {
+                // Another worker holds the rest, or answered them: they are its to send.
+                let kept = group.indices.filter { ids.contains(group[$0].id) }
+                progress.leftToOthers(group.count - kept.count)
+                (group, routes) = (kept.map { group[$0] }, kept.map { routes[$0] })
+                guard !group.isEmpty else { continue }
+            }
             // Once marked, the group goes even if the lane is cancelled now: a message marked as submitting that
             // never left would be taken for one in flight, and end unknown on a gateway that does not honour keys.
             var interruption: (any Error)?

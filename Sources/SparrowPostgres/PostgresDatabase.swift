@@ -87,6 +87,7 @@ public struct PostgresDatabase: Sendable {
         // The interval and burst of the rate's last lease, to tell processes that disagree about it.
         ["ALTER TABLE sparrow_carrier_rate ADD COLUMN interval bigint, ADD COLUMN burst integer"],
         PostgresStore.schema,
+        PostgresStore.workers,
     ]
 
     private func migrate() async throws {

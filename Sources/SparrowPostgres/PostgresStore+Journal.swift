@@ -141,21 +141,57 @@ extension PostgresStore {
         guard !messages.isEmpty else { return }
         try await database.execute(
             """
-            UPDATE sparrow_message m SET state = 'deferred', send_at = p.send_at
+            UPDATE sparrow_message m SET state = 'deferred', send_at = p.send_at, claimed_by = NULL
             FROM unnest(\(messages.map(\.id))::text[], \(messages.map(\.sendAt.secondsSince1970))::bigint[])
                 AS p(id, send_at)
             WHERE m.id = p.id AND m.rank = 0
             """)
     }
 
-    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
-        guard !messages.isEmpty else { return }
-        try await database.execute(
-            """
-            UPDATE sparrow_message m SET state = 'submitting', rank = 1, gateway = s.gateway
-            FROM unnest(\(messages.map(\.id))::text[], \(messages.map(\.gateway))::text[]) AS s(id, gateway)
-            WHERE m.id = s.id AND m.rank < 1
-            """)
+    /// Outside a worker, marks every message given. A worker marks (and so claims) those no other live worker
+    /// holds and not answered yet, and only while its own lease holds: a worker that lost its lease sends nothing.
+    @discardableResult
+    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws -> MarkedMessages {
+        guard !messages.isEmpty else { return .all }
+        let ids = messages.map(\.id)
+        let gateways = messages.map(\.gateway)
+        guard let worker else {
+            try await database.execute(
+                """
+                UPDATE sparrow_message m SET state = 'submitting', rank = 1, gateway = s.gateway
+                FROM unnest(\(ids)::text[], \(gateways)::text[]) AS s(id, gateway)
+                WHERE m.id = s.id AND m.rank < 1
+                """)
+            return .all
+        }
+        // A message marked before (one found in flight) keeps the gateway it may have reached.
+        return try await database.connection { connection in
+            var marked: Set<String> = []
+            for try await id in try await connection.query(
+                """
+                UPDATE sparrow_message m SET state = 'submitting', rank = 1, claimed_by = \(worker),
+                    gateway = CASE WHEN m.rank < 1 THEN s.gateway ELSE m.gateway END
+                FROM unnest(\(ids)::text[], \(gateways)::text[]) AS s(id, gateway)
+                WHERE m.id = s.id AND m.rank < 2 AND sparrow_live(\(worker))
+                    AND (m.claimed_by IS NULL OR m.claimed_by = \(worker) OR NOT sparrow_live(m.claimed_by))
+                RETURNING m.id
+                """, logger: database.logger
+            ).decode(String.self) {
+                marked.insert(id)
+            }
+            return .only(marked)
+        }
+    }
+
+    public func unansweredDue(campaign: String, dueBy: Timestamp) async throws -> Int {
+        try await database.connection { connection in
+            try await connection.query(
+                """
+                SELECT count(*) FROM sparrow_message
+                WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(dueBy.secondsSince1970)
+                """, logger: database.logger
+            ).collect()[0].decode(Int.self)
+        }
     }
 
     public func record(_ submits: [SubmitRecord]) async throws {
@@ -175,7 +211,8 @@ extension PostgresStore {
                 try await connection.query(
                     """
                     UPDATE sparrow_message m SET state = 'deferred', rank = 0, send_at = p.send_at,
-                        error = nullif(p.error, ''), attempts = m.attempts + p.attempts, updated_at = p.at
+                        error = nullif(p.error, ''), attempts = m.attempts + p.attempts, updated_at = p.at,
+                        claimed_by = NULL
                     FROM unnest(\(putOff.map(\.id))::text[], \(putOff.map { $0.sendAt!.secondsSince1970 })::bigint[],
                         \(putOff.map { $0.error ?? "" })::text[], \(putOff.map(\.attempts))::bigint[],
                         \(putOff.map(\.at.secondsSince1970))::bigint[]) AS p(id, send_at, error, attempts, at)
@@ -291,7 +328,7 @@ extension PostgresStore {
         return try await database.transaction { connection in
             let rows = try await connection.query(
                 """
-                UPDATE sparrow_message SET state = 'submitting', rank = 1
+                UPDATE sparrow_message SET state = 'submitting', rank = 1, claimed_by = NULL
                 WHERE campaign = \(campaign) AND state = 'unknown' AND gateway = ANY(\(gateways.sorted())::text[])
                 RETURNING id, recipient, coalesce(updated_at, send_at)
                 """, logger: database.logger
@@ -302,19 +339,35 @@ extension PostgresStore {
         }
     }
 
+    /// A worker claims the messages it returns, skipping those another live worker holds (or claims at this moment):
+    /// several workers share the campaign's messages without waiting on each other. A message a dead worker held is
+    /// claimed again, and found in flight when it was `submitting`.
     public func unfinished(
         campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int
     ) async throws -> [JournalEntry] {
-        try await database.connection { connection in
-            try await connection.query(
-                """
-                SELECT id, line, recipient, carrier, gateway, text, segments, throttle_units, cost, send_at, state,
+        let due = dueBy.secondsSince1970
+        var query: PostgresQuery = """
+            SELECT id, line, recipient, carrier, gateway, text, segments, throttle_units, cost, send_at, state,
+                time_zone, parameters
+            FROM sparrow_message WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(due) AND line > \(line)
+            ORDER BY line LIMIT \(limit)
+            """
+        if let worker {
+            query = """
+                UPDATE sparrow_message m SET claimed_by = \(worker)
+                FROM (
+                    SELECT id FROM sparrow_message
+                    WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(due) AND line > \(line)
+                        AND (claimed_by IS NULL OR NOT sparrow_live(claimed_by))
+                    ORDER BY line LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS claimed
+                WHERE m.id = claimed.id AND sparrow_live(\(worker))
+                RETURNING m.id, line, recipient, carrier, gateway, text, segments, throttle_units, cost, send_at, state,
                     time_zone, parameters
-                FROM sparrow_message
-                WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(dueBy.secondsSince1970) AND line > \(line)
-                ORDER BY line LIMIT \(limit)
-                """, logger: database.logger
-            ).collect().map { row in
+                """
+        }
+        return try await database.connection { connection in
+            try await connection.query(query, logger: database.logger).collect().map { row in
+
                 let (id, line, to, carrier, gateway, text, segments, units, cost, sendAt, state, zone, parameters) =
                     try row.decode(
                         (
@@ -327,7 +380,7 @@ extension PostgresStore {
                     segments: segments, throttleUnits: units, cost: cost, sendAt: Timestamp(secondsSince1970: sendAt),
                     state: MessageState(rawValue: state) ?? .ready, timeZone: zone,
                     parameters: JSONStrings.decode(parameters))
-            }
+            }.sorted { $0.line < $1.line }
         }
     }
 

@@ -187,7 +187,8 @@ extension PostgresStore {
                     UPDATE sparrow_message SET state = \(finding.state.rawValue), rank = \(finding.state.rank),
                         gateway_message_id = coalesce(\(finding.gatewayMessageID), gateway_message_id),
                         error = coalesce(\(finding.error), error), updated_at = \(finding.at.secondsSince1970),
-                        attempts = greatest(attempts, \(finding.state == .ready ? 0 : 1))
+                        attempts = greatest(attempts, \(finding.state == .ready ? 0 : 1)),
+                        claimed_by = CASE WHEN \(finding.state == .ready) THEN NULL ELSE claimed_by END
                     WHERE id = \(id)
                     """, logger: database.logger)
                 count(1, finding.state)

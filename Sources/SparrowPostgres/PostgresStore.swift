@@ -14,9 +14,17 @@ public import SparrowStore
 /// `PostgresStore+Journal.swift`, `+Receipts` and `+Figures`.
 public struct PostgresStore: CampaignStore {
     let database: PostgresDatabase
+    /// The worker this store claims messages for (`claiming(as:)`); nil outside a worker.
+    let worker: String?
 
     public init(_ database: PostgresDatabase) {
         self.database = database
+        worker = nil
+    }
+
+    init(_ database: PostgresDatabase, worker: String) {
+        self.database = database
+        self.worker = worker
     }
 
     /// The store's tables (migration 3), SQLite's as of its v18 less the flows'.
@@ -222,7 +230,8 @@ public struct PostgresStore: CampaignStore {
 
     /// Runs `body` while this process holds `campaign`, as a SQLite store's lock file holds it: a session's
     /// advisory lock, on a connection kept for it, which the server releases if the process dies or its host is
-    /// lost. Returns nil at once, without running `body`, while another process holds the campaign.
+    /// lost. Returns nil at once, without running `body`, while another process holds the campaign. A worker that
+    /// gets it (a sender) takes the place of the campaign's earlier senders at once: their leases end.
     public func holding<Value: Sendable>(campaign: String, _ body: () async throws -> Value) async throws
         -> Value?
     {
@@ -233,6 +242,15 @@ public struct PostgresStore: CampaignStore {
                     logger: database.logger
                 ).collect()[0].decode(Bool.self)
                 guard locked else { return nil }
+                // The campaign's earlier sender let go of it: it died. What it held is this sender's to finish now,
+                // not after its lease.
+                if let worker {
+                    try await connection.query(
+                        """
+                        UPDATE sparrow_worker SET seen_at = 0
+                        WHERE campaign = \(campaign) AND sender AND id <> \(worker)
+                        """, logger: database.logger)
+                }
                 let outcome: Result<Value, any Error>
                 do {
                     outcome = .success(try await body())

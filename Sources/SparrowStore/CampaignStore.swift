@@ -234,6 +234,21 @@ public struct CampaignRecord: Sendable, Hashable {
     }
 }
 
+/// The messages of a `markSubmitting` that are to go.
+public enum MarkedMessages: Sendable, Hashable {
+    case all
+    /// Those with these ids: the others are another worker's, or answered.
+    case only(Set<String>)
+
+    /// Whether the message `id` is to go.
+    public func contains(_ id: String) -> Bool {
+        switch self {
+        case .all: true
+        case .only(let ids): ids.contains(id)
+        }
+    }
+}
+
 /// What Sparrow keeps about campaigns, messages, receipts, unsubscribes and sends. Narrow on purpose, and in
 /// batches, so that a store for several workers (PostgreSQL) can implement it too. A database's refusals come out
 /// as `StoreError`, never as the database library's own errors; a cancelled call throws `CancellationError`.
@@ -288,7 +303,12 @@ public protocol CampaignStore: Sendable {
     func postpone(_ messages: [(id: String, sendAt: Timestamp)]) async throws
     /// Marks messages as handed to a gateway (the planned one, or its backup), durably, just before their requests
     /// go: after a crash, a message marked so may have reached that gateway and no other.
-    func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws
+    /// - Returns: which of them to send: all, or with a store that several workers share, those this worker holds
+    ///   now (another live worker's, or one answered meanwhile, is left alone).
+    @discardableResult
+    func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws -> MarkedMessages
+    /// How many of the campaign's messages are not yet answered and due by `dueBy`, whichever worker holds them.
+    func unansweredDue(campaign: String, dueBy: Timestamp) async throws -> Int
     /// Moves messages forward (never backward) after the gateway answered, in one transaction.
     func record(_ submits: [SubmitRecord]) async throws
     /// Opens the campaign's `unknown` messages on `gateways` (gateways that honour idempotency keys) again, as

@@ -160,7 +160,8 @@ extension SQLiteStore {
         }
     }
 
-    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws {
+    @discardableResult
+    public func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws -> MarkedMessages {
         try await write { db in
             let statement = try HotStatement(
                 db, sql: "UPDATE message SET state = 'submitting', rank = 1, gateway = ? WHERE id = ? AND rank < 1")
@@ -170,6 +171,15 @@ extension SQLiteStore {
                     values.bind(message.id)
                 }
             }
+        }
+        return .all  // one process sends a SQLite store's campaign
+    }
+
+    public func unansweredDue(campaign: String, dueBy: Timestamp) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ?",
+                arguments: [campaign, dueBy.secondsSince1970]) ?? 0
         }
     }
 

@@ -305,7 +305,7 @@ struct BesideOptions: ParsableArguments {
 
 /// Runs a campaign for `send` and `resume`: wires the transport and the gateways, shows progress, stops gently
 /// on Ctrl-C or SIGTERM, and prints the outcome and what to do next.
-struct CampaignLauncher {
+struct CampaignLauncher: Sendable {
     var configuration: SparrowConfiguration
     var configPath: String
     var store: any CampaignStore
@@ -320,6 +320,8 @@ struct CampaignLauncher {
     /// Ask the providers' status queries about messages in doubt first (`resume`).
     var settling: SettleOptions?
     var beside: BesideOptions
+    /// How this process works beside others on the campaign (`worker`); nil for `send` and `resume`.
+    var worker: WorkerOptions?
 
     /// Records the campaign now, as its run would at its start, and returns it: its number is in its links' codes.
     func begin() async throws -> CampaignRecord {
@@ -331,14 +333,36 @@ struct CampaignLauncher {
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
         try await withSharedRates(configuration) { sharedRates in
-            try await launch(reading: input, rejectsPath: rejectsPath, sharedRates: sharedRates)
+            try await asWorker { launcher in
+                guard launcher.worker == nil else {
+                    return try await launcher.launch(reading: nil, rejectsPath: nil, sharedRates: sharedRates)
+                }
+                // One process journals a campaign's input: `send` and `resume` hold it; workers join them.
+                try await holdingCampaign(campaign, in: launcher.store) {
+                    try await launcher.launch(reading: input, rejectsPath: rejectsPath, sharedRates: sharedRates)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with this launcher as one of the workers on a shared store's campaign: registered, and its store
+    /// claiming the messages it sends, so that other workers may share them and take over those of a worker that
+    /// died. With a SQLite store, `body` runs with this launcher as it is.
+    private func asWorker(_ body: @escaping @Sendable (CampaignLauncher) async throws -> Void) async throws {
+        guard let shared = store as? PostgresStore else { return try await body(self) }
+        try await shared.asWorker(
+            campaign: campaign, lease: worker?.lease ?? WorkerOptions.defaultLease, sender: worker == nil
+        ) { claiming in
+            var launcher = self
+            launcher.store = claiming
+            try await body(launcher)
         }
     }
 
     private func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?, sharedRates: SharedRates?)
         async throws
     {
-        try await holdingCampaign(campaign, in: store) {
+        do {
             let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
             defer { transport.shutdown() }
             let registry = PrometheusCollectorRegistry()
@@ -388,7 +412,12 @@ struct CampaignLauncher {
                     if receipts != nil, await webhookPorts.first(where: { _ in true }) == nil {
                         throw CancellationError()  // the webhook ended first: its error is the group's
                     }
-                    let outcome = try await run.run(reading: input)
+                    let outcome =
+                        if let worker {
+                            try await run.work(polling: worker.poll)
+                        } else {
+                            try await run.run(reading: input)
+                        }
                     if let receipts, !outcome.stopped { try await awaitReceipts(giving: receipts.wait) }
                     return outcome
                 }
@@ -409,6 +438,12 @@ struct CampaignLauncher {
             }
             let figures = try await store.figures(campaign: campaign)
             printError(CampaignReport.render(figures, campaign: campaign, format: .table))
+            if worker != nil {
+                let own = progress.snapshot
+                printError(
+                    "sparrow: this worker sent \(own.accepted + own.failed + own.unknown) messages: \(own.accepted) accepted, \(own.failed) failed, \(own.unknown) unknown"
+                )
+            }
             if let rejectsPath, figures.total.rejected > 0 {
                 printError("sparrow: \(figures.total.rejected) rejected rows in \(rejectsPath)")
             }
@@ -428,7 +463,10 @@ struct CampaignLauncher {
                 )
             }
             if outcome.stopped {
-                printError("sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients")
+                printError(
+                    worker == nil
+                        ? "sparrow: stopped; finish the campaign with: \(resumeCommand) < recipients"
+                        : "sparrow: stopped; what it held is handed back to the other workers and to: \(resumeCommand)")
                 throw ExitCode.failure
             }
             if !outcome.inputComplete {

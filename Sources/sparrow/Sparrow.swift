@@ -12,7 +12,8 @@ struct Sparrow: AsyncParsableCommand {
         commandName: "sparrow",
         abstract: "High-throughput SMS dispatch for store CRM campaigns.",
         subcommands: [
-            Audience.self, Plan.self, Send.self, Resume.self, Settle.self, Report.self, Effect.self, Receipts.self,
+            Audience.self, Plan.self, Send.self, Resume.self, Worker.self, Workers.self, Settle.self, Report.self,
+            Effect.self, Receipts.self,
             Suppress.self, Flows.self, Lint.self,
             Segment.self,
             Phone.self,

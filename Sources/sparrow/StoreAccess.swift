@@ -18,6 +18,18 @@ func withStore<Result: Sendable>(
     }
 }
 
+/// Runs `body` with the configured PostgreSQL store, which workers share.
+/// - Throws: `UsageError` when the store is a file.
+func withSharedStore<Result: Sendable>(
+    _ configuration: SparrowConfiguration, _ body: (PostgresStore) async throws -> Result
+) async throws -> Result {
+    guard case .postgres(let url) = configuration.store else {
+        throw UsageError(
+            message: "\(configuration.file): workers share a PostgreSQL store: set store to a postgres:// URL")
+    }
+    return try await withDatabase(url, key: "store") { try await body(PostgresStore($0)) }
+}
+
 /// Opens the configured store for lifecycle flows, which keep their events and timers in a SQLite file.
 /// - Throws: `UsageError` for a PostgreSQL store.
 func openFlowStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore {

@@ -144,7 +144,7 @@ struct SharedRatesTests {
 
     /// Workers starting together on a new database migrate it once; a database migrated by a newer Sparrow is refused.
     @Test func migratesOnceAndRefusesANewerSchema() async throws {
-        try await TestDatabase.withFresh { location in
+        try await TestDatabase.withFresh(empty: true) { location in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask { try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in } }

@@ -1,0 +1,162 @@
+import Foundation
+import PostgresNIO
+public import SparrowCore
+import SparrowStore
+
+/// A process sending a campaign's messages from a shared database beside others, as the database knows it: live
+/// while its heartbeats come within its lease.
+public struct WorkerLease: Sendable, Hashable {
+    /// Unique to the process: its host, its pid and a random tag.
+    public let id: String
+    /// How long a heartbeat keeps it live: another worker takes its messages once that long has passed without one.
+    public let lease: Duration
+}
+
+/// A worker whose lease ran out before its heartbeat renewed it: other workers may hold its messages now, so it
+/// must send nothing more.
+public struct LeaseLost: Error, CustomStringConvertible {
+    public let worker: String
+    public var description: String {
+        "worker \(worker) lost its lease (no heartbeat reached the database in time): its messages are other workers' now"
+    }
+}
+
+/// A registered worker, for `sparrow workers`.
+public struct WorkerStatus: Sendable, Hashable {
+    public var id: String
+    public var host: String
+    public var pid: Int
+    public var campaign: String
+    public var startedAt: Timestamp
+    /// Since its last heartbeat, on the database's clock.
+    public var silentFor: Duration
+    public var lease: Duration
+    /// Messages it holds that are not answered yet.
+    public var holding: Int
+
+    public var live: Bool { silentFor <= lease }
+}
+
+// Workers: each registers, renews its lease with heartbeats, claims messages (`unfinished`, `markSubmitting`) and
+// hands them back when it stops. Times are the database's, in microseconds: the workers' clocks never meet.
+extension PostgresStore {
+    /// Migration 4: the workers' table, the messages' claims and the two functions their queries share.
+    static let workers = [
+        """
+        CREATE FUNCTION sparrow_now() RETURNS bigint LANGUAGE sql VOLATILE
+        AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint $$
+        """,
+        """
+        CREATE TABLE sparrow_worker (
+            id text PRIMARY KEY, host text NOT NULL, pid bigint NOT NULL, campaign text NOT NULL,
+            started_at bigint NOT NULL, seen_at bigint NOT NULL, lease bigint NOT NULL,
+            sender boolean NOT NULL)  -- a send or resume, which holds the campaign and journals its input
+        """,
+        """
+        CREATE FUNCTION sparrow_live(worker text) RETURNS boolean LANGUAGE sql VOLATILE
+        AS $$ SELECT EXISTS (SELECT 1 FROM sparrow_worker WHERE id = worker AND seen_at >= sparrow_now() - lease) $$
+        """,
+        "ALTER TABLE sparrow_message ADD COLUMN claimed_by text",
+        // What workers claim: a campaign's unanswered messages, in line order.
+        "CREATE INDEX sparrow_message_unanswered ON sparrow_message (campaign, line) WHERE rank < 2",
+    ]
+
+    /// Registers this process as a worker on `campaign`, live for `lease` from now. A `sender` (a `send` or
+    /// `resume`) also holds the campaign while it runs (`holding(campaign:)`).
+    public func register(campaign: String, lease: Duration, sender: Bool = false) async throws -> WorkerLease {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        var generator = SystemRandomNumberGenerator()
+        let tag = String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36)
+        let worker = WorkerLease(id: "\(host)-\(pid)-\(tag)", lease: lease)
+        try await database.execute(
+            """
+            INSERT INTO sparrow_worker (id, host, pid, campaign, started_at, seen_at, lease, sender)
+            VALUES (
+                \(worker.id), \(host), \(pid), \(campaign), sparrow_now(), sparrow_now(), \(Self.microseconds(lease)),
+                \(sender))
+            """)
+        return worker
+    }
+
+    /// This store, claiming the messages it reads and marks for `worker`.
+    public func claiming(as worker: WorkerLease) -> PostgresStore {
+        PostgresStore(database, worker: worker.id)
+    }
+
+    /// Renews the worker's lease from now.
+    /// - Throws: `LeaseLost` when it had run out already (then others may hold its messages).
+    public func renew(_ worker: WorkerLease) async throws {
+        let renewed = try await database.connection { connection in
+            try await connection.query(
+                """
+                UPDATE sparrow_worker SET seen_at = sparrow_now()
+                WHERE id = \(worker.id) AND seen_at >= sparrow_now() - lease RETURNING id
+                """, logger: database.logger
+            ).collect().count
+        }
+        guard renewed == 1 else { throw LeaseLost(worker: worker.id) }
+    }
+
+    /// Hands the worker's unanswered messages back, for others to claim, and removes it.
+    public func release(_ worker: WorkerLease) async throws {
+        try await database.transaction { connection in
+            try await connection.query(
+                "UPDATE sparrow_message SET claimed_by = NULL WHERE claimed_by = \(worker.id) AND rank < 2",
+                logger: database.logger)
+            try await connection.query("DELETE FROM sparrow_worker WHERE id = \(worker.id)", logger: database.logger)
+        }
+    }
+
+    /// Every registered worker, the earliest first: live ones, and those whose lease ran out without a release.
+    public func workers() async throws -> [WorkerStatus] {
+        try await database.connection { connection in
+            try await connection.query(
+                """
+                SELECT w.id, host, pid, w.campaign, started_at, sparrow_now() - seen_at, lease,
+                    (SELECT count(*) FROM sparrow_message m WHERE m.claimed_by = w.id AND m.rank < 2)
+                FROM sparrow_worker w ORDER BY started_at, w.id
+                """, logger: database.logger
+            ).collect().map { row in
+                let (id, host, pid, campaign, startedAt, silent, lease, holding) = try row.decode(
+                    (String, String, Int, String, Int64, Int64, Int64, Int).self)
+                return WorkerStatus(
+                    id: id, host: host, pid: pid, campaign: campaign,
+                    startedAt: Timestamp(secondsSince1970: startedAt / 1_000_000), silentFor: .microseconds(silent),
+                    lease: .microseconds(lease), holding: holding)
+            }
+        }
+    }
+
+    /// Runs `body` as a worker on `campaign`: registered, its lease renewed every third of it, and its claims handed
+    /// back when `body` returns or throws. A lease lost cancels `body` and throws `LeaseLost`.
+    public func asWorker<Result: Sendable>(
+        campaign: String, lease: Duration, sender: Bool = false, clock: any Clock<Duration> = ContinuousClock(),
+        _ body: @escaping @Sendable (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        let worker = try await register(campaign: campaign, lease: lease, sender: sender)
+        let claiming = claiming(as: worker)
+        do {
+            let result = try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await body(claiming) }
+                group.addTask {
+                    while true {
+                        try await clock.sleep(for: lease / 3)
+                        try await renew(worker)
+                    }
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!!  // the heartbeat only ends by throwing
+            }
+            try await release(worker)
+            return result
+        } catch {
+            try? await release(worker)
+            throw error
+        }
+    }
+
+    private static func microseconds(_ duration: Duration) -> Int64 {
+        Int64(duration / .microseconds(1))
+    }
+}

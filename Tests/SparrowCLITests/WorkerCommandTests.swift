@@ -1,0 +1,80 @@
+import Foundation
+import SparrowCore
+import SparrowGatewaySim
+import SparrowStore
+import SparrowTestSupport
+import Testing
+
+/// `sparrow worker`: processes sharing one campaign through a PostgreSQL store.
+@Suite(
+    .enabled(if: TestDatabase.url != nil, "needs PostgreSQL: run under scripts/with-postgres.sh (make test does)"),
+    .timeLimit(.minutes(3)))
+struct WorkerCommandTests {
+    /// `send` journals and sends; two workers join it. One is killed with SIGKILL partway: once its lease runs out,
+    /// the others take over what it held, the messages it had in flight sent again under their keys. The gateway,
+    /// honouring keys, took every row once, and every message is accepted.
+    @Test func workersShareACampaignAndTakeOverADeadOnesMessages() async throws {
+        let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(5)), honoursIdempotency: true)
+        let rows = 2000
+        let folder = try SparrowProcess.temporaryFolder()
+        try await StoreKind.postgres.withNew(in: folder) { location, store in
+            try await withSimulator(simulator) { base in
+                try """
+                store: "\(location)"
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4, idempotency: { honoured: true } }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+                let recipients = folder.appendingPathComponent("recipients.csv")
+                try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
+                    .write(to: recipients, atomically: true, encoding: .utf8)
+                let empty = folder.appendingPathComponent("empty")
+                try Data().write(to: empty)
+                func worker(_ name: String) throws -> (SparrowProcess.Running, URL) {
+                    let log = folder.appendingPathComponent("\(name).err")
+                    let process = try SparrowProcess.start(
+                        ["worker", "-c", "sparrow.yaml", "--campaign", "shared", "--lease", "2", "--poll", "100"],
+                        stdin: empty, in: folder, stderr: log)
+                    return (process, log)
+                }
+                let (doomed, _) = try worker("doomed")
+                let (survivor, survivorLog) = try worker("survivor")
+                let sendLog = folder.appendingPathComponent("send.err")
+                let send = try SparrowProcess.start(
+                    ["send", "-c", "sparrow.yaml", "--campaign", "shared", "--text", "您好"], stdin: recipients,
+                    in: folder, stderr: sendLog)
+                while simulator.stats.messages < rows / 4, !send.hasExited {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                kill(doomed.pid, SIGKILL)
+                let sent = await send.exited()
+                let sendSays = try String(contentsOf: sendLog, encoding: .utf8)
+                #expect(sent.status == 0, "\(sendSays)")
+                let survived = await survivor.exited()
+                let survivorSays = try String(contentsOf: survivorLog, encoding: .utf8)
+                #expect(survived.status == 0, "\(survivorSays)")
+                let own = try #require(survivorSays.firstMatch(of: /this worker sent (\d+) messages/)).1
+                #expect(Int(own)! > 0, "\(survivorSays)")
+                _ = await doomed.exited()
+            }
+            let figures = try await store { try await $0.figures(campaign: "shared") }
+            #expect(figures.total.accepted == rows && figures.total.unknown == 0)
+            #expect(simulator.stats.distinctKeys == rows)
+            print("worker test: \(simulator.stats.duplicates) repeats recognised after the kill")
+        }
+    }
+
+    @Test func aFileStoreHasNoWorkers() throws {
+        let folder = try SparrowProcess.temporaryFolder()
+        try """
+        store: ./state.sqlite
+        gateways:
+          - { name: primary, url: "http://127.0.0.1:9/v1/sms", format: json }
+        """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+        for command in [["worker", "--campaign", "c1"], ["workers"]] {
+            let outcome = try SparrowProcess.run(command + ["-c", "sparrow.yaml"], in: folder)
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains("workers share a PostgreSQL store: set store to a postgres:// URL"))
+        }
+    }
+}
