@@ -21,23 +21,25 @@ public struct PostgresDatabase: Sendable {
         _ body: (PostgresDatabase) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }  // closes the pool
-            let database = PostgresDatabase(client: client, logger: logger, location: location)
-            let migrated = try await withThrowingTaskGroup(of: Bool.self) { race in
-                race.addTask {
-                    try await database.migrate()
-                    return true
-                }
-                race.addTask {
-                    try await Task.sleep(for: reachableWithin)
-                    return false
-                }
-                defer { race.cancelAll() }
-                return try await race.next()!
+        let database = PostgresDatabase(client: client, logger: logger, location: location)
+        return try await withThrowingTaskGroup(of: Opening.self) { group in
+            // One group for the pool, the migration and the deadline: leaving it cancels the pool's run, which closes
+            // its connections and fails the leases waiting for one, so that a migration still waiting on the server
+            // ends too. Nothing here waits on a task that only the pool's closing would end.
+            defer { group.cancelAll() }
+            group.addTask {
+                await client.run()
+                return .closed
             }
-            guard migrated else {
+            group.addTask {
+                try await database.migrate()
+                return .migrated
+            }
+            group.addTask {
+                try await Task.sleep(for: reachableWithin)
+                return .late
+            }
+            guard try await group.next() == .migrated else {  // a migration's own error comes out as it is
                 throw StoreError(
                     location, code: .cannotOpen,
                     message:
@@ -45,6 +47,11 @@ public struct PostgresDatabase: Sendable {
             }
             return try await body(database)
         }
+    }
+
+    /// How the first of `with`'s tasks ended.
+    private enum Opening: Sendable {
+        case migrated, late, closed
     }
 
     /// Runs `work` in one transaction; PostgreSQL's errors come out as `StoreError`.
