@@ -129,7 +129,8 @@ extension PostgresStore {
     }
 
     /// Runs `body` as a worker on `campaign`: registered, its lease renewed every third of it, and its claims handed
-    /// back when `body` returns or throws. A lease lost cancels `body` and throws `LeaseLost`.
+    /// back when `body` returns or throws. A lease lost cancels `body` and throws `LeaseLost`; so do three heartbeats
+    /// in a row that the database did not take, with its error.
     public func asWorker<Result: Sendable>(
         campaign: String, lease: Duration, sender: Bool = false, clock: any Clock<Duration> = ContinuousClock(),
         _ body: @escaping @Sendable (PostgresStore) async throws -> Result
@@ -140,9 +141,19 @@ extension PostgresStore {
             let result = try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask { try await body(claiming) }
                 group.addTask {
+                    // A heartbeat the database did not take is tried again at the next; three in a row (a whole
+                    // lease) stop the worker. Its marks are refused meanwhile once the lease runs out, whatever it
+                    // believes.
+                    var missed = 0
                     while true {
                         try await clock.sleep(for: lease / 3)
-                        try await renew(worker)
+                        do {
+                            try await renew(worker)
+                            missed = 0
+                        } catch let error as StoreError {
+                            missed += 1
+                            if missed == 3 { throw error }
+                        }
                     }
                 }
                 defer { group.cancelAll() }
@@ -151,7 +162,7 @@ extension PostgresStore {
             try await release(worker)
             return result
         } catch {
-            try? await release(worker)
+            try? await release(worker)  // one that fails leaves the claims to the lease's end
             throw error
         }
     }
