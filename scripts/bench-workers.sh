@@ -57,6 +57,8 @@ configure() {
   cat >"$work/sparrow.yaml" <<CONF
 store: "$1"
 quiet_hours: off
+carriers:
+  - { id: china-mobile, country_code: 86, prefixes: [138] }  # unthrottled
 gateways:
   - include: $PWD/config/gateways/generic-json.yaml
     name: primary

@@ -31,11 +31,16 @@ public struct CampaignRun: Sendable {
         public var approved: String?
         /// The most segments a message may take, recorded with a new campaign; nil for no limit.
         public var maxSegments: Int?
+        /// For a campaign that workers share (its store claims messages for this run): how often to look for what
+        /// is due. The run then journals its input beside sending as one of the workers, which take their share of
+        /// it meanwhile. Nil when the run has the campaign to itself.
+        public var sharedPolling: Duration?
 
         public init(
             campaign: String, template: String, waitForDeferred: Bool, window: Int, holdout: Double = 0,
-            approved: String? = nil, maxSegments: Int? = nil
+            approved: String? = nil, maxSegments: Int? = nil, sharedPolling: Duration? = nil
         ) {
+            self.sharedPolling = sharedPolling
             self.maxSegments = maxSegments
             self.approved = approved
             self.campaign = campaign
@@ -136,6 +141,9 @@ public struct CampaignRun: Sendable {
         let rules = JournalRules(
             holdout: Holdout(share: record?.holdout ?? 0, campaign: campaign), cut: record?.ranking?.cut)
         var outcome = Outcome()
+        if let interval = options.sharedPolling {
+            return try await runShared(reading: input, rules: rules, polling: interval)
+        }
         if let input,
             let read = try await engine.submit({
                 try await stream(input.reader, descriptor: input.descriptor, rules: rules, into: $0)
@@ -170,25 +178,10 @@ public struct CampaignRun: Sendable {
     /// `waitForDeferred`, until nothing is deferred either. It looks for more every `interval` meanwhile. The campaign
     /// must exist; a graceful shutdown stops it as it stops `run`.
     public func work(polling interval: Duration) async throws -> Outcome {
-        let campaign = options.campaign
         logger.info("the campaign's worker began")
         var outcome = Outcome()
-        while !Task.isShuttingDownGracefully {
-            // Claimed a little at a time, so that the other workers share what is due.
-            try await finishJournaled(&outcome, reopened: [], page: 2 * options.window)
-            let monotonic = clock.monotonic
-            var wake: @Sendable () async throws -> Void = { try await monotonic.sleep(for: interval) }
-            if try await store.campaign(id: campaign)?.inputLines != nil,
-                try await store.unansweredDue(campaign: campaign, dueBy: clock.now()) == 0
-            {
-                guard options.waitForDeferred, let next = try await store.nextRelease(campaign: campaign) else { break }
-                wake = { [clock] in try await clock.sleep(until: next) }
-            }
-            guard try await untilGracefulShutdown(wake) != nil else { break }
-        }
-        outcome.stopped = Task.isShuttingDownGracefully
-        outcome.inputComplete = try await store.campaign(id: campaign)?.inputLines != nil
-        outcome.nextRelease = try await store.nextRelease(campaign: campaign)
+        let campaign = options.campaign
+        try await work(&outcome, polling: interval) { try await store.campaign(id: campaign)?.inputLines != nil }
         logger.info(
             outcome.stopped ? "the campaign's worker stopped" : "the campaign's worker ended",
             metadata: [
@@ -197,11 +190,72 @@ public struct CampaignRun: Sendable {
         return outcome
     }
 
+    /// The sender of a shared campaign: settles and opens again what is in doubt as `run` does, then journals the
+    /// input while it works as one of the workers, until the input is journaled (or was never given) and nothing
+    /// due is left unanswered.
+    private func runShared(
+        reading input: (reader: PlanRun, descriptor: Int32)?, rules: JournalRules, polling interval: Duration
+    ) async throws -> Outcome {
+        let campaign = options.campaign
+        var outcome = Outcome()
+        if let settler, !Task.isShuttingDownGracefully {
+            outcome.settlement = try await settler.settle(campaign: campaign)
+        }
+        if !Task.isShuttingDownGracefully {
+            outcome.unknownResent = try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
+                .count
+        }
+        let journaled = Journaled(input == nil)
+        let worked = try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            if let input {
+                group.addTask {
+                    defer { journaled.done.store(true, ordering: .releasing) }
+                    if let lines = try await stream(
+                        input.reader, descriptor: input.descriptor, rules: rules, into: nil)
+                    {
+                        try await store.finishInput(campaign: campaign, lines: lines)
+                    }
+                    return nil
+                }
+            }
+            group.addTask { [outcome] in
+                var outcome = outcome
+                try await work(&outcome, polling: interval) { journaled.done.load(ordering: .acquiring) }
+                return outcome
+            }
+            var worked: Outcome?
+            for try await outcome in group where outcome != nil { worked = outcome }  // an error stops the other
+            return worked!
+        }
+        return worked
+    }
+
+    /// Claims and sends what is due, `2 × window` at a time, until `inputRead` and nothing due is left unanswered
+    /// (nor deferred, with `waitForDeferred`), looking again every `interval` meanwhile.
+    private func work(
+        _ outcome: inout Outcome, polling interval: Duration, inputRead: @Sendable () async throws -> Bool
+    ) async throws {
+        let campaign = options.campaign
+        while !Task.isShuttingDownGracefully {
+            try await finishJournaled(&outcome, reopened: [], page: 2 * options.window)
+            let monotonic = clock.monotonic
+            var wake: @Sendable () async throws -> Void = { try await monotonic.sleep(for: interval) }
+            if try await inputRead(), try await store.unansweredDue(campaign: campaign, dueBy: clock.now()) == 0 {
+                guard options.waitForDeferred, let next = try await store.nextRelease(campaign: campaign) else { break }
+                wake = { [clock] in try await clock.sleep(until: next) }
+            }
+            guard try await untilGracefulShutdown(wake) != nil else { break }
+        }
+        outcome.stopped = Task.isShuttingDownGracefully
+        outcome.inputComplete = try await store.campaign(id: campaign)?.inputLines != nil
+        outcome.nextRelease = try await store.nextRelease(campaign: campaign)
+    }
+
     /// Reads, decides and journals the input, putting the ready messages into `ready` as their batches are
-    /// journaled.
+    /// journaled (none without it: workers claim them).
     /// - Returns: the input's last line when it was read to its end.
     private func stream(
-        _ reader: PlanRun, descriptor: Int32, rules: JournalRules, into ready: BoundedQueue<[JournalEntry]>
+        _ reader: PlanRun, descriptor: Int32, rules: JournalRules, into ready: BoundedQueue<[JournalEntry]>?
     ) async throws
         -> Int?
     {
@@ -224,9 +278,14 @@ public struct CampaignRun: Sendable {
         for try await rows in decided {
             let (entries, skipped) = journalBatch(rows, rules: rules)
             let states = try await store.journal(campaign: options.campaign, messages: entries, skipped: skipped)
+            lastLine = max(lastLine, rows.last.map(\.line) ?? 0)
+            guard let ready else {
+                progress.decided(rows: rows.count, toSend: 0)  // counted when claimed
+                if Task.isShuttingDownGracefully { return nil }
+                continue
+            }
             let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
             progress.decided(rows: rows.count, toSend: due.count)
-            lastLine = max(lastLine, rows.last.map(\.line) ?? 0)
             if !due.isEmpty, try await !ready.put(due) { return nil }
         }
         switch await reading.result {
@@ -344,6 +403,15 @@ public struct CampaignRun: Sendable {
             }
         }
         return (entries, skipped)
+    }
+}
+
+/// Whether a shared campaign's sender has journaled its input (or stopped journaling it).
+private final class Journaled: Sendable {
+    let done: Atomic<Bool>
+
+    init(_ done: Bool) {
+        self.done = Atomic(done)
     }
 }
 

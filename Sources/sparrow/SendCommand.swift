@@ -376,7 +376,8 @@ struct CampaignLauncher: Sendable {
                 options: .init(
                     campaign: campaign, template: message.template.source, waitForDeferred: wait,
                     window: configuration.gateways.reduce(0) { $0 + $1.maxInFlight }, holdout: holdout,
-                    approved: message.approvedName, maxSegments: maxSegments),
+                    approved: message.approvedName, maxSegments: maxSegments,
+                    sharedPolling: store is PostgresStore ? worker?.poll ?? .milliseconds(200) : nil),
                 store: store,
                 client: GatewayClient(
                     gateways: configuration.gateways.map(\.endpoint), transport: transport,
