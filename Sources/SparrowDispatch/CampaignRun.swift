@@ -233,11 +233,13 @@ public struct CampaignRun: Sendable {
     /// Claims and sends what is due, `2 × window` at a time, until `inputRead` and nothing due is left unanswered
     /// (nor deferred, with `waitForDeferred`), looking again every `interval` meanwhile.
     private func work(
-        _ outcome: inout Outcome, polling interval: Duration, inputRead: @Sendable () async throws -> Bool
+        _ outcome: inout Outcome, polling interval: Duration, inputRead: @escaping @Sendable () async throws -> Bool
     ) async throws {
         let campaign = options.campaign
         while !Task.isShuttingDownGracefully {
-            try await finishJournaled(&outcome, reopened: [], page: 2 * options.window)
+            try await finishJournaled(
+                &outcome, reopened: [], page: 2 * options.window,
+                following: (interval, { try await !inputRead() }))
             let monotonic = clock.monotonic
             var wake: @Sendable () async throws -> Void = { try await monotonic.sleep(for: interval) }
             if try await inputRead(), try await store.unansweredDue(campaign: campaign, dueBy: clock.now()) == 0 {
@@ -297,7 +299,14 @@ public struct CampaignRun: Sendable {
 
     /// Submits the journal's unfinished messages that are due, in line order, `page` at a time. `reopened` are the
     /// messages opened again from `unknown`, which are not counted as found in flight.
-    private func finishJournaled(_ outcome: inout Outcome, reopened: Set<String>, page: Int = 1024) async throws {
+    ///
+    /// While `journal.writing` says another task or process is still journaling the campaign's input, a page that
+    /// comes back empty is asked for again after `journal.interval`, from where it was: the requests in flight go on
+    /// meanwhile, and the journal is read once.
+    private func finishJournaled(
+        _ outcome: inout Outcome, reopened: Set<String>, page: Int = 1024,
+        following journal: (interval: Duration, writing: @Sendable () async throws -> Bool)? = nil
+    ) async throws {
         guard !Task.isShuttingDownGracefully else { return }
         // Counted as they are found, so that a graceful shutdown partway keeps what was found before it.
         let found = Lock((resent: 0, unknown: 0))
@@ -306,7 +315,13 @@ public struct CampaignRun: Sendable {
             while true {
                 let page = try await store.unfinished(
                     campaign: options.campaign, dueBy: clock.now(), afterLine: after, limit: page)
-                guard let last = page.last else { break }
+                guard let last = page.last else {
+                    guard let journal, try await journal.writing() else { break }
+                    let monotonic = clock.monotonic
+                    guard try await untilGracefulShutdown({ try await monotonic.sleep(for: journal.interval) }) != nil
+                    else { break }
+                    continue
+                }
                 after = last.line
                 var due: [JournalEntry] = []
                 var unknownOrFailed: [SubmitRecord] = []

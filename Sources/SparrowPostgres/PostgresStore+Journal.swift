@@ -353,21 +353,10 @@ extension PostgresStore {
             ORDER BY line LIMIT \(limit)
             """
         if let worker {
-            query = """
-                UPDATE sparrow_message m SET claimed_by = \(worker)
-                FROM (
-                    SELECT id FROM sparrow_message
-                    WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(due) AND line > \(line)
-                        AND (claimed_by IS NULL OR NOT sparrow_live(claimed_by))
-                    ORDER BY line LIMIT \(limit) FOR UPDATE SKIP LOCKED) AS claimed
-                WHERE m.id = claimed.id AND sparrow_live(\(worker))
-                RETURNING m.id, line, recipient, carrier, gateway, text, segments, throttle_units, cost, send_at, state,
-                    time_zone, parameters
-                """
+            query = "SELECT * FROM sparrow_claim(\(campaign), \(worker), \(due), \(line), \(limit))"
         }
         return try await database.connection { connection in
             try await connection.query(query, logger: database.logger).collect().map { row in
-
                 let (id, line, to, carrier, gateway, text, segments, units, cost, sendAt, state, zone, parameters) =
                     try row.decode(
                         (

@@ -59,6 +59,31 @@ extension PostgresStore {
         "ALTER TABLE sparrow_message ADD COLUMN claimed_by text",
         // What workers claim: a campaign's unanswered messages, in line order.
         "CREATE INDEX sparrow_message_unanswered ON sparrow_message (campaign, line) WHERE rank < 2",
+        // A claim (`unfinished`): the next `limit` claimable in line order, through that index. A table filled
+        // moments ago has no statistics yet, and the planner would rather sort every unanswered message of the
+        // campaign on each claim: bitmap scans and sorts are off inside the function. PL/pgSQL keeps its plan.
+        """
+        CREATE FUNCTION sparrow_claim(p_campaign text, p_worker text, p_due bigint, p_after bigint, p_limit bigint)
+        RETURNS TABLE (
+            id text, line bigint, recipient text, carrier text, gateway text, text text, segments bigint,
+            throttle_units bigint, cost double precision, send_at bigint, state text, time_zone text,
+            parameters text)
+        LANGUAGE plpgsql SET enable_bitmapscan = off SET enable_sort = off AS $$
+        #variable_conflict use_column
+        BEGIN
+            RETURN QUERY
+            UPDATE sparrow_message m SET claimed_by = p_worker
+            FROM (
+                SELECT c.id FROM sparrow_message c
+                WHERE c.campaign = p_campaign AND c.rank < 2 AND c.send_at <= p_due AND c.line > p_after
+                    AND (c.claimed_by IS NULL OR NOT sparrow_live(c.claimed_by))
+                ORDER BY c.line LIMIT p_limit FOR UPDATE SKIP LOCKED) AS claimed
+            WHERE m.id = claimed.id AND sparrow_live(p_worker)
+            RETURNING m.id, m.line, m.recipient, m.carrier, m.gateway, m.text, m.segments, m.throttle_units, m.cost,
+                m.send_at, m.state, m.time_zone, m.parameters;
+        END
+        $$
+        """,
     ]
 
     /// Registers this process as a worker on `campaign`, live for `lease` from now. A `sender` (a `send` or
