@@ -210,21 +210,27 @@ public struct CampaignRun: Sendable {
             if let input {
                 group.addTask {
                     defer { journaled.done.store(true, ordering: .releasing) }
-                    if let lines = try await stream(
-                        input.reader, descriptor: input.descriptor, rules: rules, into: nil)
-                    {
-                        try await store.finishInput(campaign: campaign, lines: lines)
+                    do {
+                        if let lines = try await stream(
+                            input.reader, descriptor: input.descriptor, rules: rules, into: nil)
+                        {
+                            try await store.finishInput(campaign: campaign, lines: lines)
+                        }
+                    } catch {
+                        // Thrown to the sending side when it next looks at the journal: it stops claiming, and its
+                        // requests in flight are answered and recorded before the error comes out.
+                        journaled.failure.withLock { $0 = error }
                     }
                     return nil
                 }
             }
             group.addTask { [outcome] in
                 var outcome = outcome
-                try await work(&outcome, polling: interval) { journaled.done.load(ordering: .acquiring) }
+                try await work(&outcome, polling: interval) { try journaled.finished() }
                 return outcome
             }
             var worked: Outcome?
-            for try await outcome in group where outcome != nil { worked = outcome }  // an error stops the other
+            for try await outcome in group where outcome != nil { worked = outcome }
             return worked!
         }
         return worked
@@ -421,12 +427,20 @@ public struct CampaignRun: Sendable {
     }
 }
 
-/// Whether a shared campaign's sender has journaled its input (or stopped journaling it).
+/// Whether a shared campaign's sender has journaled its input, or what stopped it.
 private final class Journaled: Sendable {
     let done: Atomic<Bool>
+    let failure = Mutex<(any Error)?>(nil)
 
     init(_ done: Bool) {
         self.done = Atomic(done)
+    }
+
+    /// Whether the input is journaled (or never will be by this run).
+    /// - Throws: what stopped its journaling.
+    func finished() throws -> Bool {
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        return done.load(ordering: .acquiring)
     }
 }
 

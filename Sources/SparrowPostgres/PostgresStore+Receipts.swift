@@ -32,6 +32,9 @@ extension PostgresStore {
                 WHERE gateway_message_id = p_id AND (gateway = p_gateway OR p_gateway IS NULL) AND rank < p_rank
                 RETURNING message
             LOOP
+                -- Receipts for two parts of one message, taken at once by two webhooks, each see the other's part
+                -- once they have the message's row in turn: the second settles it.
+                PERFORM 1 FROM sparrow_message WHERE id = whole FOR UPDATE;
                 CONTINUE WHEN EXISTS (SELECT 1 FROM sparrow_part WHERE message = whole AND rank < 3);
                 UPDATE sparrow_message SET rank = 3, updated_at = p_at, state = CASE
                     WHEN EXISTS (SELECT 1 FROM sparrow_part WHERE message = whole AND state = 'undelivered')
@@ -97,6 +100,8 @@ extension PostgresStore {
         ).collect()[0].decode(Int.self)
     }
 
+    /// A message another live worker holds is left out: it may be in that worker's window, its request about to go,
+    /// and only that worker may settle it (a status query not knowing it yet would send it again).
     public func unsettled(
         campaign: String, gateways: Set<String>, awaitingReceipts: Bool, afterLine line: Int, limit: Int
     ) async throws -> [UnsettledMessage] {
@@ -109,6 +114,7 @@ extension PostgresStore {
                 WHERE campaign = \(campaign) AND line > \(line)
                     AND state IN ('unknown', 'submitting', \(awaitingReceipts ? "accepted" : "unknown"))
                     AND gateway = ANY(\(gateways.sorted())::text[])
+                    AND (claimed_by IS NULL OR claimed_by = \(worker ?? "") OR NOT sparrow_live(claimed_by))
                 ORDER BY line LIMIT \(limit)
                 """, logger: database.logger
             ).collect().map { row in

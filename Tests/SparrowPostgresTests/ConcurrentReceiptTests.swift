@@ -62,4 +62,56 @@ struct ConcurrentReceiptTests {
             }
         }
     }
+
+    /// Two webhooks take the receipts of a message's two parts at the same moment: whichever commits second sees
+    /// the other's part and settles the message, so none stays waiting for a receipt that came.
+    @Test func receiptsForTwoPartsAtOnceSettleTheirMessage() async throws {
+        try await TestDatabase.withFresh { location in
+            try await PostgresDatabase.with(location, logger: TestDatabase.logger) { database in
+                let store = PostgresStore(database)
+                // The two must meet on one message at the same moment: rounds make that all but certain.
+                for round in 1...5 {
+                    let campaign = "c\(round)"
+                    let count = 200
+                    let at = Timestamp(secondsSince1970: 1_000)
+                    try await store.beginCampaign(id: campaign, template: "hi", at: at)
+                    let entries = (1...count).map { line in
+                        JournalEntry(
+                            id: "\(campaign)-\(line)", campaign: campaign, line: line,
+                            to: "+86139\(String(10_000_000 + line))",
+                            carrier: nil, gateway: "primary", text: "hi", segments: 2, throttleUnits: 2, cost: 0,
+                            sendAt: at, state: .ready)
+                    }
+                    _ = try await store.journal(campaign: campaign, messages: entries, skipped: [])
+                    try await store.record(
+                        entries.map { entry in
+                            SubmitRecord(
+                                id: entry.id, campaign: campaign, recipient: entry.to, state: .accepted,
+                                gateway: "primary",
+                                gatewayMessageID: "\(campaign)-a-\(entry.line)", attempts: 1, latency: nil, error: nil,
+                                at: at,
+                                partIDs: ["\(campaign)-a-\(entry.line)", "\(campaign)-b-\(entry.line)"])
+                        })
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for part in ["a", "b"] {
+                            group.addTask {
+                                for line in 1...count {
+                                    _ = try await store.apply([
+                                        ReceiptRecord(
+                                            gateway: "primary", gatewayMessageID: "\(campaign)-\(part)-\(line)",
+                                            state: .delivered,
+                                            at: at)
+                                    ])
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    let total = try await store.figures(campaign: campaign).total
+                    #expect(total.delivered == count, "\(total)")
+                    #expect(try await store.awaitingReceipts(campaign: campaign) == 0)
+                }
+            }
+        }
+    }
 }

@@ -122,6 +122,27 @@ struct WorkerClaimTests {
         }
     }
 
+    /// A status query settles only what no other live worker holds: a message in a live worker's window may be
+    /// about to go, and a gateway that does not know it yet would have it sent again.
+    @Test func settlingLeavesALiveWorkersMessagesAlone() async throws {
+        try await Self.withStore { store in
+            try await Self.campaign(store, count: 2)
+            let worker = try await store.register(campaign: "c1", lease: .seconds(60))
+            #expect(
+                try await store.claiming(as: worker).markSubmitting([("c1-1", "primary"), ("c1-2", "primary")])
+                    == .only(["c1-1", "c1-2"]))
+            func unsettled(_ store: PostgresStore) async throws -> [Int] {
+                try await store.unsettled(
+                    campaign: "c1", gateways: ["primary"], awaitingReceipts: false, afterLine: 0, limit: 10
+                ).map(\.line)
+            }
+            #expect(try await unsettled(store).isEmpty)
+            #expect(try await unsettled(store.claiming(as: worker)) == [1, 2])  // its own
+            try await Self.lapse(worker, in: store)
+            #expect(try await unsettled(store) == [1, 2])
+        }
+    }
+
     /// `asWorker` renews the lease every third of it on its clock while its body runs, hands back what the body left
     /// unanswered, and stops the body when the lease was lost.
     @Test(.timeLimit(.minutes(1))) func aWorkersHeartbeatKeepsItsLeaseAndALostOneStopsIt() async throws {
