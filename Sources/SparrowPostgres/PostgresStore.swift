@@ -257,6 +257,8 @@ public struct PostgresStore: CampaignStore {
                 } catch {
                     outcome = .failure(error)
                 }
+                // An unlock that fails leaves the lock on this session until the pool closes it, as the commands do
+                // as soon as `body` has returned.
                 _ = try? await connection.query(
                     "SELECT pg_advisory_unlock(\(Self.campaignLocks), hashtext(\(campaign)))", logger: database.logger)
                 return outcome

@@ -11,8 +11,8 @@ func withStore<Result: Sendable>(
     _ configuration: SparrowConfiguration, _ body: (any CampaignStore) async throws -> Result
 ) async throws -> Result {
     switch configuration.store {
-    case .file:
-        return try await body(try openFlowStore(configuration))
+    case .file(let path):
+        return try await body(try openSQLiteStore(path))
     case .postgres(let url):
         return try await withDatabase(url, key: "store") { try await body(PostgresStore($0)) }
     }
@@ -39,6 +39,11 @@ func openFlowStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore 
                 "\(configuration.file): flows keep their events and timers in a SQLite store: set store to a file's path"
         )
     }
+    return try openSQLiteStore(path)
+}
+
+/// Opens (creating it) the SQLite store at `path`.
+private func openSQLiteStore(_ path: String) throws -> SQLiteStore {
     do {
         return try SQLiteStore(path: path)
     } catch {
