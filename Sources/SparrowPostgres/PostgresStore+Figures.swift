@@ -192,35 +192,25 @@ extension PostgresStore {
             guard let (window, at) = try measured.first?.decode((Int64?, Int64?).self), let window, let at else {
                 return nil
             }
-            var rows: [String: EffectRow] = [:]
-            let stored = try await connection.query(
+            var stored: [(dimension: String, key: String, heldOut: Bool, group: EffectGroup)] = []
+            for try await (
+                dimension, key, heldOut, recipients, sent, delivered, responders, clickers, buyers, orders, revenue,
+                squares, cost
+            ) in try await connection.query(
                 """
                 SELECT dimension, key, held_out, recipients, sent, delivered, responders, clickers, buyers, orders,
                     revenue, revenue_squares, cost
                 FROM sparrow_effect WHERE campaign = \(campaign)
-                """, logger: database.logger)
-            for try await (
-                dimensionName, key, heldOut, recipients, sent, delivered, responders, clickers, buyers, orders,
-                revenue, squares, cost
-            ) in stored.decode(
-                (String, String, Bool, Int, Int, Int, Int, Int, Int, Int, Int64, Double, Double).self)
-            {
-                guard let dimension = EffectRow.Dimension(rawValue: dimensionName) else { continue }
-                var group = EffectGroup()
-                (group.recipients, group.sent, group.delivered, group.responders) = (
-                    recipients, sent, delivered, responders
-                )
-                (group.clickers, group.buyers, group.orders) = (clickers, buyers, orders)
-                (group.revenue, group.revenueSquares, group.cost) = (Money(minorUnits: revenue), squares, cost)
-                let name = "\(dimension.rawValue)\u{0}\(key)"
-                if heldOut {
-                    rows[name, default: EffectRow(dimension: dimension, key: key)].holdout = group
-                } else {
-                    rows[name, default: EffectRow(dimension: dimension, key: key)].sent = group
-                }
+                """, logger: database.logger
+            ).decode((String, String, Bool, Int, Int, Int, Int, Int, Int, Int, Int64, Double, Double).self) {
+                let group = EffectGroup(
+                    recipients: recipients, sent: sent, delivered: delivered, responders: responders,
+                    clickers: clickers, buyers: buyers, orders: orders, revenue: Money(minorUnits: revenue),
+                    revenueSquares: squares, cost: cost)
+                stored.append((dimension, key, heldOut, group))
             }
             return CampaignEffect(
-                window: window, measuredAt: Timestamp(secondsSince1970: at), rows: EffectRow.sorted(rows.values))
+                window: window, measuredAt: Timestamp(secondsSince1970: at), rows: EffectRow.assembled(from: stored))
         }
     }
 

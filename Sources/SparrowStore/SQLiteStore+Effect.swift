@@ -78,31 +78,18 @@ extension SQLiteStore {
                     db, sql: "SELECT effectWindow, effectMeasuredAt FROM campaign WHERE id = ?", arguments: [campaign]),
                 let window = measured["effectWindow"] as Int64?, let at = measured["effectMeasuredAt"] as Int64?
             else { return nil }
-            var rows: [String: EffectRow] = [:]
-            for stored in try Row.fetchAll(db, sql: "SELECT * FROM effect WHERE campaignID = ?", arguments: [campaign])
-            {
-                guard let dimension = EffectRow.Dimension(rawValue: stored["dimension"]) else { continue }
-                let key: String = stored["key"]
-                var group = EffectGroup()
-                group.recipients = stored["recipients"]
-                group.sent = stored["sent"]
-                group.delivered = stored["delivered"]
-                group.responders = stored["responders"]
-                group.clickers = stored["clickers"]
-                group.buyers = stored["buyers"]
-                group.orders = stored["orders"]
-                group.revenue = Money(minorUnits: stored["revenue"])
-                group.revenueSquares = stored["revenueSquares"]
-                group.cost = stored["cost"]
-                let name = "\(dimension.rawValue)\u{0}\(key)"
-                if stored["heldOut"] as Bool {
-                    rows[name, default: EffectRow(dimension: dimension, key: key)].holdout = group
-                } else {
-                    rows[name, default: EffectRow(dimension: dimension, key: key)].sent = group
-                }
-            }
+            let stored = try Row.fetchAll(db, sql: "SELECT * FROM effect WHERE campaignID = ?", arguments: [campaign])
+            let rows = EffectRow.assembled(
+                from: stored.lazy.map { stored -> (dimension: String, key: String, heldOut: Bool, group: EffectGroup) in
+                    let group = EffectGroup(
+                        recipients: stored["recipients"], sent: stored["sent"], delivered: stored["delivered"],
+                        responders: stored["responders"], clickers: stored["clickers"], buyers: stored["buyers"],
+                        orders: stored["orders"], revenue: Money(minorUnits: stored["revenue"]),
+                        revenueSquares: stored["revenueSquares"], cost: stored["cost"])
+                    return (stored["dimension"], stored["key"], stored["heldOut"], group)
+                })
             return CampaignEffect(
-                window: window, measuredAt: Timestamp(secondsSince1970: at), rows: EffectRow.sorted(rows.values))
+                window: window, measuredAt: Timestamp(secondsSince1970: at), rows: rows)
         }
     }
 

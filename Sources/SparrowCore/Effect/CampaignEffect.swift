@@ -56,6 +56,16 @@ public struct EffectGroup: Sendable, Hashable {
 
     public init() {}
 
+    /// A group's figures as a store keeps them.
+    package init(
+        recipients: Int, sent: Int, delivered: Int, responders: Int, clickers: Int, buyers: Int, orders: Int,
+        revenue: Money, revenueSquares: Double, cost: Double
+    ) {
+        (self.recipients, self.sent, self.delivered, self.responders) = (recipients, sent, delivered, responders)
+        (self.clickers, self.buyers, self.orders) = (clickers, buyers, orders)
+        (self.revenue, self.revenueSquares, self.cost) = (revenue, revenueSquares, cost)
+    }
+
     /// Buyers ÷ recipients.
     public var conversionRate: Double? { recipients == 0 ? nil : Double(buyers) / Double(recipients) }
     /// Responders ÷ delivered.
@@ -105,10 +115,22 @@ public struct EffectRow: Sendable, Hashable {
         self.holdout = holdout
     }
 
-    /// Rows in a report's order: by dimension as declared, then by key.
-    package static func sorted(_ rows: some Sequence<EffectRow>) -> [EffectRow] {
-        let order = Dictionary(uniqueKeysWithValues: Dimension.allCases.enumerated().map { ($1, $0) })
-        return rows.sorted { (order[$0.dimension]!, $0.key) < (order[$1.dimension]!, $1.key) }
+    /// The rows of stored groups, a sent group and a holdout group each, in a report's order: by dimension as
+    /// declared, then by key. A group of a dimension this version does not know is left out.
+    package static func assembled(
+        from stored: some Sequence<(dimension: String, key: String, heldOut: Bool, group: EffectGroup)>
+    ) -> [EffectRow] {
+        var rows: [Dimension: [String: EffectRow]] = [:]
+        for (name, key, heldOut, group) in stored {
+            guard let dimension = Dimension(rawValue: name) else { continue }
+            let row = EffectRow(dimension: dimension, key: key)
+            if heldOut {
+                rows[dimension, default: [:]][key, default: row].holdout = group
+            } else {
+                rows[dimension, default: [:]][key, default: row].sent = group
+            }
+        }
+        return Dimension.allCases.flatMap { (rows[$0] ?? [:]).values.sorted { $0.key < $1.key } }
     }
 
     /// What the messages added over the holdout, with 95 % intervals; nil without a holdout (or without recipients).
