@@ -11,6 +11,13 @@ package actor CarrierThrottle {
     private let waited: FloatingPointCounter?
     private var counters: SharedRateCounters?
 
+    /// How long after a throttle admits a group of messages their requests go: longer than marking them as
+    /// submitting takes (a few milliseconds, tens on a loaded database), so that they reach the gateway on the
+    /// throttle's schedule rather than whenever the mark's commit ended; short, so that few messages wait marked
+    /// ahead of their requests. Every worker sharing a rate holds its groups alike, so their units keep their spans,
+    /// only later by the same time.
+    package static let hold = Duration.milliseconds(50)
+
     /// Where the throttle's units come from.
     private enum Source {
         case own(TokenBucket)

@@ -1,3 +1,4 @@
+import DequeModule
 import CoreMetrics
 import Logging
 public import SparrowCore
@@ -40,10 +41,11 @@ final class SubmitEngine: Sendable {
                     guard let sharedRates else {
                         return (
                             carrier.id,
-                            CarrierThrottle(rate: rate, burst: carrier.burst, clock: clock.monotonic, waited: waited)
+                            CarrierThrottle(
+                                rate: rate, burst: carrier.admittedBurst, clock: clock.monotonic, waited: waited)
                         )
                     }
-                    let shared = SharedRate(rate: rate, burst: max(carrier.burst, 1))
+                    let shared = SharedRate(rate: rate, burst: carrier.admittedBurst)
                     let leaser = SharedRateLeaser(rate: shared) { wanted, minimum in
                         try await sharedRates.lease(
                             wanted, minimum: minimum, of: carrier.id, at: shared, horizon: Self.leaseAhead)
@@ -168,6 +170,11 @@ final class SubmitEngine: Sendable {
     /// journaled as submitting before their requests go. A store failure stops the campaign: the requests already
     /// sent finish and are recorded, nothing more goes, and the error is thrown after them.
     ///
+    /// A throttled lane holds each group's requests until `CarrierThrottle.hold` after the group's admission, so that they reach the
+    /// gateway on the throttle's schedule: without it they would go whenever the group's mark was committed, and a
+    /// slow commit followed by a quick one would bunch two groups' requests into one moment. The lane goes on
+    /// admitting and marking meanwhile, so a throttled lane also has the groups of its last `hold` marked ahead.
+    ///
     /// A message marked as submitting that a crash kept from going is sent again under its key after the crash
     /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size
     /// (and 256) in requests, and 256 messages when every gateway honours keys: then a lane marks its next group while
@@ -180,19 +187,35 @@ final class SubmitEngine: Sendable {
         _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle?, recorder: SubmitRecorder
     ) async throws {
         defer { queue.close() }
+        var handed = HandedGroups()
+        do {
+            try await runLane(queue, throttle: throttle, recorder: recorder, handed: &handed)
+        } catch {
+            await handed.allHandedToTheWindow()
+            throw error
+        }
+        await handed.allHandedToTheWindow()  // so that draining the window waits for their answers
+    }
+
+    private func runLane(
+        _ queue: BoundedQueue<[JournalEntry]>, throttle: CarrierThrottle?, recorder: SubmitRecorder,
+        handed: inout HandedGroups
+    ) async throws {
         let requestsInGroup = min(window.limit, 256, max(1, 1_024 / client.largestBatch))
         let largestGroup = client.everyGatewayHonoursKeys ? 256 : requestsInGroup * client.largestBatch
-        var previous: AsyncPermits?  // the last group's starts, counted down
+        let hold = throttle == nil ? Duration.zero : CarrierThrottle.hold
         var rest = ArraySlice<JournalEntry>()
-        var held: [JournalEntry] = []  // admitted, and held back when their group was routed
+        var routedLater: [JournalEntry] = []  // admitted, and held back when their group was routed
+        var admitted = Duration.zero  // when the group was admitted
         var open = true  // the queue may hand over more
         while true {
             try Task.checkCancellation()
-            var group = held
+            var group = routedLater
             if group.isEmpty {
                 group = try await nextGroup(
                     from: queue, rest: &rest, open: &open, throttle: throttle, largest: largestGroup)
                 guard !group.isEmpty else { break }
+                admitted = clock.monotonic.now
             }
             try await postponeQuiet(&group)
             guard !group.isEmpty else { continue }
@@ -200,8 +223,8 @@ final class SubmitEngine: Sendable {
             // of a circuit that would take them may be among the messages routed).
             var routes = try await client.route(
                 group.map { $0.state == .submitting ? .pinned($0.gateway) : .planned($0.gateway) })
-            held = Array(group[routes.count...])
-            group.removeLast(held.count)
+            routedLater = Array(group[routes.count...])
+            group.removeLast(routedLater.count)
             // While the previous group's requests are still out: the commit does not drain the window. A failure
             // or a cancellation here sends nothing of the group: nothing goes out unjournaled.
             let marked = try await store.markSubmitting(zip(group, routes).map { ($0.id, $1.gateway) })
@@ -216,7 +239,7 @@ final class SubmitEngine: Sendable {
             // never left would be taken for one in flight, and end unknown on a gateway that does not honour keys.
             var interruption: (any Error)?
             do {
-                try await previous?.acquire(previous!.limit)
+                try await handed.started(dueBy: clock.monotonic.now)
             } catch {
                 interruption = error
             }
@@ -225,25 +248,27 @@ final class SubmitEngine: Sendable {
             let requests = requests(group, routes: routes)
             let started = AsyncPermits(requests.count)
             started.acquire(requests.count) {}
-            for (route, entries) in requests {
-                window.acquire {
-                    self.progress.started(messages: entries.count)
-                    let messages = entries.map {
-                        OutboundMessage(
-                            id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters,
-                            template: self.template(of: $0))
+            let due = admitted + hold
+            handed.append(due: due, started: started, hold: due > clock.monotonic.now ? clock.monotonic : nil) {
+                for (route, entries) in requests {
+                    self.window.acquire {
+                        self.progress.started(messages: entries.count)
+                        let messages = entries.map {
+                            OutboundMessage(
+                                id: $0.id, to: $0.to, text: $0.text, gateway: $0.gateway, parameters: $0.parameters,
+                                template: self.template(of: $0))
+                        }
+                        self.client.submit(messages, via: route) { outcomes in
+                            let at = self.clock.now()
+                            recorder.add(
+                                zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
+                            for outcome in outcomes { self.progress.count(outcome) }
+                            self.window.release()  // last: once every permit is back, every answer is with the recorder
+                        }
+                        started.release()
                     }
-                    self.client.submit(messages, via: route) { outcomes in
-                        let at = self.clock.now()
-                        recorder.add(
-                            zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
-                        for outcome in outcomes { self.progress.count(outcome) }
-                        self.window.release()  // last: once every permit is back, every answer is with the recorder
-                    }
-                    started.release()
                 }
             }
-            previous = started
             if let interruption { throw interruption }
         }
     }
@@ -370,6 +395,44 @@ final class SubmitEngine: Sendable {
             return true
         }
         if !postponed.isEmpty { try await store.postpone(postponed) }
+    }
+}
+
+/// The groups a lane has handed over whose requests have not all started, oldest first: each is handed to the
+/// window at once, or once its hold is over.
+private struct HandedGroups {
+    private var groups = Deque<(due: Duration, started: AsyncPermits, holding: Task<Void, Never>?)>()
+
+    /// Hands a group over: `hand` hands its requests to the window, at once when `hold` is nil, otherwise once
+    /// `due` has come on that clock. The hold is a task of its own, so that no cancellation cuts it short: a group
+    /// marked as submitting goes, and on its schedule.
+    /// - Parameter started: the group's permits, each given back as one of its requests starts.
+    mutating func append(
+        due: Duration, started: AsyncPermits, hold: RunClock?, hand: @escaping @Sendable () -> Void
+    ) {
+        let holding = hold.map { clock in
+            Task {
+                try? await clock.sleep(until: due)
+                hand()
+            }
+        }
+        if holding == nil { hand() }
+        groups.append((due, started, holding))
+    }
+
+    /// Waits until every request of the groups due by `now` has started: so that a lane marks no more groups while
+    /// the window is full, beyond those still held.
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    mutating func started(dueBy now: Duration) async throws {
+        while let first = groups.first, first.due <= now {
+            try await first.started.acquire(first.started.limit)
+            groups.removeFirst()
+        }
+    }
+
+    /// Waits until every group held has been handed to the window.
+    func allHandedToTheWindow() async {
+        for group in groups { await group.holding?.value }
     }
 }
 

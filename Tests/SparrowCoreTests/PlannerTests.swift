@@ -44,6 +44,14 @@ struct FixedZones: ZoneRulesProvider {
         #expect(Self.carriers.carrier(forE164Digits: "86".utf8) == nil)
     }
 
+    /// A throttle keeps 10 ms of its carrier's rate out of the burst for timing, and always admits one message.
+    @Test(arguments: [(500.0, 100, 95), (2_000.0, 200, 180), (10.0, 5, 4), (10.0, 1, 1), (50_000.0, 100, 1)])
+    func aThrottleKeepsTenMillisecondsOfTheBurstInReserve(rate: Double, burst: Int, admitted: Int) {
+        let carrier = Carrier(id: "c", name: "c", prefixes: ["86"], rate: rate, burst: burst, unit: .messages)
+        #expect(carrier.admittedBurst == admitted)
+        #expect(Carrier(id: "c", name: "c", prefixes: ["86"], rate: nil, burst: 7, unit: .messages).admittedBurst == 7)
+    }
+
     @Test func readyMessageIsRoutedAndCosted() throws {
         var planner = try Self.planner()
         let row = RecipientRow(line: 2, values: ["phone": "138 0013 8000", "name": "王芳"])

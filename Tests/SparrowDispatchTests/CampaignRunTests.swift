@@ -304,6 +304,8 @@ func number(_ text: String) -> PhoneNumber {
                     try await fixture.run(
                         "later", csv: csv, now: Self.noon, transport: transport, wait: true, clock: RunClock(clock))
                 }
+                try await clock.sleeper(until: CarrierThrottle.hold)  // China Mobile's lane holds its request
+                clock.advance(by: CarrierThrottle.hold)
                 try await clock.sleeper(until: .seconds(9 * 3600))  // 08:00 in New York, nine hours on
                 #expect(simulator.stats.messages == 1)
                 if shutDownWhileWaiting {
@@ -316,6 +318,31 @@ func number(_ text: String) -> PhoneNumber {
             #expect(outcome.stopped == shutDownWhileWaiting)
             #expect(outcome.nextRelease == (shutDownWhileWaiting ? Timestamp(rfc3339: "2026-11-22T13:00:00Z") : nil))
             #expect(simulator.stats.messages == (shutDownWhileWaiting ? 1 : 2))
+        }
+    }
+
+    /// A throttled lane's requests go a hold after their group's admission, on the run's clock, and not before: they
+    /// leave on the throttle's schedule whenever their mark was committed.
+    @Test func aThrottledGroupGoesAHoldAfterItsAdmission() async throws {
+        let simulator = GatewaySimulator()
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        try await withSimulator(simulator) { base in
+            let fixture = try CampaignFixture(base: base)
+            let csv = "phone,name\n13800138000,王\n13900139000,李\n13700137000,张\n"
+            let clock = TestClock()
+            let running = Task {
+                try await fixture.run("held", csv: csv, now: Self.noon, transport: transport, clock: RunClock(clock))
+            }
+            try await clock.sleeper(until: CarrierThrottle.hold)
+            #expect(simulator.stats.messages == 0)
+            clock.advance(by: CarrierThrottle.hold - .nanoseconds(1))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(simulator.stats.messages == 0)
+            clock.advance(by: .nanoseconds(1))
+            _ = try await running.value
+            #expect(simulator.stats.messages == 3)
+            #expect(try await fixture.store.figures(campaign: "held").total.accepted == 3)
         }
     }
 
@@ -344,16 +371,18 @@ func number(_ text: String) -> PhoneNumber {
 
     /// A lane marks messages as submitting ahead of their requests: two groups of the window's size (8) at most
     /// when a crash would leave them unknown, groups of up to 256 when every gateway honours keys and they would be
-    /// resent (here, as many as the carrier's burst of 100 admits; groups of four windows, as before, reach 72 at
-    /// most). Sampled through the run: the `submitting` rows whose requests have not been answered, so the marked
-    /// ones and the 8 in flight.
+    /// resent (groups of four windows, as before, reach 72 at most). Sampled through the run: the `submitting` rows
+    /// whose requests have not been answered, so the marked ones and the 8 in flight. The carrier has no rate: a
+    /// throttled lane also has what it admitted within its last hold marked ahead (`CarrierThrottle.hold`).
     @Test(arguments: [true, false])
     func lanesMarkAheadFurtherOnlyWhenEveryGatewayHonoursKeys(honoured: Bool) async throws {
         let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(50)), honoursIdempotency: honoured)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         try await withSimulator(simulator) { base in
-            let fixture = try CampaignFixture(base: base, gateway: "idempotency: { honoured: \(honoured) }")
+            let fixture = try CampaignFixture(
+                base: base, gateway: "idempotency: { honoured: \(honoured) }",
+                extra: "carriers: [{ id: china-mobile, country_code: 86, prefixes: [138] }]")
             let csv = "phone,name\n" + (0..<200).map { "1380000\(String(1000 + $0)),客户\($0)" }.joined(separator: "\n")
             var readOnly = Configuration()
             readOnly.readonly = true

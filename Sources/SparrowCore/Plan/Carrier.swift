@@ -25,6 +25,19 @@ public struct Carrier: Sendable, Hashable {
         self.burst = burst
         self.unit = unit
     }
+
+    /// The burst its throttle admits: `burst` less the units of 10 ms of `rate` (rounded up; one unit is always
+    /// left), kept in reserve for timing. A message may reach the gateway up to that much after its turn (a lease's
+    /// round trip to the database of a shared rate, a timer that wakes late) and the gateway still sees no more than
+    /// `rate × d + burst` in any stretch `d`.
+    public var admittedBurst: Int {
+        guard let rate else { return burst }
+        let slack = Int((rate * (Self.timingSlack / .seconds(1))).rounded(.up))
+        return max(1, burst - slack)
+    }
+
+    /// The time kept in reserve out of a throttled carrier's burst (`admittedBurst`).
+    public static let timingSlack = Duration.milliseconds(10)
 }
 
 /// Finds a number's carrier by the longest matching E.164 prefix.
