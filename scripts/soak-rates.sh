@@ -11,7 +11,7 @@
 # Runs itself under scripts/with-postgres.sh (a throw-away cluster) unless SPARROW_TEST_POSTGRES_URL is set.
 #
 # Checks, from the simulator's arrival log (a line per message it took, with its time) and /stats:
-#   the worst one-second window at the gateway <= rate + burst + 1   (the shared bound, whatever was killed when:
+#   the worst one-second window at the gateway <= rate + burst       (the shared bound, whatever was killed when:
 #                                                                    a killed process's leased units are lost, never
 #                                                                    sent by another)
 #   distinct keys = rows, messages = rows                            (nothing lost, nothing sent twice: a message in
@@ -33,6 +33,7 @@ burst=$(((rate + 9) / 10))
 
 work=$(mktemp -d /tmp/soak-rates.XXXXXX)
 source scripts/lib/bench.sh
+source scripts/lib/soak.sh
 sim_pid=""
 pids=("" "" "")
 stop_processes() {
@@ -89,68 +90,26 @@ start() {
     >>run.log 2>&1) &
   pids[$1]=$!
 }
-finished=("${workers[@]/*/0}")
-done_all=("${workers[@]/*/1}")
-# reap: notes the workers that have ended since; a worker that failed is resumed.
-reap() {
-  local worker status
-  for worker in "${workers[@]}"; do
-    [[ ${finished[$worker]} == 1 || -z ${pids[$worker]} ]] && continue
-    kill -0 "${pids[$worker]}" 2>/dev/null && continue
-    status=0
-    wait "${pids[$worker]}" || status=$?
-    pids[$worker]=""
-    if ((status == 0)); then
-      finished[$worker]=1
-    else
-      echo "  worker $worker exited $status; resumed"
-      start "$worker"
-    fi
-  done
-}
 started=$(date +%s)
 for worker in "${workers[@]}"; do start "$worker"; done
-random=$seed
-killed=0
-while ((killed < kills)) && [[ ${finished[*]} != "${done_all[*]}" ]]; do
-  random=$(((random * 1103515245 + 12345) % 2147483648))  # a linear congruential step: the seed repeats a run
-  delay_ms=$((200 + random % 2800))
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  reap
-  worker=$(((random / 4096) % 3))
-  [[ ${finished[$worker]} == 1 ]] && continue
-  kill -KILL "${pids[$worker]}" 2>/dev/null || true
-  wait "${pids[$worker]}" 2>/dev/null || true
-  killed=$((killed + 1))
-  echo "  kill $killed: worker $worker after ${delay_ms} ms; gateway: $(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")"
-  start "$worker"
-done
-while [[ ${finished[*]} != "${done_all[*]}" ]]; do
-  sleep 0.2
-  reap
-done
+soak_kill "$seed" "$kills" 200 2800 "http://127.0.0.1:$port/stats"
+soak_wait
 elapsed=$(($(date +%s) - started))
 
 stats=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")
-python3 - "$rows" "$killed" "$elapsed" "$rate" "$burst" "$stats" "$work/arrivals.log" <<'PY'
+python3 - "$rows" "$killed" "$elapsed" "$rate" "$burst" "$stats" $(soak_worst_window "$work/arrivals.log") <<'PY'
 import json, sys
 rows, killed, elapsed, rate, burst = map(int, sys.argv[1:6])
 stats = json.loads(sys.argv[6])
-times = sorted(int(line.split()[0]) for line in open(sys.argv[7]))
-worst, start = 0, 0
-for end, time in enumerate(times):
-    while times[start] <= time - 1_000_000:
-        start += 1
-    worst = max(worst, end - start + 1)
-bound = rate + burst + 1
+worst, per_second, span = int(sys.argv[7]), sys.argv[8], sys.argv[9]
+bound = rate + burst
 lost = rows - stats["distinct_keys"]
 duplicated = stats["messages"] - rows
-span = (times[-1] - times[0]) / 1e6
 print(f"summary: {rows} rows, {killed} kills, {elapsed} s")
 print(f"  gateway: {stats['messages']} messages, {stats['distinct_keys']} distinct keys, "
       f"{stats['duplicates']} repeated keys (in flight at a kill, resent and recognised)")
 print(f"  rate at the gateway: worst one-second window {worst} (bound {bound}); "
-      f"{len(times) / span:.1f} messages a second over {span:.1f} s")
+      f"{per_second} messages a second over {span} s")
 print(f"  lost {lost}, duplicated {duplicated}")
 ok = worst <= bound and lost == 0 and duplicated == 0
 print("  PASS" if ok else "  FAIL")

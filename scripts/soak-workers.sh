@@ -10,7 +10,7 @@
 # Runs itself under scripts/with-postgres.sh (a throw-away cluster) unless SPARROW_TEST_POSTGRES_URL is set.
 #
 # Checks, from the simulator's arrival log (a line per message it took, with its time), /stats and the store:
-#   the worst one-second window at the gateway <= rate + burst + 1   (one rate over every process, however many
+#   the worst one-second window at the gateway <= rate + burst       (one rate over every process, however many
 #                                                                    were killed when)
 #   honoured: distinct keys = rows and every row accepted            (nothing lost; a message a killed worker had
 #                                                                    in flight went again under its key)
@@ -34,8 +34,10 @@ lease=3
 
 work=$(mktemp -d /tmp/soak-workers.XXXXXX)
 source scripts/lib/bench.sh
+source scripts/lib/soak.sh
 sim_pid=""
 send_pid=""
+workers=(0 1 2)
 pids=("" "" "")
 stop_processes() {
   for pid in "${pids[@]}" "$send_pid"; do [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true; done
@@ -86,76 +88,35 @@ start() {
     </dev/null >>"worker-$1.log" 2>&1) &
   pids[$1]=$!
 }
-finished=(0 0 0)
-# reap: notes the workers that have ended since; one that failed is started again.
-reap() {
-  local worker status
-  for worker in 0 1 2; do
-    [[ ${finished[$worker]} == 1 || -z ${pids[$worker]} ]] && continue
-    kill -0 "${pids[$worker]}" 2>/dev/null && continue
-    status=0
-    wait "${pids[$worker]}" || status=$?
-    pids[$worker]=""
-    if ((status == 0)); then
-      finished[$worker]=1
-    else
-      echo "  worker $worker exited $status; started again"
-      start "$worker"
-    fi
-  done
-}
 started=$(date +%s)
 (cd "$work" && exec "$sparrow" send -c sparrow.yaml --campaign "$campaign" --text 'Hi' <recipients.csv \
   >send.log 2>&1) &
 send_pid=$!
-for worker in 0 1 2; do start "$worker"; done
-random=$seed
-killed=0
-while ((killed < kills)) && [[ ${finished[*]} != "1 1 1" ]]; do
-  random=$(((random * 1103515245 + 12345) % 2147483648))  # a linear congruential step: the seed repeats a run
-  delay_ms=$((500 + random % 6000))
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  reap
-  worker=$(((random / 4096) % 3))
-  [[ ${finished[$worker]} == 1 || -z ${pids[$worker]} ]] && continue
-  kill -KILL "${pids[$worker]}" 2>/dev/null || true
-  wait "${pids[$worker]}" 2>/dev/null || true
-  killed=$((killed + 1))
-  echo "  kill $killed: worker $worker after ${delay_ms} ms; gateway: $(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")"
-  start "$worker"
-done
+for worker in "${workers[@]}"; do start "$worker"; done
+soak_kill "$seed" "$kills" 500 6000 "http://127.0.0.1:$port/stats"
 send_status=0
 wait "$send_pid" || send_status=$?
 send_pid=""
-while [[ ${finished[*]} != "1 1 1" ]]; do
-  sleep 0.2
-  reap
-done
+soak_wait
 elapsed=$(($(date +%s) - started))
 (cd "$work" && "$sparrow" report -c sparrow.yaml --campaign "$campaign" --format json >report.json)
 
 stats=$(curl -sf --noproxy '*' "http://127.0.0.1:$port/stats")
 python3 - "$rows" "$killed" "$elapsed" "$rate" "$burst" "$honoured" "$send_status" "$stats" "$work/report.json" \
-  "$work/arrivals.log" <<'PY'
+  $(soak_worst_window "$work/arrivals.log") <<'PY'
 import json, sys
 rows, killed, elapsed, rate, burst = map(int, sys.argv[1:6])
 honoured, send_status = sys.argv[6] == "true", int(sys.argv[7])
 stats = json.loads(sys.argv[8])
 total = json.load(open(sys.argv[9]))["total"]
-times = sorted(int(line.split()[0]) for line in open(sys.argv[10]))
-worst, start = 0, 0
-for end, time in enumerate(times):
-    while times[start] <= time - 1_000_000:
-        start += 1
-    worst = max(worst, end - start + 1)
-bound = rate + burst + 1
-span = (times[-1] - times[0]) / 1e6
+worst, per_second, span = int(sys.argv[10]), sys.argv[11], sys.argv[12]
+bound = rate + burst
 print(f"summary: {rows} rows, {killed} kills, {elapsed} s; send exited {send_status}")
 print(f"  gateway: {stats['messages']} messages, {stats['distinct_keys']} distinct keys, "
       f"{stats['duplicates']} repeated keys (in flight at a kill, resent and recognised)")
 print(f"  store: {total['accepted']} accepted, {total['unknown']} unknown, {total['failed']} failed")
 print(f"  rate at the gateway: worst one-second window {worst} (bound {bound}); "
-      f"{len(times) / span:.1f} messages a second over {span:.1f} s")
+      f"{per_second} messages a second over {span} s")
 if honoured:
     ok = stats["distinct_keys"] == rows and total["accepted"] == rows
 else:
