@@ -10,6 +10,7 @@ import Synchronization
 /// | `sparrow_messages_total{state}` | answers: `accepted`, `failed`, `unknown`, `deferred` (the gateway takes it later) |
 /// | `sparrow_submit_latency_seconds` | from a message's first request to its answer (a histogram) |
 /// | `sparrow_requests_in_flight` | messages whose requests are out |
+/// | `sparrow_worker_left_to_others_total` | messages claimed that another worker had taken over, or answered, before they could be marked |
 public final class SendProgress: Sendable {
     private let rows = Atomic(0)
     private let journaled = Atomic(0)
@@ -23,6 +24,7 @@ public final class SendProgress: Sendable {
     private let answers: (accepted: Counter, failed: Counter, unknown: Counter, deferred: Counter)
     private let latency: Timer
     private let inFlight: Meter
+    private let leftToOthersCount: Counter
 
     /// - Parameter metrics: where the metrics are made; the process's `MetricsSystem` when not given.
     public init(metrics: any MetricsFactory = MetricsSystem.factory) {
@@ -33,6 +35,7 @@ public final class SendProgress: Sendable {
         answers = (messages("accepted"), messages("failed"), messages("unknown"), messages("deferred"))
         latency = Timer(label: "sparrow_submit_latency_seconds", factory: metrics)
         inFlight = Meter(label: "sparrow_requests_in_flight", factory: metrics)
+        leftToOthersCount = Counter(label: "sparrow_worker_left_to_others_total", factory: metrics)
     }
 
     public struct Snapshot: Sendable, Hashable {
@@ -70,6 +73,7 @@ public final class SendProgress: Sendable {
     /// Messages counted to send that another worker holds: they are its to send and count.
     func leftToOthers(_ count: Int) {
         journaled.subtract(count, ordering: .relaxed)
+        leftToOthersCount.increment(by: count)
     }
 
     /// A request carrying `messages` messages is going out.

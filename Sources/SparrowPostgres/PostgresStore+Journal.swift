@@ -1,3 +1,4 @@
+import CoreMetrics
 import PostgresNIO
 public import SparrowCore
 public import SparrowStore
@@ -355,7 +356,7 @@ extension PostgresStore {
         if let worker {
             query = "SELECT * FROM sparrow_claim(\(campaign), \(worker), \(due), \(line), \(limit))"
         }
-        return try await database.connection { connection in
+        let entries = try await database.connection { connection in
             try await connection.query(query, logger: database.logger).collect().map { row in
                 let (id, line, to, carrier, gateway, text, segments, units, cost, sendAt, state, zone, parameters) =
                     try row.decode(
@@ -371,6 +372,8 @@ extension PostgresStore {
                     parameters: JSONStrings.decode(parameters))
             }.sorted { $0.line < $1.line }
         }
+        if !entries.isEmpty { claimed?.increment(by: entries.count) }
+        return entries
     }
 
     public func nextRelease(campaign: String) async throws -> Timestamp? {

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 import PostgresNIO
 public import SparrowCore
@@ -105,8 +106,9 @@ extension PostgresStore {
     }
 
     /// This store, claiming the messages it reads and marks for `worker`.
-    public func claiming(as worker: WorkerLease) -> PostgresStore {
-        PostgresStore(database, worker: worker.id)
+    /// - Parameter claimed: counts the messages claimed.
+    public func claiming(as worker: WorkerLease, claimed: Counter? = nil) -> PostgresStore {
+        PostgresStore(database, worker: worker.id, claimed: claimed)
     }
 
     /// Renews the worker's lease from now.
@@ -156,12 +158,21 @@ extension PostgresStore {
     /// Runs `body` as a worker on `campaign`: registered, its lease renewed every third of it, and its claims handed
     /// back when `body` returns or throws. A lease lost cancels `body` and throws `LeaseLost`; so do three heartbeats
     /// in a row that the database did not take, with its error.
+    ///
+    /// It counts, through `metrics`: `sparrow_worker_claimed_total` (the messages it claimed), and
+    /// `sparrow_worker_heartbeats_total{result}` (`renewed`, or `missed` when the database did not take one).
     public func asWorker<Result: Sendable>(
         campaign: String, lease: Duration, sender: Bool = false, clock: any Clock<Duration> = ContinuousClock(),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         _ body: @escaping @Sendable (PostgresStore) async throws -> Result
     ) async throws -> Result {
+        func heartbeats(_ result: String) -> Counter {
+            Counter(label: "sparrow_worker_heartbeats_total", dimensions: [("result", result)], factory: metrics)
+        }
+        let (renewed, missedOne) = (heartbeats("renewed"), heartbeats("missed"))
         let worker = try await register(campaign: campaign, lease: lease, sender: sender)
-        let claiming = claiming(as: worker)
+        let claiming = claiming(
+            as: worker, claimed: Counter(label: "sparrow_worker_claimed_total", factory: metrics))
         do {
             let result = try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask { try await body(claiming) }
@@ -174,8 +185,10 @@ extension PostgresStore {
                         try await clock.sleep(for: lease / 3)
                         do {
                             try await renew(worker)
+                            renewed.increment()
                             missed = 0
                         } catch let error as StoreError {
+                            missedOne.increment()
                             missed += 1
                             if missed == 3 { throw error }
                         }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import PostgresNIO
 public import SparrowCore
@@ -16,15 +17,19 @@ public struct PostgresStore: CampaignStore {
     let database: PostgresDatabase
     /// The worker this store claims messages for (`claiming(as:)`); nil outside a worker.
     let worker: String?
+    /// Counts the messages it claims.
+    let claimed: Counter?
 
     public init(_ database: PostgresDatabase) {
         self.database = database
         worker = nil
+        claimed = nil
     }
 
-    init(_ database: PostgresDatabase, worker: String) {
+    init(_ database: PostgresDatabase, worker: String, claimed: Counter?) {
         self.database = database
         self.worker = worker
+        self.claimed = claimed
     }
 
     /// The store's tables (migration 3), SQLite's as of its v18 less the flows'.

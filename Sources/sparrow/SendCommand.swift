@@ -332,26 +332,43 @@ struct CampaignLauncher: Sendable {
     }
 
     func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?) async throws {
+        let registry = PrometheusCollectorRegistry()
+        // Metrics cost a little per message: they are kept only where something serves them.
+        let metrics: any MetricsFactory =
+            beside.metricsListen != nil || beside.receipts
+            ? PrometheusMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
+        let served = Served(registry: registry, factory: metrics)
         try await withSharedRates(configuration) { sharedRates in
-            try await asWorker { launcher in
+            try await asWorker(metrics: metrics) { launcher in
                 guard launcher.worker == nil else {
-                    return try await launcher.launch(reading: nil, rejectsPath: nil, sharedRates: sharedRates)
+                    return try await launcher.launch(
+                        reading: nil, rejectsPath: nil, sharedRates: sharedRates, metrics: served)
                 }
                 // One process journals a campaign's input: `send` and `resume` hold it; workers join them.
                 try await holdingCampaign(campaign, in: launcher.store) {
-                    try await launcher.launch(reading: input, rejectsPath: rejectsPath, sharedRates: sharedRates)
+                    try await launcher.launch(
+                        reading: input, rejectsPath: rejectsPath, sharedRates: sharedRates, metrics: served)
                 }
             }
         }
     }
 
+    /// The run's metrics, and the registry that serves them.
+    private struct Served: Sendable {
+        let registry: PrometheusCollectorRegistry
+        let factory: any MetricsFactory
+    }
+
     /// Runs `body` with this launcher as one of the workers on a shared store's campaign: registered, and its store
     /// claiming the messages it sends, so that other workers may share them and take over those of a worker that
     /// died. With a SQLite store, `body` runs with this launcher as it is.
-    private func asWorker(_ body: @escaping @Sendable (CampaignLauncher) async throws -> Void) async throws {
+    private func asWorker(
+        metrics: any MetricsFactory, _ body: @escaping @Sendable (CampaignLauncher) async throws -> Void
+    ) async throws {
         guard let shared = store as? PostgresStore else { return try await body(self) }
         try await shared.asWorker(
-            campaign: campaign, lease: worker?.lease ?? WorkerOptions.defaultLease, sender: worker == nil
+            campaign: campaign, lease: worker?.lease ?? WorkerOptions.defaultLease, sender: worker == nil,
+            metrics: metrics
         ) { claiming in
             var launcher = self
             launcher.store = claiming
@@ -359,17 +376,13 @@ struct CampaignLauncher: Sendable {
         }
     }
 
-    private func launch(reading input: (PlanRun, Int32)?, rejectsPath: String?, sharedRates: SharedRates?)
-        async throws
-    {
+    private func launch(
+        reading input: (PlanRun, Int32)?, rejectsPath: String?, sharedRates: SharedRates?, metrics served: Served
+    ) async throws {
         do {
             let transport = CurlTransport(maxInFlight: configuration.gateways.reduce(0) { $0 + $1.maxInFlight })
             defer { transport.shutdown() }
-            let registry = PrometheusCollectorRegistry()
-            // Metrics cost a little per message: they are kept only where something serves them.
-            let metrics: any MetricsFactory =
-                beside.metricsListen != nil || beside.receipts
-                ? PrometheusMetricsFactory(registry: registry) : NOOPMetricsHandler.instance
+            let (registry, metrics) = (served.registry, served.factory)
             let receipts = try beside.server(configuration, store: store, registry: registry)
             let progress = SendProgress(metrics: metrics)
             let run = CampaignRun(

@@ -2,7 +2,6 @@ import Foundation
 import SparrowCore
 import SparrowGatewaySim
 import SparrowTestSupport
-import SparrowTransport
 import Testing
 
 /// `send --metrics-listen` serves the running campaign's metrics in the Prometheus text format.
@@ -15,22 +14,8 @@ import Testing
             let process = try SparrowProcess.start(
                 ["send", "-c", "sparrow.yaml", "--campaign", "m1", "--text", "您好", "--metrics-listen", "127.0.0.1:0"],
                 stdin: recipients, in: folder, stderr: log)
-            var url: String?
-            while url == nil, !process.hasExited {
-                let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                url = stderr.split(separator: "\n").first { $0.hasPrefix("sparrow: metrics on ") }.map {
-                    String($0.dropFirst("sparrow: metrics on ".count))
-                }
-                if url == nil { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            let transport = CurlTransport()
-            defer { transport.shutdown() }
-            var text = ""
-            while simulator.stats.messages < 10 { try await Task.sleep(for: .milliseconds(10)) }
-            if let url, case .answered(let answer) = await transport.perform(GatewayRequest(url: url, method: .get)) {
-                #expect(answer.status == 200)
-                text = String(decoding: answer.body, as: UTF8.self)
-            }
+            let text =
+                try await SparrowProcess.scrapeMetrics(of: process, log: log) { simulator.stats.messages >= 10 } ?? ""
             let ending = await process.exited()
             #expect(ending.reason == .exit && ending.status == 0)
             #expect(text.contains(#"sparrow_messages_total{state="accepted"} "#), "\(text)")

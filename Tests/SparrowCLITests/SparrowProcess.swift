@@ -1,5 +1,7 @@
 import Foundation
+import SparrowCore
 import SparrowTestSupport
+import SparrowTransport
 
 /// Runs the built `sparrow` executable as a user would.
 struct SparrowProcess {
@@ -94,6 +96,28 @@ struct SparrowProcess {
         try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
             .write(to: recipients, atomically: true, encoding: .utf8)
         return (folder, recipients)
+    }
+
+    /// The metrics a process started with `--metrics-listen 127.0.0.1:0` serves, once `ready` holds, in the
+    /// Prometheus text format; nil when the process ended before it said where (in `log`, its standard error).
+    static func scrapeMetrics(
+        of process: Running, log: URL, once ready: () -> Bool = { true }
+    ) async throws -> String? {
+        var url: String?
+        while url == nil, !process.hasExited {
+            let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            url = stderr.split(separator: "\n").first { $0.hasPrefix("sparrow: metrics on ") }.map {
+                String($0.dropFirst("sparrow: metrics on ".count))
+            }
+            if url == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        while !ready() { try await Task.sleep(for: .milliseconds(10)) }
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        guard let url else { return nil }
+        let result = await transport.perform(GatewayRequest(url: url, method: .get))
+        guard case .answered(let answer) = result, answer.status == 200 else { return nil }
+        return String(decoding: answer.body, as: UTF8.self)
     }
 
     /// A fresh temporary folder for one test's files.

@@ -30,15 +30,15 @@ struct WorkerCommandTests {
                     .write(to: recipients, atomically: true, encoding: .utf8)
                 let empty = folder.appendingPathComponent("empty")
                 try Data().write(to: empty)
-                func worker(_ name: String) throws -> (SparrowProcess.Running, URL) {
+                func worker(_ name: String, _ more: [String] = []) throws -> (SparrowProcess.Running, URL) {
                     let log = folder.appendingPathComponent("\(name).err")
                     let process = try SparrowProcess.start(
-                        ["worker", "-c", "sparrow.yaml", "--campaign", "shared", "--lease", "2", "--poll", "100"],
-                        stdin: empty, in: folder, stderr: log)
+                        ["worker", "-c", "sparrow.yaml", "--campaign", "shared", "--lease", "2", "--poll", "100"]
+                            + more, stdin: empty, in: folder, stderr: log)
                     return (process, log)
                 }
                 let (doomed, _) = try worker("doomed")
-                let (survivor, survivorLog) = try worker("survivor")
+                let (survivor, survivorLog) = try worker("survivor", ["--metrics-listen", "127.0.0.1:0"])
                 let sendLog = folder.appendingPathComponent("send.err")
                 let send = try SparrowProcess.start(
                     ["send", "-c", "sparrow.yaml", "--campaign", "shared", "--text", "您好"], stdin: recipients,
@@ -47,6 +47,10 @@ struct WorkerCommandTests {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 kill(doomed.pid, SIGKILL)
+                // After the kill, and before the survivor has taken over (the dead one's lease runs 2 s): a
+                // heartbeat is renewed every two thirds of a second.
+                try await Task.sleep(for: .milliseconds(800))
+                let metrics = try await SparrowProcess.scrapeMetrics(of: survivor, log: survivorLog) ?? ""
                 let sent = await send.exited()
                 let sendSays = try String(contentsOf: sendLog, encoding: .utf8)
                 #expect(sent.status == 0, "\(sendSays)")
@@ -55,6 +59,12 @@ struct WorkerCommandTests {
                 #expect(survived.status == 0, "\(survivorSays)")
                 let own = try #require(survivorSays.firstMatch(of: /this worker sent (\d+) messages/)).1
                 #expect(Int(own)! > 0, "\(survivorSays)")
+                let claimed = metrics.firstMatch(of: /\nsparrow_worker_claimed_total (\d+)\n/).map { Int($0.1)! }
+                #expect((claimed ?? 0) > 0, "\(metrics)")
+                let renewed = metrics.firstMatch(of: /sparrow_worker_heartbeats_total\{result="renewed"\} (\d+)\n/)
+                #expect((renewed.map { Int($0.1)! } ?? 0) >= 1, "\(metrics)")
+                #expect(metrics.contains(#"sparrow_worker_heartbeats_total{result="missed"} 0"#), "\(metrics)")
+                #expect(metrics.contains("sparrow_worker_left_to_others_total "), "\(metrics)")
                 _ = await doomed.exited()
             }
             let figures = try await store { try await $0.figures(campaign: "shared") }
