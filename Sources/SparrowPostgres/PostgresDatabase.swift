@@ -95,6 +95,7 @@ public struct PostgresDatabase: Sendable {
         ["ALTER TABLE sparrow_carrier_rate ADD COLUMN interval bigint, ADD COLUMN burst integer"],
         PostgresStore.schema,
         PostgresStore.workers,
+        PostgresStore.flows,
     ]
 
     private func migrate() async throws {

@@ -4,6 +4,11 @@ public import SparrowCore
 public struct DueFlowTimer: Sendable, Hashable {
     public var timer: FlowTimer
     public var order: FlowOrder
+
+    package init(timer: FlowTimer, order: FlowOrder) {
+        self.timer = timer
+        self.order = order
+    }
 }
 
 /// How a due timer ended, or when it is due again.

@@ -44,7 +44,7 @@ extension SQLiteStore: FlowStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            order.source, order.id, Self.encode(order.fields), order.seen, order.firstAt.secondsSince1970,
+            order.source, order.id, order.storedFields, order.seen, order.firstAt.secondsSince1970,
             order.lastAt.secondsSince1970, order.phone, order.amount, order.hasSeen(.closed),
         ])
         let (cancelling, laterOrder) = scheduler.cancellations(by: event)
@@ -104,7 +104,7 @@ extension SQLiteStore: FlowStore {
                 DueFlowTimer(
                     timer: Self.flowTimer(row),
                     order: FlowOrder(
-                        source: row["source"], id: row["orderID"], fields: Self.decodeFields(row["fields"]),
+                        source: row["source"], id: row["orderID"], fields: FlowOrder.fields(stored: row["fields"]),
                         seen: row["seen"], firstAt: Timestamp(secondsSince1970: row["firstAt"]),
                         lastAt: (row["lastAt"] as Int64?).map(Timestamp.init(secondsSince1970:))))
             }
@@ -319,7 +319,7 @@ extension SQLiteStore: FlowStore {
 
     private static func flowOrder(_ row: Row) -> FlowOrder {
         FlowOrder(
-            source: row["source"], id: row["id"], fields: decodeFields(row["fields"]), seen: row["seen"],
+            source: row["source"], id: row["id"], fields: FlowOrder.fields(stored: row["fields"]), seen: row["seen"],
             firstAt: Timestamp(secondsSince1970: row["firstAt"]),
             lastAt: (row["lastAt"] as Int64?).map(Timestamp.init(secondsSince1970:)))
     }
@@ -330,19 +330,5 @@ extension SQLiteStore: FlowStore {
             order: row["orderID"], trigger: Timestamp(secondsSince1970: row["trigger"]),
             dueAt: Timestamp(secondsSince1970: row["dueAt"]),
             state: FlowTimer.State(rawValue: row["state"]) ?? .pending, reason: row["reason"])
-    }
-
-    /// An order's fields as one JSON object, its keys sorted.
-    private static func encode(_ fields: [String: String]) -> String {
-        var json = JSONWriter()
-        json.object { object in
-            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { object.field(named: key, value) }
-        }
-        return String(decoding: json.bytes, as: UTF8.self)
-    }
-
-    private static func decodeFields(_ text: String?) -> [String: String] {
-        guard let text, case .object(let members)? = try? JSONValue.parse(Array(text.utf8)) else { return [:] }
-        return Dictionary(members.map { ($0.key, $0.value.text ?? "") }) { _, last in last }
     }
 }

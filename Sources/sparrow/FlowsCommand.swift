@@ -58,90 +58,97 @@ struct Flows: AsyncParsableCommand {
             }
             try stopOnLintErrors(configuration.lintFlows(), strict: configuration.lint.strict)
             let now = try clock.instant()
-            let store = try openFlowStore(configuration)
-            let zones = SystemZones(around: now)
-            let zoneOffset = Int(zones.rules(for: configuration.defaultTimeZone)?.offset(at: now) ?? 8 * 3600)
-            let scheduler = FlowScheduler(
-                rules: flows.rules,
-                schedule: FlowSchedule(
-                    quietHours: configuration.quietHours, outsideMarketingHours: flows.outsideMarketingHours),
-                defaultRegion: configuration.defaultRegion, defaultTimeZone: configuration.defaultTimeZone,
-                zones: zones)
-            let window = configuration.gateways.reduce(0) { $0 + $1.maxInFlight }
-            let transport = CurlTransport(maxInFlight: window)
-            defer { transport.shutdown() }
-            let time = EventTime(try await store.lastFlowActivity() ?? Timestamp(secondsSince1970: 0))
-            try await withSharedRates(configuration) { sharedRates in
-                let service = FlowService(
-                    scheduler: scheduler, settings: { configuration.planSettings(message: $0) },
-                    zones: zones, store: store,
-                    client: GatewayClient(
-                        gateways: configuration.gateways.map(\.endpoint), transport: transport,
-                        breaker: configuration.circuitBreaker, logger: Logger(label: "sparrow")),
-                    idempotentGateways: Set(configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
-                    carriers: configuration.carriers, window: window,
-                    clock: replay ? CampaignClock(following: time) : CampaignClock(origin: now),
-                    cap: MarketingCap(
-                        max: configuration.frequencyCap?.max,
-                        window: configuration.frequencyCap?.window.components.seconds ?? 0),
-                    logger: Logger(label: "sparrow"), sharedRates: sharedRates)
-                printError("sparrow: \(flows.rules.count) flow rules from \(flows.files.joined(separator: ", "))")
-                let log = OrderEventLog(zoneOffset: zoneOffset)
-                let refused: @Sendable (OrderEventLog.Refusal) -> Void = { printError("sparrow: stdin: \($0)") }
-                var services: [any Service] = []
-                if !replay, flows.token == nil, flows.hmacSecret == nil,
-                    !["127.0.0.1", "::1", "localhost"].contains(flows.host)
-                {
-                    throw UsageError(
-                        message:
-                            "\(configuration.file): flows has neither a token nor an hmac_secret: anyone could post "
-                            + "order events to \(flows.host); set one, or listen on 127.0.0.1")
-                }
-                if !replay {
-                    let server = FlowEventServer(
-                        configuration: .init(
-                            host: flows.host, port: flows.port, shopifySecret: flows.shopifySecret, token: flows.token,
-                            hmacSecret: flows.hmacSecret, zoneOffset: zoneOffset),
-                        logger: Logger(label: "sparrow")
-                    ) { event in try await service.ingest(event) != nil }
-                    services.append(Listener(server: server))
-                }
-                do {
-                    try await runUntilSignalled(
-                        notice: "flows: stopping: finishing the requests in flight", beside: services
-                    ) {
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            let events = BoundedQueue<[OrderEvent]>(capacity: 4)
-                            if stdin {
-                                group.addTask { _ = try await log.read(0, into: events, refused: refused) }
-                            }
-                            if replay {
-                                group.addTask { try await service.replay(events, time: time) }
-                            } else {
-                                group.addTask { try await service.run() }
-                                if stdin {
-                                    group.addTask {
-                                        for try await batch in events {
-                                            for event in batch { try await service.ingest(event) }
+            // One process runs a store's flows: two would both fire its due timers and finish its messages.
+            try await withFlowStore(configuration) { store in
+                try await holdingCampaign("flow.service", in: store) {
+                    let zones = SystemZones(around: now)
+                    let zoneOffset = Int(zones.rules(for: configuration.defaultTimeZone)?.offset(at: now) ?? 8 * 3600)
+                    let scheduler = FlowScheduler(
+                        rules: flows.rules,
+                        schedule: FlowSchedule(
+                            quietHours: configuration.quietHours, outsideMarketingHours: flows.outsideMarketingHours),
+                        defaultRegion: configuration.defaultRegion, defaultTimeZone: configuration.defaultTimeZone,
+                        zones: zones)
+                    let window = configuration.gateways.reduce(0) { $0 + $1.maxInFlight }
+                    let transport = CurlTransport(maxInFlight: window)
+                    defer { transport.shutdown() }
+                    let time = EventTime(try await store.lastFlowActivity() ?? Timestamp(secondsSince1970: 0))
+                    try await withSharedRates(configuration) { sharedRates in
+                        let service = FlowService(
+                            scheduler: scheduler, settings: { configuration.planSettings(message: $0) },
+                            zones: zones, store: store,
+                            client: GatewayClient(
+                                gateways: configuration.gateways.map(\.endpoint), transport: transport,
+                                breaker: configuration.circuitBreaker, logger: Logger(label: "sparrow")),
+                            idempotentGateways: Set(
+                                configuration.gateways.filter(\.retry.honoursIdempotencyKey).map(\.name)),
+                            carriers: configuration.carriers, window: window,
+                            clock: replay ? CampaignClock(following: time) : CampaignClock(origin: now),
+                            cap: MarketingCap(
+                                max: configuration.frequencyCap?.max,
+                                window: configuration.frequencyCap?.window.components.seconds ?? 0),
+                            logger: Logger(label: "sparrow"), sharedRates: sharedRates)
+                        printError(
+                            "sparrow: \(flows.rules.count) flow rules from \(flows.files.joined(separator: ", "))")
+                        let log = OrderEventLog(zoneOffset: zoneOffset)
+                        let refused: @Sendable (OrderEventLog.Refusal) -> Void = { printError("sparrow: stdin: \($0)") }
+                        var services: [any Service] = []
+                        if !replay, flows.token == nil, flows.hmacSecret == nil,
+                            !["127.0.0.1", "::1", "localhost"].contains(flows.host)
+                        {
+                            throw UsageError(
+                                message:
+                                    "\(configuration.file): flows has neither a token nor an hmac_secret: anyone could post "
+                                    + "order events to \(flows.host); set one, or listen on 127.0.0.1")
+                        }
+                        if !replay {
+                            let server = FlowEventServer(
+                                configuration: .init(
+                                    host: flows.host, port: flows.port, shopifySecret: flows.shopifySecret,
+                                    token: flows.token,
+                                    hmacSecret: flows.hmacSecret, zoneOffset: zoneOffset),
+                                logger: Logger(label: "sparrow")
+                            ) { event in try await service.ingest(event) != nil }
+                            services.append(Listener(server: server))
+                        }
+                        do {
+                            try await runUntilSignalled(
+                                notice: "flows: stopping: finishing the requests in flight", beside: services
+                            ) {
+                                try await withThrowingTaskGroup(of: Void.self) { group in
+                                    let events = BoundedQueue<[OrderEvent]>(capacity: 4)
+                                    if stdin {
+                                        group.addTask { _ = try await log.read(0, into: events, refused: refused) }
+                                    }
+                                    if replay {
+                                        group.addTask { try await service.replay(events, time: time) }
+                                    } else {
+                                        group.addTask { try await service.run() }
+                                        if stdin {
+                                            group.addTask {
+                                                for try await batch in events {
+                                                    for event in batch { try await service.ingest(event) }
+                                                }
+                                            }
                                         }
                                     }
+                                    try await group.waitForAll()
                                 }
                             }
-                            try await group.waitForAll()
+                        } catch let failure as RuntimeFailure {
+                            throw failure
+                        } catch let error as IOError {
+                            throw RuntimeFailure(message: "stdin: \(error)")
+                        } catch {
+                            throw RuntimeFailure(message: "flows stopped: \(error); run it again to go on")
+                        }
+                        if replay {
+                            print(
+                                FlowStatusReport.render(
+                                    try await store.flowStatus(next: 10), rules: flows.rules, format: .table),
+                                terminator: "")
                         }
                     }
-                } catch let failure as RuntimeFailure {
-                    throw failure
-                } catch let error as IOError {
-                    throw RuntimeFailure(message: "stdin: \(error)")
-                } catch {
-                    throw RuntimeFailure(message: "flows stopped: \(error); run it again to go on")
-                }
-                if replay {
-                    print(
-                        FlowStatusReport.render(
-                            try await store.flowStatus(next: 10), rules: flows.rules, format: .table),
-                        terminator: "")
                 }
             }
         }
@@ -161,11 +168,12 @@ struct Flows: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try config.load()
-            let store = try openFlowStore(configuration)
-            print(
-                FlowStatusReport.render(
-                    try await store.flowStatus(next: max(0, next)), rules: configuration.flows?.rules ?? [],
-                    format: format), terminator: "")
+            try await withFlowStore(configuration) { store in
+                print(
+                    FlowStatusReport.render(
+                        try await store.flowStatus(next: max(0, next)), rules: configuration.flows?.rules ?? [],
+                        format: format), terminator: "")
+            }
         }
     }
 

@@ -10,6 +10,13 @@ import SparrowStore
 func withStore<Result: Sendable>(
     _ configuration: SparrowConfiguration, _ body: (any CampaignStore) async throws -> Result
 ) async throws -> Result {
+    try await withFlowStore(configuration) { try await body($0) }
+}
+
+/// `withStore`, with the store as lifecycle flows use it: every store keeps their events and timers.
+func withFlowStore<Result: Sendable>(
+    _ configuration: SparrowConfiguration, _ body: (any FlowStore) async throws -> Result
+) async throws -> Result {
     switch configuration.store {
     case .file(let path):
         return try await body(try openSQLiteStore(path))
@@ -28,18 +35,6 @@ func withSharedStore<Result: Sendable>(
             message: "\(configuration.file): workers share a PostgreSQL store: set store to a postgres:// URL")
     }
     return try await withDatabase(url, key: "store") { try await body(PostgresStore($0)) }
-}
-
-/// Opens the configured store for lifecycle flows, which keep their events and timers in a SQLite file.
-/// - Throws: `UsageError` for a PostgreSQL store.
-func openFlowStore(_ configuration: SparrowConfiguration) throws -> SQLiteStore {
-    guard case .file(let path) = configuration.store else {
-        throw UsageError(
-            message:
-                "\(configuration.file): flows keep their events and timers in a SQLite store: set store to a file's path"
-        )
-    }
-    return try openSQLiteStore(path)
 }
 
 /// Opens (creating it) the SQLite store at `path`.

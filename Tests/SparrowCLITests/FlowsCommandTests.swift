@@ -6,14 +6,14 @@ import Testing
 
 /// `sparrow flows --stdin --replay` over a generated Taobao event log (`scripts/gen-events.py`) with the shipped
 /// rules (config/flows/), against the gateway simulator: killed with SIGKILL at random moments and run again, it
-/// sends exactly what an uninterrupted replay sends, under the same keys, none twice.
+/// sends exactly what an uninterrupted replay sends, under the same keys, none twice; on either store.
 @Suite(.timeLimit(.minutes(5))) struct FlowsCommandTests {
     static let rules = CRMLoopTests.repository.appendingPathComponent("config/flows").path
 
     /// A configuration named `name`.yaml with its own store, sending to `base`.
-    static func configure(_ name: String, gateway base: String, in folder: URL) throws {
+    static func configure(_ name: String, gateway base: String, store: String, in folder: URL) throws {
         try """
-        store: ./\(name).sqlite
+        store: "\(store)"
         signature: "【青禾】"
         optout_suffix: "回T退订"
         gateways:
@@ -36,16 +36,32 @@ import Testing
             })
     }
 
-    @Test func aReplayKilledAtRandomMomentsSendsWhatAnUninterruptedOneSends() async throws {
+    @Test(arguments: StoreKind.available)
+    func aReplayKilledAtRandomMomentsSendsWhatAnUninterruptedOneSends(_ kind: StoreKind) async throws {
         let folder = try SparrowProcess.temporaryFolder()
         _ = try CRMLoopTests.generate(
             ["400", "--seed", "9", "--days", "3"], to: "events.jsonl", in: folder, generator: "gen-events.py")
         let events = folder.appendingPathComponent("events.jsonl")
+        let (clean, crash) = (folder.appendingPathComponent("clean"), folder.appendingPathComponent("crash"))
+        for store in [clean, crash] {
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        }
+        try await kind.withNew(in: clean) { cleanStore, _ in
+            try await kind.withNew(in: crash) { crashStore, _ in
+                try await Self.replayKilledAtRandomMoments(
+                    events, stores: (cleanStore, crashStore), in: folder)
+            }
+        }
+    }
+
+    static func replayKilledAtRandomMoments(_ events: URL, stores: (clean: String, crash: String), in folder: URL)
+        async throws
+    {
 
         let cleanLog = folder.appendingPathComponent("clean.requests")
         let clean = GatewaySimulator(requestLog: cleanLog.path)
         let status = try await withSimulator(clean) { base in
-            try Self.configure("clean", gateway: base, in: folder)
+            try Self.configure("clean", gateway: base, store: stores.clean, in: folder)
             let replay = try await SparrowProcess.outcome(
                 ["flows", "-c", "clean.yaml", "--stdin", "--replay"],
                 stdin: try Data(contentsOf: events), in: folder)
@@ -62,7 +78,7 @@ import Testing
         var random = SplitMix64(seed: 0x00F1_0E5)
         var (kills, runs) = (0, 0)
         try await withSimulator(crash) { base in
-            try Self.configure("crash", gateway: base, in: folder)
+            try Self.configure("crash", gateway: base, store: stores.crash, in: folder)
             while runs < 30 {
                 runs += 1
                 let process = try SparrowProcess.start(
@@ -113,12 +129,20 @@ import Testing
         return Int(curl.stdout) ?? 0
     }
 
-    @Test func webhooksSetTimersThatFireOnTheClockAndPaymentsCancelThem() async throws {
+    /// On either store; a second process on the same store is refused while the first runs.
+    @Test(arguments: StoreKind.available)
+    func webhooksSetTimersThatFireOnTheClockAndPaymentsCancelThem(_ kind: StoreKind) async throws {
         let simulator = GatewaySimulator()
+        let folder = try SparrowProcess.temporaryFolder()
+        try await kind.withNew(in: folder) { store, _ in
+            try await Self.webhooksSetTimers(store: store, simulator: simulator, in: folder)
+        }
+    }
+
+    static func webhooksSetTimers(store: String, simulator: GatewaySimulator, in folder: URL) async throws {
         try await withSimulator(simulator) { base in
-            let folder = try SparrowProcess.temporaryFolder()
             try """
-            store: ./state.sqlite
+            store: "\(store)"
             signature: "【青禾】"
             quiet_hours: off
             gateways:
@@ -143,6 +167,9 @@ import Testing
                 if port == nil { try await Task.sleep(for: .milliseconds(50)) }
             }
             let url = "http://127.0.0.1:\(try #require(port))/shopify"
+            let second = try await SparrowProcess.outcome(["flows", "-c", "sparrow.yaml"], in: folder)
+            #expect(second.status == 2)
+            #expect(second.stderr.contains("'flow.service' is being run by another process"), "\(second.stderr)")
             #expect(
                 try await Self.post(
                     url, topic: "orders/create", id: "w1", body: Self.order(1, phone: "+8613800138001"), in: folder)

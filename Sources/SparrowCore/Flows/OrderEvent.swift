@@ -94,6 +94,21 @@ public struct FlowOrder: Sendable, Hashable {
     /// When the store closes it unpaid, when its events say.
     public var closesAt: Timestamp? { fields["closes_at"].flatMap { Timestamp(rfc3339: $0) } }
 
+    /// Its fields as a store keeps them: one JSON object, its keys sorted.
+    package var storedFields: String {
+        var json = JSONWriter()
+        json.object { object in
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) { object.field(named: key, value) }
+        }
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    /// Fields kept as `storedFields` wrote them; none from text that is not a JSON object.
+    package static func fields(stored text: String?) -> [String: String] {
+        guard let text, case .object(let members)? = try? JSONValue.parse(Array(text.utf8)) else { return [:] }
+        return Dictionary(members.map { ($0.key, $0.value.text ?? "") }) { _, last in last }
+    }
+
     /// `120.00`, `120`, `¥120.00`, `120.00元`, `1,299.00` → the number.
     static func number(_ text: String) -> Double? {
         let kept = text.unicodeScalars.filter { !["¥", "￥", "元", ",", " "].contains($0) }
