@@ -10,7 +10,7 @@ import Synchronization
 /// | `sparrow_messages_total{state}` | answers: `accepted`, `failed`, `unknown`, `deferred` (the gateway takes it later) |
 /// | `sparrow_submit_latency_seconds` | from a message's first request to its answer (a histogram) |
 /// | `sparrow_requests_in_flight` | messages whose requests are out |
-/// | `sparrow_worker_left_to_others_total` | messages claimed that another worker had taken over, or answered, before they could be marked |
+/// | `sparrow_worker_left_to_others_total` | claimed messages another worker took over, or answered, first |
 public final class SendProgress: Sendable {
     private let rows = Atomic(0)
     private let journaled = Atomic(0)

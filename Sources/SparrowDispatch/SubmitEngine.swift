@@ -1,5 +1,5 @@
-import DequeModule
 import CoreMetrics
+import DequeModule
 import Logging
 public import SparrowCore
 import SparrowPostgres
@@ -170,10 +170,11 @@ final class SubmitEngine: Sendable {
     /// journaled as submitting before their requests go. A store failure stops the campaign: the requests already
     /// sent finish and are recorded, nothing more goes, and the error is thrown after them.
     ///
-    /// A throttled lane holds each group's requests until `CarrierThrottle.hold` after the group's admission, so that they reach the
-    /// gateway on the throttle's schedule: without it they would go whenever the group's mark was committed, and a
-    /// slow commit followed by a quick one would bunch two groups' requests into one moment. The lane goes on
-    /// admitting and marking meanwhile, so a throttled lane also has the groups of its last `hold` marked ahead.
+    /// A throttled lane holds each group's requests until `CarrierThrottle.hold` after the group's admission, so that
+    /// they reach the gateway on the throttle's schedule: without it they would go whenever the group's mark was
+    /// committed, and a slow commit followed by a quick one would bunch two groups' requests into one moment. The
+    /// lane goes on admitting and marking meanwhile, so a throttled lane also has the groups of its last hold marked
+    /// ahead.
     ///
     /// A message marked as submitting that a crash kept from going is sent again under its key after the crash
     /// when its gateway honours keys, and is recorded as unknown otherwise. So groups are at most the window's size
@@ -263,7 +264,8 @@ final class SubmitEngine: Sendable {
                             recorder.add(
                                 zip(entries, outcomes).lazy.map { SubmitRecord(entry: $0, outcome: $1, at: at) })
                             for outcome in outcomes { self.progress.count(outcome) }
-                            self.window.release()  // last: once every permit is back, every answer is with the recorder
+                            // Last: once every permit is back, every answer is with the recorder.
+                            self.window.release()
                         }
                         started.release()
                     }

@@ -15,8 +15,8 @@ extension PostgresStore: FlowStore {
         """,
         """
         CREATE TABLE sparrow_flow_order (
-            source text NOT NULL, id text NOT NULL, fields text NOT NULL, seen bigint NOT NULL, first_at bigint NOT NULL,
-            last_at bigint NOT NULL, phone text, amount double precision, closed boolean NOT NULL,
+            source text NOT NULL, id text NOT NULL, fields text NOT NULL, seen bigint NOT NULL,
+            first_at bigint NOT NULL, last_at bigint NOT NULL, phone text, amount double precision, closed boolean NOT NULL,
             PRIMARY KEY (source, id))
         """,
         "CREATE INDEX sparrow_flow_order_phone ON sparrow_flow_order (phone, first_at)",
@@ -159,7 +159,8 @@ extension PostgresStore: FlowStore {
             var due: [DueFlowTimer] = []
             for try await row in try await connection.query(
                 """
-                SELECT \(unescaped: Self.timerColumns), o.fields, o.seen, o.first_at, o.last_at FROM sparrow_flow_timer AS t
+                SELECT \(unescaped: Self.timerColumns), o.fields, o.seen, o.first_at, o.last_at
+                FROM sparrow_flow_timer AS t
                 JOIN sparrow_flow_order AS o ON o.source = t.source AND o.id = t.order_id
                 WHERE t.state = 'pending' AND t.due_at <= \(now.secondsSince1970) ORDER BY t.due_at, t.id
                 LIMIT \(limit)
@@ -188,7 +189,8 @@ extension PostgresStore: FlowStore {
                 """
                 SELECT least(
                     (SELECT min(due_at) FROM sparrow_flow_timer WHERE state = 'pending'),
-                    (SELECT min(send_at) FROM sparrow_message WHERE campaign = ANY(\(campaigns)) AND state = 'deferred'))
+                    (SELECT min(send_at) FROM sparrow_message
+                        WHERE campaign = ANY(\(campaigns)) AND state = 'deferred'))
                 """, logger: database.logger
             ).decode(Int64?.self) { next = earliest }
             return next.map { Timestamp(secondsSince1970: $0) }
@@ -215,7 +217,8 @@ extension PostgresStore: FlowStore {
                 let settled = try await connection.query(
                     """
                     UPDATE sparrow_flow_timer SET state = \(state.rawValue), reason = \(reason),
-                        message_id = \(messageID), due_at = coalesce(\(dueAt), due_at), updated_at = \(now.secondsSince1970)
+                        message_id = \(messageID), due_at = coalesce(\(dueAt), due_at),
+                        updated_at = \(now.secondsSince1970)
                     WHERE id = \(timer) AND state = 'pending' RETURNING id
                     """, logger: logger
                 ).collect()

@@ -220,7 +220,9 @@ extension PostgresStore {
                     WHERE m.id = p.id AND m.rank = 1
                     """, logger: database.logger)
             }
-            let refused = answers.filter(\.suppress).map { Int64(PhoneNumber.value(ofE164: $0.recipient)) }
+            // In key order, as `suppress` writes them: two transactions inserting the same numbers in other orders
+            // could each wait for the other's.
+            let refused = answers.filter(\.suppress).map { Int64(PhoneNumber.value(ofE164: $0.recipient)) }.sorted()
             if !refused.isEmpty {
                 try await connection.query(
                     """

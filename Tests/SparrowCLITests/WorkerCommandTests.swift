@@ -3,6 +3,7 @@ import SparrowCore
 import SparrowGatewaySim
 import SparrowStore
 import SparrowTestSupport
+import SparrowTransport
 import Testing
 
 /// `sparrow worker`: processes sharing one campaign through a PostgreSQL store.
@@ -71,6 +72,74 @@ struct WorkerCommandTests {
             #expect(figures.total.accepted == rows && figures.total.unknown == 0)
             #expect(simulator.stats.distinctKeys == rows)
             print("worker test: \(simulator.stats.duplicates) repeats recognised after the kill")
+        }
+    }
+
+    /// Two `sparrow receipts` webhooks on one database, as behind a load balancer that retries on another instance:
+    /// every receipt posted to both at once. Each message takes its receipt once, whichever instance wrote it first.
+    @Test func twoReceiptsWebhooksShareOneDatabase() async throws {
+        let simulator = GatewaySimulator()
+        let rows = 300
+        let folder = try SparrowProcess.temporaryFolder()
+        try await StoreKind.postgres.withNew(in: folder) { location, store in
+            try await withSimulator(simulator) { base in
+                try """
+                store: "\(location)"
+                quiet_hours: off
+                gateways:
+                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 8 }
+                receipts: { listen: "127.0.0.1:0", token: t0ken }
+                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
+                let recipients = Data(
+                    ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n").utf8
+                )
+                let send = try await SparrowProcess.outcome(
+                    ["send", "-c", "sparrow.yaml", "--campaign", "dlr", "--text", "您好"], stdin: recipients, in: folder)
+                #expect(send.status == 0, "\(send.stderr)")
+                let empty = folder.appendingPathComponent("empty")
+                try Data().write(to: empty)
+                var webhooks: [(process: SparrowProcess.Running, base: String)] = []
+                for name in ["a", "b"] {
+                    let printed = folder.appendingPathComponent("receipts-\(name).out")
+                    let process = try SparrowProcess.start(
+                        ["receipts", "-c", "sparrow.yaml"], stdin: empty, in: folder, stdout: printed)
+                    var listening: String?
+                    for _ in 0..<200 where listening == nil {
+                        let said = (try? String(contentsOf: printed, encoding: .utf8)) ?? ""
+                        listening = said.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/).map { String($0.1) }
+                        if listening == nil { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                    webhooks.append((process, try #require(listening)))
+                }
+                // Two in three delivered, the rest undelivered; each posted to both webhooks at once.
+                let transport = CurlTransport()
+                defer { transport.shutdown() }
+                @Sendable func post(_ body: String, to base: String) async -> Int {
+                    let request = GatewayRequest(
+                        url: base + "/dlr", method: .post,
+                        headers: ["Authorization: Bearer t0ken", "Content-Type: application/json"],
+                        body: Array(body.utf8))
+                    guard case .answered(let answer) = await transport.perform(request) else { return 0 }
+                    return answer.status
+                }
+                var statuses: [Int] = []
+                for message in 1...rows {
+                    let status = message % 3 == 0 ? "failed" : "delivered"
+                    let body = #"{"message_id":"sim-\#(message)","status":"\#(status)"}"#
+                    async let first = post(body, to: webhooks[0].base)
+                    async let second = post(body, to: webhooks[1].base)
+                    statuses += [await first, await second]
+                }
+                #expect(statuses.count == 2 * rows && statuses.allSatisfy { $0 == 200 }, "\(Set(statuses))")
+                for webhook in webhooks {
+                    kill(webhook.process.pid, SIGTERM)
+                    let ended = await webhook.process.exited()
+                    #expect(ended.status == 0)
+                }
+            }
+            let total = try await store { try await $0.figures(campaign: "dlr") }.total
+            #expect(total.accepted == rows && total.pending == 0)
+            #expect(total.delivered == rows - rows / 3 && total.failed == rows / 3, "\(total)")
         }
     }
 
