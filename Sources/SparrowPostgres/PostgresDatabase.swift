@@ -96,6 +96,8 @@ public struct PostgresDatabase: Sendable {
         PostgresStore.schema,
         PostgresStore.workers,
         PostgresStore.flows,
+        PostgresStore.workerRates,
+        PostgresStore.claimsWhateverTheClock,
     ]
 
     private func migrate() async throws {

@@ -1,4 +1,3 @@
-import CoreMetrics
 import PostgresNIO
 public import SparrowCore
 public import SparrowStore
@@ -180,6 +179,7 @@ extension PostgresStore {
             ).decode(String.self) {
                 marked.insert(id)
             }
+            tally?.marked(marked.count)
             return .only(marked)
         }
     }
@@ -189,7 +189,8 @@ extension PostgresStore {
             try await connection.query(
                 """
                 SELECT count(*) FROM sparrow_message
-                WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(dueBy.secondsSince1970)
+                WHERE campaign = \(campaign) AND rank < 2
+                    AND (send_at <= \(dueBy.secondsSince1970) OR state <> 'deferred')
                 """, logger: database.logger
             ).collect()[0].decode(Int.self)
         }
@@ -352,7 +353,8 @@ extension PostgresStore {
         var query: PostgresQuery = """
             SELECT id, line, recipient, carrier, gateway, text, segments, throttle_units, cost, send_at, state,
                 time_zone, parameters
-            FROM sparrow_message WHERE campaign = \(campaign) AND rank < 2 AND send_at <= \(due) AND line > \(line)
+            FROM sparrow_message
+            WHERE campaign = \(campaign) AND rank < 2 AND (send_at <= \(due) OR state <> 'deferred') AND line > \(line)
             ORDER BY line LIMIT \(limit)
             """
         if let worker {
@@ -374,7 +376,7 @@ extension PostgresStore {
                     parameters: JSONStrings.decode(parameters))
             }.sorted { $0.line < $1.line }
         }
-        if !entries.isEmpty { claimed?.increment(by: entries.count) }
+        if !entries.isEmpty { tally?.claimed(entries.count) }
         return entries
     }
 

@@ -1,4 +1,3 @@
-import CoreMetrics
 import Foundation
 import PostgresNIO
 public import SparrowCore
@@ -17,19 +16,19 @@ public struct PostgresStore: CampaignStore {
     let database: PostgresDatabase
     /// The worker this store claims messages for (`claiming(as:)`); nil outside a worker.
     let worker: String?
-    /// Counts the messages it claims.
-    let claimed: Counter?
+    /// What the worker's store counts of its work.
+    let tally: WorkerTally?
 
     public init(_ database: PostgresDatabase) {
         self.database = database
         worker = nil
-        claimed = nil
+        tally = nil
     }
 
-    init(_ database: PostgresDatabase, worker: String, claimed: Counter?) {
+    init(_ database: PostgresDatabase, worker: String, tally: WorkerTally) {
         self.database = database
         self.worker = worker
-        self.claimed = claimed
+        self.tally = tally
     }
 
     /// The store's tables (migration 3), SQLite's as of its v18 less the flows'.

@@ -1,7 +1,8 @@
 package import SparrowCore
 
 /// `sparrow workers`: the workers registered in a shared store, the earliest first, each with its campaign, how long
-/// since its last heartbeat against its lease, and how many unanswered messages it holds.
+/// since its last heartbeat against its lease, how many unanswered messages it holds, and how many it has sent and
+/// at what rate (messages a second between its last two heartbeats).
 package enum WorkerList {
     package enum Format: String, Sendable {
         case table, json
@@ -17,10 +18,13 @@ package enum WorkerList {
         package var silentSeconds: Double
         package var leaseSeconds: Double
         package var holding: Int
+        package var sent: Int
+        /// Messages a second; nil before its first heartbeat.
+        package var rate: Double?
 
         package init(
             id: String, host: String, pid: Int, campaign: String, started: Timestamp, silentSeconds: Double,
-            leaseSeconds: Double, holding: Int
+            leaseSeconds: Double, holding: Int, sent: Int, rate: Double?
         ) {
             self.id = id
             self.host = host
@@ -30,6 +34,8 @@ package enum WorkerList {
             self.silentSeconds = silentSeconds
             self.leaseSeconds = leaseSeconds
             self.holding = holding
+            self.sent = sent
+            self.rate = rate
         }
 
         /// Its lease holds: the others leave its messages alone.
@@ -39,12 +45,18 @@ package enum WorkerList {
     package static func render(_ entries: [Entry], format: Format) -> String {
         switch format {
         case .table:
-            var rows = [["worker", "host", "pid", "campaign", "started", "heartbeat", "lease", "holding", "state"]]
+            var rows = [
+                [
+                    "worker", "host", "pid", "campaign", "started", "heartbeat", "lease", "holding", "sent", "rate",
+                    "state",
+                ]
+            ]
             for entry in entries {
                 rows.append([
                     entry.id, entry.host, "\(entry.pid)", entry.campaign, entry.started.description,
                     "\(PlanReport.fixed(entry.silentSeconds, 1)) s ago", "\(PlanReport.fixed(entry.leaseSeconds, 0)) s",
-                    "\(entry.holding)", entry.live ? "live" : "lapsed",
+                    "\(entry.holding)", "\(entry.sent)", entry.rate.map { "\(PlanReport.fixed($0, 1))/s" } ?? "-",
+                    entry.live ? "live" : "lapsed",
                 ])
             }
             return TextTable.render(rows)
@@ -61,6 +73,8 @@ package enum WorkerList {
                         object.field("heartbeat_seconds_ago", entry.silentSeconds)
                         object.field("lease_seconds", entry.leaseSeconds)
                         object.field("holding", entry.holding)
+                        object.field("sent", entry.sent)
+                        object.field("messages_per_second", entry.rate)
                         object.field("live", entry.live)
                     }
                 }

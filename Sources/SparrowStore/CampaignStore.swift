@@ -307,7 +307,8 @@ public protocol CampaignStore: Sendable {
     ///   now (another live worker's, or one answered meanwhile, is left alone).
     @discardableResult
     func markSubmitting(_ messages: [(id: String, gateway: String)]) async throws -> MarkedMessages
-    /// How many of the campaign's messages are not yet answered and due by `dueBy`, whichever worker holds them.
+    /// How many of the campaign's messages are not yet answered and due, whichever worker holds them: ready or in
+    /// flight whatever their time (another process's clock may run ahead of this one's), deferred by `dueBy`.
     func unansweredDue(campaign: String, dueBy: Timestamp) async throws -> Int
     /// Moves messages forward (never backward) after the gateway answered, in one transaction.
     func record(_ submits: [SubmitRecord]) async throws
@@ -329,8 +330,9 @@ public protocol CampaignStore: Sendable {
     /// `submitting` only, leaving the frequency cap's ledger. A message found taken that was left `submitting` joins
     /// the ledger.
     func settle(_ findings: [StatusFinding]) async throws -> [MessageState: Int]
-    /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered (ready, deferred, or
-    /// submitting when the process stopped) and due by `dueBy`.
+    /// Up to `limit` messages of `campaign` after `line`, in line order, not yet answered and due: ready, or
+    /// submitting when the process stopped, whatever their time (the process that decided them may have a clock
+    /// ahead of this one's), and deferred ones due by `dueBy`.
     func unfinished(campaign: String, dueBy: Timestamp, afterLine line: Int, limit: Int) async throws -> [JournalEntry]
     /// The earliest `send_at` of the campaign's deferred messages, or nil when none waits.
     func nextRelease(campaign: String) async throws -> Timestamp?

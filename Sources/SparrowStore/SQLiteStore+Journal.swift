@@ -178,7 +178,11 @@ extension SQLiteStore {
     public func unansweredDue(campaign: String, dueBy: Timestamp) async throws -> Int {
         try await read { db in
             try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ?",
+                db,
+                sql: """
+                    SELECT count(*) FROM message
+                    WHERE campaignID = ? AND rank < 2 AND (sendAt <= ? OR state != 'deferred')
+                    """,
                 arguments: [campaign, dueBy.secondsSince1970]) ?? 0
         }
     }
@@ -281,7 +285,8 @@ extension SQLiteStore {
                 sql: """
                     SELECT id, line, recipient, carrier, gateway, text, segments, throttleUnits, cost, sendAt, state,
                         timeZone, parameters
-                    FROM message WHERE campaignID = ? AND rank < 2 AND sendAt <= ? AND line > ?
+                    FROM message
+                    WHERE campaignID = ? AND rank < 2 AND (sendAt <= ? OR state != 'deferred') AND line > ?
                     ORDER BY line LIMIT ?
                     """,
                 arguments: [campaign, dueBy.secondsSince1970, line, limit]

@@ -110,7 +110,8 @@ struct Workers: AsyncParsableCommand {
                 WorkerList.Entry(
                     id: worker.id, host: worker.host, pid: worker.pid, campaign: worker.campaign,
                     started: worker.startedAt, silentSeconds: worker.silentFor / .seconds(1),
-                    leaseSeconds: worker.lease / .seconds(1), holding: worker.holding)
+                    leaseSeconds: worker.lease / .seconds(1), holding: worker.holding, sent: worker.sent,
+                    rate: worker.rate)
             }
             print(WorkerList.render(workers, format: WorkerList.Format(rawValue: format)!), terminator: "")
         }

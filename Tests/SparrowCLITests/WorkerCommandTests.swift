@@ -52,6 +52,8 @@ struct WorkerCommandTests {
                 // heartbeat is renewed every two thirds of a second.
                 try await Task.sleep(for: .milliseconds(800))
                 let metrics = try await SparrowProcess.scrapeMetrics(of: survivor, log: survivorLog) ?? ""
+                let listed = try await SparrowProcess.outcome(
+                    ["workers", "-c", "sparrow.yaml", "--format", "json"], in: folder)
                 let sent = await send.exited()
                 let sendSays = try String(contentsOf: sendLog, encoding: .utf8)
                 #expect(sent.status == 0, "\(sendSays)")
@@ -66,6 +68,10 @@ struct WorkerCommandTests {
                 #expect((renewed.map { Int($0.1)! } ?? 0) >= 1, "\(metrics)")
                 #expect(metrics.contains(#"sparrow_worker_heartbeats_total{result="missed"} 0"#), "\(metrics)")
                 #expect(metrics.contains("sparrow_worker_left_to_others_total "), "\(metrics)")
+                // The survivor and `send` are listed, each with what it has sent by its last heartbeat.
+                #expect(listed.status == 0, "\(listed.stderr)")
+                #expect(listed.stdout.contains(#""pid":\#(survivor.pid),"#), "\(listed.stdout)")
+                #expect(listed.stdout.contains(#""messages_per_second":"#), "\(listed.stdout)")
                 _ = await doomed.exited()
             }
             let figures = try await store { try await $0.figures(campaign: "shared") }

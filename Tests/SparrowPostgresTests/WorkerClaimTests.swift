@@ -30,6 +30,43 @@ struct WorkerClaimTests {
         }
     }
 
+    /// A worker whose clock runs behind the sender's (another host's, or its own start a second earlier, read in
+    /// whole seconds) claims what the sender decided, and sees it unanswered: it never takes the campaign for done.
+    @Test func aWorkerClaimsReadyMessagesWhateverItsClock() async throws {
+        try await Self.withStore { store in
+            try await Self.campaign(store, count: 3)
+            let behind = Timestamp(secondsSince1970: Self.now.secondsSince1970 - 1)
+            #expect(try await store.unansweredDue(campaign: "c1", dueBy: behind) == 3)
+            let worker = try await store.register(campaign: "c1", lease: .seconds(60))
+            let claimed = try await store.claiming(as: worker).unfinished(
+                campaign: "c1", dueBy: behind, afterLine: 0, limit: 10)
+            #expect(claimed.map(\.line) == [1, 2, 3])
+        }
+    }
+
+    /// A worker's heartbeat tells the database what it has sent, and `workers` its rate between its last two.
+    @Test func heartbeatsTellWhatAWorkerSentAndItsRate() async throws {
+        try await Self.withStore { store in
+            try await Self.campaign(store, count: 10)
+            let worker = try await store.register(campaign: "c1", lease: .seconds(60))
+            let claiming = store.claiming(as: worker)
+            try await claiming.renew(worker, sent: claiming.messagesMarked)
+            #expect(try await store.workers().map(\.sent) == [0])
+            #expect(try await store.workers().first?.rate == 0)
+            let claimed = try await claiming.unfinished(campaign: "c1", dueBy: Self.now, afterLine: 0, limit: 6)
+            try await claiming.markSubmitting(claimed.map { ($0.id, "primary") })
+            #expect(claiming.messagesMarked == 6)
+            try await Task.sleep(for: .milliseconds(200))
+            try await claiming.renew(worker, sent: claiming.messagesMarked)
+            let listed = try #require(try await store.workers().first)
+            #expect(listed.sent == 6)
+            // Six messages over at least the 200 ms slept between the heartbeats.
+            #expect(try #require(listed.rate) > 0 && listed.rate! <= 30, "\(listed.rate!)")
+            try await claiming.renew(worker)  // without a count: both stay
+            #expect(try await store.workers().first?.sent == 6)
+        }
+    }
+
     @Test func liveWorkersClaimApartAndReleasedClaimsComeBack() async throws {
         try await Self.withStore { store in
             try await Self.campaign(store, count: 10)

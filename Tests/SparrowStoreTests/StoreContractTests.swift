@@ -35,6 +35,24 @@ import Testing
         }
     }
 
+    /// A message decided ready is due whatever its time (the process that decided it may have a clock ahead of the
+    /// one reading it: a worker on another host); a deferred one once its time has come.
+    @Test(arguments: StoreKind.available)
+    func aReadyMessageIsDueWhateverItsTimeADeferredOneOnceItComes(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.beginCampaign(id: "c1", template: "hi", at: Timestamp(secondsSince1970: 0))
+            var (ahead, later) = (entry(1), entry(2, state: .deferred))
+            (ahead.sendAt, later.sendAt) = (Timestamp(secondsSince1970: 100), Timestamp(secondsSince1970: 100))
+            _ = try await store.journal(campaign: "c1", messages: [ahead, later], skipped: [])
+            for (now, due) in [(99, [1]), (100, [1, 2])] {
+                let at = Timestamp(secondsSince1970: Int64(now))
+                let unfinished = try await store.unfinished(campaign: "c1", dueBy: at, afterLine: 0, limit: 10)
+                #expect(unfinished.map(\.line) == due)
+                #expect(try await store.unansweredDue(campaign: "c1", dueBy: at) == due.count)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func awaitingReceiptsCountsThePendingThatAreNotUnknown(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
