@@ -205,14 +205,7 @@ extension PostgresStore: FlowStore {
         return try await database.transaction { connection in
             var journaled: [JournalEntry] = []
             for (timer, outcome) in outcomes {
-                let (state, reason, messageID, dueAt): (FlowTimer.State, String?, String?, Int64?)
-                switch outcome {
-                case .sent(let entry): (state, reason, messageID, dueAt) = (.sent, nil, entry.id, nil)
-                case .skipped(let why): (state, reason, messageID, dueAt) = (.skipped, why, nil, nil)
-                case .cancelled(let why): (state, reason, messageID, dueAt) = (.cancelled, why, nil, nil)
-                case .postponed(let time):
-                    (state, reason, messageID, dueAt) = (.pending, nil, nil, time.secondsSince1970)
-                }
+                let (state, reason, messageID, dueAt) = outcome.settled
                 // The row's lock decides between processes settling one timer: the later one finds it settled.
                 let settled = try await connection.query(
                     """

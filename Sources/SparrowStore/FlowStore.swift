@@ -19,6 +19,17 @@ public enum FlowTimerOutcome: Sendable, Hashable {
     case cancelled(String)
     /// Due again later (quiet hours).
     case postponed(Timestamp)
+
+    /// The timer's row after it: its state, the reason it was skipped or cancelled, its message's id when sent, and
+    /// its new due time when postponed.
+    package var settled: (state: FlowTimer.State, reason: String?, messageID: String?, dueAt: Int64?) {
+        switch self {
+        case .sent(let entry): (.sent, nil, entry.id, nil)
+        case .skipped(let why): (.skipped, why, nil, nil)
+        case .cancelled(let why): (.cancelled, why, nil, nil)
+        case .postponed(let time): (.pending, nil, nil, time.secondsSince1970)
+        }
+    }
 }
 
 /// The store's part of lifecycle flows: order events deduplicated, orders as their events tell them, and the durable

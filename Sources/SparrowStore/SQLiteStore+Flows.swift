@@ -142,14 +142,7 @@ extension SQLiteStore: FlowStore {
                     """)
             var journaled: [JournalEntry] = []
             for (timer, outcome) in outcomes {
-                let (state, reason, messageID, dueAt): (FlowTimer.State, String?, String?, Int64?)
-                switch outcome {
-                case .sent(let entry): (state, reason, messageID, dueAt) = (.sent, nil, entry.id, nil)
-                case .skipped(let why): (state, reason, messageID, dueAt) = (.skipped, why, nil, nil)
-                case .cancelled(let why): (state, reason, messageID, dueAt) = (.cancelled, why, nil, nil)
-                case .postponed(let time):
-                    (state, reason, messageID, dueAt) = (.pending, nil, nil, time.secondsSince1970)
-                }
+                let (state, reason, messageID, dueAt) = outcome.settled
                 try settle.execute(arguments: [
                     state.rawValue, reason, messageID, dueAt, now.secondsSince1970, timer,
                 ])

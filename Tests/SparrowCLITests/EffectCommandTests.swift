@@ -44,12 +44,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: empty.path, contents: nil)
         let webhook = try SparrowProcess.start(
             ["receipts", "-c", "sparrow.yaml", "--insecure-loopback"], stdin: empty, in: folder, stdout: port)
-        var base: String?
-        for _ in 0..<200 where base == nil {
-            let printed = (try? String(contentsOf: port, encoding: .utf8)) ?? ""
-            base = printed.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/).map { String($0.1) }
-            if base == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let base = try await SparrowProcess.said(/listening on (http:\/\/127\.0\.0\.1:\d+)/, in: port, by: webhook)
         let transport = CurlTransport()
         defer { transport.shutdown() }
         var (statuses, indices): ([Int], [Int]) = ([], [])

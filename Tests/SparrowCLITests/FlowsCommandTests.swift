@@ -160,12 +160,8 @@ import Testing
             let log = folder.appendingPathComponent("stderr")
             let process = try SparrowProcess.start(
                 ["flows", "-c", "sparrow.yaml"], stdin: empty, in: folder, stderr: log)
-            var port: Int?
-            for _ in 0..<200 where port == nil {
-                let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                port = said.firstMatch(of: /flows listening on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }
-                if port == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let port = try await SparrowProcess.said(
+                /flows listening on http:\/\/127\.0\.0\.1:(\d+)/, in: log, by: process)
             let url = "http://127.0.0.1:\(try #require(port))/shopify"
             let second = try await SparrowProcess.outcome(["flows", "-c", "sparrow.yaml"], in: folder)
             #expect(second.status == 2)

@@ -80,17 +80,20 @@ struct SparrowProcess {
     }
 
     /// A fresh folder with `sparrow.yaml` (its store inside the folder unless `store` names one, quiet hours off, one
-    /// JSON gateway at `base` taking `maxInFlight` requests at once) and `recipients.csv` (`rows` mobile numbers of
-    /// mainland China).
+    /// JSON gateway at `base` taking `maxInFlight` requests at once, with `gatewayOptions` if any, and `extra` keys)
+    /// and `recipients.csv` (`rows` mobile numbers of mainland China).
     static func campaignFolder(
-        gateway base: String, maxInFlight: Int, rows: Int, store: String = "./state.sqlite"
+        gateway base: String, maxInFlight: Int, rows: Int, store: String = "./state.sqlite",
+        gatewayOptions: String = "", extra: String = ""
     ) throws -> (folder: URL, recipients: URL) {
         let folder = try temporaryFolder()
+        let options = gatewayOptions.isEmpty ? "" : ", \(gatewayOptions)"
         try """
         store: "\(store)"
         quiet_hours: off
         gateways:
-          - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight) }
+          - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: \(maxInFlight)\(options) }
+        \(extra)
         """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
         let recipients = folder.appendingPathComponent("recipients.csv")
         try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
@@ -103,14 +106,7 @@ struct SparrowProcess {
     static func scrapeMetrics(
         of process: Running, log: URL, once ready: () -> Bool = { true }
     ) async throws -> String? {
-        var url: String?
-        while url == nil, !process.hasExited {
-            let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            url = stderr.split(separator: "\n").first { $0.hasPrefix("sparrow: metrics on ") }.map {
-                String($0.dropFirst("sparrow: metrics on ".count))
-            }
-            if url == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        let url = try await said(/sparrow: metrics on (\S+)/, in: log, by: process)
         while !ready() { try await Task.sleep(for: .milliseconds(10)) }
         let transport = CurlTransport()
         defer { transport.shutdown() }
@@ -118,6 +114,22 @@ struct SparrowProcess {
         let result = await transport.perform(GatewayRequest(url: url, method: .get))
         guard case .answered(let answer) = result, answer.status == 200 else { return nil }
         return String(decoding: answer.body, as: UTF8.self)
+    }
+
+    /// What `pattern` captures in `file`, a process's output, once it is there: where a server says it listens. Nil
+    /// when the process ended without saying it, or after 10 s.
+    static func said(_ pattern: Regex<(Substring, Substring)>, in file: URL, by process: Running) async throws
+        -> String?
+    {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let exited = process.hasExited  // read first: what it printed before it ended is read below
+            let printed = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            if let match = printed.firstMatch(of: pattern) { return String(match.1) }
+            if exited { return nil }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
     }
 
     /// A fresh temporary folder for one test's files.

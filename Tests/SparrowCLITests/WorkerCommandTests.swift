@@ -17,18 +17,11 @@ struct WorkerCommandTests {
     @Test func workersShareACampaignAndTakeOverADeadOnesMessages() async throws {
         let simulator = GatewaySimulator(faults: .init(latency: .milliseconds(5)), honoursIdempotency: true)
         let rows = 2000
-        let folder = try SparrowProcess.temporaryFolder()
-        try await StoreKind.postgres.withNew(in: folder) { location, store in
+        try await StoreKind.postgres.withNew(in: FileManager.default.temporaryDirectory) { location, store in
             try await withSimulator(simulator) { base in
-                try """
-                store: "\(location)"
-                quiet_hours: off
-                gateways:
-                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 4, idempotency: { honoured: true } }
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-                let recipients = folder.appendingPathComponent("recipients.csv")
-                try ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n")
-                    .write(to: recipients, atomically: true, encoding: .utf8)
+                let (folder, recipients) = try SparrowProcess.campaignFolder(
+                    gateway: base, maxInFlight: 4, rows: rows, store: location,
+                    gatewayOptions: "idempotency: { honoured: true }")
                 let empty = folder.appendingPathComponent("empty")
                 try Data().write(to: empty)
                 func worker(_ name: String, _ more: [String] = []) throws -> (SparrowProcess.Running, URL) {
@@ -86,21 +79,14 @@ struct WorkerCommandTests {
     @Test func twoReceiptsWebhooksShareOneDatabase() async throws {
         let simulator = GatewaySimulator()
         let rows = 300
-        let folder = try SparrowProcess.temporaryFolder()
-        try await StoreKind.postgres.withNew(in: folder) { location, store in
+        try await StoreKind.postgres.withNew(in: FileManager.default.temporaryDirectory) { location, store in
             try await withSimulator(simulator) { base in
-                try """
-                store: "\(location)"
-                quiet_hours: off
-                gateways:
-                  - { name: primary, url: "\(base)/v1/sms", format: json, max_in_flight: 8 }
-                receipts: { listen: "127.0.0.1:0", token: t0ken }
-                """.write(to: folder.appendingPathComponent("sparrow.yaml"), atomically: true, encoding: .utf8)
-                let recipients = Data(
-                    ("phone\n" + (0..<rows).map { "1390\(String(1_000_000 + $0))" }.joined(separator: "\n") + "\n").utf8
-                )
+                let (folder, recipients) = try SparrowProcess.campaignFolder(
+                    gateway: base, maxInFlight: 8, rows: rows, store: location,
+                    extra: #"receipts: { listen: "127.0.0.1:0", token: t0ken }"#)
                 let send = try await SparrowProcess.outcome(
-                    ["send", "-c", "sparrow.yaml", "--campaign", "dlr", "--text", "您好"], stdin: recipients, in: folder)
+                    ["send", "-c", "sparrow.yaml", "--campaign", "dlr", "--text", "您好"],
+                    stdin: try Data(contentsOf: recipients), in: folder)
                 #expect(send.status == 0, "\(send.stderr)")
                 let empty = folder.appendingPathComponent("empty")
                 try Data().write(to: empty)
@@ -109,12 +95,8 @@ struct WorkerCommandTests {
                     let printed = folder.appendingPathComponent("receipts-\(name).out")
                     let process = try SparrowProcess.start(
                         ["receipts", "-c", "sparrow.yaml"], stdin: empty, in: folder, stdout: printed)
-                    var listening: String?
-                    for _ in 0..<200 where listening == nil {
-                        let said = (try? String(contentsOf: printed, encoding: .utf8)) ?? ""
-                        listening = said.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/).map { String($0.1) }
-                        if listening == nil { try await Task.sleep(for: .milliseconds(50)) }
-                    }
+                    let listening = try await SparrowProcess.said(
+                        /listening on (http:\/\/127\.0\.0\.1:\d+)/, in: printed, by: process)
                     webhooks.append((process, try #require(listening)))
                 }
                 // Two in three delivered, the rest undelivered; each posted to both webhooks at once.

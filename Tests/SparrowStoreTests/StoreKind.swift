@@ -26,57 +26,43 @@ func withFlowStore<Result: Sendable>(
 
 /// The flow timers `store` keeps, as `RULE ORDER STEP STATE REASON` (`-` for none), in the order they were set.
 func flowTimers(_ store: any FlowStore) async throws -> [String] {
-    switch store {
-    case let sqlite as SQLiteStore:
-        return try await sqlite.pool.read { db in
-            try String.fetchAll(
-                db,
-                sql:
-                    "SELECT rule || ' ' || orderID || ' ' || step || ' ' || state || ' ' || IFNULL(reason, '-') FROM flow_timer ORDER BY id"
-            )
-        }
-    case let postgres as PostgresStore:
-        return try await postgres.database.connection { connection in
-            var timers: [String] = []
-            for try await timer in try await connection.query(
-                """
-                SELECT rule || ' ' || order_id || ' ' || step || ' ' || state || ' ' || coalesce(reason, '-')
-                FROM sparrow_flow_timer ORDER BY id
-                """, logger: TestDatabase.logger
-            ).decode(String.self) {
-                timers.append(timer)
-            }
-            return timers
-        }
-    default:
-        Issue.record("no reader of \(type(of: store))'s flow timers")
-        return []
-    }
+    try await texts(
+        of: store,
+        sqlite:
+            "SELECT rule || ' ' || orderID || ' ' || step || ' ' || state || ' ' || IFNULL(reason, '-') FROM flow_timer ORDER BY id",
+        postgres: """
+            SELECT rule || ' ' || order_id || ' ' || step || ' ' || state || ' ' || coalesce(reason, '-')
+            FROM sparrow_flow_timer ORDER BY id
+            """)
 }
 
 /// The receipts `store` keeps as matching nothing yet, as `GATEWAY ID STATE`, oldest first.
 func unmatchedReceipts(_ store: any CampaignStore) async throws -> [String] {
+    try await texts(
+        of: store,
+        sqlite: "SELECT gateway || ' ' || gatewayMessageID || ' ' || state FROM unmatched_receipt ORDER BY rowid",
+        postgres:
+            "SELECT gateway || ' ' || gateway_message_id || ' ' || state FROM sparrow_unmatched_receipt ORDER BY id")
+}
+
+/// What a query of one text column reads from `store`: `sqlite` on a SQLite store, `postgres` on PostgreSQL.
+private func texts(of store: any CampaignStore, sqlite: String, postgres: String) async throws -> [String] {
     switch store {
-    case let sqlite as SQLiteStore:
-        return try await sqlite.pool.read { db in
-            try String.fetchAll(
-                db,
-                sql: "SELECT gateway || ' ' || gatewayMessageID || ' ' || state FROM unmatched_receipt ORDER BY rowid")
-        }
-    case let postgres as PostgresStore:
-        return try await postgres.database.connection { connection in
-            var receipts: [String] = []
-            for try await receipt in try await connection.query(
-                """
-                SELECT gateway || ' ' || gateway_message_id || ' ' || state FROM sparrow_unmatched_receipt ORDER BY id
-                """, logger: TestDatabase.logger
-            ).decode(String.self) {
-                receipts.append(receipt)
+    case let file as SQLiteStore:
+        return try await file.pool.read { db in try String.fetchAll(db, sql: sqlite) }
+    case let database as PostgresStore:
+        return try await database.database.connection { connection in
+            var texts: [String] = []
+            for try await text in try await connection.query(
+                PostgresQuery(unsafeSQL: postgres), logger: TestDatabase.logger
+            )
+            .decode(String.self) {
+                texts.append(text)
             }
-            return receipts
+            return texts
         }
     default:
-        Issue.record("no reader of \(type(of: store))'s unmatched receipts")
+        Issue.record("no reader of \(type(of: store))'s tables")
         return []
     }
 }
