@@ -191,11 +191,12 @@ extension SparrowConfiguration {
 
     /// A SQLite file's path, resolved against the configuration's folder, or a `postgres://` URL.
     private static func readStore(_ node: YAMLNode, folder: String) throws -> StoreLocation {
-        let text = try node.string()
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
-            return .file(resolve(text, against: folder))
+        do {
+            return try StoreLocation(try node.string(), relativeTo: folder)
+        } catch let invalid as PostgresURL.Invalid {
+            // The reason alone, never the URL: it may hold a password.
+            throw node.error(.invalidValue, "store: \(invalid.reason)")
         }
-        return .postgres(try readDatabase(node, key: "store"))
     }
 
     private static func readDatabase(_ node: YAMLNode, key: String) throws -> PostgresURL {
@@ -398,6 +399,16 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     case file(String)
     /// A PostgreSQL database: processes on several hosts share it.
     case postgres(PostgresURL)
+
+    /// `text` as `store` takes it: a `postgres://` (or `postgresql://`) URL, or a SQLite file's path, resolved against
+    /// `folder` when it is relative.
+    public init(_ text: String, relativeTo folder: String) throws(PostgresURL.Invalid) {
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            self = .file(SparrowConfiguration.resolve(text, against: folder))
+            return
+        }
+        self = .postgres(try PostgresURL(text))
+    }
 
     /// The file's path, or the database's URL without its password.
     public var description: String {

@@ -62,6 +62,28 @@ public struct WorkerStatus: Sendable, Hashable {
 // Workers: each registers, renews its lease with heartbeats, claims messages (`unfinished`, `markSubmitting`) and
 // hands them back when it stops. Times are the database's, in microseconds: the workers' clocks never meet.
 extension PostgresStore {
+    /// Migration 4: the workers' table, the messages' claims and the two functions their queries share.
+    static let workers = [
+        """
+        CREATE FUNCTION sparrow_now() RETURNS bigint LANGUAGE sql VOLATILE
+        AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint $$
+        """,
+        """
+        CREATE TABLE sparrow_worker (
+            id text PRIMARY KEY, host text NOT NULL, pid bigint NOT NULL, campaign text NOT NULL,
+            started_at bigint NOT NULL, seen_at bigint NOT NULL, lease bigint NOT NULL,
+            sender boolean NOT NULL)  -- a send or resume, which holds the campaign and journals its input
+        """,
+        """
+        CREATE FUNCTION sparrow_live(worker text) RETURNS boolean LANGUAGE sql VOLATILE
+        AS $$ SELECT EXISTS (SELECT 1 FROM sparrow_worker WHERE id = worker AND seen_at >= sparrow_now() - lease) $$
+        """,
+        "ALTER TABLE sparrow_message ADD COLUMN claimed_by text",
+        // What workers claim: a campaign's unanswered messages, in line order.
+        "CREATE INDEX sparrow_message_unanswered ON sparrow_message (campaign, line) WHERE rank < 2",
+        claimFunction,
+    ]
+
     /// Migration 6: what each worker has sent, and its rate between its last two heartbeats.
     static let workerRates = [
         "ALTER TABLE sparrow_worker ADD COLUMN sent bigint NOT NULL DEFAULT 0, ADD COLUMN rate double precision"
@@ -98,28 +120,6 @@ extension PostgresStore {
 
     /// Migration 7: `claimFunction` as it is now.
     static let claimsWhateverTheClock = [claimFunction]
-
-    /// Migration 4: the workers' table, the messages' claims and the two functions their queries share.
-    static let workers = [
-        """
-        CREATE FUNCTION sparrow_now() RETURNS bigint LANGUAGE sql VOLATILE
-        AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint $$
-        """,
-        """
-        CREATE TABLE sparrow_worker (
-            id text PRIMARY KEY, host text NOT NULL, pid bigint NOT NULL, campaign text NOT NULL,
-            started_at bigint NOT NULL, seen_at bigint NOT NULL, lease bigint NOT NULL,
-            sender boolean NOT NULL)  -- a send or resume, which holds the campaign and journals its input
-        """,
-        """
-        CREATE FUNCTION sparrow_live(worker text) RETURNS boolean LANGUAGE sql VOLATILE
-        AS $$ SELECT EXISTS (SELECT 1 FROM sparrow_worker WHERE id = worker AND seen_at >= sparrow_now() - lease) $$
-        """,
-        "ALTER TABLE sparrow_message ADD COLUMN claimed_by text",
-        // What workers claim: a campaign's unanswered messages, in line order.
-        "CREATE INDEX sparrow_message_unanswered ON sparrow_message (campaign, line) WHERE rank < 2",
-        claimFunction,
-    ]
 
     /// Registers this process as a worker on `campaign`, live for `lease` from now. A `sender` (a `send` or
     /// `resume`) also holds the campaign while it runs (`holding(campaign:)`).

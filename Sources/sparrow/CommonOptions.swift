@@ -12,9 +12,25 @@ struct ConfigOption: ParsableArguments {
     @Option(name: [.customShort("c"), .customLong("config")], help: "The configuration file (YAML).")
     var path: String
 
-    /// Loads the configuration and prints its warnings.
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "Use this store instead of the configuration's: a SQLite file's path or a postgres:// URL.",
+            valueName: "PATH|URL"))
+    var storeOverride: String?
+
+    /// Loads the configuration, with `--store` in place of its store, and prints its warnings.
     func load() throws -> SparrowConfiguration {
-        try Self.load(path: path)
+        var configuration = try Self.load(path: path)
+        if let storeOverride {
+            do {
+                configuration.store = try StoreLocation(
+                    storeOverride, relativeTo: FileManager.default.currentDirectoryPath)
+            } catch {
+                throw UsageError(message: "--store: \(error.reason)")  // never the URL: it may hold a password
+            }
+        }
+        return configuration
     }
 
     /// Loads the configuration at `path` and prints its warnings.

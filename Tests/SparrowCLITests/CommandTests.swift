@@ -151,7 +151,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 @Suite struct ReportCommandTests {
     /// Without `--campaign`, `report` lists the store's campaigns, the latest first, with their totals.
-    /// On either store: the SQLite file, or a PostgreSQL database.
+    /// On either store, named by `--store` in place of the configuration's: the SQLite file, or a PostgreSQL database.
     @Test(arguments: StoreKind.available)
     func withoutACampaignItListsThem(_ kind: StoreKind) async throws {
         let simulator = GatewaySimulator()
@@ -159,7 +159,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let outcomes = try await kind.withNew(in: folder) { location, _ in
             try await withSimulator(simulator) { base in
                 try """
-                store: "\(location)"
+                store: ./unused.sqlite
                 quiet_hours: off
                 gateways:
                   - { name: primary, url: "\(base)/v1/sms", format: json, price_per_segment: 0.05 }
@@ -167,15 +167,17 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 let recipients = Data("phone\n13800138000\n13800138001\n13800138002\n".utf8)
                 for (campaign, now) in [("first", "2026-11-20T04:00:00Z"), ("second", "2026-11-22T04:00:00Z")] {
                     let send = try await SparrowProcess.outcome(
-                        ["send", "-c", "sparrow.yaml", "--campaign", campaign, "--text", "hi", "--now", now],
-                        stdin: recipients, in: folder)
+                        [
+                            "send", "-c", "sparrow.yaml", "--store", location, "--campaign", campaign, "--text", "hi",
+                            "--now", now,
+                        ], stdin: recipients, in: folder)
                     #expect(send.status == 0, "\(send.stderr)")
                 }
                 var reports: [SparrowProcess.Outcome] = []
                 for format in ["table", "csv", "json"] {
                     reports.append(
                         try await SparrowProcess.outcome(
-                            ["report", "-c", "sparrow.yaml", "--format", format], in: folder))
+                            ["report", "-c", "sparrow.yaml", "--store", location, "--format", format], in: folder))
                 }
                 return reports
             }
@@ -193,6 +195,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(json.stdout.hasPrefix(#"[{"campaign":"second","began":"2026-11-22T04:00:00Z","total":{"targeted":3,"#))
         let html = try SparrowProcess.run(["report", "-c", "/dev/null", "--format", "html"])
         #expect(html.status == 2 && html.stderr.contains("--format html needs --campaign"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("unused.sqlite").path))
+        // A URL that cannot be read is refused without being shown: it may hold a password.
+        let refused = try SparrowProcess.run(
+            ["report", "-c", "sparrow.yaml", "--store", "postgres://sparrow:s3cret@db:port/sparrow"], in: folder)
+        #expect(refused.status == 2 && refused.stderr.contains("sparrow: --store: "), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("s3cret"))
     }
 }
 
