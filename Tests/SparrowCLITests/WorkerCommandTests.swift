@@ -111,11 +111,12 @@ struct WorkerCommandTests {
                     return answer.status
                 }
                 var statuses: [Int] = []
+                let (a, b) = (webhooks[0].base, webhooks[1].base)
                 for message in 1...rows {
                     let status = message % 3 == 0 ? "failed" : "delivered"
                     let body = #"{"message_id":"sim-\#(message)","status":"\#(status)"}"#
-                    async let first = post(body, to: webhooks[0].base)
-                    async let second = post(body, to: webhooks[1].base)
+                    async let first = post(body, to: a)
+                    async let second = post(body, to: b)
                     statuses += [await first, await second]
                 }
                 #expect(statuses.count == 2 * rows && statuses.allSatisfy { $0 == 200 }, "\(Set(statuses))")
