@@ -152,13 +152,7 @@ public struct CampaignRun: Sendable {
         {
             try await store.finishInput(campaign: campaign, lines: lines)
         }
-        if let settler, !Task.isShuttingDownGracefully {
-            outcome.settlement = try await settler.settle(campaign: campaign)
-        }
-        let reopened =
-            Task.isShuttingDownGracefully
-            ? [] : try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
-        outcome.unknownResent = reopened.count
+        let reopened = try await settleAndReopen(&outcome)
         try await finishJournaled(&outcome, reopened: reopened)
         while options.waitForDeferred, !Task.isShuttingDownGracefully,
             let next = try await store.nextRelease(campaign: campaign)
@@ -198,13 +192,7 @@ public struct CampaignRun: Sendable {
     ) async throws -> Outcome {
         let campaign = options.campaign
         var outcome = Outcome()
-        if let settler, !Task.isShuttingDownGracefully {
-            outcome.settlement = try await settler.settle(campaign: campaign)
-        }
-        if !Task.isShuttingDownGracefully {
-            outcome.unknownResent = try await store.reopenUnknown(campaign: campaign, gateways: idempotentGateways)
-                .count
-        }
+        _ = try await settleAndReopen(&outcome)
         let journaled = Journaled(input == nil)
         let worked = try await withThrowingTaskGroup(of: Outcome?.self) { group in
             if let input {
@@ -234,6 +222,20 @@ public struct CampaignRun: Sendable {
             return worked!
         }
         return worked
+    }
+
+    /// Asks the providers' status queries what became of the messages in doubt (with a settler), then opens the
+    /// `unknown` ones on gateways that honour keys again, to be sent under their keys; nothing once a graceful
+    /// shutdown has begun.
+    /// - Returns: the messages opened again.
+    private func settleAndReopen(_ outcome: inout Outcome) async throws -> Set<String> {
+        if let settler, !Task.isShuttingDownGracefully {
+            outcome.settlement = try await settler.settle(campaign: options.campaign)
+        }
+        guard !Task.isShuttingDownGracefully else { return [] }
+        let reopened = try await store.reopenUnknown(campaign: options.campaign, gateways: idempotentGateways)
+        outcome.unknownResent = reopened.count
+        return reopened
     }
 
     /// Claims and sends what is due, `2 × window` at a time, until `inputRead` and nothing due is left unanswered

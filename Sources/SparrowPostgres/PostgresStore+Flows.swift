@@ -121,19 +121,14 @@ extension PostgresStore: FlowStore {
                     AND NOT (source = \(order.source) AND order_id = \(order.id))
                 """, logger: logger)
         }
-        // The number's orders, for the rules that look at what it spent in a day.
-        var spent: [OrderSpend] = []
-        if let phone = order.phone {
-            for try await (source, firstAt, amount, closed) in try await connection.query(
-                "SELECT source, first_at, amount, closed FROM sparrow_flow_order WHERE phone = \(phone)",
-                logger: logger
-            ).decode((String, Int64, Double?, Bool).self) {
-                spent.append(OrderSpend(source: source, firstAt: firstAt, amount: amount, closed: closed))
-            }
+        // The orders of the numbers whose totals of a day the rules look at, read first: the rules ask as they go.
+        var spent: [String: [OrderSpend]] = [:]
+        for phone in scheduler.dayTotalNumbers(for: event, order: order) {
+            spent[phone] = try await orders(of: phone, connection)
         }
         var earliest: Int64?
         let timers = scheduler.timers(for: event, order: order) { phone, from, to in
-            phone == order.phone ? OrderSpend.dayTotal(spent, from: from, to: to) : 0
+            OrderSpend.dayTotal(spent[phone] ?? [], from: from, to: to)
         }
         for timer in timers {
             let inserted = try await connection.query(
@@ -236,15 +231,20 @@ extension PostgresStore: FlowStore {
 
     public func flowDayTotal(phone: String, from: Timestamp, to: Timestamp) async throws -> Double {
         try await database.connection { connection in
-            var spent: [OrderSpend] = []
-            for try await (source, firstAt, amount, closed) in try await connection.query(
-                "SELECT source, first_at, amount, closed FROM sparrow_flow_order WHERE phone = \(phone)",
-                logger: database.logger
-            ).decode((String, Int64, Double?, Bool).self) {
-                spent.append(OrderSpend(source: source, firstAt: firstAt, amount: amount, closed: closed))
-            }
-            return OrderSpend.dayTotal(spent, from: from, to: to)
+            OrderSpend.dayTotal(try await orders(of: phone, connection), from: from, to: to)
         }
+    }
+
+    /// What each of `phone`'s orders adds to its totals of a day.
+    private func orders(of phone: String, _ connection: PostgresConnection) async throws -> [OrderSpend] {
+        var orders: [OrderSpend] = []
+        for try await (source, firstAt, amount, closed) in try await connection.query(
+            "SELECT source, first_at, amount, closed FROM sparrow_flow_order WHERE phone = \(phone)",
+            logger: database.logger
+        ).decode((String, Int64, Double?, Bool).self) {
+            orders.append(OrderSpend(source: source, firstAt: firstAt, amount: amount, closed: closed))
+        }
+        return orders
     }
 
     public func hasLaterOrder(phone: String, after instant: Timestamp, than order: FlowOrder) async throws -> Bool {

@@ -30,6 +30,18 @@ public struct FlowScheduler: Sendable {
         return (order, laterOrder)
     }
 
+    /// The rules `event` triggers.
+    private func triggered(by event: OrderEvent) -> [FlowRule] {
+        rules.filter {
+            $0.trigger == event.kind && (event.kind != .birthday || event.source == Self.birthdaySource(of: $0))
+        }
+    }
+
+    /// The numbers whose totals of the day `timers(for:order:dayTotal:)` asks for, for a store that reads them first.
+    public func dayTotalNumbers(for event: OrderEvent, order: FlowOrder) -> Set<String> {
+        Set(triggered(by: event).filter(\.needsDayTotal).compactMap { recipient(of: $0, order) })
+    }
+
     /// The timers `event` sets for `order` (the order with the event applied): a timer per step of each rule it
     /// triggers whose conditions hold. A step that cannot be sent before the order's deadline is set as skipped,
     /// with the reason, so that `flows status` tells it; one the order's events cancelled already, as cancelled.
@@ -37,9 +49,7 @@ public struct FlowScheduler: Sendable {
     public func timers(
         for event: OrderEvent, order: FlowOrder, dayTotal: (String, Timestamp, Timestamp) throws -> Double
     ) rethrows -> [FlowTimer] {
-        try rules.filter {
-            $0.trigger == event.kind && (event.kind != .birthday || event.source == Self.birthdaySource(of: $0))
-        }.flatMap { rule -> [FlowTimer] in
+        try triggered(by: event).flatMap { rule -> [FlowTimer] in
             let phone = recipient(of: rule, order)
             let zone = self.zone(of: phone)
             let total =
