@@ -10,8 +10,9 @@
 #                                                   a request (`/batch200`: a result for each, in order), Sparrow one
 #                                                   message a request, and Kannel's short GSM-7 rate, in turns
 #                                                   (defaults: 200000, 3)
-#   scripts/bench-e2e.sh --perf REPORT [N]          one Sparrow run against nginx under `perf record`; the
-#                                                   report by thread, library and symbol goes to REPORT;
+#   scripts/bench-e2e.sh [--batch] --perf REPORT [N] one Sparrow run against nginx (--batch: in batches of 200)
+#                                                   under `perf record`; the report by thread, library and
+#                                                   symbol goes to REPORT;
 #                                                   PERF_OPTS adds to `perf record` (say, "--call-graph dwarf
 #                                                   -F 499"), and the raw data is kept as REPORT.data
 #   scripts/bench-e2e.sh [--batch] --memory [N]     one Sparrow run against nginx (--batch: in batches of 200):
@@ -330,8 +331,13 @@ PY
 echo "bench-e2e: N=$total rounds=$rounds K=$inflight, suppression list $suppressed, nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///')"
 echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version), $(git rev-parse --short HEAD)"
 if [[ -n $profile ]]; then
-  sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
-    perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
+  if [[ -n $batch ]]; then
+    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv" -- \
+      perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
+  else
+    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
+      perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
+  fi
   for sort in comm comm,dso comm,dso,sym; do
     perf report -i "$profile.data" --no-children --sort "$sort" --percent-limit 0.3 --stdio 2>/dev/null |
       grep -v -e '^$' -e '^# [^O]' -e '^#$'

@@ -294,7 +294,10 @@ public struct CampaignRun: Sendable {
                 if Task.isShuttingDownGracefully { return nil }
                 continue
             }
-            let due = zip(entries, states).filter { $0.1 == .ready }.map(\.0)
+            // Usually all of them: then the batch itself, not a copy of each entry.
+            let due =
+                states.allSatisfy { $0 == .ready }
+                ? entries : zip(entries, states).compactMap { $1 == .ready ? $0 : nil }
             progress.decided(rows: rows.count, toSend: due.count)
             if !due.isEmpty, try await !ready.put(due) { return nil }
         }

@@ -228,8 +228,14 @@ public final class GatewayClient: Sendable {
     }
 
     /// Messages on their way through their requests and the requests' attempts: one message whole, one message part
-    /// by part, or a batch of messages in one request. It is passed along from step to step, by value.
-    private struct Submission: Sendable {
+    /// by part, or a batch of messages in one request. One object goes from step to step, so that no step copies
+    /// what the submission carries.
+    ///
+    /// `@unchecked Sendable`, safe because one step at a time holds it: a step touches it, then hands it to exactly
+    /// one next step (the transport's completion, a permit's grant, a timer's task) and touches it no more. Each of
+    /// those hand-offs passes through a lock, the transport's queue or a task's start, which orders the next step's
+    /// accesses after the last one's, so no two threads ever reach its fields at once.
+    private final class Submission: @unchecked Sendable {
         let destination: Destination
         /// What the requests carry: one message's parts (or the whole message), a request each, or the messages of
         /// a batch, all in one request.
@@ -294,7 +300,6 @@ public final class GatewayClient: Sendable {
 
     /// Starts the submission's next request, or ends the submission once every request has been answered.
     private func startRequest(_ submission: Submission) {
-        var submission = submission
         guard submission.next < submission.requests else { return finishAnswered(submission) }
         let destination = submission.destination  // its configuration read in place, not copied
         switch submission.encoded(now: Timestamp.wallClock(), attempt: 1) {
@@ -338,9 +343,8 @@ public final class GatewayClient: Sendable {
             }
             act(.send(attempt: attempt), submission)
         case .succeeded:
-            var next = submission
-            next.next += 1
-            startRequest(next)
+            submission.next += 1
+            startRequest(submission)
         case .failed(let reason, _):
             finish(submission, .failed(reason: submission.rejection ?? reason))
         case .unknown(let reason, _):
@@ -351,7 +355,6 @@ public final class GatewayClient: Sendable {
     /// Sends the current request, holding one of the gateway's slots, and reads the answer when it comes. A provider's
     /// request is signed anew for each attempt after the first: a fresh time, and a nonce of its own.
     private func send(_ submission: Submission) {
-        var submission = submission
         submission.attempts += 1
         let destination = submission.destination
         if submission.attempts > 1, destination.gateway.dialect.provider != nil,
@@ -359,14 +362,13 @@ public final class GatewayClient: Sendable {
         {
             submission.request = destination.gateway.transferRequest(encoded)
         }
-        transport.send(submission.request!) { [submission] result in
+        transport.send(submission.request!) { result in
             submission.destination.permits.release()
             self.transferEnded(result, submission)
         }
     }
 
     private func transferEnded(_ result: TransferResult, _ submission: Submission) {
-        var submission = submission
         let destination = submission.destination  // its configuration read in place, not copied
         health.report(
             .init(
@@ -434,7 +436,6 @@ public final class GatewayClient: Sendable {
 
     /// Asks the request's state machine what follows `result`, and does it.
     private func proceed(_ submission: Submission, after result: TransferResult) {
-        var submission = submission
         let destination = submission.destination
         var random =
             submission.random ?? SplitMix64(seed: seed &+ retrySchedules.wrappingAdd(1, ordering: .relaxed).oldValue)

@@ -438,9 +438,9 @@ private struct HandedGroups {
     }
 }
 
-/// Collects submit answers and writes them to the store in batched transactions: every 20 ms, at once when 512
-/// are waiting, and the rest when closed. A store failure ends the writing: it is kept in `failure`, and thrown
-/// to `watchForFailure`.
+/// Collects submit answers and writes them to the store in batched transactions, each of everything waiting: 20 ms
+/// after a transaction of fewer than 512, at once after a larger one, and the rest when closed. A store failure ends
+/// the writing: it is kept in `failure`, and thrown to `watchForFailure`.
 final class SubmitRecorder: Sendable {
     private struct State {
         var pending: [SubmitRecord] = []
@@ -483,10 +483,11 @@ final class SubmitRecorder: Sendable {
     /// - Throws: `CancellationError` when the task is cancelled between two batches.
     func run() async throws {
         while true {
+            // Everything waiting, in one transaction: swapped out, so that the transport's thread, which adds
+            // answers under the same lock, never waits for a copy.
             let (batch, closed) = state.withLock { state in
-                let batch = Array(state.pending.prefix(batchSize))
-                state.pending.removeFirst(batch.count)
-                return (batch, state.closed && state.pending.isEmpty)
+                defer { state.pending = [] }
+                return (state.pending, state.closed)
             }
             if !batch.isEmpty {
                 do {

@@ -2,45 +2,122 @@ public import SparrowCore
 
 /// A message as the journal records it before it is submitted: everything needed to submit it again after a
 /// crash, without the input.
+///
+/// A value whose fields live in one shared, immutable box: an entry passes from the journal to a lane, a request and
+/// a record, and each copy on the way retains the box once, not each of its strings. Setting a field makes a new box.
 public struct JournalEntry: Sendable, Hashable {
+    private struct Fields: Sendable, Hashable {
+        var id: String
+        var campaign: String
+        var line: Int
+        var to: String
+        var carrier: String?
+        var gateway: String
+        var text: String
+        var segments: Int
+        var throttleUnits: Int
+        var cost: Double
+        var sendAt: Timestamp
+        var state: MessageState
+        var timeZone: String?
+        var parameters: [String]
+    }
+
+    private final class Box: Sendable {
+        let fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    private var box: Box
+
     /// Deterministic (campaign, row, number): also the gateway idempotency key.
-    public var id: String
-    public var campaign: String
-    public var line: Int
-    public var to: String
-    public var carrier: String?
-    public var gateway: String
-    public var text: String
-    public var segments: Int
+    public var id: String {
+        get { box.fields.id }
+        set { change { $0.id = newValue } }
+    }
+    public var campaign: String {
+        get { box.fields.campaign }
+        set { change { $0.campaign = newValue } }
+    }
+    public var line: Int {
+        get { box.fields.line }
+        set { change { $0.line = newValue } }
+    }
+    public var to: String {
+        get { box.fields.to }
+        set { change { $0.to = newValue } }
+    }
+    public var carrier: String? {
+        get { box.fields.carrier }
+        set { change { $0.carrier = newValue } }
+    }
+    public var gateway: String {
+        get { box.fields.gateway }
+        set { change { $0.gateway = newValue } }
+    }
+    public var text: String {
+        get { box.fields.text }
+        set { change { $0.text = newValue } }
+    }
+    public var segments: Int {
+        get { box.fields.segments }
+        set { change { $0.segments = newValue } }
+    }
     /// What the message costs its carrier's token bucket (1, or its segments).
-    public var throttleUnits: Int
-    public var cost: Double
-    public var sendAt: Timestamp
-    public var state: MessageState
+    public var throttleUnits: Int {
+        get { box.fields.throttleUnits }
+        set { change { $0.throttleUnits = newValue } }
+    }
+    public var cost: Double {
+        get { box.fields.cost }
+        set { change { $0.cost = newValue } }
+    }
+    public var sendAt: Timestamp {
+        get { box.fields.sendAt }
+        set { change { $0.sendAt = newValue } }
+    }
+    public var state: MessageState {
+        get { box.fields.state }
+        set { change { $0.state = newValue } }
+    }
     /// The recipient's zone, whose quiet hours are checked again just before the message goes.
-    public var timeZone: String?
+    public var timeZone: String? {
+        get { box.fields.timeZone }
+        set { change { $0.timeZone = newValue } }
+    }
     /// The values of an approved template's placeholders, in its order; empty for free text.
-    public var parameters: [String]
+    public var parameters: [String] {
+        get { box.fields.parameters }
+        set { change { $0.parameters = newValue } }
+    }
 
     public init(
         id: String, campaign: String, line: Int, to: String, carrier: String?, gateway: String, text: String,
         segments: Int, throttleUnits: Int, cost: Double, sendAt: Timestamp, state: MessageState,
         timeZone: String? = nil, parameters: [String] = []
     ) {
-        self.parameters = parameters
-        self.id = id
-        self.campaign = campaign
-        self.line = line
-        self.to = to
-        self.carrier = carrier
-        self.gateway = gateway
-        self.text = text
-        self.segments = segments
-        self.throttleUnits = throttleUnits
-        self.cost = cost
-        self.sendAt = sendAt
-        self.state = state
-        self.timeZone = timeZone
+        box = Box(
+            Fields(
+                id: id, campaign: campaign, line: line, to: to, carrier: carrier, gateway: gateway, text: text,
+                segments: segments, throttleUnits: throttleUnits, cost: cost, sendAt: sendAt, state: state,
+                timeZone: timeZone, parameters: parameters))
+    }
+
+    private mutating func change(_ change: (inout Fields) -> Void) {
+        var fields = box.fields
+        change(&fields)
+        box = Box(fields)
+    }
+
+    public static func == (lhs: JournalEntry, rhs: JournalEntry) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(box.fields)
     }
 }
 

@@ -62,12 +62,13 @@ extension SQLiteStore {
 
     /// The last input line with a decision in the journal, message or skipped row; 0 when there is none.
     private static func lastJournaledLine(campaign: String, _ db: Database) throws -> Int {
+        // Cached: every batch the journal takes asks it first.
         try Int.fetchOne(
-            db,
-            sql: """
-                SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
-                    UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
-                """, arguments: [campaign, campaign]) ?? 0
+            db.cachedStatement(
+                sql: """
+                    SELECT MAX(line) FROM (SELECT MAX(line) AS line FROM message WHERE campaignID = ?
+                        UNION ALL SELECT MAX(line) FROM skipped WHERE campaignID = ?)
+                    """), arguments: [campaign, campaign]) ?? 0
     }
 
     public func journal(campaign: String, messages: [JournalEntry], skipped: [SkippedRow]) async throws
