@@ -330,14 +330,16 @@ PY
 
 echo "bench-e2e: N=$total rounds=$rounds K=$inflight, suppression list $suppressed, nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///')"
 echo "machine: $(nproc) cores, $(uname -sr), $(curl-config --version), $(git rev-parse --short HEAD)"
-if [[ -n $profile ]]; then
+# sparrow_run_one [-- WRAPPER…]: one Sparrow run against nginx, in batches of 200 with --batch (--perf, --memory).
+sparrow_run_one() {
   if [[ -n $batch ]]; then
-    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv" -- \
-      perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
+    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv" "$@"
   else
-    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" -- \
-      perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
+    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv" "$@"
   fi
+}
+if [[ -n $profile ]]; then
+  sparrow_run_one -- perf record -q -F 1999 ${PERF_OPTS:-} -o "$profile.data" --
   for sort in comm comm,dso comm,dso,sym; do
     perf report -i "$profile.data" --no-children --sort "$sort" --percent-limit 0.3 --stdio 2>/dev/null |
       grep -v -e '^$' -e '^# [^O]' -e '^#$'
@@ -401,11 +403,7 @@ PY
   exit 0
 fi
 if [[ -n $memory ]]; then
-  if [[ -n $batch ]]; then
-    gateway_batch=$batch_gateway sparrow_run batch "$batch_url" "$work/template.mustache" "$work/recipients.csv"
-  else
-    sparrow_run nginx "$nginx_url" "$work/template.mustache" "$work/recipients.csv"
-  fi
+  sparrow_run_one
   size() { du -cb "$1"/store.sqlite* | tail -n 1 | cut -f 1; }
   journal=$(($(size "$work/run") - $(size "$work/base")))
   echo "journal: $((journal / total)) bytes per message ($((journal / 1048576)) MiB for $total messages)"

@@ -4,7 +4,7 @@ public import SparrowCore
 /// crash, without the input.
 ///
 /// A value whose fields live in one shared, immutable box: an entry passes from the journal to a lane, a request and
-/// a record, and each copy on the way retains the box once, not each of its strings. Setting a field makes a new box.
+/// a record, and each copy on the way retains the box once, not each of its strings.
 public struct JournalEntry: Sendable, Hashable {
     private struct Fields: Sendable, Hashable {
         var id: String
@@ -36,62 +36,62 @@ public struct JournalEntry: Sendable, Hashable {
     /// Deterministic (campaign, row, number): also the gateway idempotency key.
     public var id: String {
         get { box.fields.id }
-        set { change { $0.id = newValue } }
+        set { change(\.id, to: newValue) }
     }
     public var campaign: String {
         get { box.fields.campaign }
-        set { change { $0.campaign = newValue } }
+        set { change(\.campaign, to: newValue) }
     }
     public var line: Int {
         get { box.fields.line }
-        set { change { $0.line = newValue } }
+        set { change(\.line, to: newValue) }
     }
     public var to: String {
         get { box.fields.to }
-        set { change { $0.to = newValue } }
+        set { change(\.to, to: newValue) }
     }
     public var carrier: String? {
         get { box.fields.carrier }
-        set { change { $0.carrier = newValue } }
+        set { change(\.carrier, to: newValue) }
     }
     public var gateway: String {
         get { box.fields.gateway }
-        set { change { $0.gateway = newValue } }
+        set { change(\.gateway, to: newValue) }
     }
     public var text: String {
         get { box.fields.text }
-        set { change { $0.text = newValue } }
+        set { change(\.text, to: newValue) }
     }
     public var segments: Int {
         get { box.fields.segments }
-        set { change { $0.segments = newValue } }
+        set { change(\.segments, to: newValue) }
     }
     /// What the message costs its carrier's token bucket (1, or its segments).
     public var throttleUnits: Int {
         get { box.fields.throttleUnits }
-        set { change { $0.throttleUnits = newValue } }
+        set { change(\.throttleUnits, to: newValue) }
     }
     public var cost: Double {
         get { box.fields.cost }
-        set { change { $0.cost = newValue } }
+        set { change(\.cost, to: newValue) }
     }
     public var sendAt: Timestamp {
         get { box.fields.sendAt }
-        set { change { $0.sendAt = newValue } }
+        set { change(\.sendAt, to: newValue) }
     }
     public var state: MessageState {
         get { box.fields.state }
-        set { change { $0.state = newValue } }
+        set { change(\.state, to: newValue) }
     }
     /// The recipient's zone, whose quiet hours are checked again just before the message goes.
     public var timeZone: String? {
         get { box.fields.timeZone }
-        set { change { $0.timeZone = newValue } }
+        set { change(\.timeZone, to: newValue) }
     }
     /// The values of an approved template's placeholders, in its order; empty for free text.
     public var parameters: [String] {
         get { box.fields.parameters }
-        set { change { $0.parameters = newValue } }
+        set { change(\.parameters, to: newValue) }
     }
 
     public init(
@@ -106,9 +106,10 @@ public struct JournalEntry: Sendable, Hashable {
                 timeZone: timeZone, parameters: parameters))
     }
 
-    private mutating func change(_ change: (inout Fields) -> Void) {
+    /// Setting a field makes a new box: entries that share this one keep their values.
+    private mutating func change<Value>(_ field: WritableKeyPath<Fields, Value>, to value: Value) {
         var fields = box.fields
-        change(&fields)
+        fields[keyPath: field] = value
         box = Box(fields)
     }
 

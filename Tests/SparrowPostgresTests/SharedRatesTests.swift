@@ -145,9 +145,15 @@ struct SharedRatesTests {
     /// Workers starting together on a new database migrate it once; a database migrated by a newer Sparrow is refused.
     @Test func migratesOnceAndRefusesANewerSchema() async throws {
         try await TestDatabase.withFresh(empty: true) { location in
+            // A whole minute to reach it: the suite creates and drops databases at once on two cores, which held
+            // four migrations of a new database past the default 10 s; what this test checks is how many there are.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in } }
+                    group.addTask {
+                        try await PostgresDatabase.with(
+                            location, logger: TestDatabase.logger, reachableWithin: .seconds(60)
+                        ) { _ in }
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -162,7 +168,9 @@ struct SharedRatesTests {
                 try await client.query("INSERT INTO sparrow_schema (version) VALUES (99)")
             }
             await #expect {
-                try await PostgresDatabase.with(location, logger: TestDatabase.logger) { _ in }
+                try await PostgresDatabase.with(location, logger: TestDatabase.logger, reachableWithin: .seconds(60)) {
+                    _ in
+                }
             } throws: { error in
                 "\(error)".hasSuffix(
                     "its schema is version 99, newer than this Sparrow's \(PostgresDatabase.migrations.count)")
